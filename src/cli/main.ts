@@ -1,0 +1,29 @@
+/** The `stc` command line. Each command lives in its own module under commands/. */
+import { Command, CommanderError } from 'commander';
+import { registerCommands } from './commands/index.ts';
+import { UserError } from './errors.ts';
+
+export async function main(argv: readonly string[]): Promise<number> {
+  const program = new Command();
+  program
+    .name('stc')
+    .description('stc, the style-transfer compiler: .style specs to ONNX and TensorFlow.js')
+    .version('0.1.0')
+    .exitOverride()
+    .showHelpAfterError();
+  let exitCode = 0;
+  registerCommands(program, (code) => {
+    exitCode = Math.max(exitCode, code);
+  });
+  try {
+    await program.parseAsync([...argv]);
+  } catch (e) {
+    if (e instanceof CommanderError) return e.exitCode;
+    if (e instanceof UserError) {
+      process.stderr.write(`stc: error: ${e.message}\n`);
+      return 1;
+    }
+    throw e;
+  }
+  return exitCode;
+}
