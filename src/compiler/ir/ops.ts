@@ -234,6 +234,12 @@ const shapeFns: { [K in OpKind]: ShapeFn<K> } = {
   },
   reduceSum: (inputs, a) => [reduceShape(inputs[0]!, a.axes, a.keepDims)],
   reduceMean: (inputs, a) => [reduceShape(inputs[0]!, a.axes, a.keepDims)],
+  expand(inputs, a) {
+    const out = broadcast(inputs[0]!, a.shape);
+    if (out.length !== a.shape.length || out.some((d, i) => !dimsAgree(d, a.shape[i]!)))
+      throw new ShapeError(`cannot expand ${shapeToString(inputs[0]!)} to ${shapeToString(a.shape)}`);
+    return [a.shape];
+  },
   reluGrad: (inputs) => [inputs[1]!],
   maxPoolGrad: (inputs) => [inputs[0]!],
   avgPoolGrad: (inputs) => [inputs[0]!],

@@ -90,6 +90,11 @@ export interface ScalarAttrs {
   readonly value: number;
 }
 
+/** Numpy-style broadcast of the input to `shape` (ONNX Expand with an exact target shape; tfjs broadcastTo). */
+export interface ExpandAttrs {
+  readonly shape: readonly Dim[];
+}
+
 export interface ClipAttrs {
   readonly min: number;
   readonly max: number;
@@ -133,6 +138,7 @@ export interface OpAttrs {
   matmul: Empty; // batched [.., m, k] x [.., k, n]
   reduceSum: ReduceAttrs;
   reduceMean: ReduceAttrs;
+  expand: ExpandAttrs; // broadcast to a fixed shape (emitted by autodiff for reductions and zero fills)
   // gradient-only primitives (emitted by autodiff, never written in specs)
   reluGrad: Empty; // (y, dy) -> dy * (y > 0)
   maxPoolGrad: PoolAttrs; // (x, dy) -> dx, routing dy to each window's argmax (summed where windows overlap)
