@@ -1,0 +1,43 @@
+/**
+ * Decoding one training sample with sharp: read, auto-orient, resize, crop,
+ * drop alpha, convert to planar float32 RGB in 0..255. The work runs on
+ * libvips threads; the JS thread only awaits the promise.
+ */
+import sharp from 'sharp';
+import type { RgbImage } from '../image-types.ts';
+import type { ResizeCrop } from './augment.ts';
+
+/** Width and height after EXIF orientation. Throws if the header cannot be read. */
+export async function orientedSize(path: string): Promise<{ width: number; height: number }> {
+  const meta = await sharp(path).metadata();
+  const w = meta.autoOrient?.width ?? meta.width;
+  const h = meta.autoOrient?.height ?? meta.height;
+  if (!w || !h) throw new Error(`cannot read the size of ${path}`);
+  return { width: w, height: h };
+}
+
+/** Interleaved RGB bytes (HWC) to planar float32 (CHW, 0..255). */
+export function interleavedToPlanar(buf: Uint8Array, width: number, height: number, channels: number): RgbImage {
+  const plane = width * height;
+  const data = new Float32Array(3 * plane);
+  for (let i = 0; i < plane; i++) {
+    const o = i * channels;
+    data[i] = buf[o]!;
+    data[plane + i] = buf[o + 1]!;
+    data[2 * plane + i] = buf[o + 2]!;
+  }
+  return { width, height, data };
+}
+
+export async function decodeResizeCrop(path: string, plan: ResizeCrop): Promise<RgbImage> {
+  const { data, info } = await sharp(path, { autoOrient: true, failOn: 'error' })
+    .resize(plan.width, plan.height, { fit: 'fill', kernel: 'lanczos3' })
+    .extract({ left: plan.left, top: plan.top, width: plan.size, height: plan.size })
+    .toColourspace('srgb')
+    .removeAlpha()
+    .raw()
+    .toBuffer({ resolveWithObject: true });
+  if (info.width !== plan.size || info.height !== plan.size || info.channels < 3)
+    throw new Error(`decodeResizeCrop: unexpected ${info.width}x${info.height}x${info.channels} from ${path}`);
+  return interleavedToPlanar(data, info.width, info.height, info.channels);
+}
