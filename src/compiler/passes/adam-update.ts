@@ -1,0 +1,84 @@
+/**
+ * The in-graph Adam update (Kingma & Ba 2015, Algorithm 1, PyTorch's convention):
+ *
+ *   m' = β1 m + (1 − β1) g
+ *   v' = β2 v + (1 − β2) g²
+ *   p' = p − α_t · m' / (√(v' · r_t) + ε),   α_t = lr / (1 − β1ᵗ),  r_t = 1 / (1 − β2ᵗ)
+ *
+ * Appended after the gradient graph so that one run computes the loss, the
+ * gradients and the new parameters. Each trained parameter turns from an
+ * initializer into a graph input (`<id>`), with its moments as inputs
+ * `adam.m/<id>` and `adam.v/<id>`; the new values leave as outputs
+ * `new/<id>`, `new.m/<id>`, `new.v/<id>`. The step-dependent bias corrections
+ * enter as two [1]-shaped inputs, `adam.alpha` (α_t) and `adam.r` (r_t), computed
+ * on the host by `adamScalars` (the IR has no power operator, and this keeps
+ * the step count exact in float64).
+ */
+import { GraphBuilder } from '../ir/builder.ts';
+import type { Graph, Value } from '../ir/types.ts';
+
+export interface AdamHyper {
+  readonly lr: number;
+  readonly beta1: number;
+  readonly beta2: number;
+  readonly epsilon: number;
+}
+
+export const DEFAULT_ADAM: AdamHyper = { lr: 1e-3, beta1: 0.9, beta2: 0.999, epsilon: 1e-8 };
+
+export const ADAM_ALPHA = 'adam.alpha';
+export const ADAM_R = 'adam.r';
+export const mName = (p: string): string => `adam.m/${p}`;
+export const vName = (p: string): string => `adam.v/${p}`;
+export const newParamName = (p: string): string => `new/${p}`;
+export const newMName = (p: string): string => `new.m/${p}`;
+export const newVName = (p: string): string => `new.v/${p}`;
+
+/** Host-side bias-correction scalars for 1-based step `t`. */
+export function adamScalars(h: AdamHyper, t: number): { alpha: number; r: number } {
+  if (!Number.isInteger(t) || t < 1) throw new Error(`adamScalars: step must be a positive integer, got ${t}`);
+  return { alpha: h.lr / (1 - h.beta1 ** t), r: 1 / (1 - h.beta2 ** t) };
+}
+
+export interface AdamUpdateOptions {
+  /** Trained parameter ids, each mapped to the value id of its gradient. */
+  readonly grads: ReadonlyMap<string, string>;
+  readonly hyper: Omit<AdamHyper, 'lr'> & Partial<Pick<AdamHyper, 'lr'>>;
+}
+
+/** Append the Adam update; returns the extended graph (the input graph is not modified). */
+export function appendAdamUpdate(g: Graph, opts: AdamUpdateOptions): Graph {
+  const { beta1: b1, beta2: b2, epsilon } = opts.hyper;
+  const b = GraphBuilder.from(g);
+  const alpha = b.input(ADAM_ALPHA, [1]);
+  const r = b.input(ADAM_R, [1]);
+  if (alpha !== ADAM_ALPHA || r !== ADAM_R) throw new Error('appendAdamUpdate: the graph already has Adam inputs');
+  for (const [p, grad] of opts.grads) {
+    const pv = b.value(p);
+    if (pv.kind !== 'param') throw new Error(`appendAdamUpdate: ${p} is not a parameter`);
+    const shape = pv.shape;
+    const m = b.input(mName(p), shape);
+    const v = b.input(vName(p), shape);
+    if (m !== mName(p) || v !== vName(p)) throw new Error(`appendAdamUpdate: name clash for the moments of ${p}`);
+    const m2 = b.add('add', [b.add('scale', [m], { value: b1 }), b.add('scale', [grad], { value: 1 - b1 })], {}, {}, `adam_m_${p}`);
+    const g2 = b.add('mul', [grad, grad], {});
+    const v2 = b.add('add', [b.add('scale', [v], { value: b2 }), b.add('scale', [g2], { value: 1 - b2 })], {}, {}, `adam_v_${p}`);
+    const denom = b.add('shift', [b.add('sqrt', [b.add('mul', [v2, r], {})], {})], { value: epsilon });
+    const p2 = b.add('sub', [p, b.add('div', [b.add('mul', [m2, alpha], {}), denom], {})], {}, {}, `adam_p_${p}`);
+    b.output(newParamName(p), p2);
+    b.output(newMName(p), m2);
+    b.output(newVName(p), v2);
+  }
+  return paramsToInputs(b.build(), [...opts.grads.keys()]);
+}
+
+/** Turn the given parameters into graph inputs of the same id and shape (fed each run instead of embedded). */
+export function paramsToInputs(g: Graph, ids: readonly string[]): Graph {
+  const values = new Map<string, Value>(g.values);
+  for (const id of ids) {
+    const v = values.get(id);
+    if (!v || v.kind !== 'param') throw new Error(`paramsToInputs: ${id} is not a parameter`);
+    values.set(id, { id, shape: v.shape, dtype: v.dtype, kind: 'input' });
+  }
+  return { ...g, values, inputs: [...g.inputs, ...ids] };
+}
