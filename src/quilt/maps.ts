@@ -1,0 +1,42 @@
+/** Correspondence maps for texture transfer: luminance and a Gaussian-blurred luminance. */
+import type { RgbImage } from '../runtime/image-types.ts';
+
+/** Rec. 601 luma, 0.299 R + 0.587 G + 0.114 B, in the image's 0..255 range; row-major height × width. */
+export function luminance(img: RgbImage): Float32Array {
+  const n = img.width * img.height;
+  const out = new Float32Array(n);
+  const d = img.data;
+  for (let i = 0; i < n; i++) out[i] = 0.299 * d[i] + 0.587 * d[n + i] + 0.114 * d[2 * n + i];
+  return out;
+}
+
+/**
+ * Separable Gaussian blur with standard deviation sigma (pixels), kernel
+ * radius ⌈3σ⌉ normalised to sum 1, edges clamped (replicated).
+ */
+export function gaussianBlur(plane: Float32Array, height: number, width: number, sigma: number): Float32Array {
+  if (!(sigma > 0)) return plane.slice();
+  const radius = Math.ceil(3 * sigma);
+  const kernel = new Float64Array(2 * radius + 1);
+  let sum = 0;
+  for (let k = -radius; k <= radius; k++) sum += kernel[k + radius] = Math.exp(-(k * k) / (2 * sigma * sigma));
+  for (let k = 0; k < kernel.length; k++) kernel[k] /= sum;
+  const tmp = new Float32Array(plane.length);
+  const out = new Float32Array(plane.length);
+  const clamp = (v: number, hi: number): number => (v < 0 ? 0 : v > hi ? hi : v);
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      let s = 0;
+      for (let k = -radius; k <= radius; k++) s += kernel[k + radius] * plane[y * width + clamp(x + k, width - 1)];
+      tmp[y * width + x] = s;
+    }
+  }
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      let s = 0;
+      for (let k = -radius; k <= radius; k++) s += kernel[k + radius] * tmp[clamp(y + k, height - 1) * width + x];
+      out[y * width + x] = s;
+    }
+  }
+  return out;
+}
