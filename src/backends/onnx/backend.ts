@@ -1,0 +1,61 @@
+/**
+ * The ONNX Runtime backend: emit the graph as an ONNX model in memory and run
+ * it with onnxruntime-node (CPU execution provider, float32 only).
+ */
+import { cpus } from 'node:os';
+import * as ort from 'onnxruntime-node';
+import type { Graph, HostTensor } from '../../compiler/ir/types.ts';
+import type { Backend, BackendOptions, CompiledModel, WeightMap } from '../types.ts';
+import { emitModel } from './emit.ts';
+
+export function toOrtTensor(t: HostTensor): ort.Tensor {
+  return new ort.Tensor('float32', t.data, [...t.shape]);
+}
+
+export function fromOrtTensor(t: ort.Tensor): HostTensor {
+  if (t.type !== 'float32') throw new Error(`onnx backend: expected a float32 output, got ${t.type}`);
+  return { shape: t.dims.map(Number), data: t.data as Float32Array };
+}
+
+/** Session options: full graph optimisation, memory arena and pattern on, intra-op threads = all cores by default. */
+export function sessionOptions(opts: BackendOptions = {}): ort.InferenceSession.SessionOptions {
+  return {
+    graphOptimizationLevel: 'all',
+    intraOpNumThreads: opts.threads ?? Math.max(1, cpus().length),
+    interOpNumThreads: 1,
+    executionMode: 'sequential',
+    enableCpuMemArena: true,
+    enableMemPattern: true,
+    // Errors only: the library never prints (ONNX's own ceil-mode shape inference disagrees with
+    // PyTorch's, which ORT's kernels follow, and would otherwise warn on every run).
+    logSeverityLevel: 3,
+  };
+}
+
+/** Run an already-serialised ONNX model. */
+export async function loadOnnxModel(bytes: Uint8Array, opts: BackendOptions = {}): Promise<CompiledModel> {
+  const session = await ort.InferenceSession.create(bytes, sessionOptions(opts));
+  return {
+    inputNames: session.inputNames,
+    outputNames: session.outputNames,
+    async run(feeds) {
+      const ortFeeds: Record<string, ort.Tensor> = {};
+      for (const [k, v] of Object.entries(feeds)) ortFeeds[k] = toOrtTensor(v);
+      const res = await session.run(ortFeeds);
+      const out: Record<string, HostTensor> = {};
+      for (const name of session.outputNames) out[name] = fromOrtTensor(res[name]!);
+      return out;
+    },
+    async dispose() {
+      await session.release();
+    },
+  };
+}
+
+export class OnnxBackend implements Backend {
+  readonly name = 'onnx' as const;
+
+  async compile(g: Graph, weights: WeightMap, opts: BackendOptions = {}): Promise<CompiledModel> {
+    return loadOnnxModel(emitModel(g, weights), opts);
+  }
+}

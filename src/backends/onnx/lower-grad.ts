@@ -1,0 +1,154 @@
+/**
+ * Lowering of the gradient-only IR operators (emitted by autodiff) to
+ * standard-domain ONNX, so stock onnxruntime runs training and Gatys steps.
+ *
+ * - reluGrad(y, dy)      = Where(y > 0, dy, 0).
+ * - maxPoolGrad(x, dy)   = scatter-add of dy into zeros at MaxPool's argmax Indices
+ *                          (flattened N*C*H*W). Scatter-add, not MaxUnpool: with overlapping
+ *                          windows (kernel 3, stride 2) one input can be the max of two
+ *                          windows and must receive both contributions.
+ * - avgPoolGrad(x, dy)   = depthwise ConvTranspose of dy / divisor with a ones kernel; the
+ *                          divisor follows PyTorch (count_include_pad counts padding but not the
+ *                          ceil-mode overhang), precomputed per output position.
+ * - padGrad(dy)          = the centre crop plus, for reflect/edge, the border rows/columns
+ *                          folded back (reversed slices for reflect, sums for edge).
+ * - upsampleNearestGrad  = the sum over each s0 x s1 block (AveragePool times s0*s1).
+ */
+import { type Dim, dimAdd } from '../../compiler/ir/dim.ts';
+import type { NodeOf, PadMode, PoolAttrs } from '../../compiler/ir/types.ts';
+import { type EmitContext, INT64_MAX, INT64_MIN } from './context.ts';
+import { floatTensor } from './proto.ts';
+import { concreteDim, poolAttrs, valueShape } from './lower-util.ts';
+
+type GradOp = 'reluGrad' | 'maxPoolGrad' | 'avgPoolGrad' | 'padGrad' | 'upsampleNearestGrad';
+type GradLowering<K extends GradOp> = (ctx: EmitContext, n: NodeOf<K>) => void;
+
+/**
+ * Average-pool divisor for each output position along one axis, PyTorch's convention:
+ * with count_include_pad the window is clipped to the padded extent (in + padLo + padHi),
+ * otherwise to the input itself.
+ */
+export function poolDivisors(inSize: number, outSize: number, k: number, s: number, padLo: number, padHi: number, includePad: boolean): number[] {
+  const out: number[] = [];
+  for (let o = 0; o < outSize; o++) {
+    let start = o * s - padLo;
+    let end = Math.min(start + k, inSize + padHi);
+    if (!includePad) {
+      start = Math.max(start, 0);
+      end = Math.min(end, inSize);
+    }
+    out.push(end - start);
+  }
+  return out;
+}
+
+/** A pads tensor for a 4-D Pad touching only `axis`. */
+function axisPads(ctx: EmitContext, axis: number, before: Dim, after: Dim): string {
+  const dims: Dim[] = [0, 0, 0, 0, 0, 0, 0, 0];
+  dims[axis] = before;
+  dims[axis + 4] = after;
+  return ctx.dimsTensor(dims);
+}
+
+/** Gradient of padding one axis of a 4-D tensor by (lo, hi): fold the border back onto the centre. */
+function foldAxis(ctx: EmitContext, t: string, axis: number, lo: number, hi: number, mode: PadMode, outLen: Dim): string {
+  if (lo === 0 && hi === 0) return t;
+  const ax = ctx.constI64([axis]);
+  const slice = (start: number | bigint, end: number | bigint, step?: number): string =>
+    ctx.op1('Slice', [t, ctx.constI64([start]), ctx.constI64([end]), ax, ...(step === undefined ? [] : [ctx.constI64([step])])]);
+  let acc = slice(lo, hi > 0 ? -hi : INT64_MAX);
+  if (mode === 'constant') return acc;
+  const pieces: { data: string; before: Dim; after: Dim }[] = [];
+  if (mode === 'reflect') {
+    // padded row lo-1-j mirrors source row 1+j; padded row lo+n+j mirrors source n-2-j.
+    if (lo > 0) pieces.push({ data: slice(lo - 1, INT64_MIN, -1), before: 1, after: dimAdd(outLen, -1 - lo) });
+    if (hi > 0) pieces.push({ data: slice(-1, -(hi + 1), -1), before: dimAdd(outLen, -1 - hi), after: 1 });
+  } else {
+    const sum = (s: string): string => ctx.op1('ReduceSum', [s, ax], { keepdims: 1 });
+    if (lo > 0) pieces.push({ data: sum(slice(0, lo)), before: 0, after: dimAdd(outLen, -1) });
+    if (hi > 0) pieces.push({ data: sum(slice(-hi, INT64_MAX)), before: dimAdd(outLen, -1), after: 0 });
+  }
+  for (const p of pieces) {
+    const placed = ctx.op1('Pad', [p.data, axisPads(ctx, axis, p.before, p.after)], { mode: 'constant' });
+    acc = ctx.op1('Add', [acc, placed]);
+  }
+  return acc;
+}
+
+function avgPoolGradConcrete(ctx: EmitContext, n: NodeOf<'avgPoolGrad'>, a: PoolAttrs, h: number, w: number, c: number, ho: number, wo: number): void {
+  const [kh, kw] = a.kernel;
+  const [sh, sw] = a.strides;
+  const [pt, pl, pb, pr] = a.pads;
+  const dh = poolDivisors(h, ho, kh, sh, pt, pb, a.countIncludePad);
+  const dw = poolDivisors(w, wo, kw, sw, pl, pr, a.countIncludePad);
+  const uniform = dh.every((d) => d === kh) && dw.every((d) => d === kw);
+  let g = n.inputs[1]!;
+  if (!uniform) {
+    const recip = new Float32Array(ho * wo);
+    for (let i = 0; i < ho; i++) for (let j = 0; j < wo; j++) recip[i * wo + j] = 1 / (dh[i]! * dw[j]!);
+    g = ctx.op1('Mul', [g, ctx.constF('avgpool_recip', [1, 1, ho, wo], recip)]);
+  }
+  const kernel = ctx.constF('avgpool_ones', [c, 1, kh, kw], new Float32Array(c * kh * kw).fill(uniform ? 1 / (kh * kw) : 1));
+  // Full transposed-conv output covers padded coordinates [-pad, (o-1)*s + k - pad); crop to the input.
+  const eh = (ho - 1) * sh + kh - pt - h;
+  const ew = (wo - 1) * sw + kw - pl - w;
+  const attrs = { kernel_shape: [kh, kw], strides: [sh, sw], group: c, pads: [pt, pl, Math.max(eh, 0), Math.max(ew, 0)] };
+  if (eh >= 0 && ew >= 0) {
+    ctx.opTo('ConvTranspose', [g, kernel], n.outputs, attrs);
+    return;
+  }
+  const y = ctx.op1('ConvTranspose', [g, kernel], attrs);
+  ctx.opTo('Pad', [y, ctx.constI64([0, 0, 0, 0, 0, 0, Math.max(-eh, 0), Math.max(-ew, 0)])], n.outputs, { mode: 'constant' });
+}
+
+export const gradLowerings: { [K in GradOp]: GradLowering<K> } = {
+  reluGrad(ctx, n) {
+    const [y, dy] = n.inputs;
+    ctx.opTo('Where', [ctx.op1('Greater', [y!, ctx.scalarF(0)]), dy!, ctx.scalarF(0)], n.outputs);
+  },
+  maxPoolGrad(ctx, n) {
+    const [x, dy] = n.inputs;
+    const idx = ctx.op('MaxPool', [x!], poolAttrs(n.attrs), 2, 'maxpool_idx')[1]!;
+    const flat = ctx.constI64([-1]);
+    const size = ctx.op1('Reshape', [ctx.op1('Size', [x!]), ctx.constI64([1])]);
+    const zeros = ctx.op1('ConstantOfShape', [size], { value: { tensor: floatTensor('zero', [1], Float32Array.of(0)) } });
+    const scattered = ctx.op1('ScatterElements', [zeros, ctx.op1('Reshape', [idx, flat]), ctx.op1('Reshape', [dy!, flat])], {
+      axis: 0,
+      reduction: 'add',
+    });
+    ctx.opTo('Reshape', [scattered, ctx.op1('Shape', [x!])], n.outputs);
+  },
+  avgPoolGrad(ctx, n) {
+    const a = n.attrs;
+    const xs = valueShape(ctx, n.inputs[0]!);
+    const ys = valueShape(ctx, n.inputs[1]!);
+    const c = concreteDim(xs[1]!, 'average pool gradient channels');
+    const [h, w, ho, wo] = [xs[2], xs[3], ys[2], ys[3]];
+    if (typeof h === 'number' && typeof w === 'number' && typeof ho === 'number' && typeof wo === 'number') {
+      avgPoolGradConcrete(ctx, n, a, h, w, c, ho, wo);
+      return;
+    }
+    if (a.ceilMode || a.pads.some((p) => p !== 0))
+      throw new Error('ONNX emitter: average pool gradient with padding or ceil mode needs concrete sizes (specialise the graph first)');
+    const [kh, kw] = a.kernel;
+    const kernel = ctx.constF('avgpool_ones', [c, 1, kh, kw], new Float32Array(c * kh * kw).fill(1 / (kh * kw)));
+    const y = ctx.op1('ConvTranspose', [n.inputs[1]!, kernel], { kernel_shape: [kh, kw], strides: [...a.strides], group: c });
+    // Floor mode drops the last (x - k) mod s rows/columns: pad them back with zeros.
+    const got = ctx.op1('Shape', [y], { start: 2, end: 4 });
+    const want = ctx.dimsTensor([h!, w!]);
+    const pads = ctx.op1('Concat', [ctx.constI64([0, 0, 0, 0, 0, 0]), ctx.op1('Sub', [want, got])], { axis: 0 });
+    ctx.opTo('Pad', [y, pads], n.outputs, { mode: 'constant' });
+  },
+  padGrad(ctx, n) {
+    const [t, l, b, r] = n.attrs.pads;
+    const out = valueShape(ctx, n.outputs[0]!);
+    const rows = foldAxis(ctx, n.inputs[0]!, 2, t, b, n.attrs.mode, out[2]!);
+    const both = foldAxis(ctx, rows, 3, l, r, n.attrs.mode, out[3]!);
+    ctx.opTo('Identity', [both], n.outputs);
+  },
+  upsampleNearestGrad(ctx, n) {
+    const [s0, s1] = n.attrs.scale;
+    const mean = ctx.op1('AveragePool', [n.inputs[0]!], { kernel_shape: [s0, s1], strides: [s0, s1] });
+    ctx.opTo('Mul', [mean, ctx.scalarF(s0 * s1)], n.outputs);
+  },
+};

@@ -1,0 +1,79 @@
+/**
+ * Thin, typed constructors over onnx-proto's generated classes: attributes,
+ * tensors, value infos and nodes. Nothing here knows about the stc IR.
+ */
+import onnxProto from 'onnx-proto';
+
+export const onnx = onnxProto.onnx;
+export type NodeProto = onnxProto.onnx.INodeProto;
+export type TensorProto = onnxProto.onnx.ITensorProto;
+export type ValueInfoProto = onnxProto.onnx.IValueInfoProto;
+export type AttributeProto = onnxProto.onnx.IAttributeProto;
+export type ModelProto = onnxProto.onnx.IModelProto;
+export type GraphProto = onnxProto.onnx.IGraphProto;
+
+/** Attribute values as written by the lowering rules. */
+export type AttrValue = number | string | readonly number[] | { readonly float: number } | { readonly tensor: TensorProto };
+
+const AT = onnx.AttributeProto.AttributeType;
+
+/**
+ * Build an attribute. Plain numbers become INT (ONNX's integer attributes are the
+ * common case); floats must be wrapped as `{ float: x }`; arrays become INTS.
+ */
+export function attr(name: string, v: AttrValue): AttributeProto {
+  if (typeof v === 'string') return { name, type: AT.STRING, s: new TextEncoder().encode(v) };
+  if (typeof v === 'number') {
+    if (!Number.isInteger(v)) throw new Error(`ONNX attribute ${name}: ${v} is not an integer (wrap floats as { float })`);
+    return { name, type: AT.INT, i: v };
+  }
+  if (Array.isArray(v)) return { name, type: AT.INTS, ints: [...(v as readonly number[])] };
+  const o = v as { readonly float: number } | { readonly tensor: TensorProto };
+  if ('tensor' in o) return { name, type: AT.TENSOR, t: o.tensor };
+  return { name, type: AT.FLOAT, f: o.float };
+}
+
+export function node(
+  opType: string,
+  inputs: readonly string[],
+  outputs: readonly string[],
+  name: string,
+  attrs: Readonly<Record<string, AttrValue>> = {},
+): NodeProto {
+  return {
+    opType,
+    input: [...inputs],
+    output: [...outputs],
+    name,
+    attribute: Object.entries(attrs).map(([k, v]) => attr(k, v)),
+  };
+}
+
+function bytesOf(view: ArrayBufferView): Uint8Array {
+  // Copy so the proto owns its bytes (and the view's offset/alignment do not matter).
+  return new Uint8Array(view.buffer.slice(view.byteOffset, view.byteOffset + view.byteLength));
+}
+
+/** A float32 initializer (raw little-endian data). */
+export function floatTensor(name: string, dims: readonly number[], data: Float32Array): TensorProto {
+  return { name, dims: [...dims], dataType: onnx.TensorProto.DataType.FLOAT, rawData: bytesOf(data) };
+}
+
+/** An int64 initializer (raw little-endian data). */
+export function int64Tensor(name: string, dims: readonly number[], data: readonly (number | bigint)[]): TensorProto {
+  const arr = BigInt64Array.from(data.map((x) => BigInt(x)));
+  return { name, dims: [...dims], dataType: onnx.TensorProto.DataType.INT64, rawData: bytesOf(arr) };
+}
+
+/** A tensor value info; string dims become `dim_param` (symbolic), numbers `dim_value`. */
+export function valueInfo(name: string, elemType: 'float32' | 'int64', dims: readonly (number | string)[]): ValueInfoProto {
+  return {
+    name,
+    type: {
+      tensorType: {
+        elemType: elemType === 'float32' ? onnx.TensorProto.DataType.FLOAT : onnx.TensorProto.DataType.INT64,
+        shape: { dim: dims.map((d) => (typeof d === 'number' ? { dimValue: d } : { dimParam: d })) },
+      },
+    },
+  };
+}

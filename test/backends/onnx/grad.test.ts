@@ -1,0 +1,117 @@
+/** Gradient-only IR operators lowered to ONNX, against the naive scatter definitions. */
+import { describe, expect, it } from 'vitest';
+import { dimVar } from '../../../src/compiler/ir/dim.ts';
+import type { PoolAttrs } from '../../../src/compiler/ir/types.ts';
+import { runOnnx } from './helpers.ts';
+import * as nv from './naive.ts';
+
+const spec = (a: PoolAttrs): nv.PoolSpec =>
+  ({ kernel: [...a.kernel], stride: [...a.strides], pads: [...a.pads], ceil: a.ceilMode, countIncludePad: a.countIncludePad }) as nv.PoolSpec;
+
+const pools: [string, PoolAttrs][] = [
+  ['k3 s2 overlapping windows (SqueezeNet)', { kernel: [3, 3], strides: [2, 2], pads: [0, 0, 0, 0], ceilMode: false, countIncludePad: false }],
+  ['k3 s2 ceil', { kernel: [3, 3], strides: [2, 2], pads: [0, 0, 0, 0], ceilMode: true, countIncludePad: false }],
+  ['k3 s2 pad 1 ceil, count pad', { kernel: [3, 3], strides: [2, 2], pads: [1, 1, 1, 1], ceilMode: true, countIncludePad: true }],
+  ['k2 s2 pad (1,0) ceil, exclude pad', { kernel: [2, 2], strides: [2, 2], pads: [1, 0, 1, 0], ceilMode: true, countIncludePad: false }],
+  ['k2 s2 floor drops a row', { kernel: [2, 2], strides: [2, 2], pads: [0, 0, 0, 0], ceilMode: false, countIncludePad: false }],
+];
+
+function poolGradCase(op: 'maxPoolGrad' | 'avgPoolGrad', a: PoolAttrs, xData: Float32Array, shape: [number, number, number, number]) {
+  const x = nv.t4(shape, xData);
+  const yShape = (op === 'maxPoolGrad' ? nv.maxPool(x, spec(a)).y : nv.avgPool(x, spec(a))).shape;
+  const dy = nv.t4(yShape, nv.randn(yShape, 41));
+  const want = op === 'maxPoolGrad' ? nv.maxPoolGrad(x, dy, spec(a)) : nv.avgPoolGrad(x, dy, spec(a));
+  const got = runOnnx((g) => g.add(op, [g.input('x', shape), g.input('dy', yShape)], a), { x: nv.host(x), dy: nv.host(dy) });
+  return { want, got };
+}
+
+describe('onnx maxPoolGrad', () => {
+  for (const [name, a] of pools)
+    it(name, async () => {
+      const { want, got } = poolGradCase('maxPoolGrad', a, nv.randn([2, 2, 7, 9], 40), [2, 2, 7, 9]);
+      expect(nv.maxAbsDiff(await got, want)).toBeLessThan(1e-6);
+    });
+  it('sums both windows where one input is the max of two overlapping windows', async () => {
+    // A single bright pixel at (2, 2) lies in windows (0,0), (0,1), (1,0), (1,1) of a k3 s2 pool over 5x5.
+    const x = new Float32Array(25);
+    x[2 * 5 + 2] = 10;
+    const a = pools[0]![1];
+    const got = await runOnnx((g) => g.add('maxPoolGrad', [g.input('x', [1, 1, 5, 5]), g.input('dy', [1, 1, 2, 2])], a), {
+      x: { shape: [1, 1, 5, 5], data: x },
+      dy: { shape: [1, 1, 2, 2], data: Float32Array.of(1, 2, 3, 4) },
+    });
+    expect(got.data[12]).toBeCloseTo(10, 6);
+    expect(got.data.reduce((s, v) => s + v, 0)).toBeCloseTo(10, 6);
+  });
+});
+
+describe('onnx avgPoolGrad', () => {
+  for (const [name, a] of pools)
+    it(name, async () => {
+      const { want, got } = poolGradCase('avgPoolGrad', a, nv.randn([2, 2, 7, 9], 42), [2, 2, 7, 9]);
+      expect(nv.maxAbsDiff(await got, want)).toBeLessThan(1e-6);
+    });
+  it('symbolic sizes, no padding, floor mode', async () => {
+    const a = pools[4]![1];
+    const x = nv.t4([1, 2, 7, 9], nv.randn([1, 2, 7, 9], 43));
+    const dy = nv.t4([1, 2, 3, 4], nv.randn([1, 2, 3, 4], 44));
+    const H = dimVar('H');
+    const W = dimVar('W');
+    const got = await runOnnx(
+      (g) => {
+        const xi = g.input('x', [1, 2, H, W]);
+        const y = g.add('avgPool', [xi], a); // shape of dy, symbolically
+        return g.add('avgPoolGrad', [xi, g.add('mul', [y, g.input('dy', g.shape(y))], {})], a);
+      },
+      { x: nv.host(x), dy: nv.host(dy) },
+    );
+    const y = nv.avgPool(x, spec(a));
+    const dyy = nv.t4(dy.shape, y.data.map((v, i) => v * dy.data[i]!));
+    expect(nv.maxAbsDiff(got, nv.avgPoolGrad(x, dyy, spec(a)))).toBeLessThan(1e-6);
+  });
+});
+
+describe('onnx padGrad', () => {
+  for (const mode of ['reflect', 'edge', 'constant'] as const)
+    for (const pads of [
+      [1, 1, 1, 1],
+      [2, 0, 3, 4],
+      [4, 4, 4, 4], // reflect folds overlap on a 5x6 input
+    ] as [number, number, number, number][])
+      it(`${mode} pads [${pads}]`, async () => {
+        const xs: [number, number, number, number] = [2, 2, 5, 6];
+        const ps: [number, number, number, number] = [2, 2, 5 + pads[0] + pads[2], 6 + pads[1] + pads[3]];
+        const dy = nv.t4(ps, nv.randn(ps, 50));
+        const got = await runOnnx((g) => g.add('padGrad', [g.input('dy', ps)], { mode, pads, value: 0 }), { dy: nv.host(dy) });
+        expect(got.shape).toEqual(xs);
+        expect(nv.maxAbsDiff(got, nv.padGrad(dy, pads, mode))).toBeLessThan(1e-5);
+      });
+  it('reflect with symbolic sizes', async () => {
+    const pads: [number, number, number, number] = [4, 1, 2, 3];
+    const H = dimVar('H');
+    const W = dimVar('W');
+    const dy = nv.t4([1, 2, 13, 13], nv.randn([1, 2, 13, 13], 51));
+    const got = await runOnnx((g) => g.add('padGrad', [g.input('dy', [1, 2, H, W])], { mode: 'reflect', pads, value: 0 }), {
+      dy: nv.host(dy),
+    });
+    expect(nv.maxAbsDiff(got, nv.padGrad(dy, pads, 'reflect'))).toBeLessThan(1e-5);
+  });
+});
+
+describe('onnx upsampleNearestGrad and reluGrad', () => {
+  it('upsampleNearestGrad sums each (2, 3) block', async () => {
+    const dy = nv.t4([2, 2, 10, 21], nv.randn([2, 2, 10, 21], 60));
+    const got = await runOnnx((g) => g.add('upsampleNearestGrad', [g.input('dy', [2, 2, 10, 21])], { scale: [2, 3] }), { dy: nv.host(dy) });
+    expect(nv.maxAbsDiff(got, nv.upsampleNearestGrad(dy, [2, 3]))).toBeLessThan(1e-5);
+  });
+  it('reluGrad passes dy where y > 0, zero elsewhere (including y == 0)', async () => {
+    const y = nv.randn([1, 2, 3, 5], 61).map((v) => Math.max(v, 0));
+    y[0] = 0;
+    const dy = nv.randn([1, 2, 3, 5], 62);
+    const got = await runOnnx((g) => g.add('reluGrad', [g.input('yv', [1, 2, 3, 5]), g.input('dy', [1, 2, 3, 5])], {}), {
+      yv: { shape: [1, 2, 3, 5], data: y },
+      dy: { shape: [1, 2, 3, 5], data: dy },
+    });
+    got.data.forEach((v, i) => expect(v).toBe(y[i]! > 0 ? dy[i]! : 0));
+  });
+});
