@@ -6,7 +6,7 @@ import * as ort from 'onnxruntime-node';
 import { GraphBuilder } from '../../../src/compiler/ir/builder.ts';
 import { dimVar } from '../../../src/compiler/ir/dim.ts';
 import { ONNX_IR_VERSION, ONNX_OPSET, emitModel, writeModel } from '../../../src/backends/onnx/index.ts';
-import { onnx } from '../../../src/backends/onnx/proto.ts';
+import { type ValueInfoProto, onnx } from '../../../src/backends/onnx/proto.ts';
 
 function tinyGraph() {
   const b = new GraphBuilder();
@@ -22,15 +22,15 @@ describe('onnx emitter', () => {
   it('states opset and IR version, declares symbolic shapes and stores weights as initializers', () => {
     const m = onnx.ModelProto.decode(emitModel(tinyGraph(), weights));
     const graph = m.graph!;
-    const dims = (v: onnx.IValueInfoProto) => v.type!.tensorType!.shape!.dim!.map((d) => d.dimParam || Number(d.dimValue));
+    const dims = (v: ValueInfoProto): (string | number)[] => v.type!.tensorType!.shape!.dim!.map((d) => d.dimParam || Number(d.dimValue));
     expect(Number(m.irVersion)).toBe(ONNX_IR_VERSION);
     expect(m.opsetImport.map((o) => [o.domain, Number(o.version)])).toEqual([['', ONNX_OPSET]]);
-    const input = graph.input[0]!;
+    const input = graph.input![0]!;
     expect(input.name).toBe('image');
     expect(dims(input)).toEqual([1, 3, 'H', 'W']);
-    expect(graph.output[0]!.name).toBe('out');
-    expect(dims(graph.output[0]!)).toEqual([1, 4, 'H', 'W']);
-    expect(graph.initializer.map((t) => t.name)).toContain('conv1.weight');
+    expect(graph.output![0]!.name).toBe('out');
+    expect(dims(graph.output![0]!)).toEqual([1, 4, 'H', 'W']);
+    expect(graph.initializer!.map((t) => t.name)).toContain('conv1.weight');
   });
   it('refuses to emit a parameter with missing or mis-shaped weights', () => {
     expect(() => emitModel(tinyGraph(), new Map())).toThrow(/no weights for parameter conv1.weight/);
