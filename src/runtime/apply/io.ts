@@ -1,0 +1,67 @@
+/**
+ * 8-bit image reading and writing for `apply`, kept in interleaved RGB bytes so
+ * large images cost 3 bytes a pixel. Writes go to a temp file then rename.
+ */
+import { rename, unlink } from 'node:fs/promises';
+import { basename, dirname, extname, join } from 'node:path';
+import sharp from 'sharp';
+import { UserError } from '../../cli/errors.ts';
+import type { Rgb8 } from './tiling.ts';
+
+sharp.cache(false);
+
+/** Size that fits inside maxSize×maxSize keeping the aspect ratio (never enlarging). */
+export function fitWithin(width: number, height: number, maxSize?: number): { width: number; height: number } {
+  if (maxSize === undefined || Math.max(width, height) <= maxSize) return { width, height };
+  const k = maxSize / Math.max(width, height);
+  return { width: Math.max(1, Math.round(width * k)), height: Math.max(1, Math.round(height * k)) };
+}
+
+export async function imageSize(path: string): Promise<{ width: number; height: number }> {
+  try {
+    const m = await sharp(path).metadata();
+    const width = m.autoOrient?.width ?? m.width;
+    const height = m.autoOrient?.height ?? m.height;
+    if (!width || !height) throw new Error('no size in header');
+    return { width, height };
+  } catch (e) {
+    throw new UserError(`cannot read image ${path}: ${(e as Error).message}`);
+  }
+}
+
+/** Decode an image to RGB bytes, auto-oriented, shrunk to fit `maxSize` if given. */
+export async function readRgb8(path: string, maxSize?: number): Promise<Rgb8> {
+  const size = await imageSize(path);
+  const target = fitWithin(size.width, size.height, maxSize);
+  try {
+    let img = sharp(path, { autoOrient: true, limitInputPixels: false });
+    if (target.width !== size.width || target.height !== size.height) img = img.resize(target.width, target.height, { fit: 'fill' });
+    const { data, info } = await img.toColourspace('srgb').removeAlpha().raw().toBuffer({ resolveWithObject: true });
+    if (info.channels !== 3) throw new Error(`expected 3 channels, got ${info.channels}`);
+    return { width: info.width, height: info.height, data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength) };
+  } catch (e) {
+    throw new UserError(`cannot decode image ${path}: ${(e as Error).message}`);
+  }
+}
+
+const FORMATS: Readonly<Record<string, 'png' | 'jpeg' | 'webp'>> = { '.png': 'png', '.jpg': 'jpeg', '.jpeg': 'jpeg', '.webp': 'webp' };
+
+export function outputFormat(path: string): 'png' | 'jpeg' | 'webp' {
+  const f = FORMATS[extname(path).toLowerCase()];
+  if (!f) throw new UserError(`cannot write ${path}: use a .png, .jpg or .webp output name`);
+  return f;
+}
+
+export async function writeRgb8(path: string, img: Rgb8): Promise<void> {
+  const format = outputFormat(path);
+  const tmp = join(dirname(path), `.tmp-${process.pid}-${Date.now()}-${basename(path)}`);
+  try {
+    const s = sharp(img.data, { raw: { width: img.width, height: img.height, channels: 3 }, limitInputPixels: false });
+    await (format === 'png' ? s.png() : format === 'jpeg' ? s.jpeg({ quality: 92 }) : s.webp({ quality: 92 })).toFile(tmp);
+    await rename(tmp, path);
+  } catch (e) {
+    await unlink(tmp).catch(() => undefined);
+    if (e instanceof UserError) throw e;
+    throw new UserError(`cannot write ${path}: ${(e as Error).message}`);
+  }
+}

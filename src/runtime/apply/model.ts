@@ -1,0 +1,56 @@
+/**
+ * A stylisation model loaded from an exported ONNX file: one input
+ * [N, 3, H, W] RGB 0..255, one output of the same layout (possibly a few
+ * pixels larger when H or W is not a multiple of the network's stride; callers crop).
+ */
+import { cpus } from 'node:os';
+import { readFile } from 'node:fs/promises';
+import * as ort from 'onnxruntime-node';
+import { UserError } from '../../cli/errors.ts';
+import type { TileRunner } from './tiling.ts';
+
+export interface ImageModel {
+  readonly run: TileRunner;
+  dispose(): Promise<void>;
+}
+
+export interface ImageModelOptions {
+  /** Intra-op threads; default all cores. */
+  readonly threads?: number;
+}
+
+export async function loadImageModel(path: string, opts: ImageModelOptions = {}): Promise<ImageModel> {
+  let bytes: Uint8Array;
+  try {
+    bytes = await readFile(path);
+  } catch {
+    throw new UserError(`cannot read model ${path}`);
+  }
+  let session: ort.InferenceSession;
+  try {
+    session = await ort.InferenceSession.create(bytes, {
+      graphOptimizationLevel: 'all',
+      intraOpNumThreads: opts.threads ?? Math.max(1, cpus().length),
+      interOpNumThreads: 1,
+      executionMode: 'sequential',
+    });
+  } catch (e) {
+    throw new UserError(`${path} is not a loadable ONNX model: ${(e as Error).message}`);
+  }
+  if (session.inputNames.length !== 1 || session.outputNames.length < 1)
+    throw new UserError(`${path} must have exactly one image input; it has ${session.inputNames.length}`);
+  const input = session.inputNames[0]!;
+  const output = session.outputNames[0]!;
+  return {
+    async run(x) {
+      const res = await session.run({ [input]: new ort.Tensor('float32', x.data, [...x.shape]) });
+      const t = res[output]!;
+      const out = { shape: t.dims.map(Number), data: t.data as Float32Array };
+      for (const k of Object.keys(res)) if (k !== output) res[k]!.dispose();
+      return out;
+    },
+    async dispose() {
+      await session.release();
+    },
+  };
+}
