@@ -1,0 +1,113 @@
+/**
+ * The Gatys optimisation loop: minimise the objective over the image's pixels.
+ *
+ * Pixel-range policy: the image is optimised in RGB pixel units (0..255), the units the
+ * loss networks' preprocessing expects, under the box constraint 0 ≤ x ≤ 255 enforced by the
+ * optimiser itself: L-BFGS freezes saturated pixels whose gradient points outward and clips after
+ * each iteration (re-evaluating when the clip moved anything); Adam clips after each step. So every
+ * reported loss is the loss of a valid image, snapshots need no post-hoc clamping that would change
+ * them, and L-BFGS's curvature pairs stay consistent (a clip between evaluations would otherwise
+ * corrupt them). A penalty term was rejected: its weight would have to be tuned against α/β.
+ *
+ * A NaN or infinite loss or gradient ends the run with status `diverged`; the result then carries
+ * the last good iterate (and the snapshots already written are left untouched).
+ */
+import { adam } from '../optim/adam.ts';
+import { NonFiniteLossError } from '../optim/errors.ts';
+import { lbfgs } from '../optim/lbfgs.ts';
+import type { Evaluate, IterationInfo } from '../optim/types.ts';
+import type { RgbImage } from '../image-types.ts';
+import type { ProgressCallback } from '../progress.ts';
+import type { StepFn } from './types.ts';
+
+export type OptimizerName = 'lbfgs' | 'adam';
+
+export interface GatysRunOptions {
+  readonly init: RgbImage;
+  readonly step: StepFn;
+  readonly iterations: number;
+  readonly optimizer: OptimizerName;
+  /** Adam step size in pixel units (default 2). */
+  readonly lr?: number;
+  /** L-BFGS history (default 10). */
+  readonly history?: number;
+  /** Call onSnapshot every this many iterations (0 or absent: never). */
+  readonly snapshotEvery?: number;
+  readonly onSnapshot?: (image: RgbImage, iteration: number) => Promise<void>;
+  readonly onProgress?: ProgressCallback;
+  /** Checked after every iteration: a signalled run ends early with status `stopped`. */
+  readonly signal?: AbortSignal;
+}
+
+export interface LossRecord {
+  readonly iteration: number;
+  readonly loss: number;
+  readonly terms: Readonly<Record<string, number>>;
+}
+
+export interface GatysRunResult {
+  readonly status: 'done' | 'converged' | 'stopped' | 'diverged';
+  /** The final image, or the last good one when diverged. */
+  readonly image: RgbImage;
+  readonly iterations: number;
+  readonly evaluations: number;
+  /** Loss and terms at the start (iteration 0) and after every iteration. */
+  readonly history: readonly LossRecord[];
+  /** Why a diverged run stopped. */
+  readonly message?: string;
+}
+
+export const PIXEL_BOUNDS = { lower: 0, upper: 255 } as const;
+
+export async function runGatys(opts: GatysRunOptions): Promise<GatysRunResult> {
+  const { width, height } = opts.init;
+  const wrap = (data: Float32Array): RgbImage => ({ width, height, data: Float32Array.from(data) });
+  const start = Date.now();
+  const history: LossRecord[] = [];
+  // Terms of the evaluations since the last iteration, to report the accepted point's terms.
+  let recent: { loss: number; terms: Readonly<Record<string, number>> }[] = [];
+  const evaluate: Evaluate = async (x) => {
+    const r = await opts.step(x);
+    recent.push({ loss: r.loss, terms: r.terms });
+    return { loss: r.loss, grad: r.grad };
+  };
+  let lastGood = wrap(opts.init.data);
+  const onIteration = async (info: IterationInfo): Promise<'stop' | undefined> => {
+    if (history.length === 0) history.push({ iteration: 0, ...recent[0]! });
+    const match = [...recent].reverse().find((r) => r.loss === info.loss) ?? recent.at(-1)!;
+    recent = [];
+    history.push({ iteration: info.iteration, loss: info.loss, terms: match.terms });
+    lastGood = wrap(info.x);
+    opts.onProgress?.({
+      label: 'stylize',
+      current: info.iteration,
+      total: opts.iterations,
+      elapsedMs: Date.now() - start,
+      fields: { loss: info.loss, ...match.terms },
+    });
+    if (opts.snapshotEvery && opts.onSnapshot && info.iteration % opts.snapshotEvery === 0 && info.iteration < opts.iterations)
+      await opts.onSnapshot(lastGood, info.iteration);
+    return opts.signal?.aborted ? 'stop' : undefined;
+  };
+  const common = { iterations: opts.iterations, bounds: PIXEL_BOUNDS, onIteration };
+  try {
+    const x0 = Float32Array.from(opts.init.data, (v) => Math.min(255, Math.max(0, v)));
+    const r =
+      opts.optimizer === 'lbfgs'
+        ? await lbfgs(x0, evaluate, { ...common, history: opts.history ?? 10 })
+        : await adam(x0, evaluate, { ...common, lr: opts.lr ?? 2 });
+    const status = r.reason === 'callback' ? 'stopped' : r.reason === 'iterations' ? 'done' : 'converged';
+    return { status, image: wrap(r.x), iterations: r.iterations, evaluations: r.evaluations, history };
+  } catch (e) {
+    if (!(e instanceof NonFiniteLossError)) throw e;
+    const it = history.at(-1)?.iteration ?? 0;
+    return {
+      status: 'diverged',
+      image: lastGood,
+      iterations: it,
+      evaluations: e.evaluations,
+      history,
+      message: `${e.message} (after iteration ${it}); stopped with the last good image`,
+    };
+  }
+}

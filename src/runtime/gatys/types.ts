@@ -1,0 +1,28 @@
+/** Contracts of the Gatys runtime: what a backend supplies and what a run reports. */
+import type { HostTensor } from '../../compiler/ir/types.ts';
+
+export interface StepResult {
+  /** Total loss. */
+  readonly loss: number;
+  /** Each term's weighted contribution, by name without the `loss:` prefix (`content`, `style`, `tv`). */
+  readonly terms: Readonly<Record<string, number>>;
+  /** ∂loss/∂image, planar RGB (1×3×H×W), pixel units. */
+  readonly grad: Float32Array;
+}
+
+/** One forward + backward pass of the objective at an image (planar RGB 0..255, length 3·H·W). */
+export type StepFn = (image: Float32Array) => Promise<StepResult>;
+
+/**
+ * A compiled objective: target computations plus the step, for one output size.
+ * Built by engine.ts from the compiler's graphs and a Backend (or by tests by hand).
+ */
+export interface GatysEngine {
+  /** Content tap features of an image at the output size (`content:<tap>` tensors). */
+  contentTargets(image: HostTensor): Promise<Record<string, HostTensor>>;
+  /** Style Grams of an image at the style size (`style:<tap>` tensors). */
+  styleTargets(image: HostTensor): Promise<Record<string, HostTensor>>;
+  /** The step function with the given targets bound. */
+  bindTargets(targets: Readonly<Record<string, HostTensor>>): StepFn;
+  dispose(): Promise<void>;
+}

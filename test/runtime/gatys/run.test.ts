@@ -1,0 +1,116 @@
+import { describe, expect, it } from 'vitest';
+import { noiseImage } from '../../../src/runtime/gatys/init.ts';
+import { runGatys } from '../../../src/runtime/gatys/run.ts';
+import type { StepFn } from '../../../src/runtime/gatys/types.ts';
+import type { RgbImage } from '../../../src/runtime/image-types.ts';
+import type { ProgressEvent } from '../../../src/runtime/progress.ts';
+
+const W = 9;
+const H = 7;
+const N = 3 * W * H;
+
+/**
+ * A hand-written differentiable objective with two terms:
+ *   content = Σ (x − t)², with a target t that leaves [0, 255] at some pixels (−40 and 300);
+ *   smooth  = 0.1 Σ (x_{i+1} − x_i)² over the flat vector.
+ * Its box-constrained minimiser, for the content term alone, is clamp(t, 0, 255).
+ */
+const target = Float32Array.from({ length: N }, (_, i) => (i % 11 === 0 ? 300 : i % 13 === 0 ? -40 : (i * 37) % 256));
+function step(opts: { smooth?: number; nanAt?: number } = {}): StepFn & { calls: number } {
+  const k = opts.smooth ?? 0;
+  const fn = async (x: Float32Array) => {
+    fn.calls++;
+    let c = 0;
+    let s = 0;
+    const grad = new Float32Array(x.length);
+    for (let i = 0; i < x.length; i++) {
+      const d = x[i]! - target[i]!;
+      c += d * d;
+      grad[i]! += 2 * d;
+      if (i + 1 < x.length) {
+        const e = x[i + 1]! - x[i]!;
+        s += k * e * e;
+        grad[i + 1]! += 2 * k * e;
+        grad[i]! -= 2 * k * e;
+      }
+    }
+    const loss = fn.calls === opts.nanAt ? Number.NaN : c + s;
+    return { loss, terms: { content: c, smooth: s }, grad };
+  };
+  fn.calls = 0;
+  return fn;
+}
+
+const init: RgbImage = noiseImage(W, H, 7);
+
+describe('runGatys', () => {
+  for (const optimizer of ['lbfgs', 'adam'] as const)
+    it(`${optimizer}: converges to the box-constrained minimiser (pixel range policy)`, async () => {
+      const r = await runGatys({ init, step: step(), iterations: optimizer === 'lbfgs' ? 50 : 400, optimizer, lr: 5 });
+      for (let i = 0; i < N; i++) expect(r.image.data[i]).toBeCloseTo(Math.min(255, Math.max(0, target[i]!)), 0);
+      expect(Math.min(...r.image.data)).toBeGreaterThanOrEqual(0);
+      expect(Math.max(...r.image.data)).toBeLessThanOrEqual(255);
+    });
+
+  it('reports every iteration with each term, and snapshots every N iterations', async () => {
+    const events: ProgressEvent[] = [];
+    const snaps: number[] = [];
+    const r = await runGatys({
+      init,
+      step: step({ smooth: 0.1 }),
+      iterations: 12,
+      optimizer: 'adam',
+      lr: 3,
+      snapshotEvery: 5,
+      onSnapshot: async (img, it) => {
+        expect(img.width).toBe(W);
+        snaps.push(it);
+      },
+      onProgress: (e) => events.push(e),
+    });
+    expect(r.status).toBe('done');
+    expect(snaps).toEqual([5, 10]);
+    expect(events.map((e) => e.current)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]);
+    for (const e of events) {
+      expect(e.total).toBe(12);
+      expect(Object.keys(e.fields!)).toEqual(['loss', 'content', 'smooth']);
+      expect(e.fields!.content! + e.fields!.smooth!).toBeCloseTo(e.fields!.loss!, 0);
+    }
+    expect(r.history[0]!.iteration).toBe(0);
+    expect(r.history.at(-1)!.loss).toBeLessThan(r.history[0]!.loss);
+  });
+
+  it('lbfgs: reported terms are those of the accepted point, not of the last line-search trial', async () => {
+    const events: ProgressEvent[] = [];
+    await runGatys({ init, step: step({ smooth: 0.1 }), iterations: 5, optimizer: 'lbfgs', onProgress: (e) => events.push(e) });
+    for (const e of events) expect(e.fields!.content! + e.fields!.smooth!).toBeCloseTo(e.fields!.loss!, 0);
+  });
+
+  it('stops on a NaN loss with a clear message and the last good image', async () => {
+    const snaps: RgbImage[] = [];
+    const r = await runGatys({
+      init,
+      step: step({ nanAt: 8 }),
+      iterations: 50,
+      optimizer: 'adam',
+      lr: 5,
+      snapshotEvery: 2,
+      onSnapshot: async (img) => {
+        snaps.push(img);
+      },
+    });
+    expect(r.status).toBe('diverged');
+    expect(r.message).toMatch(/the loss became NaN at evaluation 8 \(after iteration 7\)/);
+    expect(r.iterations).toBe(7);
+    expect(r.image.data.every(Number.isFinite)).toBe(true);
+    expect(snaps).toHaveLength(3);
+  });
+
+  it('noise init is seeded and low-amplitude around mid-grey', () => {
+    const a = noiseImage(W, H, 1);
+    expect(noiseImage(W, H, 1).data).toEqual(a.data);
+    expect(noiseImage(W, H, 2).data).not.toEqual(a.data);
+    expect(Math.min(...a.data)).toBeGreaterThanOrEqual(96);
+    expect(Math.max(...a.data)).toBeLessThan(160);
+  });
+});
