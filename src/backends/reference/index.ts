@@ -2,4 +2,3 @@
 export { runReference, evaluateReference, type ReferenceWeights, type ReferenceFeeds } from './interpreter.ts';
 export { ReferenceBackend } from './backend.ts';
 export { type Float64Tensor, tensor, zeros, toFloat64, toHost, numelOf } from './tensor.ts';
-export { convPads, convTransposeGeometry, poolWindow } from './geometry.ts';

@@ -1,9 +1,9 @@
 /**
- * Window geometry shared by the reference kernels and the autodiff rules:
+ * Window geometry shared by backends and the autodiff rules:
  * resolving TF "SAME" padding to explicit ONNX pads, and pool window extents.
  */
-import { samePads } from '../../compiler/ir/ops.ts';
-import type { Padding, PoolAttrs } from '../../compiler/ir/types.ts';
+import { samePads } from './ops.ts';
+import type { Padding, PoolAttrs } from './types.ts';
 
 export type Pads4 = readonly [number, number, number, number];
 

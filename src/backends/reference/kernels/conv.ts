@@ -5,7 +5,7 @@
  * (H-1)*s + d*(k-1) + 1 + outputPadding is cropped by pads (top/left at the start, bottom/right at the end).
  */
 import type { Conv2dAttrs, ConvTranspose2dAttrs } from '../../../compiler/ir/types.ts';
-import { convPads, convTransposeGeometry, effectiveKernel } from '../geometry.ts';
+import { convPads, convTransposeGeometry, effectiveKernel } from '../../../compiler/ir/geometry.ts';
 import { type Float64Tensor, zeros } from '../tensor.ts';
 
 export function conv2d(x: Float64Tensor, w: Float64Tensor, bias: Float64Tensor | undefined, a: Conv2dAttrs): Float64Tensor {

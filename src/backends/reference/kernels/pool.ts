@@ -10,7 +10,7 @@
  */
 import { windowOut } from '../../../compiler/ir/ops.ts';
 import type { PoolAttrs } from '../../../compiler/ir/types.ts';
-import { poolWindow } from '../geometry.ts';
+import { poolWindow } from '../../../compiler/ir/geometry.ts';
 import { type Float64Tensor, zeros } from '../tensor.ts';
 
 function poolOutSize(H: number, W: number, a: PoolAttrs): [number, number] {

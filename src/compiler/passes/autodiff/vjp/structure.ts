@@ -1,0 +1,85 @@
+/**
+ * VJPs of data movement, matmul and reductions.
+ */
+import type { VjpRule } from '../emitter.ts';
+
+function normAxis(axis: number, rank: number): number {
+  return axis < 0 ? axis + rank : axis;
+}
+
+/** Each input's gradient is its slice of dy along the concat axis. */
+export const concat: VjpRule<'concat'> = ({ e, node, dy, needs }) => {
+  const rank = e.shape(dy).length;
+  const axis = normAxis(node.attrs.axis, rank);
+  let offset = 0;
+  return node.inputs.map((x, i) => {
+    const len = e.shape(x)[axis]!;
+    const start = offset;
+    offset += len;
+    return needs[i] ? e.op('slice', [dy], { axis, start, end: start + len }) : undefined;
+  });
+};
+
+/**
+ * dy placed back into a zero tensor of the input's shape: a constant-zero pad for the spatial
+ * axes of NCHW tensors, otherwise a concat with zero blocks (expand of a scalar zero).
+ */
+export const slice: VjpRule<'slice'> = ({ e, node, dy }) => {
+  const xs = e.shape(node.inputs[0]!);
+  const axis = normAxis(node.attrs.axis, xs.length);
+  const { start } = node.attrs;
+  const end = node.attrs.end;
+  if (typeof end !== 'number') throw new Error('autodiff: slice end is symbolic; specialise the graph first');
+  const before = start;
+  const after = xs[axis]! - end;
+  if (before === 0 && after === 0) return [dy];
+  if (xs.length === 4 && (axis === 2 || axis === 3)) {
+    const pads: [number, number, number, number] = axis === 2 ? [before, 0, after, 0] : [0, before, 0, after];
+    return [e.op('pad', [dy], { mode: 'constant', pads, value: 0 })];
+  }
+  const block = (n: number): string => {
+    const s = [...xs];
+    s[axis] = n;
+    return e.zeros(s);
+  };
+  const parts = [...(before > 0 ? [block(before)] : []), dy, ...(after > 0 ? [block(after)] : [])];
+  return [e.op('concat', parts, { axis })];
+};
+
+export const reshape: VjpRule<'reshape'> = ({ e, node, dy }) => [e.reshapeTo(dy, e.shape(node.inputs[0]!))];
+
+export const transpose: VjpRule<'transpose'> = ({ e, node, dy }) => {
+  const inv: number[] = [];
+  node.attrs.perm.forEach((p, i) => {
+    inv[p] = i;
+  });
+  return [e.op('transpose', [dy], { perm: inv })];
+};
+
+/** y = a @ b (batched, broadcasting): da = dy @ b^T, db = a^T @ dy, each summed over broadcast batch axes. */
+export const matmul: VjpRule<'matmul'> = ({ e, node, dy, needs }) => {
+  const [a, b] = node.inputs as [string, string];
+  return [
+    needs[0] ? e.sumTo(e.op('matmul', [dy, e.transposeLast2(b)], {}), e.shape(a)) : undefined,
+    needs[1] ? e.sumTo(e.op('matmul', [e.transposeLast2(a), dy], {}), e.shape(b)) : undefined,
+  ];
+};
+
+function reduceVjp(mean: boolean): VjpRule<'reduceSum' | 'reduceMean'> {
+  return ({ e, node, dy }) => {
+    const xs = e.shape(node.inputs[0]!);
+    const axes = new Set(node.attrs.axes.map((a) => normAxis(a, xs.length)));
+    const kept = xs.map((d, i) => (axes.has(i) ? 1 : d));
+    let g = e.reshapeTo(dy, kept);
+    if (mean) {
+      const count = xs.reduce((p, d, i) => (axes.has(i) ? p * d : p), 1);
+      g = e.op('scale', [g], { value: 1 / count });
+    }
+    return [e.expandTo(g, xs)];
+  };
+}
+
+export const reduceSum: VjpRule<'reduceSum'> = reduceVjp(false) as VjpRule<'reduceSum'>;
+export const reduceMean: VjpRule<'reduceMean'> = reduceVjp(true) as VjpRule<'reduceMean'>;
+
+export const expand: VjpRule<'expand'> = ({ e, node, dy }) => [e.sumTo(dy, e.shape(node.inputs[0]!))];
