@@ -11,7 +11,7 @@
 import type { DiagnosticCode } from '../../dsl/diagnostics.ts';
 import type { GraphBuilder } from '../ir/builder.ts';
 import type { Dim } from '../ir/dim.ts';
-import { shapeToString } from '../ir/dim.ts';
+import { dimProd, shapeToString } from '../ir/dim.ts';
 import type { ParamInit, Padding, PoolAttrs, SourceSpan } from '../ir/types.ts';
 import {
   type ParamSpec,
@@ -334,6 +334,17 @@ const table: Primitive[] = [
     params: [{ name: 'axis', type: tInt, default: 1 }],
     summary: 'concatenation (along channels by default)',
     lower: (c, xs, a) => c.b.add('concat', xs, { axis: a.get('axis') as number }, opts(c)),
+  },
+  {
+    name: 'flatten',
+    inputs: 1,
+    params: [],
+    summary: 'reshape [N, C, H, W] to [N, C*H*W]',
+    lower(c, [x]) {
+      const s = c.b.shape(x!);
+      const rest = s.slice(1).reduce<Dim>((p, d) => dimProd(p, d), 1);
+      return c.b.add('reshape', [x!], { shape: [s[0]!, rest] }, opts(c));
+    },
   },
   { name: 'add', inputs: 2, params: [], summary: 'elementwise sum (residual connections)', lower: (c, xs) => c.b.add('add', xs, {}, opts(c)) },
   {

@@ -16,6 +16,9 @@ export function specialize(g: Graph, env: DimEnv): Graph {
   for (const n of g.nodes) {
     const inShapes = n.inputs.map((i) => values.get(i)!.shape);
     let node = n;
+    // Attributes that hold symbolic sizes are bound too.
+    if (n.op === 'reshape') node = { ...n, attrs: { shape: n.attrs.shape.map((d) => substDim(d, env)) } };
+    if (n.op === 'slice') node = { ...n, attrs: { ...n.attrs, end: substDim(n.attrs.end, env) } };
     if (n.op === 'conv2d' && n.attrs.padding.kind === 'same') {
       const x = inShapes[0]!;
       const w = inShapes[1]!;
