@@ -12,3 +12,5 @@ export {
   type TfjsBackendInfo,
   type TfjsBackendProbe,
 } from './select.ts';
+export { tfjsValueAndGrads, type TfjsValueAndGrads } from './grad.ts';
+export { emitTfjsProgram, compileToTfjs, dimToJs, type EmitTfjsOptions } from './codegen.ts';
