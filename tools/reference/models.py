@@ -52,12 +52,12 @@ class _Taps:
 # fire6..fire9, conv10 1x1 (1000) + ReLU, global average pool -> logits.
 # Fire = squeeze 1x1 + ReLU, then concat(expand1x1 + ReLU, expand3x3 pad 1 + ReLU).
 # Pools: kernel 3, stride 2, no padding, floor mode (as in ../shared/README.md).
-# Parameter ids follow the files: conv0 .. conv25 (conv1 of the paper is conv0 here,
-# fire k uses conv(3k-5) squeeze, conv(3k-4) expand1x1, conv(3k-3) expand3x3 for k = 2..9,
-# conv10 of the paper is conv25).
+# Tap names follow the paper (and stc's stdlib/squeezenet1_1.style). Parameter ids follow the
+# files: conv0 .. conv25 (the paper's conv1 is conv0 here, fire k uses conv(3k-5) squeeze,
+# conv(3k-4) expand1x1, conv(3k-3) expand3x3 for k = 2..9, the paper's conv10 is conv25).
 
-SQUEEZENET_TAPS = ["conv1", "pool1"] + [f"fire{k}" for k in (2, 3)] + ["pool3"] + [f"fire{k}" for k in (4, 5)] \
-    + ["pool5"] + [f"fire{k}" for k in (6, 7, 8, 9)] + ["conv10", "logits"]
+SQUEEZENET_TAPS = ["conv1", "relu1", "pool1", "fire2", "fire3", "pool3", "fire4", "fire5", "pool5",
+                   "fire6", "fire7", "fire8", "fire9", "conv10", "relu10", "pool10", "logits"]
 SQUEEZENET_MEAN = (0.485, 0.456, 0.406)
 SQUEEZENET_STD = (0.229, 0.224, 0.225)
 
@@ -70,21 +70,28 @@ def squeezenet_preprocess(img255: torch.Tensor) -> torch.Tensor:
 
 
 def squeezenet11(p: Params, x: torch.Tensor, taps: Iterable[str] | None = None) -> dict[str, torch.Tensor]:
-    """Forward on a normalised input (see squeezenet_preprocess)."""
+    """Forward on a normalised input (see squeezenet_preprocess).
+
+    Taps: conv1 / conv10 before their ReLU, relu1 / relu10 after; fireK is the module's concat
+    output; pool10 the global average [N, 1000, 1, 1]; logits the same flattened to [N, 1000].
+    """
     t = _Taps(taps, SQUEEZENET_TAPS)
 
     def conv(i: int, h: torch.Tensor, stride: int = 1, pad: int = 0) -> torch.Tensor:
-        return F.relu(F.conv2d(h, p[f"conv{i}.weight"], p[f"conv{i}.bias"], stride=stride, padding=pad))
+        return F.conv2d(h, p[f"conv{i}.weight"], p[f"conv{i}.bias"], stride=stride, padding=pad)
 
     def fire(k: int, h: torch.Tensor) -> torch.Tensor:
-        s = conv(3 * k - 5, h)
-        return torch.cat([conv(3 * k - 4, s), conv(3 * k - 3, s, pad=1)], dim=1)
+        s = F.relu(conv(3 * k - 5, h))
+        return torch.cat([F.relu(conv(3 * k - 4, s)), F.relu(conv(3 * k - 3, s, pad=1))], dim=1)
 
     def pool(h: torch.Tensor) -> torch.Tensor:
         return F.max_pool2d(h, 3, 2, ceil_mode=False)
 
     h = conv(0, x, stride=2)
     if t.put("conv1", h):
+        return t.out
+    h = F.relu(h)
+    if t.put("relu1", h):
         return t.out
     h = pool(h)
     if t.put("pool1", h):
@@ -100,7 +107,13 @@ def squeezenet11(p: Params, x: torch.Tensor, taps: Iterable[str] | None = None) 
     h = conv(25, h)
     if t.put("conv10", h):
         return t.out
-    t.put("logits", h.mean(dim=(2, 3)))
+    h = F.relu(h)
+    if t.put("relu10", h):
+        return t.out
+    h = h.mean(dim=(2, 3), keepdim=True)
+    if t.put("pool10", h):
+        return t.out
+    t.put("logits", h.flatten(1))
     return t.out
 
 

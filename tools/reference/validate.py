@@ -7,6 +7,7 @@
 - fast-style wave: PSNR of our output on chicago.jpg against the published chicago_wave.jpg, on full
   pixels and on 8x box-downsampled images (../shared/README.md quotes about 17.9 and 26.7 dB).
 JPEGs are decoded with the project's `sharp` (through node), the only decoder installed here.
+- TF SAME transposed conv: equals the input-gradient of the SAME conv (its definition in TensorFlow).
 Exits 1 if a check fails.
 """
 from __future__ import annotations
@@ -44,8 +45,23 @@ def box8(a: np.ndarray) -> np.ndarray:
     return a[:h, :w].reshape(h // 8, 8, w // 8, 8, -1).astype(np.float64).mean(axis=(1, 3))
 
 
+def check_transpose_same() -> bool:
+    """TF's conv2d_transpose(SAME) is by definition the input-gradient of conv2d(SAME) of size n * s -> n."""
+    from tf_same import conv2d_same, conv_transpose2d_same
+    g = torch.Generator().manual_seed(0)
+    worst = 0.0
+    for n_h, n_w, k, s in [(9, 11, 3, 2), (5, 6, 4, 2), (7, 8, 1, 2), (4, 5, 3, 3), (6, 7, 9, 1)]:
+        x = torch.randn(2, 4, n_h, n_w, dtype=torch.float64, generator=g)
+        w = torch.randn(4, 3, k, k, dtype=torch.float64, generator=g)
+        z = torch.zeros(2, 3, n_h * s, n_w * s, dtype=torch.float64, requires_grad=True)
+        (grad,) = torch.autograd.grad((conv2d_same(z, w, stride=s) * x).sum(), z)
+        worst = max(worst, float((grad - conv_transpose2d_same(x, w, stride=s)).abs().max()))
+    print(f"conv_transpose2d_same == grad of conv2d_same: max abs {worst:.1e} {'ok' if worst < 1e-12 else 'FAIL'}")
+    return worst < 1e-12
+
+
 def main() -> int:
-    ok = True
+    ok = check_transpose_same()
     p = models.to_torch(weights_io.load_squeezenet())
     for k in range(3):
         d = SHARED / "weights" / "squeezenet1_1" / f"test_data_set_{k}"
