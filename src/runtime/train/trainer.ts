@@ -1,0 +1,210 @@
+/**
+ * The training loop: data → compiled step → checkpoints, log, validation images, progress.
+ *
+ * Run folder layout (`outDir`):
+ *   checkpoints/step-XXXXXXXX.safetensors   parameters + Adam state + step + data RNG state + config
+ *   log.jsonl                               one line per step: step, loss, content, style, tv, ms
+ *   validation/step-XXXXXXXX.png            the validation image rendered every `validateEvery` steps
+ *
+ * Resume (`resume: true`) loads the newest complete checkpoint and continues exactly: same
+ * parameters, moments, step count and data position, so k + k steps equal 2k uninterrupted
+ * steps bit for bit (on the same machine and thread count). The library never prints:
+ * everything observable goes through `TrainCallbacks`.
+ */
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Graph, HostTensor } from '../../compiler/ir/types.ts';
+import type { BackendOptions, WeightMap } from '../../backends/types.ts';
+import { OnnxBackend } from '../../backends/onnx/index.ts';
+import { styleTarget } from '../../compiler/objective/build.ts';
+import { UserError } from '../../cli/errors.ts';
+import type { RgbImage } from '../image-types.ts';
+import { DataLoader, type LoaderState, type SkipEvent } from '../data/loader.ts';
+import { loadLatestCheckpoint, saveCheckpoint, type JsonObject, type JsonValue } from '../checkpoint/checkpoint.ts';
+import { writeRgb8 } from '../apply/io.ts';
+import { buildTrainGraph, styleTargetGraph, type JohnsonLossConfig } from './train-graph.ts';
+import { initParams } from './init.ts';
+import { OnnxTrainStep, freshOptimState, type LossTerms, type OptimState } from './step.ts';
+import { appendLog, truncateLog } from './log.ts';
+import { Validator } from './validate.ts';
+
+/** Everything that defines a run; saved in every checkpoint. */
+export interface TrainConfig extends JohnsonLossConfig {
+  readonly size: number;
+  readonly batch: number;
+  readonly steps: number;
+  readonly lr: number;
+  readonly beta1: number;
+  readonly beta2: number;
+  readonly epsilon: number;
+  readonly seed: number;
+  /** Checkpoint every this many steps (and at the end). */
+  readonly checkpointEvery: number;
+  /** Render the validation image every this many steps (and at the end); 0 = never. */
+  readonly validateEvery: number;
+  /** Checkpoints kept. */
+  readonly keep: number;
+  /** Free-form provenance (spec path, network name, loss net...) used by `stc export`. */
+  readonly source?: JsonObject;
+}
+
+export const DEFAULT_TRAIN: Omit<TrainConfig, keyof JohnsonLossConfig | 'source'> = {
+  size: 256,
+  batch: 4,
+  steps: 40000,
+  lr: 1e-3,
+  beta1: 0.9,
+  beta2: 0.999,
+  epsilon: 1e-8,
+  seed: 0,
+  checkpointEvery: 500,
+  validateEvery: 500,
+  keep: 3,
+};
+
+export interface TrainInputs {
+  readonly transformer: Graph;
+  readonly lossNet: Graph;
+  /** The loss network's (frozen) weights. */
+  readonly lossWeights: WeightMap;
+  /** Starting transformer weights; default: seeded initialisation from each parameter's ParamInit. */
+  readonly initialParams?: ReadonlyMap<string, HostTensor>;
+  readonly styleImage: RgbImage;
+  readonly dataFiles: readonly string[];
+  readonly validationImage?: RgbImage;
+  readonly outDir: string;
+  readonly resume?: boolean;
+  readonly backend?: BackendOptions;
+  /** Decodes in flight (default 2 batches). */
+  readonly prefetch?: number;
+}
+
+export interface StepEvent {
+  readonly step: number;
+  readonly steps: number;
+  readonly terms: LossTerms;
+  readonly stepMs: number;
+  /** Mean step time over this session (excludes compilation). */
+  readonly meanStepMs: number;
+  readonly etaMs: number;
+}
+
+export interface TrainCallbacks {
+  readonly onCompiled?: (e: { readonly ms: number; readonly params: number; readonly tensors: number }) => void;
+  readonly onResume?: (e: { readonly step: number; readonly path: string; readonly unreadable: number }) => void;
+  readonly onStep?: (e: StepEvent) => void;
+  readonly onSkip?: (e: SkipEvent) => void;
+  readonly onCheckpoint?: (e: { readonly step: number; readonly path: string }) => void;
+  readonly onValidation?: (e: { readonly step: number; readonly path: string }) => void;
+}
+
+export interface TrainResult {
+  readonly state: OptimState;
+  readonly checkpoint: string;
+  readonly skipped: number;
+}
+
+export const CHECKPOINT_DIR = 'checkpoints';
+export const LOG_FILE = 'log.jsonl';
+export const VALIDATION_DIR = 'validation';
+
+const pad = (n: number): string => String(n).padStart(8, '0');
+
+export async function train(cfg: TrainConfig, inp: TrainInputs, cb: TrainCallbacks = {}): Promise<TrainResult> {
+  const ckptDir = join(inp.outDir, CHECKPOINT_DIR);
+  const logPath = join(inp.outDir, LOG_FILE);
+  await mkdir(ckptDir, { recursive: true });
+  if (inp.validationImage && cfg.validateEvery > 0) await mkdir(join(inp.outDir, VALIDATION_DIR), { recursive: true });
+
+  const t0 = performance.now();
+  const tg = buildTrainGraph({
+    transformer: inp.transformer,
+    lossNet: inp.lossNet,
+    loss: cfg,
+    batch: cfg.batch,
+    size: cfg.size,
+    adam: { beta1: cfg.beta1, beta2: cfg.beta2, epsilon: cfg.epsilon },
+  });
+  const paramIds = tg.params.map((p) => p.id);
+
+  // Starting point: a checkpoint, given weights, or a seeded initialisation.
+  let state: OptimState;
+  let loaderState: LoaderState | undefined;
+  const latest = inp.resume ? await loadLatestCheckpoint(ckptDir) : undefined;
+  if (inp.resume && !latest) throw new UserError(`--resume: no readable checkpoint in ${ckptDir}`);
+  if (latest) {
+    const c = latest.checkpoint;
+    for (const id of paramIds) if (!c.params.has(id) || !c.adamM.has(id) || !c.adamV.has(id)) throw new UserError(`${latest.path} lacks parameter ${id} of this network`);
+    state = { step: c.step, params: new Map(c.params), m: new Map(c.adamM), v: new Map(c.adamV) };
+    loaderState = c.meta.loader as unknown as LoaderState;
+    await truncateLog(logPath, c.step);
+    cb.onResume?.({ step: c.step, path: latest.path, unreadable: latest.unreadable.length });
+  } else {
+    const init = new Map(inp.initialParams ?? initParams(tg.params, cfg.seed));
+    for (const p of tg.params) {
+      const t = init.get(p.id);
+      if (!t) throw new UserError(`no initial value for parameter ${p.id}`);
+      if (t.data.length !== p.shape.reduce<number>((a, d) => a * (d as number), 1)) throw new UserError(`initial ${p.id} has shape [${t.shape}], expected [${p.shape}]`);
+    }
+    state = freshOptimState(new Map(paramIds.map((id) => [id, init.get(id)!])));
+    await truncateLog(logPath, 0);
+  }
+
+  // Style Grams: computed once.
+  const styleGraph = styleTargetGraph(inp.lossNet, cfg, { H: inp.styleImage.height, W: inp.styleImage.width });
+  const styleModel = await new OnnxBackend().compile(styleGraph, inp.lossWeights, inp.backend);
+  const styleOut = await styleModel.run({ [styleGraph.inputs[0]!]: { shape: [1, 3, inp.styleImage.height, inp.styleImage.width], data: inp.styleImage.data } });
+  await styleModel.dispose();
+  const targets = new Map(cfg.styleTaps.map(({ tap }) => [tap, styleOut[styleTarget(tap)]!]));
+
+  const step = await OnnxTrainStep.create(tg, inp.lossWeights, targets, { lr: cfg.lr, beta1: cfg.beta1, beta2: cfg.beta2, epsilon: cfg.epsilon }, inp.backend);
+  const validator = inp.validationImage && cfg.validateEvery > 0 ? await Validator.create(inp.transformer, paramIds, inp.validationImage, inp.backend) : undefined;
+  cb.onCompiled?.({ ms: performance.now() - t0, params: tg.params.reduce((s, p) => s + (p.shape as number[]).reduce((a, b) => a * b, 1), 0), tensors: tg.params.length });
+
+  const loader = new DataLoader({
+    files: inp.dataFiles,
+    size: cfg.size,
+    seed: cfg.seed,
+    prefetch: inp.prefetch ?? 2 * cfg.batch,
+    ...(loaderState && { state: loaderState }),
+    ...(cb.onSkip && { onSkip: cb.onSkip }),
+  });
+
+  const checkpoint = async (): Promise<string> => {
+    const meta: JsonObject = { config: cfg as unknown as JsonValue, loader: loader.state() as unknown as JsonValue };
+    const path = await saveCheckpoint(ckptDir, { step: state.step, params: state.params, adamM: state.m, adamV: state.v, meta }, { keep: cfg.keep });
+    cb.onCheckpoint?.({ step: state.step, path });
+    return path;
+  };
+  const validate = async (): Promise<void> => {
+    if (!validator) return;
+    const path = join(inp.outDir, VALIDATION_DIR, `step-${pad(state.step)}.png`);
+    await writeRgb8(path, await validator.render(state.params));
+    cb.onValidation?.({ step: state.step, path });
+  };
+
+  let last = '';
+  try {
+    const startStep = state.step;
+    const tStart = performance.now();
+    while (state.step < cfg.steps) {
+      const ts = performance.now();
+      const batch = await loader.nextBatch(cfg.batch);
+      const terms = await step.run(state, batch);
+      const stepMs = performance.now() - ts;
+      if (!Number.isFinite(terms.loss!)) throw new UserError(`the loss became ${terms.loss} at step ${state.step}; lower --lr or the loss weights`);
+      await appendLog(logPath, { step: state.step, ...terms, ms: Math.round(stepMs * 10) / 10 });
+      const meanStepMs = (performance.now() - tStart) / (state.step - startStep);
+      cb.onStep?.({ step: state.step, steps: cfg.steps, terms, stepMs, meanStepMs, etaMs: meanStepMs * (cfg.steps - state.step) });
+      const end = state.step === cfg.steps;
+      if (state.step % cfg.checkpointEvery === 0 || end) last = await checkpoint();
+      if (cfg.validateEvery > 0 && (state.step % cfg.validateEvery === 0 || end)) await validate();
+    }
+    if (!last) last = await checkpoint();
+  } finally {
+    await loader.close();
+    await step.dispose();
+    await validator?.dispose();
+  }
+  return { state, checkpoint: last, skipped: loader.skipped };
+}

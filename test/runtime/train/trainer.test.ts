@@ -1,0 +1,130 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import sharp from 'sharp';
+import type { HostTensor } from '../../../src/compiler/ir/types.ts';
+import { listImages } from '../../../src/runtime/data/scan.ts';
+import { DEFAULT_TRAIN, LOG_FILE, train, type TrainConfig, type TrainInputs } from '../../../src/runtime/train/trainer.ts';
+import { readLog } from '../../../src/runtime/train/log.ts';
+import { buildTrainGraph } from '../../../src/runtime/train/train-graph.ts';
+import { loadCheckpoint } from '../../../src/runtime/checkpoint/checkpoint.ts';
+import type { RgbImage } from '../../../src/runtime/image-types.ts';
+import { makeDataFolder } from '../data/fixtures.ts';
+import { tinyLossNet, tinyTransformer } from './tiny-nets.ts';
+
+const CFG: TrainConfig = {
+  ...DEFAULT_TRAIN,
+  size: 16,
+  batch: 2,
+  steps: 8,
+  lr: 0.1,
+  seed: 4,
+  checkpointEvery: 4,
+  validateEvery: 4,
+  contentTaps: [{ tap: 'relu2', weight: 1 }],
+  styleTaps: [
+    { tap: 'relu1', weight: 1 },
+    { tap: 'relu2', weight: 1 },
+  ],
+  contentWeight: 1,
+  styleWeight: 50,
+  tvWeight: 1e-4,
+};
+
+function stripes(w: number, h: number): RgbImage {
+  const data = new Float32Array(3 * w * h);
+  for (let y = 0; y < h; y++)
+    for (let x = 0; x < w; x++) {
+      const v = (x + y) % 6 < 3 ? 230 : 20;
+      data[y * w + x] = v;
+      data[w * h + y * w + x] = 255 - v;
+      data[2 * w * h + y * w + x] = 128;
+    }
+  return { width: w, height: h, data };
+}
+
+let dataDir: string;
+let files: string[];
+const runs: string[] = [];
+beforeAll(async () => {
+  dataDir = await makeDataFolder(5, 24, 18);
+  files = await listImages(dataDir);
+});
+afterAll(async () => {
+  for (const d of [dataDir, ...runs]) await rm(d, { recursive: true, force: true });
+});
+
+async function inputs(resume = false, outDir?: string): Promise<TrainInputs> {
+  const out = outDir ?? (await mkdtemp(join(tmpdir(), 'stc-run-')));
+  runs.push(out);
+  const loss = tinyLossNet();
+  return {
+    transformer: tinyTransformer(),
+    lossNet: loss.graph,
+    lossWeights: loss.weights,
+    styleImage: stripes(20, 20),
+    dataFiles: files,
+    validationImage: stripes(12, 10),
+    outDir: out,
+    resume,
+    backend: { threads: 1 },
+  };
+}
+
+const bits = (t: HostTensor): Buffer => Buffer.from(t.data.buffer, t.data.byteOffset, t.data.byteLength);
+
+describe('buildTrainGraph', () => {
+  it('trains every transformer parameter (norm ones included) and freezes the loss network', () => {
+    const loss = tinyLossNet();
+    const tg = buildTrainGraph({ transformer: tinyTransformer(), lossNet: loss.graph, loss: CFG, batch: 2, size: 16, adam: CFG });
+    expect(tg.params.map((p) => p.id).sort()).toEqual(['conv1.bias', 'conv1.weight', 'conv2.bias', 'conv2.weight', 'in1.bias', 'in1.weight']);
+    expect(tg.frozen.map((p) => p.id).sort()).toEqual(['l1.bias', 'l1.weight', 'l2.bias', 'l2.weight']);
+    for (const p of tg.params) expect(tg.graph.outputs.has(`new/${p.id}`)).toBe(true);
+    for (const p of tg.frozen) expect(tg.graph.values.get(p.id)!.kind).toBe('param');
+    expect(tg.styleTargetShapes.get('relu2')).toEqual([1, 6, 6]);
+  });
+});
+
+describe('train', () => {
+  it('lowers the loss, logs every term, checkpoints and renders validation images', async () => {
+    const inp = await inputs();
+    const steps: number[] = [];
+    const res = await train({ ...CFG, steps: 12 }, inp, { onStep: (e) => steps.push(e.step) });
+    expect(steps).toEqual(Array.from({ length: 12 }, (_, i) => i + 1));
+    const log = await readLog(join(inp.outDir, LOG_FILE));
+    expect(log.map((e) => e.step)).toEqual(steps);
+    for (const e of log) expect(e.loss).toBeCloseTo(e.content! + e.style! + e.tv!, 3);
+    const first = (log[0]!.loss! + log[1]!.loss!) / 2;
+    const lastTwo = (log[10]!.loss! + log[11]!.loss!) / 2;
+    expect(lastTwo).toBeLessThan(0.7 * first);
+    expect(res.checkpoint).toMatch(/step-00000012\.safetensors$/);
+    expect((await readdir(join(inp.outDir, 'validation'))).sort()).toEqual(['step-00000004.png', 'step-00000008.png', 'step-00000012.png']);
+    const meta = await sharp(join(inp.outDir, 'validation', 'step-00000012.png')).metadata();
+    expect([meta.width, meta.height]).toEqual([12, 10]);
+    // instance-norm parameters moved too
+    const ck = await loadCheckpoint(res.checkpoint);
+    expect(Math.max(...ck.params.get('in1.weight')!.data.map((v) => Math.abs(v - 1)))).toBeGreaterThan(1e-3);
+  });
+
+  it('resumes exactly: k steps + k resumed steps are bit-identical to 2k steps', async () => {
+    const wholeInputs = await inputs();
+    const whole = await train(CFG, wholeInputs);
+    const split = await inputs();
+    await train({ ...CFG, steps: 4 }, split);
+    let resumedAt = -1;
+    const resumed = await train(CFG, { ...split, resume: true }, { onResume: (e) => (resumedAt = e.step) });
+    expect(resumedAt).toBe(4);
+    expect(resumed.state.step).toBe(8);
+    for (const [id, t] of whole.state.params) {
+      expect(bits(resumed.state.params.get(id)!).equals(bits(t))).toBe(true);
+      expect(bits(resumed.state.m.get(id)!).equals(bits(whole.state.m.get(id)!))).toBe(true);
+      expect(bits(resumed.state.v.get(id)!).equals(bits(whole.state.v.get(id)!))).toBe(true);
+    }
+    // the log of the resumed run equals the uninterrupted one (timings aside)
+    const strip = (l: Awaited<ReturnType<typeof readLog>>) => l.map(({ ms: _ms, ...rest }) => rest);
+    const splitLog = strip(await readLog(join(split.outDir, LOG_FILE)));
+    expect(splitLog).toHaveLength(8);
+    expect(splitLog).toEqual(strip(await readLog(join(wholeInputs.outDir, LOG_FILE))));
+  });
+});
