@@ -3,11 +3,17 @@
  * Keep one line per command, alphabetical.
  */
 import type { Command } from 'commander';
+import { register as check } from './check.ts';
+import { register as doctor } from './doctor.ts';
+import { register as graph } from './graph.ts';
+import { register as info } from './info.ts';
+import { register as quilt } from './quilt.ts';
+import { register as stylize } from './stylize.ts';
 
 export type SetExit = (code: number) => void;
 export type Register = (program: Command, setExit: SetExit) => void;
 
-const commands: Register[] = [];
+const commands: Register[] = [check, doctor, graph, info, quilt, stylize];
 
 export function registerCommands(program: Command, setExit: SetExit): void {
   for (const register of commands) register(program, setExit);

@@ -204,7 +204,8 @@ export function bindArgs(
     } else {
       p = positional[pos++];
       if (!p) {
-        diags.push(error('arity', `${what} takes at most ${positional.length} positional argument${positional.length === 1 ? '' : 's'}`, a.span ?? callSpan));
+        const most = positional.length === 0 ? 'no positional arguments' : `at most ${positional.length} positional argument${positional.length === 1 ? '' : 's'}`;
+        diags.push(error('arity', `${what} takes ${most}`, a.span ?? callSpan));
         ok = false;
         continue;
       }

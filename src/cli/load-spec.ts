@@ -1,0 +1,75 @@
+/**
+ * Shared CLI plumbing for commands that take a spec: compile it and render
+ * diagnostics (paths relative to the working directory), pick a network, and
+ * turn `--size HxW` into bindings for the graph's size variables.
+ */
+import path from 'node:path';
+import { compileFile, formatDiagnostics, getNetwork, type CompiledModule, type NetworkDef } from '../compiler/frontend.ts';
+import { dimVars, type DimEnv } from '../compiler/ir/dim.ts';
+import type { Diagnostic } from '../dsl/diagnostics.ts';
+import type { Graph } from '../compiler/ir/types.ts';
+import { UserError } from './errors.ts';
+
+/** A spec with errors: the message is a count line followed by the rendered diagnostics. */
+export class SpecError extends UserError {
+  constructor(
+    message: string,
+    readonly diagnostics: readonly Diagnostic[],
+  ) {
+    super(message);
+  }
+}
+
+/** Render diagnostics with file names relative to the working directory. */
+export function renderDiagnostics(diags: readonly Diagnostic[], sources: ReadonlyMap<string, string>): string {
+  const rel = (f: string) => {
+    const r = path.isAbsolute(f) ? path.relative(process.cwd(), f) : f;
+    return r && !r.startsWith('..') ? r : f;
+  };
+  const relDiags = diags.map((d) => (d.span ? { ...d, span: { ...d.span, file: rel(d.span.file) } } : d));
+  const relSources = new Map([...sources].map(([k, v]) => [rel(k), v]));
+  return formatDiagnostics(relDiags, relSources);
+}
+
+/** Compile a spec; throws SpecError (rendered diagnostics) when it has errors. */
+export function loadSpec(file: string): CompiledModule {
+  const r = compileFile(file);
+  if (!r.module) {
+    const n = r.diagnostics.filter((d) => d.severity === 'error').length;
+    throw new SpecError(`${n} error${n === 1 ? '' : 's'} in ${file}\n${renderDiagnostics(r.diagnostics, r.sources)}`, r.diagnostics);
+  }
+  return r.module;
+}
+
+/** The network named by --network, or the spec's main network. */
+export function pickNetwork(mod: CompiledModule, name?: string): NetworkDef {
+  const net = getNetwork(mod, name);
+  if (!net) {
+    const known = [...mod.networks.keys()].join(', ') || 'none';
+    throw new UserError(name ? `no network '${name}' in ${mod.file} (networks: ${known})` : `${mod.file} declares no network`);
+  }
+  return net;
+}
+
+/** Parse `HxW` or `N` (square). */
+export function parseSize(text: string): { height: number; width: number } {
+  const m = /^\s*(\d+)\s*(?:[xX×]\s*(\d+))?\s*$/.exec(text);
+  const h = m ? Number(m[1]) : NaN;
+  const w = m ? Number(m[2] ?? m[1]) : NaN;
+  if (!(h >= 1 && w >= 1)) throw new UserError(`--size must be HxW or N (pixels), got '${text}'`);
+  return { height: h, width: w };
+}
+
+/** Bind the graph's input size variables: N = 1, H and W from the size. Other variables are an error. */
+export function sizeEnv(g: Graph, size: { height: number; width: number }): DimEnv {
+  const env: Record<string, number> = {};
+  for (const id of g.inputs)
+    for (const d of g.values.get(id)!.shape)
+      for (const v of dimVars(d)) {
+        if (v === 'N') env[v] = 1;
+        else if (v === 'H') env[v] = size.height;
+        else if (v === 'W') env[v] = size.width;
+        else throw new UserError(`input size variable '${v}' cannot be bound by --size (only N, H, W)`);
+      }
+  return env;
+}
