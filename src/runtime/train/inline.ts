@@ -14,7 +14,11 @@ export interface Inlined {
   tap(name: string): string;
 }
 
-export function inlineGraph(b: GraphBuilder, sub: Graph, inputs: ReadonlyMap<string, string>, prefix: string): Inlined {
+/**
+ * `prefix` renames node outputs and constants; `paramPrefix` renames parameters (default: none), so a
+ * loss network's `conv1.weight` cannot collide with a transformation network's.
+ */
+export function inlineGraph(b: GraphBuilder, sub: Graph, inputs: ReadonlyMap<string, string>, prefix: string, paramPrefix = ''): Inlined {
   const map = new Map<string, string>();
   for (const id of sub.inputs) {
     const to = inputs.get(id);
@@ -23,9 +27,10 @@ export function inlineGraph(b: GraphBuilder, sub: Graph, inputs: ReadonlyMap<str
   }
   for (const [id, v] of sub.values) {
     if (v.kind === 'param') {
-      if (!b.has(id)) b.param(id, v.shape as number[], v.init ?? { kind: 'zeros' }, v.trainable ?? true);
-      else if (b.value(id).kind !== 'param') throw new Error(`inlineGraph: parameter ${id} collides with a non-parameter value`);
-      map.set(id, id);
+      const to = `${paramPrefix}${id}`;
+      if (!b.has(to)) b.param(to, v.shape as number[], v.init ?? { kind: 'zeros' }, v.trainable ?? true);
+      else if (b.value(to).kind !== 'param') throw new Error(`inlineGraph: parameter ${to} collides with a non-parameter value`);
+      map.set(id, to);
     } else if (v.kind === 'const') {
       if (!v.data) throw new Error(`IR invariant: constant ${id} has no data`);
       map.set(id, b.constant(`${prefix}${id}`, v.shape as number[], v.data, v.dtype));

@@ -15,7 +15,7 @@
  * `loss:tv` (weighted terms) and Adam's `new/…`, `new.m/…`, `new.v/…`.
  */
 import { GraphBuilder } from '../../compiler/ir/builder.ts';
-import type { Graph, Value } from '../../compiler/ir/types.ts';
+import type { Graph, HostTensor, Value } from '../../compiler/ir/types.ts';
 import { contentLoss, gram, styleLayerLoss, tvLoss } from '../../compiler/objective/terms.ts';
 import type { TapWeight } from '../../compiler/objective/types.ts';
 import { buildObjectiveGraphs } from '../../compiler/objective/build.ts';
@@ -38,6 +38,13 @@ export const CONTENT_INPUT = 'content';
 export const LOSS_OUTPUT = 'loss';
 export const TERM_OUTPUTS = ['loss:content', 'loss:style', 'loss:tv'] as const;
 export const styleTargetInput = (tap: string): string => `style_target.${tap}`;
+/** Loss-network parameters are renamed under this prefix inside the training graph (frozen, shared by both passes). */
+export const LOSS_NET_PREFIX = 'lossnet/';
+
+/** The loss network's weights keyed as the training graph names them. */
+export function lossNetWeights(weights: ReadonlyMap<string, HostTensor>): Map<string, HostTensor> {
+  return new Map([...weights].map(([id, t]) => [`${LOSS_NET_PREFIX}${id}`, t]));
+}
 
 /** Bind the N, H, W size variables of a network whose single input is an NCHW image. */
 export function specialiseImageNet(net: Graph, n: number, h: number, w: number): Graph {
@@ -76,7 +83,7 @@ export interface TrainGraph {
   readonly graph: Graph;
   /** Trainable parameters of the transformer, in graph order (now inputs of `graph`). */
   readonly params: readonly Value[];
-  /** Frozen parameters (loss network, non-trainable statistics) still embedded as initializers. */
+  /** Frozen parameters (loss network, renamed `lossnet/<id>`; non-trainable statistics) still embedded as initializers. */
   readonly frozen: readonly Value[];
   /** Style tap -> [1, C, C] shape of its target input. */
   readonly styleTargetShapes: ReadonlyMap<string, readonly number[]>;
@@ -97,8 +104,8 @@ export function buildTrainGraph(o: TrainGraphOptions): TrainGraph {
   const tIn = inlineGraph(b, t, new Map([[t.inputs[0]!, x]]), '');
   const y = tIn.map.get([...t.outputs.values()][0]!)!;
   const lossInput = net.inputs[0]!;
-  const onY = inlineGraph(b, selectOutputs(net, [...new Set([...contentTaps, ...styleTaps])]), new Map([[lossInput, y]]), 'phi_y/');
-  const onX = inlineGraph(b, selectOutputs(net, contentTaps), new Map([[lossInput, x]]), 'phi_x/');
+  const onY = inlineGraph(b, selectOutputs(net, [...new Set([...contentTaps, ...styleTaps])]), new Map([[lossInput, y]]), 'phi_y/', LOSS_NET_PREFIX);
+  const onX = inlineGraph(b, selectOutputs(net, contentTaps), new Map([[lossInput, x]]), 'phi_x/', LOSS_NET_PREFIX);
 
   const weighted = (parts: string[], name: string): string => parts.reduce((acc, p) => b.add('add', [acc, p], {}, {}, name));
   const content = weighted(
@@ -126,7 +133,7 @@ export function buildTrainGraph(o: TrainGraphOptions): TrainGraph {
 
   const fwd = b.build();
   const transformerParams = new Set(paramsOf(t).map((p) => p.id));
-  const params = paramsOf(fwd).filter((p) => transformerParams.has(p.id) && p.trainable !== false);
+  const params = paramsOf(fwd).filter((p) => transformerParams.has(p.id) && p.trainable !== false && !p.id.startsWith(LOSS_NET_PREFIX));
   const frozen = paramsOf(fwd).filter((p) => !params.includes(p));
   const diff = differentiate(fwd, { loss: LOSS_OUTPUT, wrt: params.map((p) => p.id) });
   const grads = new Map(params.map((p) => [p.id, diff.outputs.get(`grad:${p.id}`)!]));

@@ -22,8 +22,9 @@ import type { RgbImage } from '../image-types.ts';
 import { DataLoader, type LoaderState, type SkipEvent } from '../data/loader.ts';
 import { loadLatestCheckpoint, saveCheckpoint, type JsonObject, type JsonValue } from '../checkpoint/checkpoint.ts';
 import { writeRgb8 } from '../apply/io.ts';
-import { buildTrainGraph, styleTargetGraph, type JohnsonLossConfig } from './train-graph.ts';
+import { buildTrainGraph, lossNetWeights, styleTargetGraph, type JohnsonLossConfig } from './train-graph.ts';
 import { initParams } from './init.ts';
+import { paramsOf } from '../../compiler/ir/graph.ts';
 import { OnnxTrainStep, freshOptimState, type LossTerms, type OptimState } from './step.ts';
 import { appendLog, truncateLog } from './log.ts';
 import { Validator } from './validate.ts';
@@ -127,7 +128,9 @@ export async function train(cfg: TrainConfig, inp: TrainInputs, cb: TrainCallbac
   });
   const paramIds = tg.params.map((p) => p.id);
 
-  // Starting point: a checkpoint, given weights, or a seeded initialisation.
+  // Starting point: a checkpoint, given weights, or a seeded initialisation. Non-trainable
+  // transformer parameters (batch-norm statistics) always come from the initial values.
+  const init = new Map(inp.initialParams ?? initParams(paramsOf(inp.transformer), cfg.seed));
   let state: OptimState;
   let loaderState: LoaderState | undefined;
   const latest = inp.resume ? await loadLatestCheckpoint(ckptDir) : undefined;
@@ -140,7 +143,6 @@ export async function train(cfg: TrainConfig, inp: TrainInputs, cb: TrainCallbac
     await truncateLog(logPath, c.step);
     cb.onResume?.({ step: c.step, path: latest.path, unreadable: latest.unreadable.length });
   } else {
-    const init = new Map(inp.initialParams ?? initParams(tg.params, cfg.seed));
     for (const p of tg.params) {
       const t = init.get(p.id);
       if (!t) throw new UserError(`no initial value for parameter ${p.id}`);
@@ -157,7 +159,9 @@ export async function train(cfg: TrainConfig, inp: TrainInputs, cb: TrainCallbac
   await styleModel.dispose();
   const targets = new Map(cfg.styleTaps.map(({ tap }) => [tap, styleOut[styleTarget(tap)]!]));
 
-  const step = await OnnxTrainStep.create(tg, inp.lossWeights, targets, { lr: cfg.lr, beta1: cfg.beta1, beta2: cfg.beta2, epsilon: cfg.epsilon }, inp.backend);
+  const frozen = new Map(lossNetWeights(inp.lossWeights));
+  for (const p of tg.frozen) if (!frozen.has(p.id)) frozen.set(p.id, init.get(p.id) ?? missing(p.id));
+  const step = await OnnxTrainStep.create(tg, frozen, targets, { lr: cfg.lr, beta1: cfg.beta1, beta2: cfg.beta2, epsilon: cfg.epsilon }, inp.backend);
   const validator = inp.validationImage && cfg.validateEvery > 0 ? await Validator.create(inp.transformer, paramIds, inp.validationImage, inp.backend) : undefined;
   cb.onCompiled?.({ ms: performance.now() - t0, params: tg.params.reduce((s, p) => s + (p.shape as number[]).reduce((a, b) => a * b, 1), 0), tensors: tg.params.length });
 
@@ -207,4 +211,8 @@ export async function train(cfg: TrainConfig, inp: TrainInputs, cb: TrainCallbac
     await validator?.dispose();
   }
   return { state, checkpoint: last, skipped: loader.skipped };
+}
+
+function missing(id: string): never {
+  throw new UserError(`no value for the frozen parameter ${id}`);
 }

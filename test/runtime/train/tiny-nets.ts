@@ -37,9 +37,9 @@ export function tinyLossNet(seed = 9): { graph: Graph; weights: Map<string, Host
   };
   const x = b.input('img', image());
   const s = b.add('scale', [x], { value: 1 / 255 });
-  const r1 = b.add('relu', [b.add('conv2d', [s, p('l1.weight', [4, 3, 3, 3], 0.5), p('l1.bias', [4], 0.1)], conv(1))], {}, { layer: 'relu1' });
+  const r1 = b.add('relu', [b.add('conv2d', [s, p('conv1.weight', [4, 3, 3, 3], 0.5), p('conv1.bias', [4], 0.1)], conv(1))], {}, { layer: 'relu1' });
   b.tap('relu1', r1);
-  const r2 = b.add('relu', [b.add('conv2d', [r1, p('l2.weight', [6, 4, 3, 3], 0.4), p('l2.bias', [6], 0.1)], conv(2))], {}, { layer: 'relu2' });
+  const r2 = b.add('relu', [b.add('conv2d', [r1, p('conv2.weight', [6, 4, 3, 3], 0.4), p('conv2.bias', [6], 0.1)], conv(2))], {}, { layer: 'relu2' });
   b.tap('relu2', r2);
   b.output('out', r2);
   return { graph: b.build(), weights };

@@ -79,7 +79,8 @@ describe('buildTrainGraph', () => {
     const loss = tinyLossNet();
     const tg = buildTrainGraph({ transformer: tinyTransformer(), lossNet: loss.graph, loss: CFG, batch: 2, size: 16, adam: CFG });
     expect(tg.params.map((p) => p.id).sort()).toEqual(['conv1.bias', 'conv1.weight', 'conv2.bias', 'conv2.weight', 'in1.bias', 'in1.weight']);
-    expect(tg.frozen.map((p) => p.id).sort()).toEqual(['l1.bias', 'l1.weight', 'l2.bias', 'l2.weight']);
+    // the loss network's conv1.weight (same name and shape as the transformer's) is kept apart
+    expect(tg.frozen.map((p) => p.id).sort()).toEqual(['lossnet/conv1.bias', 'lossnet/conv1.weight', 'lossnet/conv2.bias', 'lossnet/conv2.weight']);
     for (const p of tg.params) expect(tg.graph.outputs.has(`new/${p.id}`)).toBe(true);
     for (const p of tg.frozen) expect(tg.graph.values.get(p.id)!.kind).toBe('param');
     expect(tg.styleTargetShapes.get('relu2')).toEqual([1, 6, 6]);
