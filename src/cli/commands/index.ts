@@ -3,7 +3,6 @@
  * Keep one line per command, alphabetical.
  */
 import type { Command } from 'commander';
-import { register as doctor } from './doctor.ts';
 import { register as check } from './check.ts';
 import { register as doctor } from './doctor.ts';
 import { register as graph } from './graph.ts';
