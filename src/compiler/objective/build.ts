@@ -155,6 +155,8 @@ export function buildObjectiveGraphs(spec: ObjectiveSpec, lossNet: Graph, opts: 
   const termOutputs: string[] = [];
   for (const t of spec.terms) {
     const name = termName(t, spec.terms);
+    // Value stems differ from output names (backends name outputs separately from values).
+    const stem = name.replace(':', '_');
     let raw: string;
     if (t.kind === 'tv') raw = tvLoss(b, imageInput, t.norm);
     else {
@@ -164,17 +166,18 @@ export function buildObjectiveGraphs(spec: ObjectiveSpec, lossNet: Graph, opts: 
           t.kind === 'content'
             ? contentLoss(b, f, contentInputs.get(tap)!, t.norm)
             : styleLayerLoss(b, grams.get(tap)!, styleInputs.get(tap)!, t.norm, b.shape(f));
-        return weight === 1 ? e : b.add('scale', [e], { value: weight }, {}, `${name}.${tap}`);
+        return weight === 1 ? e : b.add('scale', [e], { value: weight }, {}, `${stem}_${tap}`);
       });
-      raw = parts.reduce((acc, p) => b.add('add', [acc, p], {}, {}, name));
+      raw = parts.reduce((acc, p) => b.add('add', [acc, p], {}, {}, `${stem}_sum`));
     }
-    const w = t.weight === 1 ? raw : b.add('scale', [raw], { value: t.weight }, {}, name);
+    const w = t.weight === 1 ? raw : b.add('scale', [raw], { value: t.weight }, {}, `${stem}_weighted`);
     outputs.set(name, w);
     weighted.push(w);
     termOutputs.push(name);
   }
   if (weighted.length === 0) throw new ObjectiveError(`objective ${spec.name} has no terms`);
-  const total = weighted.length === 1 ? b.add('scale', [weighted[0]!], { value: 1 }, {}, LOSS) : weighted.reduce((acc, v) => b.add('add', [acc, v], {}, {}, LOSS));
+  const total =
+    weighted.length === 1 ? b.add('scale', [weighted[0]!], { value: 1 }, {}, 'total_loss') : weighted.reduce((acc, v) => b.add('add', [acc, v], {}, {}, 'total_loss'));
   const step = selectOutputs(b.build(), new Map([[LOSS, total], ...outputs]));
   return { targets: { content, style }, step, imageInput, contentInputs, styleInputs, termOutputs };
 }

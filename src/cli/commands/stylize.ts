@@ -1,0 +1,138 @@
+/**
+ * `stc stylize`: Gatys et al. optimisation of an image.
+ *   stc stylize specs/gatys.style --content c.jpg --style s.jpg [--style t.jpg --style-blend 0.7,0.3] -o out.png
+ *     [--backend onnx|tfjs] [--loss-net NAME] [--objective NAME] [--weights PATH] [--size N] [--iters N]
+ *     [--optimizer lbfgs|adam] [--lr X] [--content-weight A --style-weight B --tv-weight C] [--seed N]
+ *     [--init noise|content|style|FILE] [--snapshot-every N] [--preserve-colour luminance|histogram]
+ *     [--style-scale S] [--threads N]
+ */
+import type { Command } from 'commander';
+import { UserError } from '../errors.ts';
+import { ProgressBar } from '../../runtime/progress.ts';
+import { stylize } from '../../runtime/gatys/stylize.ts';
+import type { Register } from './index.ts';
+
+interface Flags {
+  content: string;
+  style: string[];
+  styleBlend?: string;
+  output: string;
+  backend: string;
+  lossNet?: string;
+  objective?: string;
+  weights?: string;
+  size?: string;
+  iters?: string;
+  optimizer: string;
+  lr?: string;
+  contentWeight?: string;
+  styleWeight?: string;
+  tvWeight?: string;
+  seed?: string;
+  init: string;
+  snapshotEvery?: string;
+  preserveColour?: string;
+  styleScale?: string;
+  threads?: string;
+}
+
+function int(name: string, text: string | undefined, min: number): number | undefined {
+  if (text === undefined) return undefined;
+  const v = Number(text);
+  if (!/^\s*\d+\s*$/.test(text) || !Number.isSafeInteger(v) || v < min) throw new UserError(`--${name} must be an integer ≥ ${min}, got '${text}'`);
+  return v;
+}
+
+function num(name: string, text: string | undefined, positive = false): number | undefined {
+  if (text === undefined) return undefined;
+  const v = Number(text);
+  if (text.trim() === '' || !Number.isFinite(v) || v < 0 || (positive && v === 0))
+    throw new UserError(`--${name} must be a ${positive ? 'positive' : 'non-negative'} number, got '${text}'`);
+  return v;
+}
+
+function oneOf<T extends string>(name: string, text: string | undefined, values: readonly T[]): T | undefined {
+  if (text === undefined) return undefined;
+  if (!(values as readonly string[]).includes(text)) throw new UserError(`--${name} must be one of ${values.join(', ')}, got '${text}'`);
+  return text as T;
+}
+
+const collect = (v: string, prev: string[]): string[] => [...prev, v];
+
+export const register: Register = (program: Command, setExit) => {
+  program
+    .command('stylize')
+    .description('optimise an image to match a content image and the style of one or more style images (Gatys et al.)')
+    .argument('<spec>', 'a .style spec declaring the objective (e.g. specs/gatys.style)')
+    .requiredOption('--content <image>', 'content image')
+    .requiredOption('--style <image>', 'style image (repeat for a blend)', collect, [])
+    .option('--style-blend <weights>', 'comma-separated blend weights, one per --style (normalised to sum 1)')
+    .requiredOption('-o, --output <image>', 'output image (.png, .jpg, .webp)')
+    .option('--backend <name>', 'onnx or tfjs', 'onnx')
+    .option('--loss-net <name>', 'loss network: selects the objective using it (vgg19, vgg16, squeezenet1_1)')
+    .option('--objective <name>', 'objective name in the spec')
+    .option('--weights <path>', "loss network weights, replacing the spec's binding")
+    .option('--size <n>', 'output long side in pixels', '512')
+    .option('--iters <n>', 'optimiser iterations', '500')
+    .option('--optimizer <name>', 'lbfgs or adam', 'lbfgs')
+    .option('--lr <x>', 'Adam step size in pixel units (default 2)')
+    .option('--content-weight <a>', 'α: weight of the content term(s)')
+    .option('--style-weight <b>', 'β: weight of the style term(s)')
+    .option('--tv-weight <c>', 'λ_TV: weight of the total-variation term')
+    .option('--seed <n>', 'seed of the noise initialisation', '0')
+    .option('--init <what>', 'noise, content, style, or an image file', 'noise')
+    .option('--snapshot-every <n>', 'write <output>.iterNNNNN.<ext> every n iterations')
+    .option('--preserve-colour <how>', "keep the content's colours: luminance or histogram")
+    .option('--style-scale <s>', 'style image long side = size · s', '1')
+    .option('--threads <n>', 'intra-op threads (default: all cores)')
+    .action(async (spec: string, f: Flags) => {
+      const backend = oneOf('backend', f.backend, ['onnx', 'tfjs'] as const)!;
+      const blend = f.styleBlend?.split(',').map((s) => num('style-blend', s.trim())!);
+      const bar = new ProgressBar(process.stderr);
+      const result = await stylize({
+        spec,
+        content: f.content,
+        styles: f.style,
+        output: f.output,
+        backend,
+        ...(blend && { blend }),
+        ...(f.lossNet !== undefined && { lossNet: f.lossNet }),
+        ...(f.objective !== undefined && { objective: f.objective }),
+        ...(f.weights !== undefined && { weights: f.weights }),
+        size: int('size', f.size, 16)!,
+        iterations: int('iters', f.iters, 1)!,
+        optimizer: oneOf('optimizer', f.optimizer, ['lbfgs', 'adam'] as const)!,
+        lr: num('lr', f.lr, true),
+        contentWeight: num('content-weight', f.contentWeight),
+        styleWeight: num('style-weight', f.styleWeight),
+        tvWeight: num('tv-weight', f.tvWeight),
+        seed: int('seed', f.seed, 0)!,
+        init: f.init,
+        snapshotEvery: int('snapshot-every', f.snapshotEvery, 1),
+        preserveColour: oneOf('preserve-colour', f.preserveColour, ['luminance', 'histogram'] as const),
+        styleScale: num('style-scale', f.styleScale, true)!,
+        threads: int('threads', f.threads, 1),
+        onPhase: (m) => process.stderr.write(`stylize: ${m}\n`),
+        onProgress: (e) => bar.update(e),
+      });
+      bar.done();
+      const first = result.history[0];
+      const last = result.history.at(-1);
+      const perIter = result.iterations > 0 ? result.optimiseMs / result.iterations : 0;
+      const styleDrop = first?.terms.style !== undefined && last?.terms.style ? first.terms.style / last.terms.style : undefined;
+      process.stderr.write(
+        `stylize: ${result.objective} on ${result.lossNet}, ${result.size.width}x${result.size.height}: ${result.iterations} iterations, ` +
+          `${result.evaluations} evaluations in ${(result.optimiseMs / 1000).toFixed(1)} s (${perIter.toFixed(0)} ms/iteration, ` +
+          `${(result.optimiseMs / Math.max(1, result.evaluations)).toFixed(0)} ms/evaluation)` +
+          (styleDrop !== undefined ? `; style loss fell ${styleDrop.toExponential(2)}x` : '') +
+          '\n',
+      );
+      if (result.status === 'diverged') {
+        const snap = result.snapshots.at(-1);
+        process.stderr.write(`stc: error: optimisation stopped: ${result.message}. ${snap ? `The last good snapshot is ${snap}.` : 'No snapshot was written.'}\n`);
+        setExit(1);
+        return;
+      }
+      process.stderr.write(`stylize: wrote ${f.output}\n`);
+    });
+};

@@ -1,0 +1,80 @@
+/**
+ * Compile the objective graphs on a backend into a GatysEngine.
+ *
+ * - onnx: the step graph is differentiated by the compiler (`differentiate`, adding
+ *   `grad:<image>`), so one ONNX Runtime call returns the loss, every term and the gradient.
+ * - tfjs: the gradient comes from tfjs's own autodiff (`tfjsValueAndGrads`) over the forward step
+ *   graph; the per-term values come from a second, forward-only run of the same graph (tfjs is the
+ *   slow, independent cross-check path, so clarity beats the extra forward pass).
+ */
+import { LOSS, contentTarget, styleTarget, type ObjectiveGraphs } from '../../compiler/objective/build.ts';
+import type { HostTensor } from '../../compiler/ir/types.ts';
+import { concreteShapeOf } from '../../compiler/passes/specialize.ts';
+import { differentiate, defaultGradName } from '../../compiler/passes/autodiff/index.ts';
+import type { BackendOptions, CompiledModel, WeightMap } from '../../backends/types.ts';
+import type { GatysEngine, StepFn } from './types.ts';
+
+export type GatysBackendName = 'onnx' | 'tfjs';
+
+function termsOf(graphs: ObjectiveGraphs, out: Readonly<Record<string, HostTensor>>): Record<string, number> {
+  const terms: Record<string, number> = {};
+  for (const name of graphs.termOutputs) terms[name.replace(/^loss:/, '')] = out[name]!.data[0]!;
+  return terms;
+}
+
+function targetFeeds(graphs: ObjectiveGraphs, targets: Readonly<Record<string, HostTensor>>): Record<string, HostTensor> {
+  const feeds: Record<string, HostTensor> = {};
+  const need = (name: string): HostTensor => {
+    const t = targets[name];
+    if (!t) throw new Error(`Gatys engine: no target ${name}`);
+    return t;
+  };
+  for (const [tap, id] of graphs.contentInputs) feeds[id] = need(contentTarget(tap));
+  for (const [tap, id] of graphs.styleInputs) feeds[id] = need(styleTarget(tap));
+  return feeds;
+}
+
+export async function createGatysEngine(graphs: ObjectiveGraphs, weights: WeightMap, backend: GatysBackendName, opts: BackendOptions = {}): Promise<GatysEngine> {
+  const image = graphs.imageInput;
+  const imageShape = concreteShapeOf(graphs.step, image);
+  const models: CompiledModel[] = [];
+  const compileWith = async (compile: (g: ObjectiveGraphs['step']) => Promise<CompiledModel>, g: ObjectiveGraphs['step']) => {
+    const m = await compile(g);
+    models.push(m);
+    return m;
+  };
+  let compile: (g: ObjectiveGraphs['step']) => Promise<CompiledModel>;
+  let makeStep: (feeds: Record<string, HostTensor>) => StepFn;
+  if (backend === 'onnx') {
+    const { OnnxBackend } = await import('../../backends/onnx/index.ts');
+    const b = new OnnxBackend();
+    compile = (g) => b.compile(g, weights, opts);
+    const gradName = defaultGradName(image);
+    const model = await compileWith(compile, differentiate(graphs.step, { loss: LOSS, wrt: [image] }));
+    makeStep = (feeds) => async (x) => {
+      const out = await model.run({ ...feeds, [image]: { shape: imageShape, data: x } });
+      return { loss: out[LOSS]!.data[0]!, terms: termsOf(graphs, out), grad: out[gradName]!.data };
+    };
+  } else {
+    const { TfjsBackend, tfjsValueAndGrads } = await import('../../backends/tfjs/index.ts');
+    const b = new TfjsBackend();
+    compile = (g) => b.compile(g, weights, opts);
+    const forward = await compileWith(compile, graphs.step);
+    makeStep = (feeds) => async (x) => {
+      const all = { ...feeds, [image]: { shape: imageShape, data: x } };
+      const vg = await tfjsValueAndGrads(graphs.step, weights, all, LOSS, [image]);
+      const out = await forward.run(all);
+      return { loss: vg.value, terms: termsOf(graphs, out), grad: vg.grads[image]!.data };
+    };
+  }
+  const content = await compileWith(compile, graphs.targets.content);
+  const style = await compileWith(compile, graphs.targets.style);
+  return {
+    contentTargets: (img) => content.run({ [image]: img }),
+    styleTargets: (img) => style.run({ [image]: img }),
+    bindTargets: (targets) => makeStep(targetFeeds(graphs, targets)),
+    async dispose() {
+      for (const m of models) await m.dispose();
+    },
+  };
+}

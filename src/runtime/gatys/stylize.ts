@@ -1,0 +1,219 @@
+/**
+ * `stylize`: a whole Gatys run, from a spec and image paths to an output image.
+ *
+ *   compile the spec → pick the objective (and its loss network) → read and resize the images
+ *   (content to `size` on the long side, each style image to `size · styleScale`) → optional colour
+ *   matching of the styles → build the objective graphs, bind the loss network's weights and compile
+ *   them on the backend → compute the targets once (content features; style Grams per style image,
+ *   blended) → optimise from the initial image → optional luminance-only transfer → write the output.
+ *
+ * The library never prints: phases and iterations are reported through callbacks.
+ */
+import { basename, dirname, extname, join } from 'node:path';
+import { compileFile, formatDiagnostics } from '../../compiler/frontend.ts';
+import { blendTargets, normaliseBlend } from '../../compiler/objective/blend.ts';
+import { buildObjectiveGraphs } from '../../compiler/objective/build.ts';
+import type { LossTerm, ObjectiveSpec } from '../../compiler/objective/types.ts';
+import type { HostTensor } from '../../compiler/ir/types.ts';
+import { UserError } from '../../cli/errors.ts';
+import { bindWeights } from '../../weights/index.ts';
+import { matchColour, transferLuminance, type ColourPreservation } from '../colour.ts';
+import type { RgbImage } from '../image-types.ts';
+import type { ProgressCallback } from '../progress.ts';
+import { createGatysEngine, type GatysBackendName } from './engine.ts';
+import { checkOutputPath, readRgbImage, resizeRgbImage, writeRgbImage } from './image-io.ts';
+import { noiseImage } from './init.ts';
+import { runGatys, type GatysRunResult, type OptimizerName } from './run.ts';
+
+export interface StylizeOptions {
+  readonly spec: string;
+  readonly content: string;
+  readonly styles: readonly string[];
+  readonly output: string;
+  /** Blend weights, one per style image (normalised to sum 1); default equal. */
+  readonly blend?: readonly number[];
+  readonly backend?: GatysBackendName;
+  /** Objective name in the spec; default: chosen by `lossNet`, else the first objective. */
+  readonly objective?: string;
+  /** Loss network name: selects the (first) objective using it. */
+  readonly lossNet?: string;
+  /** Weight file/folder replacing the one bound in the spec. */
+  readonly weights?: string;
+  /** Output long side in pixels (default 512). */
+  readonly size?: number;
+  /** Style image long side = size · styleScale (default 1). */
+  readonly styleScale?: number;
+  readonly iterations?: number;
+  readonly optimizer?: OptimizerName;
+  /** Adam step size in pixel units. */
+  readonly lr?: number;
+  /** Override α (every content term), β (every style term), λ_TV (every TV term, adding one if absent). */
+  readonly contentWeight?: number;
+  readonly styleWeight?: number;
+  readonly tvWeight?: number;
+  readonly seed?: number;
+  /** `noise`, `content`, `style` or an image path. Default `noise`. */
+  readonly init?: string;
+  readonly snapshotEvery?: number;
+  readonly preserveColour?: ColourPreservation;
+  readonly threads?: number;
+  readonly onPhase?: (message: string) => void;
+  readonly onProgress?: ProgressCallback;
+  readonly signal?: AbortSignal;
+}
+
+export interface StylizeResult extends GatysRunResult {
+  readonly objective: string;
+  readonly lossNet: string;
+  readonly size: { readonly width: number; readonly height: number };
+  /** Snapshot files written, in order. */
+  readonly snapshots: readonly string[];
+  /** Wall time of the optimisation loop alone, ms. */
+  readonly optimiseMs: number;
+}
+
+/** Pick the objective: by name, else the first one whose loss network is `lossNet`, else the first. */
+export function selectObjective(objectives: ReadonlyMap<string, ObjectiveSpec>, name?: string, lossNet?: string): ObjectiveSpec {
+  const all = [...objectives.values()];
+  if (all.length === 0) throw new UserError('the spec declares no objective');
+  if (name !== undefined) {
+    const o = objectives.get(name);
+    if (!o) throw new UserError(`the spec has no objective ${name}; it has: ${[...objectives.keys()].join(', ')}`);
+    if (lossNet !== undefined && o.lossNet !== lossNet) throw new UserError(`objective ${name} uses the loss network ${o.lossNet}, not ${lossNet}`);
+    return o;
+  }
+  if (lossNet === undefined) return all[0]!;
+  const o = all.find((x) => x.lossNet === lossNet);
+  if (!o) throw new UserError(`no objective in the spec uses the loss network ${lossNet}; available: ${[...new Set(all.map((x) => x.lossNet))].join(', ')}`);
+  return o;
+}
+
+/** Apply the α, β, λ_TV overrides (a TV override on an objective without TV adds a `sum` TV term). */
+export function withWeights(spec: ObjectiveSpec, w: { content?: number; style?: number; tv?: number }): ObjectiveSpec {
+  const terms: LossTerm[] = spec.terms.map((t) => {
+    const o = t.kind === 'content' ? w.content : t.kind === 'style' ? w.style : w.tv;
+    return o === undefined ? t : { ...t, weight: o };
+  });
+  if (w.tv !== undefined && w.tv !== 0 && !terms.some((t) => t.kind === 'tv')) terms.push({ kind: 'tv', weight: w.tv, norm: 'sum' });
+  return { ...spec, terms };
+}
+
+function positiveInt(v: number | undefined, fallback: number, what: string): number {
+  const x = v ?? fallback;
+  if (!Number.isInteger(x) || x < 1) throw new UserError(`${what} must be a positive integer, got ${x}`);
+  return x;
+}
+
+const asTensor = (img: RgbImage): HostTensor => ({ shape: [1, 3, img.height, img.width], data: img.data });
+
+export function snapshotPath(output: string, iteration: number): string {
+  const ext = extname(output);
+  return join(dirname(output), `${basename(output, ext)}.iter${String(iteration).padStart(5, '0')}${ext}`);
+}
+
+export async function stylize(opts: StylizeOptions): Promise<StylizeResult> {
+  const phase = opts.onPhase ?? (() => undefined);
+  const size = positiveInt(opts.size, 512, '--size');
+  const iterations = positiveInt(opts.iterations, 500, '--iters');
+  const styleScale = opts.styleScale ?? 1;
+  if (!(styleScale > 0)) throw new UserError(`--style-scale must be positive, got ${styleScale}`);
+  if (opts.styles.length === 0) throw new UserError('at least one --style image is needed');
+  let blend: number[];
+  try {
+    blend = normaliseBlend(opts.styles.length, opts.blend);
+  } catch (e) {
+    throw new UserError(`--style-blend: ${(e as Error).message}`);
+  }
+  await checkOutputPath(opts.output);
+
+  phase(`compiling ${opts.spec}`);
+  const compiled = compileFile(opts.spec);
+  if (!compiled.module) throw new UserError(formatDiagnostics(compiled.diagnostics, compiled.sources));
+  const objective = withWeights(selectObjective(compiled.module.objectives, opts.objective, opts.lossNet), {
+    content: opts.contentWeight,
+    style: opts.styleWeight,
+    tv: opts.tvWeight,
+  });
+  const net = compiled.module.networks.get(objective.lossNet);
+  if (!net) throw new UserError(`objective ${objective.name} names the loss network ${objective.lossNet}, which the spec does not define`);
+
+  phase('reading images');
+  const content = await readRgbImage(opts.content, { longSide: size });
+  const styleLong = Math.max(1, Math.round(size * styleScale));
+  let styles = await Promise.all(opts.styles.map((p) => readRgbImage(p, { longSide: styleLong })));
+  if (opts.preserveColour === 'histogram') styles = styles.map((s) => matchColour(s, content));
+  const out = { width: content.width, height: content.height };
+  const init = await initialImage(opts.init ?? 'noise', content, styles[0]!, opts.seed ?? 0);
+
+  phase(`building the ${objective.name} objective on ${objective.lossNet} at ${out.width}x${out.height}`);
+  const sizes = { size: { H: out.height, W: out.width } };
+  // One set of graphs per distinct style size (style images of different aspect ratios).
+  const graphs = buildObjectiveGraphs(objective, net.graph, { ...sizes, styleSize: { H: styles[0]!.height, W: styles[0]!.width } });
+  if (!net.weights) throw new UserError(`the loss network ${objective.lossNet} has no weights binding in the spec; pass --weights`);
+  const bindOpts = { specDir: net.specDir, ...(opts.weights !== undefined && { pathOverride: opts.weights }) };
+  const weights = await bindWeights(graphs.step, net.weights, bindOpts);
+
+  const backend = opts.backend ?? 'onnx';
+  phase(`compiling for ${backend}`);
+  const engine = await createGatysEngine(graphs, weights, backend, opts.threads !== undefined ? { threads: opts.threads } : {});
+  try {
+    phase('computing targets');
+    const contentTargets = await engine.contentTargets(asTensor(content));
+    const perStyle: Record<string, HostTensor>[] = [];
+    for (const s of styles) {
+      if (s.width === styles[0]!.width && s.height === styles[0]!.height) perStyle.push(await engine.styleTargets(asTensor(s)));
+      else {
+        // A style image of another shape: its own style-target graph (Gram shapes do not depend on size).
+        const g = buildObjectiveGraphs(objective, net.graph, { ...sizes, styleSize: { H: s.height, W: s.width } });
+        const e = await createGatysEngine(g, weights, backend);
+        try {
+          perStyle.push(await e.styleTargets(asTensor(s)));
+        } finally {
+          await e.dispose();
+        }
+      }
+    }
+    const step = engine.bindTargets({ ...contentTargets, ...blendTargets(perStyle, blend) });
+
+    phase(`optimising (${opts.optimizer ?? 'lbfgs'}, ${iterations} iterations)`);
+    const snapshots: string[] = [];
+    const t0 = Date.now();
+    const result = await runGatys({
+      init,
+      step,
+      iterations,
+      optimizer: opts.optimizer ?? 'lbfgs',
+      ...(opts.lr !== undefined && { lr: opts.lr }),
+      ...(opts.snapshotEvery !== undefined && { snapshotEvery: opts.snapshotEvery }),
+      onSnapshot: async (img, it) => {
+        const p = snapshotPath(opts.output, it);
+        await writeRgbImage(p, opts.preserveColour === 'luminance' ? transferLuminance(img, content) : img);
+        snapshots.push(p);
+      },
+      ...(opts.onProgress && { onProgress: opts.onProgress }),
+      ...(opts.signal && { signal: opts.signal }),
+    });
+    const optimiseMs = Date.now() - t0;
+    if (result.status !== 'diverged') {
+      const final = opts.preserveColour === 'luminance' ? transferLuminance(result.image, content) : result.image;
+      await writeRgbImage(opts.output, final);
+      return { ...result, image: final, objective: objective.name, lossNet: objective.lossNet, size: out, snapshots, optimiseMs };
+    }
+    return { ...result, objective: objective.name, lossNet: objective.lossNet, size: out, snapshots, optimiseMs };
+  } finally {
+    await engine.dispose();
+  }
+}
+
+async function initialImage(init: string, content: RgbImage, style: RgbImage, seed: number): Promise<RgbImage> {
+  switch (init) {
+    case 'noise':
+      return noiseImage(content.width, content.height, seed);
+    case 'content':
+      return { ...content, data: Float32Array.from(content.data) };
+    case 'style':
+      return resizeRgbImage(style, content);
+    default:
+      return readRgbImage(init, content);
+  }
+}
