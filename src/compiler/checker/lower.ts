@@ -124,6 +124,11 @@ function lowerStmt(ctx: Ctx, frame: Frame, s: Stmt, isNetwork: boolean): void {
       return;
     }
     case 'layer': {
+      if (s.name && frame.names.has(s.name.name)) {
+        define(ctx, frame, s.name, null); // reports the duplicate; the layer is not lowered
+        frame.current = null;
+        return;
+      }
       const r = lowerLayerStmt(ctx, frame, s);
       if (s.name) define(ctx, frame, s.name, r);
       frame.current = r;
