@@ -21,7 +21,8 @@ import { matchColour, transferLuminance, type ColourPreservation } from '../colo
 import type { RgbImage } from '../image-types.ts';
 import type { ProgressCallback } from '../progress.ts';
 import { createGatysEngine, type GatysBackendName } from './engine.ts';
-import { checkOutputPath, readRgbImage, resizeRgbImage, writeRgbImage } from './image-io.ts';
+import { checkWritablePath, resizeImage, writeImage } from '../image.ts';
+import { readRgbImage } from './image-io.ts';
 import { noiseImage } from './init.ts';
 import { runGatys, type GatysRunResult, type OptimizerName } from './run.ts';
 
@@ -124,7 +125,7 @@ export async function stylize(opts: StylizeOptions): Promise<StylizeResult> {
   } catch (e) {
     throw new UserError(`--style-blend: ${(e as Error).message}`);
   }
-  await checkOutputPath(opts.output);
+  await checkWritablePath(opts.output);
 
   phase(`compiling ${opts.spec}`);
   const compiled = compileFile(opts.spec);
@@ -187,7 +188,7 @@ export async function stylize(opts: StylizeOptions): Promise<StylizeResult> {
       ...(opts.snapshotEvery !== undefined && { snapshotEvery: opts.snapshotEvery }),
       onSnapshot: async (img, it) => {
         const p = snapshotPath(opts.output, it);
-        await writeRgbImage(p, opts.preserveColour === 'luminance' ? transferLuminance(img, content) : img);
+        await writeImage(p, opts.preserveColour === 'luminance' ? transferLuminance(img, content) : img);
         snapshots.push(p);
       },
       ...(opts.onProgress && { onProgress: opts.onProgress }),
@@ -196,7 +197,7 @@ export async function stylize(opts: StylizeOptions): Promise<StylizeResult> {
     const optimiseMs = Date.now() - t0;
     if (result.status !== 'diverged') {
       const final = opts.preserveColour === 'luminance' ? transferLuminance(result.image, content) : result.image;
-      await writeRgbImage(opts.output, final);
+      await writeImage(opts.output, final);
       return { ...result, image: final, objective: objective.name, lossNet: objective.lossNet, size: out, snapshots, optimiseMs };
     }
     return { ...result, objective: objective.name, lossNet: objective.lossNet, size: out, snapshots, optimiseMs };
@@ -212,7 +213,7 @@ async function initialImage(init: string, content: RgbImage, style: RgbImage, se
     case 'content':
       return { ...content, data: Float32Array.from(content.data) };
     case 'style':
-      return resizeRgbImage(style, content);
+      return resizeImage(style, content.width, content.height);
     default:
       return readRgbImage(init, content);
   }
