@@ -1,0 +1,76 @@
+import { describe, expect, it } from 'vitest';
+import { GraphBuilder } from '../../../src/compiler/ir/builder.ts';
+import { dimVar } from '../../../src/compiler/ir/dim.ts';
+import type { Graph, HostTensor } from '../../../src/compiler/ir/types.ts';
+import { buildObjectiveGraphs, type ObjectiveSpec } from '../../../src/compiler/objective/index.ts';
+import { createGatysEngine } from '../../../src/runtime/gatys/engine.ts';
+
+/** Toy loss net: a = relu(0.01·x − 1) (tap), b = avgpool2(a) (tap). */
+function toyNet(): Graph {
+  const b = new GraphBuilder();
+  const x = b.input('image', [dimVar('N'), 3, dimVar('H'), dimVar('W')]);
+  const a = b.add('relu', [b.add('shift', [b.add('scale', [x], { value: 0.01 })], { value: -1 })], {}, { layer: 'a' });
+  b.tap('a', a);
+  b.tap('b', b.add('avgPool', [a], { kernel: [2, 2], strides: [2, 2], pads: [0, 0, 0, 0], ceilMode: false, countIncludePad: false }, { layer: 'b' }));
+  return b.build();
+}
+
+const spec: ObjectiveSpec = {
+  name: 'toy',
+  lossNet: 'toy',
+  terms: [
+    { kind: 'content', taps: [{ tap: 'b', weight: 1 }], weight: 1, norm: 'half_sum' },
+    { kind: 'style', taps: [{ tap: 'a', weight: 0.5 }, { tap: 'b', weight: 0.5 }], weight: 100, norm: 'gatys' },
+    { kind: 'tv', weight: 1e-4, norm: 'sum' },
+  ],
+};
+
+function image(seed: number, H: number, W: number): HostTensor {
+  let s = seed;
+  const data = Float32Array.from({ length: 3 * H * W }, () => {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    return 255 * (s / 2 ** 32);
+  });
+  return { shape: [1, 3, H, W], data };
+}
+
+describe('Gatys engine', () => {
+  it('onnx (compiler gradient) and tfjs (tf.valueAndGrads) agree, and match finite differences', async () => {
+    const H = 6;
+    const W = 8;
+    const graphs = buildObjectiveGraphs(spec, toyNet(), { size: { H, W } });
+    const content = image(1, H, W);
+    const style = image(2, H, W);
+    const x = image(3, H, W);
+    const results = [];
+    for (const backend of ['onnx', 'tfjs'] as const) {
+      const engine = await createGatysEngine(graphs, new Map(), backend);
+      try {
+        const step = engine.bindTargets({ ...(await engine.contentTargets(content)), ...(await engine.styleTargets(style)) });
+        const r = await step(x.data);
+        // Central differences of the float32 loss at a few pixels: h = 0.5 pixel levels.
+        const fd: number[] = [];
+        for (const i of [0, 7, 50, 143]) {
+          const p = Float32Array.from(x.data);
+          const m = Float32Array.from(x.data);
+          p[i]! += 0.5;
+          m[i]! -= 0.5;
+          fd.push(((await step(p)).loss - (await step(m)).loss) / 1);
+        }
+        results.push({ r, fd });
+      } finally {
+        await engine.dispose();
+      }
+    }
+    const [onnx, tfjs] = results as [(typeof results)[0], (typeof results)[0]];
+    expect(onnx.r.loss).toBeGreaterThan(0);
+    expect(tfjs.r.loss / onnx.r.loss).toBeCloseTo(1, 4);
+    expect(Object.keys(onnx.r.terms)).toEqual(['content', 'style', 'tv']);
+    for (const k of ['content', 'style', 'tv']) expect(tfjs.r.terms[k]! / onnx.r.terms[k]!).toBeCloseTo(1, 4);
+    const scale = Math.max(...onnx.r.grad.map(Math.abs));
+    onnx.r.grad.forEach((g, i) => expect(Math.abs(g - tfjs.r.grad[i]!) / scale).toBeLessThan(1e-4));
+    [0, 7, 50, 143].forEach((i, k) => {
+      expect(Math.abs(onnx.r.grad[i]! - onnx.fd[k]!) / scale).toBeLessThan(2e-2);
+    });
+  });
+});
