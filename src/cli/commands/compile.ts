@@ -1,0 +1,61 @@
+/**
+ * `stc compile <spec> -o out.onnx [--size HxW] [--network NAME] [--weights PATH] [--outputs a,b] [--target onnx]`:
+ * compile a network with its weights to a deployable file. Targets are a table
+ * of writers, so adding one (`tfjs`) is one entry.
+ */
+import type { Graph } from '../../compiler/ir/types.ts';
+import type { WeightMap } from '../../backends/types.ts';
+import { ONNX_OPSET, writeModel } from '../../backends/onnx/index.ts';
+import { UserError } from '../errors.ts';
+import { loadSpec, parseSize, pickNetwork } from '../load-spec.ts';
+import type { Register } from './index.ts';
+import { checkOutputFolder, prepareNetwork } from './prepare.ts';
+
+/** A compile target: writes the graph + weights to `path`, returns a one-line summary. */
+export type CompileTarget = (path: string, g: Graph, weights: WeightMap, name: string) => Promise<string>;
+
+export const targets: Record<string, CompileTarget> = {
+  async onnx(path, g, weights, name) {
+    const bytes = await writeModel(path, g, weights, { name });
+    return `wrote ${path} (ONNX opset ${ONNX_OPSET}, ${(bytes / 1e6).toFixed(2)} MB)`;
+  },
+};
+
+interface Flags {
+  output: string;
+  size?: string;
+  network?: string;
+  weights?: string;
+  outputs?: string;
+  target: string;
+  seed?: string;
+}
+
+export const register: Register = (program) => {
+  program
+    .command('compile')
+    .description('compile a network (with its weights) to ONNX')
+    .argument('<spec>', 'spec file')
+    .requiredOption('-o, --output <file>', 'output file (e.g. out.onnx)')
+    .option('--size <HxW>', 'fix the input size (default: symbolic H and W)')
+    .option('--network <name>', 'network (default: the main network)')
+    .option('--weights <path>', "weight file or folder, in place of the spec's")
+    .option('--outputs <names>', 'comma-separated outputs or taps to keep (default: the outputs)')
+    .option('--seed <n>', 'seed for networks without a weights binding', '0')
+    .option('--target <name>', `output format: ${Object.keys(targets).join(', ')}`, 'onnx')
+    .action(async (spec: string, flags: Flags) => {
+      const target = targets[flags.target];
+      if (!target) throw new UserError(`unknown --target '${flags.target}' (known: ${Object.keys(targets).join(', ')})`);
+      await checkOutputFolder(flags.output);
+      const net = pickNetwork(loadSpec(spec), flags.network);
+      const seed = Number(flags.seed ?? 0);
+      if (!Number.isSafeInteger(seed)) throw new UserError(`--seed must be an integer, got '${flags.seed}'`);
+      const { graph, weights } = await prepareNetwork(net, {
+        ...(flags.size && { size: parseSize(flags.size) }),
+        ...(flags.weights && { weightsPath: flags.weights }),
+        ...(flags.outputs && { outputs: flags.outputs.split(',').map((s) => s.trim()).filter(Boolean) }),
+        seed,
+      });
+      process.stdout.write(`${await target(flags.output, graph, weights, net.name)}\n`);
+    });
+};

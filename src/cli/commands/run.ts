@@ -1,0 +1,78 @@
+/**
+ * `stc run <spec> --input in.jpg -o out.png [--weights PATH] [--network NAME] [--backend onnx|tfjs|reference]
+ *   [--size HxW|N] [--threads N]`: run an image-to-image network on one image.
+ * The network's first output must be an [N, 3, H, W] image in 0..255.
+ */
+import type { Backend } from '../../backends/types.ts';
+import { OnnxBackend } from '../../backends/onnx/index.ts';
+import { readImage, checkWritablePath, imageToTensor, tensorToImage, writeImage } from '../../runtime/image.ts';
+import { UserError } from '../errors.ts';
+import { loadSpec, parseSize, pickNetwork } from '../load-spec.ts';
+import type { Register } from './index.ts';
+import { prepareNetwork } from './prepare.ts';
+
+const backends: Record<string, () => Promise<Backend>> = {
+  onnx: async () => new OnnxBackend(),
+  tfjs: async () => new (await import('../../backends/tfjs/index.ts')).TfjsBackend(),
+  reference: async () => new (await import('../../backends/reference/index.ts')).ReferenceBackend(),
+};
+
+interface Flags {
+  input: string;
+  output: string;
+  weights?: string;
+  network?: string;
+  backend: string;
+  size?: string;
+  threads?: string;
+  seed?: string;
+}
+
+export const register: Register = (program) => {
+  program
+    .command('run')
+    .description('run an image-to-image network (e.g. a fast style network) on an image')
+    .argument('<spec>', 'spec file')
+    .requiredOption('--input <image>', 'input image')
+    .requiredOption('-o, --output <image>', 'output image (.png or .jpg)')
+    .option('--weights <path>', "weight file or folder, in place of the spec's")
+    .option('--network <name>', 'network (default: the main network)')
+    .option('--backend <name>', `backend: ${Object.keys(backends).join(', ')}`, 'onnx')
+    .option('--size <HxW>', 'resize the input first (HxW, or N for the longer side)')
+    .option('--threads <n>', 'intra-op threads (default: all cores)')
+    .option('--seed <n>', 'seed for networks without a weights binding', '0')
+    .action(async (spec: string, flags: Flags) => {
+      const makeBackend = backends[flags.backend];
+      if (!makeBackend) throw new UserError(`unknown --backend '${flags.backend}' (known: ${Object.keys(backends).join(', ')})`);
+      await checkWritablePath(flags.output);
+      const net = pickNetwork(loadSpec(spec), flags.network);
+      if (net.graph.inputs.length !== 1) throw new UserError(`network ${net.name} has ${net.graph.inputs.length} inputs; stc run needs exactly one image input`);
+      let resize;
+      if (flags.size) {
+        const bare = /^\s*\d+\s*$/.test(flags.size);
+        const s = parseSize(flags.size);
+        resize = bare ? { maxSide: s.height } : s;
+      }
+      const image = await readImage(flags.input, resize ? { resize } : {});
+      const outName = [...net.graph.outputs.keys()][0];
+      if (outName === undefined) throw new UserError(`network ${net.name} has no output`);
+      const { graph, weights } = await prepareNetwork(net, {
+        outputs: [outName],
+        size: { height: image.height, width: image.width },
+        ...(flags.weights && { weightsPath: flags.weights }),
+        seed: Number(flags.seed ?? 0),
+      });
+      const threads = flags.threads === undefined ? undefined : Number(flags.threads);
+      if (threads !== undefined && !(Number.isSafeInteger(threads) && threads >= 1)) throw new UserError(`--threads must be a positive integer, got '${flags.threads}'`);
+      const model = await (await makeBackend()).compile(graph, weights, threads === undefined ? {} : { threads });
+      try {
+        const out = await model.run({ [graph.inputs[0]!]: imageToTensor(image) });
+        const y = out[outName]!;
+        if (y.shape.length !== 4 || y.shape[1] !== 3) throw new UserError(`output ${outName} of ${net.name} has shape [${y.shape}], not an RGB image`);
+        await writeImage(flags.output, tensorToImage(y));
+      } finally {
+        await model.dispose();
+      }
+      process.stdout.write(`wrote ${flags.output} (${image.width}x${image.height})\n`);
+    });
+};
