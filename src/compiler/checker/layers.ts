@@ -16,6 +16,7 @@ import type { ParamInit, Padding, PoolAttrs, SourceSpan } from '../ir/types.ts';
 import {
   type ParamSpec,
   tBool,
+  tChannels,
   tEnum,
   tFloat,
   tFloats,
@@ -73,6 +74,7 @@ function channels(ctx: LayerCtx, x: string, what: string): number {
   if (s.length !== 4) throw new CheckError('shape', `${what} expects an image tensor [N, C, H, W], got ${shapeToString(s)}`);
   const c: Dim = s[1]!;
   if (typeof c !== 'number') throw new CheckError('shape', `${what} needs a known channel count, got ${shapeToString(s)}`);
+  if (c > 65536) throw new CheckError('shape', `${what}: ${c} channels is beyond stc's limit of 65536`);
   return c;
 }
 
@@ -170,7 +172,7 @@ function nullToUndef(a: Attrs): Attrs {
 }
 
 const convParams: ParamSpec[] = [
-  { name: 'out', type: tPosInt },
+  { name: 'out', type: tChannels },
   { name: 'k', type: tPair(tPosInt) },
   { name: 'stride', type: tPair(tPosInt), default: [1, 1] },
   { name: 'dilation', type: tPair(tPosInt), default: [1, 1] },
@@ -232,7 +234,7 @@ const table: Primitive[] = [
     name: 'deconv',
     inputs: 1,
     params: [
-      { name: 'out', type: tPosInt },
+      { name: 'out', type: tChannels },
       { name: 'k', type: tPair(tPosInt) },
       { name: 'stride', type: tPair(tPosInt), default: [1, 1] },
       { name: 'dilation', type: tPair(tPosInt), default: [1, 1] },

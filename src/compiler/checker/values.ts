@@ -75,6 +75,13 @@ export const tPosInt: AttrType<number> = {
   decode: (v) => (v.t === 'num' && Number.isInteger(v.v) && v.v >= 1 ? v.v : new Bad(`expected a positive integer, got ${describeVal(v)}`)),
 };
 
+/** Channel counts: positive integers up to 65536 (a sanity bound; larger values are almost surely typos). */
+export const tChannels: AttrType<number> = {
+  name: 'a channel count',
+  decode: (v) =>
+    v.t === 'num' && Number.isInteger(v.v) && v.v >= 1 && v.v <= 65536 ? v.v : new Bad(`expected a channel count from 1 to 65536, got ${describeVal(v)}`),
+};
+
 export const tNonNegInt: AttrType<number> = {
   name: 'a non-negative integer',
   decode: (v) => (v.t === 'num' && Number.isInteger(v.v) && v.v >= 0 ? v.v : new Bad(`expected a non-negative integer, got ${describeVal(v)}`)),
