@@ -72,7 +72,7 @@ export function createOps(tf) {
     const padH = Math.max(needH - H, 0);
     const padW = Math.max(needW - W, 0);
     if (t || l || padH || padW) y = tf.pad(y, [[0, 0], [t, padH], [l, padW], [0, 0]], fill);
-    return { y, oh, ow };
+    return { y, oh, ow, keepH: Math.min(H, needH), keepW: Math.min(W, needW) };
   }
 
   /**
@@ -92,9 +92,59 @@ export function createOps(tf) {
     return counts;
   }
 
+  /**
+   * Place `t` ([N, oh, ow, C], one value per window) at rows u + i*sh, cols v + j*sw of a zero
+   * [N, Hp, Wp, C] tensor: interleave zeros (rank-4 reshapes and pads only), then shift.
+   */
+  function scatterStrided(t, u, v, sh, sw, Hp, Wp) {
+    const [N, oh, ow, C] = t.shape;
+    let y = tf.pad(tf.reshape(t, [N * oh, ow, 1, C]), [[0, 0], [0, 0], [0, sw - 1], [0, 0]]);
+    y = tf.pad(tf.reshape(y, [N, oh, 1, ow * sw * C]), [[0, 0], [0, 0], [0, sh - 1], [0, 0]]);
+    y = tf.reshape(y, [N, oh * sh, ow * sw, C]);
+    const rows = Math.min(oh * sh, Hp - u);
+    const cols = Math.min(ow * sw, Wp - v);
+    if (rows < oh * sh || cols < ow * sw) y = tf.slice(y, [0, 0, 0, 0], [N, rows, cols, C]);
+    return tf.pad(y, [[0, 0], [u, Hp - u - rows], [v, Wp - v - cols], [0, 0]]);
+  }
+
+  /**
+   * Max-pool VJP: each window's dy goes to its maximum (the first in row-major order on ties),
+   * summed where windows overlap. Built from elementwise ops, not tfjs's MaxPoolGrad kernel
+   * (the wasm one returns wrong values on larger inputs, e.g. 37x53).
+   */
+  function maxPoolVjp(x, dy, a) {
+    const { y: xp, keepH, keepW } = poolInput(x, a, -Infinity);
+    const [N, Hp, Wp, C] = xp.shape;
+    const [, oh, ow] = dy.shape;
+    const [kh, kw] = a.kernel;
+    const [sh, sw] = a.strides;
+    const ymax = tf.maxPool(xp, a.kernel, a.strides, 'valid');
+    let claimed = null;
+    let dxp = null;
+    for (let u = 0; u < kh; u++)
+      for (let v = 0; v < kw; v++) {
+        const xs = tf.stridedSlice(xp, [0, u, v, 0], [N, u + (oh - 1) * sh + 1, v + (ow - 1) * sw + 1, C], [1, sh, sw, 1]);
+        let hit = tf.equal(xs, ymax);
+        if (claimed) hit = tf.logicalAnd(hit, tf.logicalNot(claimed));
+        claimed = claimed ? tf.logicalOr(claimed, hit) : hit;
+        const part = scatterStrided(tf.mul(dy, tf.cast(hit, 'float32')), u, v, sh, sw, Hp, Wp);
+        dxp = dxp ? tf.add(dxp, part) : part;
+      }
+    // Undo poolInput: drop the padding, restore any rows/columns no window reached.
+    const [t, l] = [a.pads[0], a.pads[1]];
+    const [H, W] = [x.shape[1], x.shape[2]];
+    let dx = tf.slice(dxp, [0, t, l, 0], [N, keepH, keepW, C]);
+    if (keepH < H || keepW < W) dx = tf.pad(dx, [[0, 0], [0, H - keepH], [0, W - keepW], [0, 0]]);
+    return dx;
+  }
+
   function maxPool(x, a) {
-    const { y } = poolInput(x, a, -Infinity);
-    return tf.maxPool(y, a.kernel, a.strides, 'valid');
+    const f = tf.customGrad((xin, save) => {
+      save([xin]);
+      const { y } = poolInput(xin, a, -Infinity);
+      return { value: tf.maxPool(y, a.kernel, a.strides, 'valid'), gradFunc: (dy, saved) => maxPoolVjp(saved[0], dy, a) };
+    });
+    return f(x);
   }
 
   function avgPool(x, a) {
@@ -185,10 +235,15 @@ export function createOps(tf) {
   }
 
   function upsampleNearest(x, a) {
-    const [, H, W] = x.shape;
     // With alignCorners and halfPixelCenters off, output pixel i reads floor(i * H / (H * s)) = floor(i / s):
-    // exact replication for integer scales (checked by the tests on odd sizes).
-    return tf.image.resizeNearestNeighbor(x, [H * a.scale[0], W * a.scale[1]], false, false);
+    // exact replication for integer scales (checked by the tests on odd sizes). The gradient is the
+    // block sum below: tfjs's registered ResizeNearestNeighborGrad gives wrong values here.
+    const f = tf.customGrad((xin) => {
+      const [, H, W] = xin.shape;
+      const value = tf.image.resizeNearestNeighbor(xin, [H * a.scale[0], W * a.scale[1]], false, false);
+      return { value, gradFunc: (dy) => upsampleNearestGrad(dy, a) };
+    });
+    return f(x);
   }
 
   /** Sum each sh x sw block of dy (NHWC); a partial last block (ceil) is zero-filled first. */
@@ -272,7 +327,7 @@ export function createOps(tf) {
     expand: (x, a) => tf.broadcastTo(x, a.shape),
     // gradient-only primitives
     reluGrad: (y, dy) => tf.mul(dy, tf.step(y)),
-    maxPoolGrad: (x, dy, a) => vjp((t) => maxPool(t, a), x, dy),
+    maxPoolGrad: (x, dy, a) => maxPoolVjp(x, dy, a),
     avgPoolGrad: (x, dy, a) => vjp((t) => avgPool(t, a), x, dy),
     padGrad(dy, a) {
       const [t, l, b, r] = a.pads;
