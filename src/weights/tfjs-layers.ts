@@ -53,7 +53,10 @@ export async function openTfjsLayers(path: string): Promise<TensorFile> {
     let offset = 0;
     for (const w of group.weights) {
       if (w.dtype !== 'float32') throw new WeightError('bad_format', `${modelJson}: tensor ${w.name} has dtype ${w.dtype}; only float32 is supported`);
-      const unavailable = missing.length > 0 ? `listed in model.json, but its shard file ${missing.join(', ')} is missing` : undefined;
+      const unavailable =
+        missing.length === 0
+          ? undefined
+          : `listed in model.json, but its shard file${missing.length > 1 ? 's' : ''} ${missing.join(', ')} ${missing.length > 1 ? 'are' : 'is'} missing`;
       entries.push({ name: w.name, shape: w.shape, ...(unavailable && { unavailable }) });
       where.set(w.name, { group: gi, offset, shape: w.shape });
       offset += numel(w.shape) * 4;
