@@ -6,6 +6,7 @@
 import type { Graph } from '../../compiler/ir/types.ts';
 import type { WeightMap } from '../../backends/types.ts';
 import { ONNX_OPSET, writeModel } from '../../backends/onnx/index.ts';
+import { compileToTfjs } from '../../backends/tfjs/codegen.ts';
 import { UserError } from '../errors.ts';
 import { loadSpec, parseSize, pickNetwork } from '../load-spec.ts';
 import type { Register } from './index.ts';
@@ -18,6 +19,10 @@ export const targets: Record<string, CompileTarget> = {
   async onnx(path, g, weights, name) {
     const bytes = await writeModel(path, g, weights, { name });
     return `wrote ${path} (ONNX opset ${ONNX_OPSET}, ${(bytes / 1e6).toFixed(2)} MB)`;
+  },
+  async tfjs(path, g, weights, name) {
+    await compileToTfjs(path, g, weights, { name });
+    return `wrote ${path} (standalone tfjs program: imports only @tensorflow/tfjs, weights embedded)`;
   },
 };
 

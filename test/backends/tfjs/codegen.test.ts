@@ -5,7 +5,7 @@
  * bit-identical; any difference means the program and the interpreter lowered differently.
  */
 import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
@@ -16,10 +16,15 @@ import { miniNet } from './nets.ts';
 
 const run = promisify(execFile);
 
+// app/ has node_modules (the program there imports tfjs itself); ../model.js lies outside any project.
 const SCRIPT = `
 import * as tf from '@tensorflow/tfjs';
 import { readFileSync, writeFileSync } from 'node:fs';
-import * as program from './model.js';
+import * as program from '../model.js';
+import * as inProject from './model.js';
+let unbound = 'no error';
+try { program.run({}); } catch (e) { unbound = e.message; }
+program.useTfjs(tf);
 await tf.setBackend('cpu');
 const input = JSON.parse(readFileSync('./input.json', 'utf8'));
 const outs = program.run({ image: tf.tensor(input.data, input.shape) });
@@ -27,6 +32,8 @@ const result = {};
 for (const [k, t] of Object.entries(outs)) result[k] = { shape: t.shape, data: Array.from(await t.data()) };
 result.predict = { shape: program.predict(tf.tensor(input.data, input.shape)).shape };
 result.metadata = program.metadata;
+result.unbound = unbound;
+result.sameAsInProject = Array.from(await inProject.predict(tf.tensor(input.data, input.shape)).data()).every((v, i) => v === result.stylised.data[i]);
 writeFileSync('./output.json', JSON.stringify(result));
 `;
 
@@ -34,7 +41,8 @@ describe('generated tfjs program', () => {
   let dir: string;
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'stc-tfjs-'));
-    await symlink(resolve('node_modules'), join(dir, 'node_modules'), 'dir');
+    await mkdir(join(dir, 'app'));
+    await symlink(resolve('node_modules'), join(dir, 'app', 'node_modules'), 'dir');
   });
   afterAll(async () => {
     await rm(dir, { recursive: true, force: true });
@@ -49,12 +57,17 @@ describe('generated tfjs program', () => {
     const image = rand([2, 3, 37, 53], 42, 127.5);
     const input = { shape: image.shape, data: Array.from(image.data, (v) => Math.fround(v + 127.5)) };
     await writeFile(join(dir, 'model.js'), src);
-    await writeFile(join(dir, 'input.json'), JSON.stringify(input));
-    await writeFile(join(dir, 'main.mjs'), SCRIPT);
-    await run(process.execPath, ['main.mjs'], { cwd: dir });
-    const got = JSON.parse(await readFile(join(dir, 'output.json'), 'utf8')) as Record<string, { shape: number[]; data: number[] }> & {
+    await writeFile(join(dir, 'app', 'model.js'), src);
+    await writeFile(join(dir, 'app', 'input.json'), JSON.stringify(input));
+    await writeFile(join(dir, 'app', 'main.mjs'), SCRIPT);
+    await run(process.execPath, ['main.mjs'], { cwd: join(dir, 'app') });
+    const got = JSON.parse(await readFile(join(dir, 'app', 'output.json'), 'utf8')) as Record<string, { shape: number[]; data: number[] }> & {
       metadata: { inputs: { name: string; shape: (string | number)[] }[] };
+      unbound: string;
+      sameAsInProject: boolean;
     };
+    expect(got.unbound).toMatch(/useTfjs/);
+    expect(got.sameAsInProject).toBe(true);
 
     await selectTfjsBackend('cpu');
     const model = await new TfjsBackend().compile(graph, weights);
