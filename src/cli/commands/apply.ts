@@ -1,0 +1,81 @@
+/**
+ * `stc apply model.onnx <image|folder|video> -o <out> [--max-size N] [--tile N --overlap N] [--batch N]`:
+ * stylise with an exported model (see runtime/apply/apply.ts for the folder batching and tiling policy).
+ */
+import type { Command } from 'commander';
+import { loadImageModel } from '../../runtime/apply/model.ts';
+import { applyToFolder, applyToImage, applyToVideo, inputKind } from '../../runtime/apply/apply.ts';
+import { checkGeometry } from '../../runtime/apply/tiling.ts';
+import { ProgressBar } from '../../runtime/progress.ts';
+import { UserError } from '../errors.ts';
+import type { Register } from './index.ts';
+
+interface Opts {
+  output: string;
+  maxSize?: string;
+  tile?: string;
+  overlap?: string;
+  batch?: string;
+  threads?: string;
+}
+
+function int(v: string | undefined, name: string, min: number): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < min) throw new UserError(`--${name} must be an integer of at least ${min}, got '${v}'`);
+  return n;
+}
+
+async function action(modelPath: string, input: string, o: Opts): Promise<void> {
+  const tile = int(o.tile, 'tile', 16);
+  const overlap = int(o.overlap, 'overlap', 0);
+  if (overlap !== undefined && tile === undefined) throw new UserError('--overlap needs --tile');
+  if (tile !== undefined) {
+    try {
+      checkGeometry({ tile, overlap: overlap ?? Math.min(64, Math.floor(tile / 4)) });
+    } catch (e) {
+      throw new UserError((e as Error).message);
+    }
+  }
+  const opts = {
+    ...(o.maxSize !== undefined && { maxSize: int(o.maxSize, 'max-size', 16)! }),
+    ...(tile !== undefined && { tile }),
+    ...(overlap !== undefined && { overlap }),
+    ...(o.batch !== undefined && { batch: int(o.batch, 'batch', 1)! }),
+  };
+  const kind = await inputKind(input);
+  const model = await loadImageModel(modelPath, o.threads !== undefined ? { threads: int(o.threads, 'threads', 1)! } : {});
+  const bar = new ProgressBar(process.stderr);
+  const t0 = performance.now();
+  try {
+    if (kind === 'image') await applyToImage(model.run, input, o.output, opts);
+    else if (kind === 'folder') {
+      const n = await applyToFolder(model.run, input, o.output, {
+        ...opts,
+        onItem: (e) => bar.update({ label: 'apply', current: e.done, total: e.total, elapsedMs: performance.now() - t0 }),
+      });
+      bar.done();
+      process.stderr.write(`stylised ${n} images into ${o.output}\n`);
+    } else {
+      const n = await applyToVideo(model.run, input, o.output, opts);
+      process.stderr.write(`stylised ${n} frames into ${o.output}\n`);
+    }
+  } finally {
+    await model.dispose();
+  }
+}
+
+export const register: Register = (program: Command) => {
+  program
+    .command('apply')
+    .description('stylise an image, a folder of images or a video with an exported model')
+    .argument('<model>', 'ONNX model written by stc export')
+    .argument('<input>', 'image, folder or video (.mp4/.mov/.mkv/.webm/.avi/.m4v; needs ffmpeg)')
+    .requiredOption('-o, --output <path>', 'output image, folder or video')
+    .option('--max-size <px>', 'shrink inputs so the longer side is at most this')
+    .option('--tile <px>', 'split images larger than this into overlapping tiles (default: automatic above 1 Mpixel, 512)')
+    .option('--overlap <px>', 'tile overlap (default min(64, tile/4))')
+    .option('--batch <n>', 'images of equal size per model run in folder mode (default 4)')
+    .option('--threads <n>', 'ONNX Runtime intra-op threads (default: all cores)')
+    .action(action);
+};

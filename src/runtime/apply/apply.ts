@@ -1,0 +1,76 @@
+/**
+ * `apply`: stylise an image, a folder of images, or a video with an exported model.
+ *
+ * - Image: decoded to 8-bit RGB (shrunk to fit `maxSize` if given), stylised whole or in
+ *   tiles (stylize.ts), written atomically; the format follows the output's extension.
+ * - Folder: every JPEG/PNG/WebP below it, written to the same relative path under the output
+ *   folder (extension kept). Images of equal size (after `maxSize`) are batched, `batch` at a
+ *   time, into one model run; images of differing sizes, or large enough to be tiled, run alone.
+ *   Only one batch of decoded images is held at once.
+ * - Video: through ffmpeg (video.ts), frame by frame.
+ */
+import { mkdir, stat } from 'node:fs/promises';
+import { dirname, extname, join, relative } from 'node:path';
+import { UserError } from '../../cli/errors.ts';
+import { listImages } from '../data/scan.ts';
+import { fitWithin, imageSize, outputFormat, readRgb8, writeRgb8 } from './io.ts';
+import { planBatches, stylizeBatch, stylizeImage, tilingFor, type StylizeOptions } from './stylize.ts';
+import type { TileRunner } from './tiling.ts';
+import { VIDEO_EXTENSIONS, stylizeVideo } from './video.ts';
+
+export interface ApplyOptions extends StylizeOptions {
+  readonly maxSize?: number;
+  /** Images per model run in folder mode (default 4). */
+  readonly batch?: number;
+  readonly onItem?: (e: { readonly done: number; readonly total: number; readonly output: string }) => void;
+}
+
+export type InputKind = 'image' | 'folder' | 'video';
+
+export async function inputKind(path: string): Promise<InputKind> {
+  const st = await stat(path).catch(() => undefined);
+  if (!st) throw new UserError(`input ${path} does not exist`);
+  if (st.isDirectory()) return 'folder';
+  return VIDEO_EXTENSIONS.has(extname(path).toLowerCase()) ? 'video' : 'image';
+}
+
+export async function applyToImage(run: TileRunner, input: string, output: string, opts: ApplyOptions = {}): Promise<void> {
+  outputFormat(output);
+  const img = await readRgb8(input, opts.maxSize);
+  await writeRgb8(output, await stylizeImage(run, img, opts));
+  opts.onItem?.({ done: 1, total: 1, output });
+}
+
+export async function applyToFolder(run: TileRunner, input: string, output: string, opts: ApplyOptions = {}): Promise<number> {
+  const files = await listImages(input);
+  const items = await Promise.all(
+    files.map(async (f) => {
+      const s = await imageSize(f);
+      return { path: f, out: join(output, relative(input, f)), ...fitWithin(s.width, s.height, opts.maxSize) };
+    }),
+  );
+  const batch = Math.max(1, opts.batch ?? 4);
+  const alone = items.filter((i) => tilingFor(i.width, i.height, opts));
+  const batched = planBatches(items.filter((i) => !alone.includes(i)), batch);
+  let done = 0;
+  const total = items.length;
+  for (const group of [...batched, ...alone.map((i) => [i])]) {
+    const imgs = await Promise.all(group.map((i) => readRgb8(i.path, opts.maxSize)));
+    // a decoded size can differ from the header's by rounding; fall back to one at a time
+    const same = imgs.every((m) => m.width === imgs[0]!.width && m.height === imgs[0]!.height);
+    const outs = group.length > 1 && same ? await stylizeBatch(run, imgs) : await Promise.all(imgs.map((m) => stylizeImage(run, m, opts)));
+    for (let k = 0; k < group.length; k++) {
+      await mkdir(dirname(group[k]!.out), { recursive: true });
+      await writeRgb8(group[k]!.out, outs[k]!);
+      opts.onItem?.({ done: ++done, total, output: group[k]!.out });
+    }
+  }
+  return total;
+}
+
+export async function applyToVideo(run: TileRunner, input: string, output: string, opts: ApplyOptions = {}): Promise<number> {
+  return stylizeVideo(input, output, (frame) => stylizeImage(run, frame, opts), {
+    ...(opts.maxSize !== undefined && { maxSize: opts.maxSize }),
+    ...(opts.onItem && { onFrame: (n: number) => opts.onItem!({ done: n, total: 0, output }) }),
+  });
+}

@@ -1,0 +1,79 @@
+/**
+ * Video through ffmpeg: frames are decoded to a raw rgb24 pipe, stylised one by one, and
+ * piped raw into an encoder (H.264, yuv420p; the source's audio is copied when present).
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { UserError } from '../../cli/errors.ts';
+import type { Rgb8 } from './tiling.ts';
+import { fitWithin } from './io.ts';
+
+export const VIDEO_EXTENSIONS: ReadonlySet<string> = new Set(['.mp4', '.mov', '.mkv', '.webm', '.avi', '.m4v']);
+
+/** Whether ffmpeg and ffprobe run; `bin` overrides the ffmpeg path (tests). */
+export function ffmpegAvailable(bin = 'ffmpeg'): boolean {
+  const r = spawnSync(bin, ['-version'], { stdio: 'ignore' });
+  return !r.error && r.status === 0;
+}
+
+export function requireFfmpeg(bin = 'ffmpeg'): void {
+  if (!ffmpegAvailable(bin))
+    throw new UserError('video input needs ffmpeg, which was not found on PATH; install it (Debian/Ubuntu: apt-get install ffmpeg) or pass frames as a folder of images');
+}
+
+export interface VideoInfo {
+  readonly width: number;
+  readonly height: number;
+  /** Frame rate as ffmpeg writes it (`30000/1001`). */
+  readonly rate: string;
+}
+
+export function probeVideo(path: string): VideoInfo {
+  const r = spawnSync('ffprobe', ['-v', 'error', '-select_streams', 'v:0', '-show_entries', 'stream=width,height,r_frame_rate', '-of', 'json', path], { encoding: 'utf8' });
+  if (r.error || r.status !== 0) throw new UserError(`cannot read video ${path}: ${r.stderr || r.error?.message}`);
+  const s = (JSON.parse(r.stdout) as { streams?: { width: number; height: number; r_frame_rate: string }[] }).streams?.[0];
+  if (!s) throw new UserError(`${path} has no video stream`);
+  return { width: s.width, height: s.height, rate: s.r_frame_rate };
+}
+
+export interface VideoOptions {
+  readonly maxSize?: number;
+  readonly onFrame?: (frame: number) => void;
+}
+
+export async function stylizeVideo(input: string, output: string, stylize: (frame: Rgb8) => Promise<Rgb8>, opts: VideoOptions = {}): Promise<number> {
+  requireFfmpeg();
+  const info = probeVideo(input);
+  const { width, height } = fitWithin(info.width, info.height, opts.maxSize);
+  const evenW = width - (width % 2);
+  const evenH = height - (height % 2);
+  const dec = spawn('ffmpeg', ['-v', 'error', '-i', input, '-vf', `scale=${evenW}:${evenH}`, '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const enc = spawn(
+    'ffmpeg',
+    ['-v', 'error', '-y', '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-s', `${evenW}x${evenH}`, '-r', info.rate, '-i', '-', '-i', input, '-map', '0:v', '-map', '1:a?', '-c:v', 'libx264', '-pix_fmt', 'yuv420p', '-c:a', 'copy', output],
+    { stdio: ['pipe', 'ignore', 'pipe'] },
+  );
+  let decErr = '';
+  let encErr = '';
+  dec.stderr.on('data', (d: Buffer) => (decErr += d.toString()));
+  enc.stderr.on('data', (d: Buffer) => (encErr += d.toString()));
+  const encDone = new Promise<number | null>((res) => enc.on('close', res));
+  const decDone = new Promise<number | null>((res) => dec.on('close', res));
+  const frameBytes = 3 * evenW * evenH;
+  let pending: Buffer = Buffer.alloc(0);
+  let frames = 0;
+  for await (const chunk of dec.stdout as AsyncIterable<Buffer>) {
+    pending = pending.length ? Buffer.concat([pending, chunk]) : chunk;
+    while (pending.length >= frameBytes) {
+      const frame: Rgb8 = { width: evenW, height: evenH, data: new Uint8Array(pending.subarray(0, frameBytes)) };
+      pending = pending.subarray(frameBytes);
+      const out = await stylize(frame);
+      if (!enc.stdin.write(out.data)) await new Promise((res) => enc.stdin.once('drain', res));
+      opts.onFrame?.(++frames);
+    }
+  }
+  enc.stdin.end();
+  const [dc, ec] = await Promise.all([decDone, encDone]);
+  if (dc !== 0) throw new UserError(`ffmpeg could not decode ${input}: ${decErr.trim()}`);
+  if (ec !== 0) throw new UserError(`ffmpeg could not encode ${output}: ${encErr.trim()}`);
+  return frames;
+}
