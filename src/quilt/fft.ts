@@ -44,6 +44,11 @@ export class FftPlan {
     }
   }
 
+  /** The bit-reversal permutation of 0 .. n − 1 (a copy). */
+  bitReversal(): Uint32Array {
+    return this.rev.slice();
+  }
+
   /**
    * In-place transform of re/im[offset .. offset + n). Unnormalised in both
    * directions: the caller applies 1/N after an inverse (see Fft2dPlan).
@@ -91,32 +96,49 @@ export class FftPlan {
   }
 }
 
-/** A 2-D transform over row-major height × width arrays (both powers of two). */
+/**
+ * A 2-D transform over row-major height × width arrays (both powers of two).
+ * Rows are transformed one by one; columns are transformed all at once, each
+ * butterfly acting on whole rows (contiguous memory, no gathering), and
+ * butterflies between two all-zero rows are skipped, so a forward transform
+ * of data with only m non-zero leading rows costs O(N log m) in its column pass.
+ */
 export class Fft2dPlan {
   readonly height: number;
   readonly width: number;
-  private readonly rows: FftPlan;
-  private readonly cols: FftPlan;
-  private readonly colRe: Float64Array;
-  private readonly colIm: Float64Array;
+  private readonly rowPlan: FftPlan;
+  private readonly cos: Float64Array;
+  private readonly sin: Float64Array;
+  private readonly rev: Uint32Array;
+  private readonly live: Uint8Array;
+  private readonly rowRe: Float64Array;
+  private readonly rowIm: Float64Array;
 
   constructor(height: number, width: number) {
+    if (!isPowerOfTwo(height) || !isPowerOfTwo(width)) throw new Error(`Fft2dPlan: ${height}x${width} is not a power of two`);
     this.height = height;
     this.width = width;
-    this.rows = new FftPlan(width);
-    this.cols = height === width ? this.rows : new FftPlan(height);
-    this.colRe = new Float64Array(height);
-    this.colIm = new Float64Array(height);
+    this.rowPlan = new FftPlan(width);
+    this.cos = new Float64Array(height / 2);
+    this.sin = new Float64Array(height / 2);
+    for (let k = 0; k < height / 2; k++) {
+      this.cos[k] = Math.cos((2 * Math.PI * k) / height);
+      this.sin[k] = Math.sin((2 * Math.PI * k) / height);
+    }
+    this.rev = new FftPlan(height).bitReversal();
+    this.live = new Uint8Array(height);
+    this.rowRe = new Float64Array(width);
+    this.rowIm = new Float64Array(width);
   }
 
   /**
    * Forward 2-D FFT in place. Rows at index ≥ nonZeroRows must be zero on
-   * entry; their row transforms are skipped (the transform of zero is zero).
+   * entry; their transforms are skipped (the transform of zero is zero).
    */
   forward(re: Float64Array, im: Float64Array, nonZeroRows = this.height): void {
-    const { height, width } = this;
-    for (let y = 0; y < Math.min(nonZeroRows, height); y++) this.rows.transform(re, im, false, y * width);
-    this.columns(re, im, false);
+    const rows = Math.min(nonZeroRows, this.height);
+    for (let y = 0; y < rows; y++) this.rowPlan.transform(re, im, false, y * this.width);
+    this.columns(re, im, false, rows);
   }
 
   /**
@@ -125,12 +147,12 @@ export class Fft2dPlan {
    */
   inverse(re: Float64Array, im: Float64Array, neededRows = this.height): void {
     const { height, width } = this;
-    this.columns(re, im, true);
+    this.columns(re, im, true, height);
     const scale = 1 / (height * width);
     const rows = Math.min(neededRows, height);
     for (let y = 0; y < rows; y++) {
       const o = y * width;
-      this.rows.transform(re, im, true, o);
+      this.rowPlan.transform(re, im, true, o);
       for (let x = o; x < o + width; x++) {
         re[x] *= scale;
         im[x] *= scale;
@@ -138,17 +160,108 @@ export class Fft2dPlan {
     }
   }
 
-  private columns(re: Float64Array, im: Float64Array, inverse: boolean): void {
-    const { height, width, colRe, colIm } = this;
-    for (let x = 0; x < width; x++) {
-      for (let y = 0, i = x; y < height; y++, i += width) {
-        colRe[y] = re[i];
-        colIm[y] = im[i];
+  /**
+   * Inverse 2-D FFT of the spectrum of a real signal, reading only columns
+   * kx ≤ width/2 of re/im (the rest follow from Hermitian symmetry
+   * X(−k) = conj X(k)). On return re holds the real result, 1/(height·width)
+   * included, for rows below neededRows; everything else is scratch.
+   * Costs about half of inverse(): half the columns, and rows two at a time.
+   */
+  inverseReal(re: Float64Array, im: Float64Array, neededRows = this.height): void {
+    const { height, width, rowRe, rowIm } = this;
+    const halfCols = width / 2 + 1;
+    this.columns(re, im, true, height, halfCols);
+    const scale = 1 / (height * width);
+    const rows = Math.min(neededRows, height);
+    for (let y = 0; y < rows; y += 2) {
+      // Z = Q_y + i·Q_{y+1}, each Q extended to all kx by Q(W − kx) = conj Q(kx).
+      const o1 = y * width;
+      const second = y + 1 < height;
+      const o2 = second ? o1 + width : o1;
+      const k2 = second ? 1 : 0;
+      for (let kx = 0; kx < width; kx++) {
+        let ar: number;
+        let ai: number;
+        let br: number;
+        let bi: number;
+        if (kx < halfCols) {
+          ar = re[o1 + kx];
+          ai = im[o1 + kx];
+          br = k2 * re[o2 + kx];
+          bi = k2 * im[o2 + kx];
+        } else {
+          const m = width - kx;
+          ar = re[o1 + m];
+          ai = -im[o1 + m];
+          br = k2 * re[o2 + m];
+          bi = -k2 * im[o2 + m];
+        }
+        rowRe[kx] = ar - bi;
+        rowIm[kx] = ai + br;
       }
-      this.cols.transform(colRe, colIm, inverse);
-      for (let y = 0, i = x; y < height; y++, i += width) {
-        re[i] = colRe[y];
-        im[i] = colIm[y];
+      this.rowPlan.transform(rowRe, rowIm, true);
+      for (let x = 0; x < width; x++) re[o1 + x] = rowRe[x] * scale;
+      if (second) for (let x = 0; x < width; x++) re[o2 + x] = rowIm[x] * scale;
+    }
+  }
+
+  /**
+   * Transforms columns 0 .. columnCount − 1 (unnormalised); rows ≥ nonZeroRows
+   * are zero on entry.
+   */
+  private columns(re: Float64Array, im: Float64Array, inverse: boolean, nonZeroRows: number, columnCount = this.width): void {
+    const { height: n, width: w, rev, live, cos, sin } = this;
+    live.fill(0);
+    for (let i = 0; i < n; i++) {
+      const j = rev[i];
+      live[j] = i < nonZeroRows ? 1 : 0;
+      if (j > i) {
+        const a = i * w;
+        const b = j * w;
+        for (let x = 0; x < columnCount; x++) {
+          const tr = re[a + x];
+          re[a + x] = re[b + x];
+          re[b + x] = tr;
+          const ti = im[a + x];
+          im[a + x] = im[b + x];
+          im[b + x] = ti;
+        }
+      }
+    }
+    const sign = inverse ? 1 : -1;
+    for (let size = 2; size <= n; size <<= 1) {
+      const half = size >> 1;
+      const step = n / size;
+      for (let start = 0; start < n; start += size) {
+        for (let j = 0; j < half; j++) {
+          const ra = start + j;
+          const rb = ra + half;
+          if (live[ra] === 0 && live[rb] === 0) continue;
+          const a = ra * w;
+          const b = rb * w;
+          if (live[rb] === 0) {
+            // (x, 0) ↦ (x, x)
+            re.copyWithin(b, a, a + columnCount);
+            im.copyWithin(b, a, a + columnCount);
+          } else {
+            const wr = cos[j * step];
+            const wi = sign * sin[j * step];
+            for (let x = 0; x < columnCount; x++) {
+              const br = re[b + x];
+              const bi = im[b + x];
+              const tr = br * wr - bi * wi;
+              const ti = br * wi + bi * wr;
+              const ar = re[a + x];
+              const ai = im[a + x];
+              re[b + x] = ar - tr;
+              im[b + x] = ai - ti;
+              re[a + x] = ar + tr;
+              im[a + x] = ai + ti;
+            }
+          }
+          live[ra] = 1;
+          live[rb] = 1;
+        }
       }
     }
   }

@@ -40,3 +40,23 @@ export function gaussianBlur(plane: Float32Array, height: number, width: number,
   }
   return out;
 }
+
+/**
+ * Luminance remapping (Hertzmann et al., Image Analogies, 2001): the affine
+ * map of `plane` whose mean and standard deviation equal those of
+ * `reference`, v' = (v − μ) · σ_ref / σ + μ_ref. A constant plane maps to μ_ref.
+ */
+export function matchMeanStd(plane: Float32Array, reference: Float32Array): Float32Array {
+  const stats = (v: Float32Array): [number, number] => {
+    let s = 0;
+    for (let i = 0; i < v.length; i++) s += v[i];
+    const mean = s / v.length;
+    let q = 0;
+    for (let i = 0; i < v.length; i++) q += (v[i] - mean) ** 2;
+    return [mean, Math.sqrt(q / v.length)];
+  };
+  const [mean, std] = stats(plane);
+  const [refMean, refStd] = stats(reference);
+  const gain = std > 0 ? refStd / std : 0;
+  return plane.map((v) => (v - mean) * gain + refMean);
+}

@@ -37,6 +37,8 @@ export interface PreparedSource {
   /** @internal */ readonly spectraIm: readonly Float64Array[];
   /** @internal one summed-area table of squares per group */
   readonly integrals: readonly SquaresIntegral[];
+  /** @internal box sums of squares per (group, height, width), see boxSums */
+  readonly boxCache: Map<string, Float64Array>;
   /** @internal scratch buffers, reused across queries (not re-entrant) */
   readonly scratch: { re: Float64Array; im: Float64Array; accRe: Float64Array; accIm: Float64Array };
 }
@@ -77,6 +79,7 @@ export function prepareSource(
     spectraRe,
     spectraIm,
     integrals,
+    boxCache: new Map(),
     scratch: {
       re: new Float64Array(n),
       im: new Float64Array(n),
@@ -84,6 +87,23 @@ export function prepareSource(
       accIm: new Float64Array(n),
     },
   };
+}
+
+/**
+ * For every q, the sum of squares of the group's planes over the h × w box at
+ * q: row-major (H − h + 1) × (W − w + 1). Cached on the source.
+ */
+function boxSums(source: PreparedSource, group: number, h: number, w: number): Float64Array {
+  const key = `${group}:${h}x${w}`;
+  const hit = source.boxCache.get(key);
+  if (hit) return hit;
+  const rows = source.height - h + 1;
+  const cols = source.width - w + 1;
+  const ii = source.integrals[group];
+  const sums = new Float64Array(rows * cols);
+  for (let y = 0; y < rows; y++) for (let x = 0; x < cols; x++) sums[y * cols + x] = boxSum(ii, y, x, y + h, x + w);
+  source.boxCache.set(key, sums);
+  return sums;
 }
 
 /** Rows [y0, y1) × columns [x0, x1) of the template, counted m times (m may be negative). */
@@ -171,16 +191,21 @@ export function candidateSsd(source: PreparedSource, query: SsdQuery): Candidate
     }
   }
 
-  // Sum-of-squares term by box sums.
+  // Sum-of-squares term by box sums (cached per rectangle size).
   let maxSquares = 0;
   for (const term of query.terms) {
     if (term.weight === 0) continue;
-    const ii = source.integrals[term.group];
-    for (let py = 0; py < rows; py++) {
-      for (let px = 0; px < cols; px++) {
-        let s = 0;
-        for (const r of term.rects) s += r.multiplicity * boxSum(ii, py + r.y0, px + r.x0, py + r.y1, px + r.x1);
-        errors[py * cols + px] += term.weight * s;
+    for (const r of term.rects) {
+      const h = r.y1 - r.y0;
+      const w = r.x1 - r.x0;
+      if (h <= 0 || w <= 0) continue;
+      const sums = boxSums(source, term.group, h, w);
+      const stride = source.width - w + 1;
+      const k = term.weight * r.multiplicity;
+      for (let py = 0; py < rows; py++) {
+        const o = (py + r.y0) * stride + r.x0;
+        const e = py * cols;
+        for (let px = 0; px < cols; px++) errors[e + px] += k * sums[o + px];
       }
     }
   }
@@ -234,9 +259,10 @@ function correlateInto(
     const saIm = source.spectraIm[ka];
     const sbRe = kb === undefined ? undefined : source.spectraRe[kb];
     const sbIm = kb === undefined ? undefined : source.spectraIm[kb];
+    // Only kx ≤ fw/2 is needed: the correlation is real, so inverseReal completes the rest.
     for (let ky = 0; ky < fh; ky++) {
       const ny = ky === 0 ? 0 : fh - ky;
-      for (let kx = 0; kx < fw; kx++) {
+      for (let kx = 0; kx <= fw / 2; kx++) {
         const nx = kx === 0 ? 0 : fw - kx;
         const i = ky * fw + kx;
         const j = ny * fw + nx;
@@ -265,5 +291,5 @@ function correlateInto(
       }
     }
   }
-  plan.inverse(accRe, accIm, neededRows);
+  plan.inverseReal(accRe, accIm, neededRows);
 }

@@ -11,7 +11,7 @@
  */
 import type { RgbImage } from '../runtime/image-types.ts';
 import { defaultOverlap } from './layout.ts';
-import { gaussianBlur, luminance } from './maps.ts';
+import { gaussianBlur, luminance, matchMeanStd } from './maps.ts';
 import { checkBlock, checkInteger, checkRange, checkTargetFits, checkTextureFits } from './options.ts';
 import { quiltPass } from './pass.ts';
 import { createRng, deriveSeed } from './prng.ts';
@@ -34,6 +34,12 @@ export interface TransferOptions {
   readonly correspondence?: CorrespondenceMap;
   /** Standard deviation of the blur for 'blurred-luminance', in pixels (default 2). */
   readonly blurSigma?: number;
+  /**
+   * Remap the target's correspondence map to the mean and standard deviation
+   * of the texture's (default true), so that a texture with a narrow
+   * luminance range still renders the target's light and dark regions.
+   */
+  readonly matchLuminance?: boolean;
   readonly seed?: number;
   readonly onProgress?: QuiltProgressCallback;
 }
@@ -84,8 +90,10 @@ export function transferTexture(texture: RgbImage, target: RgbImage, options: Tr
 
   const n = texture.width * texture.height;
   const rgb = [0, 1, 2].map((c) => texture.data.subarray(c * n, (c + 1) * n));
-  const source = prepareSource(texture.height, texture.width, [rgb, [correspondenceMap(texture, kind, sigma)]]);
-  const targetMap = correspondenceMap(target, kind, sigma);
+  const textureMap = correspondenceMap(texture, kind, sigma);
+  const source = prepareSource(texture.height, texture.width, [rgb, [textureMap]]);
+  const rawTargetMap = correspondenceMap(target, kind, sigma);
+  const targetMap = options.matchLuminance === false ? rawTargetMap : matchMeanStd(rawTargetMap, textureMap);
   const schedule = transferSchedule(block, overlap, iterations, alpha);
   const seed = options.seed ?? DEFAULT_SEED;
   let previous: RgbImage | undefined;

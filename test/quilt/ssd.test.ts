@@ -66,6 +66,28 @@ describe('FFT', () => {
   });
 });
 
+describe('FFT of real signals', () => {
+  it('inverseReal recovers a real signal from the half spectrum, and pruned forward equals full forward', () => {
+    const rng = createRng(4);
+    const h = 8;
+    const w = 16;
+    const x = Float64Array.from({ length: h * w }, (_, i) => (i < 3 * w ? rng() - 0.5 : 0));
+    const plan = new Fft2dPlan(h, w);
+    const [re, im] = [x.slice(), new Float64Array(h * w)];
+    plan.forward(re, im, 3);
+    const [fullRe, fullIm] = [x.slice(), new Float64Array(h * w)];
+    plan.forward(fullRe, fullIm);
+    for (let i = 0; i < h * w; i++) {
+      expect(re[i]).toBeCloseTo(fullRe[i], 12);
+      expect(im[i]).toBeCloseTo(fullIm[i], 12);
+    }
+    // Destroy the columns kx > w/2 that inverseReal must not read.
+    for (let y = 0; y < h; y++) for (let kx = w / 2 + 1; kx < w; kx++) re[y * w + kx] = im[y * w + kx] = NaN;
+    plan.inverseReal(re, im, 5);
+    for (let i = 0; i < 5 * w; i++) expect(re[i]).toBeCloseTo(x[i], 12);
+  });
+});
+
 describe('candidate SSD (FFT + integral images)', () => {
   it('equals the naive sum for an L-shaped overlap, a previous-output term and a correspondence term', () => {
     const rng = createRng(11);

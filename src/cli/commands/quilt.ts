@@ -1,0 +1,157 @@
+/**
+ * `stc quilt`: image quilting (Efros & Freeman 2001).
+ *   synthesis: stc quilt --texture t.jpg --size WxH -o out.png
+ *   transfer:  stc quilt --texture t.jpg --target c.jpg -o out.png [--alpha A] [--iterations N] [--size N]
+ */
+import type { Command } from 'commander';
+import { UserError } from '../errors.ts';
+import type { RgbImage } from '../../runtime/image-types.ts';
+import {
+  DEFAULT_ALPHA,
+  DEFAULT_SEED,
+  DEFAULT_TOLERANCE,
+  fitLongSide,
+  resizeImage,
+  synthesizeTexture,
+  transferTexture,
+  type QuiltProgress,
+} from '../../quilt/index.ts';
+import { readRgbImage, writeRgbImage } from '../../quilt/image-io.ts';
+import type { Register } from './index.ts';
+
+interface QuiltFlags {
+  texture: string;
+  target?: string;
+  output: string;
+  size?: string;
+  block?: string;
+  overlap?: string;
+  tolerance?: string;
+  seed?: string;
+  alpha?: string;
+  iterations?: string;
+  blurCorrespondence?: boolean;
+  textureSize?: string;
+}
+
+/** Default synthesis block side in pixels. */
+const SYNTHESIS_BLOCK = 32;
+
+function integerFlag(name: string, text: string | undefined, min: number): number | undefined {
+  if (text === undefined) return undefined;
+  const v = Number(text);
+  if (!/^\s*-?\d+\s*$/.test(text) || !Number.isSafeInteger(v) || v < min) {
+    throw new UserError(`--${name} must be an integer ≥ ${min}, got '${text}'`);
+  }
+  return v;
+}
+
+function numberFlag(name: string, text: string | undefined, lo: number, hi: number): number | undefined {
+  if (text === undefined) return undefined;
+  const v = Number(text);
+  if (text.trim() === '' || !Number.isFinite(v) || v < lo || v > hi) {
+    throw new UserError(`--${name} must be a number between ${lo} and ${hi}, got '${text}'`);
+  }
+  return v;
+}
+
+function parseSize(text: string): { width: number; height: number } {
+  const m = /^\s*(\d+)\s*[xX×]\s*(\d+)\s*$/.exec(text);
+  const width = m ? Number(m[1]) : NaN;
+  const height = m ? Number(m[2]) : NaN;
+  if (!(width >= 1 && height >= 1)) throw new UserError(`--size must be WIDTHxHEIGHT in pixels (e.g. 256x256), got '${text}'`);
+  return { width, height };
+}
+
+/** Renders one progress bar line per pass on stderr (redrawn in place on a terminal). */
+function progressBar(stream: NodeJS.WriteStream): (p: QuiltProgress) => void {
+  const width = 30;
+  return (p) => {
+    const filled = Math.round((width * p.done) / p.total);
+    const line = `pass ${p.pass}/${p.passes} (block ${p.blockSize}px) [${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${p.done}/${p.total}`;
+    if (stream.isTTY) stream.write(`\r${line}${p.done === p.total ? '\n' : ''}`);
+    else if (p.done === p.total) stream.write(`${line}\n`);
+  };
+}
+
+function resizeLongSide(img: RgbImage, longSide: number): RgbImage {
+  const size = fitLongSide(img.width, img.height, longSide);
+  return resizeImage(img, size.width, size.height);
+}
+
+async function run(flags: QuiltFlags): Promise<void> {
+  const block = integerFlag('block', flags.block, 2);
+  const overlap = integerFlag('overlap', flags.overlap, 1);
+  const tolerance = numberFlag('tolerance', flags.tolerance, 0, 1e6) ?? DEFAULT_TOLERANCE;
+  const seed = integerFlag('seed', flags.seed, 0) ?? DEFAULT_SEED;
+  const textureSize = integerFlag('texture-size', flags.textureSize, 2);
+  const onProgress = progressBar(process.stderr);
+
+  if (flags.target === undefined) {
+    for (const f of ['alpha', 'iterations'] as const) {
+      if (flags[f] !== undefined) throw new UserError(`--${f} applies to texture transfer only (give --target)`);
+    }
+    if (flags.blurCorrespondence) throw new UserError('--blur-correspondence applies to texture transfer only (give --target)');
+    if (flags.size === undefined) throw new UserError('texture synthesis needs --size WIDTHxHEIGHT (or give --target for transfer)');
+    const size = parseSize(flags.size);
+    let texture = await readRgbImage(flags.texture);
+    if (textureSize !== undefined) texture = resizeLongSide(texture, textureSize);
+    const out = synthesizeTexture(texture, {
+      ...size,
+      block: block ?? SYNTHESIS_BLOCK,
+      overlap,
+      tolerance,
+      seed,
+      onProgress,
+    });
+    await writeRgbImage(flags.output, out);
+    return;
+  }
+
+  const alpha = numberFlag('alpha', flags.alpha, 0, 1) ?? DEFAULT_ALPHA;
+  const iterations = integerFlag('iterations', flags.iterations, 1) ?? 1;
+  const longSide = flags.size === undefined ? undefined : integerFlag('size', flags.size, 2);
+  if (flags.size !== undefined && longSide === undefined) throw new UserError('--size must be an integer');
+  const [texture0, target0] = await Promise.all([readRgbImage(flags.texture), readRgbImage(flags.target)]);
+  const target = longSide === undefined ? target0 : resizeLongSide(target0, longSide);
+  // Unless told otherwise, the texture is scaled like the target, so the two keep their relative scale.
+  const scale = target.width / target0.width;
+  const texture =
+    textureSize !== undefined
+      ? resizeLongSide(texture0, textureSize)
+      : scale === 1
+        ? texture0
+        : resizeLongSide(texture0, Math.max(2, Math.round(Math.max(texture0.width, texture0.height) * scale)));
+  const out = transferTexture(texture, target, {
+    block: block ?? Math.max(6, Math.round(Math.max(target.width, target.height) / 8)),
+    overlap,
+    tolerance,
+    alpha,
+    iterations,
+    correspondence: flags.blurCorrespondence ? 'blurred-luminance' : 'luminance',
+    seed,
+    onProgress,
+  });
+  await writeRgbImage(flags.output, out);
+}
+
+export const register: Register = (program: Command) => {
+  program
+    .command('quilt')
+    .description('texture synthesis and texture transfer by image quilting (Efros & Freeman 2001)')
+    .requiredOption('--texture <image>', 'the source texture')
+    .option('--target <image>', 'texture transfer: render this image from the texture')
+    .option('--size <size>', 'synthesis: output WIDTHxHEIGHT; transfer: resize the target so its long side is N px')
+    .requiredOption('-o, --output <image>', 'output image (.png, .jpg, .webp)')
+    .option('--block <px>', `block side (synthesis default ${SYNTHESIS_BLOCK}; transfer default long side / 8)`)
+    .option('--overlap <px>', 'overlap between blocks (default block / 6)')
+    .option('--tolerance <t>', `pick among blocks within (1 + t) of the best error (default ${DEFAULT_TOLERANCE})`)
+    .option('--seed <n>', `random seed (default ${DEFAULT_SEED})`)
+    .option('--alpha <a>', `transfer: weight of the overlap error in the first pass, 0..1 (default ${DEFAULT_ALPHA}); rises to 0.9`)
+    .option('--iterations <n>', 'transfer: refinement passes, each with blocks a third smaller (default 1)')
+    .option('--blur-correspondence', 'transfer: compare blurred luminance instead of luminance')
+    .option('--texture-size <px>', "resize the texture so its long side is N px (transfer default: scaled like the target)")
+    .action(async (flags: QuiltFlags) => {
+      await run(flags);
+    });
+};
