@@ -11,19 +11,22 @@ describe('texture synthesis', () => {
     expect([out.width, out.height]).toEqual([70, 62]);
     // The output is larger than the texture, so it is made of many blocks; it must still be exactly periodic.
     let compared = 0;
+    let broken = 0;
     for (let c = 0; c < 3; c++) {
       for (let y = 0; y < out.height; y++) {
         for (let x = 0; x < out.width; x++) {
           if (x + period < out.width) {
-            expect(pixel(out, c, y, x + period)).toBe(pixel(out, c, y, x));
             compared++;
+            if (pixel(out, c, y, x + period) !== pixel(out, c, y, x)) broken++;
           }
           if (y + period < out.height) {
-            expect(pixel(out, c, y + period, x)).toBe(pixel(out, c, y, x));
+            compared++;
+            if (pixel(out, c, y + period, x) !== pixel(out, c, y, x)) broken++;
           }
         }
       }
     }
+    expect(broken).toBe(0);
     expect(compared).toBeGreaterThan(10_000);
     // ...and not trivially: both checker colours appear, and half-period shifts do not match.
     let mismatches = 0;
