@@ -27,7 +27,9 @@ export function flopsPerLayer(g: Graph): LayerFlops[] {
     const f = flops(n.op, ins, outs, n.attrs as never);
     const layer = n.layer ?? n.id;
     const last = rows[rows.length - 1];
-    if (last && last.layer === layer) rows[rows.length - 1] = { ...last, flops: last.flops + f, outputShape: outs[0]! };
+    // A layer may lower to several nodes (reflect pad + conv): report the op doing most of the work.
+    if (last && last.layer === layer)
+      rows[rows.length - 1] = { layer, op: f > last.flops ? n.op : last.op, flops: last.flops + f, outputShape: outs[0]! };
     else rows.push({ layer, op: n.op, flops: f, outputShape: outs[0]! });
   }
   return rows;
