@@ -103,9 +103,13 @@ def johnson_in(root: Path, weights_file: Path | None, output: str) -> dict[str, 
         params = models.hash_init(shapes)
         case.set(weights={"source": "hash_init", "ids": "models.johnson_in_shapes()",
                           "rule": "see test/goldens/README.md: U(-1/sqrt(fan_in), 1/sqrt(fan_in)) for conv weight "
-                                  "and bias, U(0.5, 1.5) norm weight, U(-0.5, 0.5) norm bias; seed = fnv1a32(id)"})
+                                  "and bias, U(0.5, 1.5) norm scale, U(-0.5, 0.5) norm bias; seed = fnv1a32(id)"})
     else:
         loaded = weights_io.read_safetensors(weights_file)
+        for k in list(shapes):  # PyTorch-examples files call the norm scale `.weight`
+            alias = k[: -len(".scale")] + ".weight"
+            if k.endswith(".scale") and k not in loaded and alias in loaded:
+                loaded[k] = loaded[alias]
         missing = set(shapes) - set(loaded)
         if missing:
             raise SystemExit(f"{weights_file}: missing parameters {sorted(missing)}")

@@ -179,8 +179,9 @@ def vgg_shapes(arch: str, upto: str | None = None) -> dict[str, tuple[int, ...]]
 # Deterministic "random" weights both stc and this script can build from the parameter id alone
 # (see det.py). Conv/linear weights and biases: U(-b, b), b = 1 / sqrt(fan_in), fan_in = I * kh * kw
 # of the layer's weight (PyTorch's default conv bound); norm scales U(0.5, 1.5); norm shifts
-# U(-0.5, 0.5). An id's kind is told by its last component: `.weight` with rank 4 is a conv kernel,
-# `.bias` takes the bound of the matching `.weight`; rank-1 `.weight` in a norm layer is a scale.
+# U(-0.5, 0.5). Norm layers are those whose last name component starts with `in` or `bn` (their
+# `.scale` or `.weight` is the scale, `.bias`/`.shift` the shift); any other `.bias` takes the bound of
+# its layer's `.weight`.
 
 def hash_init(shapes: Mapping[str, tuple[int, ...]], norm_prefixes: tuple[str, ...] = ("in", "bn")) -> dict[str, np.ndarray]:
     out: dict[str, np.ndarray] = {}
@@ -188,7 +189,7 @@ def hash_init(shapes: Mapping[str, tuple[int, ...]], norm_prefixes: tuple[str, .
         layer, kind = pid.rsplit(".", 1)
         leaf = layer.rsplit(".", 1)[-1]
         if leaf.startswith(norm_prefixes):
-            lo, hi = (0.5, 1.5) if kind == "weight" else (-0.5, 0.5)
+            lo, hi = (0.5, 1.5) if kind in ("scale", "weight") else (-0.5, 0.5)
         else:
             wshape = shapes[f"{layer}.weight"]
             fan_in = int(np.prod(wshape[1:]))
@@ -263,7 +264,9 @@ def fast_style(p: Params, x: torch.Tensor, clip: bool = True) -> torch.Tensor:
 # conv1 9x9/1 (32), in1, conv2 3x3/2 (64), in2, conv3 3x3/2 (128), in3, res1..res5, deconv1 (nearest x2,
 # conv 3x3 64), in4, deconv2 (nearest x2, conv 3x3 32), in5, deconv3 conv 9x9/1 (3). Every conv has a bias
 # and reflection padding k // 2; ReLU after in1..in5; residual block: relu(in1(conv1(x))), in2(conv2(.)),
-# plus x (no ReLU after the sum). Affine instance norm, biased variance, eps 1e-5.
+# plus x (no ReLU after the sum). Affine instance norm, biased variance, eps 1e-5. Parameter ids are
+# stc's (specs/johnson-in.style): conv1.weight (OIHW), conv1.bias, in1.scale, in1.bias, res1.conv1.weight,
+# ... (PyTorch's examples call the norm scale `in1.weight`; read_johnson_weights accepts either).
 
 JOHNSON_CONVS: list[tuple[str, int, int, int, int]] = (  # (id, in, out, kernel, stride)
     [("conv1", 3, 32, 9, 1), ("conv2", 32, 64, 3, 2), ("conv3", 64, 128, 3, 2)]
@@ -292,7 +295,7 @@ def johnson_in_shapes() -> dict[str, tuple[int, ...]]:
             shapes[f"{name}.weight"] = (cout, cin, k, k)
             shapes[f"{name}.bias"] = (cout,)
         else:
-            shapes[f"{name}.weight"] = (norms[name],)
+            shapes[f"{name}.scale"] = (norms[name],)
             shapes[f"{name}.bias"] = (norms[name],)
     return shapes
 
@@ -316,7 +319,7 @@ def johnson_in(p: Params, x: torch.Tensor, output: OutputTransform = identity_ou
         return F.conv2d(h, p[f"{name}.weight"], p[f"{name}.bias"], stride=s)
 
     def norm(name: str, h: torch.Tensor) -> torch.Tensor:
-        return instance_norm(h, p[f"{name}.weight"], p[f"{name}.bias"], 1e-5)
+        return instance_norm(h, p[f"{name}.scale"], p[f"{name}.bias"], 1e-5)
 
     h = F.relu(norm("in1", conv("conv1", x)))
     h = F.relu(norm("in2", conv("conv2", h)))
