@@ -1,0 +1,13 @@
+/**
+ * Child process for the memory test: stylise argv[3] into argv[4] with model argv[2] (automatic
+ * tiling), then print the process's peak resident set size in bytes.
+ */
+import { loadImageModel } from '../../../src/runtime/apply/model.ts';
+import { applyToImage } from '../../../src/runtime/apply/apply.ts';
+
+const [model, input, output] = process.argv.slice(2) as [string, string, string];
+const m = await loadImageModel(model, { threads: 2 });
+let tiles = 0;
+await applyToImage(m.run, input, output, { onTile: (_, total) => (tiles = total) });
+await m.dispose();
+process.stdout.write(JSON.stringify({ maxRssBytes: process.resourceUsage().maxRSS * 1024, tiles }));
