@@ -11,4 +11,3 @@ export {
 } from './transfer.ts';
 export type { QuiltProgress, QuiltProgressCallback } from './progress.ts';
 export { defaultOverlap } from './layout.ts';
-export { resizeImage, fitLongSide } from './resample.ts';

@@ -10,13 +10,11 @@ import {
   DEFAULT_ALPHA,
   DEFAULT_SEED,
   DEFAULT_TOLERANCE,
-  fitLongSide,
-  resizeImage,
   synthesizeTexture,
   transferTexture,
   type QuiltProgress,
 } from '../../quilt/index.ts';
-import { readRgbImage, writeRgbImage } from '../../quilt/image-io.ts';
+import { checkWritablePath, readImage, resizeImage, writeImage } from '../../runtime/image.ts';
 import type { Register } from './index.ts';
 
 interface QuiltFlags {
@@ -36,6 +34,8 @@ interface QuiltFlags {
 
 /** Default synthesis block side in pixels. */
 const SYNTHESIS_BLOCK = 32;
+/** Default first-pass transfer block: the target's long side over this (26 px at 256). */
+const TRANSFER_BLOCK_DIVISOR = 10;
 
 function integerFlag(name: string, text: string | undefined, min: number): number | undefined {
   if (text === undefined) return undefined;
@@ -74,9 +74,10 @@ function progressBar(stream: NodeJS.WriteStream): (p: QuiltProgress) => void {
   };
 }
 
+/** Resizes (up or down) so the longer side is `longSide` px, keeping the aspect ratio. */
 function resizeLongSide(img: RgbImage, longSide: number): RgbImage {
-  const size = fitLongSide(img.width, img.height, longSide);
-  return resizeImage(img, size.width, size.height);
+  const scale = longSide / Math.max(img.width, img.height);
+  return resizeImage(img, Math.max(1, Math.round(img.width * scale)), Math.max(1, Math.round(img.height * scale)));
 }
 
 async function run(flags: QuiltFlags): Promise<void> {
@@ -86,6 +87,7 @@ async function run(flags: QuiltFlags): Promise<void> {
   const seed = integerFlag('seed', flags.seed, 0) ?? DEFAULT_SEED;
   const textureSize = integerFlag('texture-size', flags.textureSize, 2);
   const onProgress = progressBar(process.stderr);
+  await checkWritablePath(flags.output);
 
   if (flags.target === undefined) {
     for (const f of ['alpha', 'iterations'] as const) {
@@ -94,7 +96,7 @@ async function run(flags: QuiltFlags): Promise<void> {
     if (flags.blurCorrespondence) throw new UserError('--blur-correspondence applies to texture transfer only (give --target)');
     if (flags.size === undefined) throw new UserError('texture synthesis needs --size WIDTHxHEIGHT (or give --target for transfer)');
     const size = parseSize(flags.size);
-    let texture = await readRgbImage(flags.texture);
+    let texture = await readImage(flags.texture);
     if (textureSize !== undefined) texture = resizeLongSide(texture, textureSize);
     const out = synthesizeTexture(texture, {
       ...size,
@@ -104,7 +106,7 @@ async function run(flags: QuiltFlags): Promise<void> {
       seed,
       onProgress,
     });
-    await writeRgbImage(flags.output, out);
+    await writeImage(flags.output, out);
     return;
   }
 
@@ -112,7 +114,7 @@ async function run(flags: QuiltFlags): Promise<void> {
   const iterations = integerFlag('iterations', flags.iterations, 1) ?? 1;
   const longSide = flags.size === undefined ? undefined : integerFlag('size', flags.size, 2);
   if (flags.size !== undefined && longSide === undefined) throw new UserError('--size must be an integer');
-  const [texture0, target0] = await Promise.all([readRgbImage(flags.texture), readRgbImage(flags.target)]);
+  const [texture0, target0] = await Promise.all([readImage(flags.texture), readImage(flags.target)]);
   const target = longSide === undefined ? target0 : resizeLongSide(target0, longSide);
   // Unless told otherwise, the texture is scaled like the target, so the two keep their relative scale.
   const scale = target.width / target0.width;
@@ -123,7 +125,7 @@ async function run(flags: QuiltFlags): Promise<void> {
         ? texture0
         : resizeLongSide(texture0, Math.max(2, Math.round(Math.max(texture0.width, texture0.height) * scale)));
   const out = transferTexture(texture, target, {
-    block: block ?? Math.max(6, Math.round(Math.max(target.width, target.height) / 8)),
+    block: block ?? Math.max(6, Math.round(Math.max(target.width, target.height) / TRANSFER_BLOCK_DIVISOR)),
     overlap,
     tolerance,
     alpha,
@@ -132,7 +134,7 @@ async function run(flags: QuiltFlags): Promise<void> {
     seed,
     onProgress,
   });
-  await writeRgbImage(flags.output, out);
+  await writeImage(flags.output, out);
 }
 
 export const register: Register = (program: Command) => {
@@ -142,8 +144,8 @@ export const register: Register = (program: Command) => {
     .requiredOption('--texture <image>', 'the source texture')
     .option('--target <image>', 'texture transfer: render this image from the texture')
     .option('--size <size>', 'synthesis: output WIDTHxHEIGHT; transfer: resize the target so its long side is N px')
-    .requiredOption('-o, --output <image>', 'output image (.png, .jpg, .webp)')
-    .option('--block <px>', `block side (synthesis default ${SYNTHESIS_BLOCK}; transfer default long side / 8)`)
+    .requiredOption('-o, --output <image>', 'output image (.png, .jpg)')
+    .option('--block <px>', `block side (synthesis default ${SYNTHESIS_BLOCK}; transfer default long side / ${TRANSFER_BLOCK_DIVISOR})`)
     .option('--overlap <px>', 'overlap between blocks (default block / 6)')
     .option('--tolerance <t>', `pick among blocks within (1 + t) of the best error (default ${DEFAULT_TOLERANCE})`)
     .option('--seed <n>', `random seed (default ${DEFAULT_SEED})`)
