@@ -42,7 +42,12 @@ export const DEFAULT_REFERENCE_BUDGET_FLOPS = 1.5e9;
 /** Inputs are images: uniform noise in 0..255 (every pixel and edge matters). */
 const INPUT_RANGE = { lo: 0, hi: 255 } as const;
 
-export interface VerifyOptions extends Pick<ConformanceOptions, 'tolerances' | 'onProgress' | 'threads' | 'graphs'> {
+export interface VerifyOptions extends Pick<ConformanceOptions, 'tolerances' | 'onProgress' | 'threads'> {
+  /**
+   * Rewrite the prepared (specialised) graph for one backend only, e.g. to plant a bug
+   * and check that the comparisons catch it (the mutation tests). Same inputs and outputs.
+   */
+  readonly transforms?: Partial<Record<BackendName, (g: Graph) => Graph>>;
   /** Input size (default: the golden's, else 37x53). */
   readonly size?: { readonly height: number; readonly width: number };
   /** Batch size N (default 1). A golden covers the leading items it has. */
@@ -203,7 +208,7 @@ export async function verifyNetwork(net: NetworkDef, opts: VerifyOptions = {}): 
     {
       backends,
       skip,
-      ...(opts.graphs && { graphs: opts.graphs }),
+      ...(opts.transforms && { graphs: Object.fromEntries(Object.entries(opts.transforms).map(([b, f]) => [b, f(graph)])) }),
       ...(opts.tolerances && { tolerances: opts.tolerances }),
       ...(opts.threads !== undefined && { threads: opts.threads }),
       ...(opts.onProgress && { onProgress: opts.onProgress }),
