@@ -43,7 +43,7 @@ export interface PassSpec {
   readonly onBlock?: (done: number, total: number) => void;
 }
 
-function window(img: RgbImage, c: number, y: number, x: number, h: number, w: number): Float32Array {
+function imageWindow(img: RgbImage, c: number, y: number, x: number, h: number, w: number): Float32Array {
   const out = new Float32Array(h * w);
   const base = c * img.width * img.height;
   for (let i = 0; i < h; i++) {
@@ -83,12 +83,12 @@ export function quiltPass(spec: PassSpec): RgbImage {
         if (ovT > 0) rects.push({ y0: 0, x0: 0, y1: ovT, x1: bw, multiplicity: 1 });
         if (ovL > 0 && ovT > 0) rects.push({ y0: 0, x0: 0, y1: ovT, x1: ovL, multiplicity: -1 });
         const pixels = bh * ovL + bw * ovT - ovL * ovT;
-        const template = [0, 1, 2].map((ch) => window(out, ch, y, x, bh, bw));
+        const template = [0, 1, 2].map((ch) => imageWindow(out, ch, y, x, bh, bw));
         terms.push({ group: RGB_GROUP, weight: alpha / (3 * pixels), rects, template });
       }
       if (spec.previous && alpha > 0) {
         const prev = spec.previous;
-        const template = [0, 1, 2].map((ch) => window(prev, ch, y, x, bh, bw));
+        const template = [0, 1, 2].map((ch) => imageWindow(prev, ch, y, x, bh, bw));
         terms.push({ group: RGB_GROUP, weight: alpha / (3 * bh * bw), rects: full, template });
       }
       if (spec.targetMap && alpha < 1) {

@@ -112,8 +112,7 @@ async function run(flags: QuiltFlags): Promise<void> {
 
   const alpha = numberFlag('alpha', flags.alpha, 0, 1) ?? DEFAULT_ALPHA;
   const iterations = integerFlag('iterations', flags.iterations, 1) ?? 1;
-  const longSide = flags.size === undefined ? undefined : integerFlag('size', flags.size, 2);
-  if (flags.size !== undefined && longSide === undefined) throw new UserError('--size must be an integer');
+  const longSide = integerFlag('size', flags.size, 2);
   const [texture0, target0] = await Promise.all([readImage(flags.texture), readImage(flags.target)]);
   const target = longSide === undefined ? target0 : resizeLongSide(target0, longSide);
   // Unless told otherwise, the texture is scaled like the target, so the two keep their relative scale.
