@@ -113,11 +113,15 @@ function styleNorms(spec: ObjectiveSpec): Map<string, GramNorm> {
 
 export function buildObjectiveGraphs(spec: ObjectiveSpec, lossNet: Graph, opts: ObjectiveBuildOptions): ObjectiveGraphs {
   const imageInput = imageInputOf(lossNet);
-  const net = specialiseLossNet(lossNet, opts.size);
-  const styleNet = opts.styleSize ? specialiseLossNet(lossNet, opts.styleSize) : net;
   const contentTaps = [...new Set(spec.terms.flatMap((t) => (t.kind === 'content' ? t.taps.map((w) => w.tap) : [])))];
   const norms = styleNorms(spec);
   const styleTaps = [...norms.keys()];
+  // Prune before specialising: layers past the deepest tap are never computed, so they need not
+  // be valid at small sizes either.
+  const used = new Map([...contentTaps, ...styleTaps].map((tap) => [tap, tapValue(lossNet, tap)]));
+  const pruned = selectOutputs(lossNet, used);
+  const net = specialiseLossNet(pruned, opts.size);
+  const styleNet = opts.styleSize ? specialiseLossNet(pruned, opts.styleSize) : net;
 
   // Content targets: the pruned network's tap features.
   const content = selectOutputs(net, new Map(contentTaps.map((tap) => [contentTarget(tap), tapValue(net, tap)])));

@@ -15,6 +15,7 @@ import { blendTargets, normaliseBlend } from '../../compiler/objective/blend.ts'
 import { buildObjectiveGraphs } from '../../compiler/objective/build.ts';
 import type { LossTerm, ObjectiveSpec } from '../../compiler/objective/types.ts';
 import type { HostTensor } from '../../compiler/ir/types.ts';
+import { ShapeError } from '../../compiler/ir/ops.ts';
 import { UserError } from '../../cli/errors.ts';
 import { bindWeights } from '../../weights/index.ts';
 import { matchColour, transferLuminance, type ColourPreservation } from '../colour.ts';
@@ -149,7 +150,16 @@ export async function stylize(opts: StylizeOptions): Promise<StylizeResult> {
   phase(`building the ${objective.name} objective on ${objective.lossNet} at ${out.width}x${out.height}`);
   const sizes = { size: { H: out.height, W: out.width } };
   // One set of graphs per distinct style size (style images of different aspect ratios).
-  const graphs = buildObjectiveGraphs(objective, net.graph, { ...sizes, styleSize: { H: styles[0]!.height, W: styles[0]!.width } });
+  const build = (style: RgbImage) => {
+    try {
+      return buildObjectiveGraphs(objective, net.graph, { ...sizes, styleSize: { H: style.height, W: style.width } });
+    } catch (e) {
+      if (e instanceof ShapeError)
+        throw new UserError(`the images are too small for ${objective.lossNet} (output ${out.width}x${out.height}, style ${style.width}x${style.height}): ${e.message}; raise --size or --style-scale`);
+      throw e;
+    }
+  };
+  const graphs = build(styles[0]!);
   if (!net.weights) throw new UserError(`the loss network ${objective.lossNet} has no weights binding in the spec; pass --weights`);
   const bindOpts = { specDir: net.specDir, ...(opts.weights !== undefined && { pathOverride: opts.weights }) };
   const weights = await bindWeights(graphs.step, net.weights, bindOpts);
@@ -165,7 +175,7 @@ export async function stylize(opts: StylizeOptions): Promise<StylizeResult> {
       if (s.width === styles[0]!.width && s.height === styles[0]!.height) perStyle.push(await engine.styleTargets(asTensor(s)));
       else {
         // A style image of another shape: its own style-target graph (Gram shapes do not depend on size).
-        const g = buildObjectiveGraphs(objective, net.graph, { ...sizes, styleSize: { H: s.height, W: s.width } });
+        const g = build(s);
         const e = await createGatysEngine(g, weights, backend);
         try {
           perStyle.push(await e.styleTargets(asTensor(s)));
