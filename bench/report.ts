@@ -1,0 +1,104 @@
+/**
+ * Bench results: the JSON document bench/results/latest.json holds, and its markdown rendering
+ * for docs/benchmarks.md. Pure functions; the driver (run.ts) does the I/O.
+ */
+import { percentOfPeak, ratio } from './stats.ts';
+
+/** One measurement of one job on one backend (a worker's or torch_bench.py's output). */
+export interface Measurement {
+  readonly median_ms: number;
+  readonly min_ms: number;
+  readonly gflop: number;
+  readonly gflops: number;
+  readonly peak_rss_mb: number;
+  readonly baseline_rss_mb?: number;
+  readonly engine?: string;
+  readonly detail?: string;
+}
+
+/** A backend's outcome for a job: measured, skipped (with why), or failed (with the error). */
+export type Outcome = { readonly status: 'ok'; readonly m: Measurement } | { readonly status: 'skipped' | 'failed'; readonly reason: string };
+
+export const BACKENDS = ['stc-onnx', 'stc-tfjs', 'pytorch'] as const;
+export type BackendName = (typeof BACKENDS)[number];
+
+export interface JobResult {
+  readonly id: string;
+  readonly kind: string;
+  readonly size: number;
+  readonly batch: number;
+  readonly results: Readonly<Record<BackendName, Outcome>>;
+}
+
+export interface BenchDoc {
+  readonly date: string;
+  readonly command: string;
+  readonly mode: 'quick' | 'full';
+  readonly device: 'cpu' | 'gpu';
+  readonly machine: { readonly cpu: string; readonly cores: number; readonly memGiB: number; readonly node: string; readonly ort: string; readonly torch?: string; readonly tfjs?: string };
+  readonly threads: number;
+  readonly load: { readonly before: readonly number[]; readonly after: readonly number[] };
+  /** The conv micro-benchmark: best-of-N GFLOP/s on ORT. */
+  readonly peak: { readonly gflops: number; readonly detail: string } | undefined;
+  readonly jobs: readonly JobResult[];
+  readonly notes: readonly string[];
+}
+
+const fmt = (x: number, d = 1): string => x.toFixed(d);
+
+function ms(x: number): string {
+  return x >= 10000 ? `${fmt(x / 1000, 1)} s` : `${fmt(x, x >= 100 ? 0 : 1)} ms`;
+}
+
+/** One table cell per backend: "median (ratio×) · GFLOP/s (% peak) · RSS". */
+export function cell(o: Outcome, torch: Outcome, peak: number | undefined): string {
+  if (o.status !== 'ok') return `${o.status}: ${o.reason}`;
+  const m = o.m;
+  const r = torch.status === 'ok' ? ratio(m.median_ms, torch.m.median_ms) : undefined;
+  const parts = [`${ms(m.median_ms)}${r !== undefined ? ` (${fmt(r, 2)}×)` : ''}`];
+  parts.push(`${fmt(m.gflops)} GFLOP/s${peak ? ` (${fmt(percentOfPeak(m.gflops, peak), 0)}%)` : ''}`);
+  parts.push(`${fmt(m.peak_rss_mb, 0)} MB`);
+  return parts.join(' · ');
+}
+
+export function renderMarkdown(doc: BenchDoc): string {
+  const peak = doc.peak?.gflops;
+  const lines: string[] = [];
+  lines.push(`Run: \`${doc.command}\` on ${doc.date} (${doc.mode} mode, device ${doc.device}).`);
+  lines.push('');
+  lines.push(
+    `Machine: ${doc.machine.cpu}, ${doc.machine.cores} cores, ${fmt(doc.machine.memGiB, 0)} GiB; Node ${doc.machine.node}, onnxruntime-node ${doc.machine.ort}` +
+      `${doc.machine.tfjs ? `, tfjs ${doc.machine.tfjs}` : ''}${doc.machine.torch ? `, PyTorch ${doc.machine.torch}` : ''}; ${doc.threads} intra-op threads everywhere.`,
+  );
+  lines.push(`Load average (1/5/15 min): ${doc.load.before.map((x) => fmt(x, 2)).join('/')} before, ${doc.load.after.map((x) => fmt(x, 2)).join('/')} after.`);
+  lines.push(peak !== undefined ? `Peak (ORT conv micro-benchmark, ${doc.peak!.detail}, best of N): **${fmt(peak)} GFLOP/s**.` : 'Peak: not measured.');
+  lines.push('');
+  lines.push('Each cell: median time (ratio to PyTorch eager) · achieved GFLOP/s (% of the peak) · peak RSS of the process.');
+  lines.push('');
+  lines.push(`| job | size | batch | ${BACKENDS.join(' | ')} |`);
+  lines.push(`|---|---|---|${BACKENDS.map(() => '---').join('|')}|`);
+  for (const j of doc.jobs) {
+    const torch = j.results.pytorch;
+    lines.push(`| ${j.id} | ${j.size} | ${j.batch} | ${BACKENDS.map((b) => cell(j.results[b], torch, peak).replace(/\|/g, '\\|')).join(' | ')} |`);
+  }
+  if (doc.notes.length) {
+    lines.push('');
+    for (const n of doc.notes) lines.push(`- ${n}`);
+  }
+  return lines.join('\n');
+}
+
+export const SECTION_BEGIN = '<!-- bench:latest:begin -->';
+export const SECTION_END = '<!-- bench:latest:end -->';
+
+/**
+ * Replace the generated section of a markdown document (between the markers) with `body`,
+ * keeping everything else; append the section when the document has no markers.
+ */
+export function spliceSection(doc: string, body: string): string {
+  const block = `${SECTION_BEGIN}\n${body}\n${SECTION_END}`;
+  const a = doc.indexOf(SECTION_BEGIN);
+  const b = doc.indexOf(SECTION_END);
+  if (a < 0 || b < a) return `${doc.replace(/\s*$/, '')}\n\n${block}\n`;
+  return doc.slice(0, a) + block + doc.slice(b + SECTION_END.length);
+}

@@ -1,0 +1,240 @@
+/**
+ * `npm run bench`: every job on stc-onnx, stc-tfjs and PyTorch eager (bench/torch_bench.py), each
+ * measurement in its own child process; a conv micro-benchmark measures the peak in the same run.
+ * Writes bench/results/latest.json and the generated section of docs/benchmarks.md.
+ *
+ *   npm run bench -- [--quick] [--device cpu|gpu] [--only SUBSTRING]... [--threads N]
+ *                    [--no-torch] [--no-tfjs] [--no-docs] [--repeats N] [--warmup N]
+ *
+ * --quick: fewer repeats, the quick job subset, tfjs only at the smallest size of each job.
+ * --device gpu: ORT on CUDA or WebGPU (a clear failure per job when neither starts), PyTorch on cuda.
+ */
+import { spawn } from 'node:child_process';
+import { readFileSync, renameSync, writeFileSync, mkdirSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { JOBS, tfjsRuns, type Job } from './jobs.ts';
+import { renderMarkdown, spliceSection, type BenchDoc, type JobResult, type Measurement, type Outcome } from './report.ts';
+import { gflops } from './stats.ts';
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+const ROOT = path.dirname(HERE);
+
+interface RunResult {
+  readonly code: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+  readonly timedOut: boolean;
+}
+
+function runChild(cmd: string, args: readonly string[], timeoutMs: number, env: NodeJS.ProcessEnv = process.env): Promise<RunResult> {
+  return new Promise((resolve) => {
+    const child = spawn(cmd, args, { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    let timedOut = false;
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const timer = setTimeout(() => {
+      timedOut = true;
+      child.kill('SIGKILL');
+    }, timeoutMs);
+    child.on('error', (e) => {
+      clearTimeout(timer);
+      resolve({ code: -1, stdout, stderr: stderr + String(e), timedOut });
+    });
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr, timedOut });
+    });
+  });
+}
+
+const lastLine = (s: string): string => s.trim().split('\n').pop() ?? '';
+const errorLine = (s: string): string => {
+  const lines = s.trim().split('\n').filter((l) => /error/i.test(l) && !/^\s+at /.test(l));
+  return (lines[0] ?? lastLine(s)).trim().slice(0, 240);
+};
+
+async function worker(job: string, backend: 'onnx' | 'tfjs', o: Options, timeoutMs: number): Promise<Outcome> {
+  const args = ['--import', 'tsx', path.join(HERE, 'worker.ts'), '--job', job, '--backend', backend, '--repeats', String(o.repeats), '--warmup', String(o.warmup), '--threads', String(o.threads), '--device', o.device];
+  const r = await runChild(process.execPath, args, timeoutMs);
+  if (r.timedOut) return { status: 'skipped', reason: `over the ${Math.round(timeoutMs / 1000)} s budget` };
+  if (r.code !== 0) return { status: 'failed', reason: errorLine(r.stderr) };
+  return { status: 'ok', m: JSON.parse(lastLine(r.stdout)) as Measurement };
+}
+
+interface TorchRun {
+  readonly jobs: ReadonlyMap<string, Measurement>;
+  readonly failures: ReadonlyMap<string, string>;
+  readonly version?: string;
+  readonly error?: string;
+}
+
+async function torchBench(ids: readonly string[], o: Options): Promise<TorchRun> {
+  const args = [path.join(HERE, 'torch_bench.py'), '--threads', String(o.threads), '--device', o.device === 'gpu' ? 'cuda' : 'cpu', '--repeats', String(o.repeats), '--warmup', String(o.warmup)];
+  for (const id of ids) args.push('--only', id);
+  const r = await runChild(process.env.PYTHON ?? 'python3', args, 60 * 60 * 1000);
+  let doc: { torch?: string; jobs?: (Measurement & { id: string })[]; failures?: { id: string; error: string[] }[] } | undefined;
+  try {
+    doc = JSON.parse(r.stdout) as typeof doc;
+  } catch {
+    return { jobs: new Map(), failures: new Map(), error: `torch_bench.py produced no results (${errorLine(r.stderr) || `exit ${r.code}`})` };
+  }
+  return {
+    jobs: new Map((doc!.jobs ?? []).map((j) => [j.id, j])),
+    failures: new Map((doc!.failures ?? []).map((f) => [f.id, f.error.join(' ')])),
+    ...(doc!.torch !== undefined && { version: doc!.torch }),
+  };
+}
+
+interface Options {
+  readonly quick: boolean;
+  readonly device: 'cpu' | 'gpu';
+  readonly threads: number;
+  readonly repeats: number;
+  readonly warmup: number;
+}
+
+function packageVersion(name: string): string | undefined {
+  try {
+    return (JSON.parse(readFileSync(path.join(ROOT, 'node_modules', name, 'package.json'), 'utf8')) as { version: string }).version;
+  } catch {
+    return undefined;
+  }
+}
+
+function writeAtomic(file: string, text: string): void {
+  mkdirSync(path.dirname(file), { recursive: true });
+  const tmp = `${file}.tmp-${process.pid}`;
+  writeFileSync(tmp, text);
+  renameSync(tmp, file);
+}
+
+const log = (s: string): void => void process.stderr.write(`${s}\n`);
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      quick: { type: 'boolean', default: false },
+      device: { type: 'string', default: 'cpu' },
+      only: { type: 'string', multiple: true, default: [] },
+      threads: { type: 'string' },
+      repeats: { type: 'string' },
+      warmup: { type: 'string' },
+      'no-torch': { type: 'boolean', default: false },
+      'no-tfjs': { type: 'boolean', default: false },
+      'no-docs': { type: 'boolean', default: false },
+    },
+  });
+  if (values.device !== 'cpu' && values.device !== 'gpu') throw new Error(`--device must be cpu or gpu, got ${values.device}`);
+  const quick = values.quick!;
+  const o: Options = {
+    quick,
+    device: values.device,
+    threads: Number(values.threads ?? os.cpus().length),
+    repeats: Number(values.repeats ?? (quick ? 3 : 5)),
+    warmup: Number(values.warmup ?? (quick ? 1 : 2)),
+  };
+  const only = values.only!;
+  const jobs = JOBS.filter((j) => (j.quick || !quick) && (only.length === 0 || only.some((s) => j.id.includes(s))));
+  const loadBefore = os.loadavg();
+  const started = Date.now();
+  const notes: string[] = [];
+
+  log(`bench: peak conv micro-benchmark (ORT, ${o.threads} threads)`);
+  const peakRun = await worker('peak', 'onnx', { ...o, repeats: Math.max(o.repeats, 5), warmup: Math.max(o.warmup, 2) }, 120_000);
+  const peak = peakRun.status === 'ok' ? { gflops: gflops(peakRun.m.gflop * 1e9, peakRun.m.min_ms), detail: peakRun.m.detail ?? 'conv' } : undefined;
+  if (peakRun.status !== 'ok') notes.push(`Peak micro-benchmark ${peakRun.status}: ${peakRun.reason}.`);
+  else log(`bench: peak ${peak!.gflops.toFixed(1)} GFLOP/s`);
+
+  const tfjsBudget = quick ? 90_000 : 600_000;
+  const stc = new Map<string, { onnx: Outcome; tfjs: Outcome }>();
+  for (const job of jobs) {
+    log(`bench: ${job.id} on stc-onnx`);
+    const onnx = await worker(job.id, 'onnx', o, 900_000);
+    let tfjs: Outcome;
+    if (values['no-tfjs']) tfjs = { status: 'skipped', reason: '--no-tfjs' };
+    else if (!tfjsRuns(job, quick)) tfjs = { status: 'skipped', reason: 'quick mode (smallest size only)' };
+    else {
+      log(`bench: ${job.id} on stc-tfjs`);
+      tfjs = await worker(job.id, 'tfjs', { ...o, repeats: quick ? 2 : 3, warmup: 1 }, tfjsBudget);
+    }
+    stc.set(job.id, { onnx, tfjs });
+    for (const [b, r] of [['onnx', onnx], ['tfjs', tfjs]] as const)
+      log(`bench:   ${b}: ${r.status === 'ok' ? `${r.m.median_ms.toFixed(1)} ms, ${r.m.gflops.toFixed(1)} GFLOP/s, ${r.m.peak_rss_mb.toFixed(0)} MB` : `${r.status} (${r.reason})`}`);
+  }
+
+  let torch: TorchRun = { jobs: new Map(), failures: new Map() };
+  if (values['no-torch']) notes.push('PyTorch not run (--no-torch).');
+  else {
+    log(`bench: PyTorch eager (bench/torch_bench.py) on ${jobs.length} jobs`);
+    torch = await torchBench(jobs.map((j) => j.id), o);
+    if (torch.error) notes.push(torch.error);
+  }
+  const torchOutcome = (j: Job): Outcome => {
+    const m = torch.jobs.get(j.id);
+    if (m) return { status: 'ok', m };
+    if (values['no-torch']) return { status: 'skipped', reason: '--no-torch' };
+    return { status: 'failed', reason: torch.failures.get(j.id) ?? torch.error ?? 'no result' };
+  };
+  const results: JobResult[] = jobs.map((j) => ({
+    id: j.id,
+    kind: j.kind,
+    size: j.size,
+    batch: j.batch,
+    results: { 'stc-onnx': stc.get(j.id)!.onnx, 'stc-tfjs': stc.get(j.id)!.tfjs, pytorch: torchOutcome(j) },
+  }));
+  const tfjsEngine = [...stc.values()].map((r) => (r.tfjs.status === 'ok' ? r.tfjs.m.engine : undefined)).find((e) => e);
+  if (tfjsEngine) notes.push(`stc-tfjs ran on ${tfjsEngine}.`);
+  notes.push(
+    'FLOPs: convolution, transposed-convolution and matmul FLOPs (2 per multiply-add) of the graph actually executed, counted on the IR ' +
+      '(for Gatys and training, the differentiated graph: its backward convs are counted directly). PyTorch\'s column uses torch.utils.flop_counter on its own run.',
+  );
+  notes.push('Weights are seeded random (timing does not depend on values); inputs are seeded noise images; stc and PyTorch use the same shapes, not the same numbers.');
+  notes.push(`Peak RSS: each backend and job in its own process (stc: Node + the runtime; PyTorch: Python + torch).`);
+
+  const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
+  const argv = process.argv.slice(2).join(' ');
+  const doc: BenchDoc = {
+    date: new Date(started).toISOString(),
+    command: `npm run bench${argv ? ` -- ${argv}` : ''}`,
+    mode: quick ? 'quick' : 'full',
+    device: o.device,
+    machine: {
+      cpu,
+      cores: os.cpus().length,
+      memGiB: os.totalmem() / 2 ** 30,
+      node: process.versions.node,
+      ort: packageVersion('onnxruntime-node') ?? '?',
+      ...(packageVersion('@tensorflow/tfjs') && { tfjs: packageVersion('@tensorflow/tfjs')! }),
+      ...(torch.version && { torch: torch.version }),
+    },
+    threads: o.threads,
+    load: { before: loadBefore, after: os.loadavg() },
+    peak,
+    jobs: results,
+    notes,
+  };
+  writeAtomic(path.join(HERE, 'results', 'latest.json'), `${JSON.stringify(doc, null, 1)}\n`);
+  const md = renderMarkdown(doc);
+  if (!values['no-docs']) {
+    const docPath = path.join(ROOT, 'docs', 'benchmarks.md');
+    let text = '# Benchmarks\n';
+    try {
+      text = readFileSync(docPath, 'utf8');
+    } catch {
+      /* first run: start the document */
+    }
+    writeAtomic(docPath, spliceSection(text, md));
+  }
+  process.stdout.write(`${md}\n`);
+  log(`bench: done in ${((Date.now() - started) / 1000).toFixed(0)} s; wrote bench/results/latest.json${values['no-docs'] ? '' : ' and docs/benchmarks.md'}`);
+}
+
+main().catch((e: unknown) => {
+  process.stderr.write(`bench: ${e instanceof Error ? e.message : String(e)}\n`);
+  process.exit(1);
+});

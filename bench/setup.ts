@@ -1,0 +1,219 @@
+/**
+ * Building each benchmark job for stc: compile bench/bench.style, specialise, bind seeded random
+ * weights, and return a `step` closure that does exactly one job iteration on the chosen backend.
+ * Inputs are seeded noise images in 0..255; Gatys targets are computed from two more noise images
+ * by the engine's own target graphs (as `stc stylize` does); the training style Grams are those of
+ * a noise style image.
+ */
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { loadSpec, pickNetwork } from '../src/cli/load-spec.ts';
+import { selectAndSpecialize } from '../src/cli/commands/prepare.ts';
+import type { Graph, HostTensor } from '../src/compiler/ir/types.ts';
+import { flops } from '../src/compiler/ir/ops.ts';
+import { concreteShapeOf } from '../src/compiler/passes/specialize.ts';
+import { buildObjectiveGraphs, LOSS } from '../src/compiler/objective/build.ts';
+import type { ObjectiveSpec } from '../src/compiler/objective/types.ts';
+import { differentiate } from '../src/compiler/passes/autodiff/index.ts';
+import { paramsOf } from '../src/compiler/ir/graph.ts';
+import { selectOutputs } from '../src/compiler/passes/prune.ts';
+import type { BackendOptions, WeightMap } from '../src/backends/types.ts';
+import { bindWeights } from '../src/weights/index.ts';
+import { createGatysEngine } from '../src/runtime/gatys/engine.ts';
+import { buildTrainGraph, lossNetWeights, styleTargetGraph, type JohnsonLossConfig } from '../src/runtime/train/train-graph.ts';
+import { initParams } from '../src/runtime/train/init.ts';
+import { OnnxTrainStep, freshOptimState } from '../src/runtime/train/step.ts';
+
+import { GATYS, TRAIN, type GatysNet, type Job } from './jobs.ts';
+
+export type StcBackend = 'onnx' | 'tfjs';
+
+export interface PreparedJob {
+  /** One iteration; resolves when its results are on the host. */
+  step(): Promise<void>;
+  /** Conv/ConvTranspose/MatMul FLOPs of one iteration, counted on the executed IR graph. */
+  readonly flop: number;
+  /** What the FLOP count and the step cover, for the notes. */
+  readonly detail: string;
+  dispose(): Promise<void>;
+}
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+export const BENCH_SPEC = path.join(HERE, 'bench.style');
+
+/** Seeded noise image in 0..255 (mulberry32), shape [n, 3, s, s]. */
+export function noiseImage(n: number, s: number, seed: number): HostTensor {
+  const data = new Float32Array(n * 3 * s * s);
+  let a = seed >>> 0;
+  for (let i = 0; i < data.length; i++) {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    data[i] = (((t ^ (t >>> 14)) >>> 0) / 4294967296) * 255;
+  }
+  return { shape: [n, 3, s, s], data };
+}
+
+const COUNTED = new Set(['conv2d', 'convTranspose2d', 'matmul']);
+
+/** Conv, transposed-conv and matmul FLOPs of a concrete-shape graph (the ops torch's flop counter counts). */
+export function graphFlop(g: Graph): number {
+  let total = 0;
+  for (const n of g.nodes) {
+    if (!COUNTED.has(n.op)) continue;
+    total += flops(n.op, n.inputs.map((i) => concreteShapeOf(g, i)), n.outputs.map((o) => concreteShapeOf(g, o)), n.attrs as never);
+  }
+  return total;
+}
+
+function network(name: string) {
+  return pickNetwork(loadSpec(BENCH_SPEC), name);
+}
+
+async function randomWeights(g: Graph, specDir: string, seed = 1): Promise<WeightMap> {
+  return bindWeights(g, { kind: 'random', seed }, { specDir });
+}
+
+export async function prepareJob(job: Job, backend: StcBackend, opts: BackendOptions): Promise<PreparedJob> {
+  switch (job.kind) {
+    case 'inference':
+      return prepareInference(job, backend, opts);
+    case 'gatys':
+      return prepareGatys(job, backend, opts);
+    case 'train':
+      return prepareTrain(job, backend, opts);
+  }
+}
+
+async function prepareInference(job: Job, backend: StcBackend, opts: BackendOptions): Promise<PreparedJob> {
+  const net = network('johnson_in');
+  const g = selectAndSpecialize(net, { size: { height: job.size, width: job.size } });
+  const weights = await randomWeights(g, net.specDir);
+  const model =
+    backend === 'onnx'
+      ? await new (await import('../src/backends/onnx/index.ts')).OnnxBackend().compile(g, weights, opts)
+      : await new (await import('../src/backends/tfjs/index.ts')).TfjsBackend().compile(g, weights, opts);
+  const feeds = { [g.inputs[0]!]: noiseImage(job.batch, job.size, 1) };
+  return {
+    step: async () => void (await model.run(feeds)),
+    flop: graphFlop(g),
+    detail: 'forward',
+    dispose: () => model.dispose(),
+  };
+}
+
+function gatysSpec(net: GatysNet): ObjectiveSpec {
+  const c = GATYS[net];
+  return {
+    name: `bench-${net}`,
+    lossNet: c.specNetwork,
+    terms: [
+      { kind: 'content', taps: [{ tap: c.content, weight: 1 }], weight: c.alpha, norm: 'half_sum' },
+      { kind: 'style', taps: c.style.map((tap) => ({ tap, weight: 1 / c.style.length })), weight: c.beta, norm: 'gatys' },
+      { kind: 'tv', weight: c.tv, norm: 'sum' },
+    ],
+  };
+}
+
+async function prepareGatys(job: Job, backend: StcBackend, opts: BackendOptions): Promise<PreparedJob> {
+  const spec = gatysSpec(job.network as GatysNet);
+  const net = network(spec.lossNet);
+  const graphs = buildObjectiveGraphs(spec, net.graph, { size: { H: job.size, W: job.size } });
+  const weights = await randomWeights(graphs.step, net.specDir);
+  const engine = await createGatysEngine(graphs, weights, backend, opts);
+  const targets = { ...(await engine.contentTargets(noiseImage(1, job.size, 2))), ...(await engine.styleTargets(noiseImage(1, job.size, 3))) };
+  const x = noiseImage(1, job.size, 1).data;
+  const grad = differentiate(graphs.step, { loss: LOSS, wrt: [graphs.imageInput] });
+  if (backend === 'onnx') {
+    const step = engine.bindTargets(targets);
+    return { step: async () => void (await step(x)), flop: graphFlop(grad), detail: 'loss + gradient w.r.t. the image', dispose: () => engine.dispose() };
+  }
+  // tfjs: time the gradient evaluation alone (tf.valueAndGrads), not the engine's extra forward run for per-term values.
+  await engine.dispose();
+  const { tfjsValueAndGrads } = await import('../src/backends/tfjs/index.ts');
+  const feeds: Record<string, HostTensor> = { [graphs.imageInput]: { shape: [1, 3, job.size, job.size], data: x } };
+  for (const [tap, id] of graphs.contentInputs) feeds[id] = targets[`content:${tap}`]!;
+  for (const [tap, id] of graphs.styleInputs) feeds[id] = targets[`style:${tap}`]!;
+  return {
+    step: async () => void (await tfjsValueAndGrads(graphs.step, weights, feeds, LOSS, [graphs.imageInput])),
+    flop: graphFlop(grad),
+    detail: 'loss + gradient w.r.t. the image (tf.valueAndGrads)',
+    dispose: async () => {},
+  };
+}
+
+const ADAM = { beta1: 0.9, beta2: 0.999, epsilon: 1e-8 };
+
+async function prepareTrain(job: Job, backend: StcBackend, opts: BackendOptions): Promise<PreparedJob> {
+  const transformer = network('johnson_in');
+  const lossNet = network(TRAIN.lossNet);
+  const loss: JohnsonLossConfig = {
+    contentTaps: TRAIN.content.map((tap) => ({ tap, weight: 1 })),
+    styleTaps: TRAIN.style.map((tap) => ({ tap, weight: 1 })),
+    contentWeight: TRAIN.alpha,
+    styleWeight: TRAIN.beta,
+    tvWeight: TRAIN.tv,
+  };
+  const tg = buildTrainGraph({ transformer: transformer.graph, lossNet: lossNet.graph, loss, batch: job.batch, size: job.size, adam: ADAM });
+  const lossWeights = await randomWeights(selectOutputs(lossNet.graph, TRAIN.style.concat(TRAIN.content)), lossNet.specDir);
+  const init = initParams(paramsOf(transformer.graph), 0);
+  const frozen = new Map(lossNetWeights(lossWeights));
+  for (const p of tg.frozen) if (!frozen.has(p.id)) frozen.set(p.id, init.get(p.id)!);
+  // Style Grams of a noise style image, computed on the ONNX backend (setup, not timed).
+  const { OnnxBackend } = await import('../src/backends/onnx/index.ts');
+  const sg = styleTargetGraph(lossNet.graph, loss, { H: job.size, W: job.size });
+  const sm = await new OnnxBackend().compile(sg, lossWeights, opts);
+  const so = await sm.run({ [sg.inputs[0]!]: noiseImage(1, job.size, 3) });
+  await sm.dispose();
+  const targets = new Map(TRAIN.style.map((tap) => [tap, so[`style:${tap}`]!]));
+  const batch = noiseImage(job.batch, job.size, 1);
+  const flop = graphFlop(tg.graph);
+  const hyper = { lr: TRAIN.lr, ...ADAM };
+  const trainable = new Map(tg.params.map((p) => [p.id, init.get(p.id)!]));
+  if (backend === 'onnx') {
+    const step = await OnnxTrainStep.create(tg, frozen, targets, hyper, opts);
+    const state = freshOptimState(trainable);
+    return { step: async () => void (await step.run(state, batch)), flop, detail: 'forward, backward and Adam update', dispose: () => step.dispose() };
+  }
+  // tfjs: loss and parameter gradients by tf.valueAndGrads over the step graph's loss, Adam on the host.
+  const { tfjsValueAndGrads } = await import('../src/backends/tfjs/index.ts');
+  const lossGraph = selectOutputs(tg.graph, ['loss']);
+  const state = freshOptimState(trainable);
+  const feeds: Record<string, HostTensor> = { content: batch };
+  for (const [tap, t] of targets) feeds[`style_target.${tap}`] = { shape: [1, t.shape[1]!, t.shape[2]!], data: t.data };
+  const ids = tg.params.map((p) => p.id);
+  return {
+    step: async () => {
+      for (const id of ids) feeds[id] = state.params.get(id)!;
+      const vg = await tfjsValueAndGrads(lossGraph, frozen, feeds, 'loss', ids);
+      state.step += 1;
+      hostAdam(state, vg.grads, hyper);
+    },
+    flop,
+    detail: 'forward, backward (tf.valueAndGrads), Adam on the host',
+    dispose: async () => {},
+  };
+}
+
+/** Bias-corrected Adam (Kingma & Ba, Algorithm 1) in place on the host, for the tfjs training step. */
+function hostAdam(
+  state: { step: number; params: Map<string, HostTensor>; m: Map<string, HostTensor>; v: Map<string, HostTensor> },
+  grads: Readonly<Record<string, HostTensor>>,
+  h: { lr: number; beta1: number; beta2: number; epsilon: number },
+): void {
+  const t = state.step;
+  const a = (h.lr * Math.sqrt(1 - h.beta2 ** t)) / (1 - h.beta1 ** t);
+  for (const [id, p] of state.params) {
+    const g = grads[id]!.data;
+    const m = state.m.get(id)!.data;
+    const v = state.v.get(id)!.data;
+    const x = new Float32Array(p.data);
+    for (let i = 0; i < x.length; i++) {
+      m[i] = h.beta1 * m[i]! + (1 - h.beta1) * g[i]!;
+      v[i] = h.beta2 * v[i]! + (1 - h.beta2) * g[i]! * g[i]!;
+      x[i] = x[i]! - (a * m[i]!) / (Math.sqrt(v[i]!) + h.epsilon);
+    }
+    state.params.set(id, { shape: p.shape, data: x });
+  }
+}

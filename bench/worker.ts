@@ -1,0 +1,98 @@
+/**
+ * One benchmark measurement in its own process, so that peak RSS is attributable to one backend
+ * and one job. Prints a single JSON line (a WorkerResult) on stdout.
+ *
+ *   tsx bench/worker.ts --job gatys-vgg19-256 --backend onnx --repeats 5 --warmup 2 --threads 2 [--device gpu]
+ *   tsx bench/worker.ts --job peak --backend onnx ...
+ *
+ * --no-optimize compiles without stc's graph passes (compiler/passes/optimize), for before/after numbers.
+ */
+import { performance } from 'node:perf_hooks';
+import { parseArgs } from 'node:util';
+import type { BackendOptions } from '../src/backends/types.ts';
+import { jobById } from './jobs.ts';
+import { preparePeak } from './peak.ts';
+import { prepareJob, type StcBackend } from './setup.ts';
+import { gflops, median, round } from './stats.ts';
+
+export interface WorkerResult {
+  readonly id: string;
+  readonly backend: string;
+  readonly median_ms: number;
+  readonly min_ms: number;
+  readonly times_ms: number[];
+  readonly gflop: number;
+  readonly gflops: number;
+  readonly peak_rss_mb: number;
+  readonly baseline_rss_mb: number;
+  readonly setup_ms: number;
+  readonly detail: string;
+  /** The tfjs backend used, or the ORT execution provider. */
+  readonly engine: string;
+}
+
+/** The ORT provider `device: 'gpu'` resolves to here (a one-op session); throws GpuUnavailableError when none. */
+async function gpuProvider(opts: BackendOptions): Promise<string> {
+  const { GraphBuilder } = await import('../src/compiler/ir/builder.ts');
+  const { loadOnnxModel, emitModel } = await import('../src/backends/onnx/index.ts');
+  const b = new GraphBuilder();
+  b.output('y', b.add('relu', [b.input('x', [1, 4])], {}));
+  const m = await loadOnnxModel(emitModel(b.build(), new Map()), opts);
+  await m.dispose();
+  return m.provider;
+}
+
+const rssMb = (): number => process.resourceUsage().maxRSS / 1024; // Linux: KiB
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      job: { type: 'string' },
+      backend: { type: 'string', default: 'onnx' },
+      repeats: { type: 'string', default: '5' },
+      warmup: { type: 'string', default: '2' },
+      threads: { type: 'string', default: '2' },
+      device: { type: 'string', default: 'cpu' },
+      'no-optimize': { type: 'boolean', default: false },
+    },
+  });
+  const baseline = rssMb();
+  const backend = values.backend as StcBackend;
+  const device = values.device === 'gpu' ? 'gpu' : 'cpu';
+  const opts: BackendOptions = { threads: Number(values.threads), device, ...(values['no-optimize'] && { optimize: false }) };
+  const t0 = performance.now();
+  const job = values.job === 'peak' ? await preparePeak(opts) : await prepareJob(jobById(values.job!), backend, opts);
+  const setup = performance.now() - t0;
+  let engine = 'ort-cpu';
+  if (backend === 'tfjs') engine = `tfjs-${(await (await import('../src/backends/tfjs/index.ts')).ensureTfjsBackend()).name}`;
+  else if (device === 'gpu') engine = `ort-${await gpuProvider(opts)}`;
+  for (let i = 0; i < Number(values.warmup); i++) await job.step();
+  const times: number[] = [];
+  for (let i = 0; i < Number(values.repeats); i++) {
+    const s = performance.now();
+    await job.step();
+    times.push(performance.now() - s);
+  }
+  await job.dispose();
+  const med = median(times);
+  const result: WorkerResult = {
+    id: values.job!,
+    backend: values.job === 'peak' ? 'onnx' : backend,
+    median_ms: round(med),
+    min_ms: round(Math.min(...times)),
+    times_ms: times.map((t) => round(t)),
+    gflop: round(job.flop / 1e9, 4),
+    gflops: round(gflops(job.flop, med)),
+    peak_rss_mb: round(rssMb(), 1),
+    baseline_rss_mb: round(baseline, 1),
+    setup_ms: round(setup, 1),
+    detail: job.detail,
+    engine,
+  };
+  process.stdout.write(`${JSON.stringify(result)}\n`);
+}
+
+main().catch((e: unknown) => {
+  process.stderr.write(`${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,48 @@
+/**
+ * Graph optimisation for the ONNX backend, on a specialised graph with its bound weights:
+ *
+ * 1. foldInputNormalisation — scale / BGR swap / mean / std into the first conv's weights and bias;
+ * 2. convTransposeToConv — stride-1 transposed convs (autodiff's input gradients) as convs;
+ * 3. weightGradToMatmul — autodiff's transposed-conv weight gradients as per-tap matmuls;
+ * 4. constantFold — everything computable from constants and bound (frozen) weights, once.
+ *
+ * ONNX Runtime's own optimiser ('all') then does what it does well and stc does not repeat:
+ * Conv+bias+Relu fusion (FusedConv), the NCHWc layout transform, MatMul+Transpose fusion
+ * (FusedMatMul), and elementwise fusions.
+ */
+import type { Graph } from '../../ir/types.ts';
+import type { WeightMap } from '../../../backends/types.ts';
+import { constantFold } from './fold.ts';
+import { convTransposeToConv } from './conv-transpose.ts';
+import { foldInputNormalisation } from './preprocess.ts';
+import { weightGradToMatmul } from './weight-grad.ts';
+
+export { constantFold, type FoldOptions } from './fold.ts';
+export { convTransposeToConv, flipTransposeKernel, reversalMatrix } from './conv-transpose.ts';
+export { foldInputNormalisation } from './preprocess.ts';
+export { weightGradToMatmul, MAX_TAPS } from './weight-grad.ts';
+
+export type PassName = 'normalisation' | 'convTranspose' | 'weightGrad' | 'fold';
+export const ALL_PASSES: readonly PassName[] = ['normalisation', 'convTranspose', 'weightGrad', 'fold'];
+
+export interface OptimizeOptions {
+  /** Passes to run, in the fixed order above (default all). */
+  readonly passes?: readonly PassName[];
+}
+
+/** Optimise a concrete-shape graph; parameters in `weights` are treated as frozen (foldable). */
+export function optimizeGraph(g: Graph, weights: WeightMap, opts: OptimizeOptions = {}): Graph {
+  const on = new Set(opts.passes ?? ALL_PASSES);
+  let out = g;
+  if (on.has('normalisation')) out = foldInputNormalisation(out);
+  if (on.has('convTranspose')) out = convTransposeToConv(out, weights);
+  if (on.has('weightGrad')) out = weightGradToMatmul(out);
+  if (on.has('fold')) out = constantFold(out, weights);
+  return out;
+}
+
+/** Whether every value of the graph has a concrete shape (the passes need one). */
+export function isConcrete(g: Graph): boolean {
+  for (const v of g.values.values()) if (v.shape.some((d) => typeof d !== 'number')) return false;
+  return true;
+}

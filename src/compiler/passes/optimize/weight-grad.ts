@@ -1,0 +1,91 @@
+/**
+ * Conv weight gradients as per-tap matrix products.
+ *
+ * Autodiff writes dW of a conv (x [N, C, H, W], dy [N, O, HO, WO]) as one convolution over
+ * transposed tensors — transpose(conv(transposeᵀ x, transposeᵀ dy)) with dy as a HO×WO kernel —
+ * which ONNX Runtime runs as C small GEMMs of width KH·KW: a few GFLOP/s. For stride-1,
+ * dilation-1, single-group convs this pass rewrites it as
+ *
+ *   dW[:, :, a, b] = Σ_n dy_n [O, HO·WO] · (xpad_n[:, a : a + HO, b : b + WO])ᵀ [HO·WO, C]
+ *
+ * one large matmul per kernel tap (KH·KW ≤ 9 taps, so the slices stay few), with xpad the
+ * zero-padded input. The pattern matched is exactly what autodiff's weightGrad emits:
+ * conv2d(transpose₁₀₂₃(x), transpose₁₀₂₃(dy)) with unit strides and dilations, optional
+ * slices trimming KH', KW' to KH, KW, then transpose₁₀₂₃.
+ */
+import type { Graph, Node } from '../../ir/types.ts';
+import { producers } from '../../ir/graph.ts';
+import { Rewriter, useCounts } from './rewrite.ts';
+
+const SWAP01 = [1, 0, 2, 3];
+const isSwap01 = (n: Node | undefined): n is Node & { op: 'transpose' } =>
+  n?.op === 'transpose' && n.attrs.perm.length === 4 && n.attrs.perm.every((p, i) => p === SWAP01[i]);
+
+/** Most taps rewritten; larger kernels keep autodiff's single conv. */
+export const MAX_TAPS = 9;
+
+interface Match {
+  readonly x: string;
+  readonly dy: string;
+  readonly pads: readonly [number, number, number, number];
+}
+
+function match(final: Node, prod: ReadonlyMap<string, Node>, uses: ReadonlyMap<string, number>): Match | undefined {
+  if (!isSwap01(final)) return undefined;
+  let cur = prod.get(final.inputs[0]!);
+  while (cur?.op === 'slice' && (cur.attrs.axis === 2 || cur.attrs.axis === 3) && cur.attrs.start === 0 && uses.get(cur.outputs[0]!) === 1) {
+    cur = prod.get(cur.inputs[0]!);
+  }
+  if (cur?.op !== 'conv2d' || uses.get(cur.outputs[0]!) !== 1) return undefined;
+  const a = cur.attrs;
+  if (a.group !== 1 || a.padding.kind !== 'explicit' || a.strides.some((s) => s !== 1) || a.dilations.some((d) => d !== 1) || cur.inputs.length !== 2) return undefined;
+  const tx = prod.get(cur.inputs[0]!);
+  const tdy = prod.get(cur.inputs[1]!);
+  if (!isSwap01(tx) || !isSwap01(tdy)) return undefined;
+  return { x: tx.inputs[0]!, dy: tdy.inputs[0]!, pads: a.padding.pads };
+}
+
+export function weightGradToMatmul(g: Graph): Graph {
+  const prod = producers(g);
+  const uses = useCounts(g);
+  const matches = new Map<Node, Match>();
+  for (const n of g.nodes) {
+    const m = match(n, prod, uses);
+    if (!m) continue;
+    const [o, c, kh, kw] = g.values.get(n.outputs[0]!)!.shape as number[];
+    if (kh! * kw! > MAX_TAPS || o === undefined || c === undefined) continue;
+    matches.set(n, m);
+  }
+  if (matches.size === 0) return g;
+  const rw = new Rewriter(g);
+  for (const n of g.nodes) {
+    const m = matches.get(n);
+    if (!m) {
+      // The inner conv and slices are dropped by build()'s dead-code pass once nothing reads them.
+      rw.keep(n);
+      continue;
+    }
+    const out = n.outputs[0]!;
+    const [o, c, kh, kw] = rw.shape(out) as [number, number, number, number];
+    const [nb, , ho, wo] = rw.shape(m.dy) as [number, number, number, number];
+    const [t, l, b, r] = m.pads;
+    const stem = `${out}.taps`;
+    const xp = m.pads.some((p) => p > 0) ? rw.add('pad', [m.x], { mode: 'constant', pads: [t, l, b, r], value: 0 }, stem) : m.x;
+    const dyFlat = rw.add('reshape', [m.dy], { shape: [nb, o, ho * wo] }, stem);
+    const taps: string[] = [];
+    for (let i = 0; i < kh; i++)
+      for (let j = 0; j < kw; j++) {
+        let s = xp;
+        const [, , hp, wp] = rw.shape(xp);
+        if (i !== 0 || hp !== ho) s = rw.add('slice', [s], { axis: 2, start: i, end: i + ho }, stem);
+        if (j !== 0 || wp !== wo) s = rw.add('slice', [s], { axis: 3, start: j, end: j + wo }, stem);
+        const sT = rw.add('transpose', [rw.add('reshape', [s], { shape: [nb, c, ho * wo] }, stem)], { perm: [0, 2, 1] }, stem);
+        let p = rw.add('matmul', [dyFlat, sT], {}, stem); // [N, O, C]
+        p = nb > 1 ? rw.add('reduceSum', [p], { axes: [0], keepDims: false }, stem) : p;
+        taps.push(rw.add('reshape', [p], { shape: [o, c, 1] }, stem));
+      }
+    const stacked = taps.length === 1 ? taps[0]! : rw.add('concat', taps, { axis: 2 }, stem);
+    rw.add('reshape', [stacked], { shape: [o, c, kh, kw] }, stem, out, n.layer);
+  }
+  return rw.build();
+}
