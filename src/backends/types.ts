@@ -19,6 +19,10 @@ export interface CompiledModel {
 export interface BackendOptions {
   /** Intra-op threads; default: all cores. */
   readonly threads?: number;
+  /** ONNX: 'gpu' runs on CUDA or WebGPU (see backends/onnx/providers.ts), failing clearly when neither starts; default 'cpu'. */
+  readonly device?: 'cpu' | 'gpu';
+  /** ONNX: run stc's graph optimisation passes (compiler/passes/optimize) before emitting; default true. */
+  readonly optimize?: boolean;
 }
 
 export interface Backend {

@@ -7,6 +7,8 @@ import * as ort from 'onnxruntime-node';
 import type { Graph, HostTensor } from '../../compiler/ir/types.ts';
 import type { Backend, BackendOptions, CompiledModel, WeightMap } from '../types.ts';
 import { emitModel } from './emit.ts';
+import { isConcrete, optimizeGraph } from '../../compiler/passes/optimize/index.ts';
+import { createSessionOn, type OrtProvider } from './providers.ts';
 
 export function toOrtTensor(t: HostTensor): ort.Tensor {
   return new ort.Tensor('float32', t.data, [...t.shape]);
@@ -32,10 +34,16 @@ export function sessionOptions(opts: BackendOptions = {}): ort.InferenceSession.
   };
 }
 
-/** Run an already-serialised ONNX model. */
-export async function loadOnnxModel(bytes: Uint8Array, opts: BackendOptions = {}): Promise<CompiledModel> {
-  const session = await ort.InferenceSession.create(bytes, sessionOptions(opts));
+/** A model running in onnxruntime-node, with the execution provider it runs on. */
+export interface OnnxModel extends CompiledModel {
+  readonly provider: OrtProvider;
+}
+
+/** Run an already-serialised ONNX model (on the CPU, or on CUDA/WebGPU with `device: 'gpu'`). */
+export async function loadOnnxModel(bytes: Uint8Array, opts: BackendOptions = {}): Promise<OnnxModel> {
+  const { session, provider } = await createSessionOn(bytes, opts.device ?? 'cpu', sessionOptions(opts));
   return {
+    provider,
     inputNames: session.inputNames,
     outputNames: session.outputNames,
     async run(feeds) {
@@ -55,7 +63,9 @@ export async function loadOnnxModel(bytes: Uint8Array, opts: BackendOptions = {}
 export class OnnxBackend implements Backend {
   readonly name = 'onnx' as const;
 
-  async compile(g: Graph, weights: WeightMap, opts: BackendOptions = {}): Promise<CompiledModel> {
-    return loadOnnxModel(emitModel(g, weights), opts);
+  /** Runs stc's optimisation passes first on concrete-shape graphs, unless `opts.optimize` is false. */
+  async compile(g: Graph, weights: WeightMap, opts: BackendOptions = {}): Promise<OnnxModel> {
+    const graph = opts.optimize !== false && isConcrete(g) ? optimizeGraph(g, weights) : g;
+    return loadOnnxModel(emitModel(graph, weights), opts);
   }
 }
