@@ -11,6 +11,7 @@ import { LOSS, contentTarget, styleTarget, type ObjectiveGraphs } from '../../co
 import type { HostTensor } from '../../compiler/ir/types.ts';
 import { concreteShapeOf } from '../../compiler/passes/specialize.ts';
 import { differentiate, defaultGradName } from '../../compiler/passes/autodiff/index.ts';
+import { foldInputNormalisation } from '../../compiler/passes/optimize/index.ts';
 import type { BackendOptions, CompiledModel, WeightMap } from '../../backends/types.ts';
 import type { GatysEngine, StepFn } from './types.ts';
 
@@ -50,7 +51,8 @@ export async function createGatysEngine(graphs: ObjectiveGraphs, weights: Weight
     const b = new OnnxBackend();
     compile = (g) => b.compile(g, weights, opts);
     const gradName = defaultGradName(image);
-    const model = await compileWith(compile, differentiate(graphs.step, { loss: LOSS, wrt: [image] }));
+    // Normalisation folded into the first conv before differentiating, so the backward pass skips it too.
+    const model = await compileWith(compile, differentiate(foldInputNormalisation(graphs.step), { loss: LOSS, wrt: [image] }));
     makeStep = (feeds) => async (x) => {
       const out = await model.run({ ...feeds, [image]: { shape: imageShape, data: x } });
       return { loss: out[LOSS]!.data[0]!, terms: termsOf(graphs, out), grad: out[gradName]!.data };
