@@ -5,14 +5,17 @@
  * per-channel constants, and channel selection by width-1 slices concatenated on axis 1 (the
  * RGB → BGR swap) — computes y_c = a_c · x_{π(c)} + b_c. When y feeds only a conv2d:
  *
- *   conv(W, y) = conv(W', x) + Σ_c b_c W[:, c]   with   W'[:, k] = Σ_{c : π(c) = k} a_c W[:, c],
+ *   conv(W, y) = conv(W', x + β)   with   W'[:, k] = Σ_{c : π(c) = k} a_c W[:, c],  β_{π(c)} = b_c / a_c,
  *
- * exactly, provided the conv has no zero padding (padding applies to y, and pads of y are 0,
- * not b). Then b folds into the bias. With zero padding, the shift stays as one add on x,
- * y = a ⊙ (x_π + b/a), which needs every a_c ≠ 0 and π a permutation (else nothing is folded).
+ * exactly (zero padding included: the pads of y are 0 and so are those of x + β after scaling),
+ * which needs every a_c ≠ 0 and π a permutation (else nothing is folded). The shift stays one add
+ * on the 3-channel input rather than going into the bias: that would be exact only without
+ * padding, and a constant-weight conv reading a graph input directly hits an onnxruntime 1.30
+ * NchwcTransformer miscompilation in gradient graphs (SqueezeNet's conv1: image gradient off by
+ * 1.5% at 'all', exact at 'extended'), which the add avoids.
  *
- * W' and the bias are written as IR ops on W (transpose, matmul with the [C, Cx] channel-mixing
- * matrix, mul, reduceSum), so constant folding evaluates them when W is a known weight.
+ * W' is written as IR ops on W (transpose, matmul with the [C, Cx] channel-mixing matrix), so
+ * constant folding evaluates it when W is a known weight.
  */
 import type { Graph, Node } from '../../ir/types.ts';
 import { consumers } from '../../ir/graph.ts';
@@ -138,10 +141,9 @@ function rewriteConv(rw: Rewriter, ch: Chain, x: string): boolean {
   const ci = rw.shape(w)[1]!;
   const cx = rw.shape(x)[1]!;
   if (conv.attrs.group !== 1 || ci !== perm.length) return false;
-  const padded = conv.attrs.padding.kind !== 'explicit' || conv.attrs.padding.pads.some((p) => p !== 0);
   const hasShift = b.some((v) => v !== 0);
   const isPerm = new Set(perm).size === perm.length && perm.length === cx;
-  if (padded && hasShift && (!isPerm || a.some((v) => v === 0))) return false;
+  if (!isPerm || a.some((v) => v === 0)) return false;
   const out = conv.outputs[0]!;
   const stem = `${out}.folded`;
   // W' = (W transposed to [O, KH, KW, C]) · M, M[c, k] = a_c [π(c) = k], back to [O, Cx, KH, KW].
@@ -151,15 +153,12 @@ function rewriteConv(rw: Rewriter, ch: Chain, x: string): boolean {
   const mixed = rw.add('matmul', [wt, rw.constant(`${stem}.mix`, [ci, cx], m)], {}, stem);
   const w2 = rw.add('transpose', [mixed], { perm: [0, 3, 1, 2] }, stem);
   let input = x;
-  let bias2 = bias;
-  if (hasShift && padded) {
+  if (hasShift) {
     const beta = new Float32Array(cx);
     perm.forEach((k, c) => (beta[k] = b[c]! / a[c]!));
     input = rw.add('add', [x, rw.constant(`${stem}.shift`, [1, cx, 1, 1], beta)], {}, stem);
-  } else if (hasShift) {
-    const bw = rw.add('reduceSum', [rw.add('mul', [w, rw.constant(`${stem}.b`, [1, ci, 1, 1], Float32Array.from(b))], {}, stem)], { axes: [1, 2, 3], keepDims: false }, stem);
-    bias2 = bias ? rw.add('add', [bias, bw], {}, stem) : bw;
   }
+  const bias2 = bias;
   rw.add('conv2d', bias2 ? [input, w2, bias2] : [input, w2], conv.attrs, out, out, conv.layer);
   return true;
 }
