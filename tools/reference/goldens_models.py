@@ -92,7 +92,7 @@ def vgg19_partial(root: Path) -> dict[str, Any]:
 
 
 def johnson_in(root: Path, weights_file: Path | None, output: str) -> dict[str, Any]:
-    """`output` names an entry of OUTPUTS; specs/johnson-in.style has `output y = deconv3`, i.e. 'linear'."""
+    """`output` names an entry of OUTPUTS; specs/johnson-in.style has `output y = scaled_tanh(150, 127.5)`, i.e. 'scaled_tanh'."""
     case = Case(root, "models/johnson_in",
                 "Johnson transformation network with instance norm (PyTorch-examples architecture, 1,679,235 "
                 "params) on a 37x53 noise image; reflection padding everywhere, output 40x56",

@@ -32,8 +32,8 @@ def main(argv: list[str]) -> int:
     ap.add_argument("--out", type=Path, default=REPO / "test" / "goldens")
     ap.add_argument("--johnson-weights", type=Path, default=None,
                     help="safetensors with Johnson-IN parameters by id (default: hash_init weights)")
-    ap.add_argument("--johnson-output", choices=sorted(goldens_models.OUTPUTS), default="linear",
-                    help="output transform after deconv3 (specs/johnson-in.style: linear, `output y = deconv3`)")
+    ap.add_argument("--johnson-output", choices=sorted(goldens_models.OUTPUTS), default="scaled_tanh",
+                    help="output transform after deconv3 (specs/johnson-in.style: scaled_tanh, `output y = scaled_tanh(150, 127.5)`)")
     ap.add_argument("--no-shared", action="store_true", help="skip the cases that need ../shared weights")
     args = ap.parse_args(argv)
 
