@@ -183,6 +183,12 @@ async function prepareTrain(job: Job, backend: StcBackend, opts: BackendOptions)
   const feeds: Record<string, HostTensor> = { content: batch };
   for (const [tap, t] of targets) feeds[`style_target.${tap}`] = { shape: [1, t.shape[1]!, t.shape[2]!], data: t.data };
   const ids = tg.params.map((p) => p.id);
+  // The step graph's other inputs (Adam moments and scalars) do not reach the loss; tfjs still wants them fed.
+  for (const id of lossGraph.inputs)
+    if (!(id in feeds) && !ids.includes(id)) {
+      const shape = lossGraph.values.get(id)!.shape as number[];
+      feeds[id] = { shape, data: new Float32Array(shape.reduce((a, b) => a * b, 1)) };
+    }
   return {
     step: async () => {
       for (const id of ids) feeds[id] = state.params.get(id)!;
