@@ -1,21 +1,11 @@
 /**
- * A small seeded pseudo-random generator (mulberry32) so that quilting is
- * reproducible: the same seed always gives the same block choices.
+ * Seeded randomness for quilting, so that the same seed always gives the same
+ * block choices: generators are mulberry32 (src/util/prng.ts), one per pass,
+ * seeded by `deriveSeed`.
  */
 
+/** A generator of uniform floats in [0, 1). */
 export type Rng = () => number;
-
-/** Returns a generator of uniform floats in [0, 1) from a 32-bit seed. */
-export function createRng(seed: number): Rng {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Mixes a seed with extra integers (e.g. a pass index) into a new 32-bit seed. */
 export function deriveSeed(seed: number, ...parts: readonly number[]): number {

@@ -1,9 +1,10 @@
 /** Texture synthesis by image quilting (Efros & Freeman 2001, §2). */
 import type { RgbImage } from '../runtime/image-types.ts';
+import { mulberry32 } from '../util/prng.ts';
 import { defaultOverlap } from './layout.ts';
 import { checkBlock, checkInteger, checkRange, checkTextureFits } from './options.ts';
 import { quiltPass } from './pass.ts';
-import { createRng, deriveSeed } from './prng.ts';
+import { deriveSeed } from './prng.ts';
 import type { QuiltProgressCallback } from './progress.ts';
 import { prepareSource } from './ssd.ts';
 
@@ -46,7 +47,7 @@ export function synthesizeTexture(texture: RgbImage, options: SynthesisOptions):
     overlap,
     tolerance,
     alpha: 1,
-    rng: createRng(deriveSeed(options.seed ?? DEFAULT_SEED, 0)),
+    rng: mulberry32(deriveSeed(options.seed ?? DEFAULT_SEED, 0)),
     onBlock: onProgress && ((done, total) => onProgress({ pass: 1, passes: 1, blockSize: block, done, total })),
   });
 }

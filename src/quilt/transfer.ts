@@ -10,11 +10,12 @@
  * output (see pass.ts for the exact error).
  */
 import type { RgbImage } from '../runtime/image-types.ts';
+import { mulberry32 } from '../util/prng.ts';
 import { defaultOverlap } from './layout.ts';
 import { gaussianBlur, luminance, matchMeanStd } from './maps.ts';
 import { checkBlock, checkInteger, checkRange, checkTargetFits, checkTextureFits } from './options.ts';
 import { quiltPass } from './pass.ts';
-import { createRng, deriveSeed } from './prng.ts';
+import { deriveSeed } from './prng.ts';
 import type { QuiltProgressCallback } from './progress.ts';
 import { prepareSource } from './ssd.ts';
 import { DEFAULT_SEED, DEFAULT_TOLERANCE } from './synthesize.ts';
@@ -110,7 +111,7 @@ export function transferTexture(texture: RgbImage, target: RgbImage, options: Tr
       alpha: pass.alpha,
       previous,
       targetMap,
-      rng: createRng(deriveSeed(seed, i)),
+      rng: mulberry32(deriveSeed(seed, i)),
       onBlock:
         onProgress &&
         ((done, total) => onProgress({ pass: i + 1, passes: schedule.length, blockSize: pass.block, done, total })),

@@ -4,6 +4,6 @@ export { WeightError, type WeightErrorKind } from './errors.ts';
 export { convertLayout, convertShape, permute4 } from './layout.ts';
 export { encodeNpy, parseNpy, readNpy } from './npy.ts';
 export { detectWeightFormat, openWeights } from './open.ts';
-export { fnv1a, initParam, mulberry32 } from './random.ts';
+export { fnv1a, initParam } from './random.ts';
 export { encodeSafetensors, openSafetensors, saveSafetensors } from './safetensors.ts';
 export type { TensorEntry, TensorFile } from './tensor-file.ts';

@@ -1,10 +1,11 @@
 /**
  * Seeded parameter initialisation, independent of graph order: each parameter's
  * stream is seeded by FNV-1a (32-bit) of `${seed}:${paramId}` and drawn from
- * mulberry32 (Tommy Ettinger's 32-bit generator, period 2^32), so a parameter
+ * mulberry32 (src/util/prng.ts), so a parameter
  * gets the same values whatever else the graph contains.
  */
 import type { HostTensor, ParamInit } from '../compiler/ir/types.ts';
+import { mulberry32 } from '../util/prng.ts';
 
 /** FNV-1a 32-bit hash of a string's UTF-16 code units. */
 export function fnv1a(s: string): number {
@@ -14,18 +15,6 @@ export function fnv1a(s: string): number {
     h = Math.imul(h, 0x01000193) >>> 0;
   }
   return h >>> 0;
-}
-
-/** mulberry32: returns a function yielding uniform floats in [0, 1). */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** Values for one parameter. uniform_fan_in draws U(-b, b), b = gain * sqrt(3 / fanIn) (PyTorch's kaiming_uniform_ convention). */

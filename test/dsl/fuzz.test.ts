@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { styleLexer } from '../../src/dsl/lexer.ts';
 import { compileSource, formatDiagnostics } from '../../src/compiler/frontend.ts';
+import { mulberry32 } from '../../src/util/prng.ts';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const good = ['specs', 'stdlib'].flatMap((d) =>
@@ -16,18 +17,6 @@ const good = ['specs', 'stdlib'].flatMap((d) =>
     .filter((f) => f.endsWith('.style'))
     .map((f) => path.join(root, d, f)),
 );
-
-/** mulberry32: a small seeded PRNG. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const NUMBERS = ['0', '-1', '1', '2', '3.5', '1e9', '65537', '100000', '-0', '7'];
 const CHARS = ['{', '}', '(', ')', ',', ':', '=', '->', '.', '"', '[', ']', '$', ';', '\n', 'x', 'conv', 'repeat', '0'];
@@ -67,7 +56,7 @@ function mutate(text: string, r: () => number): string {
 
 describe('front-end fuzz', () => {
   it('never throws on mutated specs, only diagnoses', () => {
-    const r = rng(20240611);
+    const r = mulberry32(20240611);
     let diagnosed = 0;
     const runs = 160;
     for (let n = 0; n < runs; n++) {

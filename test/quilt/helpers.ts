@@ -1,5 +1,5 @@
 import { createImage, type RgbImage } from '../../src/runtime/image-types.ts';
-import { createRng } from '../../src/quilt/prng.ts';
+import { mulberry32 } from '../../src/util/prng.ts';
 
 /** A period-8 checkerboard (4 px squares) with a ramp inside each period so that only whole-period shifts match. */
 export function periodicTexture(width: number, height: number, period = 8): RgbImage {
@@ -19,7 +19,7 @@ export function periodicTexture(width: number, height: number, period = 8): RgbI
 }
 
 export function noiseImage(width: number, height: number, seed: number): RgbImage {
-  const rng = createRng(seed);
+  const rng = mulberry32(seed);
   const img = createImage(width, height);
   for (let i = 0; i < img.data.length; i++) img.data[i] = Math.round(rng() * 255);
   return img;

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { createRng } from '../../src/quilt/prng.ts';
+import { mulberry32 } from '../../src/util/prng.ts';
 import { cutMask, minHorizontalPath, minLCut, minVerticalPath } from '../../src/quilt/seam.ts';
 
 function randomSurface(seed: number, n: number): Float64Array {
-  const rng = createRng(seed);
+  const rng = mulberry32(seed);
   return Float64Array.from({ length: n }, () => Math.floor(rng() * 100) / 7);
 }
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Fft2dPlan } from '../../src/quilt/fft.ts';
-import { createRng } from '../../src/quilt/prng.ts';
+import { mulberry32 } from '../../src/util/prng.ts';
 import { candidateSsd, prepareSource, type SsdQuery } from '../../src/quilt/ssd.ts';
 
 function randomPlane(rng: () => number, n: number): Float32Array {
@@ -35,7 +35,7 @@ function naiveSsd(groups: Float32Array[][], h: number, w: number, q: SsdQuery): 
 
 describe('FFT', () => {
   it('2-D forward matches the DFT definition and inverse restores the input', () => {
-    const rng = createRng(3);
+    const rng = mulberry32(3);
     const h = 4;
     const w = 8;
     const re = Float64Array.from({ length: h * w }, () => rng() - 0.5);
@@ -68,7 +68,7 @@ describe('FFT', () => {
 
 describe('FFT of real signals', () => {
   it('inverseReal recovers a real signal from the half spectrum, and pruned forward equals full forward', () => {
-    const rng = createRng(4);
+    const rng = mulberry32(4);
     const h = 8;
     const w = 16;
     const x = Float64Array.from({ length: h * w }, (_, i) => (i < 3 * w ? rng() - 0.5 : 0));
@@ -90,7 +90,7 @@ describe('FFT of real signals', () => {
 
 describe('candidate SSD (FFT + integral images)', () => {
   it('equals the naive sum for an L-shaped overlap, a previous-output term and a correspondence term', () => {
-    const rng = createRng(11);
+    const rng = mulberry32(11);
     const h = 21;
     const w = 27; // not powers of two: exercises padding
     const rgb = [0, 1, 2].map(() => randomPlane(rng, h * w));
@@ -132,7 +132,7 @@ describe('candidate SSD (FFT + integral images)', () => {
   });
 
   it('is zero (within its noise bound) exactly where the template was cut from the source', () => {
-    const rng = createRng(5);
+    const rng = mulberry32(5);
     const h = 16;
     const w = 16;
     const planes = [0, 1, 2].map(() => randomPlane(rng, h * w));

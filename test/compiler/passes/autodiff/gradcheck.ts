@@ -17,18 +17,7 @@ import { GraphBuilder } from '../../../../src/compiler/ir/builder.ts';
 import { validateGraph } from '../../../../src/compiler/ir/graph.ts';
 import type { Graph, HostTensor } from '../../../../src/compiler/ir/types.ts';
 import { differentiate } from '../../../../src/compiler/passes/autodiff/autodiff.ts';
-
-/** mulberry32: a tiny seeded PRNG so every check is reproducible. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32 } from '../../../../src/util/prng.ts';
 
 export type Init = 'signed' | 'positive';
 
@@ -39,7 +28,7 @@ export class Net {
   readonly rand: () => number;
 
   constructor(seed = 1) {
-    this.rand = rng(seed);
+    this.rand = mulberry32(seed);
   }
 
   private fill(shape: readonly number[], init: Init): Float64Tensor {
@@ -122,7 +111,7 @@ export function gradCheck(g: Graph, data: ReadonlyMap<string, Float64Tensor>, wr
   const out = runReference(gg, w, f);
   const checks: Record<string, TensorCheck> = {};
   const noise = (100 * Number.EPSILON * Math.max(Math.abs(out.loss!.data[0]!), 1)) / h;
-  const pick = rng(99);
+  const pick = mulberry32(99);
   for (const id of wrt) {
     const ad = out[`grad:${id}`]!;
     const base = data.get(id)!;

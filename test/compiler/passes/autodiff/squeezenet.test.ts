@@ -22,8 +22,9 @@ import type { Graph } from '../../../../src/compiler/ir/types.ts';
 import { selectOutputs } from '../../../../src/compiler/passes/prune.ts';
 import { specialize } from '../../../../src/compiler/passes/specialize.ts';
 import { bindWeights } from '../../../../src/weights/bind.ts';
+import { mulberry32 } from '../../../../src/util/prng.ts';
 import { backendGradError } from './backend-check.ts';
-import { expectGradsMatch, gradCheck, rng } from './gradcheck.ts';
+import { expectGradsMatch, gradCheck } from './gradcheck.ts';
 
 const root = fileURLToPath(new URL('../../../../', import.meta.url));
 const weightsDir = resolve(root, '../shared/weights/squeezenet1_1');
@@ -35,7 +36,7 @@ const TAPS = ['relu1', 'fire3', 'fire5', 'fire9'];
 function lossGraph(net: Graph): Graph {
   const g = specialize(selectOutputs(net, [...TAPS, 'fire2']), { N: 1, H: 64, W: 64 });
   const b = GraphBuilder.from(g);
-  const rand = rng(64);
+  const rand = mulberry32(64);
   const randomConst = (name: string, shape: number[]): string =>
     b.constant(name, shape, Float32Array.from({ length: shape.reduce((p, d) => p * d, 1) }, () => 2 * rand() - 1));
   const sumAll = (id: string): string => b.add('reduceSum', [id], { axes: b.shape(id).map((_, i) => i), keepDims: false });
@@ -64,7 +65,7 @@ describe.skipIf(!hasShared)('SqueezeNet 1.1 at 64x64 (real weights)', () => {
     const graph = lossGraph(net.graph);
     const data = new Map<string, Float64Tensor>();
     for (const [id, t] of weights) data.set(id, toFloat64(t));
-    const rand = rng(7);
+    const rand = mulberry32(7);
     data.set('x', { shape: [1, 3, 64, 64], data: Float64Array.from({ length: 3 * 64 * 64 }, () => Math.fround(255 * rand())) });
     return { graph, data };
   }

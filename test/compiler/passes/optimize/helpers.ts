@@ -5,19 +5,14 @@ import { specialize } from '../../../../src/compiler/passes/specialize.ts';
 import { runReference } from '../../../../src/backends/reference/index.ts';
 import type { WeightMap } from '../../../../src/backends/types.ts';
 import { bindWeights } from '../../../../src/weights/index.ts';
+import { mulberry32 } from '../../../../src/util/prng.ts';
 
 /** Seeded values in [lo, hi) (mulberry32). */
 export function seeded(shape: readonly number[], seed: number, lo = -1, hi = 1): HostTensor {
   const n = shape.reduce((a, b) => a * b, 1);
   const data = new Float32Array(n);
-  let a = seed >>> 0;
-  for (let i = 0; i < n; i++) {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    data[i] = lo + ((((t ^ (t >>> 14)) >>> 0) / 4294967296) * (hi - lo));
-  }
+  const next = mulberry32(seed);
+  for (let i = 0; i < n; i++) data[i] = lo + next() * (hi - lo);
   return { shape: [...shape], data };
 }
 
