@@ -1,10 +1,13 @@
 /**
- * Seeded initialisation of parameters from their ParamInit (used when training
- * starts from scratch). `uniform_fan_in` is PyTorch's conv default:
- * U(−b, b), b = gain · √(3 / fanIn). Parameters are drawn in the order given,
- * each from the same generator, so a seed fixes the whole network.
+ * Seeded initialisation of the transformer's parameters when training starts from
+ * scratch (values per ParamInit: src/weights/random.ts). Unlike `bindWeights`' random
+ * source, which seeds each parameter by its id, the parameters here are drawn in the
+ * order given from one xoshiro128** stream (src/runtime/data/rng.ts), so a seed fixes
+ * the whole network; kept that way so that a seed keeps giving the same initial
+ * weights (and training run) it always has.
  */
 import type { HostTensor, Value } from '../../compiler/ir/types.ts';
+import { initValues } from '../../weights/random.ts';
 import { Rng } from '../data/rng.ts';
 
 export function initParams(params: readonly Value[], seed: number): Map<string, HostTensor> {
@@ -15,25 +18,7 @@ export function initParams(params: readonly Value[], seed: number): Map<string, 
       if (typeof d !== 'number') throw new Error(`initParams: parameter ${p.id} has a symbolic shape`);
       return d;
     });
-    const n = shape.reduce((a, b) => a * b, 1);
-    const data = new Float32Array(n);
-    const init = p.init ?? { kind: 'zeros' };
-    switch (init.kind) {
-      case 'zeros':
-        break;
-      case 'ones':
-        data.fill(1);
-        break;
-      case 'constant':
-        data.fill(init.value);
-        break;
-      case 'uniform_fan_in': {
-        const bound = init.gain * Math.sqrt(3 / init.fanIn);
-        for (let i = 0; i < n; i++) data[i] = rng.uniform(-bound, bound);
-        break;
-      }
-    }
-    out.set(p.id, { shape, data });
+    out.set(p.id, initValues(shape, p.init ?? { kind: 'zeros' }, (bound) => rng.uniform(-bound, bound)));
   }
   return out;
 }
