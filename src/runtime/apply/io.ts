@@ -1,11 +1,11 @@
 /**
  * 8-bit image reading and writing for `apply`, kept in interleaved RGB bytes so
- * large images cost 3 bytes a pixel. Writes go to a temp file then rename.
+ * large images cost 3 bytes a pixel. Writes are atomic (src/runtime/atomic-write.ts).
  */
-import { rename, unlink } from 'node:fs/promises';
-import { basename, dirname, extname, join } from 'node:path';
+import { extname } from 'node:path';
 import sharp from 'sharp';
 import { UserError } from '../../cli/errors.ts';
+import { writeFileAtomic } from '../atomic-write.ts';
 import type { Rgb8 } from './tiling.ts';
 
 sharp.cache(false);
@@ -54,13 +54,10 @@ export function outputFormat(path: string): 'png' | 'jpeg' | 'webp' {
 
 export async function writeRgb8(path: string, img: Rgb8): Promise<void> {
   const format = outputFormat(path);
-  const tmp = join(dirname(path), `.tmp-${process.pid}-${Date.now()}-${basename(path)}`);
   try {
     const s = sharp(img.data, { raw: { width: img.width, height: img.height, channels: 3 }, limitInputPixels: false });
-    await (format === 'png' ? s.png() : format === 'jpeg' ? s.jpeg({ quality: 92 }) : s.webp({ quality: 92 })).toFile(tmp);
-    await rename(tmp, path);
+    await writeFileAtomic(path, await (format === 'png' ? s.png() : format === 'jpeg' ? s.jpeg({ quality: 92 }) : s.webp({ quality: 92 })).toBuffer());
   } catch (e) {
-    await unlink(tmp).catch(() => undefined);
     if (e instanceof UserError) throw e;
     throw new UserError(`cannot write ${path}: ${(e as Error).message}`);
   }

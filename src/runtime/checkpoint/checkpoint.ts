@@ -5,7 +5,7 @@
  * - `param/<id>`: every trainable parameter,
  * - `adam.m/<id>`, `adam.v/<id>`: Adam's first and second moment estimates,
  * - metadata key `stc.checkpoint`: JSON `{ "version": 1, "step": n, "meta": {...} }`, where `meta`
- *   carries the run configuration and the data pipeline's RNG state (see train/run-state.ts).
+ *   carries the run configuration and the data pipeline's RNG state (see train/trainer.ts).
  * One file makes the write atomic (temp file, fsync, rename, fsync folder), and the newest
  * checkpoint that decodes completely is the one resumed from, so a process killed mid-write
  * leaves the previous checkpoint in charge. Older checkpoints beyond `keep` are deleted.
@@ -13,7 +13,7 @@
 import { readdir, readFile, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { HostTensor } from '../../compiler/ir/types.ts';
-import { writeFileAtomic, TEMP_PREFIX, type AtomicWriteHooks } from './atomic.ts';
+import { TEMP_PREFIX, writeFileAtomic, type AtomicWriteHooks } from '../atomic-write.ts';
 import { decodeSafetensors, encodeSafetensors } from './safetensors.ts';
 
 export type JsonValue = null | boolean | number | string | readonly JsonValue[] | { readonly [k: string]: JsonValue };
