@@ -13,8 +13,8 @@
 import { readdir, readFile, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { HostTensor } from '../../compiler/ir/types.ts';
-import { TEMP_PREFIX, writeFileAtomic, type AtomicWriteHooks } from '../atomic-write.ts';
-import { decodeSafetensors, encodeSafetensors } from './safetensors.ts';
+import { decodeSafetensors, saveSafetensors } from '../../weights/safetensors.ts';
+import { TEMP_PREFIX, type AtomicWriteHooks } from '../atomic-write.ts';
 
 export type JsonValue = null | boolean | number | string | readonly JsonValue[] | { readonly [k: string]: JsonValue };
 export type JsonObject = { readonly [k: string]: JsonValue };
@@ -49,7 +49,7 @@ export async function saveCheckpoint(dir: string, ckpt: Checkpoint, opts: SaveOp
   for (const [id, t] of ckpt.adamV) tensors.set(`adam.v/${id}`, t);
   const meta = JSON.stringify({ version: FORMAT_VERSION, step: ckpt.step, meta: ckpt.meta });
   const path = checkpointPath(dir, ckpt.step);
-  await writeFileAtomic(path, encodeSafetensors(tensors, { [META_KEY]: meta }), opts.hooks);
+  await saveSafetensors(path, tensors, { [META_KEY]: meta }, opts.hooks);
   await prune(dir, Math.max(1, opts.keep ?? 3));
   return path;
 }

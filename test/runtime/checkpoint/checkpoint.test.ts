@@ -11,7 +11,7 @@ import {
   saveCheckpoint,
   type Checkpoint,
 } from '../../../src/runtime/checkpoint/checkpoint.ts';
-import { decodeSafetensors, encodeSafetensors } from '../../../src/runtime/checkpoint/safetensors.ts';
+import { decodeSafetensors, encodeSafetensors } from '../../../src/weights/safetensors.ts';
 
 function ckpt(step: number, fill: number): Checkpoint {
   const t = (n: number, v: number) => ({ shape: [n], data: new Float32Array(n).map((_, i) => v + i / 8) });
