@@ -27,7 +27,9 @@ export type ResizeSpec =
   /** Exact size (aspect ratio not kept). */
   | { readonly width: number; readonly height: number }
   /** Scale so the longer side is `maxSide` (never enlarging). */
-  | { readonly maxSide: number };
+  | { readonly maxSide: number }
+  /** Scale so the longer side is `longSide` (enlarging or shrinking). */
+  | { readonly longSide: number };
 
 export interface ReadImageOptions {
   readonly maxPixels?: number;
@@ -68,26 +70,29 @@ export async function probeImage(path: string, maxPixels = DEFAULT_MAX_PIXELS): 
   return { width, height, format: m.format };
 }
 
-function targetSize(info: ImageInfo, r: ResizeSpec | undefined): { width: number; height: number } | undefined {
-  if (!r) return undefined;
-  if ('maxSide' in r) {
-    const long = Math.max(info.width, info.height);
-    if (long <= r.maxSide) return undefined;
-    const k = r.maxSide / long;
-    return { width: Math.max(1, Math.round(info.width * k)), height: Math.max(1, Math.round(info.height * k)) };
-  }
-  if (r.width === info.width && r.height === info.height) return undefined;
-  return { width: r.width, height: r.height };
+/** Size with the long side equal to `longSide`, aspect ratio kept (rounded, at least 1). */
+export function sizeForLongSide(width: number, height: number, longSide: number): { width: number; height: number } {
+  const k = longSide / Math.max(width, height);
+  return { width: Math.max(1, Math.round(width * k)), height: Math.max(1, Math.round(height * k)) };
 }
 
-/** Interleaved RGB samples -> planar CHW float32, times `scale`. */
-function toPlanar(src: ArrayLike<number>, width: number, height: number, scale: number): RgbImage {
+function targetSize(info: ImageInfo, r: ResizeSpec | undefined): { width: number; height: number } | undefined {
+  if (!r) return undefined;
+  if ('maxSide' in r) return Math.max(info.width, info.height) <= r.maxSide ? undefined : sizeForLongSide(info.width, info.height, r.maxSide);
+  const size = 'longSide' in r ? sizeForLongSide(info.width, info.height, r.longSide) : r;
+  if (size.width === info.width && size.height === info.height) return undefined;
+  return { width: size.width, height: size.height };
+}
+
+/** Interleaved samples (`channels` per pixel, the first three RGB) -> planar CHW float32, times `scale`. */
+export function interleavedToPlanar(src: ArrayLike<number>, width: number, height: number, channels = 3, scale = 1): RgbImage {
   const img = createImage(width, height);
   const plane = width * height;
   for (let i = 0; i < plane; i++) {
-    img.data[i] = src[3 * i]! * scale;
-    img.data[plane + i] = src[3 * i + 1]! * scale;
-    img.data[2 * plane + i] = src[3 * i + 2]! * scale;
+    const o = i * channels;
+    img.data[i] = src[o]! * scale;
+    img.data[plane + i] = src[o + 1]! * scale;
+    img.data[2 * plane + i] = src[o + 2]! * scale;
   }
   return img;
 }
@@ -107,9 +112,9 @@ export async function readImage(path: string, opts: ReadImageOptions = {}): Prom
     if (out.channels !== 3) throw new Error(`decoded ${out.channels} channels, expected 3`);
     if (sixteen) {
       const u16 = new Uint16Array(new Uint8Array(data).buffer); // copy: the Buffer may be unaligned
-      return toPlanar(u16, out.width, out.height, 255 / 65535);
+      return interleavedToPlanar(u16, out.width, out.height, 3, 255 / 65535);
     }
-    return toPlanar(data, out.width, out.height, 1);
+    return interleavedToPlanar(data, out.width, out.height);
   } catch (e) {
     throw new UserError(`cannot decode image ${path} (${(e as Error).message})`);
   }

@@ -6,6 +6,7 @@ import { extname } from 'node:path';
 import sharp from 'sharp';
 import { UserError } from '../../cli/errors.ts';
 import { writeFileAtomic } from '../atomic-write.ts';
+import { sizeForLongSide } from '../image.ts';
 import type { Rgb8 } from './tiling.ts';
 
 sharp.cache(false);
@@ -13,8 +14,7 @@ sharp.cache(false);
 /** Size that fits inside maxSize×maxSize keeping the aspect ratio (never enlarging). */
 export function fitWithin(width: number, height: number, maxSize?: number): { width: number; height: number } {
   if (maxSize === undefined || Math.max(width, height) <= maxSize) return { width, height };
-  const k = maxSize / Math.max(width, height);
-  return { width: Math.max(1, Math.round(width * k)), height: Math.max(1, Math.round(height * k)) };
+  return sizeForLongSide(width, height, maxSize);
 }
 
 export async function imageSize(path: string): Promise<{ width: number; height: number }> {

@@ -5,6 +5,7 @@
  */
 import sharp from 'sharp';
 import type { RgbImage } from '../image-types.ts';
+import { interleavedToPlanar } from '../image.ts';
 import type { ResizeCrop } from './augment.ts';
 
 /** Width and height after EXIF orientation. Throws if the header cannot be read. */
@@ -14,19 +15,6 @@ export async function orientedSize(path: string): Promise<{ width: number; heigh
   const h = meta.autoOrient?.height ?? meta.height;
   if (!w || !h) throw new Error(`cannot read the size of ${path}`);
   return { width: w, height: h };
-}
-
-/** Interleaved RGB bytes (HWC) to planar float32 (CHW, 0..255). */
-export function interleavedToPlanar(buf: Uint8Array, width: number, height: number, channels: number): RgbImage {
-  const plane = width * height;
-  const data = new Float32Array(3 * plane);
-  for (let i = 0; i < plane; i++) {
-    const o = i * channels;
-    data[i] = buf[o]!;
-    data[plane + i] = buf[o + 1]!;
-    data[2 * plane + i] = buf[o + 2]!;
-  }
-  return { width, height, data };
 }
 
 export async function decodeResizeCrop(path: string, plan: ResizeCrop): Promise<RgbImage> {

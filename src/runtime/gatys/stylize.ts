@@ -22,8 +22,7 @@ import { matchColour, transferLuminance, type ColourPreservation } from '../colo
 import type { RgbImage } from '../image-types.ts';
 import type { ProgressCallback } from '../progress.ts';
 import { createGatysEngine, type GatysBackendName } from './engine.ts';
-import { checkWritablePath, resizeImage, writeImage } from '../image.ts';
-import { readRgbImage } from './image-io.ts';
+import { checkWritablePath, readImage, resizeImage, writeImage } from '../image.ts';
 import { noiseImage } from './init.ts';
 import { runGatys, type GatysRunResult, type OptimizerName } from './run.ts';
 
@@ -140,9 +139,9 @@ export async function stylize(opts: StylizeOptions): Promise<StylizeResult> {
   if (!net) throw new UserError(`objective ${objective.name} names the loss network ${objective.lossNet}, which the spec does not define`);
 
   phase('reading images');
-  const content = await readRgbImage(opts.content, { longSide: size });
+  const content = await readImage(opts.content, { resize: { longSide: size } });
   const styleLong = Math.max(1, Math.round(size * styleScale));
-  let styles = await Promise.all(opts.styles.map((p) => readRgbImage(p, { longSide: styleLong })));
+  let styles = await Promise.all(opts.styles.map((p) => readImage(p, { resize: { longSide: styleLong } })));
   if (opts.preserveColour === 'histogram') styles = styles.map((s) => matchColour(s, content));
   const out = { width: content.width, height: content.height };
   const init = await initialImage(opts.init ?? 'noise', content, styles[0]!, opts.seed ?? 0);
@@ -225,6 +224,6 @@ async function initialImage(init: string, content: RgbImage, style: RgbImage, se
     case 'style':
       return resizeImage(style, content.width, content.height);
     default:
-      return readRgbImage(init, content);
+      return readImage(init, { resize: { width: content.width, height: content.height } });
   }
 }

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import type { ObjectiveSpec } from '../../../src/compiler/objective/types.ts';
 import { UserError } from '../../../src/cli/errors.ts';
 import { selectObjective, snapshotPath, stylize, withWeights } from '../../../src/runtime/gatys/stylize.ts';
-import { sizeForLongSide } from '../../../src/runtime/gatys/image-io.ts';
+import { sizeForLongSide } from '../../../src/runtime/image.ts';
 import { readImage } from '../../../src/runtime/image.ts';
 
 const SHARED = '/work/shared';
