@@ -15,11 +15,12 @@
 import { constants } from 'node:fs';
 import { access, stat } from 'node:fs/promises';
 import { dirname, extname, resolve } from 'node:path';
-import sharp, { type Metadata } from 'sharp';
+import type { Metadata } from 'sharp';
 import { UserError } from '../cli/errors.ts';
 import type { HostTensor } from '../compiler/ir/types.ts';
 import { writeFileAtomic } from './atomic-write.ts';
 import { type RgbImage, createImage } from './image-types.ts';
+import { openSharp } from './sharp.ts';
 
 export const DEFAULT_MAX_PIXELS = 100_000_000;
 
@@ -55,7 +56,7 @@ export async function probeImage(path: string, maxPixels = DEFAULT_MAX_PIXELS): 
   if (st.size === 0) throw new UserError(`image ${path} is empty (0 bytes)`);
   let m: Metadata;
   try {
-    m = await sharp(path, { limitInputPixels: false }).metadata();
+    m = await openSharp(path, { limitInputPixels: false }).metadata();
   } catch (e) {
     throw new UserError(`${path} is not a readable image (${(e as Error).message})`);
   }
@@ -101,10 +102,10 @@ export function interleavedToPlanar(src: ArrayLike<number>, width: number, heigh
 export async function readImage(path: string, opts: ReadImageOptions = {}): Promise<RgbImage> {
   const maxPixels = opts.maxPixels ?? DEFAULT_MAX_PIXELS;
   const info = await probeImage(path, maxPixels);
-  const meta = await sharp(path, { limitInputPixels: false }).metadata();
+  const meta = await openSharp(path, { limitInputPixels: false }).metadata();
   const sixteen = meta.depth === 'ushort';
   try {
-    let s = sharp(path, { limitInputPixels: maxPixels, failOn: 'error' }).rotate().flatten({ background: '#ffffff' });
+    let s = openSharp(path, { limitInputPixels: maxPixels, failOn: 'error' }).rotate().flatten({ background: '#ffffff' });
     const size = targetSize(info, opts.resize);
     if (size) s = s.resize(size.width, size.height, { fit: 'fill' });
     s = s.toColourspace(sixteen ? 'rgb16' : 'srgb');
@@ -157,7 +158,7 @@ export async function checkWritablePath(path: string): Promise<void> {
 /** Encode and write an image atomically: PNG for .png, JPEG (quality 95) for .jpg/.jpeg. */
 export async function writeImage(path: string, img: RgbImage): Promise<void> {
   await checkWritablePath(path);
-  const s = sharp(toRgb8(img), { raw: { width: img.width, height: img.height, channels: 3 } });
+  const s = openSharp(toRgb8(img), { raw: { width: img.width, height: img.height, channels: 3 } });
   const bytes = await (OUTPUT_FORMATS[extname(path).toLowerCase()] === 'png' ? s.png() : s.jpeg({ quality: 95 })).toBuffer();
   await writeFileAtomic(path, bytes);
 }

@@ -3,13 +3,11 @@
  * large images cost 3 bytes a pixel. Writes are atomic (src/runtime/atomic-write.ts).
  */
 import { extname } from 'node:path';
-import sharp from 'sharp';
 import { UserError } from '../../cli/errors.ts';
 import { writeFileAtomic } from '../atomic-write.ts';
 import { sizeForLongSide } from '../image.ts';
+import { openSharp } from '../sharp.ts';
 import type { Rgb8 } from './tiling.ts';
-
-sharp.cache(false);
 
 /** Size that fits inside maxSize×maxSize keeping the aspect ratio (never enlarging). */
 export function fitWithin(width: number, height: number, maxSize?: number): { width: number; height: number } {
@@ -19,7 +17,7 @@ export function fitWithin(width: number, height: number, maxSize?: number): { wi
 
 export async function imageSize(path: string): Promise<{ width: number; height: number }> {
   try {
-    const m = await sharp(path).metadata();
+    const m = await openSharp(path).metadata();
     const width = m.autoOrient?.width ?? m.width;
     const height = m.autoOrient?.height ?? m.height;
     if (!width || !height) throw new Error('no size in header');
@@ -34,7 +32,7 @@ export async function readRgb8(path: string, maxSize?: number): Promise<Rgb8> {
   const size = await imageSize(path);
   const target = fitWithin(size.width, size.height, maxSize);
   try {
-    let img = sharp(path, { autoOrient: true, limitInputPixels: false });
+    let img = openSharp(path, { autoOrient: true, limitInputPixels: false });
     if (target.width !== size.width || target.height !== size.height) img = img.resize(target.width, target.height, { fit: 'fill' });
     const { data, info } = await img.toColourspace('srgb').removeAlpha().raw().toBuffer({ resolveWithObject: true });
     if (info.channels !== 3) throw new Error(`expected 3 channels, got ${info.channels}`);
@@ -55,7 +53,7 @@ export function outputFormat(path: string): 'png' | 'jpeg' | 'webp' {
 export async function writeRgb8(path: string, img: Rgb8): Promise<void> {
   const format = outputFormat(path);
   try {
-    const s = sharp(img.data, { raw: { width: img.width, height: img.height, channels: 3 }, limitInputPixels: false });
+    const s = openSharp(img.data, { raw: { width: img.width, height: img.height, channels: 3 }, limitInputPixels: false });
     await writeFileAtomic(path, await (format === 'png' ? s.png() : format === 'jpeg' ? s.jpeg({ quality: 92 }) : s.webp({ quality: 92 })).toBuffer());
   } catch (e) {
     if (e instanceof UserError) throw e;
