@@ -19,8 +19,9 @@ import { contentLoss, gram, styleLayerLoss, tvLoss } from '../../src/compiler/ob
 import { differentiate } from '../../src/compiler/passes/autodiff/index.ts';
 import { selectOutputs } from '../../src/compiler/passes/prune.ts';
 import { specialize } from '../../src/compiler/passes/specialize.ts';
+import { uniformTensor } from '../../src/verify/det.ts';
 import { bindWeights } from '../../src/weights/index.ts';
-import { caseInput, caseOutput, maxAbsDiff, readCase, uniform, type GoldenCase } from './golden-io.ts';
+import { caseInput, caseOutput, maxAbsDiff, readCase, type GoldenCase } from './golden-io.ts';
 
 const ROOT = join(import.meta.dirname, '../..');
 const hasShared = existsSync(join(ROOT, '../shared/weights'));
@@ -109,7 +110,7 @@ describe.skipIf(!hasShared)('gradients/gatys_squeezenet64 against PyTorch autogr
   const net = r?.module ? getNetwork(r.module, 'squeezenet1_1') : undefined;
   const image = (n: string): HostTensor => {
     const e = c.inputs.find((t) => t.name === n)!;
-    return uniform(e.shape, e.gen!.seed, e.gen!.lo, e.gen!.hi);
+    return uniformTensor(e.shape, e.gen!.seed, e.gen!.lo, e.gen!.hi);
   };
 
   it('reference (float64) to 1e-6 and ONNX (float32) to 2e-3', async () => {

@@ -1,10 +1,12 @@
 /**
  * Reading the PyTorch goldens in test/goldens (see its README.md) and regenerating their
- * deterministic inputs and hash-initialised weights bit for bit (tools/reference/det.py).
+ * deterministic inputs and hash-initialised weights bit for bit (tools/reference/det.py),
+ * with stc's own deterministic tensors (src/verify/det.ts).
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { HostTensor } from '../../src/compiler/ir/types.ts';
+import { uniformTensor } from '../../src/verify/det.ts';
 
 export const GOLDENS = join(import.meta.dirname, '../goldens');
 
@@ -77,34 +79,6 @@ export function readGoldenNpy(path: string): { shape: number[]; data: Float64Arr
 
 // ---------------------------------------------------------------------------- deterministic tensors
 
-/** Chris Wellons' lowbias32 on unsigned 32-bit integers. */
-export function lowbias32(x: number): number {
-  x = (x ^ (x >>> 16)) >>> 0;
-  x = Math.imul(x, 0x7feb352d) >>> 0;
-  x = (x ^ (x >>> 15)) >>> 0;
-  x = Math.imul(x, 0x846ca68b) >>> 0;
-  return (x ^ (x >>> 16)) >>> 0;
-}
-
-export function hashU32(i: number, seed: number): number {
-  return lowbias32((i + lowbias32(seed >>> 0)) >>> 0);
-}
-
-/** FNV-1a over the UTF-8 bytes of `text`. */
-export function fnv1a32(text: string): number {
-  let h = 0x811c9dc5;
-  for (const b of new TextEncoder().encode(text)) h = Math.imul(h ^ b, 0x01000193) >>> 0;
-  return h >>> 0;
-}
-
-/** float32(lo + (hi - lo) * u(i)), u(i) = (hashU32(i, seed) >>> 8) / 2^24, at every flat index i. */
-export function uniform(shape: readonly number[], seed: number, lo: number, hi: number): HostTensor {
-  const n = shape.reduce((a, b) => a * b, 1);
-  const data = new Float32Array(n);
-  for (let i = 0; i < n; i++) data[i] = lo + (hi - lo) * ((hashU32(i, seed) >>> 8) / 16777216);
-  return { shape: [...shape], data };
-}
-
 /**
  * Hash-initialised weights (test/goldens/README.md): conv weights and biases U(±1/sqrt(fan_in)) of their
  * layer's weight; norm layers (last component starting `in`/`bn`) scale U(0.5, 1.5), bias U(-0.5, 0.5).
@@ -125,7 +99,7 @@ export function hashInit(shapes: ReadonlyMap<string, readonly number[]>): Map<st
       const bound = 1 / Math.sqrt(w.slice(1).reduce((a, b) => a * b, 1));
       [lo, hi] = [-bound, bound];
     }
-    out.set(id, uniform(shape, fnv1a32(id), lo, hi));
+    out.set(id, uniformTensor(shape, id, lo, hi));
   }
   return out;
 }
@@ -134,7 +108,7 @@ export function hashInit(shapes: ReadonlyMap<string, readonly number[]>): Map<st
 export function caseInput(c: GoldenCase, name: string): HostTensor {
   const e = c.inputs.find((t) => t.name === name);
   if (!e) throw new Error(`${c.name}: no input ${name}`);
-  if (e.gen) return uniform(e.shape, e.gen.seed, e.gen.lo, e.gen.hi);
+  if (e.gen) return uniformTensor(e.shape, e.gen.seed, e.gen.lo, e.gen.hi);
   if (!e.file) throw new Error(`${c.name}: input ${name} has neither file nor recipe`);
   const t = readGoldenNpy(join(GOLDENS, c.name, e.file));
   return { shape: t.shape, data: Float32Array.from(t.data) };

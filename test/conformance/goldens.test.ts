@@ -22,19 +22,17 @@ import { GraphBuilder } from '../../src/compiler/ir/builder.ts';
 import type { Graph, HostTensor, OpAttrs, OpKind } from '../../src/compiler/ir/types.ts';
 import { selectOutputs } from '../../src/compiler/passes/prune.ts';
 import { specialize } from '../../src/compiler/passes/specialize.ts';
+import { fnv1a32, hashU32, uniformTensor } from '../../src/verify/det.ts';
 import { bindWeights } from '../../src/weights/index.ts';
 import {
   GOLDENS,
   caseInput,
   caseOutput,
-  fnv1a32,
   hashInit,
-  hashU32,
   maxAbsDiff,
   readCase,
   readGoldenNpy,
   readManifest,
-  uniform,
   type GoldenCase,
 } from './golden-io.ts';
 
@@ -72,7 +70,7 @@ async function expectGoldens(backend: Backend, g: Graph, weights: WeightMap, fee
 describe('golden inputs are regenerated bit for bit', () => {
   it('matches the known answers of tools/reference/det.py', () => {
     expect([0, 1, 2, 3].map((i) => hashU32(i, 12345))).toEqual([2318249750, 639545243, 76755671, 120895220]);
-    expect([...uniform([4], 0, 0, 255).data]).toEqual([0, 104.1290054321289, 208.25802612304688, 83.61705017089844]);
+    expect([...uniformTensor([4], 0, 0, 255).data]).toEqual([0, 104.1290054321289, 208.25802612304688, 83.61705017089844]);
     expect(fnv1a32('res1.conv1.weight')).toBe(1109454027);
   });
   it('reproduces every stored input that has a recipe', () => {
