@@ -11,7 +11,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { NetworkAlias, NetworkDecl, ObjectiveDecl } from '../dsl/ast.ts';
-import { error, formatDiagnostics as render, hasErrors, sortDiagnostics, type Diagnostic } from '../dsl/diagnostics.ts';
+import { error, hasErrors, sortDiagnostics, type Diagnostic } from '../dsl/diagnostics.ts';
 import type { WeightSource } from '../backends/types.ts';
 import type { Graph, SourceSpan } from './ir/types.ts';
 import type { ObjectiveSpec } from './objective/types.ts';
@@ -21,6 +21,8 @@ import { lowerObjective } from './checker/objective.ts';
 import { lowerWeights } from './checker/weights.ts';
 
 export type { Diagnostic } from '../dsl/diagnostics.ts';
+/** Render diagnostics as `file:line:col: error: message`, the source line and a caret line. */
+export { formatDiagnostics } from '../dsl/diagnostics.ts';
 
 export interface NetworkDef {
   readonly name: string;
@@ -82,11 +84,6 @@ export function compileSource(text: string, fileName: string, opts: CompileOptio
   const module = checker.check(loaded.entry);
   const diagnostics = sortDiagnostics(dedupe(diags));
   return { ...(!hasErrors(diagnostics) && { module }), diagnostics, sources: loaded.sources };
-}
-
-/** Render diagnostics as `file:line:col: error: message`, the source line and a caret line. */
-export function formatDiagnostics(diags: readonly Diagnostic[], sources: ReadonlyMap<string, string>): string {
-  return render(diags, sources);
 }
 
 /** The named network, or the main one; undefined when absent. */
