@@ -5,8 +5,9 @@
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { numel } from '../compiler/ir/ops.ts';
 import { WeightError } from './errors.ts';
-import { type TensorEntry, type TensorFile, numel } from './tensor-file.ts';
+import type { TensorEntry, TensorFile } from './tensor-file.ts';
 
 /** Sort key: `Variable` -> 0, `Variable_12` -> 12; names without a numeric suffix sort after, by name. */
 function suffixIndex(name: string): number {

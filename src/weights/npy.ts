@@ -4,8 +4,8 @@
  */
 import { readFile } from 'node:fs/promises';
 import type { HostTensor } from '../compiler/ir/types.ts';
+import { numel } from '../compiler/ir/ops.ts';
 import { WeightError } from './errors.ts';
-import { numel } from './tensor-file.ts';
 
 const MAGIC = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]; // \x93NUMPY
 

@@ -9,8 +9,9 @@ import { open } from 'node:fs/promises';
 import type { HostTensor } from '../compiler/ir/types.ts';
 import type { WeightMap } from '../backends/types.ts';
 import { writeFileAtomic, type AtomicWriteHooks } from '../runtime/atomic-write.ts';
+import { numel } from '../compiler/ir/ops.ts';
 import { WeightError } from './errors.ts';
-import { type TensorEntry, type TensorFile, numel } from './tensor-file.ts';
+import type { TensorEntry, TensorFile } from './tensor-file.ts';
 
 interface HeaderEntry {
   dtype: string;

@@ -23,7 +23,3 @@ export interface TensorFile {
 export function naturalCompare(a: string, b: string): number {
   return a.localeCompare(b, 'en', { numeric: true });
 }
-
-export function numel(shape: readonly number[]): number {
-  return shape.reduce((p, d) => p * d, 1);
-}

@@ -7,8 +7,9 @@
 import { readFile, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { HostTensor } from '../compiler/ir/types.ts';
+import { numel } from '../compiler/ir/ops.ts';
 import { WeightError } from './errors.ts';
-import { type TensorEntry, type TensorFile, numel } from './tensor-file.ts';
+import type { TensorEntry, TensorFile } from './tensor-file.ts';
 
 interface ManifestWeight {
   name: string;

@@ -3,17 +3,12 @@
  * shape as plain numbers. Float64 so that finite-difference gradient checks
  * are limited by truncation error, not by rounding.
  */
+import { numel } from '../../compiler/ir/ops.ts';
 import type { HostTensor } from '../../compiler/ir/types.ts';
 
 export interface Float64Tensor {
   readonly shape: readonly number[];
   readonly data: Float64Array;
-}
-
-export function numelOf(shape: readonly number[]): number {
-  let n = 1;
-  for (const d of shape) n *= d;
-  return n;
 }
 
 /** Row-major strides of a shape. */
@@ -28,11 +23,11 @@ export function stridesOf(shape: readonly number[]): number[] {
 }
 
 export function zeros(shape: readonly number[]): Float64Tensor {
-  return { shape: [...shape], data: new Float64Array(numelOf(shape)) };
+  return { shape: [...shape], data: new Float64Array(numel(shape)) };
 }
 
 export function tensor(shape: readonly number[], values: ArrayLike<number>): Float64Tensor {
-  const n = numelOf(shape);
+  const n = numel(shape);
   if (values.length !== n) throw new Error(`tensor: ${values.length} values for shape [${shape}]`);
   return { shape: [...shape], data: Float64Array.from(values) };
 }
@@ -43,7 +38,7 @@ export function isFloat64Tensor(t: HostTensor | Float64Tensor): t is Float64Tens
 
 /** Widen a float32 host tensor (or copy a float64 one) into a fresh float64 tensor. */
 export function toFloat64(t: HostTensor | Float64Tensor): Float64Tensor {
-  if (t.data.length !== numelOf(t.shape)) throw new Error(`toFloat64: ${t.data.length} values for shape [${t.shape}]`);
+  if (t.data.length !== numel(t.shape)) throw new Error(`toFloat64: ${t.data.length} values for shape [${t.shape}]`);
   return { shape: [...t.shape], data: Float64Array.from(t.data) };
 }
 

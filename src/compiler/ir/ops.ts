@@ -97,7 +97,8 @@ function poolShape(x: Shape, a: PoolAttrs, what: string): Shape {
   );
 }
 
-function normAxis(axis: number, r: number): number {
+/** A possibly negative axis (counted from the end) as 0..r-1; throws when out of range. */
+export function normAxis(axis: number, r: number): number {
   const a = axis < 0 ? axis + r : axis;
   if (a < 0 || a >= r) throw new ShapeError(`axis ${axis} is out of range for rank ${r}`);
   return a;

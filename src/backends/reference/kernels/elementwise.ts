@@ -1,7 +1,8 @@
 /**
  * Elementwise operators with numpy broadcasting, and expand (broadcast to a fixed shape).
  */
-import { type Float64Tensor, numelOf, stridesOf, zeros } from '../tensor.ts';
+import { numel } from '../../../compiler/ir/ops.ts';
+import { type Float64Tensor, stridesOf, zeros } from '../tensor.ts';
 
 /** Numpy broadcast of two shapes (right-aligned; size-1 axes stretch). */
 export function broadcastShapes(a: readonly number[], b: readonly number[]): number[] {
@@ -25,7 +26,7 @@ function broadcastStrides(shape: readonly number[], target: readonly number[]): 
 
 /** For each flat index of `target`, the flat index into each source shape broadcast to it. */
 function broadcastIndex(target: readonly number[], sources: readonly (readonly number[])[]): Int32Array[] {
-  const n = numelOf(target);
+  const n = numel(target);
   const strides = sources.map((s) => broadcastStrides(s, target));
   const out = sources.map(() => new Int32Array(n));
   const idx = new Array<number>(target.length).fill(0);

@@ -2,18 +2,13 @@
  * Data movement and reductions: concat, slice, reshape, transpose, batched matmul,
  * reduceSum / reduceMean, and integer-scale nearest upsampling with its adjoint.
  */
+import { normAxis, numel } from '../../../compiler/ir/ops.ts';
 import { broadcastShapes } from './elementwise.ts';
-import { type Float64Tensor, numelOf, stridesOf, zeros } from '../tensor.ts';
-
-function normAxis(axis: number, rank: number): number {
-  const a = axis < 0 ? axis + rank : axis;
-  if (a < 0 || a >= rank) throw new Error(`axis ${axis} out of range for rank ${rank}`);
-  return a;
-}
+import { type Float64Tensor, stridesOf, zeros } from '../tensor.ts';
 
 /** Split a shape around `axis` into (outer, axis size, inner) element counts. */
 function around(shape: readonly number[], axis: number): [number, number, number] {
-  return [numelOf(shape.slice(0, axis)), shape[axis]!, numelOf(shape.slice(axis + 1))];
+  return [numel(shape.slice(0, axis)), shape[axis]!, numel(shape.slice(axis + 1))];
 }
 
 export function concat(xs: readonly Float64Tensor[], axis: number): Float64Tensor {
@@ -45,7 +40,7 @@ export function slice(x: Float64Tensor, axis: number, start: number, end: number
 }
 
 export function reshape(x: Float64Tensor, shape: readonly number[]): Float64Tensor {
-  if (numelOf(shape) !== x.data.length) throw new Error(`reshape of [${x.shape}] to [${shape}] changes the element count`);
+  if (numel(shape) !== x.data.length) throw new Error(`reshape of [${x.shape}] to [${shape}] changes the element count`);
   return { shape: [...shape], data: x.data.slice() };
 }
 
@@ -76,7 +71,7 @@ export function matmul(a: Float64Tensor, b: Float64Tensor): Float64Tensor {
   if (k !== k2) throw new Error(`matmul inner dimensions ${k} vs ${k2}`);
   const batch = broadcastShapes(a.shape.slice(0, -2), b.shape.slice(0, -2));
   const y = zeros([...batch, m, n]);
-  const nb = numelOf(batch);
+  const nb = numel(batch);
   const batchIndex = (shape: readonly number[], f: number): number => {
     // flat batch index f of the broadcast batch, mapped into an operand's (possibly smaller) batch
     const off = batch.length - shape.length;

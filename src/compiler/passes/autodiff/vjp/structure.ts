@@ -1,11 +1,8 @@
 /**
  * VJPs of data movement, matmul and reductions.
  */
+import { normAxis } from '../../../ir/ops.ts';
 import type { VjpRule } from '../emitter.ts';
-
-function normAxis(axis: number, rank: number): number {
-  return axis < 0 ? axis + rank : axis;
-}
 
 /** Each input's gradient is its slice of dy along the concat axis. */
 export const concat: VjpRule<'concat'> = ({ e, node, dy, needs }) => {
