@@ -12,6 +12,7 @@
  * entries (ReLU outputs near zero, cancelling sums) carry absolute, not relative, error.
  * A NaN anywhere on either side makes maxAbs NaN (never a pass). Shapes must be equal.
  */
+import { sameShape } from '../compiler/ir/ops.ts';
 import type { HostTensor } from '../compiler/ir/types.ts';
 
 export interface TensorDiff {
@@ -20,10 +21,6 @@ export interface TensorDiff {
   readonly relErr: number;
   /** Flat index of the largest difference (-1 when the tensors are empty). */
   readonly worst: number;
-}
-
-export function sameShape(a: readonly number[], b: readonly number[]): boolean {
-  return a.length === b.length && a.every((d, i) => d === b[i]);
 }
 
 /** max|a − b|, max|b| and their ratio, over tensors of equal shape. */

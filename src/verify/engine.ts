@@ -5,7 +5,8 @@
  */
 import type { Graph, HostTensor } from '../compiler/ir/types.ts';
 import type { Backend, WeightMap } from '../backends/types.ts';
-import { diffTensors, leadingItems, sameShape, unravel } from './compare.ts';
+import { sameShape } from '../compiler/ir/ops.ts';
+import { diffTensors, leadingItems, unravel } from './compare.ts';
 import { toleranceFor, type PairKey } from './tolerances.ts';
 import type { BackendName, BackendStatus, Comparison, GoldenExpectation, Side, Tolerance, VerifyEvent } from './types.ts';
 import { BACKEND_NAMES } from './types.ts';

@@ -1,7 +1,7 @@
 /** Conformance checking: the same network on every backend, and against PyTorch goldens. */
 export { verifyNetwork, DEFAULT_VERIFY_SIZE, DEFAULT_REFERENCE_BUDGET_FLOPS, type VerifyOptions } from './network.ts';
 export { runConformance, compareOutput, type ConformanceCase, type ConformanceOptions, type ConformanceResult } from './engine.ts';
-export { diffTensors, relativeError, leadingItems, sameShape, unravel, type TensorDiff } from './compare.ts';
+export { diffTensors, relativeError, leadingItems, unravel, type TensorDiff } from './compare.ts';
 export { DEFAULT_TOLERANCES, toleranceFor, type PairKey } from './tolerances.ts';
 export {
   GOLDEN_BINDINGS,

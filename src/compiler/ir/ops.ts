@@ -281,6 +281,11 @@ export function numel(shape: readonly number[]): number {
   return shape.reduce((a, b) => a * b, 1);
 }
 
+/** Whether two concrete shapes are equal. */
+export function sameShape(a: readonly number[], b: readonly number[]): boolean {
+  return a.length === b.length && a.every((d, i) => d === b[i]);
+}
+
 /** Evaluate a shape at concrete sizes. */
 export function concreteShape(shape: readonly Dim[], env: Readonly<Record<string, number>>): number[] {
   return shape.map((d) => evalDim(d, env));

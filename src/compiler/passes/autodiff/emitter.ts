@@ -5,6 +5,7 @@
  * broadcast-to-shape, zero fills, transposing the last two axes).
  */
 import type { GraphBuilder } from '../../ir/builder.ts';
+import { sameShape } from '../../ir/ops.ts';
 import type { NodeOf, OpAttrs, OpKind } from '../../ir/types.ts';
 
 export class GradEmitter {
@@ -79,10 +80,6 @@ export class GradEmitter {
     const [c] = this.shape(id);
     return this.reshapeTo(id, [1, c!, 1, 1]);
   }
-}
-
-export function sameShape(a: readonly number[], b: readonly number[]): boolean {
-  return a.length === b.length && a.every((d, i) => d === b[i]);
 }
 
 /** What a VJP rule receives for one node. */
