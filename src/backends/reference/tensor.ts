@@ -32,10 +32,6 @@ export function tensor(shape: readonly number[], values: ArrayLike<number>): Flo
   return { shape: [...shape], data: Float64Array.from(values) };
 }
 
-export function isFloat64Tensor(t: HostTensor | Float64Tensor): t is Float64Tensor {
-  return t.data instanceof Float64Array;
-}
-
 /** Widen a float32 host tensor (or copy a float64 one) into a fresh float64 tensor. */
 export function toFloat64(t: HostTensor | Float64Tensor): Float64Tensor {
   if (t.data.length !== numel(t.shape)) throw new Error(`toFloat64: ${t.data.length} values for shape [${t.shape}]`);

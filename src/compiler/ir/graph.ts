@@ -1,12 +1,6 @@
 /** Read-only queries over an IR graph. */
 import type { Graph, Node, Value } from './types.ts';
 
-export function getValue(g: Graph, id: string): Value {
-  const v = g.values.get(id);
-  if (!v) throw new Error(`IR invariant: value ${id} does not exist`);
-  return v;
-}
-
 /** Map from value id to the node producing it. */
 export function producers(g: Graph): Map<string, Node> {
   const m = new Map<string, Node>();

@@ -13,8 +13,6 @@ import {
   dimProd,
   dimsAgree,
   dimToString,
-  evalDim,
-  dimVars,
   dimPositive,
   shapeToString,
 } from './dim.ts';
@@ -284,15 +282,6 @@ export function numel(shape: readonly number[]): number {
 /** Whether two concrete shapes are equal. */
 export function sameShape(a: readonly number[], b: readonly number[]): boolean {
   return a.length === b.length && a.every((d, i) => d === b[i]);
-}
-
-/** Evaluate a shape at concrete sizes. */
-export function concreteShape(shape: readonly Dim[], env: Readonly<Record<string, number>>): number[] {
-  return shape.map((d) => evalDim(d, env));
-}
-
-export function isSymbolic(shape: readonly Dim[]): boolean {
-  return shape.some((d) => typeof d !== 'number' && dimVars(d).size > 0);
 }
 
 /**

@@ -24,8 +24,6 @@ export interface AdamHyper {
   readonly epsilon: number;
 }
 
-export const DEFAULT_ADAM: AdamHyper = { lr: 1e-3, beta1: 0.9, beta2: 0.999, epsilon: 1e-8 };
-
 export const ADAM_ALPHA = 'adam.alpha';
 export const ADAM_R = 'adam.r';
 export const mName = (p: string): string => `adam.m/${p}`;

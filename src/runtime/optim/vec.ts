@@ -8,11 +8,6 @@ export function dot(a: Vec, b: Vec): number {
   return s;
 }
 
-/** y += a * x */
-export function axpy(a: number, x: Vec, y: Vec): void {
-  for (let i = 0; i < y.length; i++) y[i]! += a * x[i]!;
-}
-
 export function maxAbs(a: Vec): number {
   let m = 0;
   for (let i = 0; i < a.length; i++) {
