@@ -28,3 +28,19 @@ export function noiseImage(width: number, height: number, seed: number): RgbImag
 export function pixel(img: RgbImage, c: number, y: number, x: number): number {
   return img.data[c * img.width * img.height + y * img.width + x];
 }
+
+/** Pearson correlation of two equally long sample arrays. */
+export function correlation(a: Float32Array, b: Float32Array): number {
+  const mean = (v: Float32Array) => v.reduce((s, x) => s + x, 0) / v.length;
+  const ma = mean(a);
+  const mb = mean(b);
+  let sab = 0;
+  let saa = 0;
+  let sbb = 0;
+  for (let i = 0; i < a.length; i++) {
+    sab += (a[i] - ma) * (b[i] - mb);
+    saa += (a[i] - ma) ** 2;
+    sbb += (b[i] - mb) ** 2;
+  }
+  return sab / Math.sqrt(saa * sbb);
+}

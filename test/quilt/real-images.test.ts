@@ -3,29 +3,12 @@ import { describe, expect, it } from 'vitest';
 import { transferTexture } from '../../src/quilt/index.ts';
 import { luminance } from '../../src/quilt/maps.ts';
 import { readImage } from '../../src/runtime/image.ts';
+import { correlation } from './helpers.ts';
 
 const STYLE = new URL('../../../shared/images/style/starry_night.jpg', import.meta.url).pathname;
 const CONTENT = new URL('../../../shared/images/content/tubingen.jpg', import.meta.url).pathname;
 const hasShared = existsSync(STYLE) && existsSync(CONTENT);
 if (!hasShared) console.warn('test/quilt/real-images: ../shared is absent; skipping the real-image transfer test');
-
-function correlation(a: Float32Array, b: Float32Array): number {
-  let ma = 0;
-  let mb = 0;
-  for (let i = 0; i < a.length; i++) {
-    ma += a[i] / a.length;
-    mb += b[i] / b.length;
-  }
-  let ab = 0;
-  let aa = 0;
-  let bb = 0;
-  for (let i = 0; i < a.length; i++) {
-    ab += (a[i] - ma) * (b[i] - mb);
-    aa += (a[i] - ma) ** 2;
-    bb += (b[i] - mb) ** 2;
-  }
-  return ab / Math.sqrt(aa * bb);
-}
 
 describe.skipIf(!hasShared)('texture transfer on real images (../shared)', () => {
   it('renders Tübingen from Starry Night patches: the result follows the photo and uses the painting\'s colours', async () => {

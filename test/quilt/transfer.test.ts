@@ -3,7 +3,7 @@ import { UserError } from '../../src/cli/errors.ts';
 import { transferSchedule, transferTexture, type QuiltProgress } from '../../src/quilt/index.ts';
 import { luminance } from '../../src/quilt/maps.ts';
 import { createImage, type RgbImage } from '../../src/runtime/image-types.ts';
-import { noiseImage } from './helpers.ts';
+import { correlation, noiseImage } from './helpers.ts';
 
 /** A target with a dark left half, a bright disc and a mid-grey background. */
 function target(width: number, height: number): RgbImage {
@@ -17,21 +17,6 @@ function target(width: number, height: number): RgbImage {
     }
   }
   return img;
-}
-
-function correlation(a: Float32Array, b: Float32Array): number {
-  const mean = (v: Float32Array) => v.reduce((s, x) => s + x, 0) / v.length;
-  const ma = mean(a);
-  const mb = mean(b);
-  let sab = 0;
-  let saa = 0;
-  let sbb = 0;
-  for (let i = 0; i < a.length; i++) {
-    sab += (a[i] - ma) * (b[i] - mb);
-    saa += (a[i] - ma) ** 2;
-    sbb += (b[i] - mb) ** 2;
-  }
-  return sab / Math.sqrt(saa * sbb);
 }
 
 describe('texture transfer', () => {
