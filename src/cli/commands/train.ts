@@ -18,9 +18,6 @@ import { UserError } from '../errors.ts';
 import { loadSpec, pickNetwork, renderDiagnostics } from '../load-spec.ts';
 import type { Register } from './index.ts';
 
-/** Defaults for the loss weights (tuned on coco128 + wave with SqueezeNet at 128 px; see the README). */
-export const DEFAULT_WEIGHTS = { content: 1, style: 5e-3, tv: 1e-4 };
-
 interface Opts {
   network?: string;
   data: string;
@@ -88,9 +85,9 @@ async function action(spec: string, o: Opts): Promise<void> {
     validateEvery: num(o.validateEvery, 'validate-every', DEFAULT_TRAIN.validateEvery, true),
     contentTaps: equalWeights(layers(o.contentLayers, defaults.content)),
     styleTaps: equalWeights(layers(o.styleLayers, defaults.style)),
-    contentWeight: num(o.contentWeight, 'content-weight', DEFAULT_WEIGHTS.content),
-    styleWeight: num(o.styleWeight, 'style-weight', DEFAULT_WEIGHTS.style),
-    tvWeight: num(o.tvWeight, 'tv-weight', DEFAULT_WEIGHTS.tv),
+    contentWeight: num(o.contentWeight, 'content-weight', defaults.weights.content),
+    styleWeight: num(o.styleWeight, 'style-weight', defaults.weights.style),
+    tvWeight: num(o.tvWeight, 'tv-weight', defaults.weights.tv),
     source: { spec: path.resolve(spec), network: net.name, lossNet: o.lossNet },
   };
   if (o.resume) {
@@ -162,9 +159,9 @@ export const register: Register = (program: Command) => {
     .option('--batch <n>', `batch size (default ${DEFAULT_TRAIN.batch})`)
     .option('--steps <n>', `optimiser steps (default ${DEFAULT_TRAIN.steps})`)
     .option('--lr <rate>', `Adam learning rate (default ${DEFAULT_TRAIN.lr})`)
-    .option('--content-weight <a>', `content weight α (default ${DEFAULT_WEIGHTS.content})`)
-    .option('--style-weight <b>', `style weight β (default ${DEFAULT_WEIGHTS.style})`)
-    .option('--tv-weight <c>', `total-variation weight γ (default ${DEFAULT_WEIGHTS.tv})`)
+    .option('--content-weight <a>', 'content weight α (default: per loss net, squeezenet1_1 20, vgg 1)')
+    .option('--style-weight <b>', 'style weight β (default: per loss net, 5e-3)')
+    .option('--tv-weight <c>', 'total-variation weight γ (default: per loss net, 1e-4)')
     .option('--content-layers <taps>', 'comma-separated content taps (default: per loss net)')
     .option('--style-layers <taps>', 'comma-separated style taps (default: per loss net)')
     .option('--style-size <px>', 'longer side of the style image (default 2 × size)')
