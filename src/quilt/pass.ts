@@ -109,7 +109,8 @@ export function quiltPass(spec: PassSpec): RgbImage {
         pick = selectWithinTolerance(cand.errors, spec.tolerance, cand.noise, spec.rng);
       }
       paste(out, texture, Math.floor(pick / candCols), pick % candCols, y, x, bh, bw, ovL, ovT);
-      spec.onBlock?.(++done, total);
+      done++;
+      spec.onBlock?.(done, total);
     }
   }
   return out;

@@ -143,7 +143,8 @@ export async function runTiled(image: Rgb8, run: TileRunner, opts: TiledOptions)
           wsum[p] += w;
         }
       }
-      opts.onTile?.(++done, total);
+      done++;
+      opts.onTile?.(done, total);
     }
   }
   const data = new Uint8Array(3 * plane);

@@ -3,6 +3,8 @@
  * piped raw into an encoder (H.264, yuv420p; the source's audio is copied when present).
  */
 import { spawn, spawnSync } from 'node:child_process';
+import { rename, rm } from 'node:fs/promises';
+import { basename, dirname, extname, join } from 'node:path';
 import { UserError } from '../../cli/errors.ts';
 import type { Rgb8 } from './tiling.ts';
 import { fitWithin } from './io.ts';
@@ -42,14 +44,17 @@ export interface VideoOptions {
 
 export async function stylizeVideo(input: string, output: string, stylize: (frame: Rgb8) => Promise<Rgb8>, opts: VideoOptions = {}): Promise<number> {
   requireFfmpeg();
+  const format = formatFor(output);
   const info = probeVideo(input);
   const { width, height } = fitWithin(info.width, info.height, opts.maxSize);
   const evenW = width - (width % 2);
   const evenH = height - (height % 2);
   const dec = spawn('ffmpeg', ['-v', 'error', '-i', input, '-vf', `scale=${evenW}:${evenH}`, '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  // Encode into a temp file beside the output and rename on success: no half-written video is left behind.
+  const partial = join(dirname(output), `.tmp-${process.pid}-${basename(output)}`);
   const enc = spawn(
     'ffmpeg',
-    ['-v', 'error', '-y', '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-s', `${evenW}x${evenH}`, '-r', info.rate, '-i', '-', '-i', input, '-map', '0:v', '-map', '1:a?', '-c:v', 'libx264', '-pix_fmt', 'yuv420p', '-c:a', 'copy', output],
+    ['-v', 'error', '-y', '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-s', `${evenW}x${evenH}`, '-r', info.rate, '-i', '-', '-i', input, '-map', '0:v', '-map', '1:a?', '-c:v', 'libx264', '-pix_fmt', 'yuv420p', '-c:a', 'copy', '-f', format, partial],
     { stdio: ['pipe', 'ignore', 'pipe'] },
   );
   let decErr = '';
@@ -68,12 +73,26 @@ export async function stylizeVideo(input: string, output: string, stylize: (fram
       pending = pending.subarray(frameBytes);
       const out = await stylize(frame);
       if (!enc.stdin.write(out.data)) await new Promise((res) => enc.stdin.once('drain', res));
-      opts.onFrame?.(++frames);
+      frames++; // not inside onFrame?.(…): optional calls skip evaluating their arguments
+      opts.onFrame?.(frames);
     }
   }
   enc.stdin.end();
   const [dc, ec] = await Promise.all([decDone, encDone]);
-  if (dc !== 0) throw new UserError(`ffmpeg could not decode ${input}: ${decErr.trim()}`);
-  if (ec !== 0) throw new UserError(`ffmpeg could not encode ${output}: ${encErr.trim()}`);
+  if (dc !== 0 || ec !== 0) {
+    await rm(partial, { force: true });
+    if (dc !== 0) throw new UserError(`ffmpeg could not decode ${input}: ${decErr.trim()}`);
+    throw new UserError(`ffmpeg could not encode ${output}: ${encErr.trim()}`);
+  }
+  await rename(partial, output);
   return frames;
+}
+
+/** ffmpeg muxer for an output path (the temp name hides the extension from ffmpeg's own guess). H.264 only, so no .webm. */
+function formatFor(output: string): string {
+  const ext = extname(output).toLowerCase();
+  const muxers: Record<string, string> = { '.mp4': 'mp4', '.m4v': 'mp4', '.mov': 'mov', '.mkv': 'matroska', '.avi': 'avi' };
+  const f = muxers[ext];
+  if (!f) throw new UserError(`video output must end in ${Object.keys(muxers).join(', ')}, got '${output}'`);
+  return f;
 }

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtemp, readdir, rm, writeFile, mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
 import sharp from 'sharp';
 import { applyToFolder, applyToImage, applyToVideo, inputKind } from '../../../src/runtime/apply/apply.ts';
 import { loadImageModel, type ImageModel } from '../../../src/runtime/apply/model.ts';
@@ -83,5 +84,26 @@ describe('apply', () => {
     await writeFile(join(dir, 'clip.mp4'), 'not really a video');
     expect(await inputKind(join(dir, 'clip.mp4'))).toBe('video');
     await expect(applyToVideo(run, join(dir, 'clip.mp4'), join(dir, 'out.mp4'))).rejects.toThrow(/needs ffmpeg.*apt-get install ffmpeg/);
+  });
+
+  it.skipIf(!ffmpegAvailable())('stylises every frame of a video through ffmpeg and keeps size and frame count', async () => {
+    const clip = join(dir, 'src.mp4');
+    const made = spawnSync('ffmpeg', ['-v', 'error', '-y', '-f', 'lavfi', '-i', 'testsrc=size=32x24:rate=10', '-frames:v', '7', '-pix_fmt', 'yuv420p', clip]);
+    expect(made.status, String(made.stderr)).toBe(0);
+    calls = [];
+    const out = join(dir, 'styled.mp4');
+    const frames = await applyToVideo(run, clip, out);
+    expect(frames).toBe(7);
+    expect(calls.length).toBe(7); // one network run per frame
+    const probe = spawnSync('ffprobe', ['-v', 'error', '-count_frames', '-select_streams', 'v:0', '-show_entries', 'stream=width,height,nb_read_frames', '-of', 'csv=p=0', out], { encoding: 'utf8' });
+    expect(probe.stdout.trim()).toBe('32,24,7');
+    expect((await readdir(dir)).filter((f) => f.startsWith('.tmp-'))).toEqual([]);
+  });
+
+  it.skipIf(!ffmpegAvailable())('leaves no partial video when the input cannot be decoded', async () => {
+    await writeFile(join(dir, 'broken.mp4'), 'not really a video');
+    await expect(applyToVideo(run, join(dir, 'broken.mp4'), join(dir, 'never.mp4'))).rejects.toBeInstanceOf(UserError);
+    const left = await readdir(dir);
+    expect(left.filter((f) => f === 'never.mp4' || f.startsWith('.tmp-'))).toEqual([]);
   });
 });
