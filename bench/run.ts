@@ -1,6 +1,7 @@
 /**
  * `npm run bench`: every job on stc-onnx, stc-tfjs and PyTorch eager (bench/torch_bench.py), each
- * measurement in its own child process; a conv micro-benchmark measures the peak in the same run.
+ * measurement in its own child process, the three backends back to back per job (the load of a shared
+ * machine drifts over a run); a conv micro-benchmark measures the peak in the same run.
  * Writes bench/results/latest.json and the generated section of docs/benchmarks.md.
  *
  *   npm run bench -- [--quick] [--device cpu|gpu] [--only SUBSTRING]... [--threads N]
@@ -153,6 +154,9 @@ async function main(): Promise<void> {
   // tfjs on wasm needs minutes per Gatys or training step (see docs/benchmarks.md): a budget keeps --quick short.
   const tfjsBudget = quick ? 25_000 : 180_000;
   const stc = new Map<string, { onnx: Outcome; tfjs: Outcome }>();
+  const torchJobs = new Map<string, Measurement>();
+  const torchFailures = new Map<string, string>();
+  let torchVersion: string | undefined;
   for (const job of jobs) {
     log(`bench: ${job.id} on stc-onnx`);
     const onnx = await worker(job.id, 'onnx', o, 900_000);
@@ -164,22 +168,27 @@ async function main(): Promise<void> {
       tfjs = await worker(job.id, 'tfjs', { ...o, repeats: quick ? 2 : 3, warmup: 1 }, tfjsBudget);
     }
     stc.set(job.id, { onnx, tfjs });
-    for (const [b, r] of [['onnx', onnx], ['tfjs', tfjs]] as const)
+    // PyTorch right after stc on the same job, so both see the same machine load (it varies over a run).
+    if (!values['no-torch']) {
+      log(`bench: ${job.id} on PyTorch eager (bench/torch_bench.py)`);
+      const t = await torchBench([job.id], o);
+      for (const [id, m] of t.jobs) torchJobs.set(id, m);
+      for (const [id, f] of t.failures) torchFailures.set(id, f);
+      if (t.error) torchFailures.set(job.id, t.error);
+      torchVersion ??= t.version;
+    }
+    const pt: Outcome = torchJobs.has(job.id) ? { status: 'ok', m: torchJobs.get(job.id)! } : { status: 'failed', reason: torchFailures.get(job.id) ?? 'not run' };
+    for (const [b, r] of [['onnx', onnx], ['tfjs', tfjs], ['torch', pt]] as const)
       log(`bench:   ${b}: ${r.status === 'ok' ? `${r.m.median_ms.toFixed(1)} ms, ${r.m.gflops.toFixed(1)} GFLOP/s, ${r.m.peak_rss_mb.toFixed(0)} MB` : `${r.status} (${r.reason})`}`);
   }
 
-  let torch: TorchRun = { jobs: new Map(), failures: new Map() };
   if (values['no-torch']) notes.push('PyTorch not run (--no-torch).');
-  else {
-    log(`bench: PyTorch eager (bench/torch_bench.py) on ${jobs.length} jobs`);
-    torch = await torchBench(jobs.map((j) => j.id), o);
-    if (torch.error) notes.push(torch.error);
-  }
+  const torch: TorchRun = { jobs: torchJobs, failures: torchFailures, ...(torchVersion !== undefined && { version: torchVersion }) };
   const torchOutcome = (j: Job): Outcome => {
     const m = torch.jobs.get(j.id);
     if (m) return { status: 'ok', m };
     if (values['no-torch']) return { status: 'skipped', reason: '--no-torch' };
-    return { status: 'failed', reason: torch.failures.get(j.id) ?? torch.error ?? 'no result' };
+    return { status: 'failed', reason: torch.failures.get(j.id) ?? 'no result' };
   };
   const results: JobResult[] = jobs.map((j) => ({
     id: j.id,
