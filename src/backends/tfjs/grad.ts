@@ -86,6 +86,14 @@ export async function tfjsValueAndGrads(
     }
   };
 
+  return withCpuFallback(tf, compute);
+}
+
+/**
+ * Run `compute` on the active tfjs backend; if that backend lacks a kernel (wasm has no
+ * Conv2DBackpropFilter), run it again on the cpu backend and restore the previous one.
+ */
+export async function withCpuFallback<T>(tf: Tf, compute: (tf: Tf) => Promise<T>): Promise<T> {
   try {
     return await compute(tf);
   } catch (e) {

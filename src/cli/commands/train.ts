@@ -66,9 +66,7 @@ async function loadLossNet(name: string, weights?: string) {
 }
 
 async function action(spec: string, o: Opts): Promise<void> {
-  if (o.backend === 'tfjs')
-    throw new UserError('--backend tfjs is not yet supported for training (the tfjs gradient entry exists, but the tfjs training loop is not wired); use --backend onnx');
-  if (o.backend !== 'onnx') throw new UserError(`--backend must be onnx or tfjs, got '${o.backend}'`);
+  if (o.backend !== 'onnx' && o.backend !== 'tfjs') throw new UserError(`--backend must be onnx or tfjs, got '${o.backend}'`);
   const defaults = LOSS_NETS[o.lossNet];
   if (!defaults) throw new UserError(`--loss-net must be one of ${Object.keys(LOSS_NETS).join(', ')}, got '${o.lossNet}'`);
   const mod = loadSpec(spec);
@@ -119,6 +117,7 @@ async function action(spec: string, o: Opts): Promise<void> {
       validationImage,
       outDir: o.out,
       resume: o.resume ?? false,
+      stepBackend: o.backend,
       ...(o.threads !== undefined && { backend: { threads: num(o.threads, 'threads', 1, true) } }),
     },
     {
@@ -168,7 +167,7 @@ export const register: Register = (program: Command) => {
     .option('--validation <image>', 'image rendered every --validate-every steps (default: the first photo)')
     .option('--checkpoint-every <n>', `steps between checkpoints (default ${DEFAULT_TRAIN.checkpointEvery})`)
     .option('--validate-every <n>', `steps between validation renders, 0 = never (default ${DEFAULT_TRAIN.validateEvery})`)
-    .option('--backend <name>', 'onnx or tfjs', 'onnx')
+    .option('--backend <name>', 'where the training step runs: onnx (compiled step graph) or tfjs (tfjs autodiff; slow, a cross-check)', 'onnx')
     .option('--seed <n>', 'seed for initialisation, shuffling and crops (default 0)')
     .option('--threads <n>', 'ONNX Runtime intra-op threads (default: all cores)')
     .option('--resume', 'continue the run in --out from its newest complete checkpoint')

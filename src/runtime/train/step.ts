@@ -41,7 +41,14 @@ export function freshOptimState(params: ReadonlyMap<string, HostTensor>): OptimS
   };
 }
 
-export class OnnxTrainStep {
+/** One optimiser step of a compiled training loss on some backend; the trainer drives any of them. */
+export interface TrainStep {
+  /** One optimiser step on `batch` [B, 3, S, S]; updates `state` in place and returns the loss terms (before the update). */
+  run(state: OptimState, batch: HostTensor): Promise<LossTerms>;
+  dispose(): Promise<void>;
+}
+
+export class OnnxTrainStep implements TrainStep {
   private constructor(
     private readonly model: CompiledModel,
     private readonly params: readonly Value[],

@@ -13,6 +13,8 @@
  * comes from the autodiff pass, and the Adam update (compiler/passes/adam-update.ts) is appended,
  * so one run does forward, backward and update. Outputs: `loss`, `loss:content`, `loss:style`,
  * `loss:tv` (weighted terms) and Adam's `new/…`, `new.m/…`, `new.v/…`.
+ * `buildLossGraph` stops before autodiff: the forward loss alone, for backends with their own
+ * autodiff (the tfjs step, tfjs-step.ts).
  */
 import { GraphBuilder } from '../../compiler/ir/builder.ts';
 import type { Graph, HostTensor, Value } from '../../compiler/ir/types.ts';
@@ -68,7 +70,7 @@ export function styleTargetGraph(lossNet: Graph, loss: JohnsonLossConfig, styleS
   return buildObjectiveGraphs(spec, lossNet, { size: styleSize, styleSize }).targets.style;
 }
 
-export interface TrainGraphOptions {
+export interface LossGraphOptions {
   /** The transformation network, one NCHW image input (RGB 0..255) and one image output. */
   readonly transformer: Graph;
   /** The loss network, one NCHW image input (RGB 0..255); its taps are named layers. */
@@ -76,7 +78,25 @@ export interface TrainGraphOptions {
   readonly loss: JohnsonLossConfig;
   readonly batch: number;
   readonly size: number;
+}
+
+export interface TrainGraphOptions extends LossGraphOptions {
   readonly adam: Omit<AdamHyper, 'lr'>;
+}
+
+/**
+ * The forward training loss alone: `loss` and the weighted terms, with the transformer's trainable
+ * parameters still parameters (initializers). No gradients, no optimiser: a backend with its own
+ * autodiff (tfjs) differentiates this graph itself; `buildTrainGraph` extends it for ONNX.
+ */
+export interface LossGraph {
+  readonly graph: Graph;
+  /** Trainable parameters of the transformer, in graph order (`param` values of `graph`). */
+  readonly params: readonly Value[];
+  /** Frozen parameters (loss network, renamed `lossnet/<id>`; non-trainable statistics). */
+  readonly frozen: readonly Value[];
+  /** Style tap -> [1, C, C] shape of its target input. */
+  readonly styleTargetShapes: ReadonlyMap<string, readonly number[]>;
 }
 
 export interface TrainGraph {
@@ -89,7 +109,7 @@ export interface TrainGraph {
   readonly styleTargetShapes: ReadonlyMap<string, readonly number[]>;
 }
 
-export function buildTrainGraph(o: TrainGraphOptions): TrainGraph {
+export function buildLossGraph(o: LossGraphOptions): LossGraph {
   const { batch: B, size: S, loss } = o;
   const t = specialiseImageNet(o.transformer, B, S, S);
   if (t.outputs.size !== 1) throw new Error(`the transformation network must have one output, got ${t.outputs.size}`);
@@ -135,6 +155,11 @@ export function buildTrainGraph(o: TrainGraphOptions): TrainGraph {
   const transformerParams = new Set(paramsOf(t).map((p) => p.id));
   const params = paramsOf(fwd).filter((p) => transformerParams.has(p.id) && p.trainable !== false && !p.id.startsWith(LOSS_NET_PREFIX));
   const frozen = paramsOf(fwd).filter((p) => !params.includes(p));
+  return { graph: fwd, params, frozen, styleTargetShapes };
+}
+
+export function buildTrainGraph(o: TrainGraphOptions): TrainGraph {
+  const { graph: fwd, params, frozen, styleTargetShapes } = buildLossGraph(o);
   const diff = differentiate(fwd, { loss: LOSS_OUTPUT, wrt: params.map((p) => p.id) });
   const grads = new Map(params.map((p) => [p.id, diff.outputs.get(`grad:${p.id}`)!]));
   const withAdam = appendAdamUpdate(diff, { grads, hyper: o.adam });

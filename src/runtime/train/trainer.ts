@@ -22,10 +22,11 @@ import type { RgbImage } from '../image-types.ts';
 import { DataLoader, type LoaderState, type SkipEvent } from '../data/loader.ts';
 import { loadLatestCheckpoint, saveCheckpoint, type JsonObject, type JsonValue } from '../checkpoint/checkpoint.ts';
 import { writeRgb8 } from '../apply/io.ts';
-import { buildTrainGraph, lossNetWeights, styleTargetGraph, type JohnsonLossConfig } from './train-graph.ts';
+import { buildLossGraph, buildTrainGraph, lossNetWeights, styleTargetGraph, type JohnsonLossConfig } from './train-graph.ts';
 import { initParams } from './init.ts';
 import { paramsOf } from '../../compiler/ir/graph.ts';
-import { OnnxTrainStep, freshOptimState, type LossTerms, type OptimState } from './step.ts';
+import { OnnxTrainStep, freshOptimState, type LossTerms, type OptimState, type TrainStep } from './step.ts';
+import { TfjsTrainStep } from './tfjs-step.ts';
 import { appendLog, truncateLog } from './log.ts';
 import { Validator } from './validate.ts';
 
@@ -76,6 +77,12 @@ export interface TrainInputs {
   readonly outDir: string;
   readonly resume?: boolean;
   readonly backend?: BackendOptions;
+  /**
+   * Where the step runs: 'onnx' (default; compiler autodiff and in-graph Adam in onnxruntime) or
+   * 'tfjs' (tfjs's own autodiff, the same Adam on the host). Checkpoints are interchangeable.
+   * Style targets and validation renders use ONNX Runtime either way.
+   */
+  readonly stepBackend?: 'onnx' | 'tfjs';
   /** Decodes in flight (default 2 batches). */
   readonly prefetch?: number;
 }
@@ -118,14 +125,10 @@ export async function train(cfg: TrainConfig, inp: TrainInputs, cb: TrainCallbac
   if (inp.validationImage && cfg.validateEvery > 0) await mkdir(join(inp.outDir, VALIDATION_DIR), { recursive: true });
 
   const t0 = performance.now();
-  const tg = buildTrainGraph({
-    transformer: inp.transformer,
-    lossNet: inp.lossNet,
-    loss: cfg,
-    batch: cfg.batch,
-    size: cfg.size,
-    adam: { beta1: cfg.beta1, beta2: cfg.beta2, epsilon: cfg.epsilon },
-  });
+  const graphOpts = { transformer: inp.transformer, lossNet: inp.lossNet, loss: cfg, batch: cfg.batch, size: cfg.size };
+  // tfjs differentiates the forward loss itself; ONNX runs the compiler's forward + backward + Adam graph.
+  const tg =
+    inp.stepBackend === 'tfjs' ? buildLossGraph(graphOpts) : buildTrainGraph({ ...graphOpts, adam: { beta1: cfg.beta1, beta2: cfg.beta2, epsilon: cfg.epsilon } });
   const paramIds = tg.params.map((p) => p.id);
 
   // Starting point: a checkpoint, given weights, or a seeded initialisation. Non-trainable
@@ -161,7 +164,9 @@ export async function train(cfg: TrainConfig, inp: TrainInputs, cb: TrainCallbac
 
   const frozen = new Map(lossNetWeights(inp.lossWeights));
   for (const p of tg.frozen) if (!frozen.has(p.id)) frozen.set(p.id, init.get(p.id) ?? missing(p.id));
-  const step = await OnnxTrainStep.create(tg, frozen, targets, { lr: cfg.lr, beta1: cfg.beta1, beta2: cfg.beta2, epsilon: cfg.epsilon }, inp.backend);
+  const hyper = { lr: cfg.lr, beta1: cfg.beta1, beta2: cfg.beta2, epsilon: cfg.epsilon };
+  const step: TrainStep =
+    inp.stepBackend === 'tfjs' ? await TfjsTrainStep.create(tg, frozen, targets, hyper) : await OnnxTrainStep.create(tg, frozen, targets, hyper, inp.backend);
   const validator = inp.validationImage && cfg.validateEvery > 0 ? await Validator.create(inp.transformer, paramIds, inp.validationImage, inp.backend) : undefined;
   cb.onCompiled?.({ ms: performance.now() - t0, params: tg.params.reduce((s, p) => s + (p.shape as number[]).reduce((a, b) => a * b, 1), 0), tensors: tg.params.length });
 
