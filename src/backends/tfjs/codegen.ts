@@ -14,6 +14,11 @@
  *                            pure tfjs ops, so tf.grad / tf.variableGrads work through it
  *                            (loss and gradient entry points are built on forward)
  *   run(inputs), predict(x)  forward with the embedded weights, in tf.tidy
+ *   valueAndGrads(inputs, wrt, output)
+ *                            only for a graph with a single-element output (a loss, e.g. a Gatys
+ *                            step graph's `loss`): tf.valueAndGrads over forward, with respect to
+ *                            fed inputs (the image) and/or parameters (by IR id), so a Gatys or
+ *                            training loop can run from the standalone module
  *
  * Inputs and outputs are NCHW float32 (images 0..255 for stc's image networks).
  * The program uses whatever backend @tensorflow/tfjs has active; call
@@ -244,12 +249,55 @@ export function emitTfjsProgram(g: Graph, weights: WeightMap, opts: EmitTfjsOpti
   L.push(`  return outs[metadata.outputs[0].name];`);
   L.push('}');
   L.push('');
+  const losses = plan.outputs.filter((o) => o.shape.every((d) => typeof d === 'number') && o.shape.reduce<number>((a, d) => a * (d as number), 1) === 1);
+  if (losses.length > 0) emitValueAndGrads(L, losses.map((o) => o.name));
   L.push('/** Release the embedded weights (they are reloaded on the next run). */');
   L.push('export function dispose() {');
   L.push('  if (prepared) for (const t of Object.values(prepared)) t.dispose();');
   L.push('  prepared = undefined;');
   L.push('}');
   return L.join('\n') + '\n';
+}
+
+/** The loss and gradient entry point, for a graph with single-element outputs `losses` (the first is the default). */
+function emitValueAndGrads(L: string[], losses: readonly string[]): void {
+  L.push(`/** The single-element outputs valueAndGrads can differentiate (the first is its default). */`);
+  L.push(`export const lossOutputs = ${JSON.stringify(losses)};`);
+  L.push('');
+  L.push('/**');
+  L.push(' * The value of a single-element output (a loss) and its gradient with respect to each name in `wrt`:');
+  L.push(' * a fed input (e.g. the image, as Gatys optimises it) or a parameter by its IR id (metadata.parameters[].id;');
+  L.push(' * gradients flow through prepare, so they come back in the IR layout). The embedded weights are used');
+  L.push(' * for every parameter. Built on forward with tf.valueAndGrads: tfjs\'s own reverse mode.');
+  L.push(' * Returns { value: scalar tensor, grads: { name: tensor shaped like it } }; the caller owns them.');
+  L.push(' * The wasm backend has no conv weight-gradient kernel: use the cpu (or tfjs-node) backend for parameter gradients.');
+  L.push(' */');
+  L.push('export function valueAndGrads(inputs, wrt, output = lossOutputs[0]) {');
+  L.push('  requireTfjs();');
+  L.push("  if (!lossOutputs.includes(output)) throw new Error(`valueAndGrads: ${output} is not a single-element output; these are: ${lossOutputs.join(', ')}`);");
+  L.push('  const P0 = embeddedParams();');
+  L.push('  const keyOf = Object.fromEntries(metadata.parameters.map((p) => [p.id, p.key]));');
+  L.push('  for (const name of wrt)');
+  L.push("    if (!(name in inputs) && !(name in keyOf)) throw new Error(`valueAndGrads: ${name} is neither a fed input nor a parameter id`);");
+  L.push('  const xs0 = wrt.map((name) => (name in inputs ? inputs[name] : P0[keyOf[name]]));');
+  L.push('  return tf.tidy(() => {');
+  L.push('    const f = (...xs) => {');
+  L.push('      const fed = { ...inputs };');
+  L.push('      let W = null;');
+  L.push('      wrt.forEach((name, k) => {');
+  L.push('        if (name in inputs) fed[name] = xs[k];');
+  L.push('        else {');
+  L.push('          W ??= Object.fromEntries(metadata.parameters.map((p) => [p.key, P0[p.key]]));');
+  L.push('          W[keyOf[name]] = xs[k];');
+  L.push('        }');
+  L.push('      });');
+  L.push('      return tf.reshape(forward(fed, W ? prepare(W) : P0)[output], []);');
+  L.push('    };');
+  L.push('    const { value, grads } = tf.valueAndGrads(f)(xs0);');
+  L.push('    return { value, grads: Object.fromEntries(wrt.map((name, k) => [name, grads[k]])) };');
+  L.push('  });');
+  L.push('}');
+  L.push('');
 }
 
 /** Emit and write a tfjs program atomically (temp file, then rename). */
