@@ -1,0 +1,167 @@
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as ort from 'onnxruntime-node';
+import { describe, expect, it } from 'vitest';
+import { GraphBuilder } from '../../../src/compiler/ir/builder.ts';
+import type { HostTensor } from '../../../src/compiler/ir/types.ts';
+import { buildModelProto, emitModel, loadOnnxModel } from '../../../src/backends/onnx/index.ts';
+import { onnx } from '../../../src/backends/onnx/proto.ts';
+import { psnr, quantizeWeightsPerChannel, roundHalfEven, uint8Affine } from '../../../src/backends/onnx/quant-math.ts';
+import { calibrate, convSites, quantizeGraph, quantizeModel } from '../../../src/backends/onnx/quantize.ts';
+import { loadSpec, pickNetwork } from '../../../src/cli/load-spec.ts';
+import { prepareNetwork } from '../../../src/cli/commands/prepare.ts';
+import { imageToTensor, readImage } from '../../../src/runtime/image.ts';
+
+const ROOT = resolve(fileURLToPath(import.meta.url), '../../../..');
+const SHARED = resolve(ROOT, '../shared');
+const hasShared = existsSync(join(SHARED, 'models/fast-style/wave')) && existsSync(join(SHARED, 'references/fast-style/chicago.jpg'));
+if (!hasShared) console.warn('[skip] ../shared is absent: the int8 quality check on the fast-style wave network is skipped');
+
+/** Seeded uniform values in [lo, hi) (mulberry32). */
+function uniform(n: number, seed: number, lo: number, hi: number): Float32Array {
+  const out = new Float32Array(n);
+  let a = seed >>> 0;
+  for (let i = 0; i < n; i++) {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    out[i] = lo + (((t ^ (t >>> 14)) >>> 0) / 4294967296) * (hi - lo);
+  }
+  return out;
+}
+
+const tensor = (shape: number[], seed: number, lo: number, hi: number): HostTensor => ({ shape, data: uniform(shape.reduce((a, b) => a * b, 1), seed, lo, hi) });
+
+describe('quantisation maths', () => {
+  it('rounds half to even, as QuantizeLinear does', () => {
+    expect([0.5, 1.5, 2.5, -0.5, -1.5, 2.4, 2.6].map(roundHalfEven)).toEqual([0, 2, 2, -0, -2, 2, 3]);
+  });
+
+  it('per-channel symmetric weights reconstruct within half a step of their own channel', () => {
+    const w = Float32Array.of(0.5, -1, 0.25, 0, /* channel 1: 100x smaller */ 0.005, -0.01, 0.0025, 0.001);
+    const { scales, q } = quantizeWeightsPerChannel(w, 2, 127);
+    expect(scales[0]).toBeCloseTo(1 / 127, 9);
+    expect(scales[1]).toBeCloseTo(0.01 / 127, 9);
+    for (let i = 0; i < w.length; i++) expect(Math.abs(q[i]! * scales[i < 4 ? 0 : 1]! - w[i]!)).toBeLessThanOrEqual(scales[i < 4 ? 0 : 1]! / 2 + 1e-9);
+    expect(q[1]).toBe(-127);
+    expect(quantizeWeightsPerChannel(new Float32Array(4), 1).scales[0]).toBe(1);
+  });
+
+  it('uint8 activations keep zero exact and cover the range', () => {
+    const a = uint8Affine({ min: -1, max: 3 });
+    expect(a.scale).toBeCloseTo(4 / 255, 7);
+    expect(a.zeroPoint).toBe(64); // round(1 / (4/255)) = round(63.75)
+    expect(uint8Affine({ min: 0, max: 255 })).toEqual({ scale: 1, zeroPoint: 0 }); // an image: lossless
+    expect(uint8Affine({ min: 2, max: 4 }).zeroPoint).toBe(0); // widened to include 0
+  });
+
+  it('psnr of a uniform error e is 20 log10(255 / e)', () => {
+    expect(psnr([0, 10, 20], [1, 11, 21])).toBeCloseTo(20 * Math.log10(255), 9);
+  });
+});
+
+describe('int8 QDQ export of a tiny random network', () => {
+  // conv 3->8 (3x3, bias) -> relu -> conv 8->8 -> relu -> conv 8->4 (1x1), at 1x3x19x23.
+  const ZEROS = { kind: 'zeros' } as const; // values come from `weights`
+  const b = new GraphBuilder();
+  const x = b.input('x', [1, 3, 19, 23]);
+  const conv = (inp: string, name: string, o: number, i: number, k: number): string =>
+    b.add('conv2d', [inp, b.param(`${name}.weight`, [o, i, k, k], ZEROS), b.param(`${name}.bias`, [o], ZEROS)], {
+      strides: [1, 1], dilations: [1, 1], group: 1, padding: { kind: 'explicit', pads: [k >> 1, k >> 1, k >> 1, k >> 1] },
+    });
+  const h1 = b.add('relu', [conv(x, 'c1', 8, 3, 3)], {});
+  const h2 = b.add('relu', [conv(h1, 'c2', 8, 8, 3)], {});
+  b.output('y', conv(h2, 'c3', 4, 8, 1));
+  const g = b.build();
+  const weights = new Map<string, HostTensor>([
+    ['c1.weight', tensor([8, 3, 3, 3], 1, -0.05, 0.05)], ['c1.bias', tensor([8], 2, -1, 1)],
+    ['c2.weight', tensor([8, 8, 3, 3], 3, -0.1, 0.1)], ['c2.bias', tensor([8], 4, -1, 1)],
+    ['c3.weight', tensor([4, 8, 1, 1], 5, -0.3, 0.3)], ['c3.bias', tensor([4], 6, -1, 1)],
+  ]);
+  const calib = [1, 2, 3].map((s) => ({ x: tensor([1, 3, 19, 23], 10 + s, 0, 255) }));
+  const probe = { x: tensor([1, 3, 19, 23], 99, 0, 255) };
+
+  it('calibrates the range of every conv input and output', async () => {
+    const proto = buildModelProto(g, weights);
+    const ranges = await calibrate(proto, calib, { threads: 1 });
+    expect(convSites(proto)).toHaveLength(3);
+    const xr = ranges.get('x')!;
+    const all = calib.flatMap((f) => Array.from(f.x.data));
+    expect(xr.min).toBe(Math.min(...all));
+    expect(xr.max).toBe(Math.max(...all));
+    expect(ranges.size).toBe(6); // x, c1's output, relu1, c2's output, relu2, y
+  });
+
+  it('is a valid model that ORT fuses into QLinearConv, and stays close to float32', async () => {
+    const bytes = await quantizeGraph(g, weights, calib, { threads: 1, keepEnds: false });
+    const model = onnx.ModelProto.decode(bytes);
+    const ops = model.graph!.node!.map((n) => n.opType);
+    expect(ops.filter((o) => o === 'Conv')).toHaveLength(3);
+    expect(ops.filter((o) => o === 'DequantizeLinear').length).toBeGreaterThanOrEqual(3 * 4);
+    const int8 = model.graph!.initializer!.filter((t) => t.dataType === onnx.TensorProto.DataType.INT8 && t.dims!.length === 4);
+    expect(int8).toHaveLength(3);
+
+    // ORT's optimised graph: each QDQ group became one QLinearConv (integer conv), no float Conv left.
+    const dir = mkdtempSync(join(tmpdir(), 'stc-q-'));
+    try {
+      const file = join(dir, 'opt.onnx');
+      const s = await ort.InferenceSession.create(bytes, { graphOptimizationLevel: 'all', intraOpNumThreads: 1, optimizedModelFilePath: file, logSeverityLevel: 3 });
+      await s.release();
+      const fused = onnx.ModelProto.decode(readFileSync(file)).graph!.node!.map((n) => n.opType);
+      expect(fused.filter((o) => o === 'QLinearConv')).toHaveLength(3);
+      expect(fused.filter((o) => o === 'Conv' || o === 'FusedConv')).toHaveLength(0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+
+    const fp = await loadOnnxModel(emitModel(g, weights), { threads: 1 });
+    const q = await loadOnnxModel(bytes, { threads: 1 });
+    const [a, c] = [(await fp.run(probe))['y']!.data, (await q.run(probe))['y']!.data];
+    await Promise.all([fp.dispose(), q.dispose()]);
+    let lo = Infinity;
+    let hi = -Infinity;
+    for (const v of a) [lo, hi] = [Math.min(lo, v), Math.max(hi, v)];
+    // Three 8-bit activation steps and 7-bit weights: within 30 dB of the output's range.
+    expect(psnr(a, c, hi - lo)).toBeGreaterThan(30);
+    expect(Array.from(c).some((v, i) => v !== a[i])).toBe(true); // it really is quantised
+  });
+
+  it('keeps the first and last conv in float32 by default', async () => {
+    const model = onnx.ModelProto.decode(await quantizeGraph(g, weights, calib, { threads: 1 }));
+    const quantized = model.graph!.initializer!.filter((t) => t.dataType === onnx.TensorProto.DataType.INT8 && t.dims!.length === 4);
+    expect(quantized.map((t) => t.name!.split('.')[0])).toEqual(['c2']);
+  });
+
+  it('leaves the input model untouched', () => {
+    const proto = buildModelProto(g, weights);
+    const before = onnx.ModelProto.encode(onnx.ModelProto.create(proto)).finish();
+    const ranges = new Map(['x', 'c1', 'y'].map((n) => [n, { min: -1, max: 1 }]));
+    for (const s of convSites(proto)) ranges.set(s.input, { min: 0, max: 1 }).set(s.output, { min: -1, max: 1 });
+    quantizeModel(proto, ranges, { keepEnds: false });
+    expect(onnx.ModelProto.encode(onnx.ModelProto.create(proto)).finish()).toEqual(before);
+  });
+});
+
+describe.skipIf(!hasShared)('int8 fast-style wave network on a real photo (../shared)', () => {
+  it('has PSNR >= 30 dB against float32 at 256x256', async () => {
+    const size = { height: 256, width: 256 };
+    const net = pickNetwork(loadSpec(join(ROOT, 'specs/fast-style.style')), undefined);
+    const { graph, weights } = await prepareNetwork(net, { size, weightsPath: join(SHARED, 'models/fast-style/wave') });
+    const read = async (p: string) => imageToTensor(await readImage(join(SHARED, p), { resize: size }));
+    const input = graph.inputs[0]!;
+    // Calibrated on two other photos, evaluated on chicago.
+    const calib = [await read('images/content/tubingen.jpg'), await read('images/content/golden_gate.jpg')].map((t) => ({ [input]: t }));
+    const probe = { [input]: await read('references/fast-style/chicago.jpg') };
+    const q = await loadOnnxModel(await quantizeGraph(graph, weights, calib, { threads: 2 }), { threads: 2 });
+    const fp = await loadOnnxModel(emitModel(graph, weights), { threads: 2 });
+    const out = fp.outputNames[0]!;
+    const [a, c] = [(await fp.run(probe))[out]!.data, (await q.run(probe))[out]!.data];
+    await Promise.all([fp.dispose(), q.dispose()]);
+    const db = psnr(a, c);
+    console.info(`int8 wave @256: PSNR ${db.toFixed(2)} dB against float32`);
+    expect(db).toBeGreaterThanOrEqual(30);
+  }, 120_000);
+});
