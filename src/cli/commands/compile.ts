@@ -10,6 +10,7 @@ import { compileToTfjs } from '../../backends/tfjs/codegen.ts';
 import { UserError } from '../errors.ts';
 import { loadSpec, parseSize, pickNetwork } from '../load-spec.ts';
 import type { Register } from './index.ts';
+import { calibrationList, parseQuantize, writeQuantizedOnnx } from '../quantize-option.ts';
 import { checkOutputFolder, prepareNetwork } from './prepare.ts';
 
 /** A compile target: writes the graph + weights to `path`, returns a one-line summary. */
@@ -34,6 +35,8 @@ interface Flags {
   outputs?: string;
   target: string;
   seed?: string;
+  quantize?: string;
+  calibrate?: string;
 }
 
 export const register: Register = (program) => {
@@ -48,9 +51,13 @@ export const register: Register = (program) => {
     .option('--outputs <names>', 'comma-separated outputs or taps to keep (default: the outputs)')
     .option('--seed <n>', 'seed for networks without a weights binding', '0')
     .option('--target <name>', `output format: ${Object.keys(targets).join(', ')}`, 'onnx')
+    .option('--quantize <mode>', 'int8: quantised convs (ONNX target), calibrated on --calibrate images or noise')
+    .option('--calibrate <images>', 'comma-separated photos to calibrate --quantize activation ranges on')
     .action(async (spec: string, flags: Flags) => {
       const target = targets[flags.target];
       if (!target) throw new UserError(`unknown --target '${flags.target}' (known: ${Object.keys(targets).join(', ')})`);
+      const quantize = parseQuantize(flags.quantize);
+      if (quantize && flags.target !== 'onnx') throw new UserError(`--quantize is for --target onnx, not '${flags.target}'`);
       await checkOutputFolder(flags.output);
       const net = pickNetwork(loadSpec(spec), flags.network);
       const seed = Number(flags.seed ?? 0);
@@ -61,6 +68,9 @@ export const register: Register = (program) => {
         ...(flags.outputs && { outputs: flags.outputs.split(',').map((s) => s.trim()).filter(Boolean) }),
         seed,
       });
-      process.stdout.write(`${await target(flags.output, graph, weights, net.name)}\n`);
+      if (quantize) {
+        const bytes = await writeQuantizedOnnx(flags.output, graph, weights, { calibrate: calibrationList(flags.calibrate), name: net.name });
+        process.stdout.write(`wrote ${flags.output} (ONNX opset ${ONNX_OPSET}, ${quantize} convs, ${(bytes / 1e6).toFixed(2)} MB)\n`);
+      } else process.stdout.write(`${await target(flags.output, graph, weights, net.name)}\n`);
     });
 };

@@ -10,7 +10,8 @@ import { paramsOf } from '../../compiler/ir/graph.ts';
 import type { HostTensor } from '../../compiler/ir/types.ts';
 import { loadCheckpoint, loadLatestCheckpoint, type Checkpoint } from '../../runtime/checkpoint/checkpoint.ts';
 import { CHECKPOINT_DIR } from '../../runtime/train/trainer.ts';
-import { exportOnnx, exportTfjs } from '../../runtime/train/export.ts';
+import { exportOnnx, exportTfjs, inferenceGraph } from '../../runtime/train/export.ts';
+import { calibrationList, parseQuantize, writeQuantizedOnnx } from '../quantize-option.ts';
 import { stat } from 'node:fs/promises';
 import { UserError } from '../errors.ts';
 import { loadSpec, pickNetwork } from '../load-spec.ts';
@@ -20,10 +21,14 @@ interface Opts {
   output: string;
   target: string;
   checkpoint?: string;
+  quantize?: string;
+  calibrate?: string;
 }
 
 async function action(run: string, o: Opts): Promise<void> {
   if (o.target !== 'onnx' && o.target !== 'tfjs') throw new UserError(`--target must be onnx or tfjs, got '${o.target}'`);
+  const quantize = parseQuantize(o.quantize);
+  if (quantize && o.target !== 'onnx') throw new UserError(`--quantize is for --target onnx, not '${o.target}'`);
   let ckpt: Checkpoint;
   let from: string;
   if (o.checkpoint) {
@@ -48,7 +53,10 @@ async function action(run: string, o: Opts): Promise<void> {
   }
   const dir = path.dirname(path.resolve(o.output));
   if (!(await stat(dir).catch(() => undefined))?.isDirectory()) throw new UserError(`cannot write ${o.output}: folder ${dir} does not exist`);
-  if (o.target === 'onnx') {
+  if (quantize) {
+    const bytes = await writeQuantizedOnnx(o.output, inferenceGraph(net.graph), weights, { calibrate: calibrationList(o.calibrate), name: 'stc-johnson', docString: 'stc fast style transfer (int8 convs): input RGB 0..255 NCHW, output `image` RGB 0..255' });
+    process.stdout.write(`wrote ${o.output} (${(bytes / 1e6).toFixed(1)} MB, ONNX opset 18, ${quantize} convs) from ${from}, step ${ckpt.step}\n`);
+  } else if (o.target === 'onnx') {
     const bytes = await exportOnnx(o.output, net.graph, weights);
     process.stdout.write(`wrote ${o.output} (${(bytes / 1e6).toFixed(1)} MB, ONNX opset 18) from ${from}, step ${ckpt.step}\n`);
   } else {
@@ -65,5 +73,7 @@ export const register: Register = (program: Command) => {
     .requiredOption('-o, --output <file>', 'model file to write (.onnx, or .js/.mjs for --target tfjs)')
     .option('--target <name>', 'onnx or tfjs', 'onnx')
     .option('--checkpoint <file>', 'export this checkpoint instead of the newest one')
+    .option('--quantize <mode>', 'int8: quantised convs (ONNX target), calibrated on --calibrate images or noise')
+    .option('--calibrate <images>', 'comma-separated photos to calibrate --quantize activation ranges on')
     .action(action);
 };
