@@ -5,7 +5,8 @@
  *   tsx bench/worker.ts --job gatys-vgg19-256 --backend onnx --repeats 5 --warmup 2 --threads 2 [--device gpu]
  *   tsx bench/worker.ts --job peak --backend onnx ...
  *
- * --no-optimize compiles without stc's graph passes (compiler/passes/optimize), for before/after numbers.
+ * --no-optimize compiles without stc's graph passes (compiler/passes/optimize), for before/after numbers;
+ * --no-arena / --no-mem-pattern turn off ORT's CPU memory arena / memory pattern (BackendOptions), for memory numbers.
  */
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
@@ -54,12 +55,17 @@ async function main(): Promise<void> {
       threads: { type: 'string', default: '2' },
       device: { type: 'string', default: 'cpu' },
       'no-optimize': { type: 'boolean', default: false },
+      'no-arena': { type: 'boolean', default: false },
+      'no-mem-pattern': { type: 'boolean', default: false },
     },
   });
   const baseline = rssMb();
   const backend = values.backend as StcBackend;
   const device = values.device === 'gpu' ? 'gpu' : 'cpu';
-  const opts: BackendOptions = { threads: Number(values.threads), device, ...(values['no-optimize'] && { optimize: false }) };
+  const opts: BackendOptions = { threads: Number(values.threads), device, ...(values['no-optimize'] && { optimize: false }),
+    ...(values['no-arena'] && { memArena: false }),
+    ...(values['no-mem-pattern'] && { memPattern: false }),
+  };
   const t0 = performance.now();
   const job = values.job === 'peak' ? await preparePeak(opts) : await prepareJob(jobById(values.job!), backend, opts);
   const setup = performance.now() - t0;

@@ -23,6 +23,10 @@ export interface BackendOptions {
   readonly device?: 'cpu' | 'gpu';
   /** ONNX: run stc's graph optimisation passes (compiler/passes/optimize) before emitting; default true. */
   readonly optimize?: boolean;
+  /** ONNX CPU: keep freed buffers in ORT's memory arena for reuse (faster allocation, higher peak RSS); default true. */
+  readonly memArena?: boolean;
+  /** ONNX: plan one memory block per run from the first run's allocation pattern; default true. */
+  readonly memPattern?: boolean;
 }
 
 export interface Backend {

@@ -26,8 +26,8 @@ export function sessionOptions(opts: BackendOptions = {}): ort.InferenceSession.
     intraOpNumThreads: opts.threads ?? Math.max(1, cpus().length),
     interOpNumThreads: 1,
     executionMode: 'sequential',
-    enableCpuMemArena: true,
-    enableMemPattern: true,
+    enableCpuMemArena: opts.memArena ?? true,
+    enableMemPattern: opts.memPattern ?? true,
     // Errors only: the library never prints (ONNX's own ceil-mode shape inference disagrees with
     // PyTorch's, which ORT's kernels follow, and would otherwise warn on every run).
     logSeverityLevel: 3,
