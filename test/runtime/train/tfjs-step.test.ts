@@ -28,23 +28,14 @@ import { Rng } from '../../../src/runtime/data/rng.ts';
 import { initParams } from '../../../src/runtime/train/init.ts';
 import { OnnxTrainStep, freshOptimState, type OptimState } from '../../../src/runtime/train/step.ts';
 import { TfjsTrainStep } from '../../../src/runtime/train/tfjs-step.ts';
-import { buildLossGraph, buildTrainGraph, lossNetWeights, styleTargetGraph, type JohnsonLossConfig, type LossGraph, type TrainGraph } from '../../../src/runtime/train/train-graph.ts';
+import { buildLossGraph, buildTrainGraph, lossNetWeights, styleTargetGraph, type LossGraph, type TrainGraph } from '../../../src/runtime/train/train-graph.ts';
 import { DEFAULT_TRAIN, train } from '../../../src/runtime/train/trainer.ts';
 import { listImages } from '../../../src/runtime/data/scan.ts';
 import { loadCheckpoint } from '../../../src/runtime/checkpoint/checkpoint.ts';
 import { makeDataFolder } from '../data/fixtures.ts';
-import { tinyLossNet, tinyTransformer } from './tiny-nets.ts';
+import { TINY_LOSS, tinyLossNet, tinyTransformer } from './tiny-nets.ts';
 
-const LOSS: JohnsonLossConfig = {
-  contentTaps: [{ tap: 'relu2', weight: 1 }],
-  styleTaps: [
-    { tap: 'relu1', weight: 1 },
-    { tap: 'relu2', weight: 1 },
-  ],
-  contentWeight: 1,
-  styleWeight: 50,
-  tvWeight: 1e-4,
-};
+const LOSS = TINY_LOSS;
 const HYPER = { lr: 1e-2, beta1: 0.9, beta2: 0.999, epsilon: 1e-8 };
 const B = 2;
 /** conv1 feeds an instance norm, which removes any per-channel constant: its bias has a zero gradient. */

@@ -3,6 +3,19 @@ import { dimVar } from '../../../src/compiler/ir/dim.ts';
 import { GraphBuilder } from '../../../src/compiler/ir/builder.ts';
 import type { Graph, HostTensor } from '../../../src/compiler/ir/types.ts';
 import { Rng } from '../../../src/runtime/data/rng.ts';
+import type { JohnsonLossConfig } from '../../../src/runtime/train/train-graph.ts';
+
+/** Loss terms over tinyLossNet's taps (relu1, relu2), shared by the training tests. */
+export const TINY_LOSS: JohnsonLossConfig = {
+  contentTaps: [{ tap: 'relu2', weight: 1 }],
+  styleTaps: [
+    { tap: 'relu1', weight: 1 },
+    { tap: 'relu2', weight: 1 },
+  ],
+  contentWeight: 1,
+  styleWeight: 50,
+  tvWeight: 1e-4,
+};
 
 const conv = (stride: number) => ({
   strides: [stride, stride] as const,

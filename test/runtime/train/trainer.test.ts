@@ -11,7 +11,7 @@ import { buildTrainGraph } from '../../../src/runtime/train/train-graph.ts';
 import { loadCheckpoint } from '../../../src/runtime/checkpoint/checkpoint.ts';
 import type { RgbImage } from '../../../src/runtime/image-types.ts';
 import { makeDataFolder } from '../data/fixtures.ts';
-import { tinyLossNet, tinyTransformer } from './tiny-nets.ts';
+import { TINY_LOSS, tinyLossNet, tinyTransformer } from './tiny-nets.ts';
 
 const CFG: TrainConfig = {
   ...DEFAULT_TRAIN,
@@ -22,14 +22,7 @@ const CFG: TrainConfig = {
   seed: 4,
   checkpointEvery: 4,
   validateEvery: 4,
-  contentTaps: [{ tap: 'relu2', weight: 1 }],
-  styleTaps: [
-    { tap: 'relu1', weight: 1 },
-    { tap: 'relu2', weight: 1 },
-  ],
-  contentWeight: 1,
-  styleWeight: 50,
-  tvWeight: 1e-4,
+  ...TINY_LOSS,
 };
 
 function stripes(w: number, h: number): RgbImage {
