@@ -75,3 +75,8 @@ export function tfjsRuns(job: Job, quick: boolean, all: readonly Job[] = JOBS): 
   const smallest = Math.min(...peers.map((j) => j.size * j.size * j.batch));
   return job.size * job.size * job.batch === smallest;
 }
+
+/** The jobs stc-onnx-int8 runs: int8 quantisation is an inference export, so inference jobs only. */
+export function int8Runs(job: Job): boolean {
+  return job.kind === 'inference';
+}

@@ -4,17 +4,15 @@
  *
  *   npx tsx bench/quantize.ts [--size 512] [--repeats 7] [--warmup 2] [--threads 2]
  *
- * The int8 model is stc's QDQ export (src/backends/onnx/quantize.ts) calibrated on two noise images;
- * weights are the bench's seeded random ones (timing does not depend on values).
+ * The int8 model is stc's QDQ export (src/backends/onnx/quantize.ts) calibrated on two noise images,
+ * built as `npm run bench`'s stc-onnx-int8 column builds it (bench/setup.ts int8Model); weights are the
+ * bench's seeded random ones (timing does not depend on values). The bench runs fp32 and int8 in separate
+ * processes; this script interleaves them in one, for a ratio less exposed to load drift.
  */
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
-import { selectAndSpecialize } from '../src/cli/commands/prepare.ts';
-import { loadSpec, pickNetwork } from '../src/cli/load-spec.ts';
-import { OnnxBackend, loadOnnxModel } from '../src/backends/onnx/index.ts';
-import { quantizeGraph } from '../src/backends/onnx/quantize.ts';
-import { bindWeights } from '../src/weights/index.ts';
-import { BENCH_SPEC, noiseImage } from './setup.ts';
+import { OnnxBackend } from '../src/backends/onnx/index.ts';
+import { int8Model, johnsonInference, noiseImage } from './setup.ts';
 import { median, round } from './stats.ts';
 
 async function main(): Promise<void> {
@@ -28,12 +26,9 @@ async function main(): Promise<void> {
   });
   const size = Number(values.size);
   const opts = { threads: Number(values.threads) };
-  const net = pickNetwork(loadSpec(BENCH_SPEC), 'johnson_in');
-  const g = selectAndSpecialize(net, { size: { height: size, width: size } });
-  const weights = await bindWeights(g, { kind: 'random', seed: 1 }, { specDir: net.specDir });
-  const input = g.inputs[0]!;
+  const { graph: g, weights, input } = await johnsonInference(size);
   const fp32 = await new OnnxBackend().compile(g, weights, opts);
-  const int8 = await loadOnnxModel(await quantizeGraph(g, weights, [2, 3].map((s) => ({ [input]: noiseImage(1, size, s) })), opts), opts);
+  const int8 = await int8Model(g, weights, 1, size, opts);
   const feeds = { [input]: noiseImage(1, size, 1) };
   const times = { fp32: [] as number[], int8: [] as number[] };
   for (let i = 0; i < Number(values.warmup) + Number(values.repeats); i++)

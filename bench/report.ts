@@ -16,10 +16,17 @@ export interface Measurement {
   readonly detail?: string;
 }
 
-/** A backend's outcome for a job: measured, skipped (with why), or failed (with the error). */
+/**
+ * A backend's outcome for a job: measured, skipped (with why), or failed (with the error).
+ * A skip whose reason starts with `n/a:` (see notApplicable) means the backend does not do that kind of job.
+ */
 export type Outcome = { readonly status: 'ok'; readonly m: Measurement } | { readonly status: 'skipped' | 'failed'; readonly reason: string };
 
-export const BACKENDS = ['stc-onnx', 'stc-tfjs', 'pytorch'] as const;
+/** The outcome of a backend that does not do a job's kind (e.g. int8 for training): rendered as "n/a: why". */
+export const notApplicable = (why: string): Outcome => ({ status: 'skipped', reason: `n/a: ${why}` });
+
+/** Table columns, in order; stc-onnx-int8 is stc's int8 QDQ export on ORT (inference jobs only). */
+export const BACKENDS = ['stc-onnx', 'stc-onnx-int8', 'stc-tfjs', 'pytorch'] as const;
 export type BackendName = (typeof BACKENDS)[number];
 
 export interface JobResult {
@@ -50,15 +57,40 @@ function ms(x: number): string {
   return x >= 10000 ? `${fmt(x / 1000, 1)} s` : `${fmt(x, x >= 100 ? 0 : 1)} ms`;
 }
 
+function notMeasured(o: Exclude<Outcome, { status: 'ok' }>): string {
+  return o.status === 'skipped' && o.reason.startsWith('n/a:') ? o.reason : `${o.status}: ${o.reason}`;
+}
+
+/** "median (ratio to PyTorch×)", the ratio left out when PyTorch has no measurement. */
+function timeVsTorch(m: Measurement, torch: Outcome): string {
+  const r = torch.status === 'ok' ? ratio(m.median_ms, torch.m.median_ms) : undefined;
+  return `${ms(m.median_ms)}${r !== undefined ? ` (${fmt(r, 2)}×)` : ''}`;
+}
+
 /** One table cell per backend: "median (ratio×) · GFLOP/s (% peak) · RSS". */
 export function cell(o: Outcome, torch: Outcome, peak: number | undefined): string {
-  if (o.status !== 'ok') return `${o.status}: ${o.reason}`;
+  if (o.status !== 'ok') return notMeasured(o);
   const m = o.m;
-  const r = torch.status === 'ok' ? ratio(m.median_ms, torch.m.median_ms) : undefined;
-  const parts = [`${ms(m.median_ms)}${r !== undefined ? ` (${fmt(r, 2)}×)` : ''}`];
+  const parts = [timeVsTorch(m, torch)];
   parts.push(`${fmt(m.gflops)} GFLOP/s${peak ? ` (${fmt(percentOfPeak(m.gflops, peak), 0)}%)` : ''}`);
   parts.push(`${fmt(m.peak_rss_mb, 0)} MB`);
   return parts.join(' · ');
+}
+
+/**
+ * The int8 cell: "median (ratio to PyTorch×) · ratio to stc-onnx× fp32 · RSS". No GFLOP/s: int8
+ * multiply-adds are not float32 FLOPs (the JSON keeps the worker's fp32-equivalent figure).
+ */
+export function int8Cell(o: Outcome, torch: Outcome, fp32: Outcome): string {
+  if (o.status !== 'ok') return notMeasured(o);
+  const m = o.m;
+  const r = fp32.status === 'ok' ? ratio(m.median_ms, fp32.m.median_ms) : undefined;
+  return [timeVsTorch(m, torch), ...(r !== undefined ? [`${fmt(r, 2)}× fp32`] : []), `${fmt(m.peak_rss_mb, 0)} MB`].join(' · ');
+}
+
+function jobCell(j: JobResult, b: BackendName, peak: number | undefined): string {
+  const torch = j.results.pytorch;
+  return b === 'stc-onnx-int8' ? int8Cell(j.results[b], torch, j.results['stc-onnx']) : cell(j.results[b], torch, peak);
 }
 
 export function renderMarkdown(doc: BenchDoc): string {
@@ -74,13 +106,11 @@ export function renderMarkdown(doc: BenchDoc): string {
   lines.push(peak !== undefined ? `Peak (ORT conv micro-benchmark, ${doc.peak!.detail}, best of N): **${fmt(peak)} GFLOP/s**.` : 'Peak: not measured.');
   lines.push('');
   lines.push('Each cell: median time (ratio to PyTorch eager) · achieved GFLOP/s (% of the peak) · peak RSS of the process.');
+  lines.push('stc-onnx-int8 cells: median time (ratio to PyTorch eager) · time over stc-onnx\'s float32 time (× fp32) · peak RSS; no GFLOP/s (int8 multiply-adds are not float32 FLOPs).');
   lines.push('');
   lines.push(`| job | size | batch | ${BACKENDS.join(' | ')} |`);
   lines.push(`|---|---|---|${BACKENDS.map(() => '---').join('|')}|`);
-  for (const j of doc.jobs) {
-    const torch = j.results.pytorch;
-    lines.push(`| ${j.id} | ${j.size} | ${j.batch} | ${BACKENDS.map((b) => cell(j.results[b], torch, peak).replace(/\|/g, '\\|')).join(' | ')} |`);
-  }
+  for (const j of doc.jobs) lines.push(`| ${j.id} | ${j.size} | ${j.batch} | ${BACKENDS.map((b) => jobCell(j, b, peak).replace(/\|/g, '\\|')).join(' | ')} |`);
   if (doc.notes.length) {
     lines.push('');
     for (const n of doc.notes) lines.push(`- ${n}`);

@@ -1,13 +1,14 @@
 /**
- * `npm run bench`: every job on stc-onnx, stc-tfjs and PyTorch eager (bench/torch_bench.py), each
- * measurement in its own child process, the three backends back to back per job (the load of a shared
- * machine drifts over a run); a conv micro-benchmark measures the peak in the same run.
+ * `npm run bench`: every job on stc-onnx, stc-onnx-int8 (inference jobs), stc-tfjs and PyTorch eager
+ * (bench/torch_bench.py), each measurement in its own child process, the backends back to back per job
+ * (the load of a shared machine drifts over a run); a conv micro-benchmark measures the peak in the same run.
  * Writes bench/results/latest.json and the generated section of docs/benchmarks.md.
  *
  *   npm run bench -- [--quick] [--device cpu|gpu] [--only SUBSTRING]... [--threads N]
- *                    [--no-torch] [--no-tfjs] [--no-docs] [--repeats N] [--warmup N]
+ *                    [--no-torch] [--no-tfjs] [--no-int8] [--no-docs] [--repeats N] [--warmup N]
  *
  * --quick: fewer repeats, the quick job subset, tfjs only at the smallest size of each job.
+ * --no-int8: skip stc-onnx-int8 (the int8 QDQ export, run right after stc-onnx on each inference job).
  * --device gpu: ORT on CUDA or WebGPU (a clear failure per job when neither starts), PyTorch on cuda.
  */
 import { spawn } from 'node:child_process';
@@ -16,8 +17,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { JOBS, tfjsRuns, type Job } from './jobs.ts';
-import { renderMarkdown, spliceSection, type BenchDoc, type JobResult, type Measurement, type Outcome } from './report.ts';
+import { JOBS, int8Runs, tfjsRuns, type Job } from './jobs.ts';
+import { notApplicable, renderMarkdown, spliceSection, type BenchDoc, type JobResult, type Measurement, type Outcome } from './report.ts';
+import type { StcBackend } from './setup.ts';
 import { gflops } from './stats.ts';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
@@ -59,7 +61,7 @@ const errorLine = (s: string): string => {
   return (lines[0] ?? lastLine(s)).trim().slice(0, 240);
 };
 
-async function worker(job: string, backend: 'onnx' | 'tfjs', o: Options, timeoutMs: number): Promise<Outcome> {
+async function worker(job: string, backend: StcBackend, o: Options, timeoutMs: number): Promise<Outcome> {
   const args = ['--import', 'tsx', path.join(HERE, 'worker.ts'), '--job', job, '--backend', backend, '--repeats', String(o.repeats), '--warmup', String(o.warmup), '--threads', String(o.threads), '--device', o.device];
   const r = await runChild(process.execPath, args, timeoutMs);
   if (r.timedOut) return { status: 'skipped', reason: `over the ${Math.round(timeoutMs / 1000)} s budget` };
@@ -127,6 +129,7 @@ async function main(): Promise<void> {
       warmup: { type: 'string' },
       'no-torch': { type: 'boolean', default: false },
       'no-tfjs': { type: 'boolean', default: false },
+      'no-int8': { type: 'boolean', default: false },
       'no-docs': { type: 'boolean', default: false },
     },
   });
@@ -153,13 +156,20 @@ async function main(): Promise<void> {
 
   // tfjs on wasm needs minutes per Gatys or training step (see docs/benchmarks.md): a budget keeps --quick short.
   const tfjsBudget = quick ? 25_000 : 180_000;
-  const stc = new Map<string, { onnx: Outcome; tfjs: Outcome }>();
+  const stc = new Map<string, { onnx: Outcome; int8: Outcome; tfjs: Outcome }>();
   const torchJobs = new Map<string, Measurement>();
   const torchFailures = new Map<string, string>();
   let torchVersion: string | undefined;
   for (const job of jobs) {
     log(`bench: ${job.id} on stc-onnx`);
     const onnx = await worker(job.id, 'onnx', o, 900_000);
+    let int8: Outcome;
+    if (!int8Runs(job)) int8 = notApplicable('inference only');
+    else if (values['no-int8']) int8 = { status: 'skipped', reason: '--no-int8' };
+    else {
+      log(`bench: ${job.id} on stc-onnx-int8`);
+      int8 = await worker(job.id, 'onnx-int8', o, 900_000);
+    }
     let tfjs: Outcome;
     if (values['no-tfjs']) tfjs = { status: 'skipped', reason: '--no-tfjs' };
     else if (!tfjsRuns(job, quick)) tfjs = { status: 'skipped', reason: 'quick mode (smallest size only)' };
@@ -167,7 +177,7 @@ async function main(): Promise<void> {
       log(`bench: ${job.id} on stc-tfjs`);
       tfjs = await worker(job.id, 'tfjs', { ...o, repeats: quick ? 2 : 3, warmup: 1 }, tfjsBudget);
     }
-    stc.set(job.id, { onnx, tfjs });
+    stc.set(job.id, { onnx, int8, tfjs });
     // PyTorch right after stc on the same job, so both see the same machine load (it varies over a run).
     if (!values['no-torch']) {
       log(`bench: ${job.id} on PyTorch eager (bench/torch_bench.py)`);
@@ -178,7 +188,7 @@ async function main(): Promise<void> {
       torchVersion ??= t.version;
     }
     const pt: Outcome = torchJobs.has(job.id) ? { status: 'ok', m: torchJobs.get(job.id)! } : { status: 'failed', reason: torchFailures.get(job.id) ?? 'not run' };
-    for (const [b, r] of [['onnx', onnx], ['tfjs', tfjs], ['torch', pt]] as const)
+    for (const [b, r] of [['onnx', onnx], ['onnx-int8', int8], ['tfjs', tfjs], ['torch', pt]] as const)
       log(`bench:   ${b}: ${r.status === 'ok' ? `${r.m.median_ms.toFixed(1)} ms, ${r.m.gflops.toFixed(1)} GFLOP/s, ${r.m.peak_rss_mb.toFixed(0)} MB` : `${r.status} (${r.reason})`}`);
   }
 
@@ -195,7 +205,7 @@ async function main(): Promise<void> {
     kind: j.kind,
     size: j.size,
     batch: j.batch,
-    results: { 'stc-onnx': stc.get(j.id)!.onnx, 'stc-tfjs': stc.get(j.id)!.tfjs, pytorch: torchOutcome(j) },
+    results: { 'stc-onnx': stc.get(j.id)!.onnx, 'stc-onnx-int8': stc.get(j.id)!.int8, 'stc-tfjs': stc.get(j.id)!.tfjs, pytorch: torchOutcome(j) },
   }));
   const tfjsEngine = [...stc.values()].map((r) => (r.tfjs.status === 'ok' ? r.tfjs.m.engine : undefined)).find((e) => e);
   if (tfjsEngine) notes.push(`stc-tfjs ran on ${tfjsEngine}.`);
@@ -203,6 +213,13 @@ async function main(): Promise<void> {
     'FLOPs: convolution, transposed-convolution and matmul FLOPs (2 per multiply-add) of the graph actually executed, counted on the IR ' +
       '(for Gatys and training, the differentiated graph: its backward convs are counted directly). PyTorch\'s column uses torch.utils.flop_counter on its own run.',
   );
+  if (!values['no-int8'] && jobs.some(int8Runs))
+    notes.push(
+      'stc-onnx-int8: stc\'s static-QDQ int8 export (src/backends/onnx/quantize.ts, as `stc compile --quantize int8`): int8 per-channel weights ' +
+        '(7-bit range, reduceRange) and uint8 activations on every conv but the first and last (float32, keepEnds), calibrated on two seeded noise images; ' +
+        'building and calibrating the model are setup, not timed, but its peak RSS includes the calibration run (the float model keeping every conv\'s output). ' +
+        'Its JSON gflops field is float32-equivalent (the float graph\'s FLOPs over its time).',
+    );
   notes.push('Weights are seeded random (timing does not depend on values); inputs are seeded noise images; stc and PyTorch use the same shapes, not the same numbers.');
   notes.push(`Peak RSS: each backend and job in its own process (stc: Node + the runtime; PyTorch: Python + torch).`);
 

@@ -3,7 +3,8 @@
  * weights, and return a `step` closure that does exactly one job iteration on the chosen backend.
  * Inputs are seeded noise images in 0..255; Gatys targets are computed from two more noise images
  * by the engine's own target graphs (as `stc stylize` does); the training style Grams are those of
- * a noise style image.
+ * a noise style image. `onnx-int8` (inference only) is stc's static-QDQ int8 export
+ * (src/backends/onnx/quantize.ts, default options) calibrated on two more noise images.
  */
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -17,7 +18,7 @@ import type { ObjectiveSpec } from '../src/compiler/objective/types.ts';
 import { differentiate } from '../src/compiler/passes/autodiff/index.ts';
 import { paramsOf } from '../src/compiler/ir/graph.ts';
 import { selectOutputs } from '../src/compiler/passes/prune.ts';
-import type { BackendOptions, WeightMap } from '../src/backends/types.ts';
+import type { BackendOptions, CompiledModel, WeightMap } from '../src/backends/types.ts';
 import { bindWeights } from '../src/weights/index.ts';
 import { createGatysEngine } from '../src/runtime/gatys/engine.ts';
 import { buildTrainGraph, lossNetWeights, styleTargetGraph, type JohnsonLossConfig } from '../src/runtime/train/train-graph.ts';
@@ -26,7 +27,9 @@ import { OnnxTrainStep, freshOptimState } from '../src/runtime/train/step.ts';
 
 import { GATYS, TRAIN, type GatysNet, type Job } from './jobs.ts';
 
-export type StcBackend = 'onnx' | 'tfjs';
+export const STC_BACKENDS = ['onnx', 'onnx-int8', 'tfjs'] as const;
+export type StcBackend = (typeof STC_BACKENDS)[number];
+type FloatBackend = Exclude<StcBackend, 'onnx-int8'>;
 
 export interface PreparedJob {
   /** One iteration; resolves when its results are on the host. */
@@ -76,29 +79,48 @@ async function randomWeights(g: Graph, specDir: string, seed = 1): Promise<Weigh
 }
 
 export async function prepareJob(job: Job, backend: StcBackend, opts: BackendOptions): Promise<PreparedJob> {
-  switch (job.kind) {
-    case 'inference':
-      return prepareInference(job, backend, opts);
-    case 'gatys':
-      return prepareGatys(job, backend, opts);
-    case 'train':
-      return prepareTrain(job, backend, opts);
+  if (job.kind === 'inference') return prepareInference(job, backend, opts);
+  if (backend === 'onnx-int8') throw new Error(`bench: backend onnx-int8 runs inference jobs only, not ${job.id}`);
+  return job.kind === 'gatys' ? prepareGatys(job, backend, opts) : prepareTrain(job, backend, opts);
+}
+
+/** The bench's Johnson-IN transformer specialised to size × size, with seeded random weights. */
+export async function johnsonInference(size: number): Promise<{ readonly graph: Graph; readonly weights: WeightMap; readonly input: string }> {
+  const net = network('johnson_in');
+  const graph = selectAndSpecialize(net, { size: { height: size, width: size } });
+  return { graph, weights: await randomWeights(graph, net.specDir), input: graph.inputs[0]! };
+}
+
+/**
+ * An inference graph as stc's int8 QDQ model (default QuantizeOptions: 7-bit weights, first and
+ * last conv kept float32), calibrated on two seeded noise images (seeds 2 and 3; the timed input is seed 1).
+ */
+export async function int8Model(g: Graph, weights: WeightMap, batch: number, size: number, opts: BackendOptions): Promise<CompiledModel> {
+  const { loadOnnxModel } = await import('../src/backends/onnx/index.ts');
+  const { quantizeGraph } = await import('../src/backends/onnx/quantize.ts');
+  const feeds = [2, 3].map((seed) => ({ [g.inputs[0]!]: noiseImage(batch, size, seed) }));
+  return loadOnnxModel(await quantizeGraph(g, weights, feeds, opts), opts);
+}
+
+async function inferenceModel(g: Graph, weights: WeightMap, job: Job, backend: StcBackend, opts: BackendOptions): Promise<CompiledModel> {
+  switch (backend) {
+    case 'onnx':
+      return new (await import('../src/backends/onnx/index.ts')).OnnxBackend().compile(g, weights, opts);
+    case 'onnx-int8':
+      return int8Model(g, weights, job.batch, job.size, opts);
+    case 'tfjs':
+      return new (await import('../src/backends/tfjs/index.ts')).TfjsBackend().compile(g, weights, opts);
   }
 }
 
 async function prepareInference(job: Job, backend: StcBackend, opts: BackendOptions): Promise<PreparedJob> {
-  const net = network('johnson_in');
-  const g = selectAndSpecialize(net, { size: { height: job.size, width: job.size } });
-  const weights = await randomWeights(g, net.specDir);
-  const model =
-    backend === 'onnx'
-      ? await new (await import('../src/backends/onnx/index.ts')).OnnxBackend().compile(g, weights, opts)
-      : await new (await import('../src/backends/tfjs/index.ts')).TfjsBackend().compile(g, weights, opts);
-  const feeds = { [g.inputs[0]!]: noiseImage(job.batch, job.size, 1) };
+  const { graph: g, weights, input } = await johnsonInference(job.size);
+  const model = await inferenceModel(g, weights, job, backend, opts);
+  const feeds = { [input]: noiseImage(job.batch, job.size, 1) };
   return {
     step: async () => void (await model.run(feeds)),
     flop: graphFlop(g),
-    detail: 'forward',
+    detail: backend === 'onnx-int8' ? 'forward, int8 QDQ convs (FLOPs: the float32 graph\'s)' : 'forward',
     dispose: () => model.dispose(),
   };
 }
@@ -116,7 +138,7 @@ function gatysSpec(net: GatysNet): ObjectiveSpec {
   };
 }
 
-async function prepareGatys(job: Job, backend: StcBackend, opts: BackendOptions): Promise<PreparedJob> {
+async function prepareGatys(job: Job, backend: FloatBackend, opts: BackendOptions): Promise<PreparedJob> {
   const spec = gatysSpec(job.network as GatysNet);
   const net = network(spec.lossNet);
   const graphs = buildObjectiveGraphs(spec, net.graph, { size: { H: job.size, W: job.size } });
@@ -145,7 +167,7 @@ async function prepareGatys(job: Job, backend: StcBackend, opts: BackendOptions)
 
 const ADAM = { beta1: 0.9, beta2: 0.999, epsilon: 1e-8 };
 
-async function prepareTrain(job: Job, backend: StcBackend, opts: BackendOptions): Promise<PreparedJob> {
+async function prepareTrain(job: Job, backend: FloatBackend, opts: BackendOptions): Promise<PreparedJob> {
   const transformer = network('johnson_in');
   const lossNet = network(TRAIN.lossNet);
   const loss: JohnsonLossConfig = {

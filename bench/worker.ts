@@ -2,7 +2,8 @@
  * One benchmark measurement in its own process, so that peak RSS is attributable to one backend
  * and one job. Prints a single JSON line (a WorkerResult) on stdout.
  *
- *   tsx bench/worker.ts --job gatys-vgg19-256 --backend onnx --repeats 5 --warmup 2 --threads 2 [--device gpu]
+ *   tsx bench/worker.ts --job gatys-vgg19-256 --backend onnx|tfjs --repeats 5 --warmup 2 --threads 2 [--device gpu]
+ *   tsx bench/worker.ts --job inference-johnson_in-512 --backend onnx-int8 ...   (int8 QDQ; inference jobs only)
  *   tsx bench/worker.ts --job peak --backend onnx ...
  *
  * --no-optimize compiles without stc's graph passes (compiler/passes/optimize), for before/after numbers;
@@ -13,7 +14,7 @@ import { parseArgs } from 'node:util';
 import type { BackendOptions } from '../src/backends/types.ts';
 import { jobById } from './jobs.ts';
 import { preparePeak } from './peak.ts';
-import { prepareJob, type StcBackend } from './setup.ts';
+import { STC_BACKENDS, prepareJob, type StcBackend } from './setup.ts';
 import { gflops, median, round } from './stats.ts';
 
 export interface WorkerResult {
@@ -60,6 +61,7 @@ async function main(): Promise<void> {
     },
   });
   const baseline = rssMb();
+  if (!(STC_BACKENDS as readonly string[]).includes(values.backend!)) throw new Error(`--backend must be one of ${STC_BACKENDS.join(', ')}, got ${values.backend}`);
   const backend = values.backend as StcBackend;
   const device = values.device === 'gpu' ? 'gpu' : 'cpu';
   const opts: BackendOptions = { threads: Number(values.threads), device, ...(values['no-optimize'] && { optimize: false }),

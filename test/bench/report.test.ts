@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { SECTION_BEGIN, SECTION_END, cell, renderMarkdown, spliceSection, type BenchDoc, type Outcome } from '../../bench/report.ts';
+import { SECTION_BEGIN, SECTION_END, cell, int8Cell, notApplicable, renderMarkdown, spliceSection, type BenchDoc, type Outcome } from '../../bench/report.ts';
 
 const ok = (median_ms: number, gflops: number, rss: number): Outcome => ({ status: 'ok', m: { median_ms, min_ms: median_ms, gflop: (gflops * median_ms) / 1000, gflops, peak_rss_mb: rss } });
 
@@ -8,6 +8,16 @@ describe('bench report', () => {
     expect(cell(ok(50, 20, 300), ok(100, 10, 400), 40)).toBe('50.0 ms (0.50×) · 20.0 GFLOP/s (50%) · 300 MB');
     expect(cell({ status: 'skipped', reason: 'quick mode' }, ok(1, 1, 1), 40)).toBe('skipped: quick mode');
     expect(cell(ok(12000, 1, 1), { status: 'failed', reason: 'x' }, undefined)).toBe('12.0 s · 1.0 GFLOP/s · 1 MB');
+  });
+
+  it('an int8 cell shows time, ratio to PyTorch, ratio to stc-onnx float32 and RSS, no GFLOP/s', () => {
+    // 802 / 1782 = 0.450, 802 / 988 = 0.812
+    expect(int8Cell(ok(802, 99, 345), ok(1782, 10, 400), ok(988, 40, 300))).toBe('802 ms (0.45×) · 0.81× fp32 · 345 MB');
+    // Without a float32 or PyTorch measurement, the missing ratio is left out rather than invented.
+    expect(int8Cell(ok(802, 99, 345), ok(1782, 10, 400), { status: 'failed', reason: 'x' })).toBe('802 ms (0.45×) · 345 MB');
+    expect(int8Cell(ok(50, 99, 345), { status: 'skipped', reason: '--no-torch' }, ok(75, 1, 1))).toBe('50.0 ms · 0.67× fp32 · 345 MB');
+    expect(int8Cell(notApplicable('inference only'), ok(1, 1, 1), ok(1, 1, 1))).toBe('n/a: inference only');
+    expect(int8Cell({ status: 'skipped', reason: '--no-int8' }, ok(1, 1, 1), ok(1, 1, 1))).toBe('skipped: --no-int8');
   });
 
   it('renders a table row per job', () => {
@@ -20,11 +30,17 @@ describe('bench report', () => {
       threads: 2,
       load: { before: [1, 2, 3], after: [1, 2, 3] },
       peak: { gflops: 40, detail: 'conv' },
-      jobs: [{ id: 'a', kind: 'inference', size: 256, batch: 1, results: { 'stc-onnx': ok(50, 20, 300), 'stc-tfjs': { status: 'skipped', reason: 'q' }, pytorch: ok(100, 10, 400) } }],
+      jobs: [
+        { id: 'a', kind: 'inference', size: 256, batch: 1, results: { 'stc-onnx': ok(50, 20, 300), 'stc-onnx-int8': ok(40, 25, 310), 'stc-tfjs': { status: 'skipped', reason: 'q' }, pytorch: ok(100, 10, 400) } },
+        { id: 'b', kind: 'train', size: 128, batch: 2, results: { 'stc-onnx': ok(200, 20, 300), 'stc-onnx-int8': notApplicable('inference only'), 'stc-tfjs': { status: 'skipped', reason: 'q' }, pytorch: ok(100, 10, 400) } },
+      ],
       notes: ['n1'],
     };
     const md = renderMarkdown(doc);
-    expect(md).toContain('| a | 256 | 1 | 50.0 ms (0.50×) · 20.0 GFLOP/s (50%) · 300 MB | skipped: q | 100 ms (1.00×) · 10.0 GFLOP/s (25%) · 400 MB |');
+    expect(md).toContain('| job | size | batch | stc-onnx | stc-onnx-int8 | stc-tfjs | pytorch |');
+    // int8: 40 / 100 = 0.40 of PyTorch, 40 / 50 = 0.80 of stc-onnx.
+    expect(md).toContain('| a | 256 | 1 | 50.0 ms (0.50×) · 20.0 GFLOP/s (50%) · 300 MB | 40.0 ms (0.40×) · 0.80× fp32 · 310 MB | skipped: q | 100 ms (1.00×) · 10.0 GFLOP/s (25%) · 400 MB |');
+    expect(md).toContain('| b | 128 | 2 | 200 ms (2.00×) · 20.0 GFLOP/s (50%) · 300 MB | n/a: inference only | skipped: q | 100 ms (1.00×) · 10.0 GFLOP/s (25%) · 400 MB |');
     expect(md).toContain('**40.0 GFLOP/s**');
     expect(md).toContain('- n1');
   });
