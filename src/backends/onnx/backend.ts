@@ -37,6 +37,21 @@ export function sessionOptions(opts: BackendOptions = {}): ort.InferenceSession.
 /** A model running in onnxruntime-node, with the execution provider it runs on. */
 export interface OnnxModel extends CompiledModel {
   readonly provider: OrtProvider;
+  /**
+   * `run`, with preallocated outputs: ORT writes each output named in `outputs` into that tensor's
+   * buffer (no allocation); the other outputs are allocated as by `run`. (onnxruntime-node 1.30 also
+   * returns a copy of each preallocated output in a new buffer; runInto drops it.)
+   * Each preallocated tensor must have its output's exact shape and must not share memory with any
+   * feed (an output cannot overwrite the input it is computed from). Returns every output, the
+   * preallocated ones as the very objects given.
+   */
+  runInto(feeds: Readonly<Record<string, HostTensor>>, outputs: Readonly<Record<string, HostTensor>>): Promise<Record<string, HostTensor>>;
+}
+
+/** Whether two tensors' buffers overlap (views of one ArrayBuffer with intersecting byte ranges). */
+function sharesMemory(a: HostTensor, b: HostTensor): boolean {
+  if (a.data.buffer !== b.data.buffer) return false;
+  return a.data.byteOffset < b.data.byteOffset + b.data.byteLength && b.data.byteOffset < a.data.byteOffset + a.data.byteLength;
 }
 
 /** Run an already-serialised ONNX model (on the CPU, or on CUDA/WebGPU with `device: 'gpu'`). */
@@ -52,6 +67,21 @@ export async function loadOnnxModel(bytes: Uint8Array, opts: BackendOptions = {}
       const res = await session.run(ortFeeds);
       const out: Record<string, HostTensor> = {};
       for (const name of session.outputNames) out[name] = fromOrtTensor(res[name]!);
+      return out;
+    },
+    async runInto(feeds, outputs) {
+      const ortFeeds: Record<string, ort.Tensor> = {};
+      for (const [k, v] of Object.entries(feeds)) ortFeeds[k] = toOrtTensor(v);
+      for (const [name, t] of Object.entries(outputs)) {
+        if (!session.outputNames.includes(name)) throw new Error(`onnx backend: runInto: the model has no output ${name}`);
+        for (const [k, v] of Object.entries(feeds)) if (sharesMemory(t, v)) throw new Error(`onnx backend: runInto: output ${name} shares memory with input ${k}`);
+      }
+      // null: ORT allocates that output. A tensor over the caller's Float32Array shares its memory, so ORT writes there.
+      const fetches: Record<string, ort.Tensor | null> = {};
+      for (const name of session.outputNames) fetches[name] = outputs[name] ? toOrtTensor(outputs[name]) : null;
+      const res = await session.run(ortFeeds, fetches);
+      const out: Record<string, HostTensor> = {};
+      for (const name of session.outputNames) out[name] = outputs[name] ?? fromOrtTensor(res[name]!);
       return out;
     },
     async dispose() {

@@ -1,0 +1,129 @@
+/**
+ * OnnxTrainStep's buffer reuse (ORT writes updated parameters and moments into reused buffers)
+ * against fresh ORT-allocated outputs: the same computation, so bit-identical, step by step, on
+ * tiny networks (tiny-nets.ts), 16x16 images, batch 2. Also: reuse really happens (ping-pong),
+ * and tensors the step did not write (initial values, swapped-in tensors) are never overwritten.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { HostTensor } from '../../../src/compiler/ir/types.ts';
+import { OnnxBackend } from '../../../src/backends/onnx/index.ts';
+import { styleTarget } from '../../../src/compiler/objective/build.ts';
+import { paramsOf } from '../../../src/compiler/ir/graph.ts';
+import { Rng } from '../../../src/runtime/data/rng.ts';
+import { initParams } from '../../../src/runtime/train/init.ts';
+import { OnnxTrainStep, cloneOptimState, freshOptimState, type LossTerms, type OptimState } from '../../../src/runtime/train/step.ts';
+import { buildTrainGraph, lossNetWeights, styleTargetGraph } from '../../../src/runtime/train/train-graph.ts';
+import { TINY_LOSS, tinyLossNet, tinyTransformer } from './tiny-nets.ts';
+
+const HYPER = { lr: 1e-2, beta1: 0.9, beta2: 0.999, epsilon: 1e-8 };
+const B = 2;
+const S = 16;
+const STEPS = 5;
+
+function image(n: number, h: number, w: number, seed: number): HostTensor {
+  const rng = Rng.fromSeed(seed);
+  return { shape: [n, 3, h, w], data: Float32Array.from({ length: n * 3 * h * w }, () => Math.fround(255 * rng.next())) };
+}
+const bits = (t: HostTensor): Buffer => Buffer.from(t.data.buffer, t.data.byteOffset, t.data.byteLength);
+const batches = Array.from({ length: STEPS }, (_, k) => image(B, S, S, k + 1));
+
+/** Every tensor of `a` bit-equal to `b`'s. */
+function expectSameState(a: OptimState, b: OptimState): void {
+  expect(a.step).toBe(b.step);
+  for (const key of ['params', 'm', 'v'] as const) {
+    expect([...a[key].keys()]).toEqual([...b[key].keys()]);
+    for (const [id, t] of a[key]) expect(bits(t).equals(bits(b[key].get(id)!)), `${key} ${id} at step ${a.step}`).toBe(true);
+  }
+}
+
+describe('OnnxTrainStep buffer reuse', () => {
+  let reusing: OnnxTrainStep;
+  let fresh: OnnxTrainStep;
+  let start: OptimState;
+
+  beforeAll(async () => {
+    const loss = tinyLossNet();
+    const tg = buildTrainGraph({ transformer: tinyTransformer(), lossNet: loss.graph, loss: TINY_LOSS, batch: B, size: S, adam: HYPER });
+    const sg = styleTargetGraph(loss.graph, TINY_LOSS, { H: 20, W: 20 });
+    const sm = await new OnnxBackend().compile(sg, loss.weights, { threads: 1 });
+    const so = await sm.run({ [sg.inputs[0]!]: image(1, 20, 20, 7) });
+    await sm.dispose();
+    const targets = new Map(TINY_LOSS.styleTaps.map(({ tap }) => [tap, so[styleTarget(tap)]!]));
+    const frozen = lossNetWeights(loss.weights);
+    reusing = await OnnxTrainStep.create(tg, frozen, targets, HYPER, { threads: 1 });
+    fresh = await OnnxTrainStep.create(tg, frozen, targets, HYPER, { threads: 1 }, { reuseBuffers: false });
+    start = freshOptimState(initParams(paramsOf(tinyTransformer()), 3));
+  });
+  afterAll(async () => {
+    await reusing?.dispose();
+    await fresh?.dispose();
+  });
+
+  it(`gives bit-identical states and losses to fresh outputs over ${STEPS} steps, ping-ponging two buffer sets`, async () => {
+    const initial = cloneOptimState(start);
+    const a = cloneOptimState(start);
+    const b = cloneOptimState(start);
+    const givenState: OptimState = { step: 0, params: new Map(a.params), m: new Map(a.m), v: new Map(a.v) };
+    const given = new Set([...a.params.values(), ...a.m.values(), ...a.v.values()].map((t) => t.data));
+    const seen: Set<Float32Array>[] = [];
+    for (const batch of batches) {
+      const ta: LossTerms = await reusing.run(a, batch);
+      const tb: LossTerms = await fresh.run(b, batch);
+      expect(ta).toEqual(tb);
+      expectSameState(a, b);
+      seen.push(new Set([...a.params.values(), ...a.m.values(), ...a.v.values()].map((t) => t.data)));
+    }
+    // the tensors a state started with were read, never written; and are no longer in it
+    expectSameState(givenState, initial);
+    for (const s of seen) for (const d of s) expect(given.has(d)).toBe(false);
+    // steps 1 and 2 allocate; from step 3 on, step k writes the buffers of step k − 2
+    const same = (x: Set<Float32Array>, y: Set<Float32Array>): boolean => x.size === y.size && [...x].every((d) => y.has(d));
+    expect(same(seen[0]!, seen[1]!)).toBe(false);
+    expect(same(seen[2]!, seen[0]!)).toBe(true);
+    expect(same(seen[3]!, seen[1]!)).toBe(true);
+    expect(same(seen[4]!, seen[0]!)).toBe(true);
+  }, 60_000);
+
+  it('never overwrites tensors swapped into the state between steps (a resumed checkpoint, another state)', async () => {
+    const a = cloneOptimState(start);
+    const b = cloneOptimState(start);
+    const other = cloneOptimState(start);
+    const otherRef = cloneOptimState(start);
+    await reusing.run(a, batches[0]!);
+    await fresh.run(b, batches[0]!);
+    await reusing.run(a, batches[1]!);
+    await fresh.run(b, batches[1]!);
+    // as if resumed from a checkpoint: the state now holds tensors the step did not write
+    const swapped = cloneOptimState(a);
+    const swappedRef = cloneOptimState(a);
+    a.params = new Map(swapped.params);
+    a.m = new Map(swapped.m);
+    a.v = new Map(swapped.v);
+    // interleave another state on the same step: its updates must not land in a's buffers, nor a's in its
+    await reusing.run(other, batches[3]!);
+    await fresh.run(otherRef, batches[3]!);
+    for (const batch of batches.slice(2)) {
+      await reusing.run(a, batch);
+      await fresh.run(b, batch);
+      expectSameState(a, b);
+      await reusing.run(other, batch);
+      await fresh.run(otherRef, batch);
+      expectSameState(other, otherRef);
+    }
+    expectSameState({ ...swapped, step: 0 }, { ...swappedRef, step: 0 });
+  }, 60_000);
+
+  it('rolls back to the tensors the last run replaced (beyond the lifetime contract) without writing over its inputs', async () => {
+    const a = cloneOptimState(start);
+    for (const batch of batches.slice(0, 3)) await reusing.run(a, batch);
+    const before: OptimState = { step: a.step, params: new Map(a.params), m: new Map(a.m), v: new Map(a.v) };
+    const beforeRef = cloneOptimState(a);
+    await reusing.run(a, batches[3]!);
+    // undo step 4: the state gets back the buffers step 4 read, which are now the step's spares
+    const undone: OptimState = { step: before.step, params: new Map(before.params), m: new Map(before.m), v: new Map(before.v) };
+    const redo = cloneOptimState(beforeRef);
+    expect(await reusing.run(undone, batches[4]!)).toEqual(await fresh.run(redo, batches[4]!));
+    expectSameState(undone, redo);
+    expectSameState(before, beforeRef);
+  }, 60_000);
+});
