@@ -148,7 +148,18 @@ const forwardLowerings: { [K in Exclude<OpKind, keyof typeof gradLowerings>]: Lo
     ctx.opTo('Reshape', [n.inputs[0]!, reshapeTarget(ctx, shape(ctx, n.inputs[0]!), n.attrs.shape)], n.outputs);
   },
   transpose: (ctx, n) => ctx.opTo('Transpose', n.inputs, n.outputs, { perm: [...n.attrs.perm] }),
-  matmul: (ctx, n) => ctx.opTo('MatMul', n.inputs, n.outputs),
+  // A transposed operand is a Transpose feeding only this MatMul, which ONNX Runtime fuses into one
+  // FusedMatMul with transA/transB (no copy is made); other runtimes see plain standard ops.
+  matmul: (ctx, n) => {
+    const operand = (i: 0 | 1, trans: boolean | undefined): string => {
+      const id = n.inputs[i]!;
+      if (!trans) return id;
+      const r = shape(ctx, id).length;
+      const perm = Array.from({ length: r }, (_, k) => (k === r - 2 ? r - 1 : k === r - 1 ? r - 2 : k));
+      return ctx.op1('Transpose', [id], { perm }, 'matmul_t');
+    };
+    ctx.opTo('MatMul', [operand(0, n.attrs.transA), operand(1, n.attrs.transB)], n.outputs);
+  },
   reduceSum: (ctx, n) =>
     ctx.opTo('ReduceSum', [n.inputs[0]!, ctx.constI64(n.attrs.axes)], n.outputs, { keepdims: n.attrs.keepDims ? 1 : 0 }),
   reduceMean: (ctx, n) =>

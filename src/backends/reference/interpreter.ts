@@ -101,8 +101,12 @@ function evalNode(n: Node, ins: readonly (Float64Tensor | undefined)[], env: Dim
       return reshape(x, dims(n.attrs.shape));
     case 'transpose':
       return transpose(x, n.attrs.perm);
-    case 'matmul':
-      return matmul(x, ins[1]!);
+    case 'matmul': {
+      // op(t) transposes the last two axes.
+      const op = (t: Float64Tensor, trans: boolean | undefined): Float64Tensor =>
+        trans ? transpose(t, t.shape.map((_, i, s) => (i === s.length - 2 ? s.length - 1 : i === s.length - 1 ? s.length - 2 : i))) : t;
+      return matmul(op(x, n.attrs.transA), op(ins[1]!, n.attrs.transB));
+    }
     case 'reduceSum':
       return reduce(x, n.attrs.axes, n.attrs.keepDims, false);
     case 'reduceMean':

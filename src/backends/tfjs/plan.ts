@@ -294,7 +294,7 @@ class Planner {
         step('transpose', [nchw(0)], 'nchw', { perm: [...n.attrs.perm] });
         return;
       case 'matmul':
-        step('matmul', [nchw(0), nchw(1)], 'nchw');
+        step('matmul', [nchw(0), nchw(1)], 'nchw', { transA: n.attrs.transA === true, transB: n.attrs.transB === true });
         return;
       default: {
         const never: never = n;

@@ -321,7 +321,7 @@ export function createOps(tf) {
     slice: (x, a) => sliceAxis(x, a.axis < 0 ? a.axis + x.rank : a.axis, a.start, a.end),
     reshape: (x, a) => tf.reshape(x, a.shape),
     transpose: (x, a) => tf.transpose(x, a.perm),
-    matmul: (x, y) => tf.matMul(x, y),
+    matmul: (x, y, a) => tf.matMul(x, y, a.transA, a.transB),
     reduceSum: (x, a) => tf.sum(x, a.axes, a.keepDims),
     reduceMean: (x, a) => tf.mean(x, a.axes, a.keepDims),
     expand: (x, a) => tf.broadcastTo(x, a.shape),

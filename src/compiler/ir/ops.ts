@@ -16,7 +16,7 @@ import {
   dimPositive,
   shapeToString,
 } from './dim.ts';
-import type { OpAttrs, OpKind, PoolAttrs, Padding } from './types.ts';
+import type { MatmulAttrs, OpAttrs, OpKind, PoolAttrs, Padding } from './types.ts';
 
 export class ShapeError extends Error {
   override readonly name = 'ShapeError';
@@ -77,6 +77,13 @@ function broadcast(a: Shape, b: Shape): Shape {
     }
   }
   return out;
+}
+
+/** [rows, cols] of a matmul operand's last two axes, as read (transposed or not). */
+function matmulRows(s: Shape, trans: boolean | undefined): [Dim, Dim] {
+  const r = s[s.length - 2]!;
+  const c = s[s.length - 1]!;
+  return trans ? [c, r] : [r, c];
 }
 
 const unary = (inputs: readonly Shape[]): Shape[] => [inputs[0]!];
@@ -224,12 +231,14 @@ const shapeFns: { [K in OpKind]: ShapeFn<K> } = {
     if (a.perm.length !== x.length) throw new ShapeError(`transpose permutation has ${a.perm.length} axes, tensor has ${x.length}`);
     return [a.perm.map((p) => x[p]!)];
   },
-  matmul(inputs) {
+  matmul(inputs, attrs) {
     const [a, b] = inputs;
     if (a!.length < 2 || b!.length < 2) throw new ShapeError('matmul needs rank >= 2 operands');
-    same(a![a!.length - 1]!, b![b!.length - 2]!, 'matmul inner dimensions');
+    const [m, ka] = matmulRows(a!, attrs.transA);
+    const [kb, n] = matmulRows(b!, attrs.transB);
+    same(ka, kb, 'matmul inner dimensions');
     const batch = broadcast(a!.slice(0, -2), b!.slice(0, -2));
-    return [[...batch, a![a!.length - 2]!, b![b!.length - 1]!]];
+    return [[...batch, m, n]];
   },
   reduceSum: (inputs, a) => [reduceShape(inputs[0]!, a.axes, a.keepDims)],
   reduceMean: (inputs, a) => [reduceShape(inputs[0]!, a.axes, a.keepDims)],
@@ -303,7 +312,7 @@ export function flops<K extends OpKind>(op: K, inputs: readonly number[][], outp
     }
     case 'matmul': {
       const a = inputs[0]!;
-      return 2 * n * a[a.length - 1]!;
+      return 2 * n * a[(attrs as MatmulAttrs).transA ? a.length - 2 : a.length - 1]!;
     }
     case 'maxPool':
     case 'avgPool': {

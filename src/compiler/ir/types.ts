@@ -45,6 +45,15 @@ export interface PadAttrs {
   readonly value: number;
 }
 
+/**
+ * Matmul operands may be read transposed in their last two axes (BLAS's transA/transB), so that
+ * a Gram matrix F·Fᵀ and the matmul gradients never materialise a transposed copy.
+ */
+export interface MatmulAttrs {
+  readonly transA?: boolean;
+  readonly transB?: boolean;
+}
+
 export interface NormAttrs {
   readonly epsilon: number;
 }
@@ -135,7 +144,7 @@ export interface OpAttrs {
   slice: SliceAttrs;
   reshape: ReshapeAttrs;
   transpose: TransposeAttrs;
-  matmul: Empty; // batched [.., m, k] x [.., k, n]
+  matmul: MatmulAttrs; // batched op(a) [.., m, k] x op(b) [.., k, n]
   reduceSum: ReduceAttrs;
   reduceMean: ReduceAttrs;
   expand: ExpandAttrs; // broadcast to a fixed shape (emitted by autodiff for reductions and zero fills)

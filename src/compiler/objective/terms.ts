@@ -40,8 +40,8 @@ export function sumOfSquares(b: GraphBuilder, v: string, stem = 'sumsq'): string
 export function gram(b: GraphBuilder, f: string, norm: GramNorm): string {
   const [n, c, h, w] = b.shape(f) as [Dim, Dim, Dim, Dim];
   const flat = b.add('reshape', [f], { shape: [n, c, dimProd(h, w)] }, {}, `${f}_flat`);
-  const flatT = b.add('transpose', [flat], { perm: [0, 2, 1] }, {}, `${f}_flatT`);
-  const g = b.add('matmul', [flat, flatT], {}, {}, `${f}_gram`);
+  // F·Fᵀ with the transpose as a matmul flag: no [N, HW, C] copy in the forward or backward pass.
+  const g = b.add('matmul', [flat, flat], { transB: true }, {}, `${f}_gram`);
   if (norm === 'gatys') return g;
   const [, cc, hh, ww] = concrete(b.shape(f), 'johnson gram');
   return b.add('scale', [g], { value: 1 / (cc! * hh! * ww!) }, {}, `${f}_gram_norm`);

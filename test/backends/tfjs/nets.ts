@@ -43,7 +43,12 @@ export function miniNet(seed = 1): Net {
   const f = b.add('reshape', [r1], { shape: [N, 4, dimProd(H, W)] }, { layer: 'gram_flat' });
   const ft = b.add('transpose', [f], { perm: [0, 2, 1] }, { layer: 'gram_t' });
   const gram = b.add('matmul', [f, ft], {}, { layer: 'gram' });
+  // The same Gram with the transpose as a matmul flag, and a transA product (Gᵀ F) on top of it.
+  const gramT = b.add('matmul', [f, f], { transB: true }, { layer: 'gram_transb' });
+  const mix = b.add('matmul', [gramT, f], { transA: true }, { layer: 'gram_transa' });
   b.output('stylised', out);
+  b.output('gram_transb', gramT);
+  b.output('gram_transa', mix);
   b.output('deconv', ct);
   b.output('gram', gram);
   return { graph: b.build(), weights };

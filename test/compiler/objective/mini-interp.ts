@@ -94,15 +94,21 @@ export function run(g: Graph, feeds: Record<string, T>): Record<string, T> {
         break;
       }
       case 'matmul': {
+        // Rank-3 operands; a transposed operand is read with its last two strides swapped.
         const [a, b] = x as [T, T];
-        const [B, M, K] = a.shape as [number, number, number];
-        const N = b.shape[2]!;
+        const { transA = false, transB = false } = n.attrs;
+        const [B, ra, ca] = a.shape as [number, number, number];
+        const [, rb, cb] = b.shape as [number, number, number];
+        const [M, K] = transA ? [ca, ra] : [ra, ca];
+        const N = transB ? rb : cb;
+        const at = (bi: number, i: number, k: number): number => a.data[bi * ra * ca + (transA ? k * ca + i : i * ca + k)]!;
+        const bt = (bi: number, k: number, j: number): number => b.data[bi * rb * cb + (transB ? j * cb + k : k * cb + j)]!;
         const data = new Float64Array(B * M * N);
         for (let bi = 0; bi < B; bi++)
           for (let i = 0; i < M; i++)
             for (let j = 0; j < N; j++) {
               let s = 0;
-              for (let k = 0; k < K; k++) s += a.data[bi * M * K + i * K + k]! * b.data[bi * K * N + k * N + j]!;
+              for (let k = 0; k < K; k++) s += at(bi, i, k) * bt(bi, k, j);
               data[bi * M * N + i * N + j] = s;
             }
         out = { shape, data };

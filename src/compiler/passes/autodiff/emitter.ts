@@ -66,15 +66,6 @@ export class GradEmitter {
     return this.reshapeTo(reduced, target);
   }
 
-  /** Swap the last two axes (matrix transpose of every batch entry). */
-  transposeLast2(id: string): string {
-    const r = this.shape(id).length;
-    const perm = Array.from({ length: r }, (_, i) => i);
-    perm[r - 2] = r - 1;
-    perm[r - 1] = r - 2;
-    return this.op('transpose', [id], { perm });
-  }
-
   /** A channel vector [C] viewed as [1, C, 1, 1] for broadcasting against NCHW. */
   channels4(id: string): string {
     const [c] = this.shape(id);

@@ -154,6 +154,14 @@ for (const [name, as, bs] of [
   ['matmul with broadcast batch axes', [2, 1, 3, 4], [3, 4, 2]],
 ] as [string, number[], number[]][])
   add('structure', name, single(47, [['a', as], ['b', bs]], (n, [a, b]) => n.b.add('matmul', [a!, b!], {})));
+for (const [name, as, bs, transA, transB] of [
+  ['matmul a @ bᵀ', [2, 3, 4], [2, 5, 4], false, true],
+  ['matmul aᵀ @ b', [2, 4, 3], [2, 4, 5], true, false],
+  ['matmul aᵀ @ bᵀ with a broadcast right operand', [2, 4, 3], [5, 4], true, true],
+] as [string, number[], number[], boolean, boolean][])
+  add('structure', name, single(53, [['a', as], ['b', bs]], (n, [a, b]) => n.b.add('matmul', [a!, b!], { transA, transB })));
+// The Gram form: both operands are the same value, so autodiff sums two flagged products.
+add('structure', 'matmul f @ fᵀ (Gram, one operand)', single(59, [['f', [2, 3, 6]]], (n, [f]) => n.b.add('matmul', [f!, f!], { transB: true })));
 for (const [name, op, axes, keepDims] of [
   ['reduceSum over H, W keeping dims', 'reduceSum', [2, 3], true],
   ['reduceSum over channels', 'reduceSum', [1], false],

@@ -53,13 +53,21 @@ export const transpose: VjpRule<'transpose'> = ({ e, node, dy }) => {
   return [e.op('transpose', [dy], { perm: inv })];
 };
 
-/** y = a @ b (batched, broadcasting): da = dy @ b^T, db = a^T @ dy, each summed over broadcast batch axes. */
+/**
+ * y = op(a) @ op(b) (batched, broadcasting; op = transpose of the last two axes when transA/transB).
+ * Plain: da = dy @ bᵀ, db = aᵀ @ dy. With y = a @ bᵀ: da = dy @ b, db = dyᵀ @ a; y = aᵀ @ b: da = b @ dyᵀ,
+ * db = a @ dy; y = aᵀ @ bᵀ: da = bᵀ @ dyᵀ, db = dyᵀ @ aᵀ. Every transpose is a matmul flag, never a copy;
+ * each gradient is summed over the batch axes its operand was broadcast along.
+ */
 export const matmul: VjpRule<'matmul'> = ({ e, node, dy, needs }) => {
   const [a, b] = node.inputs as [string, string];
-  return [
-    needs[0] ? e.sumTo(e.op('matmul', [dy, e.transposeLast2(b)], {}), e.shape(a)) : undefined,
-    needs[1] ? e.sumTo(e.op('matmul', [e.transposeLast2(a), dy], {}), e.shape(b)) : undefined,
-  ];
+  const tA = node.attrs.transA === true;
+  const tB = node.attrs.transB === true;
+  const mm = (x: string, y: string, transA: boolean, transB: boolean): string =>
+    e.op('matmul', [x, y], { ...(transA && { transA }), ...(transB && { transB }) });
+  const da = (): string => (tA ? mm(b, dy, tB, true) : mm(dy, b, false, !tB));
+  const db = (): string => (tB ? mm(dy, a, true, tA) : mm(a, dy, !tA, false));
+  return [needs[0] ? e.sumTo(da(), e.shape(a)) : undefined, needs[1] ? e.sumTo(db(), e.shape(b)) : undefined];
 };
 
 function reduceVjp(mean: boolean): VjpRule<'reduceSum' | 'reduceMean'> {
