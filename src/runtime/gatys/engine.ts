@@ -35,25 +35,25 @@ function targetFeeds(graphs: ObjectiveGraphs, targets: Readonly<Record<string, H
   return feeds;
 }
 
+/**
+ * Memory: the step model is compiled on the first `bindTargets` and kept; each target computation
+ * compiles its graph, runs it once and releases it, so at most one of the three models (each with its
+ * own copy of the loss network's weights in the runtime) is resident at a time.
+ */
 export async function createGatysEngine(graphs: ObjectiveGraphs, weights: WeightMap, backend: GatysBackendName, opts: BackendOptions = {}): Promise<GatysEngine> {
   const image = graphs.imageInput;
   const imageShape = concreteShapeOf(graphs.step, image);
-  const models: CompiledModel[] = [];
-  const compileWith = async (compile: (g: ObjectiveGraphs['step']) => Promise<CompiledModel>, g: ObjectiveGraphs['step']) => {
-    const m = await compile(g);
-    models.push(m);
-    return m;
-  };
   let compile: (g: ObjectiveGraphs['step']) => Promise<CompiledModel>;
-  let makeStep: (feeds: Record<string, HostTensor>) => StepFn;
+  let makeStep: (model: CompiledModel, feeds: Record<string, HostTensor>) => StepFn;
+  let stepGraph: ObjectiveGraphs['step'];
   if (backend === 'onnx') {
     const { OnnxBackend } = await import('../../backends/onnx/index.ts');
     const b = new OnnxBackend();
     compile = (g) => b.compile(g, weights, opts);
     const gradName = defaultGradName(image);
     // Normalisation folded into the first conv before differentiating, so the backward pass skips it too.
-    const model = await compileWith(compile, differentiate(foldInputNormalisation(graphs.step), { loss: LOSS, wrt: [image] }));
-    makeStep = (feeds) => async (x) => {
+    stepGraph = differentiate(foldInputNormalisation(graphs.step), { loss: LOSS, wrt: [image] });
+    makeStep = (model, feeds) => async (x) => {
       const out = await model.run({ ...feeds, [image]: { shape: imageShape, data: x } });
       return { loss: out[LOSS]!.data[0]!, terms: termsOf(graphs, out), grad: out[gradName]!.data };
     };
@@ -61,22 +61,39 @@ export async function createGatysEngine(graphs: ObjectiveGraphs, weights: Weight
     const { TfjsBackend, tfjsValueAndGrads } = await import('../../backends/tfjs/index.ts');
     const b = new TfjsBackend();
     compile = (g) => b.compile(g, weights, opts);
-    const forward = await compileWith(compile, graphs.step);
-    makeStep = (feeds) => async (x) => {
+    stepGraph = graphs.step;
+    makeStep = (forward, feeds) => async (x) => {
       const all = { ...feeds, [image]: { shape: imageShape, data: x } };
       const vg = await tfjsValueAndGrads(graphs.step, weights, all, LOSS, [image]);
       const out = await forward.run(all);
       return { loss: vg.value, terms: termsOf(graphs, out), grad: vg.grads[image]!.data };
     };
   }
-  const content = await compileWith(compile, graphs.targets.content);
-  const style = await compileWith(compile, graphs.targets.style);
+  let step: Promise<CompiledModel> | undefined;
+  const once = async (g: ObjectiveGraphs['step'], img: HostTensor): Promise<Record<string, HostTensor>> => {
+    const m = await compile(g);
+    try {
+      return await m.run({ [image]: img });
+    } finally {
+      await m.dispose();
+    }
+  };
   return {
-    contentTargets: (img) => content.run({ [image]: img }),
-    styleTargets: (img) => style.run({ [image]: img }),
-    bindTargets: (targets) => makeStep(targetFeeds(graphs, targets)),
+    contentTargets: (img) => once(graphs.targets.content, img),
+    styleTargets: (img) => once(graphs.targets.style, img),
+    bindTargets: (targets) => {
+      const feeds = targetFeeds(graphs, targets);
+      step ??= compile(stepGraph);
+      const model = step;
+      let fn: StepFn | undefined;
+      return async (x) => {
+        fn ??= makeStep(await model, feeds);
+        return fn(x);
+      };
+    },
     async dispose() {
-      for (const m of models) await m.dispose();
+      if (step) await (await step).dispose();
+      step = undefined;
     },
   };
 }
