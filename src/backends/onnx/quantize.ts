@@ -81,22 +81,22 @@ export function convSites(model: ModelProto): ConvSite[] {
   return sites;
 }
 
-function withOutputs(model: ModelProto, names: readonly string[]): ModelProto {
-  const g = model.graph!;
-  const have = new Set((g.output ?? []).map((o) => o.name));
-  const extra = names.filter((n) => !have.has(n)).map((name) => ({ name, type: { tensorType: { elemType: DT.FLOAT } } }));
-  return { ...model, graph: { ...g, output: [...(g.output ?? []), ...extra] } };
-}
+const rangeOutputs = (name: string): [string, string] => [`${name}.calib_min`, `${name}.calib_max`];
 
-function rangeOf(data: Float32Array): TensorRange {
-  let min = Infinity;
-  let max = -Infinity;
-  for (let i = 0; i < data.length; i++) {
-    const v = data[i]!;
-    if (v < min) min = v;
-    if (v > max) max = v;
+/**
+ * The model with a scalar min and max output for each named tensor (ReduceMin/ReduceMax over all
+ * axes), so calibration reads two floats per tensor instead of every activation map.
+ */
+function withRangeOutputs(model: ModelProto, names: readonly string[]): ModelProto {
+  const g = model.graph!;
+  const nodes: NodeProto[] = [];
+  const outputs = [];
+  for (const name of names) {
+    const [lo, hi] = rangeOutputs(name);
+    nodes.push(node('ReduceMin', [name], [lo], `${lo}_node`, { keepdims: 0 }), node('ReduceMax', [name], [hi], `${hi}_node`, { keepdims: 0 }));
+    for (const o of [lo, hi]) outputs.push({ name: o, type: { tensorType: { elemType: DT.FLOAT } } });
   }
-  return { min, max };
+  return { ...model, graph: { ...g, node: [...(g.node ?? []), ...nodes], output: [...(g.output ?? []), ...outputs] } };
 }
 
 /**
@@ -110,16 +110,17 @@ export async function calibrate(
 ): Promise<Map<string, TensorRange>> {
   if (feeds.length === 0) throw new Error('quantize: calibration needs at least one input');
   const names = [...new Set(convSites(model).flatMap((s) => [s.input, s.output]))];
-  const bytes = onnx.ModelProto.encode(onnx.ModelProto.create(withOutputs(model, names))).finish();
+  const bytes = onnx.ModelProto.encode(onnx.ModelProto.create(withRangeOutputs(model, names))).finish();
   const session = await ort.InferenceSession.create(bytes, { ...sessionOptions(opts), executionProviders: ['cpu'] });
   const ranges = new Map<string, TensorRange>();
   try {
     for (const f of feeds) {
       const ortFeeds: Record<string, ort.Tensor> = {};
       for (const [k, v] of Object.entries(f)) ortFeeds[k] = toOrtTensor(v);
-      const out = await session.run(ortFeeds, names);
+      const out = await session.run(ortFeeds, names.flatMap(rangeOutputs));
       for (const name of names) {
-        const r = rangeOf(out[name]!.data as Float32Array);
+        const [lo, hi] = rangeOutputs(name);
+        const r = { min: (out[lo]!.data as Float32Array)[0]!, max: (out[hi]!.data as Float32Array)[0]! };
         const old = ranges.get(name);
         ranges.set(name, old ? { min: Math.min(old.min, r.min), max: Math.max(old.max, r.max) } : r);
       }
