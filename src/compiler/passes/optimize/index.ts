@@ -2,9 +2,11 @@
  * Graph optimisation for the ONNX backend, on a specialised graph with its bound weights:
  *
  * 1. foldInputNormalisation — scale / BGR swap / mean / std into the first conv's weights and bias;
- * 2. convTransposeToConv — stride-1 transposed convs (autodiff's input gradients) as convs;
- * 3. weightGradToMatmul — autodiff's transposed-conv weight gradients as per-tap matmuls;
- * 4. constantFold — everything computable from constants and bound (frozen) weights, once.
+ * 2. resizeConvToDepthToSpace — nearest ×2 upsample + pad + 3×3 conv as a low-resolution conv with
+ *    4× the output channels and a depth-to-space shuffle (never materialises the upsampled image);
+ * 3. convTransposeToConv — stride-1 transposed convs (autodiff's input gradients) as convs;
+ * 4. weightGradToMatmul — autodiff's transposed-conv weight gradients as per-tap matmuls;
+ * 5. constantFold — everything computable from constants and bound (frozen) weights, once.
  *
  * ONNX Runtime's own optimiser ('all') then does what it does well and stc does not repeat:
  * Conv+bias+Relu fusion (FusedConv), the NCHWc layout transform, MatMul+Transpose fusion
@@ -15,15 +17,17 @@ import type { WeightMap } from '../../../backends/types.ts';
 import { constantFold } from './fold.ts';
 import { convTransposeToConv } from './conv-transpose.ts';
 import { foldInputNormalisation } from './preprocess.ts';
+import { resizeConvToDepthToSpace } from './resize-conv.ts';
 import { weightGradToMatmul } from './weight-grad.ts';
 
 export { constantFold, type FoldOptions } from './fold.ts';
 export { convTransposeToConv, flipTransposeKernel, reversalMatrix } from './conv-transpose.ts';
 export { foldInputNormalisation } from './preprocess.ts';
+export { resizeConvToDepthToSpace, phaseMatrix, ROW_TAP } from './resize-conv.ts';
 export { weightGradToMatmul, MAX_TAPS } from './weight-grad.ts';
 
-export type PassName = 'normalisation' | 'convTranspose' | 'weightGrad' | 'fold';
-export const ALL_PASSES: readonly PassName[] = ['normalisation', 'convTranspose', 'weightGrad', 'fold'];
+export type PassName = 'normalisation' | 'resizeConv' | 'convTranspose' | 'weightGrad' | 'fold';
+export const ALL_PASSES: readonly PassName[] = ['normalisation', 'resizeConv', 'convTranspose', 'weightGrad', 'fold'];
 
 export interface OptimizeOptions {
   /** Passes to run, in the fixed order above (default all). */
@@ -35,6 +39,7 @@ export function optimizeGraph(g: Graph, weights: WeightMap, opts: OptimizeOption
   const on = new Set(opts.passes ?? ALL_PASSES);
   let out = g;
   if (on.has('normalisation')) out = foldInputNormalisation(out);
+  if (on.has('resizeConv')) out = resizeConvToDepthToSpace(out);
   if (on.has('convTranspose')) out = convTransposeToConv(out, weights);
   if (on.has('weightGrad')) out = weightGradToMatmul(out);
   if (on.has('fold')) out = constantFold(out, weights);

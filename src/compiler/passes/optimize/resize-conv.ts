@@ -1,0 +1,122 @@
+/**
+ * Resize-convolutions as low-resolution convolutions plus a depth-to-space shuffle.
+ *
+ * Johnson's decoder (and the "resize-convolution" of Odena et al., Distill 2016) upsamples by 2 with
+ * nearest neighbour, pads by 1 and applies a 3×3 conv. Each output pixel (2i+a, 2j+b) then reads
+ * only the low-resolution pixels x[i-1..i+1, j-1..j+1], so the whole layer equals one 3×3 conv on x
+ * (padded by 1) with 4·C_out output channels — one per phase (a, b) — followed by interleaving the
+ * phases (depth-to-space). Phase a reads high-resolution row 2i+a−1+r (r = 0, 1, 2 the kernel row),
+ * which is low-resolution row i + ⌊(a−1+r)/2⌋, i.e. offset ROW_TAP[a][r] in the padded window:
+ *
+ *     w'[4o + 2a + b, c, R, S] = Σ_{r: ROW_TAP[a][r] = R} Σ_{s: ROW_TAP[b][s] = S} w[o, c, r, s].
+ *
+ * The border is exact too: a reflect or edge pad of the upsampled image by 1 repeats x's edge rows
+ * (reflecting row −1 of the upsampled image gives row 1 = x row 0), so it becomes an edge pad of x
+ * by 1; a constant pad stays a constant pad. Multiply-adds are the same (each of the 4 phases does a
+ * 9-tap conv at 1/4 of the pixels, with taps that land on the same pixel merged into one weight),
+ * but the 4× upsampled tensor and its padded copy are never materialised: at 1024² in Johnson-IN's
+ * last decoder layer that is 2 × 256 MB.
+ *
+ * Applied when the upsample and the pad each feed only the next node (in a training graph the
+ * backward pass reads the upsampled tensor, so it stays). The weight transform is written in IR
+ * (a matmul with the 9×36 tap-merging matrix), folded once for bound weights by `constantFold`.
+ */
+import type { Graph, Node, NodeOf, PadMode } from '../../ir/types.ts';
+import { consumers } from '../../ir/graph.ts';
+import { Rewriter } from './rewrite.ts';
+
+/** ROW_TAP[phase][kernel row] = row offset in the padded low-resolution window. */
+export const ROW_TAP: readonly (readonly number[])[] = [
+  [0, 1, 1],
+  [1, 1, 2],
+];
+
+/**
+ * The [9, 36] matrix mapping a 3×3 kernel's taps (r·3+s) to the four phase kernels' taps
+ * ((2a+b)·9 + R·3 + S): entry 1 where R = ROW_TAP[a][r] and S = ROW_TAP[b][s].
+ */
+export function phaseMatrix(): Float32Array {
+  const m = new Float32Array(9 * 36);
+  for (let r = 0; r < 3; r++)
+    for (let s = 0; s < 3; s++)
+      for (let a = 0; a < 2; a++)
+        for (let b = 0; b < 2; b++) m[(r * 3 + s) * 36 + (2 * a + b) * 9 + ROW_TAP[a]![r]! * 3 + ROW_TAP[b]![s]!] = 1;
+  return m;
+}
+
+interface Match {
+  readonly up: NodeOf<'upsampleNearest'>;
+  /** The pad node between upsample and conv, if any (else the conv pads with zeros itself). */
+  readonly pad?: NodeOf<'pad'>;
+  readonly conv: NodeOf<'conv2d'>;
+  /** The pad of x that replaces the upsampled image's pad. */
+  readonly mode: PadMode;
+  readonly value: number;
+}
+
+const isOnes = (p: readonly number[]): boolean => p.every((v) => v === 1);
+const isZeros = (p: readonly number[]): boolean => p.every((v) => v === 0);
+
+function match(conv: NodeOf<'conv2d'>, byOutput: ReadonlyMap<string, Node>, uses: ReadonlyMap<string, readonly Node[]>, shape: (id: string) => number[]): Match | undefined {
+  const a = conv.attrs;
+  if (a.group !== 1 || a.strides.some((s) => s !== 1) || a.dilations.some((d) => d !== 1) || a.padding.kind !== 'explicit') return undefined;
+  const [, , kh, kw] = shape(conv.inputs[1]!);
+  if (kh !== 3 || kw !== 3) return undefined;
+  const only = (id: string): boolean => (uses.get(id) ?? []).length === 1;
+  let src = byOutput.get(conv.inputs[0]!);
+  let pad: NodeOf<'pad'> | undefined;
+  let mode: PadMode = 'constant';
+  let value = 0;
+  if (src?.op === 'pad') {
+    if (!isZeros(a.padding.pads) || !isOnes(src.attrs.pads) || !only(src.outputs[0]!)) return undefined;
+    pad = src;
+    mode = src.attrs.mode === 'constant' ? 'constant' : 'edge';
+    value = src.attrs.value;
+    src = byOutput.get(src.inputs[0]!);
+  } else if (!isOnes(a.padding.pads)) return undefined;
+  if (src?.op !== 'upsampleNearest' || src.attrs.scale[0] !== 2 || src.attrs.scale[1] !== 2 || !only(src.outputs[0]!)) return undefined;
+  return { up: src, ...(pad && { pad }), conv, mode, value };
+}
+
+export function resizeConvToDepthToSpace(g: Graph): Graph {
+  const byOutput = new Map<string, Node>();
+  for (const n of g.nodes) for (const o of n.outputs) byOutput.set(o, n);
+  const uses = consumers(g);
+  const rw = new Rewriter(g);
+  const matches = new Map<Node, Match>();
+  const outs = new Set(g.outputs.values());
+  for (const n of g.nodes) {
+    if (n.op !== 'conv2d') continue;
+    const m = match(n, byOutput, uses, (id) => rw.shape(id));
+    // The upsample and pad must not also be graph outputs.
+    if (m && !outs.has(m.up.outputs[0]!) && !(m.pad && outs.has(m.pad.outputs[0]!))) matches.set(n, m);
+  }
+  if (matches.size === 0) return g;
+  const skipped = new Set<Node>([...matches.values()].flatMap((m) => (m.pad ? [m.up, m.pad] : [m.up])));
+  for (const n of g.nodes) {
+    if (skipped.has(n)) continue;
+    const m = matches.get(n);
+    if (!m) {
+      rw.keep(n);
+      continue;
+    }
+    const [, w, bias] = m.conv.inputs as [string, string, string | undefined];
+    const x = m.up.inputs[0]!;
+    const [nb, ci, h, wd] = rw.shape(x) as [number, number, number, number];
+    const co = rw.shape(w)[0]!;
+    const out = m.conv.outputs[0]!;
+    const stem = `${out}.phases`;
+    // Phase kernels [4·Co, Ci, 3, 3], output channel 4o + 2a + b.
+    const taps = rw.add('matmul', [rw.add('reshape', [w], { shape: [co, ci, 9] }, stem), rw.constant(`${stem}.taps`, [9, 36], phaseMatrix())], {}, stem);
+    const perPhase = rw.add('transpose', [rw.add('reshape', [taps], { shape: [co, ci, 4, 9] }, stem)], { perm: [0, 2, 1, 3] }, stem);
+    const wp = rw.add('reshape', [perPhase], { shape: [4 * co, ci, 3, 3] }, stem);
+    const ins = [rw.add('pad', [x], { mode: m.mode, pads: [1, 1, 1, 1], value: m.value }, stem), wp];
+    if (bias) ins.push(rw.add('reshape', [rw.add('expand', [rw.add('reshape', [bias], { shape: [co, 1] }, stem)], { shape: [co, 4] }, stem)], { shape: [4 * co] }, stem));
+    const y = rw.add('conv2d', ins, { strides: [1, 1], dilations: [1, 1], padding: { kind: 'explicit', pads: [0, 0, 0, 0] }, group: 1 }, stem, undefined, m.conv.layer);
+    // Depth-to-space: [N, Co·4, H, W] -> [N, Co, 2, 2, H, W] -> [N, Co, H, 2, W, 2] -> [N, Co, 2H, 2W].
+    const split = rw.add('reshape', [y], { shape: [nb, co, 2, 2, h, wd] }, stem);
+    const inter = rw.add('transpose', [split], { perm: [0, 1, 4, 2, 5, 3] }, stem);
+    rw.add('reshape', [inter], { shape: [nb, co, 2 * h, 2 * wd] }, out, out, m.conv.layer);
+  }
+  return rw.build();
+}
