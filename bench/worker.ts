@@ -7,7 +7,7 @@
  *   tsx bench/worker.ts --job peak --backend onnx ...
  *
  * --no-optimize compiles without stc's graph passes (compiler/passes/optimize), for before/after numbers;
- * --no-arena / --no-mem-pattern turn off ORT's CPU memory arena / memory pattern (BackendOptions), for memory numbers.
+ * --no-arena turns off ORT's CPU memory arena, --mem-pattern turns on its memory pattern (BackendOptions), for memory numbers.
  */
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
@@ -57,7 +57,7 @@ async function main(): Promise<void> {
       device: { type: 'string', default: 'cpu' },
       'no-optimize': { type: 'boolean', default: false },
       'no-arena': { type: 'boolean', default: false },
-      'no-mem-pattern': { type: 'boolean', default: false },
+      'mem-pattern': { type: 'boolean', default: false },
     },
   });
   const baseline = rssMb();
@@ -66,7 +66,7 @@ async function main(): Promise<void> {
   const device = values.device === 'gpu' ? 'gpu' : 'cpu';
   const opts: BackendOptions = { threads: Number(values.threads), device, ...(values['no-optimize'] && { optimize: false }),
     ...(values['no-arena'] && { memArena: false }),
-    ...(values['no-mem-pattern'] && { memPattern: false }),
+    ...(values['mem-pattern'] && { memPattern: true }),
   };
   const t0 = performance.now();
   const job = values.job === 'peak' ? await preparePeak(opts) : await prepareJob(jobById(values.job!), backend, opts);

@@ -27,7 +27,7 @@ export function sessionOptions(opts: BackendOptions = {}): ort.InferenceSession.
     interOpNumThreads: 1,
     executionMode: 'sequential',
     enableCpuMemArena: opts.memArena ?? true,
-    enableMemPattern: opts.memPattern ?? true,
+    enableMemPattern: opts.memPattern ?? false,
     // Errors only: the library never prints (ONNX's own ceil-mode shape inference disagrees with
     // PyTorch's, which ORT's kernels follow, and would otherwise warn on every run).
     logSeverityLevel: 3,
