@@ -7,7 +7,8 @@
  *   tsx bench/worker.ts --job peak --backend onnx ...
  *
  * --no-optimize compiles without stc's graph passes (compiler/passes/optimize), for before/after numbers;
- * --no-arena turns off ORT's CPU memory arena, --mem-pattern turns on its memory pattern (BackendOptions), for memory numbers.
+ * --no-arena turns off ORT's CPU memory arena, --mem-pattern turns on its memory pattern, --nchwc on|off overrides
+ * the NCHWc layout choice (BackendOptions), for memory numbers.
  */
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
@@ -58,6 +59,7 @@ async function main(): Promise<void> {
       'no-optimize': { type: 'boolean', default: false },
       'no-arena': { type: 'boolean', default: false },
       'mem-pattern': { type: 'boolean', default: false },
+      nchwc: { type: 'string' },
     },
   });
   const baseline = rssMb();
@@ -67,6 +69,7 @@ async function main(): Promise<void> {
   const opts: BackendOptions = { threads: Number(values.threads), device, ...(values['no-optimize'] && { optimize: false }),
     ...(values['no-arena'] && { memArena: false }),
     ...(values['mem-pattern'] && { memPattern: true }),
+    ...(values.nchwc !== undefined && { nchwc: values.nchwc !== 'off' }),
   };
   const t0 = performance.now();
   const job = values.job === 'peak' ? await preparePeak(opts) : await prepareJob(jobById(values.job!), backend, opts);

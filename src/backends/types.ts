@@ -26,6 +26,13 @@ export interface BackendOptions {
   /** ONNX CPU: keep freed buffers in ORT's memory arena for reuse (faster allocation, higher peak RSS); default true. */
   readonly memArena?: boolean;
   /**
+   * ONNX CPU: let ONNX Runtime move convolutions to its blocked NCHWc layout (optimisation level
+   * 'all'; off: 'extended'); default true. In a gradient graph the backward ops are not NCHWc-aware,
+   * so activations they read are reordered back to NCHW and live in both layouts: off, the VGG-19
+   * Gatys step at 512² peaks ~20% lower (docs/benchmarks.md, "Memory").
+   */
+  readonly nchwc?: boolean;
+  /**
    * ONNX: plan one memory block per run from the first run's allocation pattern; default false.
    * Measured on every bench job (docs/benchmarks.md, "Memory"): off, peak RSS is 6-45% lower at the
    * same speed within noise, because the pattern's block is carved from the arena, which grows in

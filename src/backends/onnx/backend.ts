@@ -22,7 +22,7 @@ export function fromOrtTensor(t: ort.Tensor): HostTensor {
 /** Session options: full graph optimisation, memory arena and pattern on, intra-op threads = all cores by default. */
 export function sessionOptions(opts: BackendOptions = {}): ort.InferenceSession.SessionOptions {
   return {
-    graphOptimizationLevel: 'all',
+    graphOptimizationLevel: opts.nchwc === false ? 'extended' : 'all',
     intraOpNumThreads: opts.threads ?? Math.max(1, cpus().length),
     interOpNumThreads: 1,
     executionMode: 'sequential',
