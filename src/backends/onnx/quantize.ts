@@ -225,6 +225,12 @@ export async function quantizeToBytes(
   return onnx.ModelProto.encode(onnx.ModelProto.create(quantizeModel(model, ranges, opts))).finish();
 }
 
+/** The float model quantisation starts from: stc's optimisation passes (on concrete shapes), then emission. */
+export function floatModelProto(g: Graph, weights: WeightMap, opts: BackendOptions & EmitOptions = {}): ModelProto {
+  const graph = opts.optimize !== false && isConcrete(g) ? optimizeGraph(g, weights) : g;
+  return buildModelProto(graph, weights, opts);
+}
+
 /**
  * An IR graph with its weights as an int8 QDQ ONNX model: stc's optimisation passes (on concrete
  * shapes), emission, calibration on `feeds` (float model on the CPU), quantisation.
@@ -235,6 +241,5 @@ export async function quantizeGraph(
   feeds: readonly Readonly<Record<string, HostTensor>>[],
   opts: QuantizeOptions & BackendOptions & EmitOptions = {},
 ): Promise<Uint8Array> {
-  const graph = opts.optimize !== false && isConcrete(g) ? optimizeGraph(g, weights) : g;
-  return quantizeToBytes(buildModelProto(graph, weights, opts), feeds, opts);
+  return quantizeToBytes(floatModelProto(g, weights, opts), feeds, opts);
 }
