@@ -216,8 +216,9 @@ async function main(): Promise<void> {
   if (!values['no-int8'] && jobs.some(int8Runs))
     notes.push(
       'stc-onnx-int8: stc\'s static-QDQ int8 export (src/backends/onnx/quantize.ts, as `stc compile --quantize int8`): int8 per-channel weights ' +
-        '(7-bit range, reduceRange) and uint8 activations on every conv but the first and last (float32, keepEnds), calibrated on two seeded noise images; ' +
-        'building and calibrating the model are setup, not timed, but its peak RSS includes the calibration run (the float model keeping every conv\'s output). ' +
+        '(7-bit range, reduceRange) and uint8 activations on every conv but the first and last (float32, keepEnds), calibrated on two seeded 64² noise images ' +
+        '(as a user calibrates once, at export; the ranges carry over to the full-size model by tensor name), so its peak RSS is the int8 model\'s; building ' +
+        'and calibrating are setup, not timed. ' +
         'Its JSON gflops field is float32-equivalent (the float graph\'s FLOPs over its time).',
     );
   notes.push('Weights are seeded random (timing does not depend on values); inputs are seeded noise images; stc and PyTorch use the same shapes, not the same numbers.');
