@@ -57,7 +57,8 @@ export const transpose: VjpRule<'transpose'> = ({ e, node, dy }) => {
  * y = op(a) @ op(b) (batched, broadcasting; op = transpose of the last two axes when transA/transB).
  * Plain: da = dy @ bᵀ, db = aᵀ @ dy. With y = a @ bᵀ: da = dy @ b, db = dyᵀ @ a; y = aᵀ @ b: da = b @ dyᵀ,
  * db = a @ dy; y = aᵀ @ bᵀ: da = bᵀ @ dyᵀ, db = dyᵀ @ aᵀ. Every transpose is a matmul flag, never a copy;
- * each gradient is summed over the batch axes its operand was broadcast along.
+ * each gradient is summed over the batch axes its operand was broadcast along. A Gram product (both
+ * operands the same value, one transposed) gets its whole gradient in one product (see below).
  */
 export const matmul: VjpRule<'matmul'> = ({ e, node, dy, needs }) => {
   const [a, b] = node.inputs as [string, string];
@@ -65,6 +66,14 @@ export const matmul: VjpRule<'matmul'> = ({ e, node, dy, needs }) => {
   const tB = node.attrs.transB === true;
   const mm = (x: string, y: string, transA: boolean, transB: boolean): string =>
     e.op('matmul', [x, y], { ...(transA && { transA }), ...(transB && { transB }) });
+  if (a === b && tA !== tB && needs[0]) {
+    // A Gram product (y = a·aᵀ or aᵀ·a, symmetric): the two operand gradients sum to one product with the
+    // symmetrised dy — da = (dy + dyᵀ)·a, resp. a·(dy + dyᵀ) — instead of two [.., m, k] products and their sum.
+    const r = e.shape(dy).length;
+    const perm = Array.from({ length: r }, (_, k) => (k === r - 2 ? r - 1 : k === r - 1 ? r - 2 : k));
+    const sym = e.op('add', [dy, e.op('transpose', [dy], { perm })], {});
+    return [e.sumTo(tB ? mm(sym, a, false, false) : mm(a, sym, false, false), e.shape(a)), undefined];
+  }
   const da = (): string => (tA ? mm(b, dy, tB, true) : mm(dy, b, false, !tB));
   const db = (): string => (tB ? mm(dy, a, true, tA) : mm(a, dy, !tA, false));
   return [needs[0] ? e.sumTo(da(), e.shape(a)) : undefined, needs[1] ? e.sumTo(db(), e.shape(b)) : undefined];
