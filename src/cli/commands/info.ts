@@ -1,7 +1,8 @@
 /**
- * `stc info <spec> [--network NAME] [--size HxW]`: parameter count and a
- * FLOPs-per-layer table at the given size (default 256x256).
+ * `stc info <spec> [--network NAME] [--size HxW]`: parameter count, a FLOPs-per-layer table and
+ * the forward pass's activation memory (liveness analysis) at the given size (default 256x256).
  */
+import { memoryProfile } from '../../compiler/passes/memory.ts';
 import { countParams, flopsPerLayer } from '../../compiler/passes/stats.ts';
 import { specialize } from '../../compiler/passes/specialize.ts';
 import { ShapeError } from '../../compiler/ir/ops.ts';
@@ -10,6 +11,7 @@ import { loadSpec, parseSize, pickNetwork, sizeEnv } from '../load-spec.ts';
 import type { Register } from './index.ts';
 
 const fmt = (n: number) => n.toLocaleString('en-US');
+const mib = (bytes: number) => `${(bytes / 2 ** 20).toFixed(1)} MiB`;
 
 function human(flops: number): string {
   if (flops >= 1e9) return `${(flops / 1e9).toFixed(2)} G`;
@@ -37,6 +39,8 @@ export const register: Register = (program) => {
       }
       const rows = flopsPerLayer(g);
       const total = rows.reduce((s, r) => s + r.flops, 0);
+      const mem = memoryProfile(g);
+      const at = g.nodes[mem.peakNode];
       const w = Math.max(5, ...rows.map((r) => r.layer.length));
       const out = [
         `network ${net.name}`,
@@ -45,6 +49,8 @@ export const register: Register = (program) => {
         `  ${'layer'.padEnd(w)}  ${'op'.padEnd(16)}  ${'output'.padEnd(20)}  FLOPs`,
         ...rows.map((r) => `  ${r.layer.padEnd(w)}  ${r.op.padEnd(16)}  ${`[${r.outputShape.join(',')}]`.padEnd(20)}  ${human(r.flops)}`),
         `total: ${fmt(total)} FLOPs (${human(total)})`,
+        `memory at ${size.height}x${size.width}, batch 1, forward: activations peak ${mib(mem.peakBytes)}${at ? ` (at ${at.layer ?? at.id})` : ''}; ` +
+          `inputs and weights ${mib(mem.residentBytes)} (liveness in node order, before backend passes)`,
       ];
       process.stdout.write(`${out.join('\n')}\n`);
     });
