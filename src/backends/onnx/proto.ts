@@ -49,9 +49,13 @@ export function node(
   };
 }
 
+/**
+ * The tensor's bytes as a view, not a copy: a model is encoded right after it is built, and a copy of
+ * every weight (hundreds of MB for VGG-19) would only add to the emitter's peak memory. A proto built
+ * here must therefore be encoded before the tensors it was built from are modified.
+ */
 function bytesOf(view: ArrayBufferView): Uint8Array {
-  // Copy so the proto owns its bytes (and the view's offset/alignment do not matter).
-  return new Uint8Array(view.buffer.slice(view.byteOffset, view.byteOffset + view.byteLength));
+  return new Uint8Array(view.buffer, view.byteOffset, view.byteLength);
 }
 
 /** A float32 initializer (raw little-endian data). */
