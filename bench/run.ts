@@ -155,7 +155,7 @@ async function main(): Promise<void> {
   else log(`bench: peak ${peak!.gflops.toFixed(1)} GFLOP/s`);
 
   // tfjs on wasm needs minutes per Gatys or training step (see docs/benchmarks.md): a budget keeps --quick short.
-  const tfjsBudget = quick ? 10_000 : 180_000;
+  const tfjsBudget = quick ? 10_000 : 90_000;
   const stc = new Map<string, { onnx: Outcome; int8: Outcome; tfjs: Outcome }>();
   const torchJobs = new Map<string, Measurement>();
   const torchFailures = new Map<string, string>();
