@@ -19,7 +19,10 @@ export function fromOrtTensor(t: ort.Tensor): HostTensor {
   return { shape: t.dims.map(Number), data: t.data as Float32Array };
 }
 
-/** Session options: full graph optimisation, memory arena and pattern on, intra-op threads = all cores by default. */
+/**
+ * Session options: graph optimisation 'all' ('extended' without the NCHWc layout), memory arena on, memory pattern
+ * off, intra-op threads = all cores by default (see BackendOptions for each choice).
+ */
 export function sessionOptions(opts: BackendOptions = {}): ort.InferenceSession.SessionOptions {
   return {
     graphOptimizationLevel: opts.nchwc === false ? 'extended' : 'all',

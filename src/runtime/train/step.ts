@@ -24,7 +24,7 @@ import {
 } from '../../compiler/passes/adam-update.ts';
 import type { BackendOptions, WeightMap } from '../../backends/types.ts';
 import { OnnxBackend, type OnnxModel } from '../../backends/onnx/index.ts';
-import { CONTENT_INPUT, LOSS_OUTPUT, TERM_OUTPUTS, styleTargetInput, type TrainGraph } from './train-graph.ts';
+import { CONTENT_INPUT, LOSS_OUTPUT, TERM_OUTPUTS, styleTargetFeeds, type TrainGraph } from './train-graph.ts';
 
 /**
  * The optimisation state a checkpoint saves. A step updates it in place by replacing the maps'
@@ -73,6 +73,13 @@ export interface OnnxStepOptions {
   readonly reuseBuffers?: boolean;
 }
 
+/** One updated tensor of a run: the state map it goes to, its key there, and its output name. */
+interface Update {
+  readonly map: Map<string, HostTensor>;
+  readonly id: string;
+  readonly output: string;
+}
+
 /** One updated tensor (an output such as `new:conv1.weight`): the buffer the last run wrote, and the one before it. */
 interface Slot {
   /** Written by the last run and handed to the state. */
@@ -105,13 +112,7 @@ export class OnnxTrainStep implements TrainStep {
     opts: BackendOptions = {},
     stepOpts: OnnxStepOptions = {},
   ): Promise<OnnxTrainStep> {
-    const fixed: Record<string, HostTensor> = {};
-    for (const [tap, shape] of tg.styleTargetShapes) {
-      const t = styleTargets.get(tap);
-      if (!t) throw new Error(`no style target for tap ${tap}`);
-      if (t.data.length !== shape.reduce((a, b) => a * b, 1)) throw new Error(`style target ${tap} has shape [${t.shape}], expected [${shape}]`);
-      fixed[styleTargetInput(tap)] = { shape, data: t.data };
-    }
+    const fixed = styleTargetFeeds(tg.styleTargetShapes, styleTargets);
     const model = await new OnnxBackend().compile(tg.graph, frozen, opts);
     return new OnnxTrainStep(model, tg.params, fixed, hyper, stepOpts.reuseBuffers ?? true);
   }
@@ -129,8 +130,7 @@ export class OnnxTrainStep implements TrainStep {
       [ADAM_ALPHA]: { shape: [1], data: Float32Array.of(alpha) },
       [ADAM_R]: { shape: [1], data: Float32Array.of(r) },
     };
-    /** Each updated tensor: the state map it goes to, its key there, and its output name. */
-    const updates: { map: Map<string, HostTensor>; id: string; output: string }[] = [];
+    const updates: Update[] = [];
     for (const p of this.params) {
       feeds[p.id] = state.params.get(p.id)!;
       feeds[mName(p.id)] = state.m.get(p.id)!;
@@ -155,7 +155,7 @@ export class OnnxTrainStep implements TrainStep {
    * The buffers this run writes: each slot's spare, unless it is missing (first runs), has another
    * shape, or is fed to this run (someone put it back in a state); then a new one.
    */
-  private targets(updates: readonly { map: Map<string, HostTensor>; id: string; output: string }[], feeds: Readonly<Record<string, HostTensor>>): Record<string, HostTensor> {
+  private targets(updates: readonly Update[], feeds: Readonly<Record<string, HostTensor>>): Record<string, HostTensor> {
     const fed = new Set(Object.values(feeds).map((f) => f.data));
     const targets: Record<string, HostTensor> = {};
     for (const u of updates) {

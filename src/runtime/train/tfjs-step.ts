@@ -19,7 +19,7 @@ import { createOps, type Tensor, type Tf } from '../../backends/tfjs/runtime.js'
 import { ensureTfjsBackend, loadTfjs } from '../../backends/tfjs/select.ts';
 import { adamStepHost } from './adam-host.ts';
 import type { LossTerms, OptimState, TrainStep } from './step.ts';
-import { CONTENT_INPUT, LOSS_OUTPUT, TERM_OUTPUTS, styleTargetInput, type LossGraph } from './train-graph.ts';
+import { CONTENT_INPUT, LOSS_OUTPUT, TERM_OUTPUTS, styleTargetFeeds, type LossGraph } from './train-graph.ts';
 
 /** The loss, its weighted terms and the gradient of the loss for every trainable parameter. */
 export interface LossAndGrads {
@@ -45,13 +45,7 @@ export class TfjsTrainStep implements TrainStep {
    */
   static async create(lg: LossGraph, frozen: WeightMap, styleTargets: ReadonlyMap<string, HostTensor>, hyper: AdamHyper): Promise<TfjsTrainStep> {
     for (const name of [LOSS_OUTPUT, ...TERM_OUTPUTS]) if (!lg.graph.outputs.has(name)) throw new Error(`TfjsTrainStep: the loss graph has no output ${name}`);
-    const fixed: Record<string, HostTensor> = {};
-    for (const [tap, shape] of lg.styleTargetShapes) {
-      const t = styleTargets.get(tap);
-      if (!t) throw new Error(`no style target for tap ${tap}`);
-      if (t.data.length !== shape.reduce((a, b) => a * b, 1)) throw new Error(`style target ${tap} has shape [${t.shape}], expected [${shape}]`);
-      fixed[styleTargetInput(tap)] = { shape, data: t.data };
-    }
+    const fixed = styleTargetFeeds(lg.styleTargetShapes, styleTargets);
     for (const p of lg.frozen) if (!frozen.has(p.id) && !p.data) throw new Error(`TfjsTrainStep: no value for the frozen parameter ${p.id}`);
     const tf = await loadTfjs();
     await ensureTfjsBackend();

@@ -40,6 +40,18 @@ export const CONTENT_INPUT = 'content';
 export const LOSS_OUTPUT = 'loss';
 export const TERM_OUTPUTS = ['loss:content', 'loss:style', 'loss:tv'] as const;
 export const styleTargetInput = (tap: string): string => `style_target.${tap}`;
+
+/** The style-target feeds of a training graph (`styleTargetInput(tap)` -> Gram), checked against its shapes. */
+export function styleTargetFeeds(shapes: ReadonlyMap<string, readonly number[]>, styleTargets: ReadonlyMap<string, HostTensor>): Record<string, HostTensor> {
+  const feeds: Record<string, HostTensor> = {};
+  for (const [tap, shape] of shapes) {
+    const t = styleTargets.get(tap);
+    if (!t) throw new Error(`no style target for tap ${tap}`);
+    if (t.data.length !== shape.reduce((a, b) => a * b, 1)) throw new Error(`style target ${tap} has shape [${t.shape}], expected [${shape}]`);
+    feeds[styleTargetInput(tap)] = { shape, data: t.data };
+  }
+  return feeds;
+}
 /** Loss-network parameters are renamed under this prefix inside the training graph (frozen, shared by both passes). */
 export const LOSS_NET_PREFIX = 'lossnet/';
 
