@@ -28,7 +28,7 @@ async function main(): Promise<void> {
   const opts = { threads: Number(values.threads) };
   const { graph: g, weights, input } = await johnsonInference(size);
   const fp32 = await new OnnxBackend().compile(g, weights, opts);
-  const int8 = await int8Model(g, weights, 1, size, opts);
+  const int8 = await int8Model(g, weights, opts);
   const feeds = { [input]: noiseImage(1, size, 1) };
   const times = { fp32: [] as number[], int8: [] as number[] };
   for (let i = 0; i < Number(values.warmup) + Number(values.repeats); i++)

@@ -21,7 +21,8 @@ import { selectOutputs } from '../src/compiler/passes/prune.ts';
 import type { BackendOptions, CompiledModel, WeightMap } from '../src/backends/types.ts';
 import { bindWeights } from '../src/weights/index.ts';
 import { createGatysEngine } from '../src/runtime/gatys/engine.ts';
-import { buildTrainGraph, lossNetWeights, styleTargetGraph, type JohnsonLossConfig } from '../src/runtime/train/train-graph.ts';
+import { buildLossGraph, buildTrainGraph, lossNetWeights, styleTargetGraph, type JohnsonLossConfig } from '../src/runtime/train/train-graph.ts';
+import { TfjsTrainStep } from '../src/runtime/train/tfjs-step.ts';
 import { initParams } from '../src/runtime/train/init.ts';
 import { OnnxTrainStep, freshOptimState } from '../src/runtime/train/step.ts';
 
@@ -97,20 +98,17 @@ export const CALIBRATION_SIZE = 64;
 /**
  * An inference graph as stc's int8 QDQ model (default QuantizeOptions: 7-bit weights, first and
  * last conv kept float32), calibrated on two seeded noise images (seeds 2 and 3; the timed input is
- * seed 1). `calibration` is the same network specialised to a small size, so calibration's float run
- * does not count in the job's peak RSS (a user calibrates once, at export, in another process); the
- * two graphs name their tensors alike, so the ranges carry over. Without it, calibration runs at size.
+ * seed 1) run through `calibration` (default `g`): the same network specialised to a small size, so
+ * calibration's float run does not count in the job's peak RSS (a user calibrates once, at export,
+ * in another process).
  */
-export async function int8Model(g: Graph, weights: WeightMap, batch: number, size: number, opts: BackendOptions, calibration?: Graph): Promise<CompiledModel> {
+export async function int8Model(g: Graph, weights: WeightMap, opts: BackendOptions, calibration: Graph = g): Promise<CompiledModel> {
   const { loadOnnxModel } = await import('../src/backends/onnx/index.ts');
-  const { calibrate, floatModelProto, quantizeModel } = await import('../src/backends/onnx/quantize.ts');
-  const { onnx } = await import('../src/backends/onnx/proto.ts');
-  const cal = calibration ?? g;
-  const calSize = calibration ? (cal.values.get(cal.inputs[0]!)!.shape[2] as number) : size;
-  const feeds = [2, 3].map((seed) => ({ [cal.inputs[0]!]: noiseImage(batch, calSize, seed) }));
-  const ranges = await calibrate(floatModelProto(cal, weights, opts), feeds, opts);
-  const bytes = onnx.ModelProto.encode(onnx.ModelProto.create(quantizeModel(floatModelProto(g, weights, opts), ranges))).finish();
-  return loadOnnxModel(bytes, opts);
+  const { floatModelProto, quantizeToBytes } = await import('../src/backends/onnx/quantize.ts');
+  const input = calibration.inputs[0]!;
+  const [n, , s] = concreteShapeOf(calibration, input);
+  const feeds = [2, 3].map((seed) => ({ [input]: noiseImage(n!, s!, seed) }));
+  return loadOnnxModel(await quantizeToBytes(floatModelProto(g, weights, opts), feeds, opts, floatModelProto(calibration, weights, opts)), opts);
 }
 
 async function inferenceModel(g: Graph, weights: WeightMap, job: Job, backend: StcBackend, opts: BackendOptions): Promise<CompiledModel> {
@@ -118,7 +116,7 @@ async function inferenceModel(g: Graph, weights: WeightMap, job: Job, backend: S
     case 'onnx':
       return new (await import('../src/backends/onnx/index.ts')).OnnxBackend().compile(g, weights, opts);
     case 'onnx-int8':
-      return int8Model(g, weights, job.batch, job.size, opts, (await johnsonInference(CALIBRATION_SIZE)).graph);
+      return int8Model(g, weights, opts, (await johnsonInference(CALIBRATION_SIZE)).graph);
     case 'tfjs':
       return new (await import('../src/backends/tfjs/index.ts')).TfjsBackend().compile(g, weights, opts);
   }
@@ -188,7 +186,9 @@ async function prepareTrain(job: Job, backend: FloatBackend, opts: BackendOption
     styleWeight: TRAIN.beta,
     tvWeight: TRAIN.tv,
   };
-  const tg = buildTrainGraph({ transformer: transformer.graph, lossNet: lossNet.graph, loss, batch: job.batch, size: job.size, adam: ADAM });
+  const graphOpts = { transformer: transformer.graph, lossNet: lossNet.graph, loss, batch: job.batch, size: job.size };
+  // The ONNX step graph (forward, backward, Adam); its FLOPs are reported for both backends.
+  const tg = buildTrainGraph({ ...graphOpts, adam: ADAM });
   const lossWeights = await randomWeights(selectOutputs(lossNet.graph, TRAIN.style.concat(TRAIN.content)), lossNet.specDir);
   const init = initParams(paramsOf(transformer.graph), 0);
   const frozen = new Map(lossNetWeights(lossWeights));
@@ -204,55 +204,16 @@ async function prepareTrain(job: Job, backend: FloatBackend, opts: BackendOption
   const flop = graphFlop(tg.graph);
   const hyper = { lr: TRAIN.lr, ...ADAM };
   const trainable = new Map(tg.params.map((p) => [p.id, init.get(p.id)!]));
-  if (backend === 'onnx') {
-    const step = await OnnxTrainStep.create(tg, frozen, targets, hyper, opts);
-    const state = freshOptimState(trainable);
-    return { step: async () => void (await step.run(state, batch)), flop, detail: 'forward, backward and Adam update', dispose: () => step.dispose() };
-  }
-  // tfjs: loss and parameter gradients by tf.valueAndGrads over the step graph's loss, Adam on the host.
-  const { tfjsValueAndGrads } = await import('../src/backends/tfjs/index.ts');
-  const lossGraph = selectOutputs(tg.graph, ['loss']);
+  const step =
+    backend === 'onnx'
+      ? await OnnxTrainStep.create(tg, frozen, targets, hyper, opts)
+      : // tfjs: `stc train --backend tfjs`'s step — tf.valueAndGrads over the loss graph, Adam on the host.
+        await TfjsTrainStep.create(buildLossGraph(graphOpts), frozen, targets, hyper);
   const state = freshOptimState(trainable);
-  const feeds: Record<string, HostTensor> = { content: batch };
-  for (const [tap, t] of targets) feeds[`style_target.${tap}`] = { shape: [1, t.shape[1]!, t.shape[2]!], data: t.data };
-  const ids = tg.params.map((p) => p.id);
-  // The step graph's other inputs (Adam moments and scalars) do not reach the loss; tfjs still wants them fed.
-  for (const id of lossGraph.inputs)
-    if (!(id in feeds) && !ids.includes(id)) {
-      const shape = lossGraph.values.get(id)!.shape as number[];
-      feeds[id] = { shape, data: new Float32Array(shape.reduce((a, b) => a * b, 1)) };
-    }
   return {
-    step: async () => {
-      for (const id of ids) feeds[id] = state.params.get(id)!;
-      const vg = await tfjsValueAndGrads(lossGraph, frozen, feeds, 'loss', ids);
-      state.step += 1;
-      hostAdam(state, vg.grads, hyper);
-    },
+    step: async () => void (await step.run(state, batch)),
     flop,
-    detail: 'forward, backward (tf.valueAndGrads), Adam on the host',
-    dispose: async () => {},
+    detail: backend === 'onnx' ? 'forward, backward and Adam update' : 'forward, backward (tf.valueAndGrads), Adam on the host',
+    dispose: () => step.dispose(),
   };
-}
-
-/** Bias-corrected Adam (Kingma & Ba, Algorithm 1) in place on the host, for the tfjs training step. */
-function hostAdam(
-  state: { step: number; params: Map<string, HostTensor>; m: Map<string, HostTensor>; v: Map<string, HostTensor> },
-  grads: Readonly<Record<string, HostTensor>>,
-  h: { lr: number; beta1: number; beta2: number; epsilon: number },
-): void {
-  const t = state.step;
-  const a = (h.lr * Math.sqrt(1 - h.beta2 ** t)) / (1 - h.beta1 ** t);
-  for (const [id, p] of state.params) {
-    const g = grads[id]!.data;
-    const m = state.m.get(id)!.data;
-    const v = state.v.get(id)!.data;
-    const x = new Float32Array(p.data);
-    for (let i = 0; i < x.length; i++) {
-      m[i] = h.beta1 * m[i]! + (1 - h.beta1) * g[i]!;
-      v[i] = h.beta2 * v[i]! + (1 - h.beta2) * g[i]! * g[i]!;
-      x[i] = x[i]! - (a * m[i]!) / (Math.sqrt(v[i]!) + h.epsilon);
-    }
-    state.params.set(id, { shape: p.shape, data: x });
-  }
 }

@@ -215,13 +215,18 @@ export function quantizeModel(model: ModelProto, ranges: ReadonlyMap<string, Ten
   return { ...model, graph: { ...g, node: nodes, initializer: inits } };
 }
 
-/** Calibrate on `feeds`, quantise, and serialise. */
+/**
+ * Calibrate on `feeds`, quantise, and serialise. `calibrationModel` (default: `model`) is the float model
+ * the feeds run through: the same network specialised to another size names its tensors alike, so it can
+ * calibrate a large model on small inputs.
+ */
 export async function quantizeToBytes(
   model: ModelProto,
   feeds: readonly Readonly<Record<string, HostTensor>>[],
   opts: QuantizeOptions & BackendOptions = {},
+  calibrationModel: ModelProto = model,
 ): Promise<Uint8Array> {
-  const ranges = await calibrate(model, feeds, opts);
+  const ranges = await calibrate(calibrationModel, feeds, opts);
   return onnx.ModelProto.encode(onnx.ModelProto.create(quantizeModel(model, ranges, opts))).finish();
 }
 
