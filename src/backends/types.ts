@@ -39,6 +39,8 @@ export interface BackendOptions {
    * powers of two and keeps it.
    */
   readonly memPattern?: boolean;
+  /** ONNX: record ONNX Runtime's per-node profile, written as `<prefix>_<timestamp>.json` when the model is disposed. */
+  readonly profilePrefix?: string;
 }
 
 export interface Backend {

@@ -1,0 +1,93 @@
+/**
+ * Where a bench job's time goes on stc-onnx: ONNX Runtime's per-node profile of the job's step model,
+ * summed per operator type, plus each convolution's time and GFLOP/s (2 FLOPs per multiply-add).
+ *
+ *   npx tsx bench/profile.ts --job gatys-vgg19-256 [--runs 3] [--warmup 1] [--threads 2] [--no-optimize] [--nchwc on|off]
+ *   npx tsx bench/profile.ts --job inference-johnson_in-1024 --compare   # also without stc's passes, same process
+ *
+ * The job is built exactly as the bench builds it (bench/setup.ts, so the Gatys engine's and training
+ * step's own session options apply); the step model is the last ONNX session the job disposes.
+ */
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import type { BackendOptions } from '../src/backends/types.ts';
+import { jobById } from './jobs.ts';
+import { prepareJob } from './setup.ts';
+
+interface ProfileEvent {
+  readonly cat: string;
+  readonly name: string;
+  readonly dur: number;
+  readonly args?: { readonly op_name?: string; readonly input_type_shape?: Record<string, number[]>[]; readonly output_type_shape?: Record<string, number[]>[] };
+}
+
+const shapeAt = (list: readonly Record<string, number[]>[] | undefined, i: number): number[] => Object.values(list?.[i] ?? {})[0] ?? [];
+
+/** Per-op-type milliseconds per run, and the convolutions sorted by time. */
+function summarise(events: readonly ProfileEvent[], runs: number): string[] {
+  const byOp = new Map<string, number>();
+  const convs = new Map<string, { ms: number; flop: number; desc: string }>();
+  for (const e of events) {
+    if (e.cat !== 'Node' || !e.name.endsWith('_kernel_time')) continue;
+    const op = e.args?.op_name ?? '?';
+    const ms = e.dur / 1000 / runs;
+    byOp.set(op, (byOp.get(op) ?? 0) + ms);
+    if (!/Conv/.test(op)) continue;
+    const [x, w, y] = [shapeAt(e.args?.input_type_shape, 0), shapeAt(e.args?.input_type_shape, 1), shapeAt(e.args?.output_type_shape, 0)];
+    const flop = 2 * y.reduce((a, b) => a * b, 1) * w.slice(1).reduce((a, b) => a * b, 1);
+    const c = convs.get(e.name);
+    convs.set(e.name, { ms: (c?.ms ?? 0) + ms, flop, desc: `${op} x[${x}] w[${w}] -> [${y}]` });
+  }
+  const total = [...byOp.values()].reduce((a, b) => a + b, 0);
+  return [
+    `kernel time ${total.toFixed(0)} ms per run: ${[...byOp].sort((a, b) => b[1] - a[1]).map(([op, ms]) => `${op} ${ms.toFixed(0)}`).join(', ')}`,
+    ...[...convs.values()].sort((a, b) => b.ms - a.ms).map((c) => `  ${c.ms.toFixed(1).padStart(7)} ms ${(c.flop / c.ms / 1e6).toFixed(0).padStart(4)} GFLOP/s  ${c.desc}`),
+  ];
+}
+
+async function profile(jobId: string, opts: BackendOptions, runs: number, warmup: number): Promise<string[]> {
+  const dir = mkdtempSync(path.join(tmpdir(), 'stc-profile-'));
+  try {
+    const job = await prepareJob(jobById(jobId), 'onnx', { ...opts, profilePrefix: path.join(dir, 'ort') });
+    for (let i = 0; i < warmup + runs; i++) await job.step();
+    await job.dispose();
+    // ORT names each file <prefix>_<timestamp>.json: the newest is the step model's (disposed last).
+    const newest = readdirSync(dir).sort().pop();
+    if (!newest) throw new Error('bench/profile: ONNX Runtime wrote no profile');
+    const events = JSON.parse(readFileSync(path.join(dir, newest), 'utf8')) as ProfileEvent[];
+    // The profile covers warm-up runs too: scale by every run the session did.
+    return summarise(events, warmup + runs);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      job: { type: 'string' },
+      runs: { type: 'string', default: '3' },
+      warmup: { type: 'string', default: '1' },
+      threads: { type: 'string', default: '2' },
+      'no-optimize': { type: 'boolean', default: false },
+      nchwc: { type: 'string' },
+      compare: { type: 'boolean', default: false },
+    },
+  });
+  if (!values.job) throw new Error('bench/profile: --job ID is required');
+  const opts: BackendOptions = { threads: Number(values.threads), ...(values.nchwc !== undefined && { nchwc: values.nchwc !== 'off' }) };
+  const configs: [string, BackendOptions][] = values.compare
+    ? [['with stc passes', opts], ['without stc passes (--no-optimize)', { ...opts, optimize: false }]]
+    : [[values['no-optimize'] ? 'without stc passes' : 'with stc passes', { ...opts, ...(values['no-optimize'] && { optimize: false }) }]];
+  for (const [label, o] of configs) {
+    const lines = await profile(values.job, o, Number(values.runs), Number(values.warmup));
+    process.stdout.write(`${values.job}, ${label}:\n${lines.join('\n')}\n`);
+  }
+}
+
+main().catch((e: unknown) => {
+  process.stderr.write(`${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+  process.exit(1);
+});
