@@ -29,7 +29,7 @@ export interface BackendOptions {
    * ONNX CPU: let ONNX Runtime move convolutions to its blocked NCHWc layout (optimisation level
    * 'all'; off: 'extended'); default true. In a gradient graph the backward ops are not NCHWc-aware,
    * so activations they read are reordered back to NCHW and live in both layouts: off, the VGG-19
-   * Gatys step at 512² peaks ~20% lower (docs/benchmarks.md, "Memory").
+   * Gatys step at 512² peaks 19% lower (docs/benchmarks.md, "Memory").
    */
   readonly nchwc?: boolean;
   /**

@@ -50,7 +50,7 @@ export async function createGatysEngine(graphs: ObjectiveGraphs, weights: Weight
     const { OnnxBackend } = await import('../../backends/onnx/index.ts');
     const b = new OnnxBackend();
     // No NCHWc layout (for the target graphs too): the step then keeps the forward activations its backward
-    // pass reads in one layout (VGG-19 at 512²: peak RSS -20%, same speed; see BackendOptions.nchwc).
+    // pass reads in one layout (VGG-19 at 512²: peak RSS -19%, same speed; see BackendOptions.nchwc).
     compile = (g) => b.compile(g, weights, { nchwc: false, ...opts });
     const gradName = defaultGradName(image);
     // Normalisation folded into the first conv before differentiating, so the backward pass skips it too.
