@@ -34,8 +34,8 @@ export interface BackendOptions {
   readonly nchwc?: boolean;
   /**
    * ONNX: plan one memory block per run from the first run's allocation pattern; default false.
-   * Measured on every bench job (docs/benchmarks.md, "Memory"): off, peak RSS is 6-45% lower at the
-   * same speed within noise, because the pattern's block is carved from the arena, which grows in
+   * Measured on every bench job (docs/benchmarks.md, "Memory"): off, peak RSS is 6-45% lower, mostly at
+   * the same speed within noise, because the pattern's block is carved from the arena, which grows in
    * powers of two and keeps it.
    */
   readonly memPattern?: boolean;
