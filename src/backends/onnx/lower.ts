@@ -137,6 +137,7 @@ const forwardLowerings: { [K in Exclude<OpKind, keyof typeof gradLowerings>]: Lo
       nearest_mode: 'floor',
     });
   },
+  depthToSpace: (ctx, n) => ctx.opTo('DepthToSpace', n.inputs, n.outputs, { blocksize: n.attrs.block, mode: 'DCR' }),
   concat: (ctx, n) => ctx.opTo('Concat', n.inputs, n.outputs, { axis: n.attrs.axis }),
   slice(ctx, n) {
     const x = shape(ctx, n.inputs[0]!);

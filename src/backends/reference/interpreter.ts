@@ -12,7 +12,7 @@ import { binary, expand, sigmoid, unary } from './kernels/elementwise.ts';
 import { batchNorm, instanceNorm } from './kernels/norm.ts';
 import { pad, padGrad } from './kernels/pad.ts';
 import { avgPool, avgPoolGrad, globalAvgPool, maxPool, maxPoolGrad } from './kernels/pool.ts';
-import { concat, matmul, reduce, reshape, slice, transpose, upsampleNearest, upsampleNearestGrad } from './kernels/structure.ts';
+import { concat, depthToSpace, matmul, reduce, reshape, slice, transpose, upsampleNearest, upsampleNearestGrad } from './kernels/structure.ts';
 import { type Float64Tensor, toFloat64 } from './tensor.ts';
 
 /** Weights by parameter id; float32 host tensors are widened, float64 ones used as given. */
@@ -93,6 +93,8 @@ function evalNode(n: Node, ins: readonly (Float64Tensor | undefined)[], env: Dim
       return globalAvgPool(x);
     case 'upsampleNearest':
       return upsampleNearest(x, n.attrs.scale);
+    case 'depthToSpace':
+      return depthToSpace(x, n.attrs.block);
     case 'concat':
       return concat(ins as Float64Tensor[], n.attrs.axis);
     case 'slice':

@@ -86,6 +86,7 @@ const SPATIAL_OUT: ReadonlySet<OpKind> = new Set<OpKind>([
   'avgPool',
   'globalAvgPool',
   'upsampleNearest',
+  'depthToSpace',
   'maxPoolGrad',
   'avgPoolGrad',
   'padGrad',
@@ -231,6 +232,9 @@ class Planner {
       case 'upsampleNearest':
       case 'upsampleNearestGrad':
         step(n.op, [nhwc(0)], 'nhwc', { scale: [...n.attrs.scale] });
+        return;
+      case 'depthToSpace':
+        step('depthToSpace', [nhwc(0)], 'nhwc', { block: n.attrs.block });
         return;
       case 'relu':
       case 'tanh':

@@ -35,6 +35,7 @@ export type RuntimeOpName =
   | 'avgPool'
   | 'globalAvgPool'
   | 'upsampleNearest'
+  | 'depthToSpace'
   | 'concat'
   | 'slice'
   | 'reshape'

@@ -246,6 +246,18 @@ export function createOps(tf) {
     return f(x);
   }
 
+  /**
+   * Depth-to-space in DCR order on NHWC: channel (i * b + j) * C + c of pixel (h, w) goes to pixel
+   * (b * h + i, b * w + j), channel c. Reshapes and a transpose (differentiable by tfjs as they are).
+   */
+  function depthToSpace(x, a) {
+    const [N, H, W, CBB] = x.shape;
+    const b = a.block;
+    const C = CBB / (b * b);
+    const moved = tf.transpose(tf.reshape(x, [N, H, W, b, b, C]), [0, 1, 3, 2, 4, 5]);
+    return tf.reshape(moved, [N, H * b, W * b, C]);
+  }
+
   /** Sum each sh x sw block of dy (NHWC); a partial last block (ceil) is zero-filled first. */
   function upsampleNearestGrad(dy, a) {
     const [N, H, W, C] = dy.shape;
@@ -313,6 +325,7 @@ export function createOps(tf) {
     avgPool,
     globalAvgPool: (x) => tf.mean(x, [1, 2], true),
     upsampleNearest,
+    depthToSpace,
     // structure
     concat(...args) {
       const a = args.pop();

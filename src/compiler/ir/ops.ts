@@ -197,6 +197,15 @@ const shapeFns: { [K in OpKind]: ShapeFn<K> } = {
     rank(x, 4, 'upsample');
     return [[x[0]!, x[1]!, dimMul(x[2]!, a.scale[0]), dimMul(x[3]!, a.scale[1])]];
   },
+  depthToSpace(inputs, a) {
+    const x = inputs[0]!;
+    rank(x, 4, 'depth-to-space');
+    const bb = a.block * a.block;
+    const c = x[1]!;
+    if (typeof c === 'number' && c % bb !== 0) throw new ShapeError(`depth-to-space with block ${a.block} needs channels divisible by ${bb}, got ${c}`);
+    if (typeof c !== 'number') throw new ShapeError('depth-to-space needs a concrete channel count');
+    return [[x[0]!, c / bb, dimMul(x[2]!, a.block), dimMul(x[3]!, a.block)]];
+  },
   concat(inputs, a) {
     const first = inputs[0]!;
     const axis = normAxis(a.axis, first.length);
@@ -328,6 +337,7 @@ export function flops<K extends OpKind>(op: K, inputs: readonly number[][], outp
     case 'reshape':
     case 'transpose':
     case 'upsampleNearest':
+    case 'depthToSpace':
       return 0;
     case 'reduceSum':
     case 'reduceMean':

@@ -71,6 +71,14 @@ export interface UpsampleAttrs {
   readonly scale: readonly [number, number];
 }
 
+/**
+ * Depth-to-space with block b in ONNX's DCR order (TensorFlow's DepthToSpace):
+ * [N, b·b·C, H, W] -> [N, C, b·H, b·W], y[n, c, b·h + i, b·w + j] = x[n, (i·b + j)·C + c, h, w].
+ */
+export interface DepthToSpaceAttrs {
+  readonly block: number;
+}
+
 export interface AxisAttrs {
   readonly axis: number;
 }
@@ -139,6 +147,7 @@ export interface OpAttrs {
   avgPool: PoolAttrs;
   globalAvgPool: Empty;
   upsampleNearest: UpsampleAttrs;
+  depthToSpace: DepthToSpaceAttrs;
   // structure
   concat: AxisAttrs;
   slice: SliceAttrs;

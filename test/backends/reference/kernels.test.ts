@@ -234,4 +234,13 @@ describe('reference elementwise and structure', () => {
     const g = runOp('upsampleNearestGrad', [t([1, 1, 2, 4], range(8))], { scale: [2, 2] });
     expect(vals(g)).toEqual([1 + 2 + 5 + 6, 3 + 4 + 7 + 8]);
   });
+  it('depth-to-space in DCR order: channel (i·b + j)·C + c lands at offset (i, j) of channel c', () => {
+    // Channel k holds [10k, 10k + 1] across two columns; one output channel.
+    const y = runOp('depthToSpace', [t([1, 4, 1, 2], [0, 1, 10, 11, 20, 21, 30, 31])], { block: 2 });
+    expect(y.shape).toEqual([1, 1, 2, 4]);
+    expect(vals(y)).toEqual([0, 10, 1, 11, 20, 30, 21, 31]);
+    // Two output channels: c = 0 gathers channels 0, 2, 4, 6 and c = 1 gathers 1, 3, 5, 7.
+    const z = runOp('depthToSpace', [t([1, 8, 1, 1], range(8))], { block: 2 });
+    expect(vals(z)).toEqual([1, 3, 5, 7, 2, 4, 6, 8]);
+  });
 });

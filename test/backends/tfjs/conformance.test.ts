@@ -74,6 +74,7 @@ describe('tfjs conformance with the reference and ONNX backends', () => {
     ['avg pool ceil include pad', 'avgPool', { x }, pool([3, 3], [2, 2], [1, 1, 1, 1], true, true)],
     ['avg pool ceil exclude pad', 'avgPool', { x }, pool([3, 3], [2, 2], [1, 1, 1, 1], true, false)],
     ['nearest upsample', 'upsampleNearest', { x }, { scale: [2, 2] }],
+    ['depth to space', 'depthToSpace', { x: r([2, 12, 5, 7], 14) }, { block: 2 }],
     ['tanh', 'tanh', { x }, {}],
   ];
   it.each(cases)('%s', async (_name, op, tensors, attrs) => {

@@ -139,6 +139,21 @@ export function upsampleNearest(x: Float64Tensor, scale: readonly [number, numbe
   return y;
 }
 
+/** Depth-to-space, DCR order: y[n, c, b·h + i, b·w + j] = x[n, (i·b + j)·C + c, h, w]. */
+export function depthToSpace(x: Float64Tensor, b: number): Float64Tensor {
+  const [N, CBB, H, W] = x.shape as [number, number, number, number];
+  const C = CBB / (b * b);
+  const y = zeros([N, C, H * b, W * b]);
+  for (let n = 0; n < N; n++)
+    for (let i = 0; i < b; i++)
+      for (let j = 0; j < b; j++)
+        for (let c = 0; c < C; c++)
+          for (let h = 0; h < H; h++)
+            for (let w = 0; w < W; w++)
+              y.data[((n * C + c) * H * b + h * b + i) * W * b + w * b + j] = x.data[((n * CBB + (i * b + j) * C + c) * H + h) * W + w]!;
+  return y;
+}
+
 /** Adjoint of nearest upsampling: each input element receives the sum of its sh x sw block. */
 export function upsampleNearestGrad(dy: Float64Tensor, scale: readonly [number, number]): Float64Tensor {
   const [N, C, HO, WO] = dy.shape as [number, number, number, number];

@@ -130,6 +130,7 @@ for (const [name, op, attrs] of [
 ] as [string, 'maxPool' | 'avgPool', Partial<PoolAttrs>][])
   add('pooling', name, single(19, [['x', [2, 2, 5, 7]]], (n, [x]) => n.b.add(op, [x!], poolA(attrs))), 140);
 add('pooling', 'globalAvgPool', single(23, [['x', [2, 3, 5, 7]]], (n, [x]) => n.b.add('globalAvgPool', [x!], {})));
+add('structure', 'depthToSpace by 2', single(37, [['x', [2, 8, 3, 2]]], (n, [x]) => n.b.add('depthToSpace', [x!], { block: 2 })));
 add('pooling', 'upsampleNearest by 2x3', single(29, [['x', [2, 2, 3, 5]]], (n, [x]) => n.b.add('upsampleNearest', [x!], { scale: [2, 3] })), 60);
 
 add(

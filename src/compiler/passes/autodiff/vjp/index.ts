@@ -35,6 +35,7 @@ export const VJP_RULES: { readonly [K in ForwardOp]: VjpRule<K> } = {
   avgPool: pool.avgPool,
   globalAvgPool: pool.globalAvgPool,
   upsampleNearest: pool.upsampleNearest,
+  depthToSpace: structure.depthToSpace,
   concat: structure.concat,
   slice: structure.slice,
   reshape: structure.reshape,

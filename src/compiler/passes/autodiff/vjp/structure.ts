@@ -45,6 +45,18 @@ export const slice: VjpRule<'slice'> = ({ e, node, dy }) => {
 
 export const reshape: VjpRule<'reshape'> = ({ e, node, dy }) => [e.reshapeTo(dy, e.shape(node.inputs[0]!))];
 
+/**
+ * The adjoint of depth-to-space is space-to-depth (it is a permutation): dy [N, C, b·H, b·W] read as
+ * [N, C, H, i, W, j], moved to [N, i, j, C, H, W] and flattened back to [N, b·b·C, H, W] (DCR order).
+ */
+export const depthToSpace: VjpRule<'depthToSpace'> = ({ e, node, dy }) => {
+  const [n, cbb, h, w] = e.shape(node.inputs[0]!) as [number, number, number, number];
+  const b = node.attrs.block;
+  const split = e.op('reshape', [dy], { shape: [n, cbb / (b * b), h, b, w, b] });
+  const moved = e.op('transpose', [split], { perm: [0, 3, 5, 1, 2, 4] });
+  return [e.op('reshape', [moved], { shape: [n, cbb, h, w] })];
+};
+
 export const transpose: VjpRule<'transpose'> = ({ e, node, dy }) => {
   const inv: number[] = [];
   node.attrs.perm.forEach((p, i) => {
