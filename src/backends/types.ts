@@ -23,6 +23,11 @@ export interface BackendOptions {
   readonly device?: 'cpu' | 'gpu';
   /** ONNX: run stc's graph optimisation passes (compiler/passes/optimize) before emitting; default true. */
   readonly optimize?: boolean;
+  /**
+   * ONNX: with `optimize`, compute wide 3×3 convs as Winograd F(4×4, 3×3) (passes/optimize/winograd.ts);
+   * default true. Off, every conv is ONNX Runtime's direct conv (bit-for-bit what `optimize: false` convs give).
+   */
+  readonly winograd?: boolean;
   /** ONNX CPU: keep freed buffers in ORT's memory arena for reuse (faster allocation, higher peak RSS); default true. */
   readonly memArena?: boolean;
   /**

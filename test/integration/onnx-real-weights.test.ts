@@ -12,11 +12,15 @@ import { OnnxBackend } from '../../src/backends/onnx/index.ts';
 import { main } from '../../src/cli/main.ts';
 import { compileFile, getNetwork, type NetworkDef } from '../../src/compiler/frontend.ts';
 import type { HostTensor } from '../../src/compiler/ir/types.ts';
+import { GraphBuilder } from '../../src/compiler/ir/builder.ts';
+import { defaultGradName, differentiate } from '../../src/compiler/passes/autodiff/index.ts';
+import { optimizeGraph } from '../../src/compiler/passes/optimize/index.ts';
 import { selectOutputs } from '../../src/compiler/passes/prune.ts';
 import { specialize } from '../../src/compiler/passes/specialize.ts';
 import type { RgbImage } from '../../src/runtime/image-types.ts';
 import { imageToTensor, readImage } from '../../src/runtime/image.ts';
 import { bindWeights, readNpy } from '../../src/weights/index.ts';
+import { mulberry32 } from '../../src/util/prng.ts';
 
 const ROOT = join(import.meta.dirname, '../..');
 const SHARED = join(ROOT, '../shared');
@@ -102,6 +106,45 @@ describe.skipIf(!hasShared)('VGG-19 with the partial Keras weights', () => {
     expect(y.shape).toEqual([1, 256, 16, 12]);
     expect(y.data.every(Number.isFinite)).toBe(true);
     expect(y.data.some((v) => v > 0)).toBe(true);
+  });
+  it('Winograd convs (conv2_2, conv3_x and their input gradients) match the direct convs at 256²: features and image gradient', async () => {
+    const g0 = specialize(selectOutputs(net!.graph, ['relu3_4']), { N: 1, H: 256, W: 256 });
+    const b = GraphBuilder.from(g0);
+    const f = g0.outputs.get('relu3_4')!;
+    b.output('loss', b.add('reduceSum', [b.add('mul', [f, f], {})], { axes: [0, 1, 2, 3], keepDims: false }));
+    const image = g0.inputs[0]!;
+    const w = await bindWeights(g0, net!.weights!, { specDir: net!.specDir });
+    const g = differentiate(b.build(), { loss: 'loss', wrt: [image] });
+    expect(optimizeGraph(g, w).nodes.filter((n) => n.op === 'depthToSpace').length).toBe(10);
+    // A noise image: on a periodic test pattern, identical patches give exactly tied max-pool windows,
+    // which direct convs (the same sums everywhere) and Winograd (rounding that depends on the position
+    // in a 4×4 tile) break differently, routing the gradient to a different, equally valid pixel.
+    const next = mulberry32(5);
+    const x = { shape: [1, 3, 256, 256], data: Float32Array.from({ length: 3 * 256 * 256 }, () => next() * 255) };
+    const run = async (winograd: boolean): Promise<Record<string, HostTensor>> => {
+      const m = await new OnnxBackend().compile(g, w, { threads: 2, winograd });
+      try {
+        return await m.run({ [image]: x });
+      } finally {
+        await m.dispose();
+      }
+    };
+    const [direct, fast] = [await run(false), await run(true)];
+    const err = (name: string): { max: number; l2: number } => {
+      const [a, c] = [direct[name]!.data, fast[name]!.data];
+      let [diff, scale, e2, a2] = [0, 0, 0, 0];
+      for (let i = 0; i < a.length; i++) {
+        diff = Math.max(diff, Math.abs(a[i]! - c[i]!));
+        scale = Math.max(scale, Math.abs(a[i]!));
+        e2 += (a[i]! - c[i]!) ** 2;
+        a2 += a[i]! ** 2;
+      }
+      expect(scale, name).toBeGreaterThan(0);
+      return { max: diff / scale, l2: Math.sqrt(e2 / a2) };
+    };
+    expect(err('relu3_4').max).toBeLessThan(1e-5);
+    // Near-ties in the two max pools still flip a few windows: bound the gradient's relative L2 error.
+    expect(err(defaultGradName(image)).l2).toBeLessThan(1e-3);
   });
   it('asking for relu4_1 is a clear missing-weights error', async () => {
     const g = selectOutputs(net!.graph, ['relu4_1']);

@@ -7,7 +7,7 @@ import * as ort from 'onnxruntime-node';
 import type { Graph, HostTensor } from '../../compiler/ir/types.ts';
 import type { Backend, BackendOptions, CompiledModel, WeightMap } from '../types.ts';
 import { emitModel } from './emit.ts';
-import { isConcrete, optimizeGraph } from '../../compiler/passes/optimize/index.ts';
+import { ALL_PASSES, isConcrete, optimizeGraph, type OptimizeOptions } from '../../compiler/passes/optimize/index.ts';
 import { createSessionOn, type OrtProvider } from './providers.ts';
 
 export function toOrtTensor(t: HostTensor): ort.Tensor {
@@ -94,12 +94,17 @@ export async function loadOnnxModel(bytes: Uint8Array, opts: BackendOptions = {}
   };
 }
 
+/** The optimisation passes a backend option set asks for. */
+export function optimizeOptions(opts: BackendOptions): OptimizeOptions {
+  return opts.winograd === false ? { passes: ALL_PASSES.filter((p) => p !== 'winograd') } : {};
+}
+
 export class OnnxBackend implements Backend {
   readonly name = 'onnx' as const;
 
   /** Runs stc's optimisation passes first on concrete-shape graphs, unless `opts.optimize` is false. */
   async compile(g: Graph, weights: WeightMap, opts: BackendOptions = {}): Promise<OnnxModel> {
-    const graph = opts.optimize !== false && isConcrete(g) ? optimizeGraph(g, weights) : g;
+    const graph = opts.optimize !== false && isConcrete(g) ? optimizeGraph(g, weights, optimizeOptions(opts)) : g;
     return loadOnnxModel(emitModel(graph, weights), opts);
   }
 }

@@ -14,7 +14,7 @@
  */
 import * as ort from 'onnxruntime-node';
 import type { Graph, HostTensor } from '../../compiler/ir/types.ts';
-import { isConcrete, optimizeGraph } from '../../compiler/passes/optimize/index.ts';
+import { ALL_PASSES, isConcrete, optimizeGraph } from '../../compiler/passes/optimize/index.ts';
 import type { BackendOptions, WeightMap } from '../types.ts';
 import { sessionOptions, toOrtTensor } from './backend.ts';
 import { type EmitOptions, buildModelProto } from './emit.ts';
@@ -230,9 +230,13 @@ export async function quantizeToBytes(
   return onnx.ModelProto.encode(onnx.ModelProto.create(quantizeModel(model, ranges, opts))).finish();
 }
 
-/** The float model quantisation starts from: stc's optimisation passes (on concrete shapes), then emission. */
+/**
+ * The float model quantisation starts from: stc's optimisation passes (on concrete shapes), then
+ * emission. Without the Winograd pass: its transformed tiles span a wider range than the activations
+ * (transform entries up to 8), which an 8-bit scale would resolve coarsely.
+ */
 export function floatModelProto(g: Graph, weights: WeightMap, opts: BackendOptions & EmitOptions = {}): ModelProto {
-  const graph = opts.optimize !== false && isConcrete(g) ? optimizeGraph(g, weights) : g;
+  const graph = opts.optimize !== false && isConcrete(g) ? optimizeGraph(g, weights, { passes: ALL_PASSES.filter((p) => p !== 'winograd') }) : g;
   return buildModelProto(graph, weights, opts);
 }
 

@@ -4,9 +4,12 @@
  * 1. foldInputNormalisation — scale / BGR swap / mean / std into the first conv's weights and bias;
  * 2. resizeConvToDepthToSpace — nearest ×2 upsample + pad + 3×3 conv as a low-resolution conv with
  *    4× the output channels and a depth-to-space shuffle (never materialises the upsampled image);
- * 3. convTransposeToConv — stride-1 transposed convs (autodiff's input gradients) as convs;
- * 4. weightGradToMatmul — autodiff's transposed-conv weight gradients as per-tap matmuls;
- * 5. constantFold — everything computable from constants and bound (frozen) weights, once.
+ * 3. weightGradToMatmul — autodiff's transposed-conv weight gradients as per-tap matmuls;
+ * 4. winogradConvs — wide 3×3 stride-1 convs on large maps, and their input gradients (stride-1
+ *    transposed convs), as Winograd F(4×4, 3×3): a batched GEMM with 4× fewer multiply-adds between
+ *    fixed input and output transforms, one transformed kernel shared by a conv and its gradient;
+ * 5. convTransposeToConv — the remaining stride-1 transposed convs (input gradients) as convs;
+ * 6. constantFold — everything computable from constants and bound (frozen) weights, once.
  *
  * ONNX Runtime's own optimiser ('all') then does what it does well and stc does not repeat:
  * Conv+bias+Relu fusion (FusedConv), the NCHWc layout transform, MatMul+Transpose fusion
@@ -19,19 +22,30 @@ import { convTransposeToConv } from './conv-transpose.ts';
 import { foldInputNormalisation } from './preprocess.ts';
 import { resizeConvToDepthToSpace } from './resize-conv.ts';
 import { weightGradToMatmul } from './weight-grad.ts';
+import { winogradConvs, type WinogradOptions } from './winograd.ts';
 
 export { constantFold, type FoldOptions } from './fold.ts';
 export { convTransposeToConv, flipTransposeKernel, reversalMatrix } from './conv-transpose.ts';
 export { foldInputNormalisation } from './preprocess.ts';
 export { resizeConvToDepthToSpace, phaseMatrix, ROW_TAP } from './resize-conv.ts';
 export { weightGradToMatmul, MAX_TAPS } from './weight-grad.ts';
+export {
+  winogradConvs,
+  inputTransformKernels,
+  weightTransformMatrix,
+  outputTransformMatrix,
+  DEFAULT_MIN_CHANNELS,
+  DEFAULT_MIN_PIXELS,
+  type WinogradOptions,
+} from './winograd.ts';
 
-export type PassName = 'normalisation' | 'resizeConv' | 'convTranspose' | 'weightGrad' | 'fold';
-export const ALL_PASSES: readonly PassName[] = ['normalisation', 'resizeConv', 'convTranspose', 'weightGrad', 'fold'];
+export type PassName = 'normalisation' | 'resizeConv' | 'weightGrad' | 'winograd' | 'convTranspose' | 'fold';
+export const ALL_PASSES: readonly PassName[] = ['normalisation', 'resizeConv', 'weightGrad', 'winograd', 'convTranspose', 'fold'];
 
 export interface OptimizeOptions {
   /** Passes to run, in the fixed order above (default all). */
   readonly passes?: readonly PassName[];
+  readonly winograd?: WinogradOptions;
 }
 
 /** Optimise a concrete-shape graph; parameters in `weights` are treated as frozen (foldable). */
@@ -40,8 +54,9 @@ export function optimizeGraph(g: Graph, weights: WeightMap, opts: OptimizeOption
   let out = g;
   if (on.has('normalisation')) out = foldInputNormalisation(out);
   if (on.has('resizeConv')) out = resizeConvToDepthToSpace(out);
-  if (on.has('convTranspose')) out = convTransposeToConv(out, weights);
   if (on.has('weightGrad')) out = weightGradToMatmul(out);
+  if (on.has('winograd')) out = winogradConvs(out, opts.winograd);
+  if (on.has('convTranspose')) out = convTransposeToConv(out, weights);
   if (on.has('fold')) out = constantFold(out, weights);
   return out;
 }
