@@ -3,8 +3,8 @@
  * channels, 64×64, batch 1, padding 1) on ONNX Runtime with the same session options and threads
  * as the jobs. Its best-of-N GFLOP/s is what "% of peak" divides by: a practical peak for this
  * machine and runtime (MLAS's conv kernel), not the CPU's theoretical FMA throughput. It is always
- * ORT's direct conv (no Winograd rewrite), so jobs whose wide convs run as Winograd F(4×4, 3×3) do
- * fewer multiply-adds than their direct-conv FLOP count and can exceed 100% of it.
+ * ORT's direct conv (no Winograd rewrite), so jobs run with `--winograd` do fewer multiply-adds than
+ * their direct-conv FLOP count and can exceed 100% of it.
  */
 import { GraphBuilder } from '../src/compiler/ir/builder.ts';
 import type { Graph } from '../src/compiler/ir/types.ts';

@@ -7,7 +7,7 @@
  *   tsx bench/worker.ts --job peak --backend onnx ...
  *
  * --no-optimize compiles without stc's graph passes (compiler/passes/optimize), for before/after numbers;
- * --no-winograd runs them all except the Winograd conv rewrite;
+ * --winograd adds the Winograd conv rewrite (BackendOptions.winograd, off by default);
  * --no-arena turns off ORT's CPU memory arena, --mem-pattern turns on its memory pattern, --nchwc on|off overrides
  * the NCHWc layout choice (BackendOptions), for memory numbers.
  */
@@ -58,7 +58,7 @@ async function main(): Promise<void> {
       threads: { type: 'string', default: '2' },
       device: { type: 'string', default: 'cpu' },
       'no-optimize': { type: 'boolean', default: false },
-      'no-winograd': { type: 'boolean', default: false },
+      winograd: { type: 'boolean', default: false },
       'no-arena': { type: 'boolean', default: false },
       'mem-pattern': { type: 'boolean', default: false },
       nchwc: { type: 'string' },
@@ -69,7 +69,7 @@ async function main(): Promise<void> {
   const backend = values.backend as StcBackend;
   const device = values.device === 'gpu' ? 'gpu' : 'cpu';
   const opts: BackendOptions = { threads: Number(values.threads), device, ...(values['no-optimize'] && { optimize: false }),
-    ...(values['no-winograd'] && { winograd: false }),
+    ...(values.winograd && { winograd: true }),
     ...(values['no-arena'] && { memArena: false }),
     ...(values['mem-pattern'] && { memPattern: true }),
     ...(values.nchwc !== undefined && { nchwc: values.nchwc !== 'off' }),

@@ -24,8 +24,10 @@ export interface BackendOptions {
   /** ONNX: run stc's graph optimisation passes (compiler/passes/optimize) before emitting; default true. */
   readonly optimize?: boolean;
   /**
-   * ONNX: with `optimize`, compute wide 3×3 convs as Winograd F(4×4, 3×3) (passes/optimize/winograd.ts);
-   * default true. Off, every conv is ONNX Runtime's direct conv (bit-for-bit what `optimize: false` convs give).
+   * ONNX: with `optimize`, compute wide 3×3 convs on large maps as Winograd F(4×4, 3×3)
+   * (passes/optimize/winograd.ts); default false. Faster where it applies (the VGG-19 Gatys step at 512²:
+   * 0.57× PyTorch's time against 0.81-0.86× without) but its transformed kernels and tiles raise peak
+   * memory above PyTorch's on three bench jobs (docs/benchmarks.md, "Winograd"), so it is opt-in.
    */
   readonly winograd?: boolean;
   /** ONNX CPU: keep freed buffers in ORT's memory arena for reuse (faster allocation, higher peak RSS); default true. */

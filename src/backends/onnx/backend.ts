@@ -96,7 +96,7 @@ export async function loadOnnxModel(bytes: Uint8Array, opts: BackendOptions = {}
 
 /** The optimisation passes a backend option set asks for. */
 export function optimizeOptions(opts: BackendOptions): OptimizeOptions {
-  return opts.winograd === false ? { passes: ALL_PASSES.filter((p) => p !== 'winograd') } : {};
+  return opts.winograd === true ? {} : { passes: ALL_PASSES.filter((p) => p !== 'winograd') };
 }
 
 export class OnnxBackend implements Backend {
