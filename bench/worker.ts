@@ -7,7 +7,8 @@
  *   tsx bench/worker.ts --job peak --backend onnx ...
  *
  * --no-optimize compiles without stc's graph passes (compiler/passes/optimize), for before/after numbers;
- * --winograd adds the Winograd conv rewrite (BackendOptions.winograd, off by default);
+ * --winograd adds the Winograd conv rewrite (BackendOptions.winograd, off by default), with
+ * --winograd-min-pixels N / --winograd-min-channels N overriding its thresholds;
  * --no-arena turns off ORT's CPU memory arena, --mem-pattern turns on its memory pattern, --nchwc on|off overrides
  * the NCHWc layout choice (BackendOptions), for memory numbers.
  */
@@ -59,6 +60,8 @@ async function main(): Promise<void> {
       device: { type: 'string', default: 'cpu' },
       'no-optimize': { type: 'boolean', default: false },
       winograd: { type: 'boolean', default: false },
+      'winograd-min-pixels': { type: 'string' },
+      'winograd-min-channels': { type: 'string' },
       'no-arena': { type: 'boolean', default: false },
       'mem-pattern': { type: 'boolean', default: false },
       nchwc: { type: 'string' },
@@ -69,7 +72,12 @@ async function main(): Promise<void> {
   const backend = values.backend as StcBackend;
   const device = values.device === 'gpu' ? 'gpu' : 'cpu';
   const opts: BackendOptions = { threads: Number(values.threads), device, ...(values['no-optimize'] && { optimize: false }),
-    ...(values.winograd && { winograd: true }),
+    ...(values.winograd && {
+      winograd: {
+        ...(values['winograd-min-pixels'] !== undefined && { minPixels: Number(values['winograd-min-pixels']) }),
+        ...(values['winograd-min-channels'] !== undefined && { minChannels: Number(values['winograd-min-channels']) }),
+      },
+    }),
     ...(values['no-arena'] && { memArena: false }),
     ...(values['mem-pattern'] && { memPattern: true }),
     ...(values.nchwc !== undefined && { nchwc: values.nchwc !== 'off' }),

@@ -3,6 +3,7 @@
  * weights into something that maps named input tensors to named outputs.
  */
 import type { Graph, HostTensor } from '../compiler/ir/types.ts';
+import type { WinogradOptions } from '../compiler/passes/optimize/winograd.ts';
 
 /** Parameter tensors by parameter value id (`conv1.weight`). */
 export type WeightMap = ReadonlyMap<string, HostTensor>;
@@ -27,9 +28,10 @@ export interface BackendOptions {
    * ONNX: with `optimize`, compute wide 3×3 convs on large maps as Winograd F(4×4, 3×3)
    * (passes/optimize/winograd.ts); default false. Faster where it applies (the VGG-19 Gatys step at 512²:
    * 0.57× PyTorch's time against 0.81-0.86× without) but its transformed kernels and tiles raise peak
-   * memory above PyTorch's on three bench jobs (docs/benchmarks.md, "Winograd"), so it is opt-in.
+   * memory above PyTorch's on three bench jobs (docs/benchmarks.md, "Winograd"), so it is opt-in. An
+   * object turns it on with its own thresholds (channels, output pixels).
    */
-  readonly winograd?: boolean;
+  readonly winograd?: boolean | WinogradOptions;
   /** ONNX CPU: keep freed buffers in ORT's memory arena for reuse (faster allocation, higher peak RSS); default true. */
   readonly memArena?: boolean;
   /**

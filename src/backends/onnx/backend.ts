@@ -96,7 +96,9 @@ export async function loadOnnxModel(bytes: Uint8Array, opts: BackendOptions = {}
 
 /** The optimisation passes a backend option set asks for. */
 export function optimizeOptions(opts: BackendOptions): OptimizeOptions {
-  return opts.winograd === true ? {} : { passes: ALL_PASSES.filter((p) => p !== 'winograd') };
+  const w = opts.winograd;
+  if (w === undefined || w === false) return { passes: ALL_PASSES.filter((p) => p !== 'winograd') };
+  return w === true ? {} : { winograd: w };
 }
 
 export class OnnxBackend implements Backend {

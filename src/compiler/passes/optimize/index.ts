@@ -56,7 +56,7 @@ export function optimizeGraph(g: Graph, weights: WeightMap, opts: OptimizeOption
   if (on.has('normalisation')) out = foldInputNormalisation(out);
   if (on.has('resizeConv')) out = resizeConvToDepthToSpace(out);
   if (on.has('weightGrad')) out = weightGradToMatmul(out);
-  if (on.has('winograd')) out = winogradConvs(out, opts.winograd);
+  if (on.has('winograd')) out = winogradConvs(out, opts.winograd, weights);
   if (on.has('convTranspose')) out = convTransposeToConv(out, weights);
   if (on.has('fold')) out = constantFold(out, weights);
   return out;

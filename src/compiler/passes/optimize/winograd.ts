@@ -31,7 +31,8 @@
  *   the kernel's weights, while the time saved grows with the image, so small feature maps (VGG's
  *   conv4/conv5 at 256²) keep their direct convs and their 1× weights.
  */
-import type { Graph, Node } from '../../ir/types.ts';
+import type { Graph, HostTensor, Node } from '../../ir/types.ts';
+import type { WeightMap } from '../../../backends/types.ts';
 import { Rewriter } from './rewrite.ts';
 
 /** Output tile size m, kernel size r and input tile size α = m + r − 1 of F(4×4, 3×3). */
@@ -103,6 +104,34 @@ export function outputTransformMatrix(reversed = false): Float32Array {
   return t;
 }
 
+/**
+ * U = G g Gᵀ for every [d0, d1] kernel of a known weight, as [36, d0, d1] float32, computed here in
+ * float64 per kernel (the IR route through constant folding would hold float64 copies of every
+ * intermediate of every layer at once: gigabytes for VGG-19).
+ */
+export function transformKernels(w: HostTensor): Float32Array {
+  const [d0, d1] = w.shape as [number, number];
+  const pairs = d0 * d1;
+  const u = new Float32Array(ALPHA * ALPHA * pairs);
+  const t = new Float64Array(ALPHA * KERNEL);
+  for (let k = 0; k < pairs; k++) {
+    const g = k * KERNEL * KERNEL;
+    for (let i = 0; i < ALPHA; i++)
+      for (let q = 0; q < KERNEL; q++) {
+        let s = 0;
+        for (let p = 0; p < KERNEL; p++) s += G[i]![p]! * w.data[g + p * KERNEL + q]!;
+        t[i * KERNEL + q] = s;
+      }
+    for (let i = 0; i < ALPHA; i++)
+      for (let j = 0; j < ALPHA; j++) {
+        let s = 0;
+        for (let q = 0; q < KERNEL; q++) s += t[i * KERNEL + q]! * G[j]![q]!;
+        u[(i * ALPHA + j) * pairs + k] = s;
+      }
+  }
+  return u;
+}
+
 export interface WinogradOptions {
   /** Rewrite only convs with at least this many input and output channels (default 128). */
   readonly minChannels?: number;
@@ -170,10 +199,12 @@ function site(n: Node, shape: (id: string) => number[], o: Required<WinogradOpti
  * reversed tile, reversed: conv(d, g) = J₄ Aᵀ[(G g Gᵀ) ⊙ (Bᵀ J₆ d J₆ B)] A J₄. So it reuses the very
  * same transformed kernel U = G w Gᵀ [36, I, O] as the forward conv of w, with the input and output
  * transforms read backwards and the channel contraction on U's other axis: Mᵀ = Vᵀ·U, [36, T, O].
+ * For a known weight (a constant, or a frozen parameter in `weights`) U is computed here, once; for a
+ * trained one it is written in IR (a matmul with the [9, 36] matrix G⊗G), a few small ops per step.
  * One U per weight serves the forward conv and its gradient, so a Gatys step holds 4× the loss
  * network's weights (U) where the direct convs held 2× (w and its rotated transpose).
  */
-export function winogradConvs(g: Graph, opts: WinogradOptions = {}): Graph {
+export function winogradConvs(g: Graph, opts: WinogradOptions = {}, weights: WeightMap = new Map()): Graph {
   const o: Required<WinogradOptions> = { minChannels: opts.minChannels ?? DEFAULT_MIN_CHANNELS, minPixels: opts.minPixels ?? DEFAULT_MIN_PIXELS };
   const rw = new Rewriter(g);
   const shape = (id: string): number[] => rw.shape(id);
@@ -192,6 +223,13 @@ export function winogradConvs(g: Graph, opts: WinogradOptions = {}): Graph {
     if (u) return u;
     const [d0, d1] = shape(w) as [number, number];
     const stem = `${w}.winograd`;
+    const wv = rw.value(w);
+    const known = wv.kind === 'param' ? weights.get(w) : wv.kind === 'const' && wv.data ? { shape: shape(w), data: wv.data } : undefined;
+    if (known) {
+      u = rw.constant(stem, [a2, d0, d1], transformKernels(known));
+      transformed.set(w, u);
+      return u;
+    }
     const flat = rw.add('reshape', [w], { shape: [d0 * d1, KERNEL * KERNEL] }, stem);
     const taps = rw.add('matmul', [flat, constant('GgG', [KERNEL * KERNEL, a2], weightTransformMatrix)], {}, stem);
     u = rw.add('transpose', [rw.add('reshape', [taps], { shape: [d0, d1, a2] }, stem)], { perm: [2, 0, 1] }, stem);

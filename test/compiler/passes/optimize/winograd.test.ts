@@ -77,8 +77,10 @@ describe('winogradConvs', () => {
     const feeds = { x: seeded(c.x, 33) };
     const opt = winogradConvs(g, ALL);
     expect(opsOf(opt)).toContain('depthToSpace');
-    // The weight transform in IR (a trained weight) and folded (a bound one).
-    for (const graph of [opt, constantFold(opt, weights)]) {
+    // The weight transform in IR (a trained weight), folded, and computed by the pass (a bound weight).
+    const bound = winogradConvs(g, ALL, weights);
+    expect(bound.nodes.some((n) => n.inputs.includes('w'))).toBe(false);
+    for (const graph of [opt, constantFold(opt, weights), bound]) {
       const { diff, scale } = maxOutputDiff(g, graph, weights, feeds);
       expect(scale).toBeGreaterThan(0.5);
       expect(diff).toBeLessThan(2e-5 * scale);
@@ -130,7 +132,7 @@ describe('winogradConvs on transposed convs (input gradients)', () => {
     ]);
     const opt = winogradConvs(g, ALL);
     expect(opsOf(opt)).not.toContain('convTranspose2d');
-    for (const graph of [opt, constantFold(opt, weights)]) {
+    for (const graph of [opt, constantFold(opt, weights), winogradConvs(g, ALL, weights)]) {
       const { diff, scale } = maxOutputDiff(g, graph, weights, { dy: seeded(dy, 37) });
       expect(scale).toBeGreaterThan(0.5);
       expect(diff).toBeLessThan(2e-5 * scale);
@@ -145,8 +147,8 @@ describe('winogradConvs on transposed convs (input gradients)', () => {
     b.output('dx', b.add('convTranspose2d', [b.input('dy', [1, 6, 8, 8]), w], { ...attrs, outputPadding: [0, 0] }));
     const g = b.build();
     const weights: WeightMap = new Map([['w', seeded([6, 5, 3, 3], 38)]]);
-    const opt = constantFold(winogradConvs(g, ALL), weights);
-    // After folding, both GEMMs read the same [36, 6, 5] constant and nothing reads w itself.
+    const opt = winogradConvs(g, ALL, weights);
+    // Both GEMMs read the same [36, 6, 5] constant and nothing reads w itself.
     const gemmConsts = opt.nodes.filter((n) => n.op === 'matmul').flatMap((n) => n.inputs.filter((i) => opt.values.get(i)?.shape.join() === '36,6,5'));
     expect(gemmConsts.length).toBe(2);
     expect(new Set(gemmConsts).size).toBe(1);
