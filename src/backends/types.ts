@@ -26,10 +26,10 @@ export interface BackendOptions {
   readonly optimize?: boolean;
   /**
    * ONNX: with `optimize`, compute wide 3×3 convs on large maps as Winograd F(4×4, 3×3)
-   * (passes/optimize/winograd.ts); default false. Faster where it applies (the VGG-19 Gatys step at 512²:
-   * 0.57× PyTorch's time against 0.81-0.86× without) but its transformed kernels and tiles raise peak
-   * memory above PyTorch's on three bench jobs (docs/benchmarks.md, "Winograd"), so it is opt-in. An
-   * object turns it on with its own thresholds (channels, output pixels).
+   * (passes/optimize/winograd.ts); default false. Faster where it applies (the VGG-19 Gatys step: 10-29%
+   * at 256², 24-34% at 512², back to back), but its transformed kernels and tiles lift those jobs' peak memory above
+   * PyTorch's (docs/benchmarks.md, "Winograd"), so it is opt-in. An object turns it on with its own
+   * thresholds (channels, output pixels).
    */
   readonly winograd?: boolean | WinogradOptions;
   /** ONNX CPU: keep freed buffers in ORT's memory arena for reuse (faster allocation, higher peak RSS); default true. */
