@@ -14,7 +14,7 @@
  *     → reshape [N·Ci, 1, H, W] → conv with the 36 fixed kernels Bᵀ⊗Bᵀ (6×6, stride 4, the
  *       original pads) → [N·Ci, 36, h, w]                                    (input transform)
  *     → [N, 36, Ci, h·w]                                                       (transpose)
- *   U = (G⊗G) g as [36, Co, Ci]                (weight transform; folded once for bound weights)
+ *   U = (G⊗G) g as [36, Co, Ci]                (weight transform; computed once for known weights)
  *   M = U · V                                   [N, 36, Co, h·w]               (the batched GEMM)
  *   O = (Aᵀ⊗Aᵀ) · M as [N, 16, Co·h·w]          (output transform, a [16, 36] matmul)
  *     → [N, 16·Co, h, w] → depth-to-space by 4 → [N, Co, 4h, 4w] (+ bias).
@@ -24,12 +24,14 @@
  * about 1e-5 of the output's magnitude (the transforms' entries reach 8 and 1/24), which the tests
  * bound.
  *
- * Applied only where it pays, in time and in memory:
+ * Applied where it pays in time, at a bounded cost in memory:
  * - both channel counts at least `minChannels` (default 128): below it the memory-bound transforms
  *   cost more than the GEMM saves;
  * - an output size divisible by 4 with at least `minPixels` pixels (default 64²): U holds 36/9 = 4×
- *   the kernel's weights, while the time saved grows with the image, so small feature maps (VGG's
- *   conv4/conv5 at 256²) keep their direct convs and their 1× weights.
+ *   the kernel's weights while the time saved grows with the image, so small feature maps (VGG's
+ *   conv4/conv5 at 256²) keep their direct convs.
+ * Even so the transformed tiles (2.25× the activations) and U lift peak memory, which is why the ONNX
+ * backend runs this pass only when asked (BackendOptions.winograd; measurements in docs/benchmarks.md).
  */
 import type { Graph, HostTensor, Node } from '../../ir/types.ts';
 import type { WeightMap } from '../../../backends/types.ts';
