@@ -2,9 +2,7 @@
  * Lowering of the gradient-only IR operators (emitted by autodiff) to
  * standard-domain ONNX, so stock onnxruntime runs training and Gatys steps.
  *
- * - reluGrad(y, dy)      = dy · float(y > 0): Greater, Cast, Mul. ORT's Where with a broadcast
- *                          scalar runs at a third of the speed of Cast + Mul (docs/benchmarks.md);
- *                          the two differ only where dy is infinite or NaN and y ≤ 0 (NaN, not 0).
+ * - reluGrad(y, dy)      = Where(y > 0, dy, 0).
  * - maxPoolGrad(x, dy)   = scatter-add of dy into zeros at MaxPool's argmax Indices
  *                          (flattened N*C*H*W). Scatter-add, not MaxUnpool: with overlapping
  *                          windows (kernel 3, stride 2) one input can be the max of two
@@ -106,8 +104,7 @@ function avgPoolGradConcrete(ctx: EmitContext, n: NodeOf<'avgPoolGrad'>, a: Pool
 export const gradLowerings: { [K in GradOp]: GradLowering<K> } = {
   reluGrad(ctx, n) {
     const [y, dy] = n.inputs;
-    const mask = ctx.op1('Cast', [ctx.op1('Greater', [y!, ctx.scalarF(0)])], { to: 1 }); // FLOAT
-    ctx.opTo('Mul', [dy!, mask], n.outputs);
+    ctx.opTo('Where', [ctx.op1('Greater', [y!, ctx.scalarF(0)]), dy!, ctx.scalarF(0)], n.outputs);
   },
   maxPoolGrad(ctx, n) {
     const [x, dy] = n.inputs;
