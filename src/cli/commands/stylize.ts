@@ -4,7 +4,7 @@
  *     [--backend onnx|tfjs] [--loss-net NAME] [--objective NAME] [--weights PATH] [--size N] [--iters N]
  *     [--optimizer lbfgs|adam] [--lr X] [--content-weight A --style-weight B --tv-weight C] [--seed N]
  *     [--init noise|content|style|FILE] [--snapshot-every N] [--preserve-colour luminance|histogram]
- *     [--style-scale S] [--threads N]
+ *     [--style-scale S] [--threads N] [--winograd]
  */
 import type { Command } from 'commander';
 import { UserError } from '../errors.ts';
@@ -34,6 +34,7 @@ interface Flags {
   preserveColour?: string;
   styleScale?: string;
   threads?: string;
+  winograd?: boolean;
 }
 
 function int(name: string, text: string | undefined, min: number): number | undefined {
@@ -85,6 +86,7 @@ export const register: Register = (program: Command, setExit) => {
     .option('--preserve-colour <how>', "keep the content's colours: luminance or histogram")
     .option('--style-scale <s>', 'style image long side = size · s', '1')
     .option('--threads <n>', 'intra-op threads (default: all cores)')
+    .option('--winograd', "onnx: wide 3x3 convs as Winograd F(4x4,3x3): 10-34% faster VGG-19 steps, more memory (docs/benchmarks.md)")
     .action(async (spec: string, f: Flags) => {
       const backend = oneOf('backend', f.backend, ['onnx', 'tfjs'] as const)!;
       const blend = f.styleBlend?.split(',').map((s) => num('style-blend', s.trim())!);
@@ -112,6 +114,7 @@ export const register: Register = (program: Command, setExit) => {
         preserveColour: oneOf('preserve-colour', f.preserveColour, ['luminance', 'histogram'] as const),
         styleScale: num('style-scale', f.styleScale, true)!,
         threads: int('threads', f.threads, 1),
+        ...(f.winograd === true && { winograd: true }),
         onPhase: (m) => process.stderr.write(`stylize: ${m}\n`),
         onProgress: (e) => bar.update(e),
       });

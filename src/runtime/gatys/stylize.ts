@@ -58,6 +58,8 @@ export interface StylizeOptions {
   readonly snapshotEvery?: number;
   readonly preserveColour?: ColourPreservation;
   readonly threads?: number;
+  /** ONNX: Winograd F(4×4, 3×3) for the loss network's wide 3×3 convs (BackendOptions.winograd): faster, more memory. */
+  readonly winograd?: boolean;
   readonly onPhase?: (message: string) => void;
   readonly onProgress?: ProgressCallback;
   readonly signal?: AbortSignal;
@@ -165,7 +167,10 @@ export async function stylize(opts: StylizeOptions): Promise<StylizeResult> {
 
   const backend = opts.backend ?? 'onnx';
   phase(`compiling for ${backend}`);
-  const engine = await createGatysEngine(graphs, weights, backend, opts.threads !== undefined ? { threads: opts.threads } : {});
+  const engine = await createGatysEngine(graphs, weights, backend, {
+    ...(opts.threads !== undefined && { threads: opts.threads }),
+    ...(opts.winograd === true && { winograd: true }),
+  });
   try {
     phase('computing targets');
     const contentTargets = await engine.contentTargets(asTensor(content));

@@ -85,3 +85,34 @@ describe.skipIf(!hasShared)('stylize with real SqueezeNet weights (integration)'
     expect(readdirSync(dir).sort()).toEqual(['out.iter00010.png', 'out.png']);
   });
 });
+
+const hasVgg = existsSync(join(SHARED, 'weights/vgg19-keras-partial/model.json'));
+describe.skipIf(!hasVgg)('stylize --winograd (real partial VGG-19 weights)', () => {
+  // At 256 px (192×256) only conv2_2 (96×128 output) and its gradient pass the default thresholds.
+  // Adam, not L-BFGS: L-BFGS's first line search probes steps below float32's resolution of the image,
+  // where any change of rounding (as Winograd's) sends it elsewhere; Adam's steps are a few grey levels.
+  it('gives the direct convs\' losses to 1e-5 along three Adam steps at 256 px', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'stc-gatys-w-'));
+    const run = (winograd: boolean) =>
+      stylize({
+        spec: 'specs/gatys.style',
+        objective: 'gatys_vgg19_partial',
+        content: join(SHARED, 'images/content/tubingen.jpg'),
+        styles: [join(SHARED, 'images/style/starry_night.jpg')],
+        output: join(dir, `${winograd}.png`),
+        size: 256,
+        iterations: 3,
+        optimizer: 'adam',
+        lr: 5,
+        threads: 2,
+        winograd,
+      });
+    const [direct, fast] = [await run(false), await run(true)];
+    const losses = (r: typeof direct): number[] => r.history.map((h) => h.loss);
+    expect(losses(fast).length).toBe(4);
+    losses(direct).forEach((a, i) => expect(Math.abs(a - losses(fast)[i]!) / a).toBeLessThan(1e-5));
+    expect(losses(direct)[3]!).toBeLessThan(0.8 * losses(direct)[0]!);
+    // Not bit-identical: the rewrite really ran (its rounding differs from the direct convs').
+    expect(losses(fast)).not.toEqual(losses(direct));
+  });
+});
