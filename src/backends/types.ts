@@ -29,7 +29,8 @@ export interface BackendOptions {
    * (passes/optimize/winograd.ts); default false. Faster where it applies (the VGG-19 Gatys step: 10-29%
    * at 256², 24-34% at 512², back to back), but its transformed kernels and tiles lift those jobs' peak memory above
    * PyTorch's (docs/benchmarks.md, "Winograd"), so it is opt-in. An object turns it on with its own
-   * thresholds (channels, output pixels).
+   * thresholds (channels, output pixels). A gradient graph with Winograd convs compiles without NCHWc
+   * unless `nchwc` is set (ORT 1.30's transform skews its gradient; see OnnxBackend).
    */
   readonly winograd?: boolean | WinogradOptions;
   /** ONNX CPU: keep freed buffers in ORT's memory arena for reuse (faster allocation, higher peak RSS); default true. */
