@@ -8,6 +8,7 @@ import type { Graph, HostTensor } from '../../compiler/ir/types.ts';
 import type { Backend, BackendOptions, CompiledModel, WeightMap } from '../types.ts';
 import { emitModel } from './emit.ts';
 import { ALL_PASSES, isConcrete, optimizeGraph, type OptimizeOptions } from '../../compiler/passes/optimize/index.ts';
+import { isForwardOp } from '../../compiler/passes/autodiff/index.ts';
 import { createSessionOn, type OrtProvider } from './providers.ts';
 
 export function toOrtTensor(t: HostTensor): ort.Tensor {
@@ -109,8 +110,7 @@ export function optimizeOptions(opts: BackendOptions): OptimizeOptions {
  * at 'all' (test/integration/onnx-real-weights.test.ts checks relu3_4 to 1e-5).
  */
 function winogradGradient(g: Graph): boolean {
-  const ops = new Set(g.nodes.map((n) => n.op));
-  return ops.has('depthToSpace') && (ops.has('reluGrad') || ops.has('maxPoolGrad') || ops.has('avgPoolGrad') || ops.has('padGrad') || ops.has('upsampleNearestGrad'));
+  return g.nodes.some((n) => n.op === 'depthToSpace') && g.nodes.some((n) => !isForwardOp(n.op));
 }
 
 export class OnnxBackend implements Backend {

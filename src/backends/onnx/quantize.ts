@@ -14,9 +14,9 @@
  */
 import * as ort from 'onnxruntime-node';
 import type { Graph, HostTensor } from '../../compiler/ir/types.ts';
-import { ALL_PASSES, isConcrete, optimizeGraph } from '../../compiler/passes/optimize/index.ts';
+import { isConcrete, optimizeGraph } from '../../compiler/passes/optimize/index.ts';
 import type { BackendOptions, WeightMap } from '../types.ts';
-import { sessionOptions, toOrtTensor } from './backend.ts';
+import { optimizeOptions, sessionOptions, toOrtTensor } from './backend.ts';
 import { type EmitOptions, buildModelProto } from './emit.ts';
 import { type ModelProto, type NodeProto, type TensorProto, node, onnx } from './proto.ts';
 import { type TensorRange, quantizeBias, quantizeWeightsPerChannel, uint8Affine } from './quant-math.ts';
@@ -236,7 +236,7 @@ export async function quantizeToBytes(
  * (transform entries up to 8), which an 8-bit scale would resolve coarsely.
  */
 export function floatModelProto(g: Graph, weights: WeightMap, opts: BackendOptions & EmitOptions = {}): ModelProto {
-  const graph = opts.optimize !== false && isConcrete(g) ? optimizeGraph(g, weights, { passes: ALL_PASSES.filter((p) => p !== 'winograd') }) : g;
+  const graph = opts.optimize !== false && isConcrete(g) ? optimizeGraph(g, weights, optimizeOptions({ ...opts, winograd: false })) : g;
   return buildModelProto(graph, weights, opts);
 }
 

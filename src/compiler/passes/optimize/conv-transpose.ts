@@ -13,7 +13,7 @@
  */
 import type { Graph, HostTensor, Node, NodeOf } from '../../ir/types.ts';
 import type { WeightMap } from '../../../backends/types.ts';
-import { Rewriter } from './rewrite.ts';
+import { knownTensor, Rewriter } from './rewrite.ts';
 
 /** The reversal permutation matrix P [n, n]: (r · P)[:, q] = r[:, n − 1 − q]. */
 export function reversalMatrix(n: number): Float32Array {
@@ -59,8 +59,7 @@ export function convTransposeToConv(g: Graph, weights: WeightMap = new Map()): G
     }
     changed = true;
     const stem = `${n.outputs[0]}.w_flipped`;
-    const wv = rw.value(w);
-    const known = wv.kind === 'param' ? weights.get(w) : wv.kind === 'const' && wv.data ? { shape: [ci, co, kh, kw], data: wv.data } : undefined;
+    const known = knownTensor(rw.value(w), weights);
     let wf = known ? rw.constant(stem, [co, ci, kh, kw], flipTransposeKernel(known).data) : rw.add('transpose', [w], { perm: [1, 0, 2, 3] }, stem); // [O, I, KH, KW]
     if (!known && kh * kw > 1) {
       const flat = rw.add('reshape', [wf], { shape: [co * ci, kh * kw] }, stem);

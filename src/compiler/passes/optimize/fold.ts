@@ -8,7 +8,7 @@
 import type { Graph, HostTensor, Value } from '../../ir/types.ts';
 import type { WeightMap } from '../../../backends/types.ts';
 import { runReference } from '../../../backends/reference/index.ts';
-import { Rewriter } from './rewrite.ts';
+import { knownTensor, Rewriter } from './rewrite.ts';
 
 export interface FoldOptions {
   /** Largest output/input element ratio folded (default 4). */
@@ -21,13 +21,7 @@ export function constantFold(g: Graph, weights: WeightMap, opts: FoldOptions = {
   const maxGrowth = opts.maxGrowth ?? 4;
   const rw = new Rewriter(g);
   const known = new Map<string, HostTensor>();
-  const valueOf = (v: Value): HostTensor | undefined => {
-    const k = known.get(v.id);
-    if (k) return k;
-    if (v.kind === 'const' && v.data && v.dtype === 'float32') return { shape: v.shape as number[], data: v.data };
-    if (v.kind === 'param') return weights.get(v.id);
-    return undefined;
-  };
+  const valueOf = (v: Value): HostTensor | undefined => known.get(v.id) ?? knownTensor(v, weights);
   let changed = false;
   for (const n of g.nodes) {
     const ins = n.inputs.map((i) => valueOf(rw.value(i)));

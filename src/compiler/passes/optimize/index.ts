@@ -7,7 +7,7 @@
  * 3. weightGradToMatmul — autodiff's transposed-conv weight gradients as per-tap matmuls;
  * 4. winogradConvs — wide 3×3 stride-1 convs on large maps, and their input gradients (stride-1
  *    transposed convs), as Winograd F(4×4, 3×3): a batched GEMM with 4× fewer multiply-adds between
- *    fixed input and output transforms, one transformed kernel shared by a conv and its gradient
+ *    fixed input and output transforms, one transformed kernel shared by a conv and its gradient;
  *    the ONNX backend runs it only when asked (BackendOptions.winograd: faster, more memory);
  * 5. convTransposeToConv — the remaining stride-1 transposed convs (input gradients) as convs;
  * 6. constantFold — everything computable from constants and bound (frozen) weights, once.

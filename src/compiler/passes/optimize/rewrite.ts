@@ -5,7 +5,8 @@
  * topological order holds.
  */
 import { inferShapes } from '../../ir/ops.ts';
-import type { DType, Graph, Node, OpAttrs, OpKind, Value } from '../../ir/types.ts';
+import type { DType, Graph, HostTensor, Node, OpAttrs, OpKind, Value } from '../../ir/types.ts';
+import type { WeightMap } from '../../../backends/types.ts';
 import { pruneDead } from '../prune.ts';
 
 export class Rewriter {
@@ -61,6 +62,13 @@ export class Rewriter {
   build(): Graph {
     return pruneDead({ ...this.g, values: this.values, nodes: this.nodes });
   }
+}
+
+/** A value's data when the passes may treat it as known: a float32 constant, or a parameter bound in `weights` (frozen). */
+export function knownTensor(v: Value, weights: WeightMap): HostTensor | undefined {
+  if (v.kind === 'const' && v.data && v.dtype === 'float32') return { shape: v.shape as number[], data: v.data };
+  if (v.kind === 'param') return weights.get(v.id);
+  return undefined;
 }
 
 /** Map from value id to the number of nodes (and graph outputs) reading it. */

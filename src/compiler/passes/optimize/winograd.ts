@@ -35,7 +35,7 @@
  */
 import type { Graph, HostTensor, Node } from '../../ir/types.ts';
 import type { WeightMap } from '../../../backends/types.ts';
-import { Rewriter } from './rewrite.ts';
+import { knownTensor, Rewriter } from './rewrite.ts';
 
 /** Output tile size m, kernel size r and input tile size α = m + r − 1 of F(4×4, 3×3). */
 export const TILE = 4;
@@ -225,16 +225,13 @@ export function winogradConvs(g: Graph, opts: WinogradOptions = {}, weights: Wei
     if (u) return u;
     const [d0, d1] = shape(w) as [number, number];
     const stem = `${w}.winograd`;
-    const wv = rw.value(w);
-    const known = wv.kind === 'param' ? weights.get(w) : wv.kind === 'const' && wv.data ? { shape: shape(w), data: wv.data } : undefined;
-    if (known) {
-      u = rw.constant(stem, [a2, d0, d1], transformKernels(known));
-      transformed.set(w, u);
-      return u;
+    const known = knownTensor(rw.value(w), weights);
+    if (known) u = rw.constant(stem, [a2, d0, d1], transformKernels(known));
+    else {
+      const flat = rw.add('reshape', [w], { shape: [d0 * d1, KERNEL * KERNEL] }, stem);
+      const taps = rw.add('matmul', [flat, constant('GgG', [KERNEL * KERNEL, a2], weightTransformMatrix)], {}, stem);
+      u = rw.add('transpose', [rw.add('reshape', [taps], { shape: [d0, d1, a2] }, stem)], { perm: [2, 0, 1] }, stem);
     }
-    const flat = rw.add('reshape', [w], { shape: [d0 * d1, KERNEL * KERNEL] }, stem);
-    const taps = rw.add('matmul', [flat, constant('GgG', [KERNEL * KERNEL, a2], weightTransformMatrix)], {}, stem);
-    u = rw.add('transpose', [rw.add('reshape', [taps], { shape: [d0, d1, a2] }, stem)], { perm: [2, 0, 1] }, stem);
     transformed.set(w, u);
     return u;
   };
