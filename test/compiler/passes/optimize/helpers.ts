@@ -1,4 +1,5 @@
 /** Shared helpers for the optimisation-pass tests: tiny specs, seeded tensors, reference comparisons. */
+import { expect } from 'vitest';
 import { compileSource } from '../../../../src/compiler/frontend.ts';
 import type { Graph, HostTensor } from '../../../../src/compiler/ir/types.ts';
 import { specialize } from '../../../../src/compiler/passes/specialize.ts';
@@ -44,3 +45,15 @@ export function maxOutputDiff(a: Graph, b: Graph, weights: WeightMap, feeds: Rea
 }
 
 export const opsOf = (g: Graph): string[] => g.nodes.map((n) => n.op);
+
+/** max |a − b| over max |a| (a must not be all zeros): the relative error of b against the reference a. */
+export function relErr(a: HostTensor, b: HostTensor): number {
+  let num = 0;
+  let den = 0;
+  for (let i = 0; i < a.data.length; i++) {
+    num = Math.max(num, Math.abs(a.data[i]! - b.data[i]!));
+    den = Math.max(den, Math.abs(a.data[i]!));
+  }
+  expect(den).toBeGreaterThan(0);
+  return num / den;
+}

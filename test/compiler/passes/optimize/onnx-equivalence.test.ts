@@ -10,7 +10,7 @@ import type { Graph, HostTensor } from '../../../../src/compiler/ir/types.ts';
 import { buildObjectiveGraphs, LOSS } from '../../../../src/compiler/objective/build.ts';
 import { differentiate } from '../../../../src/compiler/passes/autodiff/index.ts';
 import { foldInputNormalisation, optimizeGraph } from '../../../../src/compiler/passes/optimize/index.ts';
-import { seeded, tinyNet } from './helpers.ts';
+import { relErr, seeded, tinyNet } from './helpers.ts';
 
 async function runBoth(g: Graph, weights: WeightMap, feeds: Record<string, HostTensor>) {
   const b = new OnnxBackend();
@@ -22,17 +22,6 @@ async function runBoth(g: Graph, weights: WeightMap, feeds: Record<string, HostT
     await plain.dispose();
     await opt.dispose();
   }
-}
-
-function relErr(a: HostTensor, b: HostTensor): number {
-  let num = 0;
-  let den = 0;
-  for (let i = 0; i < a.data.length; i++) {
-    num = Math.max(num, Math.abs(a.data[i]! - b.data[i]!));
-    den = Math.max(den, Math.abs(a.data[i]!));
-  }
-  expect(den).toBeGreaterThan(0);
-  return num / den;
 }
 
 describe('optimised ONNX graphs equal the unoptimised ones', () => {

@@ -8,7 +8,7 @@ import { AT, BT, G } from '../../../../src/compiler/passes/optimize/winograd.ts'
 import { OnnxBackend } from '../../../../src/backends/onnx/index.ts';
 import type { WeightMap } from '../../../../src/backends/types.ts';
 import { mulberry32 } from '../../../../src/util/prng.ts';
-import { maxOutputDiff, opsOf, seeded } from './helpers.ts';
+import { maxOutputDiff, opsOf, relErr, seeded } from './helpers.ts';
 
 interface ConvCase {
   readonly x: readonly number[];
@@ -157,17 +157,6 @@ describe('winogradConvs on transposed convs (input gradients)', () => {
     expect(diff).toBeLessThan(2e-5 * scale);
   });
 });
-
-function relErr(a: HostTensor, b: HostTensor): number {
-  let num = 0;
-  let den = 0;
-  for (let i = 0; i < a.data.length; i++) {
-    num = Math.max(num, Math.abs(a.data[i]! - b.data[i]!));
-    den = Math.max(den, Math.abs(a.data[i]!));
-  }
-  expect(den).toBeGreaterThan(0);
-  return num / den;
-}
 
 async function onnxBoth(plain: Graph, rewritten: Graph, weights: WeightMap, feeds: Record<string, HostTensor>) {
   const be = new OnnxBackend();
