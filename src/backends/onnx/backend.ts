@@ -105,8 +105,8 @@ export function optimizeOptions(opts: BackendOptions): OptimizeOptions {
 /**
  * Whether a graph runs Winograd convs inside a gradient graph. With ONNX Runtime 1.30's NCHWc transform
  * (level 'all') the Gatys VGG-19 step at 256² (gatys_vgg19_partial, real weights) gave an image gradient
- * 1.4e-3 (relative L2) away from the direct convs', against 1e-6 at level 'extended' on the same images,
- * so such graphs compile without NCHWc unless `nchwc` is set. Forward-only Winograd graphs agreed to 1e-6
+ * 1.35e-3 (relative L2) away from the direct convs', against 1.1e-6 at level 'extended' on the same images
+ * (`npx tsx bench/winograd-nchwc.ts`), so such graphs compile without NCHWc unless `nchwc` is set. Forward-only Winograd graphs agreed to 1e-6
  * at 'all' (test/integration/onnx-real-weights.test.ts checks relu3_4 to 1e-5).
  */
 function winogradGradient(g: Graph): boolean {
