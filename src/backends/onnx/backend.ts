@@ -119,6 +119,8 @@ export class OnnxBackend implements Backend {
   /** Runs stc's optimisation passes first on concrete-shape graphs, unless `opts.optimize` is false. */
   async compile(g: Graph, weights: WeightMap, opts: BackendOptions = {}): Promise<OnnxModel> {
     const graph = opts.optimize !== false && isConcrete(g) ? optimizeGraph(g, weights, optimizeOptions(opts)) : g;
-    return loadOnnxModel(emitModel(graph, weights), { ...(winogradGradient(graph) && { nchwc: false }), ...opts });
+    // ORT 1.30's WebGPU provider takes MaxPool nodes but fails at run time on their Indices output.
+    const emit = opts.device === 'gpu' ? { maxPoolGrad: 'window' as const } : {};
+    return loadOnnxModel(emitModel(graph, weights, emit), { ...(winogradGradient(graph) && { nchwc: false }), ...opts });
   }
 }

@@ -10,6 +10,11 @@ import { type AttrValue, type NodeProto, type TensorProto, floatTensor, int64Ten
 export const INT64_MAX = 9223372036854775807n;
 export const INT64_MIN = -9223372036854775808n;
 
+/** Lowering choices fixed for one emission (see EmitOptions). */
+export interface LoweringChoices {
+  readonly maxPoolGrad: 'scatter' | 'window';
+}
+
 export class EmitContext {
   readonly nodes: NodeProto[] = [];
   readonly initializers: TensorProto[] = [];
@@ -20,7 +25,10 @@ export class EmitContext {
   /** Size variable name -> [graph input id, axis] where it can be read at run time. */
   private readonly varSources = new Map<string, [string, number]>();
 
-  constructor(readonly graph: Graph) {
+  constructor(
+    readonly graph: Graph,
+    readonly choices: LoweringChoices = { maxPoolGrad: 'scatter' },
+  ) {
     for (const id of graph.values.keys()) this.used.add(id);
     for (const name of graph.outputs.keys()) this.used.add(name);
     for (const id of graph.inputs) {
@@ -80,11 +88,16 @@ export class EmitContext {
 
   /** A 1-D int64 constant, shared between uses. */
   constI64(values: readonly (number | bigint)[]): string {
-    const key = `i:${values.join(',')}`;
+    return this.constI64Tensor([values.length], values);
+  }
+
+  /** An int64 constant of the given shape, shared between uses. */
+  constI64Tensor(dims: readonly number[], values: readonly (number | bigint)[]): string {
+    const key = `i:${dims.length === 1 ? '' : `[${dims.join(',')}]`}${values.join(',')}`;
     let name = this.constCache.get(key);
     if (!name) {
       name = this.fresh('const_i64');
-      this.initializers.push(int64Tensor(name, [values.length], values));
+      this.initializers.push(int64Tensor(name, dims, values));
       this.constCache.set(key, name);
     }
     return name;

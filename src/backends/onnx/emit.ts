@@ -21,6 +21,13 @@ export interface EmitOptions {
   /** Graph name stored in the model; default `stc`. */
   readonly name?: string;
   readonly docString?: string;
+  /**
+   * How maxPoolGrad is lowered: 'scatter' (default) scatter-adds dy at MaxPool's Indices output;
+   * 'window' finds each window's argmax among strided slices and spreads dy back with a one-hot
+   * transposed conv, for providers without MaxPool's Indices output (ONNX Runtime 1.30's WebGPU
+   * provider). Both route to the first maximum in row-major order.
+   */
+  readonly maxPoolGrad?: 'scatter' | 'window';
 }
 
 function sameShape(a: readonly number[], b: readonly unknown[]): boolean {
@@ -35,7 +42,7 @@ function paramInitializer(id: string, shape: readonly unknown[], t: HostTensor |
 
 /** Build the ModelProto object (not yet serialised). */
 export function buildModelProto(g: Graph, weights: WeightMap, opts: EmitOptions = {}): ModelProto {
-  const ctx = new EmitContext(g);
+  const ctx = new EmitContext(g, { maxPoolGrad: opts.maxPoolGrad ?? 'scatter' });
   const read = new Set<string>();
   for (const n of g.nodes) for (const i of n.inputs) read.add(i);
   for (const id of g.outputs.values()) read.add(id);

@@ -6,7 +6,8 @@
  * - maxPoolGrad(x, dy)   = scatter-add of dy into zeros at MaxPool's argmax Indices
  *                          (flattened N*C*H*W). Scatter-add, not MaxUnpool: with overlapping
  *                          windows (kernel 3, stride 2) one input can be the max of two
- *                          windows and must receive both contributions.
+ *                          windows and must receive both contributions. With the 'window'
+ *                          choice (providers without the Indices output), see maxPoolGradWindow.
  * - avgPoolGrad(x, dy)   = depthwise ConvTranspose of dy / divisor with a ones kernel; the
  *                          divisor follows PyTorch (count_include_pad counts padding but not the
  *                          ceil-mode overhang), precomputed per output position.
@@ -16,7 +17,7 @@
  */
 import { type Dim, dimAdd } from '../../compiler/ir/dim.ts';
 import type { NodeOf, PadMode, PoolAttrs } from '../../compiler/ir/types.ts';
-import { type EmitContext, INT64_MAX, INT64_MIN } from './context.ts';
+import { type EmitContext, INT64_MAX } from './context.ts';
 import { floatTensor } from './proto.ts';
 import { concreteDim, poolAttrs, valueShape } from './lower-util.ts';
 
@@ -54,15 +55,18 @@ function axisPads(ctx: EmitContext, axis: number, before: Dim, after: Dim): stri
 function foldAxis(ctx: EmitContext, t: string, axis: number, lo: number, hi: number, mode: PadMode, outLen: Dim): string {
   if (lo === 0 && hi === 0) return t;
   const ax = ctx.constI64([axis]);
-  const slice = (start: number | bigint, end: number | bigint, step?: number): string =>
-    ctx.op1('Slice', [t, ctx.constI64([start]), ctx.constI64([end]), ax, ...(step === undefined ? [] : [ctx.constI64([step])])]);
+  const slice = (start: number | bigint, end: number | bigint): string => ctx.op1('Slice', [t, ctx.constI64([start]), ctx.constI64([end]), ax]);
   let acc = slice(lo, hi > 0 ? -hi : INT64_MAX);
   if (mode === 'constant') return acc;
   const pieces: { data: string; before: Dim; after: Dim }[] = [];
   if (mode === 'reflect') {
     // padded row lo-1-j mirrors source row 1+j; padded row lo+n+j mirrors source n-2-j.
-    if (lo > 0) pieces.push({ data: slice(lo - 1, INT64_MIN, -1), before: 1, after: dimAdd(outLen, -1 - lo) });
-    if (hi > 0) pieces.push({ data: slice(-1, -(hi + 1), -1), before: dimAdd(outLen, -1 - hi), after: 1 });
+    // Reversed as single-row slices and a Concat, not one step -1 Slice: ONNX Runtime 1.30's WebGPU provider
+    // computes negative-step slices wrongly (0.43 relative L2 on a reflect padGrad, H100).
+    const row = (i: number): string => slice(i, i === -1 ? INT64_MAX : i + 1);
+    const reversed = (rows: number[]): string => (rows.length === 1 ? row(rows[0]!) : ctx.op1('Concat', rows.map(row), { axis }));
+    if (lo > 0) pieces.push({ data: reversed(Array.from({ length: lo }, (_, j) => lo - 1 - j)), before: 1, after: dimAdd(outLen, -1 - lo) });
+    if (hi > 0) pieces.push({ data: reversed(Array.from({ length: hi }, (_, j) => -1 - j)), before: dimAdd(outLen, -1 - hi), after: 1 });
   } else {
     const sum = (s: string): string => ctx.op1('ReduceSum', [s, ax], { keepdims: 1 });
     if (lo > 0) pieces.push({ data: sum(slice(0, lo)), before: 0, after: dimAdd(outLen, -1) });
@@ -101,12 +105,81 @@ function avgPoolGradConcrete(ctx: EmitContext, n: NodeOf<'avgPoolGrad'>, a: Pool
   ctx.opTo('Pad', [y, ctx.constI64([0, 0, 0, 0, 0, 0, Math.max(-eh, 0), Math.max(-ew, 0)])], n.outputs, { mode: 'constant' });
 }
 
+/**
+ * maxPoolGrad without MaxPool's Indices output. x is padded with the lowest float32 to the extent the
+ * windows cover, ((o-1)·s + k per axis, ceil-mode overhang included); the K = kh·kw strided slices
+ * (one per window offset) are stacked on a new axis 2, and a one-hot mask of the first maximum along
+ * it (in row-major window order, as MaxPool's Indices and the reference kernel) selects dy. The masked [N, C·K, Ho, Wo] tensor goes back to input positions with a depthwise
+ * transposed conv whose K kernels per channel are one-hot at their offsets (overlapping windows add),
+ * or with DepthToSpace (CRD) when windows tile exactly (kernel = stride); then the padding is cropped.
+ * Needs concrete shapes (training and Gatys graphs are specialised).
+ */
+function maxPoolGradWindow(ctx: EmitContext, n: NodeOf<'maxPoolGrad'>): void {
+  const a = n.attrs;
+  const [x, dy] = n.inputs as [string, string];
+  const xs = valueShape(ctx, x);
+  const ys = valueShape(ctx, dy);
+  const c = concreteDim(xs[1]!, 'max pool gradient channels');
+  const [h, w] = [concreteDim(xs[2]!, 'max pool gradient height'), concreteDim(xs[3]!, 'max pool gradient width')];
+  const [ho, wo] = [concreteDim(ys[2]!, 'max pool gradient output height'), concreteDim(ys[3]!, 'max pool gradient output width')];
+  const [kh, kw] = a.kernel;
+  const [sh, sw] = a.strides;
+  const [pt, pl] = a.pads;
+  const k = kh * kw;
+  const eh = (ho - 1) * sh + kh; // padded extent the windows cover
+  const ew = (wo - 1) * sw + kw;
+  const lowest = -3.4028234663852886e38;
+  const xp =
+    pt === 0 && pl === 0 && eh === h && ew === w
+      ? x
+      : ctx.op1('Pad', [x, ctx.constI64([0, 0, pt, pl, 0, 0, Math.max(eh - h - pt, 0), Math.max(ew - w - pl, 0)]), ctx.scalarF(lowest)], { mode: 'constant' });
+  const axes = ctx.constI64([2, 3]);
+  const steps = ctx.constI64([sh, sw]);
+  const two = ctx.constI64([2]);
+  const slices: string[] = [];
+  for (let i = 0; i < kh; i++)
+    for (let j = 0; j < kw; j++) {
+      const s = ctx.op1('Slice', [xp, ctx.constI64([i, j]), ctx.constI64([i + (ho - 1) * sh + 1, j + (wo - 1) * sw + 1]), axes, steps]);
+      slices.push(ctx.op1('Unsqueeze', [s, two]));
+    }
+  const stacked = ctx.op1('Concat', slices, { axis: 2 });
+  // First maximum without ArgMax (int64 outputs are a weak spot of GPU providers): eq marks every maximum,
+  // prior counts the maxima at earlier offsets (a strictly lower-triangular K×K matmul), first = eq·(prior = 0).
+  const isMax = ctx.op1('Cast', [ctx.op1('Equal', [stacked, ctx.op1('ReduceMax', [stacked, two], { keepdims: 1 })])], { to: 1 });
+  const lower = new Float32Array(k * k);
+  for (let r = 0; r < k; r++) for (let q = 0; q < r; q++) lower[r * k + q] = 1;
+  const columns = ctx.op1('Reshape', [isMax, ctx.constI64([-1, k, ho * wo])]);
+  const prior = ctx.op1('Reshape', [ctx.op1('MatMul', [ctx.constF('maxpool_prior', [k, k], lower), columns]), ctx.op1('Shape', [isMax])]);
+  const first = ctx.op1('Mul', [isMax, ctx.op1('Relu', [ctx.op1('Sub', [ctx.scalarF(1), prior])])]);
+  const routed = ctx.op1('Mul', [first, ctx.op1('Unsqueeze', [dy, two])]);
+  const flat = ctx.op1('Reshape', [routed, ctx.constI64([0, c * k, ho, wo])]);
+  let spread: string;
+  if (kh === sh && kw === sw && kh === kw) spread = ctx.op1('DepthToSpace', [flat], { blocksize: kh, mode: 'CRD' });
+  else {
+    const kernel = new Float32Array(c * k * k);
+    for (let ch = 0; ch < c; ch++) for (let o = 0; o < k; o++) kernel[(ch * k + o) * k + o] = 1;
+    spread = ctx.op1('ConvTranspose', [flat, ctx.constF('maxpool_onehot', [c * k, 1, kh, kw], kernel)], {
+      kernel_shape: [kh, kw],
+      strides: [sh, sw],
+      group: c,
+    });
+  }
+  // spread covers padded rows [0, eh) (and columns [0, ew)); input row r sits at r + pt. Where the padded
+  // extent falls short of the input (floor mode drops trailing rows), pad zeros instead of cropping.
+  const shortH = Math.max(pt + h - eh, 0);
+  const shortW = Math.max(pl + w - ew, 0);
+  const crop = [spread, ctx.constI64([pt, pl]), ctx.constI64([Math.min(pt + h, eh), Math.min(pl + w, ew)]), axes];
+  if (shortH === 0 && shortW === 0) ctx.opTo('Slice', crop, n.outputs);
+  else ctx.opTo('Pad', [ctx.op1('Slice', crop), ctx.constI64([0, 0, 0, 0, 0, 0, shortH, shortW])], n.outputs, { mode: 'constant' });
+}
+
 export const gradLowerings: { [K in GradOp]: GradLowering<K> } = {
   reluGrad(ctx, n) {
     const [y, dy] = n.inputs;
     ctx.opTo('Where', [ctx.op1('Greater', [y!, ctx.scalarF(0)]), dy!, ctx.scalarF(0)], n.outputs);
   },
   maxPoolGrad(ctx, n) {
+    if (ctx.choices.maxPoolGrad === 'window') return maxPoolGradWindow(ctx, n);
     const [x, dy] = n.inputs;
     const idx = ctx.op('MaxPool', [x!], poolAttrs(n.attrs), 2, 'maxpool_idx')[1]!;
     const flat = ctx.constI64([-1]);

@@ -2,6 +2,8 @@
 import { describe, expect, it } from 'vitest';
 import { dimVar } from '../../../src/compiler/ir/dim.ts';
 import type { PoolAttrs } from '../../../src/compiler/ir/types.ts';
+import { buildModelProto, type EmitOptions } from '../../../src/backends/onnx/emit.ts';
+import { GraphBuilder } from '../../../src/compiler/ir/builder.ts';
 import { runOnnx } from './helpers.ts';
 import * as nv from './naive.ts';
 
@@ -16,12 +18,12 @@ const pools: [string, PoolAttrs][] = [
   ['k2 s2 floor drops a row', { kernel: [2, 2], strides: [2, 2], pads: [0, 0, 0, 0], ceilMode: false, countIncludePad: false }],
 ];
 
-function poolGradCase(op: 'maxPoolGrad' | 'avgPoolGrad', a: PoolAttrs, xData: Float32Array, shape: [number, number, number, number]) {
+function poolGradCase(op: 'maxPoolGrad' | 'avgPoolGrad', a: PoolAttrs, xData: Float32Array, shape: [number, number, number, number], emit?: EmitOptions) {
   const x = nv.t4(shape, xData);
   const yShape = (op === 'maxPoolGrad' ? nv.maxPool(x, spec(a)).y : nv.avgPool(x, spec(a))).shape;
   const dy = nv.t4(yShape, nv.randn(yShape, 41));
   const want = op === 'maxPoolGrad' ? nv.maxPoolGrad(x, dy, spec(a)) : nv.avgPoolGrad(x, dy, spec(a));
-  const got = runOnnx((g) => g.add(op, [g.input('x', shape), g.input('dy', yShape)], a), { x: nv.host(x), dy: nv.host(dy) });
+  const got = runOnnx((g) => g.add(op, [g.input('x', shape), g.input('dy', yShape)], a), { x: nv.host(x), dy: nv.host(dy) }, {}, emit);
   return { want, got };
 }
 
@@ -42,6 +44,43 @@ describe('onnx maxPoolGrad', () => {
     });
     expect(got.data[12]).toBeCloseTo(10, 6);
     expect(got.data.reduce((s, v) => s + v, 0)).toBeCloseTo(10, 6);
+  });
+});
+
+describe("onnx maxPoolGrad, 'window' lowering (no MaxPool Indices)", () => {
+  const window: EmitOptions = { maxPoolGrad: 'window' };
+  for (const [name, a] of pools)
+    it(name, async () => {
+      const { want, got } = poolGradCase('maxPoolGrad', a, nv.randn([2, 2, 7, 9], 40), [2, 2, 7, 9], window);
+      expect(nv.maxAbsDiff(await got, want)).toBeLessThan(1e-6);
+    });
+  it('k2 s2 on an even map (DepthToSpace path), with ties routed to the first maximum', async () => {
+    // Post-ReLU maps have whole windows of zeros: the gradient must go to one input, the first in row-major order.
+    const data = nv.randn([1, 3, 6, 8], 42).map((v) => Math.max(v, 0));
+    for (const emit of [window, undefined]) {
+      const { want, got } = poolGradCase('maxPoolGrad', pools[4]![1], data, [1, 3, 6, 8], emit);
+      expect(nv.maxAbsDiff(await got, want)).toBeLessThan(1e-6);
+    }
+  });
+  it('sums both windows where one input is the max of two overlapping windows', async () => {
+    const x = new Float32Array(25);
+    x[2 * 5 + 2] = 10;
+    const got = await runOnnx(
+      (g) => g.add('maxPoolGrad', [g.input('x', [1, 1, 5, 5]), g.input('dy', [1, 1, 2, 2])], pools[0]![1]),
+      { x: { shape: [1, 1, 5, 5], data: x }, dy: { shape: [1, 1, 2, 2], data: Float32Array.of(1, 2, 3, 4) } },
+      {},
+      window,
+    );
+    expect(got.data[12]).toBeCloseTo(10, 6);
+    expect(got.data.reduce((s, v) => s + v, 0)).toBeCloseTo(10, 6);
+  });
+  it('emits neither MaxPool nor ScatterElements', () => {
+    const b = new GraphBuilder();
+    b.output('y', b.add('maxPoolGrad', [b.input('x', [1, 2, 7, 9]), b.input('dy', [1, 2, 3, 4])], pools[0]![1]));
+    const ops = (e?: EmitOptions) => buildModelProto(b.build(), new Map(), e).graph!.node!.map((n) => n.opType);
+    expect(ops()).toEqual(expect.arrayContaining(['MaxPool', 'ScatterElements']));
+    expect(ops(window)).not.toContain('MaxPool');
+    expect(ops(window)).not.toContain('ScatterElements');
   });
 });
 
@@ -95,6 +134,22 @@ describe('onnx padGrad', () => {
       dy: nv.host(dy),
     });
     expect(nv.maxAbsDiff(got, nv.padGrad(dy, pads, 'reflect'))).toBeLessThan(1e-5);
+  });
+  it('reflect folds without negative-step slices (ONNX Runtime 1.30 WebGPU gets those wrong)', () => {
+    const b = new GraphBuilder();
+    b.output('y', b.add('padGrad', [b.input('dy', [1, 2, 13, 14])], { mode: 'reflect', pads: [4, 1, 2, 3], value: 0 }));
+    const model = buildModelProto(b.build(), new Map());
+    const consts = new Map(model.graph!.initializer!.map((t) => [t.name, t]));
+    const slices = model.graph!.node!.filter((n) => n.opType === 'Slice');
+    expect(slices.length).toBeGreaterThan(0);
+    for (const n of slices) {
+      const steps = n.input![4] === undefined ? undefined : consts.get(n.input![4]);
+      if (steps === undefined) continue; // default steps: 1
+      const raw = steps.rawData!;
+      const values = [...new BigInt64Array(raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.byteLength))];
+      expect(values.length).toBeGreaterThan(0);
+      expect(values.every((v) => v > 0n)).toBe(true);
+    }
   });
 });
 
