@@ -19,6 +19,10 @@ torch, before building anything. --quick: fewer repeats and no 1024 inference, n
 Weights: Johnson-IN and the VGGs use the deterministic hash initialisation of tools/reference (values do not
 affect timing); SqueezeNet uses ../shared's ImageNet weights when present. Inputs are det.py noise images
 in 0..255. PyTorch is a reference only: stc never imports it.
+
+On CUDA the baseline is strict fp32: cuDNN's TF32 convolutions (on by default in PyTorch) and TF32
+matmuls are turned off, as stc's GPU providers compute in fp32; --tf32 turns them on (PyTorch's defaults
+for convolutions), to show what tensor cores add.
 """
 from __future__ import annotations
 
@@ -71,9 +75,11 @@ def _rss_mb() -> float:
 
 # ---------------------------------------------------------------------------- one job, in this process
 
-def run_job(job_id: str, repeats: int, warmup: int, threads: int, device: str) -> dict[str, Any]:
+def run_job(job_id: str, repeats: int, warmup: int, threads: int, device: str, tf32: bool = False) -> dict[str, Any]:
     import torch
     baseline = _rss_mb()
+    torch.backends.cudnn.allow_tf32 = tf32
+    torch.backends.cuda.matmul.allow_tf32 = tf32
     torch.set_num_threads(threads)
     try:
         torch.set_num_interop_threads(1)
@@ -118,7 +124,8 @@ def run_job(job_id: str, repeats: int, warmup: int, threads: int, device: str) -
                 raw = weights_io.load_squeezenet()
                 extra["weights"] = "shared"
             except FileNotFoundError:
-                raw = models.hash_init({f"conv{i}.{k}": v for i, v in enumerate(_squeezenet_shapes()) for k in ("weight", "bias")})
+                raw = models.hash_init({f"conv{i}.{k}": (v if k == "weight" else v[:1]) for i, v in enumerate(_squeezenet_shapes())
+                                        for k in ("weight", "bias")})
                 extra["weights"] = "hash_init"
             p = tensors(raw)
             def net(x: torch.Tensor, taps: list[str]) -> dict[str, torch.Tensor]:
@@ -221,6 +228,7 @@ def main(argv: list[str]) -> int:
     ap.add_argument("--device", default="cpu", help="cpu or cuda")
     ap.add_argument("--repeats", type=int, default=None, help="timed runs per job (default 5, quick 3)")
     ap.add_argument("--warmup", type=int, default=None, help="untimed runs first (default 2, quick 1)")
+    ap.add_argument("--tf32", action="store_true", help="CUDA: allow TF32 convolutions and matmuls (default: strict fp32)")
     ap.add_argument("--list", action="store_true", help="print the job ids and exit")
     ap.add_argument("--run-job", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
@@ -228,7 +236,7 @@ def main(argv: list[str]) -> int:
     warmup = args.warmup if args.warmup is not None else (1 if args.quick else 2)
 
     if args.run_job:
-        print(json.dumps(run_job(args.run_job, repeats, warmup, args.threads, args.device)))
+        print(json.dumps(run_job(args.run_job, repeats, warmup, args.threads, args.device, args.tf32)))
         return 0
     ids = [j for j, c in JOBS.items() if (c["quick"] or not args.quick)
            and (not args.only or any(o in j for o in args.only))]
@@ -241,7 +249,7 @@ def main(argv: list[str]) -> int:
     env = {**os.environ, "OMP_NUM_THREADS": str(args.threads), "MKL_NUM_THREADS": str(args.threads)}
     for job_id in ids:
         cmd = [sys.executable, __file__, "--run-job", job_id, "--repeats", str(repeats), "--warmup", str(warmup),
-               "--threads", str(args.threads), "--device", args.device]
+               "--threads", str(args.threads), "--device", args.device, *(["--tf32"] if args.tf32 else [])]
         proc = subprocess.run(cmd, capture_output=True, text=True, env=env)
         if proc.returncode != 0:
             failures.append({"id": job_id, "error": proc.stderr.strip().splitlines()[-1:] or ["exit " + str(proc.returncode)]})
@@ -252,7 +260,7 @@ def main(argv: list[str]) -> int:
               f"{res['peak_rss_mb']:.0f} MB", file=sys.stderr)
         results.append(res)
     print(json.dumps({
-        "tool": "bench/torch_bench.py", "framework": "pytorch-eager-fp32", "torch": torch.__version__,
+        "tool": "bench/torch_bench.py", "framework": "pytorch-eager-" + ("tf32" if args.tf32 and args.device == "cuda" else "fp32"), "torch": torch.__version__,
         "python": platform.python_version(), "cpu": _cpu_name(), "device": args.device,
         "threads": args.threads, "interop_threads": 1, "mode": "quick" if args.quick else "full",
         "repeats": repeats, "warmup": warmup, "jobs": results, "failures": failures,

@@ -64,8 +64,8 @@ SQUEEZENET_STD = (0.229, 0.224, 0.225)
 
 def squeezenet_preprocess(img255: torch.Tensor) -> torch.Tensor:
     """RGB 0..255 -> (x / 255 - mean) / std, per channel."""
-    mean = torch.tensor(SQUEEZENET_MEAN, dtype=img255.dtype).view(1, 3, 1, 1)
-    std = torch.tensor(SQUEEZENET_STD, dtype=img255.dtype).view(1, 3, 1, 1)
+    mean = torch.tensor(SQUEEZENET_MEAN, dtype=img255.dtype, device=img255.device).view(1, 3, 1, 1)
+    std = torch.tensor(SQUEEZENET_STD, dtype=img255.dtype, device=img255.device).view(1, 3, 1, 1)
     return (img255 / 255.0 - mean) / std
 
 
@@ -137,7 +137,7 @@ def vgg_layer_names(arch: str) -> list[str]:
 
 def caffe_preprocess(img255: torch.Tensor) -> torch.Tensor:
     """Keras "caffe" mode: RGB 0..255 -> BGR, minus the ImageNet BGR mean (103.939, 116.779, 123.68)."""
-    mean = torch.tensor(CAFFE_BGR_MEAN, dtype=img255.dtype).view(1, 3, 1, 1)
+    mean = torch.tensor(CAFFE_BGR_MEAN, dtype=img255.dtype, device=img255.device).view(1, 3, 1, 1)
     return img255.flip(1) - mean
 
 
