@@ -37,6 +37,7 @@ export async function preparePeak(opts: BackendOptions): Promise<PreparedJob> {
   const x = { shape: [n, cin, h, w], data: seeded(n * cin * h * w) };
   return {
     step: async () => void (await model.run({ x })),
+    probe: async () => ({ y: (await model.run({ x })).y!.data }),
     flop: convFlops(n, cin, cout, h, w, k, k),
     detail: `conv ${k}x${k} ${cin}->${cout} at ${h}x${w}, batch ${n}`,
     dispose: () => model.dispose(),

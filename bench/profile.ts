@@ -4,6 +4,7 @@
  *
  *   npx tsx bench/profile.ts --job gatys-vgg19-256 [--runs 3] [--warmup 1] [--threads 2] [--no-optimize] [--nchwc on|off]
  *   npx tsx bench/profile.ts --job inference-johnson_in-1024 --compare   # also without stc's passes, same process
+ *   npx tsx bench/profile.ts --job train-johnson_in-b2-128 --device gpu   # ops tagged with the provider that ran them
  *
  * The job is built exactly as the bench builds it (bench/setup.ts, so the Gatys engine's and training
  * step's own session options apply); the step model is the last ONNX session the job disposes.
@@ -20,18 +21,19 @@ interface ProfileEvent {
   readonly cat: string;
   readonly name: string;
   readonly dur: number;
-  readonly args?: { readonly op_name?: string; readonly input_type_shape?: Record<string, number[]>[]; readonly output_type_shape?: Record<string, number[]>[] };
+  readonly args?: { readonly op_name?: string; readonly provider?: string; readonly input_type_shape?: Record<string, number[]>[]; readonly output_type_shape?: Record<string, number[]>[] };
 }
 
 const shapeAt = (list: readonly Record<string, number[]>[] | undefined, i: number): number[] => Object.values(list?.[i] ?? {})[0] ?? [];
 
 /** Per-op-type milliseconds per run, and the convolutions sorted by time. */
-function summarise(events: readonly ProfileEvent[], runs: number): string[] {
+function summarise(events: readonly ProfileEvent[], runs: number, byProvider: boolean): string[] {
   const byOp = new Map<string, number>();
   const convs = new Map<string, { ms: number; flop: number; desc: string }>();
   for (const e of events) {
     if (e.cat !== 'Node' || !e.name.endsWith('_kernel_time')) continue;
-    const op = e.args?.op_name ?? '?';
+    const provider = (e.args?.provider ?? '?').replace('ExecutionProvider', '');
+    const op = `${e.args?.op_name ?? '?'}${byProvider ? `[${provider}]` : ''}`;
     const ms = e.dur / 1000 / runs;
     byOp.set(op, (byOp.get(op) ?? 0) + ms);
     if (!/Conv/.test(op)) continue;
@@ -58,7 +60,7 @@ async function profile(jobId: string, opts: BackendOptions, runs: number, warmup
     if (!newest) throw new Error('bench/profile: ONNX Runtime wrote no profile');
     const events = JSON.parse(readFileSync(path.join(dir, newest), 'utf8')) as ProfileEvent[];
     // The profile covers warm-up runs too: scale by every run the session did.
-    return summarise(events, warmup + runs);
+    return summarise(events, warmup + runs, opts.device === 'gpu');
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -74,10 +76,11 @@ async function main(): Promise<void> {
       'no-optimize': { type: 'boolean', default: false },
       nchwc: { type: 'string' },
       compare: { type: 'boolean', default: false },
+      device: { type: 'string', default: 'cpu' },
     },
   });
   if (!values.job) throw new Error('bench/profile: --job ID is required');
-  const opts: BackendOptions = { threads: Number(values.threads), ...(values.nchwc !== undefined && { nchwc: values.nchwc !== 'off' }) };
+  const opts: BackendOptions = { threads: Number(values.threads), device: values.device === 'gpu' ? 'gpu' : 'cpu', ...(values.nchwc !== undefined && { nchwc: values.nchwc !== 'off' }) };
   const configs: [string, BackendOptions][] = values.compare
     ? [['with stc passes', opts], ['without stc passes (--no-optimize)', { ...opts, optimize: false }]]
     : [[values['no-optimize'] ? 'without stc passes' : 'with stc passes', { ...opts, ...(values['no-optimize'] && { optimize: false }) }]];

@@ -39,6 +39,12 @@ export interface PreparedJob {
   readonly flop: number;
   /** What the FLOP count and the step cover, for the notes. */
   readonly detail: string;
+  /**
+   * What one step computes, from fixed inputs and (for training) a fresh optimiser state, for comparing
+   * devices (bench/gpu-conformance.ts): the output image, the loss and its image gradient, or the loss
+   * terms and each parameter's gradient (from Adam's first moment). Not timed.
+   */
+  probe(): Promise<Record<string, Float32Array>>;
   dispose(): Promise<void>;
 }
 
@@ -128,6 +134,7 @@ async function prepareInference(job: Job, backend: StcBackend, opts: BackendOpti
   const feeds = { [input]: noiseImage(job.batch, job.size, 1) };
   return {
     step: async () => void (await model.run(feeds)),
+    probe: async () => Object.fromEntries(Object.entries(await model.run(feeds)).map(([k, t]) => [k, t.data])),
     flop: graphFlop(g),
     detail: backend === 'onnx-int8' ? 'forward, int8 QDQ convs (FLOPs: the float32 graph\'s)' : 'forward',
     dispose: () => model.dispose(),
@@ -158,7 +165,16 @@ async function prepareGatys(job: Job, backend: FloatBackend, opts: BackendOption
   const grad = differentiate(graphs.step, { loss: LOSS, wrt: [graphs.imageInput] });
   if (backend === 'onnx') {
     const step = engine.bindTargets(targets);
-    return { step: async () => void (await step(x)), flop: graphFlop(grad), detail: 'loss + gradient w.r.t. the image', dispose: () => engine.dispose() };
+    return {
+      step: async () => void (await step(x)),
+      probe: async () => {
+        const r = await step(x);
+        return { loss: Float32Array.of(r.loss), grad: r.grad };
+      },
+      flop: graphFlop(grad),
+      detail: 'loss + gradient w.r.t. the image',
+      dispose: () => engine.dispose(),
+    };
   }
   // tfjs: time the gradient evaluation alone (tf.valueAndGrads), not the engine's extra forward run for per-term values.
   await engine.dispose();
@@ -168,6 +184,10 @@ async function prepareGatys(job: Job, backend: FloatBackend, opts: BackendOption
   for (const [tap, id] of graphs.styleInputs) feeds[id] = targets[`style:${tap}`]!;
   return {
     step: async () => void (await tfjsValueAndGrads(graphs.step, weights, feeds, LOSS, [graphs.imageInput])),
+    probe: async () => {
+      const r = await tfjsValueAndGrads(graphs.step, weights, feeds, LOSS, [graphs.imageInput]);
+      return { loss: Float32Array.of(r.value), grad: r.grads[graphs.imageInput]!.data };
+    },
     flop: graphFlop(grad),
     detail: 'loss + gradient w.r.t. the image (tf.valueAndGrads)',
     dispose: async () => {},
@@ -212,6 +232,15 @@ async function prepareTrain(job: Job, backend: FloatBackend, opts: BackendOption
   const state = freshOptimState(trainable);
   return {
     step: async () => void (await step.run(state, batch)),
+    probe: async () => {
+      const fresh = freshOptimState(trainable);
+      const terms = await step.run(fresh, batch);
+      const out: Record<string, Float32Array> = Object.fromEntries(Object.entries(terms).map(([k, v]) => [k, Float32Array.of(v)]));
+      // Each parameter's gradient, read off Adam's first moment (m₁ = (1 − β₁)·g). Not the update: Adam's first
+      // step is ≈ −lr·sign(g), whose sign is noise where the true gradient is zero (conv biases before instance norm).
+      for (const [id, t] of fresh.m) out[id] = t.data.map((v) => v / (1 - ADAM.beta1));
+      return out;
+    },
     flop,
     detail: backend === 'onnx' ? 'forward, backward and Adam update' : 'forward, backward (tf.valueAndGrads), Adam on the host',
     dispose: () => step.dispose(),
