@@ -1,7 +1,7 @@
 #!/bin/bash
 # The GPU measurements in docs/benchmarks.md ("GPU"), as run on a lent device machine (a bare image with
 # CUDA, PyTorch and the NVIDIA driver, but no Node.js and no network). Everything it needs travels with the
-# working tree, prepared on the development machine:
+# working tree, prepared on the development machine by `bash bench/device-pack.sh`:
 #   .devpack/node.xz      xz -c "$(command -v node)"
 #   .devpack/nm.tar.xz    the runtime closure of node_modules (tsx, onnxruntime-node's linux-x64 binaries,
 #                         onnx-proto, chevrotain, commander), no tfjs: tfjs-node-gpu cannot be installed offline
