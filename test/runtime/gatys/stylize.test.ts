@@ -89,8 +89,8 @@ describe.skipIf(!hasShared)('stylize with real SqueezeNet weights (integration)'
 const hasVgg = existsSync(join(SHARED, 'weights/vgg19-keras-partial/model.json'));
 describe.skipIf(!hasVgg)('stylize --winograd (real partial VGG-19 weights)', () => {
   // At 256 px (192×256) only conv2_2 (96×128 output) and its gradient pass the default thresholds.
-  // Adam, not L-BFGS: L-BFGS's first line search probes steps below float32's resolution of the image,
-  // where any change of rounding (as Winograd's) sends it elsewhere; Adam's steps are a few grey levels.
+  // Adam, not L-BFGS: a line search amplifies any change of rounding (as Winograd's) into a different
+  // trajectory over a few iterations; Adam's steps are a few grey levels whatever the rounding.
   it('gives the direct convs\' losses to 1e-5 along three Adam steps at 256 px', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'stc-gatys-w-'));
     const run = (winograd: boolean) =>

@@ -79,6 +79,26 @@ describe('lbfgs', () => {
     expect(['converged', 'no_progress', 'iterations']).toContain(r.reason);
   });
 
+  it('makes progress when the first step 1/‖g‖₁ would move no pixel of a 0..255 image (float32 resolution)', async () => {
+    // A Gatys-like scale: 3·10⁵ pixels at 160, a stiff quadratic (gradients ~10⁷). The first trial step
+    // 1/‖g‖₁ moves each pixel by < ½ ulp (2⁻¹⁷ in [128, 256)), so x + t·d == x in float32 and the line search
+    // could only fail.
+    const n = 300_000;
+    const a = new Float32Array(n).fill(1e6);
+    const c = Float32Array.from({ length: n }, (_, i) => 160 + 60 * Math.sin(i));
+    const x0 = new Float32Array(n).fill(160);
+    const g0 = (await quadraticF32(a, c)(x0)).grad;
+    let l1 = 0;
+    let gmax = 0;
+    for (const v of g0) (l1 += Math.abs(v), (gmax = Math.max(gmax, Math.abs(v))));
+    expect(gmax / l1).toBeLessThan(2 ** -17); // the premise
+    const r = await lbfgs(x0, quadraticF32(a, c), { iterations: 5 });
+    let err = 0;
+    for (let i = 0; i < n; i++) err = Math.max(err, Math.abs(r.x[i]! - c[i]!));
+    expect(r.reason).not.toBe('no_progress');
+    expect(err).toBeLessThan(0.01);
+  });
+
   it('with a box projection, ends at the clamp of the unconstrained minimiser (separable quadratic)', async () => {
     const n = 20;
     const { a, c } = quadraticProblem(n);
