@@ -44,6 +44,8 @@ export async function createGatysEngine(graphs: ObjectiveGraphs, weights: Weight
   const image = graphs.imageInput;
   const imageShape = concreteShapeOf(graphs.step, image);
   let compile: (g: ObjectiveGraphs['step']) => Promise<CompiledModel>;
+  /** For the target graphs, each run once. */
+  let compileOnce: (g: ObjectiveGraphs['step']) => Promise<CompiledModel>;
   let makeStep: (model: CompiledModel, feeds: Record<string, HostTensor>) => StepFn;
   let stepGraph: ObjectiveGraphs['step'];
   if (backend === 'onnx') {
@@ -52,6 +54,9 @@ export async function createGatysEngine(graphs: ObjectiveGraphs, weights: Weight
     // No NCHWc layout (for the target graphs too): the step then keeps the forward activations its backward
     // pass reads in one layout (VGG-19 at 512²: peak RSS -19%, same speed; see BackendOptions.nchwc).
     compile = (g) => b.compile(g, weights, { nchwc: false, ...opts });
+    // Never Winograd for a graph run once: its kernel transform (4× the weights, computed on the host) costs
+    // more than one run saves, and it raised the job's peak memory before the step was even compiled.
+    compileOnce = (g) => b.compile(g, weights, { nchwc: false, ...opts, winograd: false });
     const gradName = defaultGradName(image);
     // Normalisation folded into the first conv before differentiating, so the backward pass skips it too.
     stepGraph = differentiate(foldInputNormalisation(graphs.step), { loss: LOSS, wrt: [image] });
@@ -63,6 +68,7 @@ export async function createGatysEngine(graphs: ObjectiveGraphs, weights: Weight
     const { TfjsBackend, tfjsValueAndGrads } = await import('../../backends/tfjs/index.ts');
     const b = new TfjsBackend();
     compile = (g) => b.compile(g, weights, opts);
+    compileOnce = compile;
     stepGraph = graphs.step;
     makeStep = (forward, feeds) => async (x) => {
       const all = { ...feeds, [image]: { shape: imageShape, data: x } };
@@ -73,7 +79,7 @@ export async function createGatysEngine(graphs: ObjectiveGraphs, weights: Weight
   }
   let step: Promise<CompiledModel> | undefined;
   const once = async (g: ObjectiveGraphs['step'], img: HostTensor): Promise<Record<string, HostTensor>> => {
-    const m = await compile(g);
+    const m = await compileOnce(g);
     try {
       return await m.run({ [image]: img });
     } finally {
