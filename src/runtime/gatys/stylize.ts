@@ -15,6 +15,7 @@ import { blendTargets, normaliseBlend } from '../../compiler/objective/blend.ts'
 import { buildObjectiveGraphs } from '../../compiler/objective/build.ts';
 import type { LossTerm, ObjectiveSpec } from '../../compiler/objective/types.ts';
 import type { HostTensor } from '../../compiler/ir/types.ts';
+import type { WinogradOptions } from '../../compiler/passes/optimize/winograd.ts';
 import { ShapeError } from '../../compiler/ir/ops.ts';
 import { UserError } from '../../cli/errors.ts';
 import { bindWeights } from '../../weights/index.ts';
@@ -58,8 +59,11 @@ export interface StylizeOptions {
   readonly snapshotEvery?: number;
   readonly preserveColour?: ColourPreservation;
   readonly threads?: number;
-  /** ONNX: Winograd F(4×4, 3×3) for the loss network's wide 3×3 convs (BackendOptions.winograd): faster, more memory. */
-  readonly winograd?: boolean;
+  /**
+   * ONNX: Winograd F(4×4, 3×3) for the loss network's wide 3×3 convs (BackendOptions.winograd): faster, more
+   * memory; an object sets its thresholds.
+   */
+  readonly winograd?: boolean | WinogradOptions;
   readonly onPhase?: (message: string) => void;
   readonly onProgress?: ProgressCallback;
   readonly signal?: AbortSignal;
@@ -169,7 +173,7 @@ export async function stylize(opts: StylizeOptions): Promise<StylizeResult> {
   phase(`compiling for ${backend}`);
   const engine = await createGatysEngine(graphs, weights, backend, {
     ...(opts.threads !== undefined && { threads: opts.threads }),
-    ...(opts.winograd === true && { winograd: true }),
+    ...(opts.winograd !== undefined && opts.winograd !== false && { winograd: opts.winograd }),
   });
   try {
     phase('computing targets');
