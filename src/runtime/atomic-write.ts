@@ -5,7 +5,7 @@
  * write removes its temporary file; one killed mid-write leaves it behind, under
  * a name starting with TEMP_PREFIX and the writer's process id.
  */
-import { open, rename, unlink } from 'node:fs/promises';
+import { type FileHandle, open, rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 
 export interface AtomicWriteHooks {
@@ -20,8 +20,13 @@ function tempPathFor(path: string): string {
   return join(dirname(path), `${TEMP_PREFIX}${process.pid}-${Date.now()}-${basename(path)}`);
 }
 
-/** Replace `path` with `data` (a string is written as UTF-8; chunks are written in order). */
-export async function writeFileAtomic(path: string, data: string | Uint8Array | readonly Uint8Array[], hooks: AtomicWriteHooks = {}): Promise<void> {
+/** Write all of `chunk` at the handle's position (a write may take fewer bytes than asked). */
+export async function writeAll(fh: FileHandle, chunk: Uint8Array): Promise<void> {
+  for (let done = 0; done < chunk.byteLength; ) done += (await fh.write(chunk, done, chunk.byteLength - done)).bytesWritten;
+}
+
+/** Replace `path` with `data` (a string is written as UTF-8; chunks are written in order, each taken from the iterable as it is written). */
+export async function writeFileAtomic(path: string, data: string | Uint8Array | Iterable<Uint8Array>, hooks: AtomicWriteHooks = {}): Promise<void> {
   const chunks = typeof data === 'string' ? [Buffer.from(data, 'utf8')] : data instanceof Uint8Array ? [data] : data;
   const tmp = tempPathFor(path);
   const fh = await open(tmp, 'w');
@@ -29,7 +34,7 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array | 
     try {
       let first = true;
       for (const c of chunks) {
-        for (let done = 0; done < c.byteLength; ) done += (await fh.write(c, done, c.byteLength - done)).bytesWritten;
+        await writeAll(fh, c);
         if (first) {
           first = false;
           await fh.sync();

@@ -6,7 +6,9 @@ import { cpus } from 'node:os';
 import * as ort from 'onnxruntime-node';
 import type { Graph, HostTensor } from '../../compiler/ir/types.ts';
 import type { Backend, BackendOptions, CompiledModel, WeightMap } from '../types.ts';
-import { emitModel } from './emit.ts';
+import { buildModelProto } from './emit.ts';
+import { withModelFile } from './model-file.ts';
+import type { ModelProto } from './proto.ts';
 import { ALL_PASSES, isConcrete, optimizeGraph, type OptimizeOptions } from '../../compiler/passes/optimize/index.ts';
 import { isForwardOp } from '../../compiler/passes/autodiff/index.ts';
 import { createSessionOn, type OrtProvider } from './providers.ts';
@@ -62,6 +64,19 @@ function sharesMemory(a: HostTensor, b: HostTensor): boolean {
 /** Run an already-serialised ONNX model (on the CPU, or on CUDA/WebGPU with `device: 'gpu'`). */
 export async function loadOnnxModel(bytes: Uint8Array, opts: BackendOptions = {}): Promise<OnnxModel> {
   const { session, provider } = await createSessionOn(bytes, opts.device ?? 'cpu', sessionOptions(opts));
+  return wrapSession(session, provider);
+}
+
+/**
+ * Run a ModelProto, handed to ONNX Runtime as a temporary file written one initializer at a time
+ * (model-file.ts), so that no serialised copy of the weights is held in memory while it loads.
+ */
+export async function loadOnnxModelProto(model: ModelProto, opts: BackendOptions = {}): Promise<OnnxModel> {
+  const { session, provider } = await withModelFile(model, (m) => createSessionOn(m, opts.device ?? 'cpu', sessionOptions(opts)));
+  return wrapSession(session, provider);
+}
+
+function wrapSession(session: ort.InferenceSession, provider: OrtProvider): OnnxModel {
   return {
     provider,
     inputNames: session.inputNames,
@@ -121,6 +136,6 @@ export class OnnxBackend implements Backend {
     const graph = opts.optimize !== false && isConcrete(g) ? optimizeGraph(g, weights, optimizeOptions(opts)) : g;
     // ORT 1.30's WebGPU provider takes MaxPool nodes but fails at run time on their Indices output.
     const emit = opts.device === 'gpu' ? { maxPoolGrad: 'window' as const } : {};
-    return loadOnnxModel(emitModel(graph, weights, emit), { ...(winogradGradient(graph) && { nchwc: false }), ...opts });
+    return loadOnnxModelProto(buildModelProto(graph, weights, emit), { ...(winogradGradient(graph) && { nchwc: false }), ...opts });
   }
 }

@@ -1,0 +1,115 @@
+/**
+ * A ModelProto serialised chunk by chunk: the model's own fields, the graph's header (nodes, inputs,
+ * outputs), then one initializer at a time. The concatenation is the same protobuf message as
+ * `ModelProto.encode(model)` (fields may come in any order on the wire; the graph, field 7, comes
+ * last and its initializers, field 5, after its other fields), but the whole serialised model never
+ * exists in memory at once: emitModel's single buffer is one more full copy of every weight, alive
+ * while ONNX Runtime parses it. OnnxBackend writes the chunks to a temporary file and lets ONNX Runtime
+ * read the file (VGG-19 Gatys step at 256²: about 50 MB less peak RSS; docs/benchmarks.md, "Memory").
+ */
+import { mkdtemp, open, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { writeAll } from '../../runtime/atomic-write.ts';
+import { type ModelProto, onnx } from './proto.ts';
+
+const LENGTH_DELIMITED = 2;
+const MODEL_GRAPH_FIELD = 7;
+const GRAPH_INITIALIZER_FIELD = 5;
+
+/** Protobuf base-128 varint of a non-negative integer below 2⁵³. */
+export function varint(n: number): Uint8Array {
+  if (!Number.isSafeInteger(n) || n < 0) throw new Error(`varint: ${n} is not a non-negative safe integer`);
+  const out: number[] = [];
+  let v = n;
+  while (v >= 0x80) {
+    out.push((v % 0x80) | 0x80);
+    v = Math.floor(v / 0x80);
+  }
+  out.push(v);
+  return Uint8Array.from(out);
+}
+
+/** Tag and length of a length-delimited field. */
+function fieldHeader(field: number, length: number): Uint8Array {
+  const tag = varint(field * 8 + LENGTH_DELIMITED);
+  const len = varint(length);
+  const out = new Uint8Array(tag.length + len.length);
+  out.set(tag);
+  out.set(len, tag.length);
+  return out;
+}
+
+export interface ModelChunks {
+  /** Total serialised size in bytes. */
+  readonly size: number;
+  /** The chunks in order; each initializer is serialised only when its chunk is reached. */
+  chunks(): Iterable<Uint8Array>;
+}
+
+export function modelChunks(model: ModelProto): ModelChunks {
+  const graph = model.graph ?? undefined;
+  const head = onnx.ModelProto.encode({ ...model, graph: null }).finish();
+  if (!graph) return { size: head.length, chunks: () => [head] };
+  const inits = graph.initializer ?? [];
+  const graphHead = onnx.GraphProto.encode({ ...graph, initializer: [] }).finish();
+  // Writer.len is the encoded size; the bytes are only copied by finish().
+  const sizes = inits.map((t) => onnx.TensorProto.encode(t).len);
+  const graphSize = graphHead.length + sizes.reduce((n, s) => n + fieldHeader(GRAPH_INITIALIZER_FIELD, s).length + s, 0);
+  const graphField = fieldHeader(MODEL_GRAPH_FIELD, graphSize);
+  return {
+    size: head.length + graphField.length + graphSize,
+    *chunks() {
+      yield head;
+      yield graphField;
+      yield graphHead;
+      for (let i = 0; i < inits.length; i++) {
+        yield fieldHeader(GRAPH_INITIALIZER_FIELD, sizes[i]!);
+        yield onnx.TensorProto.encode(inits[i]!).finish();
+      }
+    },
+  };
+}
+
+/** Write the chunks to `path`, in order. */
+export async function writeChunks(path: string, chunks: Iterable<Uint8Array>): Promise<void> {
+  const fh = await open(path, 'w');
+  try {
+    for (const c of chunks) await writeAll(fh, c);
+  } finally {
+    await fh.close();
+  }
+}
+
+/**
+ * Run `use` with the model written to a fresh temporary file (removed afterwards, also on failure).
+ * Where no temporary file can be written (a full or read-only temp folder), `use` gets the model as
+ * one buffer instead.
+ */
+export async function withModelFile<T>(model: ModelProto, use: (model: string | Uint8Array) => Promise<T>): Promise<T> {
+  const parts = modelChunks(model);
+  let dir: string | undefined;
+  try {
+    let file: string | undefined;
+    try {
+      dir = await mkdtemp(join(tmpdir(), 'stc-model-'));
+      file = join(dir, 'model.onnx');
+      await writeChunks(file, parts.chunks());
+    } catch (e) {
+      if (!isFileSystemError(e)) throw e;
+      file = undefined;
+    }
+    if (file !== undefined) return await use(file);
+    const bytes = new Uint8Array(parts.size);
+    let offset = 0;
+    for (const c of parts.chunks()) (bytes.set(c, offset), (offset += c.length));
+    return await use(bytes);
+  } finally {
+    if (dir) await rm(dir, { recursive: true, force: true });
+  }
+}
+
+function isFileSystemError(e: unknown): boolean {
+  const code = (e as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && ['ENOSPC', 'EROFS', 'EACCES', 'EPERM', 'ENOENT', 'EDQUOT', 'EMFILE'].includes(code);
+}

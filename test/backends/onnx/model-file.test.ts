@@ -1,0 +1,100 @@
+import { existsSync } from 'node:fs';
+import { readdir } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { GraphBuilder } from '../../../src/compiler/ir/builder.ts';
+import { OnnxBackend, buildModelProto, emitModel, loadOnnxModel } from '../../../src/backends/onnx/index.ts';
+import { modelChunks, varint, withModelFile } from '../../../src/backends/onnx/model-file.ts';
+import { onnx } from '../../../src/backends/onnx/proto.ts';
+
+/** A conv net with several initializers of different sizes (one over 2⁷ and one over 2¹⁴ bytes, for multi-byte lengths). */
+function net() {
+  const b = new GraphBuilder();
+  let x = b.input('x', [1, 3, 8, 8]);
+  const conv = (name: string, cin: number, cout: number) =>
+    (x = b.add('conv2d', [x, b.param(`${name}.weight`, [cout, cin, 3, 3], { kind: 'zeros' }), b.param(`${name}.bias`, [cout], { kind: 'zeros' })], {
+      strides: [1, 1],
+      dilations: [1, 1],
+      group: 1,
+      padding: { kind: 'same' },
+    }));
+  conv('c1', 3, 16);
+  conv('c2', 16, 64);
+  b.output('y', b.add('relu', [x], {}));
+  const g = b.build();
+  const weights = new Map(
+    [...g.values.values()].filter((v) => v.kind === 'param').map((v) => {
+      const shape = v.shape as number[];
+      const n = shape.reduce((a, c) => a * c, 1);
+      return [v.id, { shape, data: Float32Array.from({ length: n }, (_, i) => Math.sin(i + shape[0]!) * 0.1) }] as const;
+    }),
+  );
+  return { g, weights };
+}
+
+const concat = (chunks: Iterable<Uint8Array>): Uint8Array => Buffer.concat([...chunks]);
+
+describe('varint', () => {
+  it('encodes protobuf base-128 varints', () => {
+    expect([...varint(0)]).toEqual([0]);
+    expect([...varint(127)]).toEqual([127]);
+    expect([...varint(128)]).toEqual([0x80, 1]);
+    expect([...varint(300)]).toEqual([0xac, 0x02]);
+    expect([...varint(2 ** 32)]).toEqual([0x80, 0x80, 0x80, 0x80, 0x10]);
+    expect(() => varint(-1)).toThrow();
+  });
+});
+
+describe('modelChunks', () => {
+  it('serialises the same model as emitModel, in chunks that add up to its size', () => {
+    const { g, weights } = net();
+    const parts = modelChunks(buildModelProto(g, weights));
+    const bytes = concat(parts.chunks());
+    expect(bytes.length).toBe(parts.size);
+    const fromChunks = onnx.ModelProto.toObject(onnx.ModelProto.decode(bytes), { bytes: Array, longs: String });
+    const whole = onnx.ModelProto.toObject(onnx.ModelProto.decode(emitModel(g, weights)), { bytes: Array, longs: String });
+    expect(fromChunks).toEqual(whole);
+    expect(whole.graph.initializer).toHaveLength(4);
+  });
+});
+
+describe('withModelFile', () => {
+  const savedTmp = process.env.TMPDIR;
+  afterEach(() => {
+    if (savedTmp === undefined) delete process.env.TMPDIR;
+    else process.env.TMPDIR = savedTmp;
+  });
+
+  it('hands over a file that ONNX Runtime runs as it runs the buffer, and removes it afterwards, also on failure', async () => {
+    const { g, weights } = net();
+    const before = (await readdir(tmpdir())).filter((f) => f.startsWith('stc-model-'));
+    let seen: string | Uint8Array = '';
+    await withModelFile(buildModelProto(g, weights), async (m) => {
+      seen = m;
+      expect(typeof m).toBe('string');
+      expect(existsSync(m as string)).toBe(true);
+    });
+    expect(existsSync(seen as string)).toBe(false);
+    await expect(withModelFile(buildModelProto(g, weights), async () => Promise.reject(new Error('boom')))).rejects.toThrow('boom');
+    expect((await readdir(tmpdir())).filter((f) => f.startsWith('stc-model-'))).toEqual(before);
+
+    const x = { shape: [1, 3, 8, 8], data: Float32Array.from({ length: 192 }, (_, i) => Math.cos(i)) };
+    const model = await new OnnxBackend().compile(g, weights, { threads: 1, optimize: false });
+    const direct = await loadOnnxModel(emitModel(g, weights), { threads: 1 });
+    try {
+      expect((await model.run({ x })).y!.data).toEqual((await direct.run({ x })).y!.data);
+    } finally {
+      await model.dispose();
+      await direct.dispose();
+    }
+  });
+
+  it('falls back to one buffer where no temporary file can be written', async () => {
+    const { g, weights } = net();
+    process.env.TMPDIR = join(tmpdir(), 'stc-no-such-folder', 'deeper');
+    const got = await withModelFile(buildModelProto(g, weights), async (m) => m);
+    expect(got).toBeInstanceOf(Uint8Array);
+    expect(onnx.ModelProto.decode(got as Uint8Array).graph!.initializer).toHaveLength(4);
+  });
+});
