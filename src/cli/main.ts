@@ -1,6 +1,7 @@
 /** The `stc` command line. Each command lives in its own module under commands/. */
 import { Command, CommanderError } from 'commander';
 import { registerCommands } from './commands/index.ts';
+import { GpuUnavailableError } from '../backends/onnx/providers.ts';
 import { UserError } from './errors.ts';
 
 export async function main(argv: readonly string[]): Promise<number> {
@@ -19,7 +20,8 @@ export async function main(argv: readonly string[]): Promise<number> {
     await program.parseAsync([...argv]);
   } catch (e) {
     if (e instanceof CommanderError) return e.exitCode;
-    if (e instanceof UserError) {
+    // No GPU provider starting is the machine's state, not a bug in stc: no stack trace.
+    if (e instanceof UserError || e instanceof GpuUnavailableError) {
       process.stderr.write(`stc: error: ${e.message}\n`);
       return 1;
     }

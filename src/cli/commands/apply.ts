@@ -1,5 +1,5 @@
 /**
- * `stc apply model.onnx <image|folder|video> -o <out> [--max-size N] [--tile N --overlap N] [--batch N]`:
+ * `stc apply model.onnx <image|folder|video> -o <out> [--max-size N] [--tile N --overlap N] [--batch N] [--device cpu|gpu]`:
  * stylise with an exported model (see runtime/apply/apply.ts for the folder batching and tiling policy).
  */
 import type { Command } from 'commander';
@@ -7,6 +7,7 @@ import { loadImageModel } from '../../runtime/apply/model.ts';
 import { applyToFolder, applyToImage, applyToVideo, inputKind } from '../../runtime/apply/apply.ts';
 import { checkGeometry } from '../../runtime/apply/tiling.ts';
 import { ProgressBar } from '../../runtime/progress.ts';
+import { DEVICE_FLAGS, DEVICE_HELP, parseDevice } from '../device-option.ts';
 import { UserError } from '../errors.ts';
 import type { Register } from './index.ts';
 
@@ -17,6 +18,7 @@ interface Opts {
   overlap?: string;
   batch?: string;
   threads?: string;
+  device?: string;
 }
 
 function int(v: string | undefined, name: string, min: number): number | undefined {
@@ -44,7 +46,8 @@ async function action(modelPath: string, input: string, o: Opts): Promise<void> 
     ...(o.batch !== undefined && { batch: int(o.batch, 'batch', 1)! }),
   };
   const kind = await inputKind(input);
-  const model = await loadImageModel(modelPath, o.threads !== undefined ? { threads: int(o.threads, 'threads', 1)! } : {});
+  const device = parseDevice(o.device);
+  const model = await loadImageModel(modelPath, { ...(o.threads !== undefined && { threads: int(o.threads, 'threads', 1)! }), ...(device && { device }) });
   const bar = new ProgressBar(process.stderr);
   const t0 = performance.now();
   try {
@@ -77,5 +80,6 @@ export const register: Register = (program: Command) => {
     .option('--overlap <px>', 'tile overlap (default min(64, tile/4))')
     .option('--batch <n>', 'images of equal size per model run in folder mode (default 4)')
     .option('--threads <n>', 'ONNX Runtime intra-op threads (default: all cores)')
+    .option(DEVICE_FLAGS, DEVICE_HELP)
     .action(action);
 };

@@ -1,11 +1,12 @@
 /**
  * `stc run <spec> --input in.jpg -o out.png [--weights PATH] [--network NAME] [--backend onnx|tfjs|reference]
- *   [--size HxW|N] [--threads N]`: run an image-to-image network on one image.
+ *   [--size HxW|N] [--threads N] [--device cpu|gpu]`: run an image-to-image network on one image.
  * The network's first output must be an [N, 3, H, W] image in 0..255.
  */
 import type { Backend } from '../../backends/types.ts';
 import { OnnxBackend } from '../../backends/onnx/index.ts';
 import { readImage, checkWritablePath, imageToTensor, tensorToImage, writeImage } from '../../runtime/image.ts';
+import { DEVICE_FLAGS, DEVICE_HELP, checkDeviceBackend, parseDevice } from '../device-option.ts';
 import { UserError } from '../errors.ts';
 import { loadSpec, parseSize, pickNetwork } from '../load-spec.ts';
 import type { Register } from './index.ts';
@@ -26,6 +27,7 @@ interface Flags {
   size?: string;
   threads?: string;
   seed?: string;
+  device?: string;
 }
 
 export const register: Register = (program) => {
@@ -41,9 +43,12 @@ export const register: Register = (program) => {
     .option('--size <HxW>', 'resize the input first (HxW, or N for the longer side)')
     .option('--threads <n>', 'intra-op threads (default: all cores)')
     .option('--seed <n>', 'seed for networks without a weights binding', '0')
+    .option(DEVICE_FLAGS, DEVICE_HELP)
     .action(async (spec: string, flags: Flags) => {
       const makeBackend = backends[flags.backend];
       if (!makeBackend) throw new UserError(`unknown --backend '${flags.backend}' (known: ${Object.keys(backends).join(', ')})`);
+      const device = parseDevice(flags.device);
+      checkDeviceBackend(device, flags.backend);
       await checkWritablePath(flags.output);
       const net = pickNetwork(loadSpec(spec), flags.network);
       if (net.graph.inputs.length !== 1) throw new UserError(`network ${net.name} has ${net.graph.inputs.length} inputs; stc run needs exactly one image input`);
@@ -64,7 +69,7 @@ export const register: Register = (program) => {
       });
       const threads = flags.threads === undefined ? undefined : Number(flags.threads);
       if (threads !== undefined && !(Number.isSafeInteger(threads) && threads >= 1)) throw new UserError(`--threads must be a positive integer, got '${flags.threads}'`);
-      const model = await (await makeBackend()).compile(graph, weights, threads === undefined ? {} : { threads });
+      const model = await (await makeBackend()).compile(graph, weights, { ...(threads !== undefined && { threads }), ...(device && { device }) });
       try {
         const out = await model.run({ [graph.inputs[0]!]: imageToTensor(image) });
         const y = out[outName]!;

@@ -4,9 +4,10 @@
  *     [--backend onnx|tfjs] [--loss-net NAME] [--objective NAME] [--weights PATH] [--size N] [--iters N]
  *     [--optimizer lbfgs|adam] [--lr X] [--content-weight A --style-weight B --tv-weight C] [--seed N]
  *     [--init noise|content|style|FILE] [--snapshot-every N] [--preserve-colour luminance|histogram]
- *     [--style-scale S] [--threads N] [--winograd]
+ *     [--style-scale S] [--threads N] [--winograd] [--device cpu|gpu]
  */
 import type { Command } from 'commander';
+import { DEVICE_FLAGS, DEVICE_HELP, checkDeviceBackend, parseDevice } from '../device-option.ts';
 import { UserError } from '../errors.ts';
 import { ProgressBar } from '../../runtime/progress.ts';
 import { stylize } from '../../runtime/gatys/stylize.ts';
@@ -35,6 +36,7 @@ interface Flags {
   styleScale?: string;
   threads?: string;
   winograd?: boolean;
+  device?: string;
 }
 
 function int(name: string, text: string | undefined, min: number): number | undefined {
@@ -87,8 +89,11 @@ export const register: Register = (program: Command, setExit) => {
     .option('--style-scale <s>', 'style image long side = size · s', '1')
     .option('--threads <n>', 'intra-op threads (default: all cores)')
     .option('--winograd', "onnx: wide 3x3 convs as Winograd F(4x4,3x3): 10-34% faster VGG-19 steps, more memory (docs/benchmarks.md)")
+    .option(DEVICE_FLAGS, DEVICE_HELP)
     .action(async (spec: string, f: Flags) => {
       const backend = oneOf('backend', f.backend, ['onnx', 'tfjs'] as const)!;
+      const device = parseDevice(f.device);
+      checkDeviceBackend(device, backend);
       const blend = f.styleBlend?.split(',').map((s) => num('style-blend', s.trim())!);
       const bar = new ProgressBar(process.stderr);
       const result = await stylize({
@@ -115,6 +120,7 @@ export const register: Register = (program: Command, setExit) => {
         styleScale: num('style-scale', f.styleScale, true)!,
         threads: int('threads', f.threads, 1),
         ...(f.winograd === true && { winograd: true }),
+        ...(device && { device }),
         onPhase: (m) => process.stderr.write(`stylize: ${m}\n`),
         onProgress: (e) => bar.update(e),
       });

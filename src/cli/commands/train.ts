@@ -14,6 +14,7 @@ import { ProgressBar } from '../../runtime/progress.ts';
 import { DEFAULT_TRAIN, CHECKPOINT_DIR, train, type TrainConfig } from '../../runtime/train/trainer.ts';
 import { LOSS_NETS, equalWeights } from '../../runtime/train/loss-nets.ts';
 import { loadLatestCheckpoint } from '../../runtime/checkpoint/checkpoint.ts';
+import { DEVICE_FLAGS, DEVICE_HELP, checkDeviceBackend, parseDevice } from '../device-option.ts';
 import { UserError } from '../errors.ts';
 import { loadSpec, pickNetwork, renderDiagnostics } from '../load-spec.ts';
 import type { Register } from './index.ts';
@@ -40,6 +41,7 @@ interface Opts {
   validateEvery?: string;
   seed?: string;
   threads?: string;
+  device?: string;
   backend: string;
   resume?: boolean;
 }
@@ -67,6 +69,8 @@ async function loadLossNet(name: string, weights?: string) {
 
 async function action(spec: string, o: Opts): Promise<void> {
   if (o.backend !== 'onnx' && o.backend !== 'tfjs') throw new UserError(`--backend must be onnx or tfjs, got '${o.backend}'`);
+  const device = parseDevice(o.device);
+  checkDeviceBackend(device, o.backend);
   const defaults = LOSS_NETS[o.lossNet];
   if (!defaults) throw new UserError(`--loss-net must be one of ${Object.keys(LOSS_NETS).join(', ')}, got '${o.lossNet}'`);
   const mod = loadSpec(spec);
@@ -118,7 +122,7 @@ async function action(spec: string, o: Opts): Promise<void> {
       outDir: o.out,
       resume: o.resume ?? false,
       stepBackend: o.backend,
-      ...(o.threads !== undefined && { backend: { threads: num(o.threads, 'threads', 1, true) } }),
+      backend: { ...(o.threads !== undefined && { threads: num(o.threads, 'threads', 1, true) }), ...(device && { device }) },
     },
     {
       onCompiled: (e) =>
@@ -168,6 +172,7 @@ export const register: Register = (program: Command) => {
     .option('--checkpoint-every <n>', `steps between checkpoints (default ${DEFAULT_TRAIN.checkpointEvery})`)
     .option('--validate-every <n>', `steps between validation renders, 0 = never (default ${DEFAULT_TRAIN.validateEvery})`)
     .option('--backend <name>', 'where the training step runs: onnx (compiled step graph) or tfjs (tfjs autodiff; slow, a cross-check)', 'onnx')
+    .option(DEVICE_FLAGS, DEVICE_HELP)
     .option('--seed <n>', 'seed for initialisation, shuffling and crops (default 0)')
     .option('--threads <n>', 'ONNX Runtime intra-op threads (default: all cores)')
     .option('--resume', 'continue the run in --out from its newest complete checkpoint')

@@ -6,6 +6,7 @@
 import { cpus } from 'node:os';
 import { readFile } from 'node:fs/promises';
 import * as ort from 'onnxruntime-node';
+import { GpuUnavailableError, createSessionOn } from '../../backends/onnx/providers.ts';
 import { UserError } from '../../cli/errors.ts';
 import type { TileRunner } from './tiling.ts';
 
@@ -17,6 +18,8 @@ export interface ImageModel {
 export interface ImageModelOptions {
   /** Intra-op threads; default all cores. */
   readonly threads?: number;
+  /** Where ONNX Runtime runs (backends/onnx/providers.ts); default the CPU. */
+  readonly device?: 'cpu' | 'gpu';
 }
 
 export async function loadImageModel(path: string, opts: ImageModelOptions = {}): Promise<ImageModel> {
@@ -28,13 +31,14 @@ export async function loadImageModel(path: string, opts: ImageModelOptions = {})
   }
   let session: ort.InferenceSession;
   try {
-    session = await ort.InferenceSession.create(bytes, {
+    ({ session } = await createSessionOn(bytes, opts.device ?? 'cpu', {
       graphOptimizationLevel: 'all',
       intraOpNumThreads: opts.threads ?? Math.max(1, cpus().length),
       interOpNumThreads: 1,
       executionMode: 'sequential',
-    });
+    }));
   } catch (e) {
+    if (e instanceof GpuUnavailableError) throw e;
     throw new UserError(`${path} is not a loadable ONNX model: ${(e as Error).message}`);
   }
   if (session.inputNames.length !== 1 || session.outputNames.length < 1)

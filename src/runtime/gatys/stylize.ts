@@ -64,6 +64,8 @@ export interface StylizeOptions {
    * memory; an object sets its thresholds.
    */
   readonly winograd?: boolean | WinogradOptions;
+  /** ONNX: where ONNX Runtime runs (BackendOptions.device); default the CPU. */
+  readonly device?: 'cpu' | 'gpu';
   readonly onPhase?: (message: string) => void;
   readonly onProgress?: ProgressCallback;
   readonly signal?: AbortSignal;
@@ -174,6 +176,7 @@ export async function stylize(opts: StylizeOptions): Promise<StylizeResult> {
   const engine = await createGatysEngine(graphs, weights, backend, {
     ...(opts.threads !== undefined && { threads: opts.threads }),
     ...(opts.winograd !== undefined && opts.winograd !== false && { winograd: opts.winograd }),
+    ...(opts.device !== undefined && { device: opts.device }),
   });
   try {
     phase('computing targets');

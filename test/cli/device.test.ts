@@ -1,0 +1,115 @@
+/** `--device cpu|gpu` on the commands that run ONNX Runtime: parsing, the backend check, and what gpu does here. */
+import { existsSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { main } from '../../src/cli/main.ts';
+import { emitModel } from '../../src/backends/onnx/index.ts';
+import { GpuUnavailableError, createSessionOn } from '../../src/backends/onnx/providers.ts';
+import { GraphBuilder } from '../../src/compiler/ir/builder.ts';
+import { writeImage } from '../../src/runtime/image.ts';
+
+const SHARED = join(import.meta.dirname, '../../../shared');
+const hasShared = existsSync(join(SHARED, 'models/fast-style/wave'));
+
+/** Run the CLI, capturing stdout and stderr. */
+async function cli(...args: string[]): Promise<{ code: number; out: string; err: string }> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const [o, e] = [process.stdout.write.bind(process.stdout), process.stderr.write.bind(process.stderr)];
+  process.stdout.write = ((s: string) => (out.push(String(s)), true)) as typeof process.stdout.write;
+  process.stderr.write = ((s: string) => (err.push(String(s)), true)) as typeof process.stderr.write;
+  try {
+    const code = await main(['node', 'stc', ...args]);
+    return { code, out: out.join(''), err: err.join('') };
+  } finally {
+    process.stdout.write = o;
+    process.stderr.write = e;
+  }
+}
+
+/** Whether a GPU provider starts on this machine (it decides what `--device gpu` must do). */
+async function gpuStarts(): Promise<boolean> {
+  const b = new GraphBuilder();
+  b.output('y', b.add('relu', [b.input('x', [1, 4])], {}));
+  try {
+    const { session } = await createSessionOn(emitModel(b.build(), new Map()), 'gpu', {});
+    await session.release();
+    return true;
+  } catch (e) {
+    if (e instanceof GpuUnavailableError) return false;
+    throw e;
+  }
+}
+
+describe('--device', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'stc-device-'));
+  const model = join(dir, 'j.onnx');
+  const image = join(dir, 'in.png');
+  let gpu = false;
+  beforeAll(async () => {
+    gpu = await gpuStarts();
+    expect((await cli('compile', 'specs/johnson-in.style', '-o', model)).code).toBe(0);
+    // A 24x16 input image (planar RGB, 0..255), written with stc's image writer.
+    const data = Float32Array.from({ length: 24 * 16 * 3 }, (_, i) => (i * 37) % 256);
+    await writeImage(image, { width: 24, height: 16, data });
+  });
+
+  it('rejects anything but cpu or gpu, on every command that takes it', async () => {
+    const runs = [
+      ['run', 'specs/johnson-in.style', '--input', image, '-o', join(dir, 'r.png')],
+      ['apply', model, image, '-o', join(dir, 'a.png')],
+      ['stylize', 'specs/gatys.style', '--content', image, '--style', image, '-o', join(dir, 's.png')],
+      ['train', 'specs/johnson-in.style', '--data', dir, '--style', image, '--out', join(dir, 'run')],
+    ];
+    for (const args of runs) {
+      const r = await cli(...args, '--device', 'tpu');
+      expect(r.code, args[0]).toBe(1);
+      expect(r.err, args[0]).toContain("stc: error: --device must be cpu or gpu, got 'tpu'");
+    }
+  });
+
+  it('asks for the onnx backend with gpu', async () => {
+    const r = await cli('run', 'specs/johnson-in.style', '--input', image, '-o', join(dir, 'r.png'), '--backend', 'tfjs', '--device', 'gpu');
+    expect(r.code).toBe(1);
+    expect(r.err).toContain('--device gpu needs --backend onnx');
+    const s = await cli('stylize', 'specs/gatys.style', '--content', image, '--style', image, '-o', join(dir, 's.png'), '--backend', 'tfjs', '--device', 'gpu');
+    expect(s.code).toBe(1);
+    expect(s.err).toContain('--device gpu needs --backend onnx');
+  });
+
+  it('cpu runs as the default does', async () => {
+    const r = await cli('run', 'specs/johnson-in.style', '--input', image, '-o', join(dir, 'cpu.png'), '--device', 'cpu');
+    expect(r.code).toBe(0);
+    expect(existsSync(join(dir, 'cpu.png'))).toBe(true);
+  });
+
+  it('gpu runs where a GPU provider starts, and otherwise fails with one line saying what was tried (no stack trace)', async () => {
+    for (const [name, args] of [
+      ['run', ['run', 'specs/johnson-in.style', '--input', image, '-o', join(dir, 'gpu-run.png'), '--device', 'gpu']],
+      ['apply', ['apply', model, image, '-o', join(dir, 'gpu-apply.png'), '--device', 'gpu']],
+    ] as const) {
+      const r = await cli(...args);
+      if (gpu) {
+        expect(r.code, name).toBe(0);
+        expect(existsSync(args[args.indexOf('-o') + 1]!), name).toBe(true);
+      } else {
+        expect(r.code, name).toBe(1);
+        expect(r.err, name).toMatch(/stc: error: no GPU execution provider could start \(cuda: .*; webgpu: /);
+        expect(r.err, name).not.toMatch(/^\s+at /m);
+      }
+    }
+  });
+
+  it.skipIf(!hasShared)('stylize takes --device gpu to its engine (fails or runs as the machine allows)', async () => {
+    const r = await cli(
+      'stylize', 'specs/gatys.style', '--loss-net', 'squeezenet1_1', '--weights', join(SHARED, 'weights/squeezenet1_1'),
+      '--content', image, '--style', image, '--size', '32', '--iters', '2', '-o', join(dir, 'gpu-s.png'), '--device', 'gpu',
+    );
+    if (gpu) expect(r.code).toBe(0);
+    else {
+      expect(r.code).toBe(1);
+      expect(r.err).toContain('stc: error: no GPU execution provider could start');
+    }
+  });
+});
