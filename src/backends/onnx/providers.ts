@@ -47,7 +47,16 @@ export function providerCandidates(device: 'cpu' | 'gpu'): OrtProvider[] {
   return [...(cudaProviderInstalled() ? (['cuda'] as const) : []), ...(webgpu ? (['webgpu'] as const) : [])];
 }
 
-const firstLine = (e: unknown): string => (e instanceof Error ? e.message : String(e)).split('\n')[0]!.slice(0, 200);
+/**
+ * One line on why a provider did not start. ORT's failed checks read "<file>:<line> <function> <condition> was
+ * false. <what failed>": only the part after "was false." tells a user anything (WebGPU without an adapter:
+ * "Failed to get a WebGPU adapter: No supported adapters").
+ */
+export function providerFailureReason(e: unknown): string {
+  const line = (e instanceof Error ? e.message : String(e)).split('\n')[0]!;
+  const told = /\bwas false\.\s*(\S.*)$/.exec(line)?.[1] ?? line;
+  return told.trim().slice(0, 200);
+}
 
 /**
  * Create a session on the first provider of `device` that starts. Returns the session and the
@@ -65,7 +74,7 @@ export async function createSessionOn(
     try {
       return { session: await ort.InferenceSession.create(model as Uint8Array, { ...options, executionProviders: [p, 'cpu'] }), provider: p };
     } catch (e) {
-      attempts.push({ provider: p, reason: firstLine(e) });
+      attempts.push({ provider: p, reason: providerFailureReason(e) });
     }
   }
   throw new GpuUnavailableError(attempts);

@@ -13,6 +13,8 @@ export interface OrtReport {
   readonly version?: string;
   /** Execution providers: name and whether the installed binary includes it. */
   readonly providers: readonly { readonly name: string; readonly bundled: boolean }[];
+  /** What `--device gpu` does here: the provider a one-op session started on, or why none did. */
+  readonly gpu?: { readonly provider: string } | { readonly attempts: readonly { readonly provider: string; readonly reason: string }[] };
   readonly error?: string;
 }
 
@@ -34,9 +36,26 @@ interface OrtModule {
 async function probeOrt(): Promise<OrtReport> {
   try {
     const ort = (await import('onnxruntime-node')) as unknown as OrtModule;
-    return { version: ort.env.versions.node ?? ort.env.versions.common, providers: ort.listSupportedBackends?.() ?? [] };
+    return { version: ort.env.versions.node ?? ort.env.versions.common, providers: ort.listSupportedBackends?.() ?? [], gpu: await probeGpu() };
   } catch (e) {
     return { providers: [], error: e instanceof Error ? e.message : String(e) };
+  }
+}
+
+/** Start a one-op session with `device: 'gpu'`, as the backends would. */
+async function probeGpu(): Promise<NonNullable<OrtReport['gpu']>> {
+  const { GraphBuilder } = await import('../../compiler/ir/builder.ts');
+  const { emitModel } = await import('../../backends/onnx/emit.ts');
+  const { GpuUnavailableError, createSessionOn } = await import('../../backends/onnx/providers.ts');
+  const b = new GraphBuilder();
+  b.output('y', b.add('relu', [b.input('x', [1, 4])], {}));
+  try {
+    const { session, provider } = await createSessionOn(emitModel(b.build(), new Map()), 'gpu', {});
+    await session.release();
+    return { provider };
+  } catch (e) {
+    if (e instanceof GpuUnavailableError) return { attempts: e.attempts };
+    throw e;
   }
 }
 
@@ -81,6 +100,9 @@ export function renderDoctor(r: DoctorReport): string {
   L.push(`onnxruntime-node ${r.ort.version ?? '(unavailable)'}${r.ort.error ? `: ${r.ort.error}` : ''}`);
   for (const p of r.ort.providers)
     L.push(`  ${p.bundled ? 'yes' : 'no '}  ${p.name}${p.bundled ? '' : ' (not in this build; GPU: remove onnxruntime-node-install=skip from .npmrc and `npm rebuild onnxruntime-node`)'}`);
+  const gpu = r.ort.gpu;
+  if (gpu && 'provider' in gpu) L.push(`  --device gpu: runs on ${gpu.provider}`);
+  else if (gpu) L.push(`  --device gpu: unavailable (${gpu.attempts.map((a) => `${a.provider}: ${a.reason}`).join('; ') || 'no GPU provider in this build'})`);
   L.push(`  intra-op threads: ORT default (one per physical core); stc passes --threads when given`);
   L.push('');
   L.push(`tensorflow.js ${r.tfjs.version ?? '(unavailable)'}${r.tfjs.error ? `: ${r.tfjs.error}` : ''}${r.tfjs.active ? `; stc uses: ${r.tfjs.active}` : ''}`);
