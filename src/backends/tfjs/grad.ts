@@ -49,7 +49,8 @@ export async function tfjsValueAndGrads(
   const used = new Set([...plan.inputs, ...plan.constants].map((t) => t.id));
 
   const compute = async (tfx: Tf): Promise<TfjsValueAndGrads> => {
-    const ops = createOps(tfx);
+    // Unfused convs: a fused conv's gradient computes filter gradients even for constant filters (runtime.js).
+    const ops = createOps(tfx, { fusedConv: false });
     const result = tfx.tidy(() => {
       const base = new Map<string, Tensor>();
       for (const c of plan.constants) base.set(c.id, fromHost(tfx, constantData(g, c, weights)));

@@ -54,4 +54,8 @@ export type RuntimeOpName =
 export type RuntimeOp = (...args: (Tensor | null | Attrs)[]) => Tensor;
 export type RuntimeOps = Readonly<Record<RuntimeOpName, RuntimeOp>>;
 
-export declare function createOps(tf: Tf): RuntimeOps;
+export interface RuntimeOptions {
+  /** Use tf.fused.conv2d for convs with a bias (default true); false under autodiff (see runtime.js). */
+  readonly fusedConv?: boolean;
+}
+export declare function createOps(tf: Tf, options?: RuntimeOptions): RuntimeOps;

@@ -12,7 +12,12 @@
  * Every op takes its tensors positionally, then one attribute object.
  * Pads are [top, left, bottom, right] (ONNX order) unless stated otherwise.
  */
-export function createOps(tf) {
+export function createOps(tf, options = {}) {
+  // tf.fused.conv2d's gradient (a customGrad) computes the filter and bias gradients eagerly, even for
+  // constant filters; the wasm backend has no Conv2DBackpropFilter, so under autodiff (grad.ts) a fused
+  // conv sends the whole computation to the cpu backend. options.fusedConv = false uses conv2d + add, whose
+  // gradients tfjs computes only for the inputs that need one.
+  const fusedConv = options.fusedConv !== false;
   /** Output size of a pooling window along one axis; ceil mode drops a last window that starts in the end padding. */
   function windowOut(x, k, s, lo, hi, ceil) {
     if (!ceil) return Math.floor((x + lo + hi - k) / s) + 1;
@@ -187,7 +192,7 @@ export function createOps(tf) {
     let y;
     if (a.depthwise) y = tf.depthwiseConv2d(x, f, a.strides, pad, 'NHWC', a.dilations);
     else if (a.group === 1) {
-      if (bias) return tf.fused.conv2d({ x, filter: f, bias, strides: a.strides, pad, dataFormat: 'NHWC', dilations: a.dilations });
+      if (bias && fusedConv) return tf.fused.conv2d({ x, filter: f, bias, strides: a.strides, pad, dataFormat: 'NHWC', dilations: a.dilations });
       y = tf.conv2d(x, f, a.strides, pad, 'NHWC', a.dilations);
     } else {
       const xs = tf.split(x, a.group, 3);

@@ -14,7 +14,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { OnnxBackend } from '../../../src/backends/onnx/index.ts';
 import { runReference } from '../../../src/backends/reference/index.ts';
-import { TfjsBackend, selectTfjsBackend, tfjsValueAndGrads } from '../../../src/backends/tfjs/index.ts';
+import { TfjsBackend, ensureTfjsBackend, selectTfjsBackend, tfjsValueAndGrads } from '../../../src/backends/tfjs/index.ts';
 import { GraphBuilder } from '../../../src/compiler/ir/builder.ts';
 import type { HostTensor, OpAttrs, OpKind, PoolAttrs } from '../../../src/compiler/ir/types.ts';
 import { differentiate } from '../../../src/compiler/passes/autodiff/index.ts';
@@ -126,5 +126,16 @@ describe('tfjs conformance with the reference and ONNX backends', () => {
     const out = await onTfjs.run(feeds);
     await onTfjs.dispose();
     agree(out['grad:image']!, ref['grad:image']!, 1e-3);
+  });
+
+  it('computes an image gradient alone on the active backend: no filter gradients, so no fallback to cpu on wasm', async () => {
+    // Biased convs lower to tf.fused.conv2d, whose gradient computes filter gradients eagerly; wasm has no
+    // Conv2DBackpropFilter, so they sent the whole Gatys step to the cpu backend (45× slower at 256²).
+    const net = miniNet(3);
+    const b = GraphBuilder.from(specialize(net.graph, { N: 1, H: 16, W: 16 }));
+    b.output('loss', b.add('reduceSum', [b.build().outputs.get('stylised')!], { axes: [0, 1, 2, 3], keepDims: false }));
+    const image = host(r([1, 3, 16, 16], 23, 127.5));
+    const got = await tfjsValueAndGrads(b.build(), net.weights, { image }, 'loss', ['image']);
+    expect(got.backend).toBe((await ensureTfjsBackend()).name);
   });
 });
