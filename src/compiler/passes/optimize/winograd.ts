@@ -71,39 +71,40 @@ export const AT: readonly (readonly number[])[] = [
 ];
 
 /**
+ * M ⊗ M for an [r, c] matrix M, laid out [r², c²]: entry ((p, q), (i, j)) = M[p][i]·M[q][j]. Each
+ * transform below is one of these, applied to a 2-D tile by acting on both of its axes.
+ */
+function kronSquare(m: readonly (readonly number[])[]): Float32Array {
+  const r = m.length;
+  const c = m[0]!.length;
+  const t = new Float32Array(r * r * c * c);
+  for (let p = 0; p < r; p++)
+    for (let q = 0; q < r; q++)
+      for (let i = 0; i < c; i++) for (let j = 0; j < c; j++) t[(p * r + q) * c * c + i * c + j] = m[p]![i]! * m[q]![j]!;
+  return t;
+}
+
+const reverseRows = (m: readonly (readonly number[])[]): number[][] => m.map((row) => [...row]).reverse();
+const reverseColumns = (m: readonly (readonly number[])[]): number[][] => m.map((row) => [...row].reverse());
+const transpose = (m: readonly (readonly number[])[]): number[][] => m[0]!.map((_, j) => m.map((row) => row[j]!));
+
+/**
  * The input transform as α² conv kernels [α², 1, α, α]: kernel (i, j) holds Bᵀ[i][a]·Bᵀ[j][b], so a
  * stride-m conv over a 6×6 window gives (Bᵀ d B)[i][j] (a conv is a correlation: Σ k[a][b] d[a][b]).
  * `reversed` reads the window backwards (Bᵀ J, J the reversal), for true convolutions (see below).
  */
 export function inputTransformKernels(reversed = false): Float32Array {
-  const k = new Float32Array(ALPHA ** 4);
-  const at = (a: number): number => (reversed ? ALPHA - 1 - a : a);
-  for (let i = 0; i < ALPHA; i++)
-    for (let j = 0; j < ALPHA; j++)
-      for (let a = 0; a < ALPHA; a++)
-        for (let b = 0; b < ALPHA; b++) k[((i * ALPHA + j) * ALPHA + a) * ALPHA + b] = BT[i]![at(a)]! * BT[j]![at(b)]!;
-  return k;
+  return kronSquare(reversed ? reverseColumns(BT) : BT);
 }
 
 /** The kernel transform as a [r², α²] matrix: (g as [·, 9]) · it = (G g Gᵀ) as [·, 36]. */
 export function weightTransformMatrix(): Float32Array {
-  const t = new Float32Array(KERNEL * KERNEL * ALPHA * ALPHA);
-  for (let p = 0; p < KERNEL; p++)
-    for (let q = 0; q < KERNEL; q++)
-      for (let i = 0; i < ALPHA; i++)
-        for (let j = 0; j < ALPHA; j++) t[(p * KERNEL + q) * ALPHA * ALPHA + i * ALPHA + j] = G[i]![p]! * G[j]![q]!;
-  return t;
+  return kronSquare(transpose(G));
 }
 
 /** The output transform as an [m², α²] matrix: row (p, q) holds Aᵀ[p][i]·Aᵀ[q][j] (`reversed`: J Aᵀ, rows backwards). */
 export function outputTransformMatrix(reversed = false): Float32Array {
-  const t = new Float32Array(TILE * TILE * ALPHA * ALPHA);
-  const at = (p: number): number => (reversed ? TILE - 1 - p : p);
-  for (let p = 0; p < TILE; p++)
-    for (let q = 0; q < TILE; q++)
-      for (let i = 0; i < ALPHA; i++)
-        for (let j = 0; j < ALPHA; j++) t[(p * TILE + q) * ALPHA * ALPHA + i * ALPHA + j] = AT[at(p)]![i]! * AT[at(q)]![j]!;
-  return t;
+  return kronSquare(reversed ? reverseRows(AT) : AT);
 }
 
 /**
