@@ -36,17 +36,6 @@ export interface WorkerResult {
   readonly engine: string;
 }
 
-/** The ORT provider `device: 'gpu'` resolves to here (a one-op session); throws GpuUnavailableError when none. */
-async function gpuProvider(opts: BackendOptions): Promise<string> {
-  const { GraphBuilder } = await import('../src/compiler/ir/builder.ts');
-  const { loadOnnxModel, emitModel } = await import('../src/backends/onnx/index.ts');
-  const b = new GraphBuilder();
-  b.output('y', b.add('relu', [b.input('x', [1, 4])], {}));
-  const m = await loadOnnxModel(emitModel(b.build(), new Map()), opts);
-  await m.dispose();
-  return m.provider;
-}
-
 const rssMb = (): number => process.resourceUsage().maxRSS / 1024; // Linux: KiB
 
 async function main(): Promise<void> {
@@ -87,7 +76,7 @@ async function main(): Promise<void> {
   const setup = performance.now() - t0;
   let engine = 'ort-cpu';
   if (backend === 'tfjs') engine = `tfjs-${(await (await import('../src/backends/tfjs/index.ts')).ensureTfjsBackend()).name}`;
-  else if (device === 'gpu') engine = `ort-${await gpuProvider(opts)}`;
+  else if (device === 'gpu') engine = `ort-${await (await import('../src/backends/onnx/index.ts')).gpuProvider(opts)}`;
   for (let i = 0; i < Number(values.warmup); i++) await job.step();
   const times: number[] = [];
   for (let i = 0; i < Number(values.repeats); i++) {

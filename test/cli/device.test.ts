@@ -4,9 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.ts';
-import { emitModel } from '../../src/backends/onnx/index.ts';
-import { GpuUnavailableError, createSessionOn } from '../../src/backends/onnx/providers.ts';
-import { GraphBuilder } from '../../src/compiler/ir/builder.ts';
+import { probeGpu } from '../../src/backends/onnx/index.ts';
 import { writeImage } from '../../src/runtime/image.ts';
 
 const SHARED = join(import.meta.dirname, '../../../shared');
@@ -28,27 +26,13 @@ async function cli(...args: string[]): Promise<{ code: number; out: string; err:
   }
 }
 
-/** Whether a GPU provider starts on this machine (it decides what `--device gpu` must do). */
-async function gpuStarts(): Promise<boolean> {
-  const b = new GraphBuilder();
-  b.output('y', b.add('relu', [b.input('x', [1, 4])], {}));
-  try {
-    const { session } = await createSessionOn(emitModel(b.build(), new Map()), 'gpu', {});
-    await session.release();
-    return true;
-  } catch (e) {
-    if (e instanceof GpuUnavailableError) return false;
-    throw e;
-  }
-}
-
 describe('--device', () => {
   const dir = mkdtempSync(join(tmpdir(), 'stc-device-'));
   const model = join(dir, 'j.onnx');
   const image = join(dir, 'in.png');
   let gpu = false;
   beforeAll(async () => {
-    gpu = await gpuStarts();
+    gpu = 'provider' in (await probeGpu());
     expect((await cli('compile', 'specs/johnson-in.style', '-o', model)).code).toBe(0);
     // A 24x16 input image (planar RGB, 0..255), written with stc's image writer.
     const data = Float32Array.from({ length: 24 * 16 * 3 }, (_, i) => (i * 37) % 256);

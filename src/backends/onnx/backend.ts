@@ -6,12 +6,13 @@ import { cpus } from 'node:os';
 import * as ort from 'onnxruntime-node';
 import type { Graph, HostTensor } from '../../compiler/ir/types.ts';
 import type { Backend, BackendOptions, CompiledModel, WeightMap } from '../types.ts';
-import { buildModelProto } from './emit.ts';
+import { GraphBuilder } from '../../compiler/ir/builder.ts';
+import { buildModelProto, emitModel } from './emit.ts';
 import { withModelFile } from './model-file.ts';
 import type { ModelProto } from './proto.ts';
 import { ALL_PASSES, isConcrete, optimizeGraph, type OptimizeOptions } from '../../compiler/passes/optimize/index.ts';
 import { isForwardOp } from '../../compiler/passes/autodiff/index.ts';
-import { createSessionOn, type OrtProvider } from './providers.ts';
+import { GpuUnavailableError, createSessionOn, type OrtProvider } from './providers.ts';
 
 export function toOrtTensor(t: HostTensor): ort.Tensor {
   return new ort.Tensor('float32', t.data, [...t.shape]);
@@ -108,6 +109,27 @@ function wrapSession(session: ort.InferenceSession, provider: OrtProvider): Onnx
       await session.release();
     },
   };
+}
+
+/** The provider `device: 'gpu'` starts on here, from a one-op session; throws GpuUnavailableError when none does. */
+export async function gpuProvider(opts: BackendOptions = {}): Promise<OrtProvider> {
+  const b = new GraphBuilder();
+  b.output('y', b.add('relu', [b.input('x', [1, 4])], {}));
+  const m = await loadOnnxModel(emitModel(b.build(), new Map()), { ...opts, device: 'gpu' });
+  await m.dispose();
+  return m.provider;
+}
+
+/** What `device: 'gpu'` does here: the provider a one-op session starts on, or each provider tried and why it failed. */
+export async function probeGpu(
+  opts: BackendOptions = {},
+): Promise<{ readonly provider: OrtProvider } | { readonly attempts: GpuUnavailableError['attempts'] }> {
+  try {
+    return { provider: await gpuProvider(opts) };
+  } catch (e) {
+    if (e instanceof GpuUnavailableError) return { attempts: e.attempts };
+    throw e;
+  }
 }
 
 /** The optimisation passes a backend option set asks for. */

@@ -36,26 +36,10 @@ interface OrtModule {
 async function probeOrt(): Promise<OrtReport> {
   try {
     const ort = (await import('onnxruntime-node')) as unknown as OrtModule;
+    const { probeGpu } = await import('../../backends/onnx/backend.ts');
     return { version: ort.env.versions.node ?? ort.env.versions.common, providers: ort.listSupportedBackends?.() ?? [], gpu: await probeGpu() };
   } catch (e) {
     return { providers: [], error: e instanceof Error ? e.message : String(e) };
-  }
-}
-
-/** Start a one-op session with `device: 'gpu'`, as the backends would. */
-async function probeGpu(): Promise<NonNullable<OrtReport['gpu']>> {
-  const { GraphBuilder } = await import('../../compiler/ir/builder.ts');
-  const { emitModel } = await import('../../backends/onnx/emit.ts');
-  const { GpuUnavailableError, createSessionOn } = await import('../../backends/onnx/providers.ts');
-  const b = new GraphBuilder();
-  b.output('y', b.add('relu', [b.input('x', [1, 4])], {}));
-  try {
-    const { session, provider } = await createSessionOn(emitModel(b.build(), new Map()), 'gpu', {});
-    await session.release();
-    return { provider };
-  } catch (e) {
-    if (e instanceof GpuUnavailableError) return { attempts: e.attempts };
-    throw e;
   }
 }
 
