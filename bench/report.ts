@@ -2,6 +2,7 @@
  * Bench results: the JSON document bench/results/latest.json holds, and its markdown rendering
  * for docs/benchmarks.md. Pure functions; the driver (run.ts) does the I/O.
  */
+import type { Device } from '../src/backends/types.ts';
 import { percentOfPeak, ratio } from './stats.ts';
 
 /** One measurement of one job on one backend (a worker's or torch_bench.py's output). */
@@ -41,7 +42,7 @@ export interface BenchDoc {
   readonly date: string;
   readonly command: string;
   readonly mode: 'quick' | 'full';
-  readonly device: 'cpu' | 'gpu';
+  readonly device: Device;
   readonly machine: { readonly cpu: string; readonly cores: number; readonly memGiB: number; readonly node: string; readonly ort: string; readonly torch?: string; readonly tfjs?: string };
   readonly threads: number;
   readonly load: { readonly before: readonly number[]; readonly after: readonly number[] };

@@ -20,6 +20,7 @@ import { parseArgs } from 'node:util';
 import { JOBS, int8Runs, tfjsRuns, type Job } from './jobs.ts';
 import { notApplicable, renderMarkdown, spliceSection, type BenchDoc, type JobResult, type Measurement, type Outcome } from './report.ts';
 import type { StcBackend } from './setup.ts';
+import type { Device } from '../src/backends/types.ts';
 import { gflops } from './stats.ts';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
@@ -95,7 +96,7 @@ async function torchBench(ids: readonly string[], o: Options): Promise<TorchRun>
 
 interface Options {
   readonly quick: boolean;
-  readonly device: 'cpu' | 'gpu';
+  readonly device: Device;
   readonly threads: number;
   readonly repeats: number;
   readonly warmup: number;

@@ -17,11 +17,14 @@ export interface CompiledModel {
   dispose(): Promise<void>;
 }
 
+/** Where a backend runs: the CPU, or a GPU (ONNX: backends/onnx/providers.ts). */
+export type Device = 'cpu' | 'gpu';
+
 export interface BackendOptions {
   /** Intra-op threads; default: all cores. */
   readonly threads?: number;
   /** ONNX: 'gpu' runs on CUDA or WebGPU (see backends/onnx/providers.ts), failing clearly when neither starts; default 'cpu'. */
-  readonly device?: 'cpu' | 'gpu';
+  readonly device?: Device;
   /** ONNX: run stc's graph optimisation passes (compiler/passes/optimize) before emitting; default true. */
   readonly optimize?: boolean;
   /**

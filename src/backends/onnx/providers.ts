@@ -9,6 +9,7 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import * as ort from 'onnxruntime-node';
+import type { Device } from '../types.ts';
 
 export type OrtProvider = 'cpu' | 'cuda' | 'webgpu';
 
@@ -41,7 +42,7 @@ export function cudaProviderInstalled(): boolean {
 }
 
 /** Providers to try for a device, best first. */
-export function providerCandidates(device: 'cpu' | 'gpu'): OrtProvider[] {
+export function providerCandidates(device: Device): OrtProvider[] {
   if (device === 'cpu') return ['cpu'];
   const webgpu = ort.listSupportedBackends().some((b) => b.name === 'webgpu');
   return [...(cudaProviderInstalled() ? (['cuda'] as const) : []), ...(webgpu ? (['webgpu'] as const) : [])];
@@ -64,7 +65,7 @@ export function providerFailureReason(e: unknown): string {
  */
 export async function createSessionOn(
   model: Uint8Array | string,
-  device: 'cpu' | 'gpu',
+  device: Device,
   options: ort.InferenceSession.SessionOptions,
 ): Promise<{ session: ort.InferenceSession; provider: OrtProvider }> {
   if (device === 'cpu') return { session: await ort.InferenceSession.create(model as Uint8Array, { ...options, executionProviders: ['cpu'] }), provider: 'cpu' };

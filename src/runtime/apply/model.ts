@@ -7,6 +7,7 @@ import { cpus } from 'node:os';
 import { readFile } from 'node:fs/promises';
 import * as ort from 'onnxruntime-node';
 import { GpuUnavailableError, createSessionOn } from '../../backends/onnx/providers.ts';
+import type { Device } from '../../backends/types.ts';
 import { UserError } from '../../cli/errors.ts';
 import type { TileRunner } from './tiling.ts';
 
@@ -19,7 +20,7 @@ export interface ImageModelOptions {
   /** Intra-op threads; default all cores. */
   readonly threads?: number;
   /** Where ONNX Runtime runs (backends/onnx/providers.ts); default the CPU. */
-  readonly device?: 'cpu' | 'gpu';
+  readonly device?: Device;
 }
 
 export async function loadImageModel(path: string, opts: ImageModelOptions = {}): Promise<ImageModel> {

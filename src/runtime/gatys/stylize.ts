@@ -16,6 +16,7 @@ import { buildObjectiveGraphs } from '../../compiler/objective/build.ts';
 import type { LossTerm, ObjectiveSpec } from '../../compiler/objective/types.ts';
 import type { HostTensor } from '../../compiler/ir/types.ts';
 import type { WinogradOptions } from '../../compiler/passes/optimize/winograd.ts';
+import type { Device } from '../../backends/types.ts';
 import { ShapeError } from '../../compiler/ir/ops.ts';
 import { UserError } from '../../cli/errors.ts';
 import { bindWeights } from '../../weights/index.ts';
@@ -65,7 +66,7 @@ export interface StylizeOptions {
    */
   readonly winograd?: boolean | WinogradOptions;
   /** ONNX: where ONNX Runtime runs (BackendOptions.device); default the CPU. */
-  readonly device?: 'cpu' | 'gpu';
+  readonly device?: Device;
   readonly onPhase?: (message: string) => void;
   readonly onProgress?: ProgressCallback;
   readonly signal?: AbortSignal;
