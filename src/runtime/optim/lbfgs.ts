@@ -8,7 +8,7 @@
  *   implicit inverse Hessian positive definite.
  * - Step: strong-Wolfe line search (line-search.ts). The first iteration tries
  *   t = min(1, 1/‖g‖₁) (PyTorch's choice), raised where it would move nothing in
- *   float32 (resolvableStep), later ones t = 1 (the quasi-Newton step).
+ *   float32 (steepestStep), later ones t = 1 (the quasi-Newton step).
  * - Safeguards: if the direction is not a descent direction (gᵀd ≥ 0, possible
  *   with float32 gradients), or the line search makes no progress, the history is
  *   discarded and steepest descent is tried; a second consecutive failure ends the
@@ -46,13 +46,15 @@ interface Pair {
 }
 
 /**
- * A steepest-descent trial step raised to one that moves x in float32. 1/‖g‖₁ spreads a unit L1 move over
- * every coordinate: for a Gatys image (~2·10⁵ pixels in 0..255, gradients ~10⁸) that is under half an ulp per
- * pixel, so x + t·d == x, the loss does not change and the line search can only fail. The floor makes the
- * largest move 2⁻²⁰ of max |x| (8 to 16 ulps of it); the line search then grows or shrinks t as usual.
- * Where x is 0 or the step already moves x, t is returned unchanged.
+ * The trial step along steepest descent d = −g (the first iteration, or after the history is dropped):
+ * min(1, 1/‖g‖₁) as PyTorch, raised where it would move nothing in float32. 1/‖g‖₁ spreads a unit L1 move
+ * over every coordinate: for a Gatys image (~2·10⁵ pixels in 0..255, gradients ~10⁸) that is under half an
+ * ulp per pixel, so x + t·d == x, the loss does not change and the line search can only fail. The floor
+ * makes the largest move 2⁻²⁰ of max |x| (8 to 16 ulps of it); the line search then grows or shrinks t as
+ * usual. Where x is 0 or the step already moves x, it is min(1, 1/‖g‖₁).
  */
-export function resolvableStep(x: Float32Array, d: Float64Array, t: number): number {
+export function steepestStep(x: Float32Array, d: Float64Array, g: Float32Array): number {
+  const t = Math.min(1, 1 / sumAbs(g));
   const dMax = maxAbs(d);
   const xMax = maxAbs(x);
   if (dMax === 0 || xMax === 0) return t;
@@ -108,13 +110,13 @@ export async function lbfgs(x0: Float32Array, evaluate: Evaluate, opts: LbfgsOpt
     }
     if (free) for (let i = 0; i < n; i++) if (!free[i]) d[i] = 0;
     let gtd = dot(grad, d);
-    let t = pairs.length === 0 ? resolvableStep(x, d, Math.min(1, 1 / sumAbs(gFree))) : 1;
+    let t = pairs.length === 0 ? steepestStep(x, d, gFree) : 1;
     if (!(gtd < -tolChange) && pairs.length > 0) {
       // Not a descent direction: forget the curvature history and fall back to −g.
       pairs.length = 0;
       for (let i = 0; i < n; i++) d[i] = -gFree[i]!;
       gtd = dot(grad, d);
-      t = resolvableStep(x, d, Math.min(1, 1 / sumAbs(gFree)));
+      t = steepestStep(x, d, gFree);
     }
     if (!(gtd < 0)) {
       reason = 'converged';
