@@ -101,11 +101,7 @@ export async function withModelFile<T>(model: ModelProto, use: (model: string | 
       if (!isFileSystemError(e)) throw e;
       file = undefined;
     }
-    if (file !== undefined) return await use(file);
-    const bytes = new Uint8Array(parts.size);
-    let offset = 0;
-    for (const c of parts.chunks()) (bytes.set(c, offset), (offset += c.length));
-    return await use(bytes);
+    return await use(file ?? Buffer.concat([...parts.chunks()], parts.size));
   } finally {
     if (dir) await rm(dir, { recursive: true, force: true });
   }
