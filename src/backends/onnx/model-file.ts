@@ -18,6 +18,7 @@ import { type ModelProto, onnx } from './proto.ts';
 const LENGTH_DELIMITED = 2;
 const MODEL_GRAPH_FIELD = 7;
 const GRAPH_INITIALIZER_FIELD = 5;
+const TENSOR_RAW_DATA_FIELD = 9;
 
 /** Protobuf base-128 varint of a non-negative integer below 2⁵³. */
 export function varint(n: number): Uint8Array {
@@ -45,19 +46,34 @@ function fieldHeader(field: number, length: number): Uint8Array {
 export interface ModelChunks {
   /** Total serialised size in bytes. */
   readonly size: number;
-  /** The chunks in order; each initializer is serialised only when its chunk is reached. */
+  /** The chunks in order; an initializer's raw data is yielded as the very bytes it holds (no copy). */
   chunks(): Iterable<Uint8Array>;
+}
+
+type TensorProto = NonNullable<NonNullable<ModelProto['graph']>['initializer']>[number];
+
+/**
+ * One initializer as chunks: its other fields encoded, then its raw_data field header and the raw
+ * bytes themselves, so no serialised copy of the weights is ever made (fields may come in any order).
+ */
+function tensorChunks(t: TensorProto): { readonly size: number; readonly parts: readonly Uint8Array[] } {
+  const { rawData, ...rest } = t;
+  if (!rawData || rawData.length === 0) {
+    const whole = onnx.TensorProto.encode(t).finish();
+    return { size: whole.length, parts: [whole] };
+  }
+  const head = onnx.TensorProto.encode(rest).finish();
+  const raw = fieldHeader(TENSOR_RAW_DATA_FIELD, rawData.length);
+  return { size: head.length + raw.length + rawData.length, parts: [head, raw, rawData] };
 }
 
 export function modelChunks(model: ModelProto): ModelChunks {
   const graph = model.graph ?? undefined;
   const head = onnx.ModelProto.encode({ ...model, graph: null }).finish();
   if (!graph) return { size: head.length, chunks: () => [head] };
-  const inits = graph.initializer ?? [];
+  const inits = (graph.initializer ?? []).map(tensorChunks);
   const graphHead = onnx.GraphProto.encode({ ...graph, initializer: [] }).finish();
-  // Writer.len is the encoded size; the bytes are only copied by finish().
-  const sizes = inits.map((t) => onnx.TensorProto.encode(t).len);
-  const graphSize = graphHead.length + sizes.reduce((n, s) => n + fieldHeader(GRAPH_INITIALIZER_FIELD, s).length + s, 0);
+  const graphSize = graphHead.length + inits.reduce((n, t) => n + fieldHeader(GRAPH_INITIALIZER_FIELD, t.size).length + t.size, 0);
   const graphField = fieldHeader(MODEL_GRAPH_FIELD, graphSize);
   return {
     size: head.length + graphField.length + graphSize,
@@ -65,9 +81,9 @@ export function modelChunks(model: ModelProto): ModelChunks {
       yield head;
       yield graphField;
       yield graphHead;
-      for (let i = 0; i < inits.length; i++) {
-        yield fieldHeader(GRAPH_INITIALIZER_FIELD, sizes[i]!);
-        yield onnx.TensorProto.encode(inits[i]!).finish();
+      for (const t of inits) {
+        yield fieldHeader(GRAPH_INITIALIZER_FIELD, t.size);
+        yield* t.parts;
       }
     },
   };
