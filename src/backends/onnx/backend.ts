@@ -13,6 +13,7 @@ import type { ModelProto } from './proto.ts';
 import { ALL_PASSES, isConcrete, optimizeGraph, type OptimizeOptions } from '../../compiler/passes/optimize/index.ts';
 import { isForwardOp } from '../../compiler/passes/autodiff/index.ts';
 import { GpuUnavailableError, createSessionOn, type OrtProvider } from './providers.ts';
+import { collectGarbage } from '../collect-garbage.ts';
 
 export function toOrtTensor(t: HostTensor): ort.Tensor {
   return new ort.Tensor('float32', t.data, [...t.shape]);
@@ -150,14 +151,38 @@ function winogradGradient(g: Graph): boolean {
   return g.nodes.some((n) => n.op === 'depthToSpace') && g.nodes.some((n) => !isForwardOp(n.op));
 }
 
+/**
+ * Constant bytes from which compile collects the garbage it leaves (the optimisation passes' derived
+ * constants and the emitted model): below it a collection costs more time than the memory is worth.
+ */
+export const COLLECT_AFTER_BYTES = 16 * 1024 * 1024;
+
+/** Bytes of the constants a graph carries (data held by the graph itself, not the caller's weights). */
+function constantBytes(g: Graph): number {
+  let n = 0;
+  for (const v of g.values.values()) if (v.kind === 'const' && v.data) n += v.data.byteLength;
+  return n;
+}
+
+async function compileSession(g: Graph, weights: WeightMap, opts: BackendOptions): Promise<{ readonly model: OnnxModel; readonly constantBytes: number }> {
+  const graph = opts.optimize !== false && isConcrete(g) ? optimizeGraph(g, weights, optimizeOptions(opts)) : g;
+  // ORT 1.30's WebGPU provider takes MaxPool nodes but fails at run time on their Indices output.
+  const emit = opts.device === 'gpu' ? { maxPoolGrad: 'window' as const } : {};
+  const model = await loadOnnxModelProto(buildModelProto(graph, weights, emit), { ...(winogradGradient(graph) && { nchwc: false }), ...opts });
+  return { model, constantBytes: constantBytes(graph) };
+}
+
 export class OnnxBackend implements Backend {
   readonly name = 'onnx' as const;
 
-  /** Runs stc's optimisation passes first on concrete-shape graphs, unless `opts.optimize` is false. */
+  /**
+   * Runs stc's optimisation passes first on concrete-shape graphs, unless `opts.optimize` is false.
+   * When the compiled graph carried at least COLLECT_AFTER_BYTES of constants, they are collected
+   * (collectGarbage) once the session holds them, before the caller's first run.
+   */
   async compile(g: Graph, weights: WeightMap, opts: BackendOptions = {}): Promise<OnnxModel> {
-    const graph = opts.optimize !== false && isConcrete(g) ? optimizeGraph(g, weights, optimizeOptions(opts)) : g;
-    // ORT 1.30's WebGPU provider takes MaxPool nodes but fails at run time on their Indices output.
-    const emit = opts.device === 'gpu' ? { maxPoolGrad: 'window' as const } : {};
-    return loadOnnxModelProto(buildModelProto(graph, weights, emit), { ...(winogradGradient(graph) && { nchwc: false }), ...opts });
+    const { model, constantBytes: bytes } = await compileSession(g, weights, opts);
+    if (bytes >= COLLECT_AFTER_BYTES) collectGarbage();
+    return model;
   }
 }
