@@ -2,9 +2,10 @@
  * Where a bench job's time goes on stc-onnx: ONNX Runtime's per-node profile of the job's step model,
  * summed per operator type, plus each convolution's time and GFLOP/s (2 FLOPs per multiply-add).
  *
- *   npx tsx bench/profile.ts --job gatys-vgg19-256 [--runs 3] [--warmup 1] [--threads 2] [--no-optimize] [--nchwc on|off]
+ *   npx tsx bench/profile.ts --job gatys-vgg19-256 [--runs 3] [--warmup 1] [--threads 2] [--no-optimize] [--nchwc on|off] [--winograd | --no-winograd]
  *   npx tsx bench/profile.ts --job inference-johnson_in-1024 --compare   # also without stc's passes, same process
  *   npx tsx bench/profile.ts --job train-johnson_in-b2-128 --device gpu   # ops tagged with the provider that ran them
+ *   npx tsx bench/profile.ts --job gatys-vgg19-256 --winograd --detail MatMul,DepthToSpace   # also each node of these op types
  *
  * The job is built exactly as the bench builds it (bench/setup.ts, so the Gatys engine's and training
  * step's own session options apply); the step model is the last ONNX session the job disposes.
@@ -26,16 +27,22 @@ interface ProfileEvent {
 
 const shapeAt = (list: readonly Record<string, number[]>[] | undefined, i: number): number[] => Object.values(list?.[i] ?? {})[0] ?? [];
 
-/** Per-op-type milliseconds per run, and the convolutions sorted by time. */
-function summarise(events: readonly ProfileEvent[], runs: number, byProvider: boolean): string[] {
+/** Per-op-type milliseconds per run, the convolutions sorted by time, and each node of the `detail` op types. */
+function summarise(events: readonly ProfileEvent[], runs: number, byProvider: boolean, detail: readonly string[] = []): string[] {
   const byOp = new Map<string, number>();
   const convs = new Map<string, { ms: number; flop: number; desc: string }>();
+  const others = new Map<string, { ms: number; desc: string }>();
   for (const e of events) {
     if (e.cat !== 'Node' || !e.name.endsWith('_kernel_time')) continue;
     const provider = (e.args?.provider ?? '?').replace('ExecutionProvider', '');
     const op = `${e.args?.op_name ?? '?'}${byProvider ? `[${provider}]` : ''}`;
     const ms = e.dur / 1000 / runs;
     byOp.set(op, (byOp.get(op) ?? 0) + ms);
+    if (detail.includes(e.args?.op_name ?? '')) {
+      const ins = (e.args?.input_type_shape ?? []).map((_, i) => `[${shapeAt(e.args?.input_type_shape, i)}]`).join(' ');
+      const d = others.get(e.name);
+      others.set(e.name, { ms: (d?.ms ?? 0) + ms, desc: `${op} ${ins} -> [${shapeAt(e.args?.output_type_shape, 0)}]` });
+    }
     if (!/Conv/.test(op)) continue;
     const [x, w, y] = [shapeAt(e.args?.input_type_shape, 0), shapeAt(e.args?.input_type_shape, 1), shapeAt(e.args?.output_type_shape, 0)];
     const flop = 2 * y.reduce((a, b) => a * b, 1) * w.slice(1).reduce((a, b) => a * b, 1);
@@ -46,10 +53,11 @@ function summarise(events: readonly ProfileEvent[], runs: number, byProvider: bo
   return [
     `kernel time ${total.toFixed(0)} ms per run: ${[...byOp].sort((a, b) => b[1] - a[1]).map(([op, ms]) => `${op} ${ms.toFixed(0)}`).join(', ')}`,
     ...[...convs.values()].sort((a, b) => b.ms - a.ms).map((c) => `  ${c.ms.toFixed(1).padStart(7)} ms ${(c.flop / c.ms / 1e6).toFixed(0).padStart(4)} GFLOP/s  ${c.desc}`),
+    ...[...others.values()].sort((a, b) => b.ms - a.ms).map((c) => `  ${c.ms.toFixed(1).padStart(7)} ms  ${c.desc}`),
   ];
 }
 
-async function profile(jobId: string, opts: BackendOptions, runs: number, warmup: number): Promise<string[]> {
+async function profile(jobId: string, opts: BackendOptions, runs: number, warmup: number, detail: readonly string[]): Promise<string[]> {
   const dir = mkdtempSync(path.join(tmpdir(), 'stc-profile-'));
   try {
     const job = await prepareJob(jobById(jobId), 'onnx', { ...opts, profilePrefix: path.join(dir, 'ort') });
@@ -60,7 +68,7 @@ async function profile(jobId: string, opts: BackendOptions, runs: number, warmup
     if (!newest) throw new Error('bench/profile: ONNX Runtime wrote no profile');
     const events = JSON.parse(readFileSync(path.join(dir, newest), 'utf8')) as ProfileEvent[];
     // The profile covers warm-up runs too: scale by every run the session did.
-    return summarise(events, warmup + runs, opts.device === 'gpu');
+    return summarise(events, warmup + runs, opts.device === 'gpu', detail);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -77,15 +85,19 @@ async function main(): Promise<void> {
       nchwc: { type: 'string' },
       compare: { type: 'boolean', default: false },
       device: { type: 'string', default: 'cpu' },
+      winograd: { type: 'boolean', default: false },
+      'no-winograd': { type: 'boolean', default: false },
+      detail: { type: 'string', default: '' },
     },
   });
   if (!values.job) throw new Error('bench/profile: --job ID is required');
-  const opts: BackendOptions = { threads: Number(values.threads), device: values.device === 'gpu' ? 'gpu' : 'cpu', ...(values.nchwc !== undefined && { nchwc: values.nchwc !== 'off' }) };
+  const opts: BackendOptions = { threads: Number(values.threads), device: values.device === 'gpu' ? 'gpu' : 'cpu', ...(values.nchwc !== undefined && { nchwc: values.nchwc !== 'off' }),
+    ...(values.winograd && { winograd: true }), ...(values['no-winograd'] && { winograd: false }) };
   const configs: [string, BackendOptions][] = values.compare
     ? [['with stc passes', opts], ['without stc passes (--no-optimize)', { ...opts, optimize: false }]]
     : [[values['no-optimize'] ? 'without stc passes' : 'with stc passes', { ...opts, ...(values['no-optimize'] && { optimize: false }) }]];
   for (const [label, o] of configs) {
-    const lines = await profile(values.job, o, Number(values.runs), Number(values.warmup));
+    const lines = await profile(values.job, o, Number(values.runs), Number(values.warmup), values.detail ? values.detail.split(',') : []);
     process.stdout.write(`${values.job}, ${label}:\n${lines.join('\n')}\n`);
   }
 }

@@ -7,7 +7,7 @@
  *   tsx bench/worker.ts --job peak --backend onnx ...
  *
  * --no-optimize compiles without stc's graph passes (compiler/passes/optimize), for before/after numbers;
- * --winograd adds the Winograd conv rewrite (BackendOptions.winograd, off by default), with
+ * --winograd / --no-winograd force the Winograd conv rewrite (BackendOptions.winograd) on or off, with
  * --winograd-min-pixels N / --winograd-min-channels N overriding its thresholds;
  * --no-arena turns off ORT's CPU memory arena, --mem-pattern turns on its memory pattern, --nchwc on|off overrides
  * the NCHWc layout choice (BackendOptions), for memory numbers.
@@ -49,6 +49,7 @@ async function main(): Promise<void> {
       device: { type: 'string', default: 'cpu' },
       'no-optimize': { type: 'boolean', default: false },
       winograd: { type: 'boolean', default: false },
+      'no-winograd': { type: 'boolean', default: false },
       'winograd-min-pixels': { type: 'string' },
       'winograd-min-channels': { type: 'string' },
       'no-arena': { type: 'boolean', default: false },
@@ -61,6 +62,7 @@ async function main(): Promise<void> {
   const backend = values.backend as StcBackend;
   const device = values.device === 'gpu' ? 'gpu' : 'cpu';
   const opts: BackendOptions = { threads: Number(values.threads), device, ...(values['no-optimize'] && { optimize: false }),
+    ...(values['no-winograd'] && { winograd: false }),
     ...(values.winograd && {
       winograd: {
         ...(values['winograd-min-pixels'] !== undefined && { minPixels: Number(values['winograd-min-pixels']) }),

@@ -4,7 +4,7 @@
  *     [--backend onnx|tfjs] [--loss-net NAME] [--objective NAME] [--weights PATH] [--size N] [--iters N]
  *     [--optimizer lbfgs|adam] [--lr X] [--content-weight A --style-weight B --tv-weight C] [--seed N]
  *     [--init noise|content|style|FILE] [--snapshot-every N] [--preserve-colour luminance|histogram]
- *     [--style-scale S] [--threads N] [--winograd] [--device cpu|gpu]
+ *     [--style-scale S] [--threads N] [--winograd | --no-winograd] [--device cpu|gpu]
  */
 import type { Command } from 'commander';
 import { DEVICE_FLAGS, DEVICE_HELP, checkDeviceBackend, parseDevice } from '../device-option.ts';
@@ -88,7 +88,8 @@ export const register: Register = (program: Command, setExit) => {
     .option('--preserve-colour <how>', "keep the content's colours: luminance or histogram")
     .option('--style-scale <s>', 'style image long side = size · s', '1')
     .option('--threads <n>', 'intra-op threads (default: all cores)')
-    .option('--winograd', "onnx: wide 3x3 convs as Winograd F(4x4,3x3): 10-34% faster VGG-19 steps, more memory (docs/benchmarks.md)")
+    .option('--winograd', 'onnx: wide 3x3 convs as Winograd F(4x4,3x3) (default on the CPU; docs/benchmarks.md)')
+    .option('--no-winograd', 'onnx: direct convs only: less memory, slower VGG-19 steps')
     .option(DEVICE_FLAGS, DEVICE_HELP)
     .action(async (spec: string, f: Flags) => {
       const backend = oneOf('backend', f.backend, ['onnx', 'tfjs'] as const)!;
@@ -119,7 +120,7 @@ export const register: Register = (program: Command, setExit) => {
         preserveColour: oneOf('preserve-colour', f.preserveColour, ['luminance', 'histogram'] as const),
         styleScale: num('style-scale', f.styleScale, true)!,
         threads: int('threads', f.threads, 1),
-        ...(f.winograd === true && { winograd: true }),
+        ...(f.winograd !== undefined && { winograd: f.winograd }),
         ...(device && { device }),
         onPhase: (m) => process.stderr.write(`stylize: ${m}\n`),
         onProgress: (e) => bar.update(e),

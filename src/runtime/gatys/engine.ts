@@ -17,6 +17,15 @@ import type { GatysEngine, StepFn } from './types.ts';
 
 export type GatysBackendName = 'onnx' | 'tfjs';
 
+/**
+ * The step's Winograd default on the CPU (BackendOptions.winograd; `opts.winograd` overrides it): on.
+ * The step runs hundreds of times, and VGG-19's 128- and 256-channel 3×3 convs on large maps are most of
+ * its time; F(4×4, 3×3) cuts their multiply-adds by 4×. Since compile collects its derived constants
+ * (collectGarbage) the rewrite's extra memory keeps the step's peak RSS below PyTorch's at 256² and 512²
+ * (docs/benchmarks.md, "Winograd"). Off on the GPU: not measured there.
+ */
+export const STEP_WINOGRAD = true;
+
 function termsOf(graphs: ObjectiveGraphs, out: Readonly<Record<string, HostTensor>>): Record<string, number> {
   const terms: Record<string, number> = {};
   for (const name of graphs.termOutputs) terms[name.replace(/^loss:/, '')] = out[name]!.data[0]!;
@@ -53,7 +62,8 @@ export async function createGatysEngine(graphs: ObjectiveGraphs, weights: Weight
     const b = new OnnxBackend();
     // No NCHWc layout (for the target graphs too): the step then keeps the forward activations its backward
     // pass reads in one layout (VGG-19 at 512²: peak RSS -19%, same speed; see BackendOptions.nchwc).
-    compile = (g) => b.compile(g, weights, { nchwc: false, ...opts });
+    // Winograd for the step on the CPU unless the caller says otherwise (STEP_WINOGRAD).
+    compile = (g) => b.compile(g, weights, { nchwc: false, winograd: opts.device === 'gpu' ? false : STEP_WINOGRAD, ...opts });
     // Never Winograd for a graph run once: its kernel transform (4× the weights, computed on the host) costs
     // more than one run saves, and it raised the job's peak memory before the step was even compiled.
     compileOnce = (g) => b.compile(g, weights, { nchwc: false, ...opts, winograd: false });

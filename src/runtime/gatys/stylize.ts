@@ -62,7 +62,7 @@ export interface StylizeOptions {
   readonly threads?: number;
   /**
    * ONNX: Winograd F(4×4, 3×3) for the loss network's wide 3×3 convs (BackendOptions.winograd): faster, more
-   * memory; an object sets its thresholds.
+   * memory; an object sets its thresholds. Default: the Gatys engine's (on for the CPU, STEP_WINOGRAD).
    */
   readonly winograd?: boolean | WinogradOptions;
   /** ONNX: where ONNX Runtime runs (BackendOptions.device); default the CPU. */
@@ -176,7 +176,7 @@ export async function stylize(opts: StylizeOptions): Promise<StylizeResult> {
   phase(`compiling for ${backend}`);
   const engine = await createGatysEngine(graphs, weights, backend, {
     ...(opts.threads !== undefined && { threads: opts.threads }),
-    ...(opts.winograd !== undefined && opts.winograd !== false && { winograd: opts.winograd }),
+    ...(opts.winograd !== undefined && { winograd: opts.winograd }),
     ...(opts.device !== undefined && { device: opts.device }),
   });
   try {

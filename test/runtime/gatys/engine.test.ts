@@ -7,7 +7,7 @@ import { GraphBuilder } from '../../../src/compiler/ir/builder.ts';
 import { dimVar } from '../../../src/compiler/ir/dim.ts';
 import type { Graph, HostTensor } from '../../../src/compiler/ir/types.ts';
 import { buildObjectiveGraphs, type ObjectiveSpec } from '../../../src/compiler/objective/index.ts';
-import { createGatysEngine } from '../../../src/runtime/gatys/engine.ts';
+import { STEP_WINOGRAD, createGatysEngine } from '../../../src/runtime/gatys/engine.ts';
 
 /** Toy loss net: a = relu(0.01·x − 1) (tap), b = avgpool2(a) (tap). */
 function toyNet(): Graph {
@@ -87,8 +87,8 @@ describe.skipIf(!existsSync(SHARED_VGG))('Gatys engine with Winograd convs (real
     const net = pickNetwork(mod, objective.lossNet);
     const graphs = buildObjectiveGraphs(objective, net.graph, { size: { H: 256, W: 256 } });
     const weights = await bindWeights(graphs.step, net.weights!, { specDir: net.specDir });
-    const run = async (winograd: boolean) => {
-      const e = await createGatysEngine(graphs, weights, 'onnx', { threads: 2, winograd });
+    const run = async (winograd?: boolean) => {
+      const e = await createGatysEngine(graphs, weights, 'onnx', { threads: 2, ...(winograd !== undefined && { winograd }) });
       try {
         const step = e.bindTargets({ ...(await e.contentTargets(image(1, 256, 256))), ...(await e.styleTargets(image(2, 256, 256))) });
         return await step(image(3, 256, 256).data);
@@ -108,5 +108,10 @@ describe.skipIf(!existsSync(SHARED_VGG))('Gatys engine with Winograd convs (real
     // near-tied max-pool window or ReLU, which moves that gradient entry to another valid subgradient.
     expect(Math.sqrt(e2 / a2)).toBeLessThan(1e-3);
     expect(fast.grad).not.toEqual(direct.grad); // the rewrite ran
+    // With no choice given, the CPU step compiles as STEP_WINOGRAD says: that model, bit for bit.
+    const byDefault = await run();
+    const expected = STEP_WINOGRAD ? fast : direct;
+    expect(byDefault.loss).toBe(expected.loss);
+    expect(byDefault.grad).toEqual(expected.grad);
   });
 });

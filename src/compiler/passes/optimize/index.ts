@@ -8,7 +8,8 @@
  * 4. winogradConvs — wide 3×3 stride-1 convs on large maps, and their input gradients (stride-1
  *    transposed convs), as Winograd F(4×4, 3×3): a batched GEMM with 4× fewer multiply-adds between
  *    fixed input and output transforms, one transformed kernel shared by a conv and its gradient;
- *    the ONNX backend runs it only when asked (BackendOptions.winograd: faster, more memory);
+ *    the ONNX backend runs it only when asked (BackendOptions.winograd: faster, more memory; the Gatys
+ *    engine asks for its CPU step);
  * 5. convTransposeToConv — the remaining stride-1 transposed convs (input gradients) as convs;
  * 6. constantFold — everything computable from constants and bound (frozen) weights, once.
  *

@@ -30,8 +30,9 @@
  * - an output size divisible by 4 with at least `minPixels` pixels (default 64²): U holds 36/9 = 4×
  *   the kernel's weights while the time saved grows with the image, so small feature maps (VGG's
  *   conv4/conv5 at 256²) keep their direct convs.
- * Even so the transformed tiles (2.25× the activations) and U lift peak memory, which is why the ONNX
- * backend runs this pass only when asked (BackendOptions.winograd; measurements in docs/benchmarks.md).
+ * Even so the transformed tiles (2.25× the activations) and U lift peak memory, so the ONNX backend runs
+ * this pass only when asked (BackendOptions.winograd); the Gatys engine asks for its CPU step, where it pays
+ * (measurements in docs/benchmarks.md).
  */
 import type { Graph, HostTensor, Node } from '../../ir/types.ts';
 import type { WeightMap } from '../../../backends/types.ts';

@@ -1,0 +1,38 @@
+/** `stc stylize` flag parsing: what reaches the Gatys runtime (stylize() is replaced by a recorder). */
+import { beforeEach, describe, expect, it, vi } from 'vitest';
+import type { StylizeOptions, StylizeResult } from '../../src/runtime/gatys/stylize.ts';
+
+const calls: StylizeOptions[] = [];
+vi.mock('../../src/runtime/gatys/stylize.ts', () => ({
+  stylize: async (o: StylizeOptions): Promise<Partial<StylizeResult>> => {
+    calls.push(o);
+    return { objective: 'o', lossNet: 'n', size: { width: 1, height: 1 }, iterations: 0, evaluations: 0, optimiseMs: 0, history: [], snapshots: [], status: 'converged' } as Partial<StylizeResult>;
+  },
+}));
+
+const { main } = await import('../../src/cli/main.ts');
+
+async function parse(...flags: string[]): Promise<StylizeOptions> {
+  const e = process.stderr.write.bind(process.stderr);
+  process.stderr.write = (() => true) as typeof process.stderr.write;
+  try {
+    expect(await main(['node', 'stc', 'stylize', 'specs/gatys.style', '--content', 'c.png', '--style', 's.png', '-o', 'o.png', ...flags])).toBe(0);
+  } finally {
+    process.stderr.write = e;
+  }
+  expect(calls).toHaveLength(1);
+  return calls[0]!;
+}
+
+describe('stc stylize --winograd / --no-winograd', () => {
+  beforeEach(() => void calls.splice(0));
+
+  it('leaves the choice to the engine when neither is given', async () => {
+    expect('winograd' in (await parse())).toBe(false);
+  });
+  it('passes --winograd as true and --no-winograd as false', async () => {
+    expect((await parse('--winograd')).winograd).toBe(true);
+    calls.splice(0);
+    expect((await parse('--no-winograd')).winograd).toBe(false);
+  });
+});
