@@ -8,7 +8,8 @@
  *
  * --no-optimize compiles without stc's graph passes (compiler/passes/optimize), for before/after numbers;
  * --winograd / --no-winograd force the Winograd conv rewrite (BackendOptions.winograd) on or off, with
- * --winograd-min-pixels N / --winograd-min-channels N overriding its thresholds;
+ * --winograd-min-pixels N / --winograd-min-channels N / --winograd-f2-min-channels N (Infinity: no F(2×2))
+ * overriding its thresholds;
  * --no-arena turns off ORT's CPU memory arena, --mem-pattern turns on its memory pattern, --nchwc on|off overrides
  * the NCHWc layout choice (BackendOptions), for memory numbers.
  */
@@ -52,6 +53,7 @@ async function main(): Promise<void> {
       'no-winograd': { type: 'boolean', default: false },
       'winograd-min-pixels': { type: 'string' },
       'winograd-min-channels': { type: 'string' },
+      'winograd-f2-min-channels': { type: 'string' },
       'no-arena': { type: 'boolean', default: false },
       'mem-pattern': { type: 'boolean', default: false },
       nchwc: { type: 'string' },
@@ -67,6 +69,7 @@ async function main(): Promise<void> {
       winograd: {
         ...(values['winograd-min-pixels'] !== undefined && { minPixels: Number(values['winograd-min-pixels']) }),
         ...(values['winograd-min-channels'] !== undefined && { minChannels: Number(values['winograd-min-channels']) }),
+        ...(values['winograd-f2-min-channels'] !== undefined && { f2MinChannels: Number(values['winograd-f2-min-channels']) }),
       },
     }),
     ...(values['no-arena'] && { memArena: false }),

@@ -6,7 +6,7 @@
  *    4× the output channels and a depth-to-space shuffle (never materialises the upsampled image);
  * 3. weightGradToMatmul — autodiff's transposed-conv weight gradients as per-tap matmuls;
  * 4. winogradConvs — wide 3×3 stride-1 convs on large maps, and their input gradients (stride-1
- *    transposed convs), as Winograd F(4×4, 3×3): a batched GEMM with 4× fewer multiply-adds between
+ *    transposed convs), as Winograd F(4×4, 3×3) (and, opt-in, F(2×2, 3×3) on smaller maps): a batched GEMM with 4× fewer multiply-adds between
  *    fixed input and output transforms, one transformed kernel shared by a conv and its gradient;
  *    the ONNX backend runs it only when asked (BackendOptions.winograd: faster, more memory; the Gatys
  *    engine asks for its CPU step);
@@ -38,7 +38,11 @@ export {
   outputTransformMatrix,
   DEFAULT_MIN_CHANNELS,
   DEFAULT_MIN_PIXELS,
+  DEFAULT_F2_MIN_CHANNELS,
+  F2X2,
+  F4X4,
   type WinogradOptions,
+  type WinogradTile,
 } from './winograd.ts';
 
 export type PassName = 'normalisation' | 'resizeConv' | 'weightGrad' | 'winograd' | 'convTranspose' | 'fold';

@@ -4,7 +4,7 @@ import type { Graph, HostTensor, Padding } from '../../../../src/compiler/ir/typ
 import { differentiate } from '../../../../src/compiler/passes/autodiff/index.ts';
 import { paramsToInputs } from '../../../../src/compiler/passes/adam-update.ts';
 import { constantFold, convTransposeToConv, optimizeGraph, winogradConvs } from '../../../../src/compiler/passes/optimize/index.ts';
-import { AT, BT, G } from '../../../../src/compiler/passes/optimize/winograd.ts';
+import { F2X2, F4X4, type WinogradTile } from '../../../../src/compiler/passes/optimize/winograd.ts';
 import { OnnxBackend } from '../../../../src/backends/onnx/index.ts';
 import type { WeightMap } from '../../../../src/backends/types.ts';
 import { mulberry32 } from '../../../../src/util/prng.ts';
@@ -41,12 +41,19 @@ function weightsFor(c: ConvCase): WeightMap {
   ]);
 }
 
-const ALL = { minChannels: 1, minPixels: 1 };
+/** F(4×4) wherever the sides divide by 4, else F(2×2) where they divide by 2. */
+const ALL = { minChannels: 1, minPixels: 1, f2MinChannels: 1 };
+/** F(2×2) only. */
+const ALL_F2 = { minChannels: 1, minPixels: Infinity, f2MinChannels: 1 };
 
-describe('Winograd F(4×4, 3×3) transforms', () => {
-  it('Aᵀ[(G g Gᵀ) ⊙ (Bᵀ d B)]A is the 4×4 valid correlation of a 6×6 tile with a 3×3 kernel', () => {
+describe('Winograd transforms', () => {
+  it.each<[string, WinogradTile]>([
+    ['F(4×4, 3×3)', F4X4],
+    ['F(2×2, 3×3)', F2X2],
+  ])('%s: Aᵀ[(G g Gᵀ) ⊙ (Bᵀ d B)]A is the m×m valid correlation of an (m+2)² tile with a 3×3 kernel', (_name, f) => {
+    const { m, BT, G, AT } = f;
     const rand = mulberry32(7);
-    const d = Array.from({ length: 6 }, () => Array.from({ length: 6 }, () => rand() * 2 - 1));
+    const d = Array.from({ length: m + 2 }, () => Array.from({ length: m + 2 }, () => rand() * 2 - 1));
     const g = Array.from({ length: 3 }, () => Array.from({ length: 3 }, () => rand() * 2 - 1));
     const mul = (a: readonly (readonly number[])[], b: readonly (readonly number[])[]): number[][] =>
       a.map((row) => b[0]!.map((_, j) => row.reduce((s, v, k) => s + v * b[k]![j]!, 0)));
@@ -54,8 +61,9 @@ describe('Winograd F(4×4, 3×3) transforms', () => {
     const u = mul(mul(G, g), tr(G));
     const v = mul(mul(BT, d), tr(BT));
     const y = mul(mul(AT, u.map((row, i) => row.map((e, j) => e * v[i]![j]!))), tr(AT));
-    for (let p = 0; p < 4; p++)
-      for (let q = 0; q < 4; q++) {
+    expect(y.length).toBe(m);
+    for (let p = 0; p < m; p++)
+      for (let q = 0; q < m; q++) {
         let direct = 0;
         for (let a = 0; a < 3; a++) for (let b = 0; b < 3; b++) direct += g[a]![b]! * d[p + a]![q + b]!;
         expect(y[p]![q]!).toBeCloseTo(direct, 12);
@@ -64,21 +72,24 @@ describe('Winograd F(4×4, 3×3) transforms', () => {
 });
 
 describe('winogradConvs', () => {
-  it.each<[string, ConvCase]>([
+  it.each<[string, ConvCase, typeof ALL?]>([
     ['pads 1, batch 1', { x: [1, 4, 8, 12], co: 5 }],
     ['batch 2', { x: [2, 4, 8, 12], co: 5 }],
     ['no bias', { x: [2, 3, 8, 4], co: 2, bias: false }],
     ['asymmetric pads', { x: [1, 3, 8, 12], co: 4, padding: { kind: 'explicit', pads: [0, 2, 2, 0] } }],
     ['no pads', { x: [2, 3, 10, 6], co: 4, padding: { kind: 'explicit', pads: [0, 0, 0, 0] } }],
     ['SAME padding', { x: [1, 3, 4, 8], co: 3, padding: { kind: 'same' } }],
-  ])('equals the direct conv (%s; float64 reference of float32 transform constants)', (_name, c) => {
+    ['F(2×2): pads 1, batch 2', { x: [2, 4, 6, 10], co: 5 }, ALL_F2],
+    ['F(2×2): asymmetric pads, no bias', { x: [1, 3, 6, 10], co: 4, padding: { kind: 'explicit', pads: [0, 2, 2, 0] }, bias: false }, ALL_F2],
+    ['sides divisible by 2, not 4: F(2×2)', { x: [1, 4, 6, 10], co: 5 }, ALL],
+  ])('equals the direct conv (%s; float64 reference of float32 transform constants)', (_name, c, options = ALL) => {
     const g = conv(c);
     const weights = weightsFor(c);
     const feeds = { x: seeded(c.x, 33) };
-    const opt = winogradConvs(g, ALL);
+    const opt = winogradConvs(g, options);
     expect(opsOf(opt)).toContain('depthToSpace');
     // The weight transform in IR (a trained weight), folded, and computed by the pass (a bound weight).
-    const bound = winogradConvs(g, ALL, weights);
+    const bound = winogradConvs(g, options, weights);
     expect(bound.nodes.some((n) => n.inputs.includes('w'))).toBe(false);
     for (const graph of [opt, constantFold(opt, weights), bound]) {
       const { diff, scale } = maxOutputDiff(g, graph, weights, feeds);
@@ -95,18 +106,23 @@ describe('winogradConvs', () => {
     ['dilation 2', { x: [1, 4, 8, 8], co: 4, dilations: [2, 2], padding: { kind: 'explicit', pads: [2, 2, 2, 2] } }],
     ['a 5×5 kernel', { x: [1, 4, 8, 8], co: 4, k: 5, padding: { kind: 'explicit', pads: [2, 2, 2, 2] } }],
     ['groups', { x: [1, 4, 8, 8], co: 4, group: 2 }],
-    ['an output width not divisible by 4', { x: [1, 4, 8, 10], co: 4 }],
+    ['an odd output width', { x: [1, 4, 8, 9], co: 4 }],
   ])('leaves %s alone', (_name, c) => {
     const g = conv(c);
     expect(winogradConvs(g, ALL)).toBe(g);
   });
 
-  it('by default only rewrites convs with at least 128 input and output channels and 64² output pixels', () => {
+  it('by default: F(4×4) from 128 channels and 64² output pixels, no F(2×2) unless f2MinChannels is set', () => {
+    const blocks = (g: Graph): number[] => g.nodes.filter((n) => n.op === 'depthToSpace').map((n) => (n.attrs as { block: number }).block);
     const narrow = conv({ x: [1, 64, 64, 64], co: 256 });
     expect(winogradConvs(narrow)).toBe(narrow);
-    const small = conv({ x: [1, 256, 32, 64], co: 256 });
+    const small = conv({ x: [1, 128, 32, 64], co: 128 });
     expect(winogradConvs(small)).toBe(small);
-    expect(opsOf(winogradConvs(conv({ x: [1, 128, 64, 64], co: 128 })))).toContain('depthToSpace');
+    expect(blocks(winogradConvs(conv({ x: [1, 128, 64, 64], co: 128 })))).toEqual([4]);
+    const wide = conv({ x: [1, 256, 32, 64], co: 256 });
+    expect(winogradConvs(wide)).toBe(wide);
+    expect(blocks(winogradConvs(wide, { f2MinChannels: 256 }))).toEqual([2]);
+    expect(blocks(winogradConvs(conv({ x: [1, 128, 32, 64], co: 256 }), { f2MinChannels: 256 }))).toEqual([]);
   });
 });
 
@@ -120,19 +136,21 @@ function convT(dy: readonly number[], o: number, pads: [number, number, number, 
 }
 
 describe('winogradConvs on transposed convs (input gradients)', () => {
-  it.each<[string, number[], number, [number, number, number, number], boolean]>([
+  it.each<[string, number[], number, [number, number, number, number], boolean, typeof ALL?]>([
     ['pads 1, batch 1', [1, 5, 8, 12], 4, [1, 1, 1, 1], false],
     ['batch 2 with bias', [2, 3, 8, 4], 6, [1, 1, 1, 1], true],
     ['asymmetric pads', [1, 4, 8, 12], 3, [0, 2, 2, 0], true],
-  ])('equals the transposed conv (%s; float64 reference)', (_name, dy, o, pads, bias) => {
+    ['F(2×2): batch 2 with bias', [2, 3, 6, 10], 4, [1, 1, 1, 1], true, ALL_F2],
+    ['F(2×2): asymmetric pads', [1, 4, 6, 10], 3, [0, 2, 2, 0], false, ALL_F2],
+  ])('equals the transposed conv (%s; float64 reference)', (_name, dy, o, pads, bias, options = ALL) => {
     const g = convT(dy, o, pads, bias);
     const weights: WeightMap = new Map([
       ['w', seeded([dy[1]!, o, 3, 3], 35)],
       ['b', seeded([o], 36)],
     ]);
-    const opt = winogradConvs(g, ALL);
+    const opt = winogradConvs(g, options);
     expect(opsOf(opt)).not.toContain('convTranspose2d');
-    for (const graph of [opt, constantFold(opt, weights), winogradConvs(g, ALL, weights)]) {
+    for (const graph of [opt, constantFold(opt, weights), winogradConvs(g, options, weights)]) {
       const { diff, scale } = maxOutputDiff(g, graph, weights, { dy: seeded(dy, 37) });
       expect(scale).toBeGreaterThan(0.5);
       expect(diff).toBeLessThan(2e-5 * scale);
@@ -185,7 +203,10 @@ describe('Winograd on onnxruntime (float32)', () => {
     expect(relErr(y0, y1)).toBeLessThan(2e-5);
   });
 
-  it('a gradient graph: image and weight gradients through two Winograd convs (forward and input-gradient convs)', async () => {
+  it.each<[string, typeof ALL, number]>([
+    ['F(4×4)', ALL, 4],
+    ['F(2×2)', ALL_F2, 2],
+  ])('a gradient graph (%s): image and weight gradients through two Winograd convs (forward and input-gradient convs)', async (_name, options, block) => {
     const b = new GraphBuilder();
     const x = b.input('x', [2, 6, 8, 8]);
     const c1 = b.add('conv2d', [x, b.param('w1', [8, 6, 3, 3], { kind: 'zeros' }), b.param('b1', [8], { kind: 'zeros' })], { strides: [1, 1], dilations: [1, 1], padding: P1, group: 1 });
@@ -201,9 +222,10 @@ describe('Winograd on onnxruntime (float32)', () => {
     // Trained weights are fed each step, so the weight transform stays in the graph.
     const fed = paramsToInputs(differentiate(b.build(), { loss: 'loss', wrt: ['x', ...params] }), params);
     const direct = convTransposeToConv(fed);
-    const rewritten = winogradConvs(fed, ALL);
+    const rewritten = winogradConvs(fed, options);
     // Both forward convs and both input gradients (transposed convs), with one weight transform per weight.
-    expect(opsOf(rewritten).filter((op) => op === 'depthToSpace').length).toBe(4);
+    const shuffles = rewritten.nodes.filter((n) => n.op === 'depthToSpace');
+    expect(shuffles.map((n) => (n.attrs as { block: number }).block)).toEqual([block, block, block, block]);
     expect(opsOf(rewritten)).not.toContain('convTranspose2d');
     const feeds: Record<string, HostTensor> = { x: seeded([2, 6, 8, 8], 44) };
     for (const p of params) feeds[p] = weights.get(p)!;
