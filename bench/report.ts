@@ -36,6 +36,12 @@ export interface JobResult {
   readonly size: number;
   readonly batch: number;
   readonly results: Readonly<Record<BackendName, Outcome>>;
+  /**
+   * GFLOP/s of the conv micro-benchmark run right before this job, so that its "% of peak" compares
+   * against the machine as it was then (the load on a shared machine drifts over a run); absent: the
+   * run's peak (BenchDoc.peak).
+   */
+  readonly peak?: number;
 }
 
 export interface BenchDoc {
@@ -46,7 +52,10 @@ export interface BenchDoc {
   readonly machine: { readonly cpu: string; readonly cores: number; readonly memGiB: number; readonly node: string; readonly ort: string; readonly torch?: string; readonly tfjs?: string };
   readonly threads: number;
   readonly load: { readonly before: readonly number[]; readonly after: readonly number[] };
-  /** The conv micro-benchmark: best-of-N GFLOP/s on ORT. */
+  /**
+   * The conv micro-benchmark: best-of-N GFLOP/s on ORT — the best of the per-job measurements (JobResult.peak)
+   * where the run has them, else its one measurement at the start (runs before per-job peaks).
+   */
   readonly peak: { readonly gflops: number; readonly detail: string } | undefined;
   readonly jobs: readonly JobResult[];
   readonly notes: readonly string[];
@@ -104,14 +113,23 @@ export function renderMarkdown(doc: BenchDoc): string {
       `${doc.machine.tfjs ? `, tfjs ${doc.machine.tfjs}` : ''}${doc.machine.torch ? `, PyTorch ${doc.machine.torch}` : ''}; ${doc.threads} intra-op threads everywhere.`,
   );
   lines.push(`Load average (1/5/15 min): ${doc.load.before.map((x) => fmt(x, 2)).join('/')} before, ${doc.load.after.map((x) => fmt(x, 2)).join('/')} after.`);
-  lines.push(peak !== undefined ? `Peak (ORT conv micro-benchmark, ${doc.peak!.detail}, best of N): **${fmt(peak)} GFLOP/s**.` : 'Peak: not measured.');
+  const jobPeaks = doc.jobs.flatMap((j) => (j.peak !== undefined ? [j.peak] : []));
+  const detail = doc.peak?.detail ?? 'conv';
+  if (jobPeaks.length > 0)
+    lines.push(`Peak (ORT conv micro-benchmark, ${detail}, best of N), measured right before each job: **${fmt(Math.min(...jobPeaks))}-${fmt(Math.max(...jobPeaks))} GFLOP/s** (column "peak"; each job's % of peak uses its own).`);
+  else lines.push(peak !== undefined ? `Peak (ORT conv micro-benchmark, ${detail}, best of N): **${fmt(peak)} GFLOP/s**.` : 'Peak: not measured.');
   lines.push('');
   lines.push('Each cell: median time (ratio to PyTorch eager) · achieved GFLOP/s (% of the peak) · peak RSS of the process.');
   lines.push('stc-onnx-int8 cells: median time (ratio to PyTorch eager) · time over stc-onnx\'s float32 time (× fp32) · peak RSS; no GFLOP/s (int8 multiply-adds are not float32 FLOPs).');
   lines.push('');
-  lines.push(`| job | size | batch | ${BACKENDS.join(' | ')} |`);
-  lines.push(`|---|---|---|${BACKENDS.map(() => '---').join('|')}|`);
-  for (const j of doc.jobs) lines.push(`| ${j.id} | ${j.size} | ${j.batch} | ${BACKENDS.map((b) => jobCell(j, b, peak).replace(/\|/g, '\\|')).join(' | ')} |`);
+  const perJob = jobPeaks.length > 0;
+  lines.push(`| job | size | batch |${perJob ? ' peak |' : ''} ${BACKENDS.join(' | ')} |`);
+  lines.push(`|---|---|---|${perJob ? '---|' : ''}${BACKENDS.map(() => '---').join('|')}|`);
+  for (const j of doc.jobs) {
+    const p = j.peak ?? peak;
+    const peakCell = perJob ? ` ${j.peak !== undefined ? `${fmt(j.peak)} GFLOP/s` : 'not measured'} |` : '';
+    lines.push(`| ${j.id} | ${j.size} | ${j.batch} |${peakCell} ${BACKENDS.map((b) => jobCell(j, b, p).replace(/\|/g, '\\|')).join(' | ')} |`);
+  }
   if (doc.notes.length) {
     lines.push('');
     for (const n of doc.notes) lines.push(`- ${n}`);

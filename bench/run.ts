@@ -1,14 +1,15 @@
 /**
  * `npm run bench`: every job on stc-onnx, stc-onnx-int8 (inference jobs), stc-tfjs and PyTorch eager
  * (bench/torch_bench.py), each measurement in its own child process, the backends back to back per job
- * (the load of a shared machine drifts over a run); a conv micro-benchmark measures the peak in the same run.
+ * (the load of a shared machine drifts over a run): per job the conv micro-benchmark (the peak), stc-onnx,
+ * PyTorch, then stc-onnx-int8 and stc-tfjs.
  * Writes bench/results/latest.json and the generated section of docs/benchmarks.md.
  *
  *   npm run bench -- [--quick] [--device cpu|gpu] [--only SUBSTRING]... [--threads N]
  *                    [--no-torch] [--no-tfjs] [--no-int8] [--no-docs] [--repeats N] [--warmup N]
  *
  * --quick: fewer repeats, the quick job subset, tfjs only at the smallest size of each job.
- * --no-int8: skip stc-onnx-int8 (the int8 QDQ export, run right after stc-onnx on each inference job).
+ * --no-int8: skip stc-onnx-int8 (the int8 QDQ export, run after PyTorch on each inference job).
  * --device gpu: ORT on CUDA or WebGPU (a clear failure per job when neither starts), PyTorch on cuda.
  */
 import { spawn } from 'node:child_process';
@@ -149,21 +150,41 @@ async function main(): Promise<void> {
   const started = Date.now();
   const notes: string[] = [];
 
-  log(`bench: peak conv micro-benchmark (ORT, ${o.threads} threads)`);
-  const peakRun = await worker('peak', 'onnx', { ...o, repeats: Math.max(o.repeats, 5), warmup: Math.max(o.warmup, 2) }, 120_000);
-  const peak = peakRun.status === 'ok' ? { gflops: gflops(peakRun.m.gflop * 1e9, peakRun.m.min_ms), detail: peakRun.m.detail ?? 'conv' } : undefined;
-  if (peakRun.status !== 'ok') notes.push(`Peak micro-benchmark ${peakRun.status}: ${peakRun.reason}.`);
-  else log(`bench: peak ${peak!.gflops.toFixed(1)} GFLOP/s`);
+  const peakOptions = { ...o, repeats: Math.max(o.repeats, 5), warmup: Math.max(o.warmup, 2) };
+  let peakDetail: string | undefined;
+  const measurePeak = async (before: string): Promise<number | undefined> => {
+    const r = await worker('peak', 'onnx', peakOptions, 120_000);
+    if (r.status !== 'ok') {
+      notes.push(`Peak micro-benchmark ${before} ${r.status}: ${r.reason}.`);
+      return undefined;
+    }
+    peakDetail ??= r.m.detail ?? 'conv';
+    return gflops(r.m.gflop * 1e9, r.m.min_ms);
+  };
+  // --quick measures the peak once, at the start (a few seconds per measurement would take it past 3 minutes).
+  const runPeak = quick ? await measurePeak('at the start') : undefined;
+  if (runPeak !== undefined) log(`bench: peak ${runPeak.toFixed(1)} GFLOP/s`);
 
   // tfjs on wasm needs minutes per Gatys or training step (see docs/benchmarks.md): a budget keeps --quick short.
   const tfjsBudget = quick ? 10_000 : 90_000;
-  const stc = new Map<string, { onnx: Outcome; int8: Outcome; tfjs: Outcome }>();
+  const stc = new Map<string, { onnx: Outcome; int8: Outcome; tfjs: Outcome; peak?: number }>();
   const torchJobs = new Map<string, Measurement>();
   const torchFailures = new Map<string, string>();
   let torchVersion: string | undefined;
   for (const job of jobs) {
-    log(`bench: ${job.id} on stc-onnx`);
+    // The peak again, right before the job: "% of peak" then compares against the machine as it is now.
+    const jobPeak = quick ? undefined : await measurePeak(`before ${job.id}`);
+    log(`bench: ${job.id} on stc-onnx${jobPeak !== undefined ? ` (peak just before: ${jobPeak.toFixed(1)} GFLOP/s)` : ''}`);
     const onnx = await worker(job.id, 'onnx', o, 900_000);
+    // PyTorch right after stc-onnx on the same job, so both see the same machine load (it drifts over a run).
+    if (!values['no-torch']) {
+      log(`bench: ${job.id} on PyTorch eager (bench/torch_bench.py)`);
+      const t = await torchBench([job.id], o);
+      for (const [id, m] of t.jobs) torchJobs.set(id, m);
+      for (const [id, f] of t.failures) torchFailures.set(id, f);
+      if (t.error) torchFailures.set(job.id, t.error);
+      torchVersion ??= t.version;
+    }
     let int8: Outcome;
     if (!int8Runs(job)) int8 = notApplicable('inference only');
     else if (values['no-int8']) int8 = { status: 'skipped', reason: '--no-int8' };
@@ -178,16 +199,7 @@ async function main(): Promise<void> {
       log(`bench: ${job.id} on stc-tfjs`);
       tfjs = await worker(job.id, 'tfjs', { ...o, repeats: quick ? 2 : 3, warmup: 1 }, tfjsBudget);
     }
-    stc.set(job.id, { onnx, int8, tfjs });
-    // PyTorch right after stc on the same job, so both see the same machine load (it varies over a run).
-    if (!values['no-torch']) {
-      log(`bench: ${job.id} on PyTorch eager (bench/torch_bench.py)`);
-      const t = await torchBench([job.id], o);
-      for (const [id, m] of t.jobs) torchJobs.set(id, m);
-      for (const [id, f] of t.failures) torchFailures.set(id, f);
-      if (t.error) torchFailures.set(job.id, t.error);
-      torchVersion ??= t.version;
-    }
+    stc.set(job.id, { onnx, int8, tfjs, ...(jobPeak !== undefined && { peak: jobPeak }) });
     const pt: Outcome = torchJobs.has(job.id) ? { status: 'ok', m: torchJobs.get(job.id)! } : { status: 'failed', reason: torchFailures.get(job.id) ?? 'not run' };
     for (const [b, r] of [['onnx', onnx], ['onnx-int8', int8], ['tfjs', tfjs], ['torch', pt]] as const)
       log(`bench:   ${b}: ${r.status === 'ok' ? `${r.m.median_ms.toFixed(1)} ms, ${r.m.gflops.toFixed(1)} GFLOP/s, ${r.m.peak_rss_mb.toFixed(0)} MB` : `${r.status} (${r.reason})`}`);
@@ -207,6 +219,7 @@ async function main(): Promise<void> {
     size: j.size,
     batch: j.batch,
     results: { 'stc-onnx': stc.get(j.id)!.onnx, 'stc-onnx-int8': stc.get(j.id)!.int8, 'stc-tfjs': stc.get(j.id)!.tfjs, pytorch: torchOutcome(j) },
+    ...(stc.get(j.id)!.peak !== undefined && { peak: stc.get(j.id)!.peak! }),
   }));
   const tfjsEngine = [...stc.values()].map((r) => (r.tfjs.status === 'ok' ? r.tfjs.m.engine : undefined)).find((e) => e);
   if (tfjsEngine) notes.push(`stc-tfjs ran on ${tfjsEngine}.`);
@@ -243,7 +256,7 @@ async function main(): Promise<void> {
     },
     threads: o.threads,
     load: { before: loadBefore, after: os.loadavg() },
-    peak,
+    peak: peakDetail === undefined ? undefined : { gflops: runPeak ?? Math.max(...results.flatMap((r) => (r.peak !== undefined ? [r.peak] : []))), detail: peakDetail },
     jobs: results,
     notes,
   };

@@ -45,6 +45,35 @@ describe('bench report', () => {
     expect(md).toContain('- n1');
   });
 
+  it("with a peak measured before each job, shows it in a column and uses it for that job's % of peak", () => {
+    const row = (id: string, peak?: number) => ({
+      id,
+      kind: 'gatys',
+      size: 256,
+      batch: 1,
+      results: { 'stc-onnx': ok(50, 20, 300), 'stc-onnx-int8': notApplicable('inference only'), 'stc-tfjs': { status: 'skipped', reason: 'q' } as Outcome, pytorch: ok(100, 10, 400) },
+      ...(peak !== undefined && { peak }),
+    });
+    const doc: BenchDoc = {
+      date: '2026-01-01T00:00:00.000Z',
+      command: 'npm run bench',
+      mode: 'full',
+      device: 'cpu',
+      machine: { cpu: 'Test CPU', cores: 2, memGiB: 24, node: '20', ort: '1.30.0' },
+      threads: 2,
+      load: { before: [1, 2, 3], after: [1, 2, 3] },
+      peak: { gflops: 40, detail: 'conv' },
+      jobs: [row('a', 80), row('b')],
+      notes: [],
+    };
+    const md = renderMarkdown(doc);
+    expect(md).toContain('measured right before each job: **80.0-80.0 GFLOP/s**');
+    expect(md).toContain('| job | size | batch | peak | stc-onnx |');
+    // a: 20 / 80 = 25% (its own peak); b (none measured): 20 / 40 = 50% (the run's).
+    expect(md).toContain('| a | 256 | 1 | 80.0 GFLOP/s | 50.0 ms (0.50×) · 20.0 GFLOP/s (25%) · 300 MB |');
+    expect(md).toContain('| b | 256 | 1 | not measured | 50.0 ms (0.50×) · 20.0 GFLOP/s (50%) · 300 MB |');
+  });
+
   it('splices the generated section, keeping the rest of the document', () => {
     const first = spliceSection('# B\n\nintro\n', 'T1');
     expect(first).toBe(`# B\n\nintro\n\n${SECTION_BEGIN}\nT1\n${SECTION_END}\n`);
