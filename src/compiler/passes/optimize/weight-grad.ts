@@ -9,7 +9,11 @@
  *   dW[:, :, a, b] = Σ_n dy_n [O, HO·WO] · (xpad_n[:, a : a + HO, b : b + WO])ᵀ [HO·WO, C]
  *
  * one large matmul per kernel tap (KH·KW ≤ 9 taps, so the slices stay few), with xpad the
- * zero-padded input. The pattern matched is exactly what autodiff's weightGrad emits:
+ * zero-padded input. Each tap's window is read as one contiguous slice of xpad flattened to
+ * [N, C, Hp·Wp] — offset a·Wp + b, length HO·Wp — against dy widened to Wp columns with zeros, so
+ * the columns a window wraps into meet zeros in dy: a flat slice copies whole rows at once, where a
+ * row slice and then a column slice (the 2-D window) copied WO floats at a time (measured in
+ * docs/benchmarks.md, item 3). The pattern matched is exactly what autodiff's weightGrad emits:
  * conv2d(transpose₁₀₂₃(x), transpose₁₀₂₃(dy)) with unit strides and dilations, optional
  * slices trimming KH', KW' to KH, KW, then transpose₁₀₂₃.
  */
@@ -70,16 +74,22 @@ export function weightGradToMatmul(g: Graph): Graph {
     const [nb, , ho, wo] = rw.shape(m.dy) as [number, number, number, number];
     const [t, l, b, r] = m.pads;
     const stem = `${out}.taps`;
-    const xp = m.pads.some((p) => p > 0) ? rw.add('pad', [m.x], { mode: 'constant', pads: [t, l, b, r], value: 0 }, stem) : m.x;
-    const dyFlat = rw.add('reshape', [m.dy], { shape: [nb, o, ho * wo] }, stem);
+    // One extra zero row below when there are column taps: the last taps' flat windows run kw − 1 past the grid.
+    const extra = kw > 1 ? 1 : 0;
+    const xp = m.pads.some((p) => p > 0) || extra ? rw.add('pad', [m.x], { mode: 'constant', pads: [t, l, b + extra, r], value: 0 }, stem) : m.x;
+    const [, , hp, wp] = rw.shape(xp) as [number, number, number, number];
+    const xFlat = rw.add('reshape', [xp], { shape: [nb, c, hp * wp] }, stem);
+    // dy on the padded grid's width (zeros in the wp − wo extra columns), flattened: [N, O, HO·Wp].
+    const dyWide = wp > wo ? rw.add('pad', [m.dy], { mode: 'constant', pads: [0, 0, 0, wp - wo], value: 0 }, stem) : m.dy;
+    const dyFlat = rw.add('reshape', [dyWide], { shape: [nb, o, ho * wp] }, stem);
+    const len = ho * wp;
     const taps: string[] = [];
     for (let i = 0; i < kh; i++)
       for (let j = 0; j < kw; j++) {
-        let s = xp;
-        const [, , hp, wp] = rw.shape(xp);
-        if (i !== 0 || hp !== ho) s = rw.add('slice', [s], { axis: 2, start: i, end: i + ho }, stem);
-        if (j !== 0 || wp !== wo) s = rw.add('slice', [s], { axis: 3, start: j, end: j + wo }, stem);
-        const sT = rw.add('transpose', [rw.add('reshape', [s], { shape: [nb, c, ho * wo] }, stem)], { perm: [0, 2, 1] }, stem);
+        // Tap (i, j) reads xp[:, :, y + i, x + j] = xFlat[:, :, (i·Wp + j) + y·Wp + x]: one contiguous window.
+        const off = i * wp + j;
+        const s = off === 0 && len === hp * wp ? xFlat : rw.add('slice', [xFlat], { axis: 2, start: off, end: off + len }, stem);
+        const sT = rw.add('transpose', [s], { perm: [0, 2, 1] }, stem);
         let p = rw.add('matmul', [dyFlat, sT], {}, stem); // [N, O, C]
         p = nb > 1 ? rw.add('reduceSum', [p], { axes: [0], keepDims: false }, stem) : p;
         taps.push(rw.add('reshape', [p], { shape: [o, c, 1] }, stem));
