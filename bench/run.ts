@@ -213,14 +213,17 @@ async function main(): Promise<void> {
     if (values['no-torch']) return { status: 'skipped', reason: '--no-torch' };
     return { status: 'failed', reason: torch.failures.get(j.id) ?? 'no result' };
   };
-  const results: JobResult[] = jobs.map((j) => ({
-    id: j.id,
-    kind: j.kind,
-    size: j.size,
-    batch: j.batch,
-    results: { 'stc-onnx': stc.get(j.id)!.onnx, 'stc-onnx-int8': stc.get(j.id)!.int8, 'stc-tfjs': stc.get(j.id)!.tfjs, pytorch: torchOutcome(j) },
-    ...(stc.get(j.id)!.peak !== undefined && { peak: stc.get(j.id)!.peak! }),
-  }));
+  const results: JobResult[] = jobs.map((j) => {
+    const s = stc.get(j.id)!;
+    return {
+      id: j.id,
+      kind: j.kind,
+      size: j.size,
+      batch: j.batch,
+      results: { 'stc-onnx': s.onnx, 'stc-onnx-int8': s.int8, 'stc-tfjs': s.tfjs, pytorch: torchOutcome(j) },
+      ...(s.peak !== undefined && { peak: s.peak }),
+    };
+  });
   const tfjsEngine = [...stc.values()].map((r) => (r.tfjs.status === 'ok' ? r.tfjs.m.engine : undefined)).find((e) => e);
   if (tfjsEngine) notes.push(`stc-tfjs ran on ${tfjsEngine}.`);
   notes.push(

@@ -3,6 +3,22 @@ import { SECTION_BEGIN, SECTION_END, cell, int8Cell, notApplicable, renderMarkdo
 
 const ok = (median_ms: number, gflops: number, rss: number): Outcome => ({ status: 'ok', m: { median_ms, min_ms: median_ms, gflop: (gflops * median_ms) / 1000, gflops, peak_rss_mb: rss } });
 
+/** A run's document around `jobs`, with a peak of 40 GFLOP/s measured at the start. */
+function benchDoc(jobs: BenchDoc['jobs'], notes: readonly string[] = []): BenchDoc {
+  return {
+    date: '2026-01-01T00:00:00.000Z',
+    command: 'npm run bench',
+    mode: 'full',
+    device: 'cpu',
+    machine: { cpu: 'Test CPU', cores: 2, memGiB: 24, node: '20', ort: '1.30.0' },
+    threads: 2,
+    load: { before: [1, 2, 3], after: [1, 2, 3] },
+    peak: { gflops: 40, detail: 'conv' },
+    jobs,
+    notes,
+  };
+}
+
 describe('bench report', () => {
   it('a cell shows time, ratio to PyTorch, GFLOP/s, % of peak and RSS', () => {
     expect(cell(ok(50, 20, 300), ok(100, 10, 400), 40)).toBe('50.0 ms (0.50×) · 20.0 GFLOP/s (50%) · 300 MB');
@@ -21,22 +37,15 @@ describe('bench report', () => {
   });
 
   it('renders a table row per job', () => {
-    const doc: BenchDoc = {
-      date: '2026-01-01T00:00:00.000Z',
-      command: 'npm run bench -- --quick',
-      mode: 'quick',
-      device: 'cpu',
-      machine: { cpu: 'Test CPU', cores: 2, memGiB: 24, node: '20', ort: '1.30.0' },
-      threads: 2,
-      load: { before: [1, 2, 3], after: [1, 2, 3] },
-      peak: { gflops: 40, detail: 'conv' },
-      jobs: [
-        { id: 'a', kind: 'inference', size: 256, batch: 1, results: { 'stc-onnx': ok(50, 20, 300), 'stc-onnx-int8': ok(40, 25, 310), 'stc-tfjs': { status: 'skipped', reason: 'q' }, pytorch: ok(100, 10, 400) } },
-        { id: 'b', kind: 'train', size: 128, batch: 2, results: { 'stc-onnx': ok(200, 20, 300), 'stc-onnx-int8': notApplicable('inference only'), 'stc-tfjs': { status: 'skipped', reason: 'q' }, pytorch: ok(100, 10, 400) } },
-      ],
-      notes: ['n1'],
-    };
-    const md = renderMarkdown(doc);
+    const md = renderMarkdown(
+      benchDoc(
+        [
+          { id: 'a', kind: 'inference', size: 256, batch: 1, results: { 'stc-onnx': ok(50, 20, 300), 'stc-onnx-int8': ok(40, 25, 310), 'stc-tfjs': { status: 'skipped', reason: 'q' }, pytorch: ok(100, 10, 400) } },
+          { id: 'b', kind: 'train', size: 128, batch: 2, results: { 'stc-onnx': ok(200, 20, 300), 'stc-onnx-int8': notApplicable('inference only'), 'stc-tfjs': { status: 'skipped', reason: 'q' }, pytorch: ok(100, 10, 400) } },
+        ],
+        ['n1'],
+      ),
+    );
     expect(md).toContain('| job | size | batch | stc-onnx | stc-onnx-int8 | stc-tfjs | pytorch |');
     // int8: 40 / 100 = 0.40 of PyTorch, 40 / 50 = 0.80 of stc-onnx.
     expect(md).toContain('| a | 256 | 1 | 50.0 ms (0.50×) · 20.0 GFLOP/s (50%) · 300 MB | 40.0 ms (0.40×) · 0.80× fp32 · 310 MB | skipped: q | 100 ms (1.00×) · 10.0 GFLOP/s (25%) · 400 MB |');
@@ -54,19 +63,7 @@ describe('bench report', () => {
       results: { 'stc-onnx': ok(50, 20, 300), 'stc-onnx-int8': notApplicable('inference only'), 'stc-tfjs': { status: 'skipped', reason: 'q' } as Outcome, pytorch: ok(100, 10, 400) },
       ...(peak !== undefined && { peak }),
     });
-    const doc: BenchDoc = {
-      date: '2026-01-01T00:00:00.000Z',
-      command: 'npm run bench',
-      mode: 'full',
-      device: 'cpu',
-      machine: { cpu: 'Test CPU', cores: 2, memGiB: 24, node: '20', ort: '1.30.0' },
-      threads: 2,
-      load: { before: [1, 2, 3], after: [1, 2, 3] },
-      peak: { gflops: 40, detail: 'conv' },
-      jobs: [row('a', 80), row('b')],
-      notes: [],
-    };
-    const md = renderMarkdown(doc);
+    const md = renderMarkdown(benchDoc([row('a', 80), row('b')]));
     expect(md).toContain('measured right before each job: **80.0-80.0 GFLOP/s**');
     expect(md).toContain('| job | size | batch | peak | stc-onnx |');
     // a: 20 / 80 = 25% (its own peak); b (none measured): 20 / 40 = 50% (the run's).

@@ -5,7 +5,7 @@
  * last and its initializers, field 5, after its other fields), but the whole serialised model never
  * exists in memory at once: emitModel's single buffer is one more full copy of every weight, alive
  * while ONNX Runtime parses it. OnnxBackend writes the chunks to a temporary file and lets ONNX Runtime
- * read the file (VGG-19 Gatys step at 256²: about 50 MB less peak RSS; docs/benchmarks.md, "Memory").
+ * read the file (VGG-19 Gatys step at 256²: 538-555 against 582-596 MB peak RSS; docs/benchmarks.md, "Memory").
  * Where the temporary folder is a RAM-backed tmpfs, that copy moves out of the process into tmpfs for
  * the moments the file exists: no less memory in all, but no more either.
  */
