@@ -191,8 +191,8 @@ export interface WinogradOptions {
   /**
    * F(2×2, 3×3) for the convs F(4×4) leaves (too few pixels, or sides not divisible by 4) that have at
    * least this many input and output channels (default Infinity: none). On the VGG-19 Gatys step at 256²,
-   * 256 (conv4, conv5_1) took a further ~7% off the step but raised its peak RSS by 25-40 MB, to PyTorch's
-   * (docs/benchmarks.md, "Winograd"), so it is opt-in.
+   * 256 (conv4, conv5_1) gave 778-821 ms against 843-899 ms with F(4×4) alone, but a peak RSS of 589-597 MB
+   * against 552-574 MB, PyTorch's level (docs/benchmarks.md, "Winograd"), so it is opt-in.
    */
   readonly f2MinChannels?: number;
 }
