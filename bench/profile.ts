@@ -5,7 +5,8 @@
  *   npx tsx bench/profile.ts --job gatys-vgg19-256 [--runs 3] [--warmup 1] [--threads 2] [--no-optimize] [--nchwc on|off] [--winograd | --no-winograd]
  *   npx tsx bench/profile.ts --job inference-johnson_in-1024 --compare   # also without stc's passes, same process
  *   npx tsx bench/profile.ts --job train-johnson_in-b2-128 --device gpu   # ops tagged with the provider that ran them
- *   npx tsx bench/profile.ts --job gatys-vgg19-256 --winograd --detail MatMul,DepthToSpace   # also each node of these op types
+ *   npx tsx bench/profile.ts --job gatys-vgg19-256 --winograd --detail MatMul,DepthToSpace   # also each node of these op types,
+ *                                                              # named <IR value>/<ONNX op>__n (the IR value it lowers)
  *
  * The job is built exactly as the bench builds it (bench/setup.ts, so the Gatys engine's and training
  * step's own session options apply); the step model is the last ONNX session the job disposes.
@@ -41,7 +42,7 @@ function summarise(events: readonly ProfileEvent[], runs: number, byProvider: bo
     if (detail.includes(e.args?.op_name ?? '')) {
       const ins = (e.args?.input_type_shape ?? []).map((_, i) => `[${shapeAt(e.args?.input_type_shape, i)}]`).join(' ');
       const d = others.get(e.name);
-      others.set(e.name, { ms: (d?.ms ?? 0) + ms, desc: `${op} ${ins} -> [${shapeAt(e.args?.output_type_shape, 0)}]` });
+      others.set(e.name, { ms: (d?.ms ?? 0) + ms, desc: `${op} ${ins} -> [${shapeAt(e.args?.output_type_shape, 0)}]  ${e.name.replace(/_kernel_time$/, '')}` });
     }
     if (!/Conv/.test(op)) continue;
     const [x, w, y] = [shapeAt(e.args?.input_type_shape, 0), shapeAt(e.args?.input_type_shape, 1), shapeAt(e.args?.output_type_shape, 0)];

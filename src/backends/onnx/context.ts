@@ -22,6 +22,11 @@ export class EmitContext {
   private readonly constCache = new Map<string, string>();
   private readonly dimCache = new Map<string, string>();
   private counter = 0;
+  /**
+   * The IR value whose lowering is being emitted: nodes are named `<scope>/<OpType>__<n>`, so a profile
+   * (bench/profile.ts --detail) names the IR value each ONNX node came from.
+   */
+  scope = '';
   /** Size variable name -> [graph input id, axis] where it can be read at run time. */
   private readonly varSources = new Map<string, [string, number]>();
 
@@ -50,7 +55,7 @@ export class EmitContext {
   /** Emit a node with fresh output names; returns them. */
   op(opType: string, inputs: readonly string[], attrs: Readonly<Record<string, AttrValue>> = {}, nOut = 1, stem = opType): string[] {
     const outs = Array.from({ length: nOut }, () => this.fresh(stem));
-    this.nodes.push(node(opType, inputs, outs, this.fresh(`node_${stem}`), attrs));
+    this.nodes.push(node(opType, inputs, outs, this.nodeName(stem), attrs));
     return outs;
   }
 
@@ -61,7 +66,11 @@ export class EmitContext {
 
   /** Emit a node writing to given output names (the IR's own value ids). */
   opTo(opType: string, inputs: readonly string[], outputs: readonly string[], attrs: Readonly<Record<string, AttrValue>> = {}): void {
-    this.nodes.push(node(opType, inputs, outputs, this.fresh(`node_${opType}`), attrs));
+    this.nodes.push(node(opType, inputs, outputs, this.nodeName(opType), attrs));
+  }
+
+  private nodeName(stem: string): string {
+    return this.fresh(this.scope ? `${this.scope}/${stem}` : `node_${stem}`);
   }
 
   addInitializer(t: TensorProto): void {

@@ -56,13 +56,17 @@ export function buildModelProto(g: Graph, weights: WeightMap, opts: EmitOptions 
       ctx.addInitializer(v.dtype === 'int64' ? int64Tensor(id, dims, Array.from(v.data)) : floatTensor(id, dims, v.data));
     }
   }
-  for (const n of g.nodes) lowerNode(ctx, n);
-
+  for (const n of g.nodes) {
+    ctx.scope = n.outputs[0]!;
+    lowerNode(ctx, n);
+  }
   for (const [name, id] of g.outputs) {
     if (name === id) continue;
     if (g.values.has(name)) throw new Error(`ONNX emitter: output name ${name} collides with a different value of the graph`);
+    ctx.scope = name;
     ctx.opTo('Identity', [id], [name]);
   }
+  ctx.scope = '';
 
   const info = (name: string, id: string): ValueInfoProto => {
     const v = g.values.get(id)!;

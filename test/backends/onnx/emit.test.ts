@@ -32,6 +32,14 @@ describe('onnx emitter', () => {
     expect(dims(graph.output![0]!)).toEqual([1, 4, 'H', 'W']);
     expect(graph.initializer!.map((t) => t.name)).toContain('conv1.weight');
   });
+  it('names each node after the IR value (or graph output) it lowers, uniquely', () => {
+    const g = tinyGraph();
+    const names = onnx.ModelProto.decode(emitModel(g, weights)).graph!.node!.map((n) => n.name!);
+    const irValues = [...g.nodes.map((n) => n.outputs[0]!), ...g.outputs.keys()];
+    expect(new Set(names).size).toBe(names.length);
+    for (const name of names) expect(irValues).toContain(name.slice(0, name.lastIndexOf('/')));
+    for (const id of irValues) expect(names.some((n) => n.startsWith(`${id}/`))).toBe(true);
+  });
   it('refuses to emit a parameter with missing or mis-shaped weights', () => {
     expect(() => emitModel(tinyGraph(), new Map())).toThrow(/no weights for parameter conv1.weight/);
     expect(() => emitModel(tinyGraph(), new Map([['conv1.weight', { shape: [4, 3, 1, 1], data: new Float32Array(12) }]]))).toThrow(
