@@ -4,7 +4,8 @@
  * 1. foldInputNormalisation — scale / BGR swap / mean / std into the first conv's weights and bias;
  * 2. resizeConvToDepthToSpace — nearest ×2 upsample + pad + 3×3 conv as a low-resolution conv with
  *    4× the output channels and a depth-to-space shuffle (never materialises the upsampled image);
- * 3. weightGradToMatmul — autodiff's transposed-conv weight gradients as per-tap matmuls;
+ * 3. weightGradToMatmul — autodiff's transposed-conv weight gradients as per-tap matmuls, and kernels
+ *    over 9 taps with fewer output than input channels as one conv with image and kernel swapped;
  * 4. winogradConvs — wide 3×3 stride-1 convs on large maps, and their input gradients (stride-1
  *    transposed convs), as Winograd F(4×4, 3×3) (and, opt-in, F(2×2, 3×3) on smaller maps): a batched GEMM with 4× fewer multiply-adds between
  *    fixed input and output transforms, one transformed kernel shared by a conv and its gradient;

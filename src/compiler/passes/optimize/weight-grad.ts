@@ -16,9 +16,22 @@
  * docs/benchmarks.md, item 3). The pattern matched is exactly what autodiff's weightGrad emits:
  * conv2d(transpose₁₀₂₃(x), transpose₁₀₂₃(dy)) with unit strides and dilations, optional
  * slices trimming KH', KW' to KH, KW, then transpose₁₀₂₃.
+ *
+ * Kernels over MAX_TAPS taps (Johnson's 9×9 first and last convs) keep one conv, but when O < C
+ * (the last conv: 32 → 3 channels) the roles swap: autodiff's conv is a GEMM with O rows over an
+ * im2col of x repeated for each of the C channels, 3 rows at a few GFLOP/s. Instead dy is the
+ * image and x the kernel:
+ *
+ *   out[o, c, i, j] = Σ_{n,u,v} dyq[n, o, i + u, j + v] · x[n, c, u, v],   dW[o, c, a, b] = out[o, c, KH−1−a, KW−1−b]
+ *
+ * with dyq = dy zero-padded by (KH−1−t, KW−1−l) before and (H−HO+t, W−WO+l) after: a conv over
+ * transpose₁₀₂₃(dy) with kernel transpose₁₀₂₃(x), whose GEMM has C rows and whose im2col is repeated
+ * O times, not C. It writes [O, C, KH, KW] directly; the spatial flip is one matmul with the
+ * reversal matrix over the KH·KW taps (exact: one product per output).
  */
 import type { Graph, Node } from '../../ir/types.ts';
 import { producers } from '../../ir/graph.ts';
+import { reversalMatrix } from './conv-transpose.ts';
 import { Rewriter, useCounts } from './rewrite.ts';
 
 const SWAP01 = [1, 0, 2, 3];
@@ -57,7 +70,8 @@ export function weightGradToMatmul(g: Graph): Graph {
     const m = match(n, prod, uses);
     if (!m) continue;
     const [o, c, kh, kw] = g.values.get(n.outputs[0]!)!.shape as number[];
-    if (kh! * kw! > MAX_TAPS || o === undefined || c === undefined) continue;
+    if (o === undefined || c === undefined) continue;
+    if (kh! * kw! > MAX_TAPS && !(o < c && swappedPads(shapeOf(g, m.x), shapeOf(g, m.dy), m.pads, kh!, kw!))) continue;
     matches.set(n, m);
   }
   if (matches.size === 0) return g;
@@ -71,6 +85,10 @@ export function weightGradToMatmul(g: Graph): Graph {
     }
     const out = n.outputs[0]!;
     const [o, c, kh, kw] = rw.shape(out) as [number, number, number, number];
+    if (kh * kw > MAX_TAPS) {
+      swapped(rw, n, m);
+      continue;
+    }
     const [nb, , ho, wo] = rw.shape(m.dy) as [number, number, number, number];
     const [t, l, b, r] = m.pads;
     const stem = `${out}.taps`;
@@ -98,4 +116,27 @@ export function weightGradToMatmul(g: Graph): Graph {
     rw.add('reshape', [stacked], { shape: [o, c, kh, kw] }, stem, out, n.layer);
   }
   return rw.build();
+}
+
+const shapeOf = (g: Graph, id: string): readonly number[] => g.values.get(id)!.shape as number[];
+
+/** dy's zero padding for the swapped formulation (x [N, C, H, W], dy [N, O, HO, WO]), or undefined where it would be negative. */
+function swappedPads(x: readonly number[], dy: readonly number[], xPads: Match['pads'], kh: number, kw: number): readonly [number, number, number, number] | undefined {
+  const [t, l] = xPads;
+  const pads = [kh - 1 - t, kw - 1 - l, x[2]! - dy[2]! + t, x[3]! - dy[3]! + l] as const;
+  return pads.every((p) => p >= 0) ? pads : undefined;
+}
+
+/** dW as one conv with dy as the image and x as the kernel, then the spatial flip (see the header). */
+function swapped(rw: Rewriter, n: Node, m: Match): void {
+  const out = n.outputs[0]!;
+  const [o, c, kh, kw] = rw.shape(out) as [number, number, number, number];
+  const stem = `${out}.swapped`;
+  const pads = swappedPads(rw.shape(m.x), rw.shape(m.dy), m.pads, kh, kw)!;
+  const dyT = rw.add('transpose', [m.dy], { perm: SWAP01 }, stem); // [O, N, HO, WO]
+  const xT = rw.add('transpose', [m.x], { perm: SWAP01 }, stem); // [C, N, H, W]
+  const flipped = rw.add('conv2d', [dyT, xT], { strides: [1, 1], dilations: [1, 1], padding: { kind: 'explicit', pads }, group: 1 }, stem); // [O, C, KH, KW]
+  const flat = rw.add('reshape', [flipped], { shape: [o * c, kh * kw] }, stem);
+  const rev = rw.add('matmul', [flat, rw.constant(`${stem}.reverse`, [kh * kw, kh * kw], reversalMatrix(kh * kw))], {}, stem);
+  rw.add('reshape', [rev], { shape: [o, c, kh, kw] }, stem, out, n.layer);
 }

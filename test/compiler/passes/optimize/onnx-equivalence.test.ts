@@ -74,7 +74,7 @@ describe('optimised ONNX graphs equal the unoptimised ones', () => {
         conv1 = conv(4, 3, padding: reflect); in1 = instance_norm(); relu()
         conv2 = conv(6, 3, stride: 2, padding: reflect); relu()
         deconv1 = upsample(2) -> conv(4, 3, padding: reflect); relu()
-        conv3 = conv(3, 1)
+        conv3 = conv(3, 5, padding: reflect)
         output y = conv3
       }`,
       { N: 2, H: 8, W: 10 },
@@ -87,6 +87,8 @@ describe('optimised ONNX graphs equal the unoptimised ones', () => {
     const diff = differentiate(b.build(), { loss: 'loss', wrt: params });
     const optimised = optimizeGraph(diff, new Map()); // trained weights: not foldable
     expect(optimised.nodes.filter((n) => n.op === 'matmul').length).toBeGreaterThan(0);
+    // conv3's 5×5 weight gradient (4 → 3 channels) in the swapped formulation: one conv writing [O, C, KH, KW].
+    expect(optimised.nodes.some((n) => n.op === 'conv2d' && optimised.values.get(n.outputs[0]!)!.shape.join() === '3,4,5,5')).toBe(true);
     // Trained weights are fed (not bound), as in the training step.
     const { paramsToInputs } = await import('../../../../src/compiler/passes/adam-update.ts');
     const fed = paramsToInputs(diff, params);

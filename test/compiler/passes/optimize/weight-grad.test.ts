@@ -5,19 +5,19 @@ import { weightGradToMatmul } from '../../../../src/compiler/passes/optimize/ind
 import { maxOutputDiff, opsOf, seeded } from './helpers.ts';
 
 /** loss = Σ relu(conv(x, w) + b)² with gradients w.r.t. w and b. */
-function net(n: number, k: [number, number], strides: [number, number], pads: [number, number, number, number]) {
+function net(n: number, k: [number, number], strides: [number, number], pads: [number, number, number, number], cin = 3, cout = 4) {
   const b = new GraphBuilder();
-  const x = b.input('x', [n, 3, 7, 9]);
-  const w = b.param('w', [4, 3, k[0], k[1]], { kind: 'zeros' });
-  const bias = b.param('b', [4], { kind: 'zeros' });
+  const x = b.input('x', [n, cin, 7, 9]);
+  const w = b.param('w', [cout, cin, k[0], k[1]], { kind: 'zeros' });
+  const bias = b.param('b', [cout], { kind: 'zeros' });
   const y = b.add('relu', [b.add('conv2d', [x, w, bias], { strides, dilations: [1, 1], padding: { kind: 'explicit', pads }, group: 1 })], {});
   b.output('loss', b.add('reduceSum', [b.add('mul', [y, y], {})], { axes: [0, 1, 2, 3], keepDims: false }));
   const g = differentiate(b.build(), { loss: 'loss', wrt: ['w', 'b'] });
   const weights = new Map([
-    ['w', seeded([4, 3, k[0], k[1]], 21)],
-    ['b', seeded([4], 22)],
+    ['w', seeded([cout, cin, k[0], k[1]], 21)],
+    ['b', seeded([cout], 22)],
   ]);
-  return { g, weights, feeds: { x: seeded([n, 3, 7, 9], 23) } };
+  return { g, weights, feeds: { x: seeded([n, cin, 7, 9], 23) } };
 }
 
 const transposedConvs = (g: ReturnType<typeof net>['g']) =>
@@ -35,6 +35,23 @@ describe('weightGradToMatmul', () => {
     const opt = weightGradToMatmul(g);
     expect(transposedConvs(opt)).toBe(0);
     expect(opsOf(opt).filter((o) => o === 'matmul')).toHaveLength(k[0] * k[1]);
+    const { diff, scale } = maxOutputDiff(g, opt, weights, feeds);
+    expect(scale).toBeGreaterThan(1);
+    expect(diff).toBeLessThan(1e-9 * scale);
+  });
+
+  it.each([
+    ['batch 1, 5x5, pad 2', 1, [5, 5], [2, 2, 2, 2]],
+    ['batch 2, 5x5, no pad', 2, [5, 5], [0, 0, 0, 0]],
+    ['batch 3, 4x3, asymmetric pads', 3, [4, 3], [1, 0, 3, 2]],
+  ] as const)('swaps image and kernel for kernels over 9 taps with fewer output than input channels (%s)', (_n, n, k, pads) => {
+    const { g, weights, feeds } = net(n, [...k], [1, 1], [...pads], 5, 2);
+    expect(transposedConvs(g)).toBe(1);
+    const opt = weightGradToMatmul(g);
+    // The conv is still over transposed tensors, now with dy as the image: [O, N, ...] * [C, N, ...] -> [O, C, KH, KW].
+    const conv = opt.nodes.find((m) => m.op === 'conv2d' && m.inputs[1] !== 'w')!;
+    expect(opt.values.get(conv.outputs[0]!)!.shape).toEqual([2, 5, k[0], k[1]]);
+    expect(opsOf(opt).filter((o) => o === 'matmul')).toHaveLength(1);
     const { diff, scale } = maxOutputDiff(g, opt, weights, feeds);
     expect(scale).toBeGreaterThan(1);
     expect(diff).toBeLessThan(1e-9 * scale);
