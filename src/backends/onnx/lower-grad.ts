@@ -3,11 +3,12 @@
  * standard-domain ONNX, so stock onnxruntime runs training and Gatys steps.
  *
  * - reluGrad(y, dy)      = Where(y > 0, dy, 0).
- * - maxPoolGrad(x, dy)   = scatter-add of dy into zeros at MaxPool's argmax Indices
- *                          (flattened N*C*H*W). Scatter-add, not MaxUnpool: with overlapping
- *                          windows (kernel 3, stride 2) one input can be the max of two
- *                          windows and must receive both contributions. With the 'window'
- *                          choice (providers without the Indices output), see maxPoolGradWindow.
+ * - maxPoolGrad(x, dy)   = dy placed at MaxPool's argmax Indices (flattened N*C*H*W): MaxUnpool
+ *                          where the windows do not overlap (stride >= kernel, VGG's 2×2 pools; floor mode),
+ *                          else a scatter-add into zeros, since with overlapping windows (kernel 3,
+ *                          stride 2) one input can be the max of two windows and must receive both
+ *                          contributions. With the 'window' choice (providers without the Indices
+ *                          output), see maxPoolGradWindow.
  * - avgPoolGrad(x, dy)   = depthwise ConvTranspose of dy / divisor with a ones kernel; the
  *                          divisor follows PyTorch (count_include_pad counts padding but not the
  *                          ceil-mode overhang), precomputed per output position.
@@ -51,32 +52,67 @@ function axisPads(ctx: EmitContext, axis: number, before: Dim, after: Dim): stri
   return ctx.dimsTensor(dims);
 }
 
+/** A border's gradient to add back onto the centre: `len` rows starting `gap` rows in from its own end. */
+interface Fold {
+  readonly data: string;
+  readonly side: 'lo' | 'hi';
+  readonly gap: number;
+  readonly len: number;
+}
+
 /** Gradient of padding one axis of a 4-D tensor by (lo, hi): fold the border back onto the centre. */
 function foldAxis(ctx: EmitContext, t: string, axis: number, lo: number, hi: number, mode: PadMode, outLen: Dim): string {
   if (lo === 0 && hi === 0) return t;
   const ax = ctx.constI64([axis]);
   const slice = (start: number | bigint, end: number | bigint): string => ctx.op1('Slice', [t, ctx.constI64([start]), ctx.constI64([end]), ax]);
-  let acc = slice(lo, hi > 0 ? -hi : INT64_MAX);
-  if (mode === 'constant') return acc;
-  const pieces: { data: string; before: Dim; after: Dim }[] = [];
+  const centre = (): string => slice(lo, hi > 0 ? -hi : INT64_MAX);
+  if (mode === 'constant') return centre();
+  const folds: Fold[] = [];
   if (mode === 'reflect') {
     // padded row lo-1-j mirrors source row 1+j; padded row lo+n+j mirrors source n-2-j.
     // Reversed as single-row slices and a Concat, not one step -1 Slice: ONNX Runtime 1.30's WebGPU provider
     // computes negative-step slices wrongly (0.43 relative L2 on a reflect padGrad, H100).
     const row = (i: number): string => slice(i, i === -1 ? INT64_MAX : i + 1);
     const reversed = (rows: number[]): string => (rows.length === 1 ? row(rows[0]!) : ctx.op1('Concat', rows.map(row), { axis }));
-    if (lo > 0) pieces.push({ data: reversed(Array.from({ length: lo }, (_, j) => lo - 1 - j)), before: 1, after: dimAdd(outLen, -1 - lo) });
-    if (hi > 0) pieces.push({ data: reversed(Array.from({ length: hi }, (_, j) => -1 - j)), before: dimAdd(outLen, -1 - hi), after: 1 });
+    if (lo > 0) folds.push({ data: reversed(Array.from({ length: lo }, (_, j) => lo - 1 - j)), side: 'lo', gap: 1, len: lo });
+    if (hi > 0) folds.push({ data: reversed(Array.from({ length: hi }, (_, j) => -1 - j)), side: 'hi', gap: 1, len: hi });
   } else {
     const sum = (s: string): string => ctx.op1('ReduceSum', [s, ax], { keepdims: 1 });
-    if (lo > 0) pieces.push({ data: sum(slice(0, lo)), before: 0, after: dimAdd(outLen, -1) });
-    if (hi > 0) pieces.push({ data: sum(slice(-hi, INT64_MAX)), before: dimAdd(outLen, -1), after: 0 });
+    if (lo > 0) folds.push({ data: sum(slice(0, lo)), side: 'lo', gap: 0, len: 1 });
+    if (hi > 0) folds.push({ data: sum(slice(-hi, INT64_MAX)), side: 'hi', gap: 0, len: 1 });
   }
-  for (const p of pieces) {
-    const placed = ctx.op1('Pad', [p.data, axisPads(ctx, axis, p.before, p.after)], { mode: 'constant' });
+  if (typeof outLen === 'number') {
+    const at = (f: Fold): number => (f.side === 'lo' ? f.gap : outLen - f.gap - f.len);
+    const [first, second] = folds;
+    if (!second || at(first!) + first!.len <= at(second)) return splitFold(ctx, t, axis, lo, hi, outLen, folds.map((f) => ({ ...f, at: at(f) })));
+  }
+  // Symbolic length, or folds that overlap on a short axis: each fold padded to full size and added.
+  let acc = centre();
+  for (const f of folds) {
+    const [before, after] = f.side === 'lo' ? [f.gap, dimAdd(outLen, -f.gap - f.len)] : [dimAdd(outLen, -f.gap - f.len), f.gap];
+    const placed = ctx.op1('Pad', [f.data, axisPads(ctx, axis, before, after)], { mode: 'constant' });
     acc = ctx.op1('Add', [acc, placed]);
   }
   return acc;
+}
+
+/**
+ * The folds of foldAxis on a concrete axis, where they do not overlap: one Split of the padded tensor at
+ * the borders and the folds' rows, the folds added to their (few-row) parts, one Concat — two passes over
+ * the tensor, where padding each fold to full size and adding it made two more per fold.
+ */
+function splitFold(ctx: EmitContext, t: string, axis: number, lo: number, hi: number, n: number, folds: readonly (Fold & { at: number })[]): string {
+  const parts: { len: number; add?: string; keep: boolean }[] = [{ len: lo, keep: false }];
+  let cursor = 0;
+  for (const f of folds) {
+    parts.push({ len: f.at - cursor, keep: true }, { len: f.len, add: f.data, keep: true });
+    cursor = f.at + f.len;
+  }
+  parts.push({ len: n - cursor, keep: true }, { len: hi, keep: false });
+  const nonEmpty = parts.filter((p) => p.len > 0);
+  const outs = ctx.op('Split', [t, ctx.constI64(nonEmpty.map((p) => p.len))], { axis }, nonEmpty.length);
+  const kept = nonEmpty.flatMap((p, i) => (p.keep ? [p.add ? ctx.op1('Add', [outs[i]!, p.add]) : outs[i]!] : []));
+  return kept.length === 1 ? kept[0]! : ctx.op1('Concat', kept, { axis });
 }
 
 function avgPoolGradConcrete(ctx: EmitContext, n: NodeOf<'avgPoolGrad'>, a: PoolAttrs, h: number, w: number, c: number, ho: number, wo: number): void {
@@ -182,6 +218,12 @@ export const gradLowerings: { [K in GradOp]: GradLowering<K> } = {
     if (ctx.choices.maxPoolGrad === 'window') return maxPoolGradWindow(ctx, n);
     const [x, dy] = n.inputs;
     const idx = ctx.op('MaxPool', [x!], poolAttrs(n.attrs), 2, 'maxpool_idx')[1]!;
+    const a = n.attrs;
+    // Floor mode: ONNX Runtime refuses an output_shape below (o − 1)·s + k − pads, which ceil mode's overhang can exceed.
+    if (a.strides[0] >= a.kernel[0] && a.strides[1] >= a.kernel[1] && !a.ceilMode) {
+      ctx.opTo('MaxUnpool', [dy!, idx, ctx.op1('Shape', [x!])], n.outputs, { kernel_shape: [...a.kernel], strides: [...a.strides], pads: [...a.pads] });
+      return;
+    }
     const flat = ctx.constI64([-1]);
     const size = ctx.op1('Reshape', [ctx.op1('Size', [x!]), ctx.constI64([1])]);
     const zeros = ctx.op1('ConstantOfShape', [size], { value: { tensor: floatTensor('zero', [1], Float32Array.of(0)) } });

@@ -33,6 +33,11 @@ describe('onnx maxPoolGrad', () => {
       const { want, got } = poolGradCase('maxPoolGrad', a, nv.randn([2, 2, 7, 9], 40), [2, 2, 7, 9]);
       expect(nv.maxAbsDiff(await got, want)).toBeLessThan(1e-6);
     });
+  it('k2 s2 pad (1,0), floor mode', async () => {
+    const a: PoolAttrs = { ...pools[4]![1], pads: [1, 0, 1, 0] };
+    const { want, got } = poolGradCase('maxPoolGrad', a, nv.randn([2, 2, 7, 9], 41), [2, 2, 7, 9]);
+    expect(nv.maxAbsDiff(await got, want)).toBeLessThan(1e-6);
+  });
   it('sums both windows where one input is the max of two overlapping windows', async () => {
     // A single bright pixel at (2, 2) lies in windows (0,0), (0,1), (1,0), (1,1) of a k3 s2 pool over 5x5.
     const x = new Float32Array(25);
@@ -44,6 +49,20 @@ describe('onnx maxPoolGrad', () => {
     });
     expect(got.data[12]).toBeCloseTo(10, 6);
     expect(got.data.reduce((s, v) => s + v, 0)).toBeCloseTo(10, 6);
+  });
+  it('places dy with MaxUnpool where windows cannot overlap (k2 s2), scatter-adds where they can (k3 s2)', () => {
+    const ops = (a: PoolAttrs, dy: [number, number, number, number]) => {
+      const b = new GraphBuilder();
+      b.output('y', b.add('maxPoolGrad', [b.input('x', [1, 2, 7, 9]), b.input('dy', dy)], a));
+      return buildModelProto(b.build(), new Map()).graph!.node!.map((n) => n.opType);
+    };
+    const k2s2 = pools[4]![1];
+    expect(ops(k2s2, [1, 2, 3, 4])).toContain('MaxUnpool');
+    expect(ops(k2s2, [1, 2, 3, 4])).not.toContain('ScatterElements');
+    expect(ops({ ...k2s2, pads: [1, 0, 1, 0] }, [1, 2, 4, 4])).toContain('MaxUnpool');
+    // Ceil mode's overhang can make MaxUnpool's minimum output larger than x: scatter.
+    expect(ops(pools[3]![1], [1, 2, 5, 5])).toContain('ScatterElements');
+    expect(ops(pools[0]![1], [1, 2, 3, 4])).toContain('ScatterElements');
   });
 });
 
@@ -79,6 +98,7 @@ describe("onnx maxPoolGrad, 'window' lowering (no MaxPool Indices)", () => {
     b.output('y', b.add('maxPoolGrad', [b.input('x', [1, 2, 7, 9]), b.input('dy', [1, 2, 3, 4])], pools[0]![1]));
     const ops = (e?: EmitOptions) => buildModelProto(b.build(), new Map(), e).graph!.node!.map((n) => n.opType);
     expect(ops()).toEqual(expect.arrayContaining(['MaxPool', 'ScatterElements']));
+    expect(ops()).not.toContain('MaxUnpool');
     expect(ops(window)).not.toContain('MaxPool');
     expect(ops(window)).not.toContain('ScatterElements');
   });
@@ -125,6 +145,21 @@ describe('onnx padGrad', () => {
         expect(got.shape).toEqual(xs);
         expect(nv.maxAbsDiff(got, nv.padGrad(dy, pads, mode))).toBeLessThan(1e-5);
       });
+  for (const mode of ['reflect', 'edge'] as const)
+    it(`${mode} on a long axis: one Split and one Concat per axis, no full-size Pad`, async () => {
+      const pads: [number, number, number, number] = [4, 1, 3, 4];
+      const ps: [number, number, number, number] = [2, 3, 12 + 7, 11 + 5];
+      const dy = nv.t4(ps, nv.randn(ps, 52));
+      const build = (g: GraphBuilder): string => g.add('padGrad', [g.input('dy', ps)], { mode, pads, value: 0 });
+      const got = await runOnnx(build, { dy: nv.host(dy) });
+      expect(got.shape).toEqual([2, 3, 12, 11]);
+      expect(nv.maxAbsDiff(got, nv.padGrad(dy, pads, mode))).toBeLessThan(1e-5);
+      const b = new GraphBuilder();
+      b.output('y', build(b));
+      const ops = buildModelProto(b.build(), new Map()).graph!.node!.map((n) => n.opType);
+      expect(ops.filter((o) => o === 'Split')).toHaveLength(2);
+      expect(ops).not.toContain('Pad');
+    });
   it('reflect with symbolic sizes', async () => {
     const pads: [number, number, number, number] = [4, 1, 2, 3];
     const H = dimVar('H');
