@@ -10,7 +10,7 @@ import { GraphBuilder } from '../../compiler/ir/builder.ts';
 import { buildModelProto, emitModel } from './emit.ts';
 import { withModelFile } from './model-file.ts';
 import type { ModelProto } from './proto.ts';
-import { ALL_PASSES, isConcrete, optimizeGraph, type OptimizeOptions } from '../../compiler/passes/optimize/index.ts';
+import { ALL_PASSES, WINOGRAD_STEM, isConcrete, optimizeGraph, type OptimizeOptions } from '../../compiler/passes/optimize/index.ts';
 import { isForwardOp } from '../../compiler/passes/autodiff/index.ts';
 import { GpuUnavailableError, createSessionOn, type OrtProvider } from './providers.ts';
 import { collectGarbage } from '../collect-garbage.ts';
@@ -147,8 +147,8 @@ export function optimizeOptions(opts: BackendOptions): OptimizeOptions {
  * (`npx tsx bench/winograd-nchwc.ts`), so such graphs compile without NCHWc unless `nchwc` is set. Forward-only Winograd graphs agreed to 1e-6
  * at 'all' (test/integration/onnx-real-weights.test.ts checks relu3_4 to 1e-5).
  */
-function winogradGradient(g: Graph): boolean {
-  return g.nodes.some((n) => n.op === 'depthToSpace') && g.nodes.some((n) => !isForwardOp(n.op));
+export function winogradGradient(g: Graph): boolean {
+  return [...g.values.keys()].some((id) => id.includes(WINOGRAD_STEM)) && g.nodes.some((n) => !isForwardOp(n.op));
 }
 
 /**

@@ -6,13 +6,15 @@
  *    4× the output channels and a depth-to-space shuffle (never materialises the upsampled image);
  * 3. weightGradToMatmul — autodiff's transposed-conv weight gradients as per-tap matmuls, and kernels
  *    over 9 taps with fewer output than input channels as one conv with image and kernel swapped;
- * 4. winogradConvs — wide 3×3 stride-1 convs on large maps, and their input gradients (stride-1
+ * 4. convOutputPhases — convs with at most 4 output channels and a kernel of 25 taps or more
+ *    (Johnson's 9×9 output layer) as a stride-s conv over the output's s² phases and a depth-to-space;
+ * 5. winogradConvs — wide 3×3 stride-1 convs on large maps, and their input gradients (stride-1
  *    transposed convs), as Winograd F(4×4, 3×3) (and, opt-in, F(2×2, 3×3) on smaller maps): a batched GEMM with 4× fewer multiply-adds between
  *    fixed input and output transforms, one transformed kernel shared by a conv and its gradient;
  *    the ONNX backend runs it only when asked (BackendOptions.winograd: faster, more memory; the Gatys
  *    engine asks for its CPU step);
- * 5. convTransposeToConv — the remaining stride-1 transposed convs (input gradients) as convs;
- * 6. constantFold — everything computable from constants and bound (frozen) weights, once.
+ * 6. convTransposeToConv — the remaining stride-1 transposed convs (input gradients) as convs;
+ * 7. constantFold — everything computable from constants and bound (frozen) weights, once.
  *
  * ONNX Runtime's own optimiser ('all') then does what it does well and stc does not repeat:
  * Conv+bias+Relu fusion (FusedConv), the NCHWc layout transform, MatMul+Transpose fusion
@@ -25,6 +27,7 @@ import { convTransposeToConv } from './conv-transpose.ts';
 import { foldInputNormalisation } from './preprocess.ts';
 import { resizeConvToDepthToSpace } from './resize-conv.ts';
 import { weightGradToMatmul } from './weight-grad.ts';
+import { convOutputPhases } from './output-phases.ts';
 import { winogradConvs, type WinogradOptions } from './winograd.ts';
 
 export { constantFold, type FoldOptions } from './fold.ts';
@@ -32,6 +35,7 @@ export { convTransposeToConv, flipTransposeKernel, reversalMatrix } from './conv
 export { foldInputNormalisation } from './preprocess.ts';
 export { resizeConvToDepthToSpace, phaseMatrix, ROW_TAP } from './resize-conv.ts';
 export { weightGradToMatmul, MAX_TAPS } from './weight-grad.ts';
+export { convOutputPhases, phaseStride, MAX_OUT_CHANNELS, MIN_TAPS } from './output-phases.ts';
 export {
   winogradConvs,
   inputTransformKernels,
@@ -40,14 +44,15 @@ export {
   DEFAULT_MIN_CHANNELS,
   DEFAULT_MIN_PIXELS,
   DEFAULT_F2_MIN_CHANNELS,
+  WINOGRAD_STEM,
   F2X2,
   F4X4,
   type WinogradOptions,
   type WinogradTile,
 } from './winograd.ts';
 
-export type PassName = 'normalisation' | 'resizeConv' | 'weightGrad' | 'winograd' | 'convTranspose' | 'fold';
-export const ALL_PASSES: readonly PassName[] = ['normalisation', 'resizeConv', 'weightGrad', 'winograd', 'convTranspose', 'fold'];
+export type PassName = 'normalisation' | 'resizeConv' | 'weightGrad' | 'outputPhases' | 'winograd' | 'convTranspose' | 'fold';
+export const ALL_PASSES: readonly PassName[] = ['normalisation', 'resizeConv', 'weightGrad', 'outputPhases', 'winograd', 'convTranspose', 'fold'];
 
 export interface OptimizeOptions {
   /** Passes to run, in the fixed order above (default all). */
@@ -62,6 +67,7 @@ export function optimizeGraph(g: Graph, weights: WeightMap, opts: OptimizeOption
   if (on.has('normalisation')) out = foldInputNormalisation(out);
   if (on.has('resizeConv')) out = resizeConvToDepthToSpace(out);
   if (on.has('weightGrad')) out = weightGradToMatmul(out);
+  if (on.has('outputPhases')) out = convOutputPhases(out);
   if (on.has('winograd')) out = winogradConvs(out, opts.winograd, weights);
   if (on.has('convTranspose')) out = convTransposeToConv(out, weights);
   if (on.has('fold')) out = constantFold(out, weights);

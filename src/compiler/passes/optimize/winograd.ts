@@ -197,6 +197,9 @@ export interface WinogradOptions {
   readonly f2MinChannels?: number;
 }
 
+/** Every value the Winograd rewrite creates has this in its id (so a backend can tell the rewrite ran). */
+export const WINOGRAD_STEM = '.winograd';
+
 export const DEFAULT_MIN_CHANNELS = 128;
 export const DEFAULT_MIN_PIXELS = 64 * 64;
 export const DEFAULT_F2_MIN_CHANNELS = Infinity;
@@ -295,7 +298,7 @@ export function winogradConvs(g: Graph, opts: WinogradOptions = {}, weights: Wei
     let u = transformed.get(key);
     if (u) return u;
     const [d0, d1] = shape(w) as [number, number];
-    const stem = f === F4X4 ? `${w}.winograd` : `${w}.winograd${f.m}`;
+    const stem = f === F4X4 ? `${w}${WINOGRAD_STEM}` : `${w}${WINOGRAD_STEM}${f.m}`;
     const known = knownTensor(rw.value(w), weights);
     if (known) u = rw.constant(stem, [a2, d0, d1], transformKernels(known, f));
     else {
@@ -324,7 +327,7 @@ export function winogradConvs(g: Graph, opts: WinogradOptions = {}, weights: Wei
     const t = h * wt;
     const { cin, cout, transposed: rev } = s;
     const out = n.outputs[0]!;
-    const stem = `${out}.winograd`;
+    const stem = `${out}${WINOGRAD_STEM}`;
     const u = transform(s.w, f);
     // Input transform: every channel as its own image through the α² fixed kernels -> [N·Cin, α², h, w].
     const planes = rw.add('reshape', [s.x], { shape: [nb * cin, 1, hi, wi] }, stem);

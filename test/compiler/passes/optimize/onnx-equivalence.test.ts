@@ -89,6 +89,8 @@ describe('optimised ONNX graphs equal the unoptimised ones', () => {
     expect(optimised.nodes.filter((n) => n.op === 'matmul').length).toBeGreaterThan(0);
     // conv3's 5×5 weight gradient (4 → 3 channels) in the swapped formulation: one conv writing [O, C, KH, KW].
     expect(optimised.nodes.some((n) => n.op === 'conv2d' && optimised.values.get(n.outputs[0]!)!.shape.join() === '3,4,5,5')).toBe(true);
+    // conv3 itself (3 output channels, 25 taps, 8×10 output) over its output's 2×2 phases.
+    expect(optimised.nodes.some((n) => n.op === 'depthToSpace')).toBe(true);
     // Trained weights are fed (not bound), as in the training step.
     const { paramsToInputs } = await import('../../../../src/compiler/passes/adam-update.ts');
     const fed = paramsToInputs(diff, params);
