@@ -4,8 +4,7 @@
  *
  * Johnson's last layer (32 → 3 channels, 9×9) is a GEMM with 3 rows over an im2col of 32·81 rows per
  * output pixel: ONNX Runtime runs it at a fraction of its conv peak, bound by the im2col it streams
- * (one such conv was 2.6× slower than the rewrite below with bound weights: docs/benchmarks.md,
- * "What stc does to be fast"). Output pixel (s·i + p, s·j + q) of a stride-1 conv with kernel K reads
+ * (158-176 ms per 512² image, against 57-66 ms rewritten: docs/benchmarks.md, item 9). Output pixel (s·i + p, s·j + q) of a stride-1 conv with kernel K reads
  * input rows s·i + p + a, a < K, so phase (p, q) of the output is a stride-s conv with the kernel
  * shifted by (p, q) inside a (K + s − 1)² window, and all s² phases together are one stride-s conv
  * with s²·O output channels:
