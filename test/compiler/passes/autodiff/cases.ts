@@ -88,6 +88,17 @@ add('normalisation', 'instanceNorm with respect to x, scale and bias', () => {
   const b = net.param('bias', [3]);
   return { net, graph: net.finish(net.b.add('instanceNorm', [x, s, b], { epsilon: 1e-5 })), wrt: [x, s, b] };
 });
+add('normalisation', 'instanceNorm with respect to x only', () => {
+  const net = new Net(6);
+  const x = net.input('x', [2, 3, 4, 6]);
+  return { net, graph: net.finish(net.b.add('instanceNorm', [x, net.param('scale', [3]), net.param('bias', [3])], { epsilon: 1e-5 })), wrt: [x] };
+});
+add('normalisation', 'instanceNorm with respect to the scale only', () => {
+  const net = new Net(6);
+  const x = net.input('x', [2, 3, 4, 6]);
+  const s = net.param('scale', [3]);
+  return { net, graph: net.finish(net.b.add('instanceNorm', [x, s, net.param('bias', [3])], { epsilon: 1e-5 })), wrt: [s] };
+});
 add('normalisation', 'instanceNorm with respect to the bias only', () => {
   const net = new Net(6);
   const x = net.input('x', [1, 2, 3, 5]);

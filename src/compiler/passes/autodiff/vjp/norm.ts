@@ -7,6 +7,9 @@
  * instanceNorm: per (n, c) plane with M = H W, mu = mean(x), var = mean((x - mu)^2) (biased), same y.
  *   With g = dy * scale:  dx = (g - mean(g) - xhat * mean(g * xhat)) / sd   (means over H, W);
  *   dscale = sum(dy * xhat), dbias = sum(dy) over N, H, W.
+ *   Emitted with the per-(n, c) factors taken out of the means, so that only seven full-size ops remain
+ *   (xc = x - mu, xc², dy·xc, and dx = a (dy - mean(dy)) + b xc as four): with S = mean(dy·xc),
+ *   a = scale / sd, b = -a S / sd², dscale = Σ_n M S / sd and dbias = Σ_n M mean(dy).
  */
 import type { GradEmitter, VjpRule } from '../emitter.ts';
 
@@ -39,19 +42,21 @@ export const batchNorm: VjpRule<'batchNorm'> = ({ e, node, dy, needs }) => {
 
 export const instanceNorm: VjpRule<'instanceNorm'> = ({ e, node, dy, needs }) => {
   const [x, scaleV] = node.inputs as [string, string | undefined];
-  const dbias = needs[2] ? channelSum(e, dy) : undefined;
+  const [, , h, w] = e.shape(x) as [number, number, number, number];
+  const planeSum = (mean: string): string => channelSum(e, e.op('scale', [mean], { value: h * w })); // Σ_n M·mean, [C]
+  const m1 = needs[0] || needs[2] ? e.op('reduceMean', [dy], { axes: SPATIAL, keepDims: true }) : undefined; // mean(dy), [N, C, 1, 1]
+  const dbias = needs[2] ? planeSum(m1!) : undefined;
   if (!needs[0] && !needs[1]) return [undefined, undefined, dbias];
   const mu = e.op('reduceMean', [x], { axes: SPATIAL, keepDims: true });
   const xc = e.op('sub', [x, mu], {});
-  const variance = e.op('reduceMean', [e.op('mul', [xc, xc], {})], { axes: SPATIAL, keepDims: true });
-  const sd = e.op('sqrt', [e.op('shift', [variance], { value: node.attrs.epsilon })], {});
-  const xhat = e.op('div', [xc, sd], {});
+  const varEps = e.op('shift', [e.op('reduceMean', [e.op('mul', [xc, xc], {})], { axes: SPATIAL, keepDims: true })], { value: node.attrs.epsilon });
+  const sd = e.op('sqrt', [varEps], {});
+  const S = e.op('reduceMean', [e.op('mul', [dy, xc], {})], { axes: SPATIAL, keepDims: true }); // mean(dy·xc)
   let dx: string | undefined;
   if (needs[0]) {
-    const g = scaleV ? e.op('mul', [dy, e.channels4(scaleV)], {}) : dy;
-    const m1 = e.op('reduceMean', [g], { axes: SPATIAL, keepDims: true });
-    const m2 = e.op('reduceMean', [e.op('mul', [g, xhat], {})], { axes: SPATIAL, keepDims: true });
-    dx = e.op('div', [e.op('sub', [e.op('sub', [g, m1], {}), e.op('mul', [xhat, m2], {})], {}), sd], {});
+    const a = e.op('div', [scaleV ? e.channels4(scaleV) : e.scalar(1), sd], {});
+    const b = e.op('neg', [e.op('div', [e.op('mul', [a, S], {}), varEps], {})], {});
+    dx = e.op('add', [e.op('mul', [e.op('sub', [dy, m1!], {}), a], {}), e.op('mul', [xc, b], {})], {});
   }
-  return [dx, needs[1] ? channelSum(e, e.op('mul', [dy, xhat], {})) : undefined, dbias];
+  return [dx, needs[1] ? planeSum(e.op('div', [S, sd], {})) : undefined, dbias];
 };
