@@ -2,7 +2,10 @@
  * Lowering of the gradient-only IR operators (emitted by autodiff) to
  * standard-domain ONNX, so stock onnxruntime runs training and Gatys steps.
  *
- * - reluGrad(y, dy)      = Where(y > 0, dy, 0).
+ * - reluGrad(y, dy)      = dy · Cast(y > 0): ONNX Runtime's CPU Where (with a broadcast scalar) is
+ *                          slower than a Cast and a Mul (docs/benchmarks.md, item 10). Differs from
+ *                          Where(y > 0, dy, 0) only in the sign of zeros and where dy is infinite at
+ *                          y <= 0 (NaN, not 0).
  * - maxPoolGrad(x, dy)   = dy placed at MaxPool's argmax Indices (flattened N*C*H*W): MaxUnpool
  *                          where the windows do not overlap (stride >= kernel, VGG's 2×2 pools; floor mode),
  *                          else a scatter-add into zeros, since with overlapping windows (kernel 3,
@@ -19,7 +22,7 @@
 import { type Dim, dimAdd } from '../../compiler/ir/dim.ts';
 import type { NodeOf, PadMode, PoolAttrs } from '../../compiler/ir/types.ts';
 import { type EmitContext, INT64_MAX } from './context.ts';
-import { floatTensor } from './proto.ts';
+import { floatTensor, onnx } from './proto.ts';
 import { concreteDim, poolAttrs, valueShape } from './lower-util.ts';
 
 type GradOp = 'reluGrad' | 'maxPoolGrad' | 'avgPoolGrad' | 'padGrad' | 'upsampleNearestGrad';
@@ -212,7 +215,7 @@ function maxPoolGradWindow(ctx: EmitContext, n: NodeOf<'maxPoolGrad'>): void {
 export const gradLowerings: { [K in GradOp]: GradLowering<K> } = {
   reluGrad(ctx, n) {
     const [y, dy] = n.inputs;
-    ctx.opTo('Where', [ctx.op1('Greater', [y!, ctx.scalarF(0)]), dy!, ctx.scalarF(0)], n.outputs);
+    ctx.opTo('Mul', [dy!, ctx.op1('Cast', [ctx.op1('Greater', [y!, ctx.scalarF(0)])], { to: onnx.TensorProto.DataType.FLOAT })], n.outputs);
   },
   maxPoolGrad(ctx, n) {
     if (ctx.choices.maxPoolGrad === 'window') return maxPoolGradWindow(ctx, n);

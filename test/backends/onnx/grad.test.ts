@@ -194,14 +194,15 @@ describe('onnx upsampleNearestGrad and reluGrad', () => {
     const got = await runOnnx((g) => g.add('upsampleNearestGrad', [g.input('dy', [2, 2, 10, 21])], { scale: [2, 3] }), { dy: nv.host(dy) });
     expect(nv.maxAbsDiff(got, nv.upsampleNearestGrad(dy, [2, 3]))).toBeLessThan(1e-5);
   });
-  it('reluGrad passes dy where y > 0, zero elsewhere (including y == 0)', async () => {
-    const y = nv.randn([1, 2, 3, 5], 61).map((v) => Math.max(v, 0));
+  it("reluGrad passes dy where y > 0, zero elsewhere (including y == 0 and y < 0, as clip's gradient uses it)", async () => {
+    const y = nv.randn([1, 2, 3, 5], 61);
     y[0] = 0;
+    expect(y.some((v) => v < 0)).toBe(true);
     const dy = nv.randn([1, 2, 3, 5], 62);
     const got = await runOnnx((g) => g.add('reluGrad', [g.input('yv', [1, 2, 3, 5]), g.input('dy', [1, 2, 3, 5])], {}), {
       yv: { shape: [1, 2, 3, 5], data: y },
       dy: { shape: [1, 2, 3, 5], data: dy },
     });
-    got.data.forEach((v, i) => expect(v).toBe(y[i]! > 0 ? dy[i]! : 0));
+    got.data.forEach((v, i) => expect(v + 0).toBe(y[i]! > 0 ? dy[i]! : 0)); // + 0: dy < 0 masked is −0
   });
 });
