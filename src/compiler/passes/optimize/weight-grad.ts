@@ -89,6 +89,10 @@ export function weightGradToMatmul(g: Graph): Graph {
       swapped(rw, n, m);
       continue;
     }
+    if (o < c) {
+      shiftedDy(rw, n, m);
+      continue;
+    }
     const [nb, , ho, wo] = rw.shape(m.dy) as [number, number, number, number];
     const [t, l, b, r] = m.pads;
     const stem = `${out}.taps`;
@@ -139,4 +143,41 @@ function swapped(rw: Rewriter, n: Node, m: Match): void {
   const flat = rw.add('reshape', [flipped], { shape: [o * c, kh * kw] }, stem);
   const rev = rw.add('matmul', [flat, rw.constant(`${stem}.reverse`, [kh * kw, kh * kw], reversalMatrix(kh * kw))], {}, stem);
   rw.add('reshape', [rev], { shape: [o, c, kh, kw] }, stem, out, n.layer);
+}
+
+/**
+ * The per-tap matmuls with dy shifted instead of x, for O < C (Johnson's decoder: 64 → 32, 128 → 64 channels):
+ * each tap copies O·Hp·Wp floats of dy rather than C·HO·Wp of x. dy, widened to Wp columns and flattened, is
+ * padded once in front by the largest tap offset; tap (a, b) at offset off = a·Wp + b is the window of it that
+ * puts dy[y, x] at flat position off + y·Wp + x of the padded input's grid, multiplied with all of xp:
+ *
+ *   dW[:, :, a, b] = Σ_n window_off(dy)_n [O, Hp·Wp] · xp_n [C, Hp·Wp]ᵀ
+ *
+ * A window runs past the grid only over dy's widened zero columns (Wp − WO ≥ KW − 1), so nothing is lost.
+ */
+function shiftedDy(rw: Rewriter, n: Node, m: Match): void {
+  const out = n.outputs[0]!;
+  const [o, c, kh, kw] = rw.shape(out) as [number, number, number, number];
+  const [nb, , ho, wo] = rw.shape(m.dy) as [number, number, number, number];
+  const stem = `${out}.taps`;
+  const xp = m.pads.some((p) => p > 0) ? rw.add('pad', [m.x], { mode: 'constant', pads: m.pads, value: 0 }, stem) : m.x;
+  const [, , hp, wp] = rw.shape(xp) as [number, number, number, number];
+  const grid = hp * wp;
+  const xFlat = rw.add('reshape', [xp], { shape: [nb, c, grid] }, stem);
+  const dyWide = wp > wo ? rw.add('pad', [m.dy], { mode: 'constant', pads: [0, 0, 0, wp - wo], value: 0 }, stem) : m.dy;
+  const front = (kh - 1) * wp + (kw - 1);
+  // [N, O, 1, front + Hp·Wp]: dy's flat rows after `front` zeros, zeros to the end of the grid.
+  const dyRow = rw.add('reshape', [dyWide], { shape: [nb, o, 1, ho * wp] }, stem);
+  const dyBig = rw.add('pad', [dyRow], { mode: 'constant', pads: [0, front, 0, grid - ho * wp], value: 0 }, stem);
+  const taps: string[] = [];
+  for (let i = 0; i < kh; i++)
+    for (let j = 0; j < kw; j++) {
+      const start = front - (i * wp + j);
+      const win = rw.add('reshape', [rw.add('slice', [dyBig], { axis: 3, start, end: start + grid }, stem)], { shape: [nb, o, grid] }, stem);
+      let p = rw.add('matmul', [win, rw.add('transpose', [xFlat], { perm: [0, 2, 1] }, stem)], {}, stem); // [N, O, C]
+      p = nb > 1 ? rw.add('reduceSum', [p], { axes: [0], keepDims: false }, stem) : p;
+      taps.push(rw.add('reshape', [p], { shape: [o, c, 1] }, stem));
+    }
+  const stacked = taps.length === 1 ? taps[0]! : rw.add('concat', taps, { axis: 2 }, stem);
+  rw.add('reshape', [stacked], { shape: [o, c, kh, kw] }, stem, out, n.layer);
 }

@@ -41,6 +41,26 @@ describe('weightGradToMatmul', () => {
   });
 
   it.each([
+    ['batch 1, 3x3, pad 1', 1, [3, 3], [1, 1, 1, 1]],
+    ['batch 2, 3x3, no pad', 2, [3, 3], [0, 0, 0, 0]],
+    ['batch 2, 1x1', 2, [1, 1], [0, 0, 0, 0]],
+    ['batch 3, 3x1, asymmetric pads', 3, [3, 1], [2, 0, 0, 1]],
+    ['batch 2, 2x3, asymmetric pads', 2, [2, 3], [0, 2, 1, 0]],
+  ] as const)('shifts dy instead of x when there are fewer output than input channels (%s)', (_n, n, k, pads) => {
+    const { g, weights, feeds } = net(n, [...k], [1, 1], [...pads], 5, 2);
+    const opt = weightGradToMatmul(g);
+    expect(transposedConvs(opt)).toBe(0);
+    const matmuls = opt.nodes.filter((m) => m.op === 'matmul');
+    expect(matmuls).toHaveLength(k[0] * k[1]);
+    // Each tap's product runs over the whole padded grid: [N, O, Hp·Wp] x [N, Hp·Wp, C].
+    const grid = (7 + pads[0] + pads[2]) * (9 + pads[1] + pads[3]);
+    for (const mm of matmuls) expect(opt.values.get(mm.inputs[0]!)!.shape).toEqual([n, 2, grid]);
+    const { diff, scale } = maxOutputDiff(g, opt, weights, feeds);
+    expect(scale).toBeGreaterThan(1);
+    expect(diff).toBeLessThan(1e-9 * scale);
+  });
+
+  it.each([
     ['batch 1, 5x5, pad 2', 1, [5, 5], [2, 2, 2, 2]],
     ['batch 2, 5x5, no pad', 2, [5, 5], [0, 0, 0, 0]],
     ['batch 3, 4x3, asymmetric pads', 3, [4, 3], [1, 0, 3, 2]],
