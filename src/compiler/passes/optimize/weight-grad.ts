@@ -15,7 +15,8 @@
  * row slice and then a column slice (the 2-D window) copied WO floats at a time (measured in
  * docs/benchmarks.md, item 3). The pattern matched is exactly what autodiff's weightGrad emits:
  * conv2d(transpose₁₀₂₃(x), transpose₁₀₂₃(dy)) with unit strides and dilations, optional
- * slices trimming KH', KW' to KH, KW, then transpose₁₀₂₃.
+ * slices trimming KH', KW' to KH, KW, then transpose₁₀₂₃. With fewer output than input channels the
+ * windows are taken of dy instead, the smaller side (shiftedDy).
  *
  * Kernels over MAX_TAPS taps (Johnson's 9×9 first and last convs) keep one conv, but when O < C
  * (the last conv: 32 → 3 channels) the roles swap: autodiff's conv is a GEMM with O rows over an
