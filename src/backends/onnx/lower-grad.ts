@@ -215,7 +215,10 @@ function maxPoolGradWindow(ctx: EmitContext, n: NodeOf<'maxPoolGrad'>): void {
 export const gradLowerings: { [K in GradOp]: GradLowering<K> } = {
   reluGrad(ctx, n) {
     const [y, dy] = n.inputs;
-    ctx.opTo('Mul', [dy!, ctx.op1('Cast', [ctx.op1('Greater', [y!, ctx.scalarF(0)])], { to: onnx.TensorProto.DataType.FLOAT })], n.outputs);
+    // The mask first: ORT may write a Mul into its first input's buffer when nothing else reads it, as nothing
+    // else reads the mask, so the product takes no memory beyond dy and the mask.
+    const mask = ctx.op1('Cast', [ctx.op1('Greater', [y!, ctx.scalarF(0)])], { to: onnx.TensorProto.DataType.FLOAT });
+    ctx.opTo('Mul', [mask, dy!], n.outputs);
   },
   maxPoolGrad(ctx, n) {
     if (ctx.choices.maxPoolGrad === 'window') return maxPoolGradWindow(ctx, n);
