@@ -47,6 +47,14 @@ export interface BackendOptions {
    */
   readonly nchwc?: boolean;
   /**
+   * ONNX: how a ReLU's gradient masks dy. 'mul' (default): dy · Cast(y > 0), faster on ONNX Runtime's CPU
+   * (its Where with a broadcast scalar is slow). 'where': Where(y > 0, dy, 0), leaner: ORT computes each mask as
+   * soon as y exists, so in a gradient graph every layer's mask lives from the forward pass to its backward, and
+   * a float mask is 4 bytes per element against a boolean's 1 — on the VGG-19 Gatys step at 512², 1287-1312 MB
+   * peak RSS against 1139-1151 MB (docs/benchmarks.md, item 10). The Gatys engine asks for 'where'.
+   */
+  readonly reluGrad?: 'mul' | 'where';
+  /**
    * ONNX: plan one memory block per run from the first run's allocation pattern; default false.
    * Measured on every bench job (docs/benchmarks.md, "Memory"): off, peak RSS is 6-45% lower, mostly at
    * the same speed within noise, because the pattern's block is carved from the arena, which grows in

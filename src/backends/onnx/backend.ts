@@ -167,7 +167,7 @@ function constantBytes(g: Graph): number {
 async function compileSession(g: Graph, weights: WeightMap, opts: BackendOptions): Promise<{ readonly model: OnnxModel; readonly constantBytes: number }> {
   const graph = opts.optimize !== false && isConcrete(g) ? optimizeGraph(g, weights, optimizeOptions(opts)) : g;
   // ORT 1.30's WebGPU provider takes MaxPool nodes but fails at run time on their Indices output.
-  const emit = opts.device === 'gpu' ? { maxPoolGrad: 'window' as const } : {};
+  const emit = { ...(opts.device === 'gpu' && { maxPoolGrad: 'window' as const }), ...(opts.reluGrad && { reluGrad: opts.reluGrad }) };
   const model = await loadOnnxModelProto(buildModelProto(graph, weights, emit), { ...(winogradGradient(graph) && { nchwc: false }), ...opts });
   return { model, constantBytes: constantBytes(graph) };
 }

@@ -13,6 +13,7 @@ export const INT64_MIN = -9223372036854775808n;
 /** Lowering choices fixed for one emission (see EmitOptions). */
 export interface LoweringChoices {
   readonly maxPoolGrad: 'scatter' | 'window';
+  readonly reluGrad: 'mul' | 'where';
 }
 
 export class EmitContext {
@@ -32,7 +33,7 @@ export class EmitContext {
 
   constructor(
     readonly graph: Graph,
-    readonly choices: LoweringChoices = { maxPoolGrad: 'scatter' },
+    readonly choices: LoweringChoices = { maxPoolGrad: 'scatter', reluGrad: 'mul' },
   ) {
     for (const id of graph.values.keys()) this.used.add(id);
     for (const name of graph.outputs.keys()) this.used.add(name);

@@ -28,6 +28,8 @@ export interface EmitOptions {
    * provider). Both route to the first maximum in row-major order.
    */
   readonly maxPoolGrad?: 'scatter' | 'window';
+  /** How reluGrad is lowered (see BackendOptions.reluGrad); default 'mul'. */
+  readonly reluGrad?: 'mul' | 'where';
 }
 
 function sameShape(a: readonly number[], b: readonly unknown[]): boolean {
@@ -42,7 +44,7 @@ function paramInitializer(id: string, shape: readonly unknown[], t: HostTensor |
 
 /** Build the ModelProto object (not yet serialised). */
 export function buildModelProto(g: Graph, weights: WeightMap, opts: EmitOptions = {}): ModelProto {
-  const ctx = new EmitContext(g, { maxPoolGrad: opts.maxPoolGrad ?? 'scatter' });
+  const ctx = new EmitContext(g, { maxPoolGrad: opts.maxPoolGrad ?? 'scatter', reluGrad: opts.reluGrad ?? 'mul' });
   const read = new Set<string>();
   for (const n of g.nodes) for (const i of n.inputs) read.add(i);
   for (const id of g.outputs.values()) read.add(id);

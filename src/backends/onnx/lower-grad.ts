@@ -2,10 +2,10 @@
  * Lowering of the gradient-only IR operators (emitted by autodiff) to
  * standard-domain ONNX, so stock onnxruntime runs training and Gatys steps.
  *
- * - reluGrad(y, dy)      = dy · Cast(y > 0): ONNX Runtime's CPU Where (with a broadcast scalar) is
- *                          slower than a Cast and a Mul (docs/benchmarks.md, item 10). Differs from
- *                          Where(y > 0, dy, 0) only in the sign of zeros and where dy is infinite at
- *                          y <= 0 (NaN, not 0).
+ * - reluGrad(y, dy)      = Cast(y > 0) · dy ('mul'): ONNX Runtime's CPU Where (with a broadcast scalar)
+ *                          is slower than a Cast and a Mul (docs/benchmarks.md, item 10); or, leaner,
+ *                          Where(y > 0, dy, 0) ('where', see BackendOptions.reluGrad). They differ only in
+ *                          the sign of zeros and where dy is infinite at y <= 0 (NaN, not 0).
  * - maxPoolGrad(x, dy)   = dy placed at MaxPool's argmax Indices (flattened N*C*H*W): MaxUnpool
  *                          where the windows do not overlap (stride >= kernel, VGG's 2×2 pools; floor mode),
  *                          else a scatter-add into zeros, since with overlapping windows (kernel 3,
@@ -215,10 +215,9 @@ function maxPoolGradWindow(ctx: EmitContext, n: NodeOf<'maxPoolGrad'>): void {
 export const gradLowerings: { [K in GradOp]: GradLowering<K> } = {
   reluGrad(ctx, n) {
     const [y, dy] = n.inputs;
-    // The mask first: ORT may write a Mul into its first input's buffer when nothing else reads it, as nothing
-    // else reads the mask, so the product takes no memory beyond dy and the mask.
-    const mask = ctx.op1('Cast', [ctx.op1('Greater', [y!, ctx.scalarF(0)])], { to: onnx.TensorProto.DataType.FLOAT });
-    ctx.opTo('Mul', [mask, dy!], n.outputs);
+    const positive = ctx.op1('Greater', [y!, ctx.scalarF(0)]);
+    if (ctx.choices.reluGrad === 'where') ctx.opTo('Where', [positive, dy!, ctx.scalarF(0)], n.outputs);
+    else ctx.opTo('Mul', [ctx.op1('Cast', [positive], { to: onnx.TensorProto.DataType.FLOAT }), dy!], n.outputs);
   },
   maxPoolGrad(ctx, n) {
     if (ctx.choices.maxPoolGrad === 'window') return maxPoolGradWindow(ctx, n);

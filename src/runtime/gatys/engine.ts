@@ -63,7 +63,9 @@ export async function createGatysEngine(graphs: ObjectiveGraphs, weights: Weight
     // No NCHWc layout (for the target graphs too): the step then keeps the forward activations its backward
     // pass reads in one layout (VGG-19 at 512²: peak RSS -19%, same speed; see BackendOptions.nchwc).
     // Winograd for the step on the CPU unless the caller says otherwise (STEP_WINOGRAD).
-    compile = (g) => b.compile(g, weights, { nchwc: false, winograd: opts.device === 'gpu' ? false : STEP_WINOGRAD, ...opts });
+    // ReLU masks as Where (boolean masks): the float masks of the faster lowering lift the step's peak memory
+    // above PyTorch's (BackendOptions.reluGrad).
+    compile = (g) => b.compile(g, weights, { nchwc: false, reluGrad: 'where', winograd: opts.device === 'gpu' ? false : STEP_WINOGRAD, ...opts });
     // Never Winograd for a graph run once: its kernel transform (4× the weights, computed on the host) costs
     // more than one run saves, and it raised the job's peak memory before the step was even compiled.
     compileOnce = (g) => b.compile(g, weights, { nchwc: false, ...opts, winograd: false });

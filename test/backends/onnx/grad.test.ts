@@ -204,5 +204,18 @@ describe('onnx upsampleNearestGrad and reluGrad', () => {
       dy: { shape: [1, 2, 3, 5], data: dy },
     });
     got.data.forEach((v, i) => expect(v + 0).toBe(y[i]! > 0 ? dy[i]! : 0)); // + 0: dy < 0 masked is −0
+    // The lean lowering (boolean mask, Where) gives the same values.
+    const build = (g: GraphBuilder): string => g.add('reluGrad', [g.input('yv', [1, 2, 3, 5]), g.input('dy', [1, 2, 3, 5])], {});
+    const feeds = { yv: { shape: [1, 2, 3, 5], data: y }, dy: { shape: [1, 2, 3, 5], data: dy } };
+    const where = await runOnnx(build, feeds, {}, { reluGrad: 'where' });
+    where.data.forEach((v, i) => expect(v).toBe(y[i]! > 0 ? dy[i]! : 0));
+    const ops = (e?: EmitOptions) => {
+      const b = new GraphBuilder();
+      b.output('g', build(b));
+      return buildModelProto(b.build(), new Map(), e).graph!.node!.map((n) => n.opType);
+    };
+    expect(ops()).toEqual(expect.arrayContaining(['Greater', 'Cast', 'Mul']));
+    expect(ops({ reluGrad: 'where' })).toEqual(expect.arrayContaining(['Greater', 'Where']));
+    expect(ops({ reluGrad: 'where' })).not.toContain('Cast');
   });
 });

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { loadSpec, pickNetwork } from '../../../src/cli/load-spec.ts';
 import { bindWeights } from '../../../src/weights/index.ts';
 import { GraphBuilder } from '../../../src/compiler/ir/builder.ts';
@@ -8,6 +8,7 @@ import { dimVar } from '../../../src/compiler/ir/dim.ts';
 import type { Graph, HostTensor } from '../../../src/compiler/ir/types.ts';
 import { buildObjectiveGraphs, type ObjectiveSpec } from '../../../src/compiler/objective/index.ts';
 import { STEP_WINOGRAD, createGatysEngine } from '../../../src/runtime/gatys/engine.ts';
+import { OnnxBackend } from '../../../src/backends/onnx/index.ts';
 
 /** Toy loss net: a = relu(0.01·x − 1) (tap), b = avgpool2(a) (tap). */
 function toyNet(): Graph {
@@ -76,6 +77,26 @@ describe('Gatys engine', () => {
     [0, 7, 50, 143].forEach((i, k) => {
       expect(Math.abs(onnx.r.grad[i]! - onnx.fd[k]!) / scale).toBeLessThan(2e-2);
     });
+  });
+});
+
+describe('Gatys engine, ONNX compile options', () => {
+  it('compiles its step with boolean ReLU masks (the lean lowering) and without NCHWc', async () => {
+    const compile = vi.spyOn(OnnxBackend.prototype, 'compile');
+    try {
+      const graphs = buildObjectiveGraphs(spec, toyNet(), { size: { H: 6, W: 8 } });
+      const engine = await createGatysEngine(graphs, new Map(), 'onnx');
+      try {
+        const step = engine.bindTargets({ ...(await engine.contentTargets(image(1, 6, 8))), ...(await engine.styleTargets(image(2, 6, 8))) });
+        await step(image(3, 6, 8).data);
+      } finally {
+        await engine.dispose();
+      }
+      const step = compile.mock.calls.find(([g]) => g.nodes.some((n) => n.op === 'reluGrad'));
+      expect(step?.[2]).toMatchObject({ reluGrad: 'where', nchwc: false });
+    } finally {
+      compile.mockRestore();
+    }
   });
 });
 
