@@ -84,41 +84,10 @@ export function weightGradToMatmul(g: Graph): Graph {
       rw.keep(n);
       continue;
     }
-    const out = n.outputs[0]!;
-    const [o, c, kh, kw] = rw.shape(out) as [number, number, number, number];
-    if (kh * kw > MAX_TAPS) {
-      swapped(rw, n, m);
-      continue;
-    }
-    if (o < c) {
-      shiftedDy(rw, n, m);
-      continue;
-    }
-    const [nb, , ho, wo] = rw.shape(m.dy) as [number, number, number, number];
-    const [t, l, b, r] = m.pads;
-    const stem = `${out}.taps`;
-    // One extra zero row below when there are column taps: the last taps' flat windows run kw − 1 past the grid.
-    const extra = kw > 1 ? 1 : 0;
-    const xp = m.pads.some((p) => p > 0) || extra ? rw.add('pad', [m.x], { mode: 'constant', pads: [t, l, b + extra, r], value: 0 }, stem) : m.x;
-    const [, , hp, wp] = rw.shape(xp) as [number, number, number, number];
-    const xFlat = rw.add('reshape', [xp], { shape: [nb, c, hp * wp] }, stem);
-    // dy on the padded grid's width (zeros in the wp − wo extra columns), flattened: [N, O, HO·Wp].
-    const dyWide = wp > wo ? rw.add('pad', [m.dy], { mode: 'constant', pads: [0, 0, 0, wp - wo], value: 0 }, stem) : m.dy;
-    const dyFlat = rw.add('reshape', [dyWide], { shape: [nb, o, ho * wp] }, stem);
-    const len = ho * wp;
-    const taps: string[] = [];
-    for (let i = 0; i < kh; i++)
-      for (let j = 0; j < kw; j++) {
-        // Tap (i, j) reads xp[:, :, y + i, x + j] = xFlat[:, :, (i·Wp + j) + y·Wp + x]: one contiguous window.
-        const off = i * wp + j;
-        const s = off === 0 && len === hp * wp ? xFlat : rw.add('slice', [xFlat], { axis: 2, start: off, end: off + len }, stem);
-        const sT = rw.add('transpose', [s], { perm: [0, 2, 1] }, stem);
-        let p = rw.add('matmul', [dyFlat, sT], {}, stem); // [N, O, C]
-        p = nb > 1 ? rw.add('reduceSum', [p], { axes: [0], keepDims: false }, stem) : p;
-        taps.push(rw.add('reshape', [p], { shape: [o, c, 1] }, stem));
-      }
-    const stacked = taps.length === 1 ? taps[0]! : rw.add('concat', taps, { axis: 2 }, stem);
-    rw.add('reshape', [stacked], { shape: [o, c, kh, kw] }, stem, out, n.layer);
+    const [o, c, kh, kw] = rw.shape(n.outputs[0]!) as [number, number, number, number];
+    if (kh * kw > MAX_TAPS) swapped(rw, n, m);
+    else if (o < c) shiftedDy(rw, n, m);
+    else shiftedX(rw, n, m);
   }
   return rw.build();
 }
@@ -146,6 +115,61 @@ function swapped(rw: Rewriter, n: Node, m: Match): void {
   rw.add('reshape', [rev], { shape: [o, c, kh, kw] }, stem, out, n.layer);
 }
 
+/** Padded x flattened to [N, C, Hp·Wp] (with `extraRows` more zero rows below), and dy widened to the grid's Wp columns. */
+interface FlatGrid {
+  readonly xFlat: string;
+  readonly dyWide: string;
+  readonly hp: number;
+  readonly wp: number;
+}
+
+function flatGrid(rw: Rewriter, m: Match, c: number, extraRows: number, stem: string): FlatGrid {
+  const [t, l, b, r] = m.pads;
+  const [nb, , , wo] = rw.shape(m.dy) as [number, number, number, number];
+  const xp = m.pads.some((p) => p > 0) || extraRows ? rw.add('pad', [m.x], { mode: 'constant', pads: [t, l, b + extraRows, r], value: 0 }, stem) : m.x;
+  const [, , hp, wp] = rw.shape(xp) as [number, number, number, number];
+  const xFlat = rw.add('reshape', [xp], { shape: [nb, c, hp * wp] }, stem);
+  // dy on the padded grid's width (zeros in the wp − wo extra columns).
+  const dyWide = wp > wo ? rw.add('pad', [m.dy], { mode: 'constant', pads: [0, 0, 0, wp - wo], value: 0 }, stem) : m.dy;
+  return { xFlat, dyWide, hp, wp };
+}
+
+/**
+ * dW from one product per tap: `operands(i, j)` gives [N, O, L] and [N, C, L] for tap (i, j); each pair is
+ * multiplied (the second transposed), summed over N and stacked into [O, C, KH, KW], written to n's output.
+ */
+function stackTaps(rw: Rewriter, n: Node, stem: string, operands: (i: number, j: number) => readonly [string, string]): void {
+  const out = n.outputs[0]!;
+  const [o, c, kh, kw] = rw.shape(out) as [number, number, number, number];
+  const taps: string[] = [];
+  for (let i = 0; i < kh; i++)
+    for (let j = 0; j < kw; j++) {
+      const [dyPart, xPart] = operands(i, j);
+      let p = rw.add('matmul', [dyPart, rw.add('transpose', [xPart], { perm: [0, 2, 1] }, stem)], {}, stem); // [N, O, C]
+      p = rw.shape(p)[0]! > 1 ? rw.add('reduceSum', [p], { axes: [0], keepDims: false }, stem) : p;
+      taps.push(rw.add('reshape', [p], { shape: [o, c, 1] }, stem));
+    }
+  const stacked = taps.length === 1 ? taps[0]! : rw.add('concat', taps, { axis: 2 }, stem);
+  rw.add('reshape', [stacked], { shape: [o, c, kh, kw] }, stem, out, n.layer);
+}
+
+/** The per-tap matmuls with x's windows: one contiguous slice of the flat padded x per tap (see the header). */
+function shiftedX(rw: Rewriter, n: Node, m: Match): void {
+  const out = n.outputs[0]!;
+  const [o, c, , kw] = rw.shape(out) as [number, number, number, number];
+  const [nb, , ho] = rw.shape(m.dy) as [number, number, number, number];
+  const stem = `${out}.taps`;
+  // One extra zero row below when there are column taps: the last taps' flat windows run kw − 1 past the grid.
+  const { xFlat, dyWide, hp, wp } = flatGrid(rw, m, c, kw > 1 ? 1 : 0, stem);
+  const dyFlat = rw.add('reshape', [dyWide], { shape: [nb, o, ho * wp] }, stem); // [N, O, HO·Wp]
+  const len = ho * wp;
+  // Tap (i, j) reads xp[:, :, y + i, x + j] = xFlat[:, :, (i·Wp + j) + y·Wp + x]: one contiguous window.
+  stackTaps(rw, n, stem, (i, j) => {
+    const off = i * wp + j;
+    return [dyFlat, off === 0 && len === hp * wp ? xFlat : rw.add('slice', [xFlat], { axis: 2, start: off, end: off + len }, stem)];
+  });
+}
+
 /**
  * The per-tap matmuls with dy shifted instead of x, for O < C (Johnson's decoder: 64 → 32, 128 → 64 channels):
  * each tap copies O·Hp·Wp floats of dy rather than C·HO·Wp of x. dy, widened to Wp columns and flattened, is
@@ -159,26 +183,16 @@ function swapped(rw: Rewriter, n: Node, m: Match): void {
 function shiftedDy(rw: Rewriter, n: Node, m: Match): void {
   const out = n.outputs[0]!;
   const [o, c, kh, kw] = rw.shape(out) as [number, number, number, number];
-  const [nb, , ho, wo] = rw.shape(m.dy) as [number, number, number, number];
+  const [nb, , ho] = rw.shape(m.dy) as [number, number, number, number];
   const stem = `${out}.taps`;
-  const xp = m.pads.some((p) => p > 0) ? rw.add('pad', [m.x], { mode: 'constant', pads: m.pads, value: 0 }, stem) : m.x;
-  const [, , hp, wp] = rw.shape(xp) as [number, number, number, number];
+  const { xFlat, dyWide, hp, wp } = flatGrid(rw, m, c, 0, stem);
   const grid = hp * wp;
-  const xFlat = rw.add('reshape', [xp], { shape: [nb, c, grid] }, stem);
-  const dyWide = wp > wo ? rw.add('pad', [m.dy], { mode: 'constant', pads: [0, 0, 0, wp - wo], value: 0 }, stem) : m.dy;
   const front = (kh - 1) * wp + (kw - 1);
   // [N, O, 1, front + Hp·Wp]: dy's flat rows after `front` zeros, zeros to the end of the grid.
   const dyRow = rw.add('reshape', [dyWide], { shape: [nb, o, 1, ho * wp] }, stem);
   const dyBig = rw.add('pad', [dyRow], { mode: 'constant', pads: [0, front, 0, grid - ho * wp], value: 0 }, stem);
-  const taps: string[] = [];
-  for (let i = 0; i < kh; i++)
-    for (let j = 0; j < kw; j++) {
-      const start = front - (i * wp + j);
-      const win = rw.add('reshape', [rw.add('slice', [dyBig], { axis: 3, start, end: start + grid }, stem)], { shape: [nb, o, grid] }, stem);
-      let p = rw.add('matmul', [win, rw.add('transpose', [xFlat], { perm: [0, 2, 1] }, stem)], {}, stem); // [N, O, C]
-      p = nb > 1 ? rw.add('reduceSum', [p], { axes: [0], keepDims: false }, stem) : p;
-      taps.push(rw.add('reshape', [p], { shape: [o, c, 1] }, stem));
-    }
-  const stacked = taps.length === 1 ? taps[0]! : rw.add('concat', taps, { axis: 2 }, stem);
-  rw.add('reshape', [stacked], { shape: [o, c, kh, kw] }, stem, out, n.layer);
+  stackTaps(rw, n, stem, (i, j) => {
+    const start = front - (i * wp + j);
+    return [rw.add('reshape', [rw.add('slice', [dyBig], { axis: 3, start, end: start + grid }, stem)], { shape: [nb, o, grid] }, stem), xFlat];
+  });
 }
