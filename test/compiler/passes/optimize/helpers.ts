@@ -44,6 +44,16 @@ export function maxOutputDiff(a: Graph, b: Graph, weights: WeightMap, feeds: Rea
   return { diff, scale };
 }
 
+/**
+ * Expect two graphs to give the same outputs in float64: the largest output magnitude is above `minScale`
+ * (the comparison is not of zeros) and the largest difference below `rel` times it.
+ */
+export function expectSameOutputs(a: Graph, b: Graph, weights: WeightMap, feeds: Readonly<Record<string, HostTensor>>, minScale: number, rel: number): void {
+  const { diff, scale } = maxOutputDiff(a, b, weights, feeds);
+  expect(scale).toBeGreaterThan(minScale);
+  expect(diff).toBeLessThan(rel * scale);
+}
+
 export const opsOf = (g: Graph): string[] => g.nodes.map((n) => n.op);
 
 /** max |a − b| over max |a| (a must not be all zeros): the relative error of b against the reference a. */
