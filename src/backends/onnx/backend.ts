@@ -8,7 +8,7 @@ import type { Graph, HostTensor } from '../../compiler/ir/types.ts';
 import type { Backend, BackendOptions, CompiledModel, WeightMap } from '../types.ts';
 import { GraphBuilder } from '../../compiler/ir/builder.ts';
 import { buildModelProto, emitModel } from './emit.ts';
-import { withModelFile } from './model-file.ts';
+import { withModelFile, writeModelSource, type ModelSource } from './model-file.ts';
 import type { ModelProto } from './proto.ts';
 import { ALL_PASSES, WINOGRAD_STEM, isConcrete, optimizeGraph, type OptimizeOptions } from '../../compiler/passes/optimize/index.ts';
 import { isForwardOp } from '../../compiler/passes/autodiff/index.ts';
@@ -164,12 +164,33 @@ function constantBytes(g: Graph): number {
   return n;
 }
 
-async function compileSession(g: Graph, weights: WeightMap, opts: BackendOptions): Promise<{ readonly model: OnnxModel; readonly constantBytes: number }> {
+/**
+ * Optimise, emit and write the model; only the file (and a few facts about the graph) leave this
+ * function, so the optimised graph's derived constants and the ModelProto are garbage once it returns.
+ */
+async function emitSession(g: Graph, weights: WeightMap, opts: BackendOptions): Promise<{ readonly file: ModelSource; readonly constantBytes: number; readonly winograd: boolean }> {
   const graph = opts.optimize !== false && isConcrete(g) ? optimizeGraph(g, weights, optimizeOptions(opts)) : g;
   // ORT 1.30's WebGPU provider takes MaxPool nodes but fails at run time on their Indices output.
   const emit = { ...(opts.device === 'gpu' && { maxPoolGrad: 'window' as const }), ...(opts.reluGrad && { reluGrad: opts.reluGrad }) };
-  const model = await loadOnnxModelProto(buildModelProto(graph, weights, emit), { ...(winogradGradient(graph) && { nchwc: false }), ...opts });
-  return { model, constantBytes: constantBytes(graph) };
+  return { file: await writeModelSource(buildModelProto(graph, weights, emit)), constantBytes: constantBytes(graph), winograd: winogradGradient(graph) };
+}
+
+/**
+ * The compiled session. When the graph carried at least COLLECT_AFTER_BYTES of constants, the host's copies
+ * (derived constants, the ModelProto) are collected after the model is written and before ONNX Runtime reads
+ * it, so they are not resident while ORT builds its own copy of every initializer (the session's creation
+ * is itself a memory peak: the VGG-19 Gatys step's, with Winograd on its 32² layers).
+ */
+async function compileSession(g: Graph, weights: WeightMap, opts: BackendOptions): Promise<OnnxModel> {
+  const { file, constantBytes: bytes, winograd } = await emitSession(g, weights, opts);
+  try {
+    if (bytes >= COLLECT_AFTER_BYTES) collectGarbage();
+    const so = { ...(winograd && { nchwc: false }), ...opts };
+    const { session, provider } = await createSessionOn(file.source, opts.device ?? 'cpu', sessionOptions(so));
+    return wrapSession(session, provider);
+  } finally {
+    await file.remove();
+  }
 }
 
 export class OnnxBackend implements Backend {
@@ -178,11 +199,9 @@ export class OnnxBackend implements Backend {
   /**
    * Runs stc's optimisation passes first on concrete-shape graphs, unless `opts.optimize` is false.
    * When the compiled graph carried at least COLLECT_AFTER_BYTES of constants, they are collected
-   * (collectGarbage) once the session holds them, before the caller's first run.
+   * (collectGarbage) once the model is written, before ONNX Runtime reads it (compileSession).
    */
   async compile(g: Graph, weights: WeightMap, opts: BackendOptions = {}): Promise<OnnxModel> {
-    const { model, constantBytes: bytes } = await compileSession(g, weights, opts);
-    if (bytes >= COLLECT_AFTER_BYTES) collectGarbage();
-    return model;
+    return compileSession(g, weights, opts);
   }
 }

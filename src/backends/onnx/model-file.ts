@@ -99,27 +99,42 @@ export async function writeChunks(path: string, chunks: Iterable<Uint8Array>): P
   }
 }
 
+/** A serialised model ready for ONNX Runtime: a temporary file, or one buffer where no file can be written. */
+export interface ModelSource {
+  readonly source: string | Uint8Array;
+  /** Remove the temporary file (a no-op for a buffer). */
+  remove(): Promise<void>;
+}
+
 /**
- * Run `use` with the model written to a fresh temporary file (removed afterwards, also on failure).
- * Where no temporary file can be written (a full or read-only temp folder), `use` gets the model as
- * one buffer instead.
+ * The model written to a fresh temporary file. Where no temporary file can be written (a full or
+ * read-only temp folder), the model as one buffer instead. The result holds no reference to `model`,
+ * so a caller that drops its own can have the ModelProto (and every constant it holds) collected
+ * before ONNX Runtime reads the file.
  */
-export async function withModelFile<T>(model: ModelProto, use: (model: string | Uint8Array) => Promise<T>): Promise<T> {
+export async function writeModelSource(model: ModelProto): Promise<ModelSource> {
   const parts = modelChunks(model);
   let dir: string | undefined;
   try {
-    let file: string | undefined;
-    try {
-      dir = await mkdtemp(join(tmpdir(), 'stc-model-'));
-      file = join(dir, 'model.onnx');
-      await writeChunks(file, parts.chunks());
-    } catch (e) {
-      if (!isFileSystemError(e)) throw e;
-      file = undefined;
-    }
-    return await use(file ?? Buffer.concat([...parts.chunks()], parts.size));
-  } finally {
+    dir = await mkdtemp(join(tmpdir(), 'stc-model-'));
+    const file = join(dir, 'model.onnx');
+    await writeChunks(file, parts.chunks());
+    const written = dir;
+    return { source: file, remove: () => rm(written, { recursive: true, force: true }) };
+  } catch (e) {
     if (dir) await rm(dir, { recursive: true, force: true });
+    if (!isFileSystemError(e)) throw e;
+    return { source: Buffer.concat([...parts.chunks()], parts.size), remove: async () => {} };
+  }
+}
+
+/** Run `use` with the model as a temporary file (removed afterwards, also on failure), or as one buffer (writeModelSource). */
+export async function withModelFile<T>(model: ModelProto, use: (model: string | Uint8Array) => Promise<T>): Promise<T> {
+  const m = await writeModelSource(model);
+  try {
+    return await use(m.source);
+  } finally {
+    await m.remove();
   }
 }
 

@@ -1,10 +1,11 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { GraphBuilder } from '../../../src/compiler/ir/builder.ts';
 import { OnnxBackend, buildModelProto, emitModel, loadOnnxModel } from '../../../src/backends/onnx/index.ts';
-import { modelChunks, varint, withModelFile } from '../../../src/backends/onnx/model-file.ts';
+import { modelChunks, varint, withModelFile, writeModelSource } from '../../../src/backends/onnx/model-file.ts';
+import { collectGarbage } from '../../../src/backends/collect-garbage.ts';
 import { onnx } from '../../../src/backends/onnx/proto.ts';
 
 /** A conv net with several initializers of different sizes (one over 2⁷ and one over 2¹⁴ bytes, for multi-byte lengths). */
@@ -101,6 +102,23 @@ describe('withModelFile', () => {
       await model.dispose();
       await direct.dispose();
     }
+  });
+
+  it('writeModelSource: the file outlives the ModelProto (nothing in it refers back) until remove', async () => {
+    const { g, weights } = net();
+    let proto: WeakRef<object> | undefined;
+    const written = await (async () => {
+      const m = buildModelProto(g, weights);
+      proto = new WeakRef(m);
+      return writeModelSource(m);
+    })();
+    await new Promise((r) => setTimeout(r, 0));
+    collectGarbage();
+    expect(proto!.deref()).toBeUndefined();
+    expect(typeof written.source).toBe('string');
+    expect(onnx.ModelProto.decode(readFileSync(written.source as string)).graph!.initializer).toHaveLength(4);
+    await written.remove();
+    expect(existsSync(dirname(written.source as string))).toBe(false);
   });
 
   it('falls back to one buffer where no temporary file can be written', async () => {
