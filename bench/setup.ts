@@ -13,7 +13,7 @@ import { selectAndSpecialize } from '../src/cli/commands/prepare.ts';
 import type { Graph, HostTensor } from '../src/compiler/ir/types.ts';
 import { flops } from '../src/compiler/ir/ops.ts';
 import { concreteShapeOf } from '../src/compiler/passes/specialize.ts';
-import { buildObjectiveGraphs, LOSS } from '../src/compiler/objective/build.ts';
+import { buildObjectiveGraphs, LOSS, type ObjectiveGraphs } from '../src/compiler/objective/build.ts';
 import type { ObjectiveSpec } from '../src/compiler/objective/types.ts';
 import { differentiate } from '../src/compiler/passes/autodiff/index.ts';
 import { paramsOf } from '../src/compiler/ir/graph.ts';
@@ -158,28 +158,43 @@ async function prepareGatys(job: Job, backend: FloatBackend, opts: BackendOption
   const spec = gatysSpec(job.network as GatysNet);
   const net = network(spec.lossNet);
   const graphs = buildObjectiveGraphs(spec, net.graph, { size: { H: job.size, W: job.size } });
-  const weights = await randomWeights(graphs.step, net.specDir);
-  const engine = await createGatysEngine(graphs, weights, backend, opts);
-  const targets = { ...(await engine.contentTargets(noiseImage(1, job.size, 2))), ...(await engine.styleTargets(noiseImage(1, job.size, 3))) };
   const x = noiseImage(1, job.size, 1).data;
-  const grad = differentiate(graphs.step, { loss: LOSS, wrt: [graphs.imageInput] });
-  if (backend === 'onnx') {
-    const step = engine.bindTargets(targets);
-    return {
-      step: async () => void (await step(x)),
-      probe: async () => {
-        const r = await step(x);
-        return { loss: Float32Array.of(r.loss), grad: r.grad };
-      },
-      flop: graphFlop(grad),
-      detail: 'loss + gradient w.r.t. the image',
-      dispose: () => engine.dispose(),
-    };
-  }
-  // tfjs: time the gradient evaluation alone (tf.valueAndGrads), not the engine's extra forward run for per-term values.
+  const flop = graphFlop(differentiate(graphs.step, { loss: LOSS, wrt: [graphs.imageInput] }));
+  return backend === 'onnx' ? gatysOnnx(graphs, net.specDir, job.size, x, flop, opts) : gatysTfjs(graphs, net.specDir, job.size, x, flop, opts);
+}
+
+/** The engine's targets for the bench's seeded content (seed 2) and style (seed 3) images. */
+async function gatysTargets(engine: Awaited<ReturnType<typeof createGatysEngine>>, size: number): Promise<Record<string, HostTensor>> {
+  return { ...(await engine.contentTargets(noiseImage(1, size, 2))), ...(await engine.styleTargets(noiseImage(1, size, 3))) };
+}
+
+/**
+ * The engine's step, as `stc stylize` runs it: the weights are local to this function's set-up, so once the
+ * engine has compiled the step (ORT's own copy) nothing holds the WeightMap (src/runtime/gatys/stylize.ts).
+ */
+async function gatysOnnx(graphs: ObjectiveGraphs, specDir: string, size: number, x: Float32Array, flop: number, opts: BackendOptions): Promise<PreparedJob> {
+  const engine = await createGatysEngine(graphs, await randomWeights(graphs.step, specDir), 'onnx', opts);
+  const step = engine.bindTargets(await gatysTargets(engine, size));
+  return {
+    step: async () => void (await step(x)),
+    probe: async () => {
+      const r = await step(x);
+      return { loss: Float32Array.of(r.loss), grad: r.grad };
+    },
+    flop,
+    detail: 'loss + gradient w.r.t. the image',
+    dispose: () => engine.dispose(),
+  };
+}
+
+/** tfjs: the gradient evaluation alone (tf.valueAndGrads), not the engine's extra forward run for per-term values. */
+async function gatysTfjs(graphs: ObjectiveGraphs, specDir: string, size: number, x: Float32Array, flop: number, opts: BackendOptions): Promise<PreparedJob> {
+  const weights = await randomWeights(graphs.step, specDir);
+  const engine = await createGatysEngine(graphs, weights, 'tfjs', opts);
+  const targets = await gatysTargets(engine, size);
   await engine.dispose();
   const { tfjsValueAndGrads } = await import('../src/backends/tfjs/index.ts');
-  const feeds: Record<string, HostTensor> = { [graphs.imageInput]: { shape: [1, 3, job.size, job.size], data: x } };
+  const feeds: Record<string, HostTensor> = { [graphs.imageInput]: { shape: [1, 3, size, size], data: x } };
   for (const [tap, id] of graphs.contentInputs) feeds[id] = targets[`content:${tap}`]!;
   for (const [tap, id] of graphs.styleInputs) feeds[id] = targets[`style:${tap}`]!;
   return {
@@ -188,7 +203,7 @@ async function prepareGatys(job: Job, backend: FloatBackend, opts: BackendOption
       const r = await tfjsValueAndGrads(graphs.step, weights, feeds, LOSS, [graphs.imageInput]);
       return { loss: Float32Array.of(r.value), grad: r.grads[graphs.imageInput]!.data };
     },
-    flop: graphFlop(grad),
+    flop,
     detail: 'loss + gradient w.r.t. the image (tf.valueAndGrads)',
     dispose: async () => {},
   };

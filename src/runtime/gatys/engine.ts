@@ -13,6 +13,7 @@ import { concreteShapeOf } from '../../compiler/passes/specialize.ts';
 import { differentiate, defaultGradName } from '../../compiler/passes/autodiff/index.ts';
 import { foldInputNormalisation } from '../../compiler/passes/optimize/index.ts';
 import type { BackendOptions, CompiledModel, WeightMap } from '../../backends/types.ts';
+import { collectGarbage } from '../../backends/collect-garbage.ts';
 import type { GatysEngine, StepFn } from './types.ts';
 
 export type GatysBackendName = 'onnx' | 'tfjs';
@@ -47,9 +48,17 @@ function targetFeeds(graphs: ObjectiveGraphs, targets: Readonly<Record<string, H
 /**
  * Memory: the step model is compiled on the first `bindTargets` and kept; each target computation
  * compiles its graph, runs it once and releases it, so at most one of the three models (each with its
- * own copy of the loss network's weights in the runtime) is resident at a time.
+ * own copy of the loss network's weights in the runtime) is resident at a time. On ONNX Runtime the
+ * engine lets go of `weights` once the step model is compiled (ORT holds its own copy), so a caller that
+ * drops its reference too frees them before the step's first run allocates its activations: the targets
+ * must be computed before `bindTargets` (afterwards contentTargets/styleTargets throw).
  */
-export async function createGatysEngine(graphs: ObjectiveGraphs, weights: WeightMap, backend: GatysBackendName, opts: BackendOptions = {}): Promise<GatysEngine> {
+export async function createGatysEngine(graphs: ObjectiveGraphs, initialWeights: WeightMap, backend: GatysBackendName, opts: BackendOptions = {}): Promise<GatysEngine> {
+  let held: WeightMap | undefined = initialWeights;
+  const weightsOf = (): WeightMap => {
+    if (!held) throw new Error('Gatys engine: the weights were released when the step was compiled; compute the targets before bindTargets');
+    return held;
+  };
   const image = graphs.imageInput;
   const imageShape = concreteShapeOf(graphs.step, image);
   let compile: (g: ObjectiveGraphs['step']) => Promise<CompiledModel>;
@@ -65,10 +74,15 @@ export async function createGatysEngine(graphs: ObjectiveGraphs, weights: Weight
     // Winograd for the step on the CPU unless the caller says otherwise (STEP_WINOGRAD).
     // ReLU masks as Where (boolean masks): the float masks of the faster lowering lift the step's peak memory
     // above PyTorch's (BackendOptions.reluGrad).
-    compile = (g) => b.compile(g, weights, { nchwc: false, reluGrad: 'where', winograd: opts.device === 'gpu' ? false : STEP_WINOGRAD, ...opts });
+    compile = async (g) => {
+      const model = await b.compile(g, weightsOf(), { nchwc: false, reluGrad: 'where', winograd: opts.device === 'gpu' ? false : STEP_WINOGRAD, ...opts });
+      held = undefined;
+      collectGarbage();
+      return model;
+    };
     // Never Winograd for a graph run once: its kernel transform (4× the weights, computed on the host) costs
     // more than one run saves, and it raised the job's peak memory before the step was even compiled.
-    compileOnce = (g) => b.compile(g, weights, { nchwc: false, ...opts, winograd: false });
+    compileOnce = (g) => b.compile(g, weightsOf(), { nchwc: false, ...opts, winograd: false });
     const gradName = defaultGradName(image);
     // Normalisation folded into the first conv before differentiating, so the backward pass skips it too.
     stepGraph = differentiate(foldInputNormalisation(graphs.step), { loss: LOSS, wrt: [image] });
@@ -79,6 +93,8 @@ export async function createGatysEngine(graphs: ObjectiveGraphs, weights: Weight
   } else {
     const { TfjsBackend, tfjsValueAndGrads } = await import('../../backends/tfjs/index.ts');
     const b = new TfjsBackend();
+    // tfjs reads the weights on every step: the engine keeps them.
+    const weights = initialWeights;
     compile = (g) => b.compile(g, weights, opts);
     compileOnce = compile;
     stepGraph = graphs.step;

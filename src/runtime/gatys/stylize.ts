@@ -12,11 +12,11 @@
 import { basename, dirname, extname, join } from 'node:path';
 import { compileFile, formatDiagnostics } from '../../compiler/frontend.ts';
 import { blendTargets, normaliseBlend } from '../../compiler/objective/blend.ts';
-import { buildObjectiveGraphs } from '../../compiler/objective/build.ts';
+import { buildObjectiveGraphs, type ObjectiveGraphs } from '../../compiler/objective/build.ts';
 import type { LossTerm, ObjectiveSpec } from '../../compiler/objective/types.ts';
 import type { HostTensor } from '../../compiler/ir/types.ts';
 import type { WinogradOptions } from '../../compiler/passes/optimize/winograd.ts';
-import type { Device } from '../../backends/types.ts';
+import type { BackendOptions, Device, WeightMap } from '../../backends/types.ts';
 import { ShapeError } from '../../compiler/ir/ops.ts';
 import { UserError } from '../../cli/errors.ts';
 import { bindWeights } from '../../weights/index.ts';
@@ -24,6 +24,7 @@ import { matchColour, transferLuminance, type ColourPreservation } from '../colo
 import type { RgbImage } from '../image-types.ts';
 import type { ProgressCallback } from '../progress.ts';
 import { createGatysEngine, type GatysBackendName } from './engine.ts';
+import type { GatysEngine, StepFn } from './types.ts';
 import { checkWritablePath, readImage, resizeImage, writeImage } from '../image.ts';
 import { noiseImage } from './init.ts';
 import { runGatys, type GatysRunResult, type OptimizerName } from './run.ts';
@@ -168,36 +169,25 @@ export async function stylize(opts: StylizeOptions): Promise<StylizeResult> {
     }
   };
   const graphs = build(styles[0]!);
-  if (!net.weights) throw new UserError(`the loss network ${objective.lossNet} has no weights binding in the spec; pass --weights`);
-  const bindOpts = { specDir: net.specDir, ...(opts.weights !== undefined && { pathOverride: opts.weights }) };
-  const weights = await bindWeights(graphs.step, net.weights, bindOpts);
-
+  const binding = net.weights;
+  if (!binding) throw new UserError(`the loss network ${objective.lossNet} has no weights binding in the spec; pass --weights`);
   const backend = opts.backend ?? 'onnx';
-  phase(`compiling for ${backend}`);
-  const engine = await createGatysEngine(graphs, weights, backend, {
-    ...(opts.threads !== undefined && { threads: opts.threads }),
-    ...(opts.winograd !== undefined && { winograd: opts.winograd }),
-    ...(opts.device !== undefined && { device: opts.device }),
+  const { engine, step } = await engineWithTargets({
+    graphs,
+    build,
+    loadWeights: () => bindWeights(graphs.step, binding, { specDir: net.specDir, ...(opts.weights !== undefined && { pathOverride: opts.weights }) }),
+    backend,
+    engineOpts: {
+      ...(opts.threads !== undefined && { threads: opts.threads }),
+      ...(opts.winograd !== undefined && { winograd: opts.winograd }),
+      ...(opts.device !== undefined && { device: opts.device }),
+    },
+    content,
+    styles,
+    blend,
+    phase,
   });
   try {
-    phase('computing targets');
-    const contentTargets = await engine.contentTargets(asTensor(content));
-    const perStyle: Record<string, HostTensor>[] = [];
-    for (const s of styles) {
-      if (s.width === styles[0]!.width && s.height === styles[0]!.height) perStyle.push(await engine.styleTargets(asTensor(s)));
-      else {
-        // A style image of another shape: its own style-target graph (Gram shapes do not depend on size).
-        const g = build(s);
-        const e = await createGatysEngine(g, weights, backend);
-        try {
-          perStyle.push(await e.styleTargets(asTensor(s)));
-        } finally {
-          await e.dispose();
-        }
-      }
-    }
-    const step = engine.bindTargets({ ...contentTargets, ...blendTargets(perStyle, blend) });
-
     phase(`optimising (${opts.optimizer ?? 'lbfgs'}, ${iterations} iterations)`);
     const snapshots: string[] = [];
     const t0 = Date.now();
@@ -225,6 +215,52 @@ export async function stylize(opts: StylizeOptions): Promise<StylizeResult> {
     return { ...result, objective: objective.name, lossNet: objective.lossNet, size: out, snapshots, optimiseMs };
   } finally {
     await engine.dispose();
+  }
+}
+
+interface EngineSetup {
+  readonly graphs: ObjectiveGraphs;
+  /** The objective graphs for a style image of another shape. */
+  readonly build: (style: RgbImage) => ObjectiveGraphs;
+  readonly loadWeights: () => Promise<WeightMap>;
+  readonly backend: GatysBackendName;
+  readonly engineOpts: BackendOptions;
+  readonly content: RgbImage;
+  readonly styles: readonly RgbImage[];
+  readonly blend: readonly number[];
+  readonly phase: (what: string) => void;
+}
+
+/**
+ * Load the loss network's weights, compile the engine, compute the content and (blended) style targets
+ * and bind them. The WeightMap is local to this function: on ONNX Runtime the engine drops it once the
+ * step model is compiled (ORT holds its own copy), so nothing keeps it alive through the optimisation
+ * (52 MB for VGG-19 to relu5_1).
+ */
+async function engineWithTargets(s: EngineSetup): Promise<{ readonly engine: GatysEngine; readonly step: StepFn }> {
+  const weights = await s.loadWeights();
+  s.phase(`compiling for ${s.backend}`);
+  const engine = await createGatysEngine(s.graphs, weights, s.backend, s.engineOpts);
+  try {
+    s.phase('computing targets');
+    const contentTargets = await engine.contentTargets(asTensor(s.content));
+    const perStyle: Record<string, HostTensor>[] = [];
+    for (const style of s.styles) {
+      if (style.width === s.styles[0]!.width && style.height === s.styles[0]!.height) perStyle.push(await engine.styleTargets(asTensor(style)));
+      else {
+        // A style image of another shape: its own style-target graph (Gram shapes do not depend on size).
+        const e = await createGatysEngine(s.build(style), weights, s.backend);
+        try {
+          perStyle.push(await e.styleTargets(asTensor(style)));
+        } finally {
+          await e.dispose();
+        }
+      }
+    }
+    return { engine, step: engine.bindTargets({ ...contentTargets, ...blendTargets(perStyle, s.blend) }) };
+  } catch (e) {
+    await engine.dispose();
+    throw e;
   }
 }
 

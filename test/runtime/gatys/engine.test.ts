@@ -9,6 +9,8 @@ import type { Graph, HostTensor } from '../../../src/compiler/ir/types.ts';
 import { buildObjectiveGraphs, type ObjectiveSpec } from '../../../src/compiler/objective/index.ts';
 import { STEP_WINOGRAD, createGatysEngine } from '../../../src/runtime/gatys/engine.ts';
 import { OnnxBackend } from '../../../src/backends/onnx/index.ts';
+import { collectGarbage } from '../../../src/backends/collect-garbage.ts';
+import type { WeightMap } from '../../../src/backends/types.ts';
 
 /** Toy loss net: a = relu(0.01·x − 1) (tap), b = avgpool2(a) (tap). */
 function toyNet(): Graph {
@@ -77,6 +79,33 @@ describe('Gatys engine', () => {
     [0, 7, 50, 143].forEach((i, k) => {
       expect(Math.abs(onnx.r.grad[i]! - onnx.fd[k]!) / scale).toBeLessThan(2e-2);
     });
+  });
+});
+
+describe('Gatys engine, weights', () => {
+  it('on onnx, lets go of the weights once the step is compiled (targets must come first); tfjs keeps them', async () => {
+    const graphs = buildObjectiveGraphs(spec, toyNet(), { size: { H: 6, W: 8 } });
+    for (const backend of ['onnx', 'tfjs'] as const) {
+      // The WeightMap is made and referenced only in here, so after it returns only the engine can hold it.
+      let weights: WeakRef<WeightMap> | undefined;
+      const engine = await (async () => {
+        const w: WeightMap = new Map();
+        weights = new WeakRef(w);
+        return createGatysEngine(graphs, w, backend);
+      })();
+      try {
+        const step = engine.bindTargets({ ...(await engine.contentTargets(image(1, 6, 8))), ...(await engine.styleTargets(image(2, 6, 8))) });
+        expect((await step(image(3, 6, 8).data)).loss).toBeGreaterThan(0);
+        collectGarbage();
+        if (backend === 'onnx') {
+          expect(weights!.deref()).toBeUndefined();
+          await expect(engine.contentTargets(image(1, 6, 8))).rejects.toThrow(/compute the targets before bindTargets/);
+          expect((await step(image(3, 6, 8).data)).loss).toBeGreaterThan(0); // the step still runs
+        } else expect(weights!.deref()).toBeDefined();
+      } finally {
+        await engine.dispose();
+      }
+    }
   });
 });
 
