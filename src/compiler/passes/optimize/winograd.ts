@@ -28,9 +28,11 @@
  * Applied where it pays in time, at a bounded cost in memory:
  * - both channel counts at least `minChannels` (default 128): below it the memory-bound transforms
  *   cost more than the GEMM saves;
- * - an output size divisible by 4 with at least `minPixels` pixels (default 64²): U holds 36/9 = 4×
- *   the kernel's weights while the time saved grows with the image, so small feature maps (VGG's
- *   conv4/conv5 at 256²) keep their direct convs.
+ * - an output size divisible by 4 with at least `minPixels` pixels (default 32²): U holds 36/9 = 4×
+ *   the kernel's weights while the time saved grows with the image, so the smallest maps (VGG-19's
+ *   conv5_1 at 256², 16²) keep their direct convs. 32² brings in VGG-19's conv4 at 256²: the Gatys step
+ *   took 537-695 ms against 662-792 ms at 64², peak RSS 548-566 against 481-489 MB, PyTorch's 611-628 MB
+ *   (docs/benchmarks.md, "Winograd").
  * Even so the transformed tiles (2.25× the activations) and U lift peak memory, so the ONNX backend runs
  * this pass only when asked (BackendOptions.winograd); the Gatys engine asks for its CPU step, where it pays
  * (measurements in docs/benchmarks.md).
@@ -186,13 +188,13 @@ export function transformKernels(w: HostTensor, f: WinogradTile = F4X4): Float32
 export interface WinogradOptions {
   /** F(4×4, 3×3) only for convs with at least this many input and output channels (default 128). */
   readonly minChannels?: number;
-  /** ... and at least this many output pixels per image (default 64·64). */
+  /** ... and at least this many output pixels per image (default 32·32). */
   readonly minPixels?: number;
   /**
    * F(2×2, 3×3) for the convs F(4×4) leaves (too few pixels, or sides not divisible by 4) that have at
-   * least this many input and output channels (default Infinity: none). On the VGG-19 Gatys step at 256²,
-   * 256 (conv4, conv5_1) gave 778-821 ms against 843-899 ms with F(4×4) alone, but a peak RSS of 589-597 MB
-   * against 552-574 MB, PyTorch's level (docs/benchmarks.md, "Winograd"), so it is opt-in.
+   * least this many input and output channels (default Infinity: none). On the VGG-19 Gatys step at 256²
+   * with F(4×4) from 32², 256 (then only conv5_1 at 16²) gave 700-714 ms against 537-695 ms without it
+   * (docs/benchmarks.md, "Winograd"): no gain, so it is opt-in.
    */
   readonly f2MinChannels?: number;
 }
@@ -201,7 +203,7 @@ export interface WinogradOptions {
 export const WINOGRAD_STEM = '.winograd';
 
 export const DEFAULT_MIN_CHANNELS = 128;
-export const DEFAULT_MIN_PIXELS = 64 * 64;
+export const DEFAULT_MIN_PIXELS = 32 * 32;
 export const DEFAULT_F2_MIN_CHANNELS = Infinity;
 
 type Pads = readonly [number, number, number, number];

@@ -112,17 +112,17 @@ describe('winogradConvs', () => {
     expect(winogradConvs(g, ALL)).toBe(g);
   });
 
-  it('by default: F(4×4) from 128 channels and 64² output pixels, no F(2×2) unless f2MinChannels is set', () => {
+  it('by default: F(4×4) from 128 channels and 32² output pixels, no F(2×2) unless f2MinChannels is set', () => {
     const blocks = (g: Graph): number[] => g.nodes.filter((n) => n.op === 'depthToSpace').map((n) => (n.attrs as { block: number }).block);
     const narrow = conv({ x: [1, 64, 64, 64], co: 256 });
     expect(winogradConvs(narrow)).toBe(narrow);
-    const small = conv({ x: [1, 128, 32, 64], co: 128 });
+    const small = conv({ x: [1, 128, 16, 32], co: 128 });
     expect(winogradConvs(small)).toBe(small);
-    expect(blocks(winogradConvs(conv({ x: [1, 128, 64, 64], co: 128 })))).toEqual([4]);
-    const wide = conv({ x: [1, 256, 32, 64], co: 256 });
+    expect(blocks(winogradConvs(conv({ x: [1, 128, 32, 32], co: 128 })))).toEqual([4]);
+    const wide = conv({ x: [1, 256, 16, 32], co: 256 });
     expect(winogradConvs(wide)).toBe(wide);
     expect(blocks(winogradConvs(wide, { f2MinChannels: 256 }))).toEqual([2]);
-    expect(blocks(winogradConvs(conv({ x: [1, 128, 32, 64], co: 256 }), { f2MinChannels: 256 }))).toEqual([]);
+    expect(blocks(winogradConvs(conv({ x: [1, 128, 16, 32], co: 256 }), { f2MinChannels: 256 }))).toEqual([]);
   });
 });
 
