@@ -8,7 +8,7 @@
  * phases (depth-to-space). Phase a reads high-resolution row 2i+a−1+r (r = 0, 1, 2 the kernel row),
  * which is low-resolution row i + ⌊(a−1+r)/2⌋, i.e. offset ROW_TAP[a][r] in the padded window:
  *
- *     w'[(2a + b)·C_out + o, c, R, S] = Σ_{r: ROW_TAP[a][r] = R} Σ_{s: ROW_TAP[b][s] = S} w[o, c, r, s].
+ *     w'[4o + 2a + b, c, R, S] = Σ_{r: ROW_TAP[a][r] = R} Σ_{s: ROW_TAP[b][s] = S} w[o, c, r, s].
  *
  * The border is exact too: a reflect or edge pad of the upsampled image by 1 repeats x's edge rows
  * (reflecting row −1 of the upsampled image gives row 1 = x row 0), so it becomes an edge pad of x
@@ -102,20 +102,21 @@ export function resizeConvToDepthToSpace(g: Graph): Graph {
     }
     const [, w, bias] = m.conv.inputs as [string, string, string | undefined];
     const x = m.up.inputs[0]!;
-    const ci = rw.shape(x)[1]!;
+    const [nb, ci, h, wd] = rw.shape(x) as [number, number, number, number];
     const co = rw.shape(w)[0]!;
     const out = m.conv.outputs[0]!;
     const stem = `${out}.phases`;
-    // Phase kernels [4·Co, Ci, 3, 3], output channel (2a + b)·Co + o: phase-major, the depth-to-space's DCR order.
+    // Phase kernels [4·Co, Ci, 3, 3], output channel 4o + 2a + b.
     const taps = rw.add('matmul', [rw.add('reshape', [w], { shape: [co, ci, 9] }, stem), rw.constant(`${stem}.taps`, [9, 36], phaseMatrix())], {}, stem);
-    const perPhase = rw.add('transpose', [rw.add('reshape', [taps], { shape: [co, ci, 4, 9] }, stem)], { perm: [2, 0, 1, 3] }, stem);
+    const perPhase = rw.add('transpose', [rw.add('reshape', [taps], { shape: [co, ci, 4, 9] }, stem)], { perm: [0, 2, 1, 3] }, stem);
     const wp = rw.add('reshape', [perPhase], { shape: [4 * co, ci, 3, 3] }, stem);
     const ins = [rw.add('pad', [x], { mode: m.mode, pads: [1, 1, 1, 1], value: m.value }, stem), wp];
-    if (bias) ins.push(rw.add('reshape', [rw.add('expand', [rw.add('reshape', [bias], { shape: [1, co] }, stem)], { shape: [4, co] }, stem)], { shape: [4 * co] }, stem));
+    if (bias) ins.push(rw.add('reshape', [rw.add('expand', [rw.add('reshape', [bias], { shape: [co, 1] }, stem)], { shape: [co, 4] }, stem)], { shape: [4 * co] }, stem));
     const y = rw.add('conv2d', ins, { strides: [1, 1], dilations: [1, 1], padding: { kind: 'explicit', pads: [0, 0, 0, 0] }, group: 1 }, stem, undefined, m.conv.layer);
-    // [N, 4·Co, H, W] -> [N, Co, 2H, 2W]. One DepthToSpace: ONNX Runtime 1.30 interleaved the phases 1.6-2.6×
-    // faster so than as a 6-D Transpose did (docs/benchmarks.md, item 5).
-    rw.add('depthToSpace', [y], { block: 2 }, out, out, m.conv.layer);
+    // Depth-to-space: [N, Co·4, H, W] -> [N, Co, 2, 2, H, W] -> [N, Co, H, 2, W, 2] -> [N, Co, 2H, 2W].
+    const split = rw.add('reshape', [y], { shape: [nb, co, 2, 2, h, wd] }, stem);
+    const inter = rw.add('transpose', [split], { perm: [0, 1, 4, 2, 5, 3] }, stem);
+    rw.add('reshape', [inter], { shape: [nb, co, 2 * h, 2 * wd] }, out, out, m.conv.layer);
   }
   return rw.build();
 }

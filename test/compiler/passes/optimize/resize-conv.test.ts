@@ -40,7 +40,7 @@ describe('resizeConvToDepthToSpace', () => {
     expect(opsOf(opt)).not.toContain('upsampleNearest');
     expectSameOutputs(g, opt, weights, feeds, 0.5, 1e-12);
     // After folding the weight transform, the hot path is pad, conv, depth-to-space.
-    expect(opsOf(constantFold(opt, weights)).filter((op) => op !== 'reshape')).toEqual(['pad', 'conv2d', 'depthToSpace']);
+    expect(opsOf(constantFold(opt, weights)).filter((op) => op !== 'reshape')).toEqual(['pad', 'conv2d', 'transpose']);
   });
 
   it('runs on onnxruntime and matches the unrewritten graph there', async () => {
