@@ -4,7 +4,7 @@
  *
  * Compiling a model for ONNX Runtime builds large short-lived arrays: the constants the optimisation
  * passes derive from frozen weights (each input-gradient conv's rotated kernel, Winograd's transformed
- * kernels). Once ONNX Runtime holds the model they are garbage, but V8 frees an ArrayBuffer's memory
+ * kernels). Once the model file is written they are garbage, but V8 frees an ArrayBuffer's memory
  * only when a collection runs, and it schedules one by its own heap's growth and by new ArrayBuffer
  * allocations — neither of which a session run makes (ORT allocates its activations outside V8). So the
  * garbage stayed resident through the first run's activation peak: collecting it took 22-168 MB off the
