@@ -8,8 +8,7 @@ import type { Graph, HostTensor } from '../../compiler/ir/types.ts';
 import type { Backend, BackendOptions, CompiledModel, WeightMap } from '../types.ts';
 import { GraphBuilder } from '../../compiler/ir/builder.ts';
 import { buildModelProto, emitModel } from './emit.ts';
-import { withModelFile, writeModelSource, type ModelSource } from './model-file.ts';
-import type { ModelProto } from './proto.ts';
+import { useModelSource, writeModelSource, type ModelSource } from './model-file.ts';
 import { ALL_PASSES, WINOGRAD_STEM, isConcrete, optimizeGraph, type OptimizeOptions } from '../../compiler/passes/optimize/index.ts';
 import { isForwardOp } from '../../compiler/passes/autodiff/index.ts';
 import { GpuUnavailableError, createSessionOn, type OrtProvider } from './providers.ts';
@@ -66,15 +65,6 @@ function sharesMemory(a: HostTensor, b: HostTensor): boolean {
 /** Run an already-serialised ONNX model (on the CPU, or on CUDA/WebGPU with `device: 'gpu'`). */
 export async function loadOnnxModel(bytes: Uint8Array, opts: BackendOptions = {}): Promise<OnnxModel> {
   const { session, provider } = await createSessionOn(bytes, opts.device ?? 'cpu', sessionOptions(opts));
-  return wrapSession(session, provider);
-}
-
-/**
- * Run a ModelProto, handed to ONNX Runtime as a temporary file written one initializer at a time
- * (model-file.ts), so that no serialised copy of the weights is held in memory while it loads.
- */
-export async function loadOnnxModelProto(model: ModelProto, opts: BackendOptions = {}): Promise<OnnxModel> {
-  const { session, provider } = await withModelFile(model, (m) => createSessionOn(m, opts.device ?? 'cpu', sessionOptions(opts)));
   return wrapSession(session, provider);
 }
 
@@ -183,14 +173,11 @@ async function emitSession(g: Graph, weights: WeightMap, opts: BackendOptions): 
  */
 async function compileSession(g: Graph, weights: WeightMap, opts: BackendOptions): Promise<OnnxModel> {
   const { file, constantBytes: bytes, winograd } = await emitSession(g, weights, opts);
-  try {
+  return useModelSource(file, async (source) => {
     if (bytes >= COLLECT_AFTER_BYTES) collectGarbage();
-    const so = { ...(winograd && { nchwc: false }), ...opts };
-    const { session, provider } = await createSessionOn(file.source, opts.device ?? 'cpu', sessionOptions(so));
+    const { session, provider } = await createSessionOn(source, opts.device ?? 'cpu', sessionOptions({ ...(winograd && { nchwc: false }), ...opts }));
     return wrapSession(session, provider);
-  } finally {
-    await file.remove();
-  }
+  });
 }
 
 export class OnnxBackend implements Backend {

@@ -128,9 +128,8 @@ export async function writeModelSource(model: ModelProto): Promise<ModelSource> 
   }
 }
 
-/** Run `use` with the model as a temporary file (removed afterwards, also on failure), or as one buffer (writeModelSource). */
-export async function withModelFile<T>(model: ModelProto, use: (model: string | Uint8Array) => Promise<T>): Promise<T> {
-  const m = await writeModelSource(model);
+/** Run `use` with a written model's source, removing its temporary file afterwards, also on failure. */
+export async function useModelSource<T>(m: ModelSource, use: (model: string | Uint8Array) => Promise<T>): Promise<T> {
   try {
     return await use(m.source);
   } finally {

@@ -4,7 +4,7 @@ import { dirname, join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { GraphBuilder } from '../../../src/compiler/ir/builder.ts';
 import { OnnxBackend, buildModelProto, emitModel, loadOnnxModel } from '../../../src/backends/onnx/index.ts';
-import { modelChunks, varint, withModelFile, writeModelSource } from '../../../src/backends/onnx/model-file.ts';
+import { modelChunks, useModelSource, varint, writeModelSource } from '../../../src/backends/onnx/model-file.ts';
 import { collectGarbage } from '../../../src/backends/collect-garbage.ts';
 import { onnx } from '../../../src/backends/onnx/proto.ts';
 
@@ -69,7 +69,7 @@ describe('modelChunks', () => {
   });
 });
 
-describe('withModelFile', () => {
+describe('writeModelSource and useModelSource', () => {
   const savedTmp = process.env.TMPDIR;
   afterEach(() => {
     if (savedTmp === undefined) delete process.env.TMPDIR;
@@ -85,8 +85,8 @@ describe('withModelFile', () => {
       expect(existsSync(m as string)).toBe(true);
       seen.push(m as string);
     };
-    await withModelFile(buildModelProto(g, weights), keep);
-    await expect(withModelFile(buildModelProto(g, weights), async (m) => keep(m).then(() => Promise.reject(new Error('boom'))))).rejects.toThrow('boom');
+    await useModelSource(await writeModelSource(buildModelProto(g, weights)), keep);
+    await expect(useModelSource(await writeModelSource(buildModelProto(g, weights)), async (m) => keep(m).then(() => Promise.reject(new Error('boom'))))).rejects.toThrow('boom');
     expect(seen).toHaveLength(2);
     for (const f of seen) {
       expect(existsSync(f)).toBe(false);
@@ -124,7 +124,7 @@ describe('withModelFile', () => {
   it('falls back to one buffer where no temporary file can be written', async () => {
     const { g, weights } = net();
     process.env.TMPDIR = join(tmpdir(), 'stc-no-such-folder', 'deeper');
-    const got = await withModelFile(buildModelProto(g, weights), async (m) => m);
+    const got = await useModelSource(await writeModelSource(buildModelProto(g, weights)), async (m) => m);
     expect(got).toBeInstanceOf(Uint8Array);
     expect(onnx.ModelProto.decode(got as Uint8Array).graph!.initializer).toHaveLength(4);
   });
