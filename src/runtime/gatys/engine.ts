@@ -93,7 +93,9 @@ export async function createGatysEngine(graphs: ObjectiveGraphs, initialWeights:
   } else {
     const { TfjsBackend, tfjsValueAndGrads } = await import('../../backends/tfjs/index.ts');
     const b = new TfjsBackend();
-    // tfjs reads the weights on every step: the engine keeps them.
+    // tfjs reads the weights on every step: the engine keeps them. Through a local of this block, not the
+    // parameter: a parameter captured by a closure lives in the function's context, which the onnx branch's
+    // closures would share, and that would keep the weights alive there too.
     const weights = initialWeights;
     compile = (g) => b.compile(g, weights, opts);
     compileOnce = compile;
