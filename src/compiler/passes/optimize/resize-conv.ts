@@ -114,9 +114,10 @@ export function resizeConvToDepthToSpace(g: Graph): Graph {
     if (bias) ins.push(rw.add('reshape', [rw.add('expand', [rw.add('reshape', [bias], { shape: [co, 1] }, stem)], { shape: [co, 4] }, stem)], { shape: [4 * co] }, stem));
     const y = rw.add('conv2d', ins, { strides: [1, 1], dilations: [1, 1], padding: { kind: 'explicit', pads: [0, 0, 0, 0] }, group: 1 }, stem, undefined, m.conv.layer);
     // Depth-to-space: [N, Co·4, H, W] -> [N, Co, 2, 2, H, W] -> [N, Co, H, 2, W, 2] -> [N, Co, 2H, 2W].
-    // (An ONNX DepthToSpace with phase-major kernels was tried, c3d764f: its two nodes took 61 against 89 ms at
-    // 512², but inference at 1024² then peaked at 1069-1077 against 971 MB, PyTorch's level: ORT 1.30's
-    // DepthToSpace holds more memory. `bash bench/ab.sh HEAD~1 HEAD inference-johnson_in-1024 2` at c3d764f.)
+    // (An ONNX DepthToSpace with phase-major kernels was tried, c3d764f. `bash bench/ab.sh HEAD~1 HEAD JOB N` at
+    // c3d764f: inference-johnson_in-512 820-865 against 782-844 ms (3 alternations, within the noise), and at
+    // 1024² a peak of 1069-1077 against 971 MB (2 alternations), PyTorch's level: ORT 1.30's DepthToSpace holds
+    // more memory. Reverted.)
     const split = rw.add('reshape', [y], { shape: [nb, co, 2, 2, h, wd] }, stem);
     const inter = rw.add('transpose', [split], { perm: [0, 1, 4, 2, 5, 3] }, stem);
     rw.add('reshape', [inter], { shape: [nb, co, 2 * h, 2 * wd] }, out, out, m.conv.layer);
