@@ -115,7 +115,7 @@ export function resizeConvToDepthToSpace(g: Graph): Graph {
     const y = rw.add('conv2d', ins, { strides: [1, 1], dilations: [1, 1], padding: { kind: 'explicit', pads: [0, 0, 0, 0] }, group: 1 }, stem, undefined, m.conv.layer);
     // Depth-to-space: [N, Co·4, H, W] -> [N, Co, 2, 2, H, W] -> [N, Co, H, 2, W, 2] -> [N, Co, 2H, 2W].
     // (An ONNX DepthToSpace with phase-major kernels was tried, c3d764f. `bash bench/ab.sh HEAD~1 HEAD JOB N` at
-    // c3d764f: inference-johnson_in-512 820-865 against 782-844 ms (3 alternations, within the noise), and at
+    // c3d764f: inference-johnson_in-512 782-844 ms with it against 820-865 ms without (3 alternations, within the noise), and at
     // 1024² a peak of 1069-1077 against 971 MB (2 alternations), PyTorch's level: ORT 1.30's DepthToSpace holds
     // more memory. Reverted.)
     const split = rw.add('reshape', [y], { shape: [nb, co, 2, 2, h, wd] }, stem);
