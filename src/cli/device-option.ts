@@ -1,6 +1,6 @@
 /** `--device cpu|gpu`, for the commands that run ONNX Runtime (run, apply, stylize, train). */
 import type { Device } from '../backends/types.ts';
-import { UserError } from './errors.ts';
+import { UserError } from '../util/errors.ts';
 
 export const DEVICE_FLAGS = '--device <cpu|gpu>';
 export const DEVICE_HELP = "where ONNX Runtime runs: cpu (default) or gpu (its CUDA provider where installed, else WebGPU)";

@@ -8,7 +8,7 @@ import { compileFile, formatDiagnostics, getNetwork, type CompiledModule, type N
 import { dimVars, type DimEnv } from '../compiler/ir/dim.ts';
 import type { Diagnostic } from '../dsl/diagnostics.ts';
 import type { Graph } from '../compiler/ir/types.ts';
-import { UserError } from './errors.ts';
+import { UserError } from '../util/errors.ts';
 
 /** A spec with errors: the message is a count line followed by the rendered diagnostics. */
 export class SpecError extends UserError {

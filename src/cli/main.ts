@@ -2,7 +2,7 @@
 import { Command, CommanderError } from 'commander';
 import { registerCommands } from './commands/index.ts';
 import { GpuUnavailableError } from '../backends/onnx/providers.ts';
-import { UserError } from './errors.ts';
+import { UserError } from '../util/errors.ts';
 
 export async function main(argv: readonly string[]): Promise<number> {
   const program = new Command();

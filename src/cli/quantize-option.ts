@@ -7,10 +7,10 @@
 import type { Graph, HostTensor } from '../compiler/ir/types.ts';
 import type { WeightMap } from '../backends/types.ts';
 import { quantizeGraph } from '../backends/onnx/quantize.ts';
-import { writeFileAtomic } from '../runtime/atomic-write.ts';
+import { writeFileAtomic } from '../util/atomic-write.ts';
 import { imageToTensor, readImage } from '../runtime/image.ts';
 import { uniformTensor } from '../verify/det.ts';
-import { UserError } from './errors.ts';
+import { UserError } from '../util/errors.ts';
 
 export const QUANTIZE_MODES = ['int8'] as const;
 export type QuantizeMode = (typeof QUANTIZE_MODES)[number];

@@ -12,7 +12,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { NetworkAlias, NetworkDecl, ObjectiveDecl } from '../dsl/ast.ts';
 import { error, hasErrors, sortDiagnostics, type Diagnostic } from '../dsl/diagnostics.ts';
-import type { WeightSource } from '../backends/types.ts';
+import type { WeightSource } from './weights.ts';
 import type { Graph, SourceSpan } from './ir/types.ts';
 import type { ObjectiveSpec } from './objective/types.ts';
 import { bindEnv, declParams, lowerNetwork } from './checker/lower.ts';

@@ -3,7 +3,7 @@
  * of its first token (for identifiers and literals: the whole token), which
  * is what diagnostics point at.
  */
-import type { SourceSpan } from '../compiler/ir/types.ts';
+import type { SourceSpan } from '../util/source-span.ts';
 
 export type { SourceSpan };
 

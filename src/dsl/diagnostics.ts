@@ -5,7 +5,7 @@
  *     <source line>
  *     <caret line>
  */
-import type { SourceSpan } from '../compiler/ir/types.ts';
+import type { SourceSpan } from '../util/source-span.ts';
 
 export type DiagnosticCode =
   | 'syntax'

@@ -8,7 +8,7 @@ import { EmbeddedActionsParser, type IToken, EOF } from 'chevrotain';
 import * as T from './lexer.ts';
 import type * as A from './ast.ts';
 import { error, type Diagnostic } from './diagnostics.ts';
-import type { SourceSpan } from '../compiler/ir/types.ts';
+import type { SourceSpan } from '../util/source-span.ts';
 
 const LAYOUTS = new Set(['OIHW', 'IOHW', 'HWIO', 'HWOI', 'asis']);
 

@@ -2,7 +2,7 @@
  * Validation of quilting parameters against the images. Problems with the
  * user's input (sizes, flag values) are UserErrors with a plain message.
  */
-import { UserError } from '../cli/errors.ts';
+import { UserError } from '../util/errors.ts';
 import type { RgbImage } from '../runtime/image-types.ts';
 
 export function checkInteger(name: string, value: number, min: number): void {

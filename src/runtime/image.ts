@@ -16,9 +16,9 @@ import { constants } from 'node:fs';
 import { access, stat } from 'node:fs/promises';
 import { dirname, extname, resolve } from 'node:path';
 import type { Metadata } from 'sharp';
-import { UserError } from '../cli/errors.ts';
+import { UserError } from '../util/errors.ts';
 import type { HostTensor } from '../compiler/ir/types.ts';
-import { writeFileAtomic } from './atomic-write.ts';
+import { writeFileAtomic } from '../util/atomic-write.ts';
 import { type RgbImage, createImage } from './image-types.ts';
 import { openSharp } from './sharp.ts';
 

@@ -13,7 +13,7 @@ import { selectOutputs } from '../compiler/passes/prune.ts';
 import { specialize } from '../compiler/passes/specialize.ts';
 import { flopsPerLayer } from '../compiler/passes/stats.ts';
 import type { WeightMap, WeightSource } from '../backends/types.ts';
-import { UserError } from '../cli/errors.ts';
+import { UserError } from '../util/errors.ts';
 import { bindWeights, detectWeightFormat, weightPath } from '../weights/index.ts';
 import { diffTensors, leadingItems } from './compare.ts';
 import { fnv1a32, uniformTensor } from './det.ts';

@@ -8,7 +8,7 @@
 import { isAbsolute, resolve } from 'node:path';
 import { paramsOf } from '../compiler/ir/graph.ts';
 import type { Graph, HostTensor, Value } from '../compiler/ir/types.ts';
-import type { TensorLayout, WeightMap, WeightSource } from '../backends/types.ts';
+import type { TensorLayout, WeightMap, WeightSource } from '../compiler/weights.ts';
 import { WeightError, fmtShape } from './errors.ts';
 import { convertLayout, convertShape } from './layout.ts';
 import { openWeights } from './open.ts';

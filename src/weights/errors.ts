@@ -1,5 +1,5 @@
 /** Typed user errors for weight files: each names the file and tensor, and for shape mismatches both shapes. */
-import { UserError } from '../cli/errors.ts';
+import { UserError } from '../util/errors.ts';
 
 export type WeightErrorKind = 'missing_file' | 'bad_format' | 'missing_tensor' | 'shape_mismatch' | 'unbound_param' | 'count_mismatch';
 

@@ -5,7 +5,7 @@
  * TensorFlow/Keras conv kernels are HWIO; TF transposed-conv kernels are [k, k, out, in] = HWOI.
  */
 import type { HostTensor } from '../compiler/ir/types.ts';
-import type { TensorLayout } from '../backends/types.ts';
+import type { TensorLayout } from '../compiler/weights.ts';
 
 export type KernelLayout = Exclude<TensorLayout, 'asis'>;
 

@@ -1,7 +1,7 @@
 /** Open a weight file or folder by format, and guess a format from what is on disk. */
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { WeightFormat } from '../backends/types.ts';
+import type { WeightFormat } from '../compiler/weights.ts';
 import { WeightError } from './errors.ts';
 import { openFastStyle } from './fast-style.ts';
 import { openNpyDir } from './npy-dir.ts';

@@ -7,8 +7,8 @@
  */
 import { open } from 'node:fs/promises';
 import type { HostTensor } from '../compiler/ir/types.ts';
-import type { WeightMap } from '../backends/types.ts';
-import { writeFileAtomic, type AtomicWriteHooks } from '../runtime/atomic-write.ts';
+import type { WeightMap } from '../compiler/weights.ts';
+import { writeFileAtomic, type AtomicWriteHooks } from '../util/atomic-write.ts';
 import { numel } from '../compiler/ir/ops.ts';
 import { WeightError } from './errors.ts';
 import type { TensorEntry, TensorFile } from './tensor-file.ts';

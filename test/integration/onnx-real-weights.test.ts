@@ -14,7 +14,7 @@ import { compileFile, getNetwork, type NetworkDef } from '../../src/compiler/fro
 import type { HostTensor } from '../../src/compiler/ir/types.ts';
 import { GraphBuilder } from '../../src/compiler/ir/builder.ts';
 import { defaultGradName, differentiate } from '../../src/compiler/passes/autodiff/index.ts';
-import { optimizeGraph } from '../../src/compiler/passes/optimize/index.ts';
+import { optimizeGraph } from '../../src/backends/onnx/optimize/index.ts';
 import { selectOutputs } from '../../src/compiler/passes/prune.ts';
 import { specialize } from '../../src/compiler/passes/specialize.ts';
 import type { RgbImage } from '../../src/runtime/image-types.ts';

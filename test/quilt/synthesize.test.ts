@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { UserError } from '../../src/cli/errors.ts';
+import { UserError } from '../../src/util/errors.ts';
 import { synthesizeTexture, type QuiltProgress } from '../../src/quilt/index.ts';
 import { noiseImage, periodicTexture, pixel } from './helpers.ts';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { UserError } from '../../src/cli/errors.ts';
+import { UserError } from '../../src/util/errors.ts';
 import { transferSchedule, transferTexture, type QuiltProgress } from '../../src/quilt/index.ts';
 import { luminance } from '../../src/quilt/maps.ts';
 import { createImage, type RgbImage } from '../../src/runtime/image-types.ts';

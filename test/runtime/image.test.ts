@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import sharp from 'sharp';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { UserError } from '../../src/cli/errors.ts';
+import { UserError } from '../../src/util/errors.ts';
 import { createImage } from '../../src/runtime/image-types.ts';
 import { checkWritablePath, imageToTensor, readImage, resizeImage, tensorToImage, writeImage } from '../../src/runtime/image.ts';
 

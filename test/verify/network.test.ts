@@ -4,7 +4,7 @@
  * budget, and the real-weights goldens through the engine (skipped without ../shared).
  */
 import { describe, expect, it } from 'vitest';
-import { UserError } from '../../src/cli/errors.ts';
+import { UserError } from '../../src/util/errors.ts';
 import { loadGoldenCase, verifyNetwork } from '../../src/verify/index.ts';
 import { hasShared, network, sharedNotice } from './helpers.ts';
 

@@ -9,7 +9,7 @@ import type { Backend, BackendOptions, CompiledModel, WeightMap } from '../types
 import { GraphBuilder } from '../../compiler/ir/builder.ts';
 import { buildModelProto, emitModel } from './emit.ts';
 import { useModelSource, writeModelSource, type ModelSource } from './model-file.ts';
-import { ALL_PASSES, WINOGRAD_STEM, isConcrete, optimizeGraph, type OptimizeOptions } from '../../compiler/passes/optimize/index.ts';
+import { ALL_PASSES, WINOGRAD_STEM, isConcrete, optimizeGraph, type OptimizeOptions } from './optimize/index.ts';
 import { isForwardOp } from '../../compiler/passes/autodiff/index.ts';
 import { GpuUnavailableError, createSessionOn, type OrtProvider } from './providers.ts';
 import { collectGarbage } from '../collect-garbage.ts';

@@ -12,7 +12,7 @@
 import { mkdtemp, open, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { writeAll } from '../../runtime/atomic-write.ts';
+import { writeAll } from '../../util/atomic-write.ts';
 import { type ModelProto, onnx } from './proto.ts';
 
 const LENGTH_DELIMITED = 2;

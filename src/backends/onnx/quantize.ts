@@ -14,7 +14,7 @@
  */
 import * as ort from 'onnxruntime-node';
 import type { Graph, HostTensor } from '../../compiler/ir/types.ts';
-import { isConcrete, optimizeGraph } from '../../compiler/passes/optimize/index.ts';
+import { isConcrete, optimizeGraph } from './optimize/index.ts';
 import type { BackendOptions, WeightMap } from '../types.ts';
 import { optimizeOptions, sessionOptions, toOrtTensor } from './backend.ts';
 import { type EmitOptions, buildModelProto } from './emit.ts';

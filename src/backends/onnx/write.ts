@@ -1,6 +1,6 @@
 /** Write an emitted ONNX model to disk atomically. */
 import type { Graph } from '../../compiler/ir/types.ts';
-import { writeFileAtomic } from '../../runtime/atomic-write.ts';
+import { writeFileAtomic } from '../../util/atomic-write.ts';
 import type { WeightMap } from '../types.ts';
 import { type EmitOptions, buildModelProto } from './emit.ts';
 import { modelChunks } from './model-file.ts';

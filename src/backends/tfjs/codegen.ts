@@ -33,7 +33,7 @@ import { readFileSync } from 'node:fs';
 import { type Dim, type DimExpr, dimToString } from '../../compiler/ir/dim.ts';
 import type { Graph } from '../../compiler/ir/types.ts';
 import type { WeightMap } from '../types.ts';
-import { writeFileAtomic } from '../../runtime/atomic-write.ts';
+import { writeFileAtomic } from '../../util/atomic-write.ts';
 import { constantData } from './execute.ts';
 import { planGraph, type PlanAttrValue, type PlanStep } from './plan.ts';
 

@@ -8,7 +8,7 @@ import { applyToFolder, applyToImage, applyToVideo, inputKind } from '../../runt
 import { checkGeometry } from '../../runtime/apply/tiling.ts';
 import { ProgressBar } from '../../runtime/progress.ts';
 import { DEVICE_FLAGS, DEVICE_HELP, parseDevice } from '../device-option.ts';
-import { UserError } from '../errors.ts';
+import { UserError } from '../../util/errors.ts';
 import type { Register } from './index.ts';
 
 interface Opts {

@@ -7,7 +7,7 @@ import type { Graph } from '../../compiler/ir/types.ts';
 import type { WeightMap } from '../../backends/types.ts';
 import { ONNX_OPSET, writeModel } from '../../backends/onnx/index.ts';
 import { compileToTfjs } from '../../backends/tfjs/codegen.ts';
-import { UserError } from '../errors.ts';
+import { UserError } from '../../util/errors.ts';
 import { loadSpec, parseSize, pickNetwork } from '../load-spec.ts';
 import type { Register } from './index.ts';
 import { calibrationList, parseQuantize, writeQuantizedOnnx } from '../quantize-option.ts';

@@ -13,7 +13,7 @@ import { CHECKPOINT_DIR } from '../../runtime/train/trainer.ts';
 import { exportOnnx, exportTfjs, inferenceGraph } from '../../runtime/train/export.ts';
 import { calibrationList, parseQuantize, writeQuantizedOnnx } from '../quantize-option.ts';
 import { stat } from 'node:fs/promises';
-import { UserError } from '../errors.ts';
+import { UserError } from '../../util/errors.ts';
 import { loadSpec, pickNetwork } from '../load-spec.ts';
 import type { Register } from './index.ts';
 

@@ -6,7 +6,7 @@ import { memoryProfile } from '../../compiler/passes/memory.ts';
 import { countParams, flopsPerLayer } from '../../compiler/passes/stats.ts';
 import { specialize } from '../../compiler/passes/specialize.ts';
 import { ShapeError } from '../../compiler/ir/ops.ts';
-import { UserError } from '../errors.ts';
+import { UserError } from '../../util/errors.ts';
 import { loadSpec, parseSize, pickNetwork, sizeEnv } from '../load-spec.ts';
 import type { Register } from './index.ts';
 

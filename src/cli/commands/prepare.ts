@@ -12,7 +12,7 @@ import { selectOutputs } from '../../compiler/passes/prune.ts';
 import { specialize } from '../../compiler/passes/specialize.ts';
 import type { WeightMap, WeightSource } from '../../backends/types.ts';
 import { bindWeights, detectWeightFormat } from '../../weights/index.ts';
-import { UserError } from '../errors.ts';
+import { UserError } from '../../util/errors.ts';
 import { sizeEnv } from '../load-spec.ts';
 
 export interface PrepareOptions {

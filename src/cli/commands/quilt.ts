@@ -4,7 +4,7 @@
  *   transfer:  stc quilt --texture t.jpg --target c.jpg -o out.png [--alpha A] [--iterations N] [--size N]
  */
 import type { Command } from 'commander';
-import { UserError } from '../errors.ts';
+import { UserError } from '../../util/errors.ts';
 import type { RgbImage } from '../../runtime/image-types.ts';
 import {
   DEFAULT_ALPHA,

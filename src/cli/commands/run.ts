@@ -7,7 +7,7 @@ import type { Backend } from '../../backends/types.ts';
 import { OnnxBackend } from '../../backends/onnx/index.ts';
 import { readImage, checkWritablePath, imageToTensor, tensorToImage, writeImage } from '../../runtime/image.ts';
 import { DEVICE_FLAGS, DEVICE_HELP, checkDeviceBackend, parseDevice } from '../device-option.ts';
-import { UserError } from '../errors.ts';
+import { UserError } from '../../util/errors.ts';
 import { loadSpec, parseSize, pickNetwork } from '../load-spec.ts';
 import type { Register } from './index.ts';
 import { prepareNetwork } from './prepare.ts';

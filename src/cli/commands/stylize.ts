@@ -8,7 +8,7 @@
  */
 import type { Command } from 'commander';
 import { DEVICE_FLAGS, DEVICE_HELP, checkDeviceBackend, parseDevice } from '../device-option.ts';
-import { UserError } from '../errors.ts';
+import { UserError } from '../../util/errors.ts';
 import { ProgressBar } from '../../runtime/progress.ts';
 import { stylize } from '../../runtime/gatys/stylize.ts';
 import type { Register } from './index.ts';

@@ -15,7 +15,7 @@ import { DEFAULT_TRAIN, CHECKPOINT_DIR, train, type TrainConfig } from '../../ru
 import { LOSS_NETS, equalWeights } from '../../runtime/train/loss-nets.ts';
 import { loadLatestCheckpoint } from '../../runtime/checkpoint/checkpoint.ts';
 import { DEVICE_FLAGS, DEVICE_HELP, checkDeviceBackend, parseDevice } from '../device-option.ts';
-import { UserError } from '../errors.ts';
+import { UserError } from '../../util/errors.ts';
 import { loadSpec, pickNetwork, renderDiagnostics } from '../load-spec.ts';
 import type { Register } from './index.ts';
 

@@ -5,7 +5,7 @@
  * and each backend with the PyTorch golden (when one applies), print a table, and exit 1
  * on any failure.
  */
-import { UserError } from '../errors.ts';
+import { UserError } from '../../util/errors.ts';
 import { loadSpec, parseSize, pickNetwork } from '../load-spec.ts';
 import { BACKEND_NAMES, verifyNetwork, type BackendName, type Comparison, type VerifyReport } from '../../verify/index.ts';
 import type { Register } from './index.ts';

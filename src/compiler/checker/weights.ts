@@ -1,10 +1,10 @@
 /**
- * Lowering a `weights` binding to a WeightSource (src/backends/types.ts),
+ * Lowering a `weights` binding to a WeightSource (src/compiler/weights.ts),
  * checking that every mapped parameter exists and that layouts fit its rank.
  */
 import type { WeightsDecl } from '../../dsl/ast.ts';
 import { error, type Diagnostic } from '../../dsl/diagnostics.ts';
-import type { TensorLayout, WeightFormat, WeightMapEntry, WeightSource } from '../../backends/types.ts';
+import type { TensorLayout, WeightFormat, WeightMapEntry, WeightSource } from '../weights.ts';
 import type { Graph } from '../ir/types.ts';
 import { bindArgs, tEnum, tNonNegInt, tString, type Env } from './values.ts';
 

@@ -11,13 +11,8 @@ import type { Dim } from './dim.ts';
 
 export type DType = 'float32' | 'int64';
 
-/** A source position, carried from the DSL into the IR so later errors can point at the spec. */
-export interface SourceSpan {
-  readonly file: string;
-  readonly line: number; // 1-based
-  readonly col: number; // 1-based
-  readonly length: number;
-}
+export type { SourceSpan } from '../../util/source-span.ts';
+import type { SourceSpan } from '../../util/source-span.ts';
 
 /** Explicit padding [top, left, bottom, right] (ONNX order), or TensorFlow "SAME" (extra padding at the end). */
 export type Padding = { readonly kind: 'explicit'; readonly pads: readonly [number, number, number, number] } | { readonly kind: 'same' };

@@ -11,7 +11,7 @@
  */
 import { mkdir, stat } from 'node:fs/promises';
 import { dirname, extname, join, relative } from 'node:path';
-import { UserError } from '../../cli/errors.ts';
+import { UserError } from '../../util/errors.ts';
 import { listImages } from '../data/scan.ts';
 import { fitWithin, imageSize, outputFormat, readRgb8, writeRgb8 } from './io.ts';
 import { planBatches, stylizeBatch, stylizeImage, tilingFor, type StylizeOptions } from './stylize.ts';

@@ -3,8 +3,8 @@
  * large images cost 3 bytes a pixel. Writes are atomic (src/runtime/atomic-write.ts).
  */
 import { extname } from 'node:path';
-import { UserError } from '../../cli/errors.ts';
-import { writeFileAtomic } from '../atomic-write.ts';
+import { UserError } from '../../util/errors.ts';
+import { writeFileAtomic } from '../../util/atomic-write.ts';
 import { sizeForLongSide } from '../image.ts';
 import { openSharp } from '../sharp.ts';
 import type { Rgb8 } from './tiling.ts';

@@ -8,7 +8,7 @@ import { readFile } from 'node:fs/promises';
 import * as ort from 'onnxruntime-node';
 import { GpuUnavailableError, createSessionOn } from '../../backends/onnx/providers.ts';
 import type { Device } from '../../backends/types.ts';
-import { UserError } from '../../cli/errors.ts';
+import { UserError } from '../../util/errors.ts';
 import type { TileRunner } from './tiling.ts';
 
 export interface ImageModel {

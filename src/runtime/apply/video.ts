@@ -5,7 +5,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { rename, rm } from 'node:fs/promises';
 import { basename, dirname, extname, join } from 'node:path';
-import { UserError } from '../../cli/errors.ts';
+import { UserError } from '../../util/errors.ts';
 import type { Rgb8 } from './tiling.ts';
 import { fitWithin } from './io.ts';
 

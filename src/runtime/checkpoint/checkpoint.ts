@@ -14,7 +14,7 @@ import { readdir, readFile, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { HostTensor } from '../../compiler/ir/types.ts';
 import { decodeSafetensors, saveSafetensors } from '../../weights/safetensors.ts';
-import { TEMP_PREFIX, type AtomicWriteHooks } from '../atomic-write.ts';
+import { TEMP_PREFIX, type AtomicWriteHooks } from '../../util/atomic-write.ts';
 
 export type JsonValue = null | boolean | number | string | readonly JsonValue[] | { readonly [k: string]: JsonValue };
 export type JsonObject = { readonly [k: string]: JsonValue };

@@ -12,7 +12,7 @@
  *   prefetcher), so a loader restored from it yields exactly the samples the
  *   original would have yielded next.
  */
-import { UserError } from '../../cli/errors.ts';
+import { UserError } from '../../util/errors.ts';
 import type { HostTensor } from '../../compiler/ir/types.ts';
 import type { RgbImage } from '../image-types.ts';
 import { drawCrop, planResizeCrop, DEFAULT_MAX_SCALE, type CropDraw } from './augment.ts';

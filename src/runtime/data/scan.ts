@@ -1,7 +1,7 @@
 /** Finding training photos: a recursive walk for JPEG, PNG and WebP files. */
 import { readdir, stat } from 'node:fs/promises';
 import { join, extname } from 'node:path';
-import { UserError } from '../../cli/errors.ts';
+import { UserError } from '../../util/errors.ts';
 
 export const IMAGE_EXTENSIONS: ReadonlySet<string> = new Set(['.jpg', '.jpeg', '.png', '.webp']);
 

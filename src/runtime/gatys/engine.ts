@@ -11,7 +11,7 @@ import { LOSS, contentTarget, styleTarget, type ObjectiveGraphs } from '../../co
 import type { HostTensor } from '../../compiler/ir/types.ts';
 import { concreteShapeOf } from '../../compiler/passes/specialize.ts';
 import { differentiate, defaultGradName } from '../../compiler/passes/autodiff/index.ts';
-import { foldInputNormalisation } from '../../compiler/passes/optimize/index.ts';
+import { foldInputNormalisation } from '../../backends/onnx/optimize/index.ts';
 import type { BackendOptions, CompiledModel, WeightMap } from '../../backends/types.ts';
 import { collectGarbage } from '../../backends/collect-garbage.ts';
 import type { GatysEngine, StepFn } from './types.ts';

@@ -15,10 +15,10 @@ import { blendTargets, normaliseBlend } from '../../compiler/objective/blend.ts'
 import { buildObjectiveGraphs, type ObjectiveGraphs } from '../../compiler/objective/build.ts';
 import type { LossTerm, ObjectiveSpec } from '../../compiler/objective/types.ts';
 import type { HostTensor } from '../../compiler/ir/types.ts';
-import type { WinogradOptions } from '../../compiler/passes/optimize/winograd.ts';
+import type { WinogradOptions } from '../../backends/onnx/optimize/winograd.ts';
 import type { BackendOptions, Device, WeightMap } from '../../backends/types.ts';
 import { ShapeError } from '../../compiler/ir/ops.ts';
-import { UserError } from '../../cli/errors.ts';
+import { UserError } from '../../util/errors.ts';
 import { bindWeights } from '../../weights/index.ts';
 import { matchColour, transferLuminance, type ColourPreservation } from '../colour.ts';
 import type { RgbImage } from '../image-types.ts';

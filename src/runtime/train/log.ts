@@ -1,6 +1,6 @@
 /** The training log: one JSON object per line, `{"step":n,"loss":…,"content":…,"style":…,"tv":…,"ms":…}`. */
 import { appendFile, readFile } from 'node:fs/promises';
-import { writeFileAtomic } from '../atomic-write.ts';
+import { writeFileAtomic } from '../../util/atomic-write.ts';
 
 export interface LogEntry {
   readonly step: number;

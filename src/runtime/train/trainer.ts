@@ -17,7 +17,7 @@ import type { Graph, HostTensor } from '../../compiler/ir/types.ts';
 import type { BackendOptions, WeightMap } from '../../backends/types.ts';
 import { OnnxBackend } from '../../backends/onnx/index.ts';
 import { styleTarget } from '../../compiler/objective/build.ts';
-import { UserError } from '../../cli/errors.ts';
+import { UserError } from '../../util/errors.ts';
 import type { RgbImage } from '../image-types.ts';
 import { DataLoader, type LoaderState, type SkipEvent } from '../data/loader.ts';
 import { loadLatestCheckpoint, saveCheckpoint, type JsonObject, type JsonValue } from '../checkpoint/checkpoint.ts';

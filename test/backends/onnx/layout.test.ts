@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { GraphBuilder } from '../../../src/compiler/ir/builder.ts';
 import { differentiate } from '../../../src/compiler/passes/autodiff/index.ts';
-import { optimizeGraph } from '../../../src/compiler/passes/optimize/index.ts';
+import { optimizeGraph } from '../../../src/backends/onnx/optimize/index.ts';
 import { winogradGradient } from '../../../src/backends/onnx/backend.ts';
 
 /** loss = Σ conv3(relu(conv1(x)))² — conv1 3×3 8 → 8 channels, conv3 5×5 to 3 channels (the output-phases rewrite). */

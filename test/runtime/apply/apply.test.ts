@@ -9,7 +9,7 @@ import { loadImageModel, type ImageModel } from '../../../src/runtime/apply/mode
 import { planBatches } from '../../../src/runtime/apply/stylize.ts';
 import { readRgb8 } from '../../../src/runtime/apply/io.ts';
 import { ffmpegAvailable } from '../../../src/runtime/apply/video.ts';
-import { UserError } from '../../../src/cli/errors.ts';
+import { UserError } from '../../../src/util/errors.ts';
 import { writeCoordImage } from '../data/fixtures.ts';
 import { tinyNetModel } from './tiny-models.ts';
 

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { DataLoader, type SkipEvent } from '../../../src/runtime/data/loader.ts';
 import { listImages } from '../../../src/runtime/data/scan.ts';
-import { UserError } from '../../../src/cli/errors.ts';
+import { UserError } from '../../../src/util/errors.ts';
 import { makeDataFolder } from './fixtures.ts';
 
 const SIZE = 16;

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { ObjectiveSpec } from '../../../src/compiler/objective/types.ts';
-import { UserError } from '../../../src/cli/errors.ts';
+import { UserError } from '../../../src/util/errors.ts';
 import { selectObjective, snapshotPath, stylize, withWeights } from '../../../src/runtime/gatys/stylize.ts';
 import { sizeForLongSide } from '../../../src/runtime/image.ts';
 import { readImage } from '../../../src/runtime/image.ts';

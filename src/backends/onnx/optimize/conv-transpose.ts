@@ -11,8 +11,8 @@
  * weight fed each step) it is written in IR ops — transpose, reshape, and a matmul with the
  * reversal permutation over the KH·KW kernel positions — a few small ops per step.
  */
-import type { Graph, HostTensor, Node, NodeOf } from '../../ir/types.ts';
-import type { WeightMap } from '../../../backends/types.ts';
+import type { Graph, HostTensor, Node, NodeOf } from '../../../compiler/ir/types.ts';
+import type { WeightMap } from '../../types.ts';
 import { knownTensor, Rewriter } from './rewrite.ts';
 
 /** The reversal permutation matrix P [n, n]: (r · P)[:, q] = r[:, n − 1 − q]. */

@@ -9,7 +9,7 @@ import type { WeightMap } from '../../../../src/backends/types.ts';
 import type { Graph, HostTensor } from '../../../../src/compiler/ir/types.ts';
 import { buildObjectiveGraphs, LOSS } from '../../../../src/compiler/objective/build.ts';
 import { differentiate } from '../../../../src/compiler/passes/autodiff/index.ts';
-import { foldInputNormalisation, optimizeGraph } from '../../../../src/compiler/passes/optimize/index.ts';
+import { foldInputNormalisation, optimizeGraph } from '../../../../src/backends/onnx/optimize/index.ts';
 import { relErr, seeded, tinyNet } from './helpers.ts';
 
 async function runBoth(g: Graph, weights: WeightMap, feeds: Record<string, HostTensor>) {

@@ -5,9 +5,9 @@
  * would grow the model: a node whose output is more than `maxGrowth` times its largest known
  * input (e.g. an `expand` of a scalar to an image) stays a node.
  */
-import type { Graph, HostTensor, Value } from '../../ir/types.ts';
-import type { WeightMap } from '../../../backends/types.ts';
-import { runReference } from '../../../backends/reference/index.ts';
+import type { Graph, HostTensor, Value } from '../../../compiler/ir/types.ts';
+import type { WeightMap } from '../../types.ts';
+import { runReference } from '../../reference/index.ts';
 import { knownTensor, Rewriter } from './rewrite.ts';
 
 export interface FoldOptions {

@@ -4,10 +4,10 @@
  * node can write to the original output id (`into`), so consumers need no renaming and the
  * topological order holds.
  */
-import { inferShapes } from '../../ir/ops.ts';
-import type { DType, Graph, HostTensor, Node, OpAttrs, OpKind, Value } from '../../ir/types.ts';
-import type { WeightMap } from '../../../backends/types.ts';
-import { pruneDead } from '../prune.ts';
+import { inferShapes } from '../../../compiler/ir/ops.ts';
+import type { DType, Graph, HostTensor, Node, OpAttrs, OpKind, Value } from '../../../compiler/ir/types.ts';
+import type { WeightMap } from '../../types.ts';
+import { pruneDead } from '../../../compiler/passes/prune.ts';
 
 export class Rewriter {
   readonly values: Map<string, Value>;

@@ -37,8 +37,8 @@
  * this pass only when asked (BackendOptions.winograd); the Gatys engine asks for its CPU step, where it pays
  * (measurements in docs/benchmarks.md).
  */
-import type { Graph, HostTensor, Node } from '../../ir/types.ts';
-import type { WeightMap } from '../../../backends/types.ts';
+import type { Graph, HostTensor, Node } from '../../../compiler/ir/types.ts';
+import type { WeightMap } from '../../types.ts';
 import { knownTensor, Rewriter } from './rewrite.ts';
 
 type Matrix = readonly (readonly number[])[];

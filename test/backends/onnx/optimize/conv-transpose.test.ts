@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { GraphBuilder } from '../../../../src/compiler/ir/builder.ts';
-import { convTransposeToConv, flipTransposeKernel, reversalMatrix } from '../../../../src/compiler/passes/optimize/index.ts';
+import { convTransposeToConv, flipTransposeKernel, reversalMatrix } from '../../../../src/backends/onnx/optimize/index.ts';
 import { expectSameOutputs, maxOutputDiff, opsOf, seeded } from './helpers.ts';
 
 function convT(strides: [number, number], pads: [number, number, number, number], k: [number, number], bias: boolean, asConst: boolean) {

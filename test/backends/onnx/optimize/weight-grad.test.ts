@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { GraphBuilder } from '../../../../src/compiler/ir/builder.ts';
 import { differentiate } from '../../../../src/compiler/passes/autodiff/index.ts';
-import { weightGradToMatmul } from '../../../../src/compiler/passes/optimize/index.ts';
+import { weightGradToMatmul } from '../../../../src/backends/onnx/optimize/index.ts';
 import { expectSameOutputs, opsOf, seeded } from './helpers.ts';
 
 /** loss = Σ relu(conv(x, w) + b)² with gradients w.r.t. w and b. */

@@ -20,8 +20,8 @@
  * Conv+bias+Relu fusion (FusedConv), the NCHWc layout transform, MatMul+Transpose fusion
  * (FusedMatMul), and elementwise fusions.
  */
-import type { Graph } from '../../ir/types.ts';
-import type { WeightMap } from '../../../backends/types.ts';
+import type { Graph } from '../../../compiler/ir/types.ts';
+import type { WeightMap } from '../../types.ts';
 import { constantFold } from './fold.ts';
 import { convTransposeToConv } from './conv-transpose.ts';
 import { foldInputNormalisation } from './preprocess.ts';

@@ -30,8 +30,8 @@
  * O times, not C. It writes [O, C, KH, KW] directly; the spatial flip is one matmul with the
  * reversal matrix over the KH·KW taps (exact: one product per output).
  */
-import type { Graph, Node } from '../../ir/types.ts';
-import { producers } from '../../ir/graph.ts';
+import type { Graph, Node } from '../../../compiler/ir/types.ts';
+import { producers } from '../../../compiler/ir/graph.ts';
 import { reversalMatrix } from './conv-transpose.ts';
 import { Rewriter, useCounts } from './rewrite.ts';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { foldInputNormalisation, optimizeGraph } from '../../../../src/compiler/passes/optimize/index.ts';
+import { foldInputNormalisation, optimizeGraph } from '../../../../src/backends/onnx/optimize/index.ts';
 import { maxOutputDiff, opsOf, seeded, tinyNet } from './helpers.ts';
 
 const spec = (pre: string, conv: string) => `

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { GraphBuilder } from '../../../../src/compiler/ir/builder.ts';
-import { constantFold } from '../../../../src/compiler/passes/optimize/index.ts';
+import { constantFold } from '../../../../src/backends/onnx/optimize/index.ts';
 import { opsOf, seeded } from './helpers.ts';
 
 describe('constantFold', () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { GraphBuilder } from '../../../../src/compiler/ir/builder.ts';
-import { convOutputPhases, phaseStride } from '../../../../src/compiler/passes/optimize/index.ts';
+import { convOutputPhases, phaseStride } from '../../../../src/backends/onnx/optimize/index.ts';
 import { expectSameOutputs, opsOf, seeded } from './helpers.ts';
 
 /** y = conv(x, w, b) with x [2, 5, h, w]: O output channels, a k×k kernel, explicit pads. */

@@ -18,7 +18,7 @@
  * built in IR (one zero pad per phase and a concat), folded once for bound weights by `constantFold`
  * and recomputed per step (a few thousand floats) where the weights are trained.
  */
-import type { Graph, Node, NodeOf } from '../../ir/types.ts';
+import type { Graph, Node, NodeOf } from '../../../compiler/ir/types.ts';
 import { Rewriter } from './rewrite.ts';
 
 /** At most this many output channels (s²·O GEMM rows: 64 at s = 4); wider convs already give the GEMM enough rows. */

@@ -17,8 +17,8 @@
  * W' is written as IR ops on W (transpose, matmul with the [C, Cx] channel-mixing matrix), so
  * constant folding evaluates it when W is a known weight.
  */
-import type { Graph, Node } from '../../ir/types.ts';
-import { consumers } from '../../ir/graph.ts';
+import type { Graph, Node } from '../../../compiler/ir/types.ts';
+import { consumers } from '../../../compiler/ir/graph.ts';
 import { Rewriter, useCounts } from './rewrite.ts';
 
 interface Affine {

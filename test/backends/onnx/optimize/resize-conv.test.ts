@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { GraphBuilder } from '../../../../src/compiler/ir/builder.ts';
 import type { PadMode } from '../../../../src/compiler/ir/types.ts';
-import { constantFold, phaseMatrix, resizeConvToDepthToSpace } from '../../../../src/compiler/passes/optimize/index.ts';
+import { constantFold, phaseMatrix, resizeConvToDepthToSpace } from '../../../../src/backends/onnx/optimize/index.ts';
 import { OnnxBackend } from '../../../../src/backends/onnx/index.ts';
 import { expectSameOutputs, opsOf, seeded } from './helpers.ts';
 

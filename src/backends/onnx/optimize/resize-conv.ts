@@ -21,8 +21,8 @@
  * backward pass reads the upsampled tensor, so it stays). The weight transform is written in IR
  * (a matmul with the 9×36 tap-merging matrix), folded once for bound weights by `constantFold`.
  */
-import type { Graph, Node, NodeOf, PadMode } from '../../ir/types.ts';
-import { consumers } from '../../ir/graph.ts';
+import type { Graph, Node, NodeOf, PadMode } from '../../../compiler/ir/types.ts';
+import { consumers } from '../../../compiler/ir/graph.ts';
 import { Rewriter } from './rewrite.ts';
 
 /** ROW_TAP[phase][kernel row] = row offset in the padded low-resolution window. */
