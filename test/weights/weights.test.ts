@@ -254,7 +254,7 @@ describe('safetensors', () => {
   });
 });
 
-const shared = '/work/shared';
+const shared = join(import.meta.dirname, '../../../shared');
 const hasShared = existsSync(join(shared, 'weights'));
 if (!hasShared) console.warn('[stc tests] ../shared is absent: skipping weight-format tests on the real files');
 

@@ -8,7 +8,7 @@ import { selectObjective, snapshotPath, stylize, withWeights } from '../../../sr
 import { sizeForLongSide } from '../../../src/runtime/image.ts';
 import { readImage } from '../../../src/runtime/image.ts';
 
-const SHARED = '/work/shared';
+const SHARED = join(import.meta.dirname, '../../../../shared');
 const hasShared = existsSync(join(SHARED, 'weights/squeezenet1_1'));
 if (!hasShared) console.warn('[skip] ../shared is absent: the real-weights Gatys run is skipped');
 
