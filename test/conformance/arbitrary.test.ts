@@ -13,6 +13,8 @@
  * Needs ../shared (the .tflite files and the images): skipped with a notice when it is absent.
  */
 import { existsSync, readFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -22,6 +24,9 @@ import type { Backend, CompiledModel } from '../../src/backends/types.ts';
 import { compileFile, getNetwork, type NetworkDef } from '../../src/compiler/frontend.ts';
 import type { Graph, HostTensor } from '../../src/compiler/ir/types.ts';
 import { specialize } from '../../src/compiler/passes/specialize.ts';
+import { bakedTransfer, StylePredictor } from '../../src/runtime/arbitrary/pipeline.ts';
+import { readStyleImage } from '../../src/runtime/arbitrary/style-image.ts';
+import { UserError } from '../../src/util/errors.ts';
 import { bindWeights } from '../../src/weights/index.ts';
 import { GOLDENS, readGoldenNpy } from './golden-io.ts';
 
@@ -137,4 +142,83 @@ describe.skipIf(!hasShared)('arbitrary-style networks against TensorFlow Lite', 
       expect(db).toBeGreaterThanOrEqual(30);
     });
   }
+});
+
+/** A deterministic smooth test image (0..255 NCHW) of the given size. */
+function pattern(h: number, w: number, seed: number): HostTensor {
+  const data = new Float32Array(3 * h * w);
+  for (let c = 0; c < 3; c++)
+    for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) data[(c * h + y) * w + x] = 127.5 + 120 * Math.sin(0.3 * (c + 1) * x + 0.17 * seed * y + c);
+  return { shape: [1, 3, h, w], data };
+}
+
+function maxAbs(a: HostTensor, b: HostTensor): number {
+  let m = 0;
+  for (let i = 0; i < a.data.length; i++) m = Math.max(m, Math.abs(a.data[i]! - b.data[i]!));
+  return m;
+}
+
+describe.skipIf(!hasShared)('arbitrary-style networks: tfjs matches ONNX', () => {
+  // 32 px keeps the tfjs run (cpu or wasm backend) fast; every layer still runs at >= 1 pixel.
+  it('style predictor and transformation network agree within float32 noise', async () => {
+    const style = pattern(32, 32, 1);
+    const content = pattern(32, 32, 2);
+    const vectors: HostTensor[] = [];
+    for (const backend of [new OnnxBackend(), new TfjsBackend()]) {
+      const { model } = await compileNet(backend, network('style_predict'), golden.models.predict, 32);
+      try {
+        vectors.push((await model.run({ style_image: style }))['style_vector']!);
+      } finally {
+        await model.dispose();
+      }
+    }
+    const scale = Math.max(...vectors[0]!.data.map(Math.abs));
+    expect(maxAbs(vectors[0]!, vectors[1]!)).toBeLessThanOrEqual(1e-4 * scale);
+    const outs: HostTensor[] = [];
+    for (const backend of [new OnnxBackend(), new TfjsBackend()]) {
+      const { model } = await compileNet(backend, network('style_transfer'), golden.models.transfer, 32);
+      try {
+        outs.push((await model.run({ content, style: vectors[0]! }))['stylized']!);
+      } finally {
+        await model.dispose();
+      }
+    }
+    expect(maxAbs(outs[0]!, outs[1]!)).toBeLessThanOrEqual(0.05); // of 0..255
+  });
+});
+
+describe.skipIf(!hasShared)('arbitrary-style inputs', () => {
+  const weights = join(MODELS, golden.models.transfer);
+  it('a style vector of the wrong length is a user error naming both lengths', async () => {
+    await expect(bakedTransfer(network('style_transfer'), { shape: [1, 50, 1, 1], data: new Float32Array(50) }, weights)).rejects.toThrow(
+      new UserError("the style vector has 50 values; network 'style_transfer' takes 100 ([N, 100, 1, 1])"),
+    );
+  });
+  it('grayscale, alpha and 1x1 paintings give a 256x256 RGB predictor input and a finite style vector', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'stc-arbitrary-'));
+    const gray = join(dir, 'gray.png');
+    await sharp(Buffer.from(Array.from({ length: 40 * 30 }, (_, i) => i % 256)), { raw: { width: 40, height: 30, channels: 1 } }).png().toFile(gray);
+    const alpha = join(dir, 'alpha.png');
+    await sharp(Buffer.from(Array.from({ length: 20 * 20 * 4 }, (_, i) => (i % 4 === 3 ? 0 : 200))), { raw: { width: 20, height: 20, channels: 4 } }).png().toFile(alpha);
+    const tiny = join(dir, 'tiny.png');
+    await sharp(Buffer.from([10, 200, 90]), { raw: { width: 1, height: 1, channels: 3 } }).png().toFile(tiny);
+    const predictor = await StylePredictor.load(network('style_predict'), { weights: join(MODELS, golden.models.predict), threads: 2 });
+    try {
+      for (const f of [gray, alpha, tiny]) {
+        const img = await readStyleImage(f);
+        expect(img.shape).toEqual([1, 3, 256, 256]);
+        const v = await predictor.predict(img);
+        expect(v.shape).toEqual([1, 100, 1, 1]);
+        expect(v.data.every(Number.isFinite)).toBe(true);
+      }
+      // fully transparent pixels flatten to white; the 1x1 image fills the crop with its colour
+      const a = await readStyleImage(alpha);
+      expect([a.data[0], a.data[256 * 256], a.data[2 * 256 * 256]]).toEqual([255, 255, 255]);
+      const t = await readStyleImage(tiny);
+      expect([t.data[0], t.data[256 * 256 + 1000], t.data[3 * 256 * 256 - 1]]).toEqual([10, 200, 90]);
+    } finally {
+      await predictor.dispose();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
 });
