@@ -54,7 +54,7 @@ function tables(b: Builder, v: number[]): number {
 /** A one-subgraph model: tensors, and operators as [builtin code, inputs, outputs]. */
 function buildModel(tensors: T[], ops: [number, number[], number[]][]): Uint8Array {
   const b = new Builder(1024);
-  const buffers = [0, ...tensors.map((t) => t.bytes)].map((bytes) => {
+  const buffers = [undefined, ...tensors.map((t) => t.bytes)].map((bytes) => {
     const data = bytes ? b.createByteVector(bytes) : 0;
     b.startObject(3);
     if (data) b.addFieldOffset(0, data, 0);
