@@ -10,7 +10,7 @@ export type WeightMap = ReadonlyMap<string, HostTensor>;
 /** Memory layout of a 4-D kernel in a weight file. stc's own layouts: conv OIHW, transposed conv IOHW (ONNX). */
 export type TensorLayout = 'OIHW' | 'IOHW' | 'HWIO' | 'HWOI' | 'asis';
 
-export type WeightFormat = 'npy_dir' | 'tfjs_layers' | 'fast_style' | 'safetensors';
+export type WeightFormat = 'npy_dir' | 'tfjs_layers' | 'fast_style' | 'safetensors' | 'tflite';
 
 /** One mapping entry: stc parameter id <- tensor name in the file, with the file's layout. */
 export interface WeightMapEntry {

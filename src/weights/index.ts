@@ -7,3 +7,4 @@ export { detectWeightFormat, openWeights } from './open.ts';
 export { fnv1a, initParam } from './random.ts';
 export { encodeSafetensors, openSafetensors, saveSafetensors } from './safetensors.ts';
 export type { TensorEntry, TensorFile } from './tensor-file.ts';
+export { openTflite } from './tflite.ts';

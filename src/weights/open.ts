@@ -8,6 +8,7 @@ import { openNpyDir } from './npy-dir.ts';
 import { openSafetensors } from './safetensors.ts';
 import type { TensorFile } from './tensor-file.ts';
 import { openTfjsLayers } from './tfjs-layers.ts';
+import { openTflite } from './tflite.ts';
 
 export function openWeights(format: WeightFormat, path: string): Promise<TensorFile> {
   switch (format) {
@@ -19,12 +20,14 @@ export function openWeights(format: WeightFormat, path: string): Promise<TensorF
       return openFastStyle(path);
     case 'safetensors':
       return openSafetensors(path);
+    case 'tflite':
+      return openTflite(path);
   }
 }
 
 const isFile = (p: string): Promise<boolean> => stat(p).then((s) => s.isFile(), () => false);
 
-/** model.json -> tfjs_layers, manifest.json -> fast_style, *.safetensors -> safetensors, else a folder of .npy files. */
+/** model.json -> tfjs_layers, manifest.json -> fast_style, *.safetensors -> safetensors, *.tflite -> tflite, else a folder of .npy files. */
 export async function detectWeightFormat(path: string): Promise<WeightFormat> {
   let s;
   try {
@@ -34,6 +37,7 @@ export async function detectWeightFormat(path: string): Promise<WeightFormat> {
   }
   if (s.isFile()) {
     if (path.endsWith('.safetensors')) return 'safetensors';
+    if (path.endsWith('.tflite')) return 'tflite';
     if (path.endsWith('.json')) return 'tfjs_layers';
     throw new WeightError('bad_format', `cannot tell the weight format of ${path} (expected .safetensors, model.json or a folder)`);
   }

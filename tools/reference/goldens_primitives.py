@@ -167,6 +167,46 @@ def cases() -> list[Prim]:
     c.append(Prim(
         "tanh", "elementwise tanh", "torch.tanh(x)", [("x", X, -3.0, 3.0)], [_node("tanh", ["x"], {})],
         lambda t: torch.tanh(t["x"])))
+    c.extend(arbitrary_style_cases())
+    return c
+
+
+def arbitrary_style_cases() -> list[Prim]:
+    """The ops the arbitrary-style specs add (issue 17): broadcasting binaries, mean, ReLU6, depthwise
+    convs, and conditional instance norm as the spec writes it (unit IN, then gamma(s) * x + beta(s) with
+    gamma, beta 1x1 convs of a style vector)."""
+    c: list[Prim] = []
+    s = (2, 5, 1, 1)
+    for op, fn in (("mul", torch.mul), ("sub", torch.sub), ("add", torch.add)):
+        c.append(Prim(
+            f"{op}_broadcast_nc11", f"{op} of [2, 2, 13, 19] and [2, 2, 1, 1] (numpy broadcasting over H, W)",
+            f"torch.{op}(x, g)", [("x", X, -2.0, 2.0), ("g", (2, 2, 1, 1), -1.5, 1.5)],
+            [_node(op, ["x", "g"], {})], lambda t, fn=fn: fn(t["x"], t["g"])))
+    c.append(Prim(
+        "reduce_mean_hw_keep", "mean over H and W, kept as size 1", "x.mean(dim=(2, 3), keepdim=True)",
+        [("x", X, -2.0, 3.0)], [_node("reduceMean", ["x"], {"axes": [2, 3], "keepDims": True})],
+        lambda t: t["x"].mean(dim=(2, 3), keepdim=True)))
+    c.append(Prim(
+        "clip_relu6", "ReLU6 = clip(x, 0, 6) on inputs spanning both kinks", "F.relu6(x)",
+        [("x", X, -4.0, 10.0)], [_node("clip", ["x"], {"min": 0, "max": 6})], lambda t: F.relu6(t["x"])))
+    c.append(Prim(
+        "conv2d_depthwise_same_s2_m2", "depthwise 3x3 conv, channel multiplier 2 (group = 2 input channels), TF SAME stride 2, bias",
+        "tf_same.conv2d_same(x, w, b, stride=2, groups=2)",
+        [("x", X, *UNIT), ("w", (4, 1, 3, 3), -0.5, 0.5), ("b", (4,), -0.5, 0.5)],
+        [_node("conv2d", ["x", "w", "b"], {**_conv_attrs(2, {"kind": "same"}), "group": 2})],
+        lambda t: conv2d_same(t["x"], t["w"], t["b"], stride=2, groups=2)))
+    c.append(Prim(
+        "cond_instance_norm", "conditional instance norm: IN (eps 1e-5, no affine) then gamma(s) * x + beta(s), "
+        "gamma and beta 1x1 convs of a [2, 5, 1, 1] style vector",
+        "F.instance_norm(x, eps=1e-5) * F.conv2d(s, wg, bg) + F.conv2d(s, wb, bb)",
+        [("x", (2, 3, 13, 19), -2.0, 3.0), ("ones", (3,), 1.0, 1.0), ("zeros", (3,), 0.0, 0.0), ("s", s, -1.0, 1.0),
+         ("wg", (3, 5, 1, 1), -0.5, 0.5), ("bg", (3,), 0.5, 1.5), ("wb", (3, 5, 1, 1), -0.5, 0.5), ("bb", (3,), -0.5, 0.5)],
+        [_node("instanceNorm", ["x", "ones", "zeros"], {"epsilon": 1e-5}, "xn"),
+         _node("conv2d", ["s", "wg", "bg"], _conv_attrs(), "gamma"),
+         _node("conv2d", ["s", "wb", "bb"], _conv_attrs(), "beta"),
+         _node("mul", ["xn", "gamma"], {}, "scaled"),
+         _node("add", ["scaled", "beta"], {})],
+        lambda t: F.instance_norm(t["x"], eps=1e-5) * F.conv2d(t["s"], t["wg"], t["bg"]) + F.conv2d(t["s"], t["wb"], t["bb"])))
     return c
 
 

@@ -28,13 +28,13 @@ def same_pads(n: int, k: int, s: int, d: int = 1) -> tuple[int, int]:
 
 
 def conv2d_same(x: torch.Tensor, w: torch.Tensor, b: torch.Tensor | None = None,
-                stride: int = 1, dilation: int = 1) -> torch.Tensor:
-    """TF SAME conv; w is OIHW."""
+                stride: int = 1, dilation: int = 1, groups: int = 1) -> torch.Tensor:
+    """TF SAME conv; w is OIHW (O, I/groups, kh, kw)."""
     kh, kw = w.shape[2], w.shape[3]
     top, bottom = same_pads(x.shape[2], kh, stride, dilation)
     left, right = same_pads(x.shape[3], kw, stride, dilation)
     x = F.pad(x, (left, right, top, bottom))
-    return F.conv2d(x, w, b, stride=stride, dilation=dilation)
+    return F.conv2d(x, w, b, stride=stride, dilation=dilation, groups=groups)
 
 
 def conv_transpose2d_same(x: torch.Tensor, w: torch.Tensor, b: torch.Tensor | None = None,

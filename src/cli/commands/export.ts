@@ -16,6 +16,7 @@ import { stat } from 'node:fs/promises';
 import { UserError } from '../../util/errors.ts';
 import { loadSpec, pickNetwork } from '../load-spec.ts';
 import type { Register } from './index.ts';
+import { addStyleOptions, exportStyleSpec, type StyleOpts } from './transfer.ts';
 
 interface Opts {
   output: string;
@@ -25,8 +26,9 @@ interface Opts {
   calibrate?: string;
 }
 
-async function action(run: string, o: Opts): Promise<void> {
+async function action(run: string, o: Opts & StyleOpts): Promise<void> {
   if (o.target !== 'onnx' && o.target !== 'tfjs') throw new UserError(`--target must be onnx or tfjs, got '${o.target}'`);
+  if (run.endsWith('.style')) return exportStyleSpec(run, o);
   const quantize = parseQuantize(o.quantize);
   if (quantize && o.target !== 'onnx') throw new UserError(`--quantize is for --target onnx, not '${o.target}'`);
   let ckpt: Checkpoint;
@@ -66,14 +68,14 @@ async function action(run: string, o: Opts): Promise<void> {
 }
 
 export const register: Register = (program: Command) => {
-  program
+  const cmd = program
     .command('export')
-    .description('export a trained network (a `stc train` run folder) as an inference model')
-    .argument('<run>', 'run folder written by stc train')
+    .description('export a trained network (a `stc train` run folder), or a style-conditioned spec with --style baked in, as an inference model')
+    .argument('<run>', 'run folder written by stc train, or a .style spec with a style predictor (then --style ...)')
     .requiredOption('-o, --output <file>', 'model file to write (.onnx, or .js/.mjs for --target tfjs)')
     .option('--target <name>', 'onnx or tfjs', 'onnx')
     .option('--checkpoint <file>', 'export this checkpoint instead of the newest one')
     .option('--quantize <mode>', 'int8: quantised convs (ONNX target), calibrated on --calibrate images or noise')
-    .option('--calibrate <images>', 'comma-separated photos to calibrate --quantize activation ranges on')
-    .action(action);
+    .option('--calibrate <images>', 'comma-separated photos to calibrate --quantize activation ranges on');
+  addStyleOptions(cmd).action(action);
 };

@@ -21,6 +21,7 @@ import {
   tFloat,
   tFloats,
   tInt,
+  tInts,
   tPads,
   tPair,
   tPosFloat,
@@ -228,6 +229,38 @@ function preprocess(ctx: LayerCtx, x: string, a: Attrs): string {
   return y;
 }
 
+/**
+ * Depthwise conv: one k x k filter per input channel (`multiplier` filters per channel), i.e. a grouped conv
+ * with groups = input channels (MobileNet's depthwise layer; Howard et al. 2017). Weights [C * m, 1, kh, kw].
+ */
+function depthwiseConv(ctx: LayerCtx, [x]: readonly string[], a: Attrs): string {
+  const c = channels(ctx, x!, 'depthwise_conv');
+  const m = a.get('multiplier') as number;
+  return conv(ctx, [x!], new Map([...a, ['out', c * m], ['groups', c]]));
+}
+
+/** Mean over `axes` (negative axes count from the end), keeping them as size 1 when `keepdims`. */
+function mean(ctx: LayerCtx, x: string, a: Attrs): string {
+  const rank = ctx.b.shape(x).length;
+  const axes = a.get('axes') as number[];
+  const norm = axes.map((ax) => (ax < 0 ? ax + rank : ax));
+  if (axes.length === 0) throw new CheckError('attribute-type', 'mean: axes must name at least one axis');
+  if (norm.some((ax) => ax < 0 || ax >= rank)) throw new CheckError('attribute-type', `mean: axes [${axes.join(', ')}] out of range for a rank-${rank} value`);
+  if (new Set(norm).size !== norm.length) throw new CheckError('attribute-type', `mean: axes [${axes.join(', ')}] repeat an axis`);
+  return ctx.b.add('reduceMean', [x], { axes: [...norm].sort((p, q) => p - q), keepDims: a.get('keepdims') as boolean }, opts(ctx));
+}
+
+const binaryOp =
+  (op: 'add' | 'sub' | 'mul') =>
+  (ctx: LayerCtx, xs: readonly string[]): string =>
+    ctx.b.add(op, xs, {}, opts(ctx));
+
+const depthwiseParams: ParamSpec[] = [
+  { name: 'k', type: tPair(tPosInt) },
+  ...convParams.filter((p) => ['stride', 'dilation', 'padding', 'pad', 'bias'].includes(p.name)),
+  { name: 'multiplier', type: tPosInt, default: 1 },
+];
+
 const table: Primitive[] = [
   { name: 'conv', inputs: 1, params: convParams, summary: '2-D convolution (zero, reflect or TF-SAME padding)', lower: (c, i, a) => conv(c, i, nullToUndef(a)) },
   {
@@ -348,7 +381,37 @@ const table: Primitive[] = [
       return c.b.add('reshape', [x!], { shape: [s[0]!, rest] }, opts(c));
     },
   },
-  { name: 'add', inputs: 2, params: [], summary: 'elementwise sum (residual connections)', lower: (c, xs) => c.b.add('add', xs, {}, opts(c)) },
+  { name: 'add', inputs: 2, params: [], summary: 'elementwise sum with numpy broadcasting (residual connections)', lower: binaryOp('add') },
+  { name: 'sub', inputs: 2, params: [], summary: 'elementwise difference a - b with numpy broadcasting', lower: binaryOp('sub') },
+  { name: 'mul', inputs: 2, params: [], summary: 'elementwise product with numpy broadcasting (e.g. [N, C, H, W] * [N, C, 1, 1])', lower: binaryOp('mul') },
+  {
+    name: 'mean',
+    inputs: 1,
+    params: [
+      { name: 'axes', type: tInts, default: [2, 3] },
+      { name: 'keepdims', type: tBool, default: true },
+    ],
+    summary: 'mean over axes (default H and W, kept as size 1)',
+    lower: (c, [x], a) => mean(c, x!, a),
+  },
+  { name: 'relu6', inputs: 1, params: [], summary: 'min(max(x, 0), 6) (MobileNet)', lower: (c, [x]) => c.b.add('clip', [x!], { min: 0, max: 6 }, opts(c)) },
+  {
+    name: 'depthwise_conv',
+    inputs: 1,
+    params: depthwiseParams,
+    summary: 'depthwise convolution: groups = input channels, `multiplier` outputs per channel',
+    lower: (c, i, a) => depthwiseConv(c, i, nullToUndef(a)),
+  },
+  {
+    name: 'pointwise_conv',
+    inputs: 1,
+    params: [
+      { name: 'out', type: tChannels },
+      { name: 'bias', type: tBool, default: true },
+    ],
+    summary: '1x1 convolution (mixes channels)',
+    lower: (c, i, a) => conv(c, i, new Map([...a, ['k', [1, 1]], ['stride', [1, 1]], ['dilation', [1, 1]], ['padding', 'zero'], ['groups', 1]])),
+  },
   {
     name: 'preprocess',
     inputs: 1,

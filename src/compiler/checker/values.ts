@@ -160,6 +160,21 @@ export const tFloats: AttrType<number[]> = {
   },
 };
 
+/** An integer or a list of integers (reduction axes). */
+export const tInts: AttrType<number[]> = {
+  name: 'an integer or a list of integers',
+  decode(v) {
+    const items = v.t === 'list' ? v.items : [v];
+    const out: number[] = [];
+    for (const i of items) {
+      const n = num(i);
+      if (n === undefined || !Number.isInteger(n)) return new Bad(`expected an integer or a list of integers, got ${describeVal(v)}`);
+      out.push(n);
+    }
+    return out;
+  },
+};
+
 /** Untyped (block and network parameters): any value. */
 export const tAny: AttrType<Val> = { name: 'a value', decode: (v) => v };
 

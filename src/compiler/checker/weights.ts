@@ -8,7 +8,7 @@ import type { TensorLayout, WeightFormat, WeightMapEntry, WeightSource } from '.
 import type { Graph } from '../ir/types.ts';
 import { bindArgs, tEnum, tNonNegInt, tString, type Env } from './values.ts';
 
-const FORMATS: WeightFormat[] = ['npy_dir', 'tfjs_layers', 'fast_style', 'safetensors'];
+const FORMATS: WeightFormat[] = ['npy_dir', 'tfjs_layers', 'fast_style', 'safetensors', 'tflite'];
 
 export function lowerWeights(w: WeightsDecl, graph: Graph, env: Env, diags: Diagnostic[]): WeightSource | undefined {
   const before = diags.length;

@@ -1,0 +1,80 @@
+/**
+ * Arbitrary style transfer with a spec that declares a style predictor (one image input, a [N, S, 1, 1]
+ * style-vector output) and a transformation network conditioned on a [N, S, 1, 1] tensor input (see
+ * specs/arbitrary.style). The predictor runs on ONNX Runtime; the transformation network is handed back
+ * with the chosen style vector baked in as a constant, a one-input image network for the apply machinery
+ * (and for export).
+ */
+import { basename, join } from 'node:path';
+import { OnnxBackend } from '../../backends/onnx/index.ts';
+import type { CompiledModel, Device, WeightMap } from '../../backends/types.ts';
+import type { NetworkDef } from '../../compiler/frontend.ts';
+import type { Graph, HostTensor } from '../../compiler/ir/types.ts';
+import { bakeInput } from '../../compiler/passes/bake-input.ts';
+import { specialize } from '../../compiler/passes/specialize.ts';
+import { UserError } from '../../util/errors.ts';
+import { bindWeights } from '../../weights/index.ts';
+import { STYLE_SIZE } from './style-image.ts';
+
+/** Where each network's weight file is: an explicit file, else the spec's file name inside `dir`, else the spec's path. */
+export function weightOverride(net: NetworkDef, file: string | undefined, dir: string | undefined): string | undefined {
+  if (file !== undefined) return file;
+  if (dir === undefined || net.weights?.kind !== 'file') return undefined;
+  return join(dir, basename(net.weights.path));
+}
+
+/** The transformation network's style input: its input of shape [N, S, 1, 1] (S numeric). */
+export function styleInput(net: NetworkDef): { readonly name: string; readonly size: number } {
+  const found = net.graph.inputs
+    .map((id) => ({ id, shape: net.graph.values.get(id)!.shape }))
+    .filter(({ shape }) => shape.length === 4 && typeof shape[1] === 'number' && shape[2] === 1 && shape[3] === 1);
+  if (found.length !== 1 || net.graph.inputs.length !== 2)
+    throw new UserError(`network '${net.name}' is not a style-conditioned network: it needs one image input and one [N, S, 1, 1] style input`);
+  return { name: found[0]!.id, size: found[0]!.shape[1] as number };
+}
+
+async function bind(net: NetworkDef, g: Graph, override: string | undefined): Promise<WeightMap> {
+  if (!net.weights) throw new UserError(`network '${net.name}' has no weights binding`);
+  return bindWeights(g, net.weights, { specDir: net.specDir, ...(override !== undefined && { pathOverride: override }) });
+}
+
+export interface PredictorOptions {
+  readonly weights?: string;
+  readonly device?: Device;
+  readonly threads?: number;
+}
+
+/** The style predictor compiled for one 256 x 256 image: predict(image 0..255 NCHW) -> [1, S, 1, 1]. */
+export class StylePredictor {
+  private constructor(
+    private readonly model: CompiledModel,
+    private readonly input: string,
+    private readonly output: string,
+  ) {}
+
+  static async load(net: NetworkDef, opts: PredictorOptions = {}): Promise<StylePredictor> {
+    if (net.graph.inputs.length !== 1 || net.graph.outputs.size !== 1)
+      throw new UserError(`network '${net.name}' is not a style predictor: it needs one image input and one output`);
+    const g = specialize(net.graph, { N: 1, H: STYLE_SIZE, W: STYLE_SIZE });
+    const weights = await bind(net, g, opts.weights);
+    const model = await new OnnxBackend().compile(g, weights, { ...(opts.device && { device: opts.device }), ...(opts.threads && { threads: opts.threads }) });
+    return new StylePredictor(model, g.inputs[0]!, [...g.outputs.keys()][0]!);
+  }
+
+  async predict(image: HostTensor): Promise<HostTensor> {
+    return (await this.model.run({ [this.input]: image }))[this.output]!;
+  }
+
+  dispose(): Promise<void> {
+    return this.model.dispose();
+  }
+}
+
+/** The transformation network with `vector` baked in, and its weights: a one-input image network. */
+export async function bakedTransfer(net: NetworkDef, vector: HostTensor, weightsFile?: string): Promise<{ graph: Graph; weights: WeightMap }> {
+  const style = styleInput(net);
+  if (vector.data.length !== style.size)
+    throw new UserError(`the style vector has ${vector.data.length} values; network '${net.name}' takes ${style.size} ([N, ${style.size}, 1, 1])`);
+  const graph = bakeInput(net.graph, style.name, { shape: [1, style.size, 1, 1], data: vector.data });
+  return { graph, weights: await bind(net, graph, weightsFile) };
+}
