@@ -19,6 +19,7 @@ import { bindEnv, declParams, lowerNetwork } from './checker/lower.ts';
 import { loadModules, type LoadOptions, type Module } from './checker/modules.ts';
 import { lowerObjective } from './checker/objective.ts';
 import { lowerWeights } from './checker/weights.ts';
+import { MAX_ALIAS_DEPTH } from './checker/limits.ts';
 
 export type { Diagnostic } from '../dsl/diagnostics.ts';
 /** Render diagnostics as `file:line:col: error: message`, the source line and a caret line. */
@@ -141,6 +142,10 @@ class ModuleChecker {
     if (memo !== undefined) return memo ?? undefined;
     if (this.inProgress.has(decl)) {
       this.diags.push(error('cycle', `network '${decl.name.name}' is defined in terms of itself`, decl.name.span));
+      return undefined;
+    }
+    if (this.inProgress.size >= MAX_ALIAS_DEPTH) {
+      this.diags.push(error('cycle', `network aliases chained more than ${MAX_ALIAS_DEPTH} deep ('${decl.name.name}')`, decl.name.span));
       return undefined;
     }
     this.inProgress.add(decl);

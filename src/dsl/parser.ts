@@ -9,6 +9,7 @@ import * as T from './lexer.ts';
 import type * as A from './ast.ts';
 import { error, type Diagnostic } from './diagnostics.ts';
 import type { SourceSpan } from '../util/source-span.ts';
+import { MAX_NESTING, MAX_SYNTAX_ERRORS } from './limits.ts';
 
 const LAYOUTS = new Set(['OIHW', 'IOHW', 'HWIO', 'HWOI', 'asis']);
 
@@ -464,21 +465,42 @@ export function parse(text: string, file: string): ParseResult {
       error('syntax', `unexpected character ${JSON.stringify(ch)}`, { file, line: e.line ?? 0, col: e.column ?? 0, length: Math.max(1, e.length) }),
     );
   }
+  const tooDeep = firstTooDeep(lex.tokens);
+  if (tooDeep) {
+    // Refused before parsing: the recursive-descent parser would recurse once per level.
+    diagnostics.push(error('syntax', `brackets nested more than ${MAX_NESTING} levels deep`, tokenSpan(file, tooDeep)));
+    return { program: { file, decls: [] }, diagnostics };
+  }
   shared ??= new StyleParser();
   const p = shared;
   p.file = file;
   p.input = lex.tokens;
   const decls = p.program() ?? [];
-  for (const e of p.errors) {
+  const lines = text.split(/\r?\n/);
+  const eofSpan: SourceSpan = { file, line: lines.length, col: (lines[lines.length - 1]?.length ?? 0) + 1, length: 1 };
+  for (const e of p.errors.slice(0, MAX_SYNTAX_ERRORS)) {
     const tok = e.token;
     const atEof = tok.tokenType === EOF;
-    const lines = text.split(/\r?\n/);
-    const span: SourceSpan = atEof
-      ? { file, line: lines.length, col: (lines[lines.length - 1]?.length ?? 0) + 1, length: 1 }
-      : { file, line: tok.startLine ?? 0, col: tok.startColumn ?? 0, length: Math.max(1, tok.image.length) };
-    diagnostics.push(error('syntax', syntaxMessage(e.name, e.message, tok, atEof), span));
+    diagnostics.push(error('syntax', syntaxMessage(e.name, e.message, tok, atEof), atEof ? eofSpan : tokenSpan(file, tok)));
   }
+  if (p.errors.length > MAX_SYNTAX_ERRORS)
+    diagnostics.push(error('syntax', `${p.errors.length - MAX_SYNTAX_ERRORS} more syntax errors not shown`, eofSpan));
   return { program: { file, decls: decls.filter((d) => d !== undefined) }, diagnostics };
+}
+
+function tokenSpan(file: string, tok: IToken): SourceSpan {
+  return { file, line: tok.startLine ?? 0, col: tok.startColumn ?? 0, length: Math.max(1, tok.image.length) };
+}
+
+/** The first opening bracket that makes the nesting deeper than MAX_NESTING, if any. */
+function firstTooDeep(tokens: readonly IToken[]): IToken | undefined {
+  let depth = 0;
+  for (const t of tokens) {
+    if (t.tokenType === T.LBrace || t.tokenType === T.LParen || t.tokenType === T.LBracket) {
+      if (++depth > MAX_NESTING) return t;
+    } else if (t.tokenType === T.RBrace || t.tokenType === T.RParen || t.tokenType === T.RBracket) depth = Math.max(0, depth - 1);
+  }
+  return undefined;
 }
 
 function syntaxMessage(kind: string, raw: string, tok: IToken, atEof: boolean): string {

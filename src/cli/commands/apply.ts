@@ -48,6 +48,7 @@ async function action(modelPath: string, input: string, o: Opts): Promise<void> 
   const kind = await inputKind(input);
   const device = parseDevice(o.device);
   const model = await loadImageModel(modelPath, { ...(o.threads !== undefined && { threads: int(o.threads, 'threads', 1)! }), ...(device && { device }) });
+  if (model.tileRunner) Object.assign(opts, { tileRunner: model.tileRunner });
   const bar = new ProgressBar(process.stderr);
   const t0 = performance.now();
   try {

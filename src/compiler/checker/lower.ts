@@ -13,6 +13,7 @@ import type { Graph, SourceSpan } from '../ir/types.ts';
 import { CheckError, primitives } from './layers.ts';
 import type { Module } from './modules.ts';
 import { bindArgs, evalExpr, tAny, type Env, type ParamSpec, type Val } from './values.ts';
+import { MAX_BLOCK_DEPTH, MAX_EXPANDED } from './limits.ts';
 
 /** A value id, or null for a value whose definition failed (already diagnosed). */
 type Ref = string | null;
@@ -33,6 +34,18 @@ interface Ctx {
   readonly diags: Diagnostic[];
   /** Blocks being expanded, for cycle detection: `file#name`. */
   readonly stack: string[];
+  /** Statements and layer calls expanded so far (repeats and blocks multiply them). */
+  expanded: number;
+}
+
+/**
+ * Thrown when expansion passes MAX_EXPANDED; unwinds the whole expansion, which lowerNetwork
+ * reports once at the outermost statement (the one the user can shrink), not at every level.
+ */
+class ExpansionLimit extends Error {}
+
+function countExpansion(ctx: Ctx): void {
+  if (++ctx.expanded > MAX_EXPANDED) throw new ExpansionLimit();
 }
 
 const MAX_REPEAT = 1000;
@@ -58,9 +71,17 @@ export interface LoweredNetwork {
 /** Lower a network declaration with the given parameter environment. */
 export function lowerNetwork(decl: NetworkDecl, module: Module, env: Env, diags: Diagnostic[]): LoweredNetwork {
   const before = diags.length;
-  const ctx: Ctx = { b: new GraphBuilder(), diags, stack: [] };
+  const ctx: Ctx = { b: new GraphBuilder(), diags, stack: [], expanded: 0 };
   const frame: Frame = { path: [], names: new Map(), env, module, current: undefined, outputs: new Map(), auto: new Map() };
-  for (const s of decl.body) lowerStmt(ctx, frame, s, true);
+  for (const s of decl.body) {
+    try {
+      lowerStmt(ctx, frame, s, true);
+    } catch (e) {
+      if (!(e instanceof ExpansionLimit)) throw e;
+      diags.push(error('arity', `this statement expands to more than ${MAX_EXPANDED.toLocaleString('en-US')} layers and statements (the limit per network)`, s.span));
+      return { graph: ctx.b.build(), ok: false };
+    }
+  }
   if (frame.outputs.size === 0 && frame.current) frame.outputs.set('output', frame.current);
   if (frame.outputs.size === 0 && diags.length === before) diags.push(error('arity', `network '${decl.name.name}' computes nothing`, decl.name.span));
   for (const [name, ref] of frame.outputs) if (ref) ctx.b.output(name, ref);
@@ -109,6 +130,7 @@ function editDistance(a: string, b: string): number {
 }
 
 function lowerStmt(ctx: Ctx, frame: Frame, s: Stmt, isNetwork: boolean): void {
+  countExpansion(ctx);
   switch (s.kind) {
     case 'input': {
       if (!isNetwork) return; // block inputs are bound by the caller
@@ -248,6 +270,7 @@ function lowerLayerStmt(ctx: Ctx, frame: Frame, s: LayerStmt): Ref {
 }
 
 function lowerCall(ctx: Ctx, frame: Frame, call: Call, inputs: Ref[], name: string, named: boolean): Ref {
+  countExpansion(ctx);
   const callee = call.callee.name;
   const found = frame.module.scope.get(callee);
   if (found && found.decl.kind === 'block') return expandBlock(ctx, frame, call, inputs, name, named, found.decl, found.module);
@@ -299,6 +322,10 @@ function expandBlock(
   if (ctx.stack.includes(key)) {
     const chain = [...ctx.stack.slice(ctx.stack.indexOf(key)), key].map((k) => k.split('#')[1]).join(' -> ');
     ctx.diags.push(error('cycle', `block '${decl.name.name}' uses itself (${chain})`, call.callee.span));
+    return null;
+  }
+  if (ctx.stack.length >= MAX_BLOCK_DEPTH) {
+    ctx.diags.push(error('cycle', `blocks nested more than ${MAX_BLOCK_DEPTH} deep (block '${decl.name.name}' inside ${ctx.stack.length} other blocks)`, call.callee.span));
     return null;
   }
   const env = bindEnv(`block ${decl.name.name}`, call.callee, declParams(decl.params), call.args, frame.env, ctx.diags, call.span);

@@ -42,6 +42,13 @@ export async function readRgb8(path: string, maxSize?: number): Promise<Rgb8> {
   }
 }
 
+/** Resize 8-bit RGB (for the whole-image statistics pass of tiled apply). */
+export async function resizeRgb8(img: Rgb8, size: { width: number; height: number }): Promise<Rgb8> {
+  const s = openSharp(img.data, { raw: { width: img.width, height: img.height, channels: 3 }, limitInputPixels: false });
+  const { data, info } = await s.resize(size.width, size.height, { fit: 'fill' }).raw().toBuffer({ resolveWithObject: true });
+  return { width: info.width, height: info.height, data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength) };
+}
+
 const FORMATS: Readonly<Record<string, 'png' | 'jpeg' | 'webp'>> = { '.png': 'png', '.jpg': 'jpeg', '.jpeg': 'jpeg', '.webp': 'webp' };
 
 export function outputFormat(path: string): 'png' | 'jpeg' | 'webp' {

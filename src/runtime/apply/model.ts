@@ -9,10 +9,21 @@ import * as ort from 'onnxruntime-node';
 import { GpuUnavailableError, createSessionOn } from '../../backends/onnx/providers.ts';
 import type { Device } from '../../backends/types.ts';
 import { UserError } from '../../util/errors.ts';
-import type { TileRunner } from './tiling.ts';
+import { instanceNormStatsModels } from '../../backends/onnx/instance-norm-stats.ts';
+import { fedTileRunner, sessionRunner, wholeImageStats } from './global-stats.ts';
+import type { Rgb8, TileRunner } from './tiling.ts';
+
+/** Pixels of the whole-image statistics pass of tiled apply (larger images are downscaled for it). */
+export const STATS_MAX_PIXELS = 1024 * 1024;
 
 export interface ImageModel {
   readonly run: TileRunner;
+  /**
+   * Models with instance norm: a runner for the tiles of `img` that normalises every tile with the
+   * statistics of the whole image (global-stats.ts). Absent for models without instance norm, whose
+   * tiles need no statistics.
+   */
+  readonly tileRunner?: (img: Rgb8) => Promise<TileRunner>;
   dispose(): Promise<void>;
 }
 
@@ -32,12 +43,7 @@ export async function loadImageModel(path: string, opts: ImageModelOptions = {})
   }
   let session: ort.InferenceSession;
   try {
-    ({ session } = await createSessionOn(bytes, opts.device ?? 'cpu', {
-      graphOptimizationLevel: 'all',
-      intraOpNumThreads: opts.threads ?? Math.max(1, cpus().length),
-      interOpNumThreads: 1,
-      executionMode: 'sequential',
-    }));
+    session = await open(bytes, opts);
   } catch (e) {
     if (e instanceof GpuUnavailableError) throw e;
     throw new UserError(`${path} is not a loadable ONNX model: ${(e as Error).message}`);
@@ -46,7 +52,21 @@ export async function loadImageModel(path: string, opts: ImageModelOptions = {})
     throw new UserError(`${path} must have exactly one image input; it has ${session.inputNames.length}`);
   const input = session.inputNames[0]!;
   const output = session.outputNames[0]!;
+  const variants = instanceNormStatsModels(bytes);
+  const extra: ort.InferenceSession[] = [];
+  const tileRunner = variants && (async (img: Rgb8): Promise<TileRunner> => {
+    // Sessions for the two variants are made on first use: most images are not tiled.
+    const stats = await open(variants.stats, opts);
+    extra.push(stats);
+    const values = await wholeImageStats(sessionRunner(ort, stats), input, variants.names, img, STATS_MAX_PIXELS);
+    await stats.release();
+    extra.splice(extra.indexOf(stats), 1);
+    const fed = await open(variants.fed, opts);
+    extra.push(fed);
+    return fedTileRunner(sessionRunner(ort, fed), input, output, values);
+  });
   return {
+    ...(tileRunner && { tileRunner }),
     async run(x) {
       const res = await session.run({ [input]: new ort.Tensor('float32', x.data, [...x.shape]) });
       const t = res[output]!;
@@ -56,6 +76,17 @@ export async function loadImageModel(path: string, opts: ImageModelOptions = {})
     },
     async dispose() {
       await session.release();
+      for (const e of extra.splice(0)) await e.release();
     },
   };
+}
+
+async function open(bytes: Uint8Array, opts: ImageModelOptions): Promise<ort.InferenceSession> {
+  const { session } = await createSessionOn(bytes, opts.device ?? 'cpu', {
+    graphOptimizationLevel: 'all',
+    intraOpNumThreads: opts.threads ?? Math.max(1, cpus().length),
+    interOpNumThreads: 1,
+    executionMode: 'sequential',
+  });
+  return session;
 }

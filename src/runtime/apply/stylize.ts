@@ -16,6 +16,8 @@ export interface StylizeOptions {
   readonly tile?: number;
   readonly overlap?: number;
   readonly onTile?: (done: number, total: number) => void;
+  /** For tiled images: the runner for the tiles of this image (ImageModel.tileRunner: whole-image statistics). */
+  readonly tileRunner?: (img: Rgb8) => Promise<TileRunner>;
 }
 
 /** Tile geometry for an image, or undefined to run it whole. */
@@ -27,7 +29,7 @@ export function tilingFor(width: number, height: number, opts: StylizeOptions): 
 
 export async function stylizeImage(run: TileRunner, img: Rgb8, opts: StylizeOptions = {}): Promise<Rgb8> {
   const t = tilingFor(img.width, img.height, opts);
-  if (t) return runTiled(img, run, { ...t, ...(opts.onTile && { onTile: opts.onTile }) });
+  if (t) return runTiled(img, opts.tileRunner ? await opts.tileRunner(img) : run, { ...t, ...(opts.onTile && { onTile: opts.onTile }) });
   return (await stylizeBatch(run, [img]))[0]!;
 }
 

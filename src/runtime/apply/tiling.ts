@@ -15,8 +15,9 @@
  * larger overlap of the last tile. Consequence: for a network whose receptive
  * field radius is ≤ margin (and whose ops are translation-equivariant at tile
  * offsets), tiled output equals untiled output exactly. Networks with instance
- * norm compute statistics per tile, so tiles differ slightly in tone; the smooth
- * ramps spread that difference over L pixels instead of a visible seam.
+ * norm would compute statistics per tile, so tiles would differ in tone: `apply`
+ * therefore runs their tiles with whole-image statistics (global-stats.ts); the
+ * ramps still hide what per-tile differences remain (receptive fields cut by the tile).
  */
 
 export interface TileGeometry {

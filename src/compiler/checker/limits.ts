@@ -1,0 +1,17 @@
+/**
+ * Bounds on block and `repeat` expansion. `repeat 1000 { repeat 1000 { … } }` or a chain of 40 blocks that
+ * each call the previous one twice is a few lines of spec and billions of layers; expansion recursion
+ * overflows Node's stack near 1,000 nested block calls. Both are refused with a diagnostic.
+ */
+
+/**
+ * Statements plus layer calls expanded in one network. The largest real network (VGG-19 with taps)
+ * expands to a few hundred; 20,000 layers is already minutes of ONNX Runtime session creation.
+ */
+export const MAX_EXPANDED = 20_000;
+
+/** Block calls open at once (the stdlib nests 2 deep). */
+export const MAX_BLOCK_DEPTH = 64;
+
+/** Network aliases followed in a chain (`network b = a()`, `network c = b()`, …). */
+export const MAX_ALIAS_DEPTH = 64;
