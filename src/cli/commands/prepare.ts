@@ -12,6 +12,7 @@ import { selectOutputs } from '../../compiler/passes/prune.ts';
 import { specialize } from '../../compiler/passes/specialize.ts';
 import type { WeightMap, WeightSource } from '../../backends/types.ts';
 import { bindWeights, explainIdentityMiss, weightSourceWithOverride } from '../../weights/index.ts';
+import { probeWritable } from '../../util/atomic-write.ts';
 import { UserError } from '../../util/errors.ts';
 import { sizeEnv } from '../load-spec.ts';
 
@@ -75,4 +76,5 @@ export async function checkOutputFolder(path: string): Promise<void> {
   const dir = dirname(resolve(path));
   const st = await stat(dir).catch(() => undefined);
   if (!st?.isDirectory()) throw new UserError(`cannot write ${path}: folder ${dir} does not exist`);
+  await probeWritable(path);
 }
