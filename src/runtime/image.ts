@@ -18,7 +18,7 @@ import { dirname, extname, resolve } from 'node:path';
 import type { Metadata } from 'sharp';
 import { UserError } from '../util/errors.ts';
 import type { HostTensor } from '../compiler/ir/types.ts';
-import { writeFileAtomic } from '../util/atomic-write.ts';
+import { probeWritable, writeFileAtomic } from '../util/atomic-write.ts';
 import { type RgbImage, createImage } from './image-types.ts';
 import { openSharp } from './sharp.ts';
 
@@ -153,6 +153,7 @@ export async function checkWritablePath(path: string): Promise<void> {
   }
   const target = await stat(path).catch(() => undefined);
   if (target?.isDirectory()) throw new UserError(`cannot write ${path}: it is a folder`);
+  await probeWritable(path);
 }
 
 /** Encode and write an image atomically: PNG for .png, JPEG (quality 95) for .jpg/.jpeg. */

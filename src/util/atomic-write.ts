@@ -7,6 +7,7 @@
  */
 import { type FileHandle, open, rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
+import { UserError } from './errors.ts';
 
 export interface AtomicWriteHooks {
   /** Called after the first chunk reached the temporary file (tests use it to kill the process mid-write). */
@@ -27,6 +28,48 @@ export async function writeAll(fh: FileHandle, chunk: Uint8Array): Promise<void>
 
 /** Replace `path` with `data` (a string is written as UTF-8; chunks are written in order, each taken from the iterable as it is written). */
 export async function writeFileAtomic(path: string, data: string | Uint8Array | Iterable<Uint8Array>, hooks: AtomicWriteHooks = {}): Promise<void> {
+  try {
+    await writeAndRename(path, data, hooks);
+  } catch (e) {
+    throw asWriteError(path, e);
+  }
+}
+
+/**
+ * A failed system call on the destination (a read-only or virtual folder such as /proc, a full disk, no
+ * permission) is the user's environment, not a bug: one message naming the file and the reason.
+ */
+export function asWriteError(path: string, e: unknown): unknown {
+  const code = (e as NodeJS.ErrnoException | undefined)?.code;
+  if (!(e instanceof Error) || e instanceof UserError || typeof code !== 'string') return e;
+  const reasons: Readonly<Record<string, string>> = {
+    ENOENT: 'the folder does not exist or does not accept new files',
+    EACCES: 'permission denied',
+    EPERM: 'operation not permitted',
+    EROFS: 'read-only file system',
+    ENOSPC: 'no space left on the device',
+    EDQUOT: 'disk quota exceeded',
+    EISDIR: 'it is a folder',
+    ENOTDIR: 'a part of the path is not a folder',
+  };
+  return new UserError(`cannot write ${path}: ${reasons[code] ?? e.message} (${code})`);
+}
+
+/**
+ * Fail before any work when `path` cannot be written atomically: create and remove an empty temporary file
+ * beside it. Permission bits alone do not tell (a root process may "write" to /proc, which refuses new files).
+ */
+export async function probeWritable(path: string): Promise<void> {
+  const probe = join(dirname(path), `${TEMP_PREFIX}${process.pid}-${Date.now()}-probe`);
+  try {
+    await (await open(probe, 'wx')).close();
+    await unlink(probe);
+  } catch (e) {
+    throw asWriteError(path, e);
+  }
+}
+
+async function writeAndRename(path: string, data: string | Uint8Array | Iterable<Uint8Array>, hooks: AtomicWriteHooks): Promise<void> {
   const chunks = typeof data === 'string' ? [Buffer.from(data, 'utf8')] : data instanceof Uint8Array ? [data] : data;
   const tmp = tempPathFor(path);
   const fh = await open(tmp, 'w');

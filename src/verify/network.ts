@@ -14,7 +14,7 @@ import { specialize } from '../compiler/passes/specialize.ts';
 import { flopsPerLayer } from '../compiler/passes/stats.ts';
 import type { WeightMap, WeightSource } from '../backends/types.ts';
 import { UserError } from '../util/errors.ts';
-import { bindWeights, detectWeightFormat, weightPath } from '../weights/index.ts';
+import { bindWeights, explainIdentityMiss, weightPath, weightSourceWithOverride } from '../weights/index.ts';
 import { diffTensors, leadingItems } from './compare.ts';
 import { fnv1a32, uniformTensor } from './det.ts';
 import { runConformance, type ConformanceOptions } from './engine.ts';
@@ -131,12 +131,12 @@ function prepareGraph(net: NetworkDef, outputs: readonly string[] | undefined, s
 
 async function weightsFor(net: NetworkDef, g: Graph, opts: VerifyOptions, hashInit: boolean): Promise<{ weights: WeightMap; describe: string }> {
   if (hashInit) return { weights: hashInitWeights(g), describe: 'hash-initialised (the golden rule, test/goldens/README.md)' };
-  let source: WeightSource | undefined = opts.weightSource ?? net.weights;
-  if (!source && opts.weightsPath !== undefined)
-    source = { kind: 'file', format: await detectWeightFormat(opts.weightsPath), path: opts.weightsPath, mapping: { kind: 'identity' } };
-  source ??= { kind: 'random', seed: 0 };
+  // `--weights` is always used: it replaces a file binding's path, or a random (or absent) binding.
+  const source: WeightSource = opts.weightSource ?? (await weightSourceWithOverride(net.weights, opts.weightsPath, 0));
   const override = opts.weightSource === undefined && opts.weightsPath !== undefined;
-  const weights = await bindWeights(g, source, { specDir: net.specDir, ...(override && { pathOverride: opts.weightsPath }) });
+  const weights = await bindWeights(g, source, { specDir: net.specDir, ...(override && { pathOverride: opts.weightsPath }) }).catch((e: unknown) => {
+    throw override ? explainIdentityMiss(e, net.weights, net.name) : e;
+  });
   const describe = source.kind === 'random' ? `random(seed: ${source.seed})` : `${source.format} ${override ? path.resolve(opts.weightsPath!) : weightPath(source, { specDir: net.specDir })}`;
   return { weights, describe };
 }

@@ -10,6 +10,7 @@ import { paramsOf } from '../../compiler/ir/graph.ts';
 import type { HostTensor } from '../../compiler/ir/types.ts';
 import { loadCheckpoint, loadLatestCheckpoint, type Checkpoint } from '../../runtime/checkpoint/checkpoint.ts';
 import { CHECKPOINT_DIR } from '../../runtime/train/trainer.ts';
+import { firstNonFinite } from '../../runtime/train/health.ts';
 import { exportOnnx, exportTfjs, inferenceGraph } from '../../runtime/train/export.ts';
 import { calibrationList, parseQuantize, writeQuantizedOnnx } from '../quantize-option.ts';
 import { stat } from 'node:fs/promises';
@@ -42,7 +43,11 @@ async function action(run: string, o: Opts & StyleOpts): Promise<void> {
     const latest = await loadLatestCheckpoint(path.join(run, CHECKPOINT_DIR));
     if (!latest) throw new UserError(`${run} has no readable checkpoint (looked in ${path.join(run, CHECKPOINT_DIR)})`);
     [ckpt, from] = [latest.checkpoint, latest.path];
+    // A torn or corrupt newer checkpoint is passed over, and the user told which one was used instead.
+    for (const u of latest.unreadable) process.stderr.write(`stc: note: skipped unreadable checkpoint ${u.path} (${u.reason}); exporting ${from}, step ${ckpt.step}\n`);
   }
+  const bad = firstNonFinite({ parameter: ckpt.params });
+  if (bad !== undefined) throw new UserError(`${from} holds non-finite weights (${bad} has a NaN or infinite value): the run diverged; export an earlier checkpoint with --checkpoint`);
   const source = (ckpt.meta.config as { source?: { spec?: string; network?: string } } | undefined)?.source;
   if (!source?.spec) throw new UserError(`${from} does not record the spec it was trained from`);
   const net = pickNetwork(loadSpec(source.spec), source.network);

@@ -1,8 +1,8 @@
 /**
  * Shared by `stc compile` and `stc run`: pick a network from a compiled spec,
  * keep only the requested outputs, specialise to a size, and bind its weights
- * (the spec's binding, `--weights PATH` in place of the spec's path, or a
- * seeded random initialisation when the network declares no weights).
+ * (the spec's binding, `--weights PATH` in place of the spec's path or of a
+ * `weights random` binding, or a seeded random initialisation).
  */
 import { stat } from 'node:fs/promises';
 import type { NetworkDef } from '../../compiler/frontend.ts';
@@ -11,7 +11,8 @@ import type { Graph } from '../../compiler/ir/types.ts';
 import { selectOutputs } from '../../compiler/passes/prune.ts';
 import { specialize } from '../../compiler/passes/specialize.ts';
 import type { WeightMap, WeightSource } from '../../backends/types.ts';
-import { bindWeights, detectWeightFormat } from '../../weights/index.ts';
+import { bindWeights, explainIdentityMiss, weightSourceWithOverride } from '../../weights/index.ts';
+import { probeWritable } from '../../util/atomic-write.ts';
 import { UserError } from '../../util/errors.ts';
 import { sizeEnv } from '../load-spec.ts';
 
@@ -50,22 +51,23 @@ export function selectAndSpecialize(net: NetworkDef, opts: PrepareOptions): Grap
   return g;
 }
 
-/** The weight source for a network: its binding (path overridable), else `--weights` read by name, else random. */
-export async function weightSourceFor(net: NetworkDef, opts: PrepareOptions): Promise<WeightSource> {
-  if (net.weights) return net.weights;
-  if (opts.weightsPath !== undefined)
-    return { kind: 'file', format: await detectWeightFormat(opts.weightsPath), path: opts.weightsPath, mapping: { kind: 'identity' } };
-  return { kind: 'random', seed: opts.seed ?? 0 };
+/** The weight source for a network: its file binding (path overridable by `--weights`), else `--weights` read by name, else random. */
+export function weightSourceFor(net: NetworkDef, opts: PrepareOptions): Promise<WeightSource> {
+  return weightSourceWithOverride(net.weights, opts.weightsPath, opts.seed ?? 0);
 }
 
 export async function prepareNetwork(net: NetworkDef, opts: PrepareOptions): Promise<PreparedNetwork> {
   const graph = selectAndSpecialize(net, opts);
   const source = await weightSourceFor(net, opts);
-  const weights = await bindWeights(graph, source, {
-    specDir: net.specDir,
-    ...(opts.weightsPath !== undefined && { pathOverride: opts.weightsPath }),
-  });
-  return { graph, weights };
+  try {
+    const weights = await bindWeights(graph, source, {
+      specDir: net.specDir,
+      ...(opts.weightsPath !== undefined && { pathOverride: opts.weightsPath }),
+    });
+    return { graph, weights };
+  } catch (e) {
+    throw explainIdentityMiss(e, net.weights, net.name);
+  }
 }
 
 /** Fail before any work when an output file's folder does not exist. */
@@ -74,4 +76,5 @@ export async function checkOutputFolder(path: string): Promise<void> {
   const dir = dirname(resolve(path));
   const st = await stat(dir).catch(() => undefined);
   if (!st?.isDirectory()) throw new UserError(`cannot write ${path}: folder ${dir} does not exist`);
+  await probeWritable(path);
 }

@@ -3,6 +3,7 @@
  * (the spec's main network, or --network) against a loss network from the stdlib.
  * Progress goes to stderr (a bar with ETA; the ETA extrapolates this session's mean step time).
  */
+import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { compileFile } from '../../compiler/frontend.ts';
@@ -14,6 +15,8 @@ import { ProgressBar } from '../../runtime/progress.ts';
 import { DEFAULT_TRAIN, CHECKPOINT_DIR, train, type TrainConfig } from '../../runtime/train/trainer.ts';
 import { LOSS_NETS, equalWeights } from '../../runtime/train/loss-nets.ts';
 import { loadLatestCheckpoint } from '../../runtime/checkpoint/checkpoint.ts';
+import { resumeConfig } from '../../runtime/train/resume-config.ts';
+import { type RunLock, lockRunFolder } from '../../runtime/train/run-lock.ts';
 import { DEVICE_FLAGS, DEVICE_HELP, checkDeviceBackend, parseDevice } from '../device-option.ts';
 import { UserError } from '../../util/errors.ts';
 import { loadSpec, pickNetwork, renderDiagnostics } from '../load-spec.ts';
@@ -67,7 +70,21 @@ async function loadLossNet(name: string, weights?: string) {
   return { graph: net.graph, weights: bound };
 }
 
-async function action(spec: string, o: Opts): Promise<void> {
+/** Lock the run folder before anything reads or writes it, so a second run into it is refused at once. */
+async function action(spec: string, o: Opts, cmd: Command): Promise<void> {
+  await mkdir(o.out, { recursive: true }).catch((e: Error) => {
+    throw new UserError(`cannot use --out ${o.out}: ${e.message}`);
+  });
+  const lock = await lockRunFolder(o.out);
+  if (lock.recovered) process.stderr.write(`stc: note: took over the lock of a run that is gone (PID ${lock.recovered.pid}, since ${lock.recovered.since})\n`);
+  try {
+    await trainAction(spec, o, cmd, lock);
+  } finally {
+    await lock.release();
+  }
+}
+
+async function trainAction(spec: string, o: Opts, cmd: Command, lock: RunLock): Promise<void> {
   if (o.backend !== 'onnx' && o.backend !== 'tfjs') throw new UserError(`--backend must be onnx or tfjs, got '${o.backend}'`);
   const device = parseDevice(o.device);
   checkDeviceBackend(device, o.backend);
@@ -92,15 +109,24 @@ async function action(spec: string, o: Opts): Promise<void> {
     tvWeight: num(o.tvWeight, 'tv-weight', defaults.weights.tv),
     source: { spec: path.resolve(spec), network: net.name, lossNet: o.lossNet },
   };
+  let lossNetName = o.lossNet;
+  let resumeNotes: readonly string[] = [];
   if (o.resume) {
     const latest = await loadLatestCheckpoint(path.join(o.out, CHECKPOINT_DIR));
     if (!latest) throw new UserError(`--resume: no readable checkpoint in ${path.join(o.out, CHECKPOINT_DIR)}`);
-    // The run's own configuration wins, except the step budget, which a resume may extend.
-    cfg = { ...(latest.checkpoint.meta.config as unknown as TrainConfig), ...(o.steps !== undefined && { steps: cfg.steps }) };
+    // The run's own configuration, with each flag given either applied (noted) or refused: never ignored.
+    const saved = latest.checkpoint.meta.config as unknown as TrainConfig;
+    const given = new Set(cmd.options.map((opt) => opt.attributeName()).filter((k) => cmd.getOptionValueSource(k) === 'cli'));
+    const savedLossNet = (saved.source as { lossNet?: string } | undefined)?.lossNet;
+    if (savedLossNet !== undefined && savedLossNet !== o.lossNet && given.has('lossNet'))
+      throw new UserError(`--resume: --loss-net ${o.lossNet} differs from the run's ${savedLossNet}; drop --loss-net to continue the run, or start a new run in another --out`);
+    lossNetName = savedLossNet ?? o.lossNet;
+    ({ cfg, notes: resumeNotes } = resumeConfig(saved, cfg, given));
+    for (const note of resumeNotes) process.stderr.write(`resume: ${note}\n`);
   }
   if (cfg.size < 16 || cfg.batch < 1 || cfg.steps < 1) throw new UserError('--size must be at least 16, --batch and --steps at least 1');
 
-  const lossNet = await loadLossNet(o.lossNet, o.weights);
+  const lossNet = await loadLossNet(lossNetName, o.weights);
   const initialParams = await bindWeights(net.graph, net.weights ?? { kind: 'random', seed: cfg.seed }, { specDir: net.specDir });
   const dataFiles = await listImages(o.data);
   const styleSize = num(o.styleSize, 'style-size', 2 * cfg.size, true);
@@ -121,6 +147,8 @@ async function action(spec: string, o: Opts): Promise<void> {
       validationImage,
       outDir: o.out,
       resume: o.resume ?? false,
+      resumeNotes,
+      lock,
       stepBackend: o.backend,
       backend: { ...(o.threads !== undefined && { threads: num(o.threads, 'threads', 1, true) }), ...(device && { device }) },
     },

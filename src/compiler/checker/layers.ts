@@ -64,8 +64,18 @@ function uniformFanIn(fanIn: number): ParamInit {
   return { kind: 'uniform_fan_in', fanIn, gain: PYTORCH_GAIN };
 }
 
+/**
+ * The most elements one parameter may have: 2^26 float32 values (256 MiB), 28 times VGG's largest conv kernel.
+ * A sanity bound like the channel limit: `conv(8, 30000)` (21.6 G elements) is a typo, refused here rather
+ * than by an allocation failure at compile time.
+ */
+export const MAX_PARAM_ELEMENTS = 2 ** 26;
+
 function param(ctx: LayerCtx, name: string, shape: readonly number[], init: ParamInit, trainable = true): string {
   const id = `${ctx.layer}.${name}`;
+  const n = shape.reduce((a, b) => a * b, 1);
+  if (n > MAX_PARAM_ELEMENTS)
+    throw new CheckError('shape', `parameter ${id} [${shape.join(', ')}] has ${n.toExponential(2)} elements, beyond stc's limit of ${MAX_PARAM_ELEMENTS} (2^26)`);
   if (ctx.b.has(id)) throw new CheckError('duplicate-name', `parameter ${id} is defined twice (two layers named '${ctx.layer}')`);
   return ctx.b.param(id, shape, init, trainable, ctx.span);
 }
@@ -136,6 +146,10 @@ function deconv(ctx: LayerCtx, [x]: readonly string[], a: Attrs): string {
   const explicitPad = a.get('pad') as [number, number, number, number] | undefined;
   if (mode === 'same' && explicitPad) throw new CheckError('attribute-type', "deconv: 'pad' cannot be combined with padding: same");
   const padding: Padding = mode === 'same' ? { kind: 'same' } : { kind: 'explicit', pads: explicitPad ?? [0, 0, 0, 0] };
+  // ONNX Runtime rejects output_padding >= stride at session creation: the extra rows would be no output position's.
+  const [sh, sw] = pair(a.get('stride'));
+  const [oph, opw] = pair(a.get('output_pad'));
+  if (oph >= sh || opw >= sw) throw new CheckError('attribute-type', `deconv: 'output_pad' [${oph}, ${opw}] must be smaller than 'stride' [${sh}, ${sw}]`);
   // PyTorch computes a transposed conv's fan-in from weight dim 1 (out / groups).
   const fanIn = (out / groups) * kh * kw;
   const w = param(ctx, 'weight', [cin, out / groups, kh, kw], uniformFanIn(fanIn));

@@ -12,7 +12,7 @@ import { ShapeError } from '../ir/ops.ts';
 import type { Graph, SourceSpan } from '../ir/types.ts';
 import { CheckError, primitives } from './layers.ts';
 import type { Module } from './modules.ts';
-import { bindArgs, evalExpr, tAny, type Env, type ParamSpec, type Val } from './values.ts';
+import { INT32_MAX, bindArgs, evalExpr, tAny, type Env, type ParamSpec, type Val } from './values.ts';
 import { MAX_BLOCK_DEPTH, MAX_EXPANDED } from './limits.ts';
 
 /** A value id, or null for a value whose definition failed (already diagnosed). */
@@ -223,8 +223,8 @@ function tensorShape(ctx: Ctx, t: TensorType): Dim[] | undefined {
   const dims: Dim[] = [];
   for (const d of t.dims) {
     if ('name' in d) dims.push(dimVar(d.name));
-    else if (!Number.isInteger(d.value) || d.value < 1) {
-      ctx.diags.push(error('shape', `dimension must be a positive integer or a size name, got ${d.value}`, d.span));
+    else if (!Number.isInteger(d.value) || d.value < 1 || d.value > INT32_MAX) {
+      ctx.diags.push(error('shape', `dimension must be a positive integer or a size name, got ${d.value}${d.value > INT32_MAX ? ` (beyond stc's limit of ${INT32_MAX}, int32)` : ''}`, d.span));
       return undefined;
     } else dims.push(d.value);
   }

@@ -65,14 +65,28 @@ export interface AttrType<T> {
 
 const num = (v: Val): number | undefined => (v.t === 'num' ? v.v : undefined);
 
+/**
+ * Integer attributes become ONNX int64 attributes, but ONNX Runtime computes shapes and pads in 32 bits on
+ * some paths: accept only integers within int32 (1e308 is an "integer" to JavaScript).
+ */
+export const INT32_MAX = 2 ** 31 - 1;
+
+const isInt32 = (v: Val, min: number): v is Extract<Val, { t: 'num' }> => v.t === 'num' && Number.isInteger(v.v) && v.v >= min && v.v <= INT32_MAX;
+
+/** "expected <what>, got <v>", naming the int32 limit when that is what <v> broke. */
+function badInt(what: string, v: Val): Bad {
+  const beyond = v.t === 'num' && Number.isFinite(v.v) && Math.abs(v.v) > INT32_MAX;
+  return new Bad(`expected ${what}, got ${describeVal(v)}${beyond ? ` (beyond stc's limit of ${INT32_MAX}, int32)` : ''}`);
+}
+
 export const tInt: AttrType<number> = {
   name: 'an integer',
-  decode: (v) => (v.t === 'num' && Number.isInteger(v.v) ? v.v : new Bad(`expected an integer, got ${describeVal(v)}`)),
+  decode: (v) => (isInt32(v, -INT32_MAX) ? v.v : badInt('an integer', v)),
 };
 
 export const tPosInt: AttrType<number> = {
   name: 'a positive integer',
-  decode: (v) => (v.t === 'num' && Number.isInteger(v.v) && v.v >= 1 ? v.v : new Bad(`expected a positive integer, got ${describeVal(v)}`)),
+  decode: (v) => (isInt32(v, 1) ? v.v : badInt('a positive integer', v)),
 };
 
 /** Channel counts: positive integers up to 65536 (a sanity bound; larger values are almost surely typos). */
@@ -84,7 +98,7 @@ export const tChannels: AttrType<number> = {
 
 export const tNonNegInt: AttrType<number> = {
   name: 'a non-negative integer',
-  decode: (v) => (v.t === 'num' && Number.isInteger(v.v) && v.v >= 0 ? v.v : new Bad(`expected a non-negative integer, got ${describeVal(v)}`)),
+  decode: (v) => (isInt32(v, 0) ? v.v : badInt('a non-negative integer', v)),
 };
 
 export const tFloat: AttrType<number> = {

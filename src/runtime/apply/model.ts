@@ -6,6 +6,7 @@
 import { cpus } from 'node:os';
 import { readFile } from 'node:fs/promises';
 import * as ort from 'onnxruntime-node';
+import { nonFiniteInitializer } from '../../backends/onnx/finite.ts';
 import { GpuUnavailableError, createSessionOn } from '../../backends/onnx/providers.ts';
 import type { Device } from '../../backends/types.ts';
 import { UserError } from '../../util/errors.ts';
@@ -41,6 +42,13 @@ export async function loadImageModel(path: string, opts: ImageModelOptions = {})
   } catch {
     throw new UserError(`cannot read model ${path}`);
   }
+  let bad: string | undefined;
+  try {
+    bad = nonFiniteInitializer(bytes);
+  } catch (e) {
+    throw new UserError(`${path} is not a loadable ONNX model: ${(e as Error).message}`);
+  }
+  if (bad !== undefined) throw new UserError(`${path} holds non-finite weights (${bad} has a NaN or infinite value): the training run that made it diverged`);
   let session: ort.InferenceSession;
   try {
     session = await open(bytes, opts);

@@ -1,4 +1,7 @@
-/** The training log: one JSON object per line, `{"step":n,"loss":…,"content":…,"style":…,"tv":…,"ms":…}`. */
+/**
+ * The training log: one JSON object per line, `{"step":n,"loss":…,"content":…,"style":…,"tv":…,"ms":…}`, and
+ * notes, `{"step":n,"note":"…"}` (a resume that changed hyper-parameters), which readLog leaves out.
+ */
 import { appendFile, readFile } from 'node:fs/promises';
 import { writeFileAtomic } from '../../util/atomic-write.ts';
 
@@ -11,18 +14,24 @@ export async function appendLog(path: string, e: LogEntry): Promise<void> {
   await appendFile(path, `${JSON.stringify(e)}\n`);
 }
 
-export async function readLog(path: string): Promise<LogEntry[]> {
+/** A note in the log at `step` (after the step's entry). */
+export async function appendNote(path: string, step: number, note: string): Promise<void> {
+  await appendFile(path, `${JSON.stringify({ step, note })}\n`);
+}
+
+/** Parsed lines; a line torn by a killed process is skipped. */
+async function readLines(path: string): Promise<{ line: string; value: { step?: unknown; note?: unknown } }[]> {
   let text: string;
   try {
     text = await readFile(path, 'utf8');
   } catch {
     return [];
   }
-  const out: LogEntry[] = [];
+  const out: { line: string; value: { step?: unknown; note?: unknown } }[] = [];
   for (const line of text.split('\n')) {
     if (!line.trim()) continue;
     try {
-      out.push(JSON.parse(line) as LogEntry);
+      out.push({ line, value: JSON.parse(line) as { step?: unknown } });
     } catch {
       // a line torn by a killed process: ignore it
     }
@@ -30,8 +39,18 @@ export async function readLog(path: string): Promise<LogEntry[]> {
   return out;
 }
 
-/** On resume: keep only the entries up to the checkpoint's step, so the log matches the run exactly. */
+/** The step entries, notes left out. */
+export async function readLog(path: string): Promise<LogEntry[]> {
+  return (await readLines(path)).filter((l) => l.value.note === undefined).map((l) => l.value as LogEntry);
+}
+
+/** The notes, in order. */
+export async function readNotes(path: string): Promise<{ step: number; note: string }[]> {
+  return (await readLines(path)).filter((l) => typeof l.value.note === 'string').map((l) => l.value as { step: number; note: string });
+}
+
+/** On resume: keep only the entries (and notes) up to the checkpoint's step, so the log matches the run exactly. */
 export async function truncateLog(path: string, step: number): Promise<void> {
-  const kept = (await readLog(path)).filter((e) => e.step <= step);
-  await writeFileAtomic(path, kept.map((e) => `${JSON.stringify(e)}\n`).join(''));
+  const kept = (await readLines(path)).filter((l) => typeof l.value.step === 'number' && l.value.step <= step);
+  await writeFileAtomic(path, kept.map((l) => `${l.line}\n`).join(''));
 }

@@ -8,7 +8,9 @@
  *
  * Resume (`resume: true`) loads the newest complete checkpoint and continues exactly: same
  * parameters, moments, step count and data position, so k + k steps equal 2k uninterrupted
- * steps bit for bit (on the same machine and thread count). The library never prints:
+ * steps bit for bit (on the same machine and thread count). A run whose parameters or Adam moments turn
+ * non-finite, or whose loss climbs to several times its normal level (health.ts), stops with a UserError
+ * before any checkpoint of the diverged state is written. The library never prints:
  * everything observable goes through `TrainCallbacks`.
  */
 import { mkdir } from 'node:fs/promises';
@@ -18,6 +20,7 @@ import type { BackendOptions, WeightMap } from '../../backends/types.ts';
 import { OnnxBackend } from '../../backends/onnx/index.ts';
 import { styleTarget } from '../../compiler/objective/build.ts';
 import { UserError } from '../../util/errors.ts';
+import { removeStaleTemps } from '../../util/stale-temps.ts';
 import type { RgbImage } from '../image-types.ts';
 import { DataLoader, type LoaderState, type SkipEvent } from '../data/loader.ts';
 import { loadLatestCheckpoint, saveCheckpoint, type JsonObject, type JsonValue } from '../checkpoint/checkpoint.ts';
@@ -27,7 +30,9 @@ import { initParams } from './init.ts';
 import { paramsOf } from '../../compiler/ir/graph.ts';
 import { OnnxTrainStep, freshOptimState, type LossTerms, type OptimState, type TrainStep } from './step.ts';
 import { TfjsTrainStep } from './tfjs-step.ts';
-import { appendLog, truncateLog } from './log.ts';
+import { appendLog, appendNote, readLog, truncateLog } from './log.ts';
+import { type RunLock, lockRunFolder } from './run-lock.ts';
+import { LossSpikeDetector, firstNonFinite, type SpikeRule } from './health.ts';
 import { Validator } from './validate.ts';
 
 /** Everything that defines a run; saved in every checkpoint. */
@@ -85,6 +90,12 @@ export interface TrainInputs {
   readonly stepBackend?: 'onnx' | 'tfjs';
   /** Decodes in flight (default 2 batches). */
   readonly prefetch?: number;
+  /** Changes a resume applied to the saved configuration (resume-config.ts), written to the log as notes. */
+  readonly resumeNotes?: readonly string[];
+  /** The run folder's lock, when the caller took it early (the CLI); else train() takes and releases it. */
+  readonly lock?: RunLock;
+  /** The loss-spike rule (health.ts); default DEFAULT_SPIKE_RULE. */
+  readonly spikeRule?: SpikeRule;
 }
 
 export interface StepEvent {
@@ -119,10 +130,23 @@ export const VALIDATION_DIR = 'validation';
 const pad = (n: number): string => String(n).padStart(8, '0');
 
 export async function train(cfg: TrainConfig, inp: TrainInputs, cb: TrainCallbacks = {}): Promise<TrainResult> {
+  if (inp.lock) return trainLocked(cfg, inp, cb);
+  await mkdir(inp.outDir, { recursive: true });
+  const lock = await lockRunFolder(inp.outDir);
+  try {
+    return await trainLocked(cfg, inp, cb);
+  } finally {
+    await lock.release();
+  }
+}
+
+async function trainLocked(cfg: TrainConfig, inp: TrainInputs, cb: TrainCallbacks): Promise<TrainResult> {
   const ckptDir = join(inp.outDir, CHECKPOINT_DIR);
   const logPath = join(inp.outDir, LOG_FILE);
   await mkdir(ckptDir, { recursive: true });
   if (inp.validationImage && cfg.validateEvery > 0) await mkdir(join(inp.outDir, VALIDATION_DIR), { recursive: true });
+  // The lock makes this run the folder's only writer: temporary files of killed earlier runs can go.
+  for (const d of [inp.outDir, ckptDir, join(inp.outDir, VALIDATION_DIR)]) await removeStaleTemps(d);
 
   const t0 = performance.now();
   const graphOpts = { transformer: inp.transformer, lossNet: inp.lossNet, loss: cfg, batch: cfg.batch, size: cfg.size };
@@ -144,6 +168,7 @@ export async function train(cfg: TrainConfig, inp: TrainInputs, cb: TrainCallbac
     state = { step: c.step, params: new Map(c.params), m: new Map(c.adamM), v: new Map(c.adamV) };
     loaderState = c.meta.loader as unknown as LoaderState;
     await truncateLog(logPath, c.step);
+    for (const note of inp.resumeNotes ?? []) await appendNote(logPath, c.step, `resume: ${note}`);
     cb.onResume?.({ step: c.step, path: latest.path, unreadable: latest.unreadable.length });
   } else {
     for (const p of tg.params) {
@@ -193,6 +218,12 @@ export async function train(cfg: TrainConfig, inp: TrainInputs, cb: TrainCallbac
   };
 
   let last = '';
+  // The newest checkpoint on disk: what a diverged run's message points back to.
+  let newest = latest ? `step ${latest.checkpoint.step} (${latest.path})` : 'none yet';
+  const spikes = new LossSpikeDetector(inp.spikeRule);
+  if (latest) spikes.seed((await readLog(logPath)).map((e) => e.loss!).filter((l) => Number.isFinite(l)));
+  const diverged = (what: string): UserError =>
+    new UserError(`training diverged at step ${state.step}: ${what}; the newest checkpoint is ${newest}; lower --lr (now ${cfg.lr}) or the loss weights`);
   try {
     const startStep = state.step;
     const tStart = performance.now();
@@ -201,12 +232,21 @@ export async function train(cfg: TrainConfig, inp: TrainInputs, cb: TrainCallbac
       const batch = await loader.nextBatch(cfg.batch);
       const terms = await step.run(state, batch);
       const stepMs = performance.now() - ts;
-      if (!Number.isFinite(terms.loss!)) throw new UserError(`the loss became ${terms.loss} at step ${state.step}; lower --lr or the loss weights`);
+      if (!Number.isFinite(terms.loss!)) throw diverged(`the loss became ${terms.loss}`);
+      // Checked every step, so no checkpoint ever holds a non-finite value (the loss shows it a step later).
+      const bad = firstNonFinite({ parameter: state.params, 'Adam moment m of': state.m, 'Adam moment v of': state.v });
+      if (bad !== undefined) throw diverged(`${bad} is no longer finite`);
       await appendLog(logPath, { step: state.step, ...terms, ms: Math.round(stepMs * 10) / 10 });
+      const spike = spikes.observe(state.step, terms.loss!);
+      if (spike)
+        throw diverged(
+          `the median loss of the last steps, ${spike.median.toPrecision(3)}, is ${(spike.median / spike.reference).toFixed(1)}× its normal level ` +
+            `${spike.reference.toPrecision(3)} since step ${spike.since}`,
+        );
       const meanStepMs = (performance.now() - tStart) / (state.step - startStep);
       cb.onStep?.({ step: state.step, steps: cfg.steps, terms, stepMs, meanStepMs, etaMs: meanStepMs * (cfg.steps - state.step) });
       const end = state.step === cfg.steps;
-      if (state.step % cfg.checkpointEvery === 0 || end) last = await checkpoint();
+      if (state.step % cfg.checkpointEvery === 0 || end) newest = `step ${state.step} (${(last = await checkpoint())})`;
       if (cfg.validateEvery > 0 && (state.step % cfg.validateEvery === 0 || end)) await validate();
     }
     if (!last) last = await checkpoint();
