@@ -147,9 +147,9 @@ function gatysSpec(net: GatysNet): ObjectiveSpec {
     name: `bench-${net}`,
     lossNet: c.specNetwork,
     terms: [
-      { kind: 'content', taps: [{ tap: c.content, weight: 1 }], weight: c.alpha, norm: 'half_sum' },
-      { kind: 'style', taps: c.style.map((tap) => ({ tap, weight: 1 / c.style.length })), weight: c.beta, norm: 'gatys' },
-      { kind: 'tv', weight: c.tv, norm: 'sum' },
+      { kind: 'content', taps: [{ tap: c.content, weight: 1 }], weight: c.alpha, attrs: { norm: 'half_sum' } },
+      { kind: 'style', taps: c.style.map((tap) => ({ tap, weight: 1 / c.style.length })), weight: c.beta, attrs: { norm: 'gatys' } },
+      { kind: 'tv', taps: [], weight: c.tv, attrs: { norm: 'sum' } },
     ],
   };
 }
@@ -234,7 +234,7 @@ async function prepareTrain(job: Job, backend: FloatBackend, opts: BackendOption
   const sm = await new OnnxBackend().compile(sg, lossWeights, opts);
   const so = await sm.run({ [sg.inputs[0]!]: noiseImage(1, job.size, 3) });
   await sm.dispose();
-  const targets = new Map(TRAIN.style.map((tap) => [tap, so[`style:${tap}`]!]));
+  const targets = new Map(Object.entries(so));
   const batch = noiseImage(job.batch, job.size, 1);
   const flop = graphFlop(tg.graph);
   const hyper = { lr: TRAIN.lr, ...ADAM };

@@ -1,7 +1,7 @@
 /**
  * Shared CLI plumbing for commands that take a spec: compile it and render
  * diagnostics (paths relative to the working directory), pick a network, and
- * turn `--size HxW` into bindings for the graph's size variables.
+ * turn a parsed `--size` (flags.ts) into bindings for the graph's size variables.
  */
 import path from 'node:path';
 import { compileFile, formatDiagnostics, getNetwork, type CompiledModule, type NetworkDef } from '../compiler/frontend.ts';
@@ -49,15 +49,6 @@ export function pickNetwork(mod: CompiledModule, name?: string): NetworkDef {
     throw new UserError(name ? `no network '${name}' in ${mod.file} (networks: ${known})` : `${mod.file} declares no network`);
   }
   return net;
-}
-
-/** Parse `HxW` or `N` (square). */
-export function parseSize(text: string): { height: number; width: number } {
-  const m = /^\s*(\d+)\s*(?:[xX×]\s*(\d+))?\s*$/.exec(text);
-  const h = m ? Number(m[1]) : NaN;
-  const w = m ? Number(m[2] ?? m[1]) : NaN;
-  if (!(h >= 1 && w >= 1)) throw new UserError(`--size must be HxW or N (pixels), got '${text}'`);
-  return { height: h, width: w };
 }
 
 /** Bind the graph's input size variables: N = 1, H and W from the size. Other variables are an error. */

@@ -34,9 +34,9 @@ beforeAll(async () => {
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('stc quilt', () => {
-  it('synthesises a WxH texture and reports progress', async () => {
+  it('synthesises an HxW texture (height first, as every command) and reports progress', async () => {
     const out = join(dir, 'synth.png');
-    const r = await quilt('--texture', join(dir, 'checker.png'), '--size', '50x44', '--block', '16', '--seed', '3', '-o', out);
+    const r = await quilt('--texture', join(dir, 'checker.png'), '--size', '44x50', '--block', '16', '--seed', '3', '-o', out);
     expect(r.code).toBe(0);
     expect(r.stderr).toMatch(/pass 1\/1 \(block 16px\) \[#+\] \d+\/\d+/);
     const img = await readImage(out);
@@ -62,7 +62,7 @@ describe('stc quilt', () => {
       [['--texture', join(dir, 'missing.png'), '--size', '40x40'], /missing\.png does not exist/],
       [['--texture', join(dir, 'broken.png'), '--size', '40x40'], /broken\.png is not a readable image/],
       [['--texture', join(dir, 'noise.png'), '--target', join(dir, 'broken.png')], /broken\.png is not a readable image/],
-      [['--texture', join(dir, 'noise.png'), '--size', '40by40'], /--size must be WIDTHxHEIGHT/],
+      [['--texture', join(dir, 'noise.png'), '--size', '40by40'], /--size must be HxW or N/],
       [['--texture', join(dir, 'noise.png'), '--size', '40x40', '--block', 'big'], /--block must be an integer/],
       [['--texture', join(dir, 'noise.png'), '--size', '40x40', '--tolerance', '-1'], /--tolerance must be a number/],
       [['--texture', join(dir, 'noise.png'), '--target', join(dir, 'noise.png'), '--alpha', '2'], /--alpha must be a number between 0 and 1/],

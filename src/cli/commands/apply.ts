@@ -9,6 +9,7 @@ import { checkGeometry } from '../../runtime/apply/tiling.ts';
 import { ProgressBar } from '../../runtime/progress.ts';
 import { DEVICE_FLAGS, DEVICE_HELP, parseDevice } from '../device-option.ts';
 import { UserError } from '../../util/errors.ts';
+import { intFlag } from '../flags.ts';
 import type { Register } from './index.ts';
 
 interface Opts {
@@ -21,12 +22,7 @@ interface Opts {
   device?: string;
 }
 
-function int(v: string | undefined, name: string, min: number): number | undefined {
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < min) throw new UserError(`--${name} must be an integer of at least ${min}, got '${v}'`);
-  return n;
-}
+const int = (v: string | undefined, name: string, min: number): number | undefined => intFlag(name, v, min);
 
 async function action(modelPath: string, input: string, o: Opts): Promise<void> {
   const tile = int(o.tile, 'tile', 16);

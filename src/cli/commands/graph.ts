@@ -4,7 +4,8 @@
  */
 import { graphToDot, graphToText } from '../../compiler/ir/print.ts';
 import { specialize } from '../../compiler/passes/specialize.ts';
-import { loadSpec, parseSize, pickNetwork, sizeEnv } from '../load-spec.ts';
+import { loadSpec, pickNetwork, sizeEnv } from '../load-spec.ts';
+import { parseSize } from '../flags.ts';
 import type { Register } from './index.ts';
 
 export const register: Register = (program) => {

@@ -7,7 +7,8 @@ import { countParams, flopsPerLayer } from '../../compiler/passes/stats.ts';
 import { specialize } from '../../compiler/passes/specialize.ts';
 import { ShapeError } from '../../compiler/ir/ops.ts';
 import { UserError } from '../../util/errors.ts';
-import { loadSpec, parseSize, pickNetwork, sizeEnv } from '../load-spec.ts';
+import { loadSpec, pickNetwork, sizeEnv } from '../load-spec.ts';
+import { parseSize } from '../flags.ts';
 import type { Register } from './index.ts';
 
 const fmt = (n: number) => n.toLocaleString('en-US');

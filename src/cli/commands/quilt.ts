@@ -1,10 +1,11 @@
 /**
  * `stc quilt`: image quilting (Efros & Freeman 2001).
- *   synthesis: stc quilt --texture t.jpg --size WxH -o out.png
+ *   synthesis: stc quilt --texture t.jpg --size HxW -o out.png
  *   transfer:  stc quilt --texture t.jpg --target c.jpg -o out.png [--alpha A] [--iterations N] [--size N]
  */
 import type { Command } from 'commander';
 import { UserError } from '../../util/errors.ts';
+import { intFlag, numberFlag as numberInRange, parseSize } from '../flags.ts';
 import type { RgbImage } from '../../runtime/image-types.ts';
 import {
   DEFAULT_ALPHA,
@@ -37,31 +38,8 @@ const SYNTHESIS_BLOCK = 32;
 /** Default first-pass transfer block: the target's long side over this (26 px at 256). */
 const TRANSFER_BLOCK_DIVISOR = 10;
 
-function integerFlag(name: string, text: string | undefined, min: number): number | undefined {
-  if (text === undefined) return undefined;
-  const v = Number(text);
-  if (!/^\s*-?\d+\s*$/.test(text) || !Number.isSafeInteger(v) || v < min) {
-    throw new UserError(`--${name} must be an integer ≥ ${min}, got '${text}'`);
-  }
-  return v;
-}
-
-function numberFlag(name: string, text: string | undefined, lo: number, hi: number): number | undefined {
-  if (text === undefined) return undefined;
-  const v = Number(text);
-  if (text.trim() === '' || !Number.isFinite(v) || v < lo || v > hi) {
-    throw new UserError(`--${name} must be a number between ${lo} and ${hi}, got '${text}'`);
-  }
-  return v;
-}
-
-function parseSize(text: string): { width: number; height: number } {
-  const m = /^\s*(\d+)\s*[xX×]\s*(\d+)\s*$/.exec(text);
-  const width = m ? Number(m[1]) : NaN;
-  const height = m ? Number(m[2]) : NaN;
-  if (!(width >= 1 && height >= 1)) throw new UserError(`--size must be WIDTHxHEIGHT in pixels (e.g. 256x256), got '${text}'`);
-  return { width, height };
-}
+const integerFlag = intFlag;
+const numberFlag = (name: string, text: string | undefined, lo: number, hi: number): number | undefined => numberInRange(name, text, { min: lo, max: hi });
 
 /** Renders one progress bar line per pass on stderr (redrawn in place on a terminal). */
 function progressBar(stream: NodeJS.WriteStream): (p: QuiltProgress) => void {
@@ -94,7 +72,7 @@ async function run(flags: QuiltFlags): Promise<void> {
       if (flags[f] !== undefined) throw new UserError(`--${f} applies to texture transfer only (give --target)`);
     }
     if (flags.blurCorrespondence) throw new UserError('--blur-correspondence applies to texture transfer only (give --target)');
-    if (flags.size === undefined) throw new UserError('texture synthesis needs --size WIDTHxHEIGHT (or give --target for transfer)');
+    if (flags.size === undefined) throw new UserError('texture synthesis needs --size HxW (or give --target for transfer)');
     const size = parseSize(flags.size);
     let texture = await readImage(flags.texture);
     if (textureSize !== undefined) texture = resizeLongSide(texture, textureSize);
@@ -142,7 +120,7 @@ export const register: Register = (program: Command) => {
     .description('texture synthesis and texture transfer by image quilting (Efros & Freeman 2001)')
     .requiredOption('--texture <image>', 'the source texture')
     .option('--target <image>', 'texture transfer: render this image from the texture')
-    .option('--size <size>', 'synthesis: output WIDTHxHEIGHT; transfer: resize the target so its long side is N px')
+    .option('--size <size>', 'synthesis: output HxW (height first, as every command); transfer: resize the target so its long side is N px')
     .requiredOption('-o, --output <image>', 'output image (.png, .jpg)')
     .option('--block <px>', `block side (synthesis default ${SYNTHESIS_BLOCK}; transfer default long side / ${TRANSFER_BLOCK_DIVISOR})`)
     .option('--overlap <px>', 'overlap between blocks (default block / 6)')

@@ -8,7 +8,8 @@ import { OnnxBackend } from '../../backends/onnx/index.ts';
 import { readImage, checkWritablePath, imageToTensor, tensorToImage, writeImage } from '../../runtime/image.ts';
 import { DEVICE_FLAGS, DEVICE_HELP, checkDeviceBackend, parseDevice } from '../device-option.ts';
 import { UserError } from '../../util/errors.ts';
-import { loadSpec, parseSize, pickNetwork } from '../load-spec.ts';
+import { loadSpec, pickNetwork } from '../load-spec.ts';
+import { isBareSize, parseSize } from '../flags.ts';
 import type { Register } from './index.ts';
 import { prepareNetwork } from './prepare.ts';
 
@@ -54,7 +55,7 @@ export const register: Register = (program) => {
       if (net.graph.inputs.length !== 1) throw new UserError(`network ${net.name} has ${net.graph.inputs.length} inputs; stc run needs exactly one image input`);
       let resize;
       if (flags.size) {
-        const bare = /^\s*\d+\s*$/.test(flags.size);
+        const bare = isBareSize(flags.size);
         const s = parseSize(flags.size);
         resize = bare ? { maxSide: s.height } : s;
       }

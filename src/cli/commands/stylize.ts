@@ -5,13 +5,16 @@
  *     [--optimizer lbfgs|adam] [--lr X] [--content-weight A --style-weight B --tv-weight C] [--seed N]
  *     [--init noise|content|style|FILE] [--snapshot-every N] [--preserve-colour luminance|histogram]
  *     [--style-scale S] [--threads N] [--winograd | --no-winograd] [--device cpu|gpu]
+ *     [--style-mask m.png ... (one per --style)] [--content-mask m.png] [--<term>-weight W ...]
+ * Term-weight flags come from the registered term kinds (term-weight-options.ts).
  */
 import type { Command } from 'commander';
 import { DEVICE_FLAGS, DEVICE_HELP, checkDeviceBackend, parseDevice } from '../device-option.ts';
-import { UserError } from '../../util/errors.ts';
 import { ProgressBar } from '../../runtime/progress.ts';
 import { stylize } from '../../runtime/gatys/stylize.ts';
 import type { Register } from './index.ts';
+import { choiceFlag, intFlag, numberFlag, numberListFlag } from '../flags.ts';
+import { addTermWeightOptions, termWeightOverrides } from '../term-weight-options.ts';
 
 interface Flags {
   content: string;
@@ -26,10 +29,9 @@ interface Flags {
   iters?: string;
   optimizer: string;
   lr?: string;
-  contentWeight?: string;
-  styleWeight?: string;
-  tvWeight?: string;
   seed?: string;
+  styleMask: string[];
+  contentMask?: string;
   init: string;
   snapshotEvery?: string;
   preserveColour?: string;
@@ -39,31 +41,14 @@ interface Flags {
   device?: string;
 }
 
-function int(name: string, text: string | undefined, min: number): number | undefined {
-  if (text === undefined) return undefined;
-  const v = Number(text);
-  if (!/^\s*\d+\s*$/.test(text) || !Number.isSafeInteger(v) || v < min) throw new UserError(`--${name} must be an integer ≥ ${min}, got '${text}'`);
-  return v;
-}
-
-function num(name: string, text: string | undefined, positive = false): number | undefined {
-  if (text === undefined) return undefined;
-  const v = Number(text);
-  if (text.trim() === '' || !Number.isFinite(v) || v < 0 || (positive && v === 0))
-    throw new UserError(`--${name} must be a ${positive ? 'positive' : 'non-negative'} number, got '${text}'`);
-  return v;
-}
-
-function oneOf<T extends string>(name: string, text: string | undefined, values: readonly T[]): T | undefined {
-  if (text === undefined) return undefined;
-  if (!(values as readonly string[]).includes(text)) throw new UserError(`--${name} must be one of ${values.join(', ')}, got '${text}'`);
-  return text as T;
-}
+const int = (name: string, text: string | undefined, min: number): number | undefined => intFlag(name, text, min);
+const num = (name: string, text: string | undefined, positive = false): number | undefined => numberFlag(name, text, { min: 0, exclusive: positive });
+const oneOf = choiceFlag;
 
 const collect = (v: string, prev: string[]): string[] => [...prev, v];
 
 export const register: Register = (program: Command, setExit) => {
-  program
+  const cmd = program
     .command('stylize')
     .description('optimise an image to match a content image and the style of one or more style images (Gatys et al.)')
     .argument('<spec>', 'a .style spec declaring the objective (e.g. specs/gatys.style)')
@@ -79,9 +64,8 @@ export const register: Register = (program: Command, setExit) => {
     .option('--iters <n>', 'optimiser iterations', '500')
     .option('--optimizer <name>', 'lbfgs or adam', 'lbfgs')
     .option('--lr <x>', 'Adam step size in pixel units (default 2)')
-    .option('--content-weight <a>', 'α: weight of the content term(s)')
-    .option('--style-weight <b>', 'β: weight of the style term(s)')
-    .option('--tv-weight <c>', 'λ_TV: weight of the total-variation term')
+    .option('--style-mask <image>', 'for style(mask: true): where the matching --style goes (white), one per --style', collect, [])
+    .option('--content-mask <image>', 'for content(mask: true): where the content is kept (white)')
     .option('--seed <n>', 'seed of the noise initialisation', '0')
     .option('--init <what>', 'noise, content, style, or an image file', 'noise')
     .option('--snapshot-every <n>', 'write <output>.iterNNNNN.<ext> every n iterations')
@@ -95,7 +79,7 @@ export const register: Register = (program: Command, setExit) => {
       const backend = oneOf('backend', f.backend, ['onnx', 'tfjs'] as const)!;
       const device = parseDevice(f.device);
       checkDeviceBackend(device, backend);
-      const blend = f.styleBlend?.split(',').map((s) => num('style-blend', s.trim())!);
+      const blend = numberListFlag('style-blend', f.styleBlend, { min: 0 });
       const bar = new ProgressBar(process.stderr);
       const result = await stylize({
         spec,
@@ -111,9 +95,9 @@ export const register: Register = (program: Command, setExit) => {
         iterations: int('iters', f.iters, 1)!,
         optimizer: oneOf('optimizer', f.optimizer, ['lbfgs', 'adam'] as const)!,
         lr: num('lr', f.lr, true),
-        contentWeight: num('content-weight', f.contentWeight),
-        styleWeight: num('style-weight', f.styleWeight),
-        tvWeight: num('tv-weight', f.tvWeight),
+        weightOverrides: termWeightOverrides(f as unknown as Record<string, unknown>),
+        ...(f.styleMask.length && { styleMasks: f.styleMask }),
+        ...(f.contentMask !== undefined && { contentMask: f.contentMask }),
         seed: int('seed', f.seed, 0)!,
         init: f.init,
         snapshotEvery: int('snapshot-every', f.snapshotEvery, 1),
@@ -145,4 +129,5 @@ export const register: Register = (program: Command, setExit) => {
       }
       process.stderr.write(`stylize: wrote ${f.output}\n`);
     });
+  addTermWeightOptions(cmd);
 };

@@ -1,6 +1,8 @@
 /**
  * `stc train <spec> --data DIR --style IMG --out RUN`: train a Johnson transformation network
- * (the spec's main network, or --network) against a loss network from the stdlib.
+ * (the spec's main network, or --network) against an objective: the spec's (`--objective NAME`: its
+ * loss network, taps and weights) or Johnson's on a stdlib loss network (`--loss-net`, default vgg16).
+ * Term-weight and layer flags override either.
  * Progress goes to stderr (a bar with ETA; the ETA extrapolates this session's mean step time).
  */
 import { mkdir } from 'node:fs/promises';
@@ -13,7 +15,13 @@ import { readImage } from '../../runtime/image.ts';
 import { listImages } from '../../runtime/data/scan.ts';
 import { ProgressBar } from '../../runtime/progress.ts';
 import { DEFAULT_TRAIN, CHECKPOINT_DIR, train, type TrainConfig } from '../../runtime/train/trainer.ts';
-import { LOSS_NETS, equalWeights } from '../../runtime/train/loss-nets.ts';
+import { LOSS_NETS } from '../../runtime/train/loss-nets.ts';
+import { applyTrainFlags, defaultTrainObjective } from '../../runtime/train/objective.ts';
+import { johnsonObjective, type JohnsonLossConfig } from '../../runtime/train/train-graph.ts';
+import type { ObjectiveSpec } from '../../compiler/objective/types.ts';
+import type { CompiledModule } from '../../compiler/frontend.ts';
+import { intFlag, listFlag, numberFlag } from '../flags.ts';
+import { addTermWeightOptions, termWeightOverrides } from '../term-weight-options.ts';
 import { loadLatestCheckpoint } from '../../runtime/checkpoint/checkpoint.ts';
 import { resumeConfig } from '../../runtime/train/resume-config.ts';
 import { type RunLock, lockRunFolder } from '../../runtime/train/run-lock.ts';
@@ -27,15 +35,13 @@ interface Opts {
   data: string;
   style: string;
   out: string;
-  lossNet: string;
+  lossNet?: string;
+  objective?: string;
   weights?: string;
   size?: string;
   batch?: string;
   steps?: string;
   lr?: string;
-  contentWeight?: string;
-  styleWeight?: string;
-  tvWeight?: string;
   contentLayers?: string;
   styleLayers?: string;
   styleSize?: string;
@@ -50,21 +56,27 @@ interface Opts {
 }
 
 function num(v: string | undefined, name: string, fallback: number, integer = false): number {
-  if (v === undefined) return fallback;
-  const n = Number(v);
-  if (!Number.isFinite(n) || (integer && (!Number.isInteger(n) || n < 0))) throw new UserError(`--${name} must be ${integer ? 'a non-negative integer' : 'a number'}, got '${v}'`);
-  return n;
+  return (integer ? intFlag(name, v, 0) : numberFlag(name, v)) ?? fallback;
 }
 
-function layers(v: string | undefined, fallback: readonly string[]): string[] {
-  return v === undefined ? [...fallback] : v.split(',').map((s) => s.trim()).filter(Boolean);
+/** The spec's objective (--objective) with its loss network from the spec, or Johnson's on a stdlib one. */
+function pickObjective(mod: CompiledModule, o: Opts): { objective: ObjectiveSpec; fromSpec: boolean } {
+  if (o.objective === undefined) return { objective: defaultTrainObjective(o.lossNet ?? 'vgg16'), fromSpec: false };
+  const objective = mod.objectives.get(o.objective);
+  if (!objective) throw new UserError(`${mod.file} has no objective ${o.objective}; it has: ${[...mod.objectives.keys()].join(', ') || 'none'}`);
+  if (o.lossNet !== undefined && o.lossNet !== objective.lossNet) throw new UserError(`objective ${o.objective} uses the loss network ${objective.lossNet}, not ${o.lossNet}`);
+  return { objective, fromSpec: true };
 }
 
-async function loadLossNet(name: string, weights?: string) {
-  const file = path.join(STDLIB_DIR, `${name}.style`);
-  const r = compileFile(file);
-  if (!r.module) throw new UserError(`cannot load loss network ${name}:\n${renderDiagnostics(r.diagnostics, r.sources)}`);
-  const net = pickNetwork(r.module, name);
+async function loadLossNet(name: string, weights?: string, mod?: CompiledModule) {
+  let net;
+  if (mod) net = pickNetwork(mod, name);
+  else {
+    const file = path.join(STDLIB_DIR, `${name}.style`);
+    const r = compileFile(file);
+    if (!r.module) throw new UserError(`cannot load loss network ${name}:\n${renderDiagnostics(r.diagnostics, r.sources)}`);
+    net = pickNetwork(r.module, name);
+  }
   if (!net.weights) throw new UserError(`loss network ${name} has no weight binding`);
   const bound = await bindWeights(net.graph, net.weights, { specDir: net.specDir, ...(weights !== undefined && { pathOverride: weights }) });
   return { graph: net.graph, weights: bound };
@@ -88,10 +100,14 @@ async function trainAction(spec: string, o: Opts, cmd: Command, lock: RunLock): 
   if (o.backend !== 'onnx' && o.backend !== 'tfjs') throw new UserError(`--backend must be onnx or tfjs, got '${o.backend}'`);
   const device = parseDevice(o.device);
   checkDeviceBackend(device, o.backend);
-  const defaults = LOSS_NETS[o.lossNet];
-  if (!defaults) throw new UserError(`--loss-net must be one of ${Object.keys(LOSS_NETS).join(', ')}, got '${o.lossNet}'`);
   const mod = loadSpec(spec);
   const net = pickNetwork(mod, o.network);
+  const picked = pickObjective(mod, o);
+  const objective = applyTrainFlags(picked.objective, {
+    weights: termWeightOverrides(o as unknown as Record<string, unknown>),
+    ...(o.contentLayers !== undefined && { contentLayers: listFlag(o.contentLayers)! }),
+    ...(o.styleLayers !== undefined && { styleLayers: listFlag(o.styleLayers)! }),
+  });
 
   let cfg: TrainConfig = {
     ...DEFAULT_TRAIN,
@@ -102,31 +118,24 @@ async function trainAction(spec: string, o: Opts, cmd: Command, lock: RunLock): 
     seed: num(o.seed, 'seed', DEFAULT_TRAIN.seed, true),
     checkpointEvery: num(o.checkpointEvery, 'checkpoint-every', DEFAULT_TRAIN.checkpointEvery, true) || DEFAULT_TRAIN.checkpointEvery,
     validateEvery: num(o.validateEvery, 'validate-every', DEFAULT_TRAIN.validateEvery, true),
-    contentTaps: equalWeights(layers(o.contentLayers, defaults.content)),
-    styleTaps: equalWeights(layers(o.styleLayers, defaults.style)),
-    contentWeight: num(o.contentWeight, 'content-weight', defaults.weights.content),
-    styleWeight: num(o.styleWeight, 'style-weight', defaults.weights.style),
-    tvWeight: num(o.tvWeight, 'tv-weight', defaults.weights.tv),
-    source: { spec: path.resolve(spec), network: net.name, lossNet: o.lossNet },
+    objective,
+    source: { spec: path.resolve(spec), network: net.name, lossNet: objective.lossNet, objective: objective.name },
   };
-  let lossNetName = o.lossNet;
   let resumeNotes: readonly string[] = [];
   if (o.resume) {
     const latest = await loadLatestCheckpoint(path.join(o.out, CHECKPOINT_DIR));
     if (!latest) throw new UserError(`--resume: no readable checkpoint in ${path.join(o.out, CHECKPOINT_DIR)}`);
     // The run's own configuration, with each flag given either applied (noted) or refused: never ignored.
-    const saved = latest.checkpoint.meta.config as unknown as TrainConfig;
+    const saved = latest.checkpoint.meta.config as unknown as TrainConfig & Partial<JohnsonLossConfig>;
+    // Runs from before objectives were saved carry Johnson's taps and weights instead.
+    const savedObjective = saved.objective ?? johnsonObjective(saved as JohnsonLossConfig, String(saved.source?.['lossNet'] ?? 'vgg16'));
     const given = new Set(cmd.options.map((opt) => opt.attributeName()).filter((k) => cmd.getOptionValueSource(k) === 'cli'));
-    const savedLossNet = (saved.source as { lossNet?: string } | undefined)?.lossNet;
-    if (savedLossNet !== undefined && savedLossNet !== o.lossNet && given.has('lossNet'))
-      throw new UserError(`--resume: --loss-net ${o.lossNet} differs from the run's ${savedLossNet}; drop --loss-net to continue the run, or start a new run in another --out`);
-    lossNetName = savedLossNet ?? o.lossNet;
-    ({ cfg, notes: resumeNotes } = resumeConfig(saved, cfg, given));
+    ({ cfg, notes: resumeNotes } = resumeConfig({ ...saved, objective: savedObjective }, cfg, given));
     for (const note of resumeNotes) process.stderr.write(`resume: ${note}\n`);
   }
   if (cfg.size < 16 || cfg.batch < 1 || cfg.steps < 1) throw new UserError('--size must be at least 16, --batch and --steps at least 1');
 
-  const lossNet = await loadLossNet(lossNetName, o.weights);
+  const lossNet = await loadLossNet(cfg.objective.lossNet, o.weights, picked.fromSpec ? mod : undefined);
   const initialParams = await bindWeights(net.graph, net.weights ?? { kind: 'random', seed: cfg.seed }, { specDir: net.specDir });
   const dataFiles = await listImages(o.data);
   const styleSize = num(o.styleSize, 'style-size', 2 * cfg.size, true);
@@ -167,7 +176,7 @@ async function trainAction(spec: string, o: Opts, cmd: Command, lock: RunLock): 
           current: e.step,
           total: e.steps,
           elapsedMs: e.meanStepMs * e.step,
-          fields: { loss: e.terms.loss!, content: e.terms.content!, style: e.terms.style!, tv: e.terms.tv!, 'ms/step': e.meanStepMs },
+          fields: { ...e.terms, 'ms/step': e.meanStepMs },
         }),
     },
   );
@@ -176,7 +185,7 @@ async function trainAction(spec: string, o: Opts, cmd: Command, lock: RunLock): 
 }
 
 export const register: Register = (program: Command) => {
-  program
+  const cmd = program
     .command('train')
     .description('train a fast style-transfer network (Johnson et al.) on a folder of photos')
     .argument('<spec>', 'spec with the transformation network')
@@ -184,17 +193,15 @@ export const register: Register = (program: Command) => {
     .requiredOption('--style <image>', 'style image')
     .requiredOption('--out <dir>', 'run folder: checkpoints, log.jsonl, validation images')
     .option('--network <name>', 'network to train (default: the spec’s main network)')
-    .option('--loss-net <name>', `loss network: ${Object.keys(LOSS_NETS).join(', ')}`, 'vgg16')
+    .option('--objective <name>', 'an objective of the spec (its loss network, taps and weights; flags below override)')
+    .option('--loss-net <name>', `without --objective: Johnson's loss on ${Object.keys(LOSS_NETS).join(', ')} (default vgg16)`)
     .option('--weights <path>', 'loss-network weights (overrides the stdlib binding’s path)')
     .option('--size <px>', `training crop size (default ${DEFAULT_TRAIN.size})`)
     .option('--batch <n>', `batch size (default ${DEFAULT_TRAIN.batch})`)
     .option('--steps <n>', `optimiser steps (default ${DEFAULT_TRAIN.steps})`)
     .option('--lr <rate>', `Adam learning rate (default ${DEFAULT_TRAIN.lr})`)
-    .option('--content-weight <a>', 'content weight α (default: per loss net, squeezenet1_1 20, vgg 1)')
-    .option('--style-weight <b>', 'style weight β (default: per loss net, 5e-3)')
-    .option('--tv-weight <c>', 'total-variation weight γ (default: per loss net, 1e-4)')
-    .option('--content-layers <taps>', 'comma-separated content taps (default: per loss net)')
-    .option('--style-layers <taps>', 'comma-separated style taps (default: per loss net)')
+    .option('--content-layers <taps>', 'comma-separated content taps, equal weights (default: the objective’s)')
+    .option('--style-layers <taps>', 'comma-separated style taps, equal weights (default: the objective’s)')
     .option('--style-size <px>', 'longer side of the style image (default 2 × size)')
     .option('--validation <image>', 'image rendered every --validate-every steps (default: the first photo)')
     .option('--checkpoint-every <n>', `steps between checkpoints (default ${DEFAULT_TRAIN.checkpointEvery})`)
@@ -205,4 +212,5 @@ export const register: Register = (program: Command) => {
     .option('--threads <n>', 'ONNX Runtime intra-op threads (default: all cores)')
     .option('--resume', 'continue the run in --out from its newest complete checkpoint')
     .action(action);
+  addTermWeightOptions(cmd);
 };

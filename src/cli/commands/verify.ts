@@ -6,7 +6,8 @@
  * on any failure.
  */
 import { UserError } from '../../util/errors.ts';
-import { loadSpec, parseSize, pickNetwork } from '../load-spec.ts';
+import { loadSpec, pickNetwork } from '../load-spec.ts';
+import { intFlag, parseSize } from '../flags.ts';
 import { BACKEND_NAMES, verifyNetwork, type BackendName, type Comparison, type VerifyReport } from '../../verify/index.ts';
 import type { Register } from './index.ts';
 
@@ -54,13 +55,6 @@ export function formatVerifyReport(r: VerifyReport, spec: string): string {
   const failed = r.comparisons.filter((c) => !c.pass).length;
   L.push(r.pass ? `PASS: ${r.comparisons.length} comparisons` : `FAIL: ${failed} of ${r.comparisons.length} comparisons failed${r.backends.some((b) => b.status === 'error') ? ', a backend failed' : ''}`);
   return `${L.join('\n')}\n`;
-}
-
-function intFlag(name: string, text: string | undefined, min: number): number | undefined {
-  if (text === undefined) return undefined;
-  const v = Number(text);
-  if (!(Number.isSafeInteger(v) && v >= min)) throw new UserError(`--${name} must be an integer >= ${min}, got '${text}'`);
-  return v;
 }
 
 export const register: Register = (program, setExit) => {

@@ -1,48 +1,35 @@
 /**
- * Lowering `objective NAME on NET { terms }` to an ObjectiveSpec, checking
- * term attributes and that every tap exists in the loss network.
+ * Lowering `objective NAME on NET { terms }` to an ObjectiveSpec. Each term's kind is looked up in
+ * the term registry (compiler/objective/registry.ts): an unknown kind is a diagnostic at its name,
+ * attributes are bound and decoded from the kind's schema, and taps are checked once here: each
+ * must exist in the loss network and appear once per term, and only kinds that read taps take them.
  */
 import type { ObjectiveDecl, TermAst } from '../../dsl/ast.ts';
 import { error, type Diagnostic } from '../../dsl/diagnostics.ts';
 import type { Graph } from '../ir/types.ts';
-import type { LossTerm, ObjectiveSpec, TapWeight } from '../objective/types.ts';
-import { bindArgs, tEnum, tFloat, type ParamSpec } from './values.ts';
-
-const TERMS: Record<string, readonly ParamSpec[]> = {
-  content: [
-    { name: 'weight', type: tFloat, default: 1 },
-    { name: 'norm', type: tEnum('half_sum', 'mean'), default: 'half_sum' },
-  ],
-  style: [
-    { name: 'weight', type: tFloat, default: 1 },
-    { name: 'norm', type: tEnum('gatys', 'johnson'), default: 'gatys' },
-  ],
-  tv: [
-    { name: 'weight', type: tFloat, default: 1 },
-    { name: 'norm', type: tEnum('sum', 'mean'), default: 'sum' },
-  ],
-};
+import { termRegistry, type TermRegistry } from '../objective/registry.ts';
+import type { AttrValue, LossTerm, ObjectiveSpec, TapWeight } from '../objective/types.ts';
+import { bindArgs } from './values.ts';
 
 /** `graph` is the loss network's graph (undefined if it failed to compile: taps are then not checked). */
-export function lowerObjective(o: ObjectiveDecl, lossNet: string, graph: Graph | undefined, diags: Diagnostic[]): ObjectiveSpec | undefined {
+export function lowerObjective(
+  o: ObjectiveDecl,
+  lossNet: string,
+  graph: Graph | undefined,
+  diags: Diagnostic[],
+  registry: TermRegistry = termRegistry(),
+): ObjectiveSpec | undefined {
   const before = diags.length;
   const terms: LossTerm[] = [];
   for (const t of o.terms) {
-    const term = lowerTerm(t, graph, diags);
+    const term = lowerTerm(t, graph, diags, registry);
     if (term) terms.push(term);
   }
   if (o.terms.length === 0) diags.push(error('objective', `objective '${o.name.name}' has no terms`, o.name.span));
   return diags.length > before ? undefined : { name: o.name.name, lossNet, terms };
 }
 
-function lowerTerm(t: TermAst, graph: Graph | undefined, diags: Diagnostic[]): LossTerm | undefined {
-  const kind = t.call.callee.name;
-  const params = TERMS[kind];
-  if (!params) {
-    diags.push(error('unknown-name', `unknown objective term '${kind}' (terms: content, style, tv)`, t.call.callee.span));
-    return undefined;
-  }
-  const a = bindArgs(kind, t.call.callee, params, t.call.args, new Map(), diags, t.call.span);
+function lowerTaps(t: TermAst, graph: Graph | undefined, diags: Diagnostic[]): TapWeight[] {
   const taps: TapWeight[] = [];
   for (const tw of t.taps) {
     const name = tw.tap.parts.map((p) => p.name).join('.');
@@ -56,16 +43,34 @@ function lowerTerm(t: TermAst, graph: Graph | undefined, diags: Diagnostic[]): L
     }
     taps.push({ tap: name, weight: tw.weight?.value ?? 1 });
   }
-  if (!a.ok) return undefined;
-  const weight = a.values.get('weight') as number;
-  if (kind === 'tv') {
-    if (t.taps.length) diags.push(error('objective', 'tv applies to the image and takes no taps', t.taps[0]!.span));
-    return { kind: 'tv', weight, norm: a.values.get('norm') as 'sum' | 'mean' };
-  }
-  if (t.taps.length === 0) {
-    diags.push(error('objective', `${kind} needs at least one tap: ${kind}(...) { relu4_2 }`, t.call.span));
+  return taps;
+}
+
+function lowerTerm(t: TermAst, graph: Graph | undefined, diags: Diagnostic[], registry: TermRegistry): LossTerm | undefined {
+  const name = t.call.callee.name;
+  const kind = registry.get(name);
+  if (!kind) {
+    diags.push(error('unknown-name', `unknown objective term '${name}' (terms: ${registry.names().join(', ')})`, t.call.callee.span));
     return undefined;
   }
-  if (kind === 'content') return { kind: 'content', taps, weight, norm: a.values.get('norm') as 'half_sum' | 'mean' };
-  return { kind: 'style', taps, weight, norm: a.values.get('norm') as 'gatys' | 'johnson' };
+  const a = bindArgs(name, t.call.callee, kind.attributes, t.call.args, new Map(), diags, t.call.span);
+  const taps = lowerTaps(t, graph, diags);
+  if (!a.ok) return undefined;
+  if (kind.taps === 'none' && t.taps.length) {
+    diags.push(error('objective', `${name} applies to the image and takes no taps`, t.taps[0]!.span));
+    return undefined;
+  }
+  if (kind.taps === 'required' && t.taps.length === 0) {
+    diags.push(error('objective', `${name} needs at least one tap: ${name}(...) { relu4_2 }`, t.call.span));
+    return undefined;
+  }
+  const attrs: Record<string, AttrValue> = {};
+  for (const [k, v] of a.values) if (k !== 'weight') attrs[k] = v as AttrValue;
+  const term: LossTerm = { kind: name, weight: (a.values.get('weight') as number | undefined) ?? 1, taps, attrs };
+  const invalid = kind.validate?.(term);
+  if (invalid) {
+    diags.push(error('objective', `${name}: ${invalid}`, t.call.span));
+    return undefined;
+  }
+  return term;
 }

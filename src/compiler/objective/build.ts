@@ -1,32 +1,30 @@
 /**
- * The objective compiler: an ObjectiveSpec plus its loss network become three IR graphs.
+ * The objective compiler for Gatys optimisation: an ObjectiveSpec plus its loss network become IR
+ * graphs, from the term modules of the registry (term-kind.ts).
  *
- * - `targets.content`: image → `content:<tap>` features of the content image, at `size`.
- * - `targets.style`:   image → `style:<tap>` Gram matrices of a style image, at `styleSize`.
- * - `step`: inputs the image x (`imageInput`), one content-target input per content tap and one
- *   Gram-target input per style tap (`contentInputs`, `styleInputs`); outputs `loss` and, per term,
- *   `loss:<kind>` (its weighted contribution, so the term outputs sum to `loss`). The autodiff pass
- *   adds `grad:<imageInput>`.
+ * - `targets.content`: image → the targets of the terms that read the content image (`content:<tap>`
+ *   features...), at `size`.
+ * - `targets.style`: image → the targets of the terms that read a style image (`style:<tap>` Grams,
+ *   `mean_std:<tap>.mean`...), at `styleSize`. Run once per style image; the runtime then finishes
+ *   them on the host (TermTarget.finish) and blends them or keeps one per image (targets.ts).
+ * - `targets.features`: image → `feature:<tap>`, the taps of terms whose targets are recomputed from
+ *   the current image (TermRefresh), at `size`; absent when no term refreshes.
+ * - `step`: the image x (`imageInput`), one input per target (`targetInputs`, keyed
+ *   `<term stem>:<name>[#k]`) and per mask (`masks`); outputs `loss` and, per term, `loss:<stem>` (its
+ *   weighted contribution, so the term outputs sum to `loss`). The autodiff pass adds `grad:<imageInput>`.
  *
  * The loss network is specialised at the requested sizes and pruned to the taps the terms use
  * (tap pruning: asking only for relu3_1 never computes past it).
- *
- * Several style images: the targets are computed once per style image by `targets.style` and
- * blended in TypeScript (blend.ts), A_l = Σ_k b_k A_l^(k) with Σ b_k = 1. Blending the Gram
- * matrices (not the losses) matches the blended statistics, as in Gatys et al.'s and Johnson's
- * multi-style implementations, and keeps one step graph whatever the number of styles.
- *
- * Gatys Grams are unnormalised, so they scale with the number of positions M = H·W. When the style
- * image is a different size from the output (`--style-scale`), the style target graph multiplies
- * each Gram by M_output / M_style so that the targets are those of a style image of the output's
- * size with the same feature statistics. Johnson Grams are normalised by C·H·W and need no rescaling.
  */
 import { GraphBuilder } from '../ir/builder.ts';
 import type { Graph } from '../ir/types.ts';
 import { selectOutputs } from '../passes/prune.ts';
 import { concreteShapeOf, specialize } from '../passes/specialize.ts';
-import { contentLoss, gram, styleLayerLoss, tvLoss } from './terms.ts';
-import type { GramNorm, LossTerm, ObjectiveSpec } from './types.ts';
+import { assembleLoss, nameTerms, ObjectiveError, targetKey, type NamedTerm } from './assemble.ts';
+import { termRegistry, type TermRegistry } from './registry.ts';
+import type { ObjectiveSpec } from './types.ts';
+
+export { ObjectiveError } from './assemble.ts';
 
 export interface ImageSize {
   readonly H: number;
@@ -38,32 +36,50 @@ export interface ObjectiveBuildOptions {
   readonly size: ImageSize;
   /** Style image size; default `size`. */
   readonly styleSize?: ImageSize;
+  /** Number of style images (per-style targets and masks of masked terms); default 1. */
+  readonly styles?: number;
+  /** Term kinds; default the process-wide registry. */
+  readonly registry?: TermRegistry;
+}
+
+/** A run-time mask input of the step: [1, 1, h, w] at one tap's resolution. */
+export interface MaskInput {
+  readonly id: string;
+  readonly source: 'content' | 'style';
+  /** 0 for the content mask; the style image's index. */
+  readonly index: number;
+  readonly shape: readonly number[];
 }
 
 export interface ObjectiveGraphs {
-  readonly targets: { readonly content: Graph; readonly style: Graph };
+  readonly targets: { readonly content: Graph; readonly style: Graph; readonly features?: Graph };
   readonly step: Graph;
   /** Value id of the image input of every graph (the loss network's input). */
   readonly imageInput: string;
-  /** Step-graph input ids: content tap -> input carrying that tap's target features. */
+  /** Step-graph inputs: target key (`style:relu1_1`, `mask_style:relu1_1#0`...) -> input id. */
+  readonly targetInputs: ReadonlyMap<string, string>;
+  /** Step-graph inputs of the `content` term: tap -> input carrying that tap's target features. */
   readonly contentInputs: ReadonlyMap<string, string>;
-  /** Step-graph input ids: style tap -> input carrying that tap's target Gram. */
+  /** Step-graph inputs of the `style` term: tap -> input carrying that tap's target Gram. */
   readonly styleInputs: ReadonlyMap<string, string>;
+  readonly masks: readonly MaskInput[];
   /** The per-term output names of the step graph (`loss:content`, ...), in spec order. */
   readonly termOutputs: readonly string[];
+  readonly terms: readonly NamedTerm[];
+  /** The generated image's feature shape at every tap the terms use. */
+  readonly outputShapes: ReadonlyMap<string, readonly number[]>;
+  /** Iterations between target refreshes (the smallest `every` of the refreshing terms); absent when none refresh. */
+  readonly refreshEvery?: number;
 }
 
 /** Output names used by the graphs. */
-export const contentTarget = (tap: string): string => `content:${tap}`;
-export const styleTarget = (tap: string): string => `style:${tap}`;
+export const contentTarget = (tap: string): string => targetKey('content', tap);
+export const styleTarget = (tap: string): string => targetKey('style', tap);
+export const featureOutput = (tap: string): string => `feature:${tap}`;
 export const LOSS = 'loss';
 
-export class ObjectiveError extends Error {
-  override readonly name = 'ObjectiveError';
-}
-
 /** Specialise a loss network's image input [N, C, H, W] to N = 1 and the given size. */
-export function specialiseLossNet(net: Graph, size: ImageSize): Graph {
+export function specialiseLossNet(net: Graph, size: ImageSize, batch = 1): Graph {
   const input = imageInputOf(net);
   const shape = net.values.get(input)!.shape;
   if (shape.length !== 4) throw new ObjectiveError(`the loss network's input ${input} must be NCHW, got rank ${shape.length}`);
@@ -71,117 +87,114 @@ export function specialiseLossNet(net: Graph, size: ImageSize): Graph {
   const bind = (d: (typeof shape)[number], v: number): void => {
     if (typeof d !== 'number' && d.kind === 'var') env[d.name] = v;
   };
-  bind(shape[0]!, 1);
+  bind(shape[0]!, batch);
   bind(shape[2]!, size.H);
   bind(shape[3]!, size.W);
   const g = specialize(net, env);
   const s = concreteShapeOf(g, input);
-  if (s[0] !== 1 || s[2] !== size.H || s[3] !== size.W)
-    throw new ObjectiveError(`the loss network's input is fixed at [${s.join(', ')}], cannot run it at 1x${s[1]}x${size.H}x${size.W}`);
+  if (s[0] !== batch || s[2] !== size.H || s[3] !== size.W)
+    throw new ObjectiveError(`the loss network's input is fixed at [${s.join(', ')}], cannot run it at ${batch}x${s[1]}x${size.H}x${size.W}`);
   return g;
 }
 
-function imageInputOf(net: Graph): string {
+export function imageInputOf(net: Graph): string {
   if (net.inputs.length !== 1) throw new ObjectiveError(`a loss network must have exactly one input (the image), got ${net.inputs.length}`);
   return net.inputs[0]!;
 }
 
-function termName(t: LossTerm, all: readonly LossTerm[]): string {
-  const same = all.filter((u) => u.kind === t.kind);
-  return same.length === 1 ? `loss:${t.kind}` : `loss:${t.kind}${same.indexOf(t) + 1}`;
-}
-
-function tapValue(net: Graph, tap: string): string {
+export function tapValue(net: Graph, tap: string): string {
   const id = net.taps.get(tap);
   if (id === undefined)
     throw new ObjectiveError(`the loss network has no tap ${tap}; available taps: ${[...net.taps.keys()].join(', ') || '(none)'}`);
   return id;
 }
 
-/** One Gram normalisation per style tap (the target graph computes one Gram per tap). */
-function styleNorms(spec: ObjectiveSpec): Map<string, GramNorm> {
-  const norms = new Map<string, GramNorm>();
-  for (const t of spec.terms)
-    if (t.kind === 'style')
-      for (const { tap } of t.taps) {
-        const prev = norms.get(tap);
-        if (prev !== undefined && prev !== t.norm) throw new ObjectiveError(`style tap ${tap} is used with both ${prev} and ${t.norm} Gram normalisation`);
-        norms.set(tap, t.norm);
-      }
-  return norms;
+/** Every tap the terms read, in first-use order. */
+export function tapsOf(terms: readonly NamedTerm[], which: (t: NamedTerm) => boolean = () => true): string[] {
+  return [...new Set(terms.filter(which).flatMap((t) => t.term.taps.map((w) => w.tap)))];
+}
+
+/**
+ * The target graph of the terms reading `image` (content or style), on a specialised (and pruned)
+ * loss network: outputs `<stem>:<name>` per target value. `outputShape` is the generated image's.
+ */
+export function buildTargetGraph(terms: readonly NamedTerm[], image: 'content' | 'style', net: Graph, outputShape: (tap: string) => readonly number[]): Graph {
+  const reading = terms.filter((t) => t.kind.target?.image === image);
+  const taps = tapsOf(reading);
+  const b = GraphBuilder.from(selectOutputs(net, new Map(taps.map((tap) => [tap, tapValue(net, tap)]))));
+  const out = new Map<string, string>();
+  for (const t of reading)
+    for (const [name, v] of t.kind.target!.build({ b, feature: (tap) => tapValue(net, tap), outputShape }, t.term)) out.set(targetKey(t.stem, name), v);
+  return selectOutputs(b.build(), out);
 }
 
 export function buildObjectiveGraphs(spec: ObjectiveSpec, lossNet: Graph, opts: ObjectiveBuildOptions): ObjectiveGraphs {
+  const terms = nameTerms(spec, opts.registry ?? termRegistry());
   const imageInput = imageInputOf(lossNet);
-  const contentTaps = [...new Set(spec.terms.flatMap((t) => (t.kind === 'content' ? t.taps.map((w) => w.tap) : [])))];
-  const norms = styleNorms(spec);
-  const styleTaps = [...norms.keys()];
+  const styles = opts.styles ?? 1;
+  const taps = tapsOf(terms);
   // Prune before specialising: layers past the deepest tap are never computed, so they need not
   // be valid at small sizes either.
-  const used = new Map([...contentTaps, ...styleTaps].map((tap) => [tap, tapValue(lossNet, tap)]));
-  const pruned = selectOutputs(lossNet, used);
+  const pruned = selectOutputs(lossNet, new Map(taps.map((tap) => [tap, tapValue(lossNet, tap)])));
   const net = specialiseLossNet(pruned, opts.size);
   const styleNet = opts.styleSize ? specialiseLossNet(pruned, opts.styleSize) : net;
+  const outputShapes = new Map(taps.map((tap) => [tap, concreteShapeOf(net, tapValue(net, tap))]));
+  const outputShape = (tap: string): readonly number[] => outputShapes.get(tap)!;
 
-  // Content targets: the pruned network's tap features.
-  const content = selectOutputs(net, new Map(contentTaps.map((tap) => [contentTarget(tap), tapValue(net, tap)])));
-
-  // Style targets: Grams of the pruned network's taps, rescaled to the output's M (see above).
-  const sb = GraphBuilder.from(selectOutputs(styleNet, new Map(styleTaps.map((tap) => [tap, tapValue(styleNet, tap)]))));
-  const styleOut = new Map<string, string>();
-  for (const tap of styleTaps) {
-    const f = tapValue(styleNet, tap);
-    const norm = norms.get(tap)!;
-    let g = gram(sb, f, norm);
-    if (norm === 'gatys') {
-      const [, , hs, ws] = concreteShapeOf(styleNet, f);
-      const [, , hx, wx] = concreteShapeOf(net, tapValue(net, tap));
-      const ratio = (hx! * wx!) / (hs! * ws!);
-      if (ratio !== 1) g = sb.add('scale', [g], { value: ratio }, {}, `${f}_gram_rescaled`);
-    }
-    styleOut.set(styleTarget(tap), g);
-  }
-  const style = selectOutputs(sb.build(), styleOut);
+  const content = buildTargetGraph(terms, 'content', net, outputShape);
+  const style = buildTargetGraph(terms, 'style', styleNet, outputShape);
+  const refreshing = terms.filter((t) => t.kind.refresh);
+  const featureTaps = tapsOf(refreshing);
+  const features = featureTaps.length ? selectOutputs(net, new Map(featureTaps.map((tap) => [featureOutput(tap), tapValue(net, tap)]))) : undefined;
 
   // The step graph: network + terms.
-  const b = GraphBuilder.from(selectOutputs(net, [...contentTaps, ...styleTaps]));
-  const contentInputs = new Map<string, string>();
-  for (const tap of contentTaps) contentInputs.set(tap, b.input(`content_target.${tap}`, concreteShapeOf(net, tapValue(net, tap))));
-  const styleInputs = new Map<string, string>();
-  const grams = new Map<string, string>();
-  for (const tap of styleTaps) {
-    const f = tapValue(net, tap);
-    styleInputs.set(tap, b.input(`style_target.${tap}`, sb.shape(styleOut.get(styleTarget(tap))!)));
-    grams.set(tap, gram(b, f, norms.get(tap)!));
-  }
-  const outputs = new Map<string, string>();
-  const weighted: string[] = [];
-  const termOutputs: string[] = [];
-  for (const t of spec.terms) {
-    const name = termName(t, spec.terms);
-    // Value stems differ from output names (backends name outputs separately from values).
-    const stem = name.replace(':', '_');
-    let raw: string;
-    if (t.kind === 'tv') raw = tvLoss(b, imageInput, t.norm);
-    else {
-      const parts = t.taps.map(({ tap, weight }) => {
-        const f = tapValue(net, tap);
-        const e =
-          t.kind === 'content'
-            ? contentLoss(b, f, contentInputs.get(tap)!, t.norm)
-            : styleLayerLoss(b, grams.get(tap)!, styleInputs.get(tap)!, t.norm, b.shape(f));
-        return weight === 1 ? e : b.add('scale', [e], { value: weight }, {}, `${stem}_${tap}`);
-      });
-      raw = parts.reduce((acc, p) => b.add('add', [acc, p], {}, {}, `${stem}_sum`));
-    }
-    const w = t.weight === 1 ? raw : b.add('scale', [raw], { value: t.weight }, {}, `${stem}_weighted`);
-    outputs.set(name, w);
-    weighted.push(w);
-    termOutputs.push(name);
-  }
-  if (weighted.length === 0) throw new ObjectiveError(`objective ${spec.name} has no terms`);
-  const total =
-    weighted.length === 1 ? b.add('scale', [weighted[0]!], { value: 1 }, {}, 'total_loss') : weighted.reduce((acc, v) => b.add('add', [acc, v], {}, {}, 'total_loss'));
+  const b = GraphBuilder.from(selectOutputs(net, taps));
+  const targetInputs = new Map<string, string>();
+  const input = (key: string, shape: readonly number[]): string => {
+    let id = targetInputs.get(key);
+    if (id === undefined) targetInputs.set(key, (id = b.input(`target.${key}`, shape)));
+    return id;
+  };
+  const masks: MaskInput[] = [];
+  const { total, terms: outputs } = assembleLoss(b, terms, {
+    b,
+    image: imageInput,
+    batch: 1,
+    styles,
+    feature: (tap) => tapValue(net, tap),
+    target(t, name, k) {
+      const refreshed = t.kind.refresh?.shapes(t.term, outputShape).get(name);
+      if (refreshed) return input(targetKey(t.stem, name), refreshed);
+      const graph = t.kind.target?.image === 'content' ? content : style;
+      const key = targetKey(t.stem, name);
+      const v = graph.outputs.get(key);
+      if (v === undefined) throw new Error(`term ${t.stem} reads a target ${name} it does not build`);
+      return input(targetKey(t.stem, name, k), concreteShapeOf(graph, v));
+    },
+    mask(source, index, tap) {
+      const [, , h, w] = outputShape(tap);
+      const found = masks.find((m) => m.source === source && m.index === index && m.shape[2] === h && m.shape[3] === w);
+      if (found) return found.id;
+      const mask: MaskInput = { id: b.input(`mask.${source}${index}.${h}x${w}`, [1, 1, h!, w!]), source, index, shape: [1, 1, h!, w!] };
+      masks.push(mask);
+      return mask.id;
+    },
+  });
   const step = selectOutputs(b.build(), new Map([[LOSS, total], ...outputs]));
-  return { targets: { content, style }, step, imageInput, contentInputs, styleInputs, termOutputs };
+  const byTap = (stem: string): Map<string, string> =>
+    new Map([...targetInputs].filter(([k]) => k.startsWith(`${stem}:`) && !k.includes('#')).map(([k, id]) => [k.slice(stem.length + 1), id]));
+  const everies = refreshing.map((t) => t.kind.refresh!.every(t.term));
+  return {
+    targets: { content, style, ...(features && { features }) },
+    step,
+    imageInput,
+    targetInputs,
+    contentInputs: byTap('content'),
+    styleInputs: byTap('style'),
+    masks,
+    termOutputs: [...outputs.keys()],
+    terms,
+    outputShapes,
+    ...(everies.length && { refreshEvery: Math.min(...everies) }),
+  };
 }

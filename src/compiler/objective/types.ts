@@ -1,7 +1,8 @@
 /**
- * A style-transfer objective, as the DSL lowers it: which loss network and
- * taps, which terms, with which weights and normalisation conventions. The
- * objective compiler (objective/build.ts) turns this into IR loss graphs.
+ * A style-transfer objective, as the DSL lowers it: which loss network and taps, which terms,
+ * with which weights and attributes. Term kinds are open: each is a module registered in
+ * `registry.ts` (see `term-kind.ts`), which declares its attributes and builds its graphs; the
+ * objective compiler (build.ts for Gatys, assemble.ts for any step graph) turns this into IR.
  */
 
 /**
@@ -23,32 +24,32 @@ export interface TapWeight {
   readonly weight: number;
 }
 
-export interface ContentTerm {
-  readonly kind: 'content';
+/** A decoded term attribute (numbers, enumeration members and strings, booleans). */
+export type AttrValue = number | string | boolean;
+
+/**
+ * One term of an objective: `kind(weight: w, attr: v, ...) { tap: w_l, ... }`.
+ * `attrs` holds every attribute of the kind's schema except `weight`, defaults filled in.
+ */
+export interface LossTerm {
+  readonly kind: string;
+  /** The term's weight (α, β, λ_TV ...). */
+  readonly weight: number;
+  /** Taps with per-layer weights; empty for image terms such as `tv`. */
   readonly taps: readonly TapWeight[];
-  readonly weight: number; // α
-  readonly norm: ContentNorm;
+  readonly attrs: Readonly<Record<string, AttrValue>>;
 }
-
-export interface StyleTerm {
-  readonly kind: 'style';
-  readonly taps: readonly TapWeight[]; // w_l
-  readonly weight: number; // β
-  readonly norm: GramNorm;
-}
-
-/** Total variation: Σ (x[i+1,j] − x[i,j])² + (x[i,j+1] − x[i,j])², optionally divided by the element count. */
-export interface TvTerm {
-  readonly kind: 'tv';
-  readonly weight: number; // λ_TV
-  readonly norm: 'sum' | 'mean';
-}
-
-export type LossTerm = ContentTerm | StyleTerm | TvTerm;
 
 export interface ObjectiveSpec {
   readonly name: string;
   /** Name of the network (in the compiled module) used as the loss network. */
   readonly lossNet: string;
   readonly terms: readonly LossTerm[];
+}
+
+/** Read a term attribute that its kind's schema guarantees (defaults are filled in by the checker). */
+export function attr<T extends AttrValue>(t: LossTerm, name: string): T {
+  const v = t.attrs[name];
+  if (v === undefined) throw new Error(`term ${t.kind} has no attribute ${name}`);
+  return v as T;
 }

@@ -7,7 +7,8 @@
  *   graph; the per-term values come from a second, forward-only run of the same graph (tfjs is the
  *   slow, independent cross-check path, so clarity beats the extra forward pass).
  */
-import { LOSS, contentTarget, styleTarget, type ObjectiveGraphs } from '../../compiler/objective/build.ts';
+import { LOSS, type ObjectiveGraphs } from '../../compiler/objective/build.ts';
+import { finishTargets, refreshTargets } from '../../compiler/objective/targets.ts';
 import type { HostTensor } from '../../compiler/ir/types.ts';
 import { concreteShapeOf } from '../../compiler/passes/specialize.ts';
 import { differentiate, defaultGradName } from '../../compiler/passes/autodiff/index.ts';
@@ -33,15 +34,23 @@ function termsOf(graphs: ObjectiveGraphs, out: Readonly<Record<string, HostTenso
   return terms;
 }
 
-function targetFeeds(graphs: ObjectiveGraphs, targets: Readonly<Record<string, HostTensor>>): Record<string, HostTensor> {
+/**
+ * The step's feeds for its targets and masks. Refreshed targets (TermRefresh) are absent from
+ * `targets` until the first `refresh`; masks are keyed by their input id (ObjectiveGraphs.masks).
+ */
+function targetFeeds(graphs: ObjectiveGraphs, targets: Readonly<Record<string, HostTensor>>, masks: Readonly<Record<string, HostTensor>>): Record<string, HostTensor> {
   const feeds: Record<string, HostTensor> = {};
-  const need = (name: string): HostTensor => {
-    const t = targets[name];
-    if (!t) throw new Error(`Gatys engine: no target ${name}`);
-    return t;
-  };
-  for (const [tap, id] of graphs.contentInputs) feeds[id] = need(contentTarget(tap));
-  for (const [tap, id] of graphs.styleInputs) feeds[id] = need(styleTarget(tap));
+  const refreshed = new Set(graphs.terms.filter((t) => t.kind.refresh).map((t) => `${t.stem}:`));
+  for (const [key, id] of graphs.targetInputs) {
+    const t = targets[key];
+    if (t) feeds[id] = t;
+    else if (![...refreshed].some((p) => key.startsWith(p))) throw new Error(`Gatys engine: no target ${key}`);
+  }
+  for (const m of graphs.masks) {
+    const t = masks[m.id];
+    if (!t) throw new Error(`Gatys engine: no mask for ${m.source} ${m.index} at ${m.shape[2]}x${m.shape[3]}`);
+    feeds[m.id] = t;
+  }
   return feeds;
 }
 
@@ -108,7 +117,11 @@ export async function createGatysEngine(graphs: ObjectiveGraphs, initialWeights:
     };
   }
   let step: Promise<CompiledModel> | undefined;
+  let features: Promise<CompiledModel> | undefined;
+  /** The bound step's feeds and targets: `refresh` updates the feeds in place. */
+  let bound: { feeds: Record<string, HostTensor>; targets: Readonly<Record<string, HostTensor>> } | undefined;
   const once = async (g: ObjectiveGraphs['step'], img: HostTensor): Promise<Record<string, HostTensor>> => {
+    if (g.outputs.size === 0) return {};
     const m = await compileOnce(g);
     try {
       return await m.run({ [image]: img });
@@ -117,10 +130,13 @@ export async function createGatysEngine(graphs: ObjectiveGraphs, initialWeights:
     }
   };
   return {
-    contentTargets: (img) => once(graphs.targets.content, img),
-    styleTargets: (img) => once(graphs.targets.style, img),
-    bindTargets: (targets) => {
-      const feeds = targetFeeds(graphs, targets);
+    contentTargets: async (img) => finishTargets(graphs, 'content', await once(graphs.targets.content, img)),
+    styleTargets: async (img) => finishTargets(graphs, 'style', await once(graphs.targets.style, img)),
+    bindTargets: (targets, masks = {}) => {
+      const feeds = targetFeeds(graphs, targets, masks);
+      bound = { feeds, targets };
+      // Before the step: compiling the step lets go of the weights, and the refresh graph runs all along.
+      if (graphs.targets.features) features ??= compileOnce(graphs.targets.features);
       step ??= compile(stepGraph);
       const model = step;
       let fn: StepFn | undefined;
@@ -129,9 +145,15 @@ export async function createGatysEngine(graphs: ObjectiveGraphs, initialWeights:
         return fn(x);
       };
     },
+    async refresh(x) {
+      if (!features || !bound) return;
+      const out = await (await features).run({ [image]: { shape: imageShape, data: x } });
+      for (const [key, t] of Object.entries(refreshTargets(graphs, out, bound.targets))) bound.feeds[graphs.targetInputs.get(key)!] = t;
+    },
     async dispose() {
       if (step) await (await step).dispose();
-      step = undefined;
+      if (features) await (await features).dispose();
+      step = features = undefined;
     },
   };
 }

@@ -37,6 +37,12 @@ export interface GatysRunOptions {
   readonly onProgress?: ProgressCallback;
   /** Checked after every iteration: a signalled run ends early with status `stopped`. */
   readonly signal?: AbortSignal;
+  /**
+   * Targets recomputed from the current image every `every` iterations (histogram loss): the run is
+   * optimised in segments of `every` iterations with `update` called before each (the initial image
+   * included). Each segment restarts the optimiser: L-BFGS's curvature pairs belong to one objective.
+   */
+  readonly refresh?: { readonly every: number; readonly update: (image: Float32Array) => Promise<void> };
 }
 
 export interface LossRecord {
@@ -89,15 +95,29 @@ export async function runGatys(opts: GatysRunOptions): Promise<GatysRunResult> {
       await opts.onSnapshot(lastGood, info.iteration);
     return opts.signal?.aborted ? 'stop' : undefined;
   };
-  const common = { iterations: opts.iterations, bounds: PIXEL_BOUNDS, onIteration };
   try {
-    const x0 = Float32Array.from(opts.init.data, (v) => Math.min(255, Math.max(0, v)));
-    const r =
-      opts.optimizer === 'lbfgs'
-        ? await lbfgs(x0, evaluate, { ...common, history: opts.history ?? 10 })
-        : await adam(x0, evaluate, { ...common, lr: opts.lr ?? 2 });
-    const status = r.reason === 'callback' ? 'stopped' : r.reason === 'iterations' ? 'done' : 'converged';
-    return { status, image: wrap(r.x), iterations: r.iterations, evaluations: r.evaluations, history };
+    let x: Float32Array = Float32Array.from(opts.init.data, (v) => Math.min(255, Math.max(0, v)));
+    let done = 0;
+    let evaluations = 0;
+    let status: GatysRunResult['status'] = 'done';
+    const every = opts.refresh?.every ?? opts.iterations;
+    while (done < opts.iterations) {
+      await opts.refresh?.update(x);
+      const offset = done;
+      const segment = Math.min(every, opts.iterations - done);
+      const common = { iterations: segment, bounds: PIXEL_BOUNDS, onIteration: (info: IterationInfo) => onIteration({ ...info, iteration: info.iteration + offset }) };
+      const r =
+        opts.optimizer === 'lbfgs'
+          ? await lbfgs(x, evaluate, { ...common, history: opts.history ?? 10 })
+          : await adam(x, evaluate, { ...common, lr: opts.lr ?? 2 });
+      x = r.x;
+      done += r.iterations;
+      evaluations += r.evaluations;
+      status = r.reason === 'callback' ? 'stopped' : r.reason === 'iterations' ? 'done' : 'converged';
+      // A converged segment ends the run unless a refresh may move the optimum.
+      if (status === 'stopped' || (status === 'converged' && !opts.refresh) || r.iterations === 0) break;
+    }
+    return { status, image: wrap(x), iterations: done, evaluations, history };
   } catch (e) {
     if (!(e instanceof NonFiniteLossError)) throw e;
     const it = history.at(-1)?.iteration ?? 0;

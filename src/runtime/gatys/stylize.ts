@@ -11,9 +11,12 @@
  */
 import { basename, dirname, extname, join } from 'node:path';
 import { compileFile, formatDiagnostics } from '../../compiler/frontend.ts';
-import { blendTargets, normaliseBlend } from '../../compiler/objective/blend.ts';
+import { normaliseBlend } from '../../compiler/objective/blend.ts';
 import { buildObjectiveGraphs, type ObjectiveGraphs } from '../../compiler/objective/build.ts';
-import type { LossTerm, ObjectiveSpec } from '../../compiler/objective/types.ts';
+import { combineStyleTargets } from '../../compiler/objective/targets.ts';
+import { withOverrides, type WeightOverrides } from '../../compiler/objective/overrides.ts';
+import { downsampleMask, type Mask } from '../../compiler/objective/masks.ts';
+import type { ObjectiveSpec } from '../../compiler/objective/types.ts';
 import type { HostTensor } from '../../compiler/ir/types.ts';
 import type { WinogradOptions } from '../../backends/onnx/optimize/winograd.ts';
 import type { BackendOptions, Device, WeightMap } from '../../backends/types.ts';
@@ -55,6 +58,12 @@ export interface StylizeOptions {
   readonly contentWeight?: number;
   readonly styleWeight?: number;
   readonly tvWeight?: number;
+  /** Term weight overrides by flag name (TermKind.override: `mean-std-weight`...); win over the three above. */
+  readonly weightOverrides?: WeightOverrides;
+  /** Content mask image (for `content(mask: true)`): white keeps the content, black releases it. */
+  readonly contentMask?: string;
+  /** One mask image per style image (for `style(mask: true)`): white where that style goes. */
+  readonly styleMasks?: readonly string[];
   readonly seed?: number;
   /** `noise`, `content`, `style` or an image path. Default `noise`. */
   readonly init?: string;
@@ -101,12 +110,32 @@ export function selectObjective(objectives: ReadonlyMap<string, ObjectiveSpec>, 
 
 /** Apply the α, β, λ_TV overrides (a TV override on an objective without TV adds a `sum` TV term). */
 export function withWeights(spec: ObjectiveSpec, w: { content?: number; style?: number; tv?: number }): ObjectiveSpec {
-  const terms: LossTerm[] = spec.terms.map((t) => {
-    const o = t.kind === 'content' ? w.content : t.kind === 'style' ? w.style : w.tv;
-    return o === undefined ? t : { ...t, weight: o };
-  });
-  if (w.tv !== undefined && w.tv !== 0 && !terms.some((t) => t.kind === 'tv')) terms.push({ kind: 'tv', weight: w.tv, norm: 'sum' });
-  return { ...spec, terms };
+  return withOverrides(spec, { 'content-weight': w.content, 'style-weight': w.style, 'tv-weight': w.tv });
+}
+
+/** A mask image as one channel in 0..1 (the mean of its RGB), resized to the output size. */
+async function readMask(path: string, size: { width: number; height: number }): Promise<Mask> {
+  const img = await readImage(path, { resize: size });
+  const n = size.width * size.height;
+  const data = new Float32Array(n);
+  for (let i = 0; i < n; i++) data[i] = (img.data[i]! + img.data[n + i]! + img.data[2 * n + i]!) / (3 * 255);
+  return { width: size.width, height: size.height, data };
+}
+
+/** The step's mask feeds (ObjectiveGraphs.masks), each mask downsampled to its tap's resolution. */
+async function maskFeeds(graphs: ObjectiveGraphs, opts: StylizeOptions, size: { width: number; height: number }): Promise<Record<string, HostTensor>> {
+  const styleMasks = opts.styleMasks ?? [];
+  const needStyle = graphs.masks.some((m) => m.source === 'style');
+  const needContent = graphs.masks.some((m) => m.source === 'content');
+  if (styleMasks.length && !needStyle) throw new UserError('--style-mask: the objective has no masked style term (style(mask: true))');
+  if (opts.contentMask !== undefined && !needContent) throw new UserError('--content-mask: the objective has no masked content term (content(mask: true))');
+  if (needStyle && styleMasks.length !== opts.styles.length)
+    throw new UserError(`the objective's masked style term needs one --style-mask per --style: ${styleMasks.length} for ${opts.styles.length}`);
+  if (needContent && opts.contentMask === undefined) throw new UserError("the objective's masked content term needs --content-mask");
+  const read = await Promise.all([...styleMasks, ...(opts.contentMask !== undefined ? [opts.contentMask] : [])].map((p) => readMask(p, size)));
+  const feeds: Record<string, HostTensor> = {};
+  for (const m of graphs.masks) feeds[m.id] = downsampleMask(m.source === 'style' ? read[m.index]! : read[styleMasks.length]!, m.shape[2]!, m.shape[3]!);
+  return feeds;
 }
 
 function positiveInt(v: number | undefined, fallback: number, what: string): number {
@@ -140,10 +169,11 @@ export async function stylize(opts: StylizeOptions): Promise<StylizeResult> {
   phase(`compiling ${opts.spec}`);
   const compiled = compileFile(opts.spec);
   if (!compiled.module) throw new UserError(formatDiagnostics(compiled.diagnostics, compiled.sources));
-  const objective = withWeights(selectObjective(compiled.module.objectives, opts.objective, opts.lossNet), {
-    content: opts.contentWeight,
-    style: opts.styleWeight,
-    tv: opts.tvWeight,
+  const objective = withOverrides(selectObjective(compiled.module.objectives, opts.objective, opts.lossNet), {
+    'content-weight': opts.contentWeight,
+    'style-weight': opts.styleWeight,
+    'tv-weight': opts.tvWeight,
+    ...opts.weightOverrides,
   });
   const net = compiled.module.networks.get(objective.lossNet);
   if (!net) throw new UserError(`objective ${objective.name} names the loss network ${objective.lossNet}, which the spec does not define`);
@@ -161,7 +191,7 @@ export async function stylize(opts: StylizeOptions): Promise<StylizeResult> {
   // One set of graphs per distinct style size (style images of different aspect ratios).
   const build = (style: RgbImage) => {
     try {
-      return buildObjectiveGraphs(objective, net.graph, { ...sizes, styleSize: { H: style.height, W: style.width } });
+      return buildObjectiveGraphs(objective, net.graph, { ...sizes, styleSize: { H: style.height, W: style.width }, styles: styles.length });
     } catch (e) {
       if (e instanceof ShapeError)
         throw new UserError(`the images are too small for ${objective.lossNet} (output ${out.width}x${out.height}, style ${style.width}x${style.height}): ${e.message}; raise --size or --style-scale`);
@@ -185,6 +215,7 @@ export async function stylize(opts: StylizeOptions): Promise<StylizeResult> {
     content,
     styles,
     blend,
+    masks: await maskFeeds(graphs, opts, out),
     phase,
   });
   try {
@@ -205,6 +236,7 @@ export async function stylize(opts: StylizeOptions): Promise<StylizeResult> {
       },
       ...(opts.onProgress && { onProgress: opts.onProgress }),
       ...(opts.signal && { signal: opts.signal }),
+      ...(graphs.refreshEvery !== undefined && { refresh: { every: graphs.refreshEvery, update: (x) => engine.refresh(x) } }),
     });
     const optimiseMs = Date.now() - t0;
     if (result.status !== 'diverged') {
@@ -228,6 +260,8 @@ interface EngineSetup {
   readonly content: RgbImage;
   readonly styles: readonly RgbImage[];
   readonly blend: readonly number[];
+  /** Mask feeds by input id. */
+  readonly masks: Readonly<Record<string, HostTensor>>;
   readonly phase: (what: string) => void;
 }
 
@@ -257,7 +291,7 @@ async function engineWithTargets(s: EngineSetup): Promise<{ readonly engine: Gat
         }
       }
     }
-    return { engine, step: engine.bindTargets({ ...contentTargets, ...blendTargets(perStyle, s.blend) }) };
+    return { engine, step: engine.bindTargets({ ...contentTargets, ...combineStyleTargets(s.graphs, perStyle, s.blend) }, s.masks) };
   } catch (e) {
     await engine.dispose();
     throw e;

@@ -18,11 +18,16 @@ export type StepFn = (image: Float32Array) => Promise<StepResult>;
  * Built by engine.ts from the compiler's graphs and a Backend (or by tests by hand).
  */
 export interface GatysEngine {
-  /** Content tap features of an image at the output size (`content:<tap>` tensors). */
+  /** The targets the terms compute from the content image at the output size (`content:<tap>` features...), finished. */
   contentTargets(image: HostTensor): Promise<Record<string, HostTensor>>;
-  /** Style Grams of an image at the style size (`style:<tap>` tensors). */
+  /** The targets the terms compute from one style image at the style size (`style:<tap>` Grams...), finished. */
   styleTargets(image: HostTensor): Promise<Record<string, HostTensor>>;
-  /** The step function with the given targets bound. */
-  bindTargets(targets: Readonly<Record<string, HostTensor>>): StepFn;
+  /**
+   * The step function with the given targets (content and combined style targets, by key) and masks (by
+   * mask input id, ObjectiveGraphs.masks) bound.
+   */
+  bindTargets(targets: Readonly<Record<string, HostTensor>>, masks?: Readonly<Record<string, HostTensor>>): StepFn;
+  /** Recompute the refreshed targets (TermRefresh) of the bound step from an image; nothing when no term refreshes. */
+  refresh(image: Float32Array): Promise<void>;
   dispose(): Promise<void>;
 }

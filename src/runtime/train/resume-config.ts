@@ -2,10 +2,14 @@
  * `--resume` with flags: the run's saved configuration, with each flag the user gave either applied (with a
  * note for the log) or refused with a message. Never silently ignored.
  *
- * Applied: the learning rate, the step budget, the loss weights and the checkpoint and validation periods,
- * which the step graph and the loop read afresh. Refused: the crop size, batch, seed and loss taps, which fix
- * the data pipeline's position and the shapes of the step graph, so a resumed run could not continue the same run.
+ * Applied: the learning rate, the step budget, the term weights and the checkpoint and validation periods,
+ * which the step graph and the loop read afresh. Refused: the crop size, batch, seed, loss network and loss
+ * taps, which fix the data pipeline's position and the shapes of the step graph, so a resumed run could not
+ * continue the same run.
  */
+import { withOverrides } from '../../compiler/objective/overrides.ts';
+import { termRegistry } from '../../compiler/objective/registry.ts';
+import type { ObjectiveSpec } from '../../compiler/objective/types.ts';
 import { UserError } from '../../util/errors.ts';
 import type { TrainConfig } from './trainer.ts';
 
@@ -13,21 +17,22 @@ import type { TrainConfig } from './trainer.ts';
 const APPLIED = {
   lr: 'lr',
   steps: 'steps',
-  contentWeight: 'content-weight',
-  styleWeight: 'style-weight',
-  tvWeight: 'tv-weight',
   checkpointEvery: 'checkpoint-every',
   validateEvery: 'validate-every',
 } as const satisfies Partial<Record<keyof TrainConfig, string>>;
 
 /** Config keys fixed for the life of a run, with their flag names. */
-const FIXED = { size: 'size', batch: 'batch', seed: 'seed', contentTaps: 'content-layers', styleTaps: 'style-layers' } as const satisfies Partial<
-  Record<keyof TrainConfig, string>
->;
+const FIXED = { size: 'size', batch: 'batch', seed: 'seed' } as const satisfies Partial<Record<keyof TrainConfig, string>>;
 
-const show = (v: unknown): string =>
-  Array.isArray(v) ? (v as { tap?: string }[]).map((t) => t.tap ?? JSON.stringify(t)).join(',') : String(v);
+/** Flags (commander attribute names) that choose the objective's loss network and taps, fixed for a run. */
+const FIXED_OBJECTIVE = { objective: 'objective', lossNet: 'loss-net', contentLayers: 'content-layers', styleLayers: 'style-layers' } as const;
+
 const same = (a: unknown, b: unknown): boolean => JSON.stringify(a) === JSON.stringify(b);
+const camel = (flag: string): string => flag.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+
+/** The loss network and each term's kind and taps: what the step graph's shapes depend on. */
+const structure = (o: ObjectiveSpec): string =>
+  `${o.lossNet}: ${o.terms.map((t) => `${t.kind}(${t.taps.map((p) => p.tap).join(',')})`).join(' ')}`;
 
 export interface ResumedConfig {
   readonly cfg: TrainConfig;
@@ -35,23 +40,46 @@ export interface ResumedConfig {
   readonly notes: readonly string[];
 }
 
+/** The saved objective with the weights of the term-weight flags the user gave, with a note per change. */
+function resumeWeights(saved: ObjectiveSpec, requested: ObjectiveSpec, given: ReadonlySet<string>): { objective: ObjectiveSpec; notes: string[] } {
+  const notes: string[] = [];
+  const overrides: Record<string, number> = {};
+  for (const [flag, kinds] of termRegistry().overrides()) {
+    if (!given.has(camel(flag))) continue;
+    const w = requested.terms.find((t) => kinds.includes(t.kind))?.weight ?? 0;
+    const before = saved.terms.find((t) => kinds.includes(t.kind))?.weight ?? 0;
+    if (w === before) continue;
+    overrides[flag] = w;
+    notes.push(`--${flag} ${before} -> ${w}`);
+  }
+  return { objective: withOverrides(saved, overrides), notes };
+}
+
 /**
- * `requested` is the configuration the flags describe (defaults filled in); `given` names the config keys whose
- * flags were on the command line. Throws a UserError for a change that cannot apply to a resumed run.
+ * `requested` is the configuration the flags describe (defaults filled in); `given` names the commander
+ * attribute names of the flags on the command line. Throws a UserError for a change that cannot apply to a
+ * resumed run.
  */
 export function resumeConfig(saved: TrainConfig, requested: TrainConfig, given: ReadonlySet<string>): ResumedConfig {
   for (const [key, flag] of Object.entries(FIXED) as [keyof typeof FIXED, string][])
     if (given.has(key) && !same(saved[key], requested[key]))
       throw new UserError(
-        `--resume: --${flag} ${show(requested[key])} differs from the run's ${show(saved[key])}, which fixes its data order and step graph; ` +
+        `--resume: --${flag} ${requested[key]} differs from the run's ${saved[key]}, which fixes its data order and step graph; ` +
           `drop --${flag} to continue the run, or start a new run in another --out`,
       );
+  const flag = Object.entries(FIXED_OBJECTIVE).find(([key]) => given.has(key))?.[1];
+  if (flag !== undefined && structure(saved.objective) !== structure(requested.objective))
+    throw new UserError(
+      `--resume: --${flag} gives the objective ${structure(requested.objective)}, which differs from the run's ${structure(saved.objective)}; ` +
+        `drop --${flag} to continue the run, or start a new run in another --out`,
+    );
   const changes: Partial<Record<keyof typeof APPLIED, number>> = {};
   const notes: string[] = [];
-  for (const [key, flag] of Object.entries(APPLIED) as [keyof typeof APPLIED, string][])
+  for (const [key, f] of Object.entries(APPLIED) as [keyof typeof APPLIED, string][])
     if (given.has(key) && !same(saved[key], requested[key])) {
       changes[key] = requested[key];
-      notes.push(`--${flag} ${show(saved[key])} -> ${show(requested[key])}`);
+      notes.push(`--${f} ${saved[key]} -> ${requested[key]}`);
     }
-  return { cfg: { ...saved, ...changes }, notes };
+  const weights = resumeWeights(saved.objective, requested.objective, given);
+  return { cfg: { ...saved, ...changes, objective: weights.objective }, notes: [...notes, ...weights.notes] };
 }

@@ -24,7 +24,7 @@ import {
 } from '../../compiler/passes/adam-update.ts';
 import type { BackendOptions, WeightMap } from '../../backends/types.ts';
 import { OnnxBackend, type OnnxModel } from '../../backends/onnx/index.ts';
-import { CONTENT_INPUT, LOSS_OUTPUT, TERM_OUTPUTS, styleTargetFeeds, type TrainGraph } from './train-graph.ts';
+import { CONTENT_INPUT, LOSS_OUTPUT, styleTargetFeeds, type TrainGraph } from './train-graph.ts';
 
 /**
  * The optimisation state a checkpoint saves. A step updates it in place by replacing the maps'
@@ -95,6 +95,7 @@ export class OnnxTrainStep implements TrainStep {
   private constructor(
     private readonly model: OnnxModel,
     private readonly params: readonly Value[],
+    private readonly termOutputs: readonly string[],
     private readonly fixedFeeds: Record<string, HostTensor>,
     private readonly hyper: AdamHyper,
     private readonly reuseBuffers: boolean,
@@ -102,7 +103,7 @@ export class OnnxTrainStep implements TrainStep {
 
   /**
    * Compile the step graph. `frozen` binds the loss network's weights (initializers);
-   * `styleTargets` are the style Grams by tap (fed every step, computed once).
+   * `styleTargets` are the style-image targets by key (`style:relu1_2`; fed every step, computed once).
    */
   static async create(
     tg: TrainGraph,
@@ -114,7 +115,7 @@ export class OnnxTrainStep implements TrainStep {
   ): Promise<OnnxTrainStep> {
     const fixed = styleTargetFeeds(tg.styleTargetShapes, styleTargets);
     const model = await new OnnxBackend().compile(tg.graph, frozen, opts);
-    return new OnnxTrainStep(model, tg.params, fixed, hyper, stepOpts.reuseBuffers ?? true);
+    return new OnnxTrainStep(model, tg.params, tg.termOutputs, fixed, hyper, stepOpts.reuseBuffers ?? true);
   }
 
   /**
@@ -147,7 +148,7 @@ export class OnnxTrainStep implements TrainStep {
     }
     state.step = t;
     const terms: Record<string, number> = { [LOSS_OUTPUT]: out[LOSS_OUTPUT]!.data[0]! };
-    for (const name of TERM_OUTPUTS) terms[name.replace('loss:', '')] = out[name]!.data[0]!;
+    for (const name of this.termOutputs) terms[name.replace('loss:', '')] = out[name]!.data[0]!;
     return terms;
   }
 

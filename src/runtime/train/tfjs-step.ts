@@ -19,7 +19,7 @@ import { createOps, type Tensor, type Tf } from '../../backends/tfjs/runtime.js'
 import { ensureTfjsBackend, loadTfjs } from '../../backends/tfjs/select.ts';
 import { adamStepHost } from './adam-host.ts';
 import type { LossTerms, OptimState, TrainStep } from './step.ts';
-import { CONTENT_INPUT, LOSS_OUTPUT, TERM_OUTPUTS, styleTargetFeeds, type LossGraph } from './train-graph.ts';
+import { CONTENT_INPUT, LOSS_OUTPUT, styleTargetFeeds, type LossGraph } from './train-graph.ts';
 
 /** The loss, its weighted terms and the gradient of the loss for every trainable parameter. */
 export interface LossAndGrads {
@@ -41,10 +41,10 @@ export class TfjsTrainStep implements TrainStep {
 
   /**
    * `frozen` binds the loss network's weights (and any non-trainable transformer parameter);
-   * `styleTargets` are the style Grams by tap, as for `OnnxTrainStep.create`.
+   * `styleTargets` are the style-image targets by key, as for `OnnxTrainStep.create`.
    */
   static async create(lg: LossGraph, frozen: WeightMap, styleTargets: ReadonlyMap<string, HostTensor>, hyper: AdamHyper): Promise<TfjsTrainStep> {
-    for (const name of [LOSS_OUTPUT, ...TERM_OUTPUTS]) if (!lg.graph.outputs.has(name)) throw new Error(`TfjsTrainStep: the loss graph has no output ${name}`);
+    for (const name of [LOSS_OUTPUT, ...lg.termOutputs]) if (!lg.graph.outputs.has(name)) throw new Error(`TfjsTrainStep: the loss graph has no output ${name}`);
     const fixed = styleTargetFeeds(lg.styleTargetShapes, styleTargets);
     for (const p of lg.frozen) if (!frozen.has(p.id) && !p.data) throw new Error(`TfjsTrainStep: no value for the frozen parameter ${p.id}`);
     const tf = await loadTfjs();
@@ -104,7 +104,7 @@ export class TfjsTrainStep implements TrainStep {
     const used = new Set(plan.constants.map((c) => c.id));
     const live = lg.params.map((p) => p.id).filter((id) => used.has(id));
     const lossOut = plan.outputs.find((o) => o.name === LOSS_OUTPUT)!;
-    const termOuts = plan.outputs.filter((o) => (TERM_OUTPUTS as readonly string[]).includes(o.name));
+    const termOuts = plan.outputs.filter((o) => lg.termOutputs.includes(o.name));
     let kept: Tensor[] = [];
     const result = tf.tidy(() => {
       const base = new Map<string, Tensor>();

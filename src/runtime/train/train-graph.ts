@@ -2,25 +2,31 @@
  * The Johnson training step as one IR graph (Johnson, Alahi & Fei-Fei 2016, §3):
  *
  *   y = T(x)                       transformation network, trained
- *   L_content = Σ_j a_j ‖φ_j(y) − φ_j(x)‖² / (N C_j H_j W_j)       (per-element mean over the batch)
- *   L_style   = Σ_j b_j (1/N) Σ_n ‖G_j(y_n) − A_j‖²_F,  G = φφᵀ/(C H W)  (per-image mean)
- *   L_tv      = Σ (Δ_h y)² + (Δ_w y)², divided by the element count of y
- *   loss      = α L_content + β L_style + γ L_tv
+ *   loss = Σ_terms weight · term(φ(y); targets)     the objective's terms (compiler/objective)
  *
- * φ is the loss network, frozen: its parameters stay initializers. A_j are the style image's
- * Grams, computed once by `styleTargetGraph` and fed as inputs `style_target.<tap>` [1, C, C].
+ * The objective is an ObjectiveSpec, the same one `stc stylize` compiles: its terms are assembled by
+ * the same term modules (compiler/objective/assemble.ts). Johnson's own loss is the objective
+ * `johnsonObjective` builds: content `mean` ‖φ_j(y) − φ_j(x)‖² / (N C_j H_j W_j), style `johnson`
+ * (1/N) Σ_n ‖G_j(y_n) − A_j‖²_F with G = φφᵀ/(C H W), TV `mean`. Every term is a mean over the batch.
+ *
+ * φ is the loss network, frozen: its parameters stay initializers. Targets of terms that read the
+ * content image are computed in the graph from φ(x) (the batch is its own content); targets of terms
+ * that read the style image (Grams, means and deviations) are computed once by `styleTargetGraph` and
+ * fed as inputs `style_target.<key>` (keys as in the objective compiler: `style:relu1_2`).
  * The gradient of `loss` w.r.t. every trainable parameter of T (norm scales and shifts included)
  * comes from the autodiff pass, and the Adam update (compiler/passes/adam-update.ts) is appended,
- * so one run does forward, backward and update. Outputs: `loss`, `loss:content`, `loss:style`,
- * `loss:tv` (weighted terms) and Adam's `new/…`, `new.m/…`, `new.v/…`.
+ * so one run does forward, backward and update. Outputs: `loss`, `loss:<term>` (weighted terms, listed
+ * in `termOutputs`) and Adam's `new/…`, `new.m/…`, `new.v/…`.
  * `buildLossGraph` stops before autodiff: the forward loss alone, for backends with their own
  * autodiff (the tfjs step, tfjs-step.ts).
  */
 import { GraphBuilder } from '../../compiler/ir/builder.ts';
 import type { Graph, HostTensor, Value } from '../../compiler/ir/types.ts';
-import { contentLoss, gram, styleLayerLoss, tvLoss } from '../../compiler/objective/terms.ts';
-import type { TapWeight } from '../../compiler/objective/types.ts';
-import { buildObjectiveGraphs } from '../../compiler/objective/build.ts';
+import type { ObjectiveSpec, TapWeight } from '../../compiler/objective/types.ts';
+import { buildTargetGraph, specialiseLossNet, tapsOf, tapValue } from '../../compiler/objective/build.ts';
+import { assembleLoss, nameTerms, type NamedTerm } from '../../compiler/objective/assemble.ts';
+import { termRegistry, type TermRegistry } from '../../compiler/objective/registry.ts';
+import { UserError } from '../../util/errors.ts';
 import { selectOutputs } from '../../compiler/passes/prune.ts';
 import { concreteShapeOf, specialize } from '../../compiler/passes/specialize.ts';
 import { differentiate } from '../../compiler/passes/autodiff/index.ts';
@@ -28,6 +34,7 @@ import { appendAdamUpdate, type AdamHyper } from '../../compiler/passes/adam-upd
 import { paramsOf } from '../../compiler/ir/graph.ts';
 import { inlineGraph } from './inline.ts';
 
+/** Johnson's loss in the shape of the old CLI flags: content and style taps with α, β, γ. */
 export interface JohnsonLossConfig {
   readonly contentTaps: readonly TapWeight[];
   readonly styleTaps: readonly TapWeight[];
@@ -36,19 +43,38 @@ export interface JohnsonLossConfig {
   readonly tvWeight: number; // γ
 }
 
+/** Johnson et al.'s objective: content `mean`, style `johnson` Grams, TV `mean`. */
+export function johnsonObjective(loss: JohnsonLossConfig, lossNet = 'loss'): ObjectiveSpec {
+  return {
+    name: 'johnson',
+    lossNet,
+    terms: [
+      { kind: 'content', weight: loss.contentWeight, taps: loss.contentTaps, attrs: { norm: 'mean' } },
+      { kind: 'style', weight: loss.styleWeight, taps: loss.styleTaps, attrs: { norm: 'johnson' } },
+      { kind: 'tv', weight: loss.tvWeight, taps: [], attrs: { norm: 'mean' } },
+    ],
+  };
+}
+
+/** An objective, or Johnson's loss given by its taps and weights. */
+export type TrainObjective = ObjectiveSpec | JohnsonLossConfig;
+
+export function asObjective(o: TrainObjective): ObjectiveSpec {
+  return 'terms' in o ? o : johnsonObjective(o);
+}
+
 export const CONTENT_INPUT = 'content';
 export const LOSS_OUTPUT = 'loss';
-export const TERM_OUTPUTS = ['loss:content', 'loss:style', 'loss:tv'] as const;
-export const styleTargetInput = (tap: string): string => `style_target.${tap}`;
+export const styleTargetInput = (key: string): string => `style_target.${key}`;
 
-/** The style-target feeds of a training graph (`styleTargetInput(tap)` -> Gram), checked against its shapes. */
+/** The style-target feeds of a training graph (`styleTargetInput(key)` -> value), checked against its shapes. */
 export function styleTargetFeeds(shapes: ReadonlyMap<string, readonly number[]>, styleTargets: ReadonlyMap<string, HostTensor>): Record<string, HostTensor> {
   const feeds: Record<string, HostTensor> = {};
-  for (const [tap, shape] of shapes) {
-    const t = styleTargets.get(tap);
-    if (!t) throw new Error(`no style target for tap ${tap}`);
-    if (t.data.length !== shape.reduce((a, b) => a * b, 1)) throw new Error(`style target ${tap} has shape [${t.shape}], expected [${shape}]`);
-    feeds[styleTargetInput(tap)] = { shape, data: t.data };
+  for (const [key, shape] of shapes) {
+    const t = styleTargets.get(key);
+    if (!t) throw new Error(`no style target ${key}`);
+    if (t.data.length !== shape.reduce((a, b) => a * b, 1)) throw new Error(`style target ${key} has shape [${t.shape}], expected [${shape}]`);
+    feeds[styleTargetInput(key)] = { shape, data: t.data };
   }
   return feeds;
 }
@@ -76,10 +102,28 @@ export function specialiseImageNet(net: Graph, n: number, h: number, w: number):
   return g;
 }
 
-/** The style-target graph: style image [1, 3, h, w] -> `style:<tap>` Johnson Grams [1, C, C]. */
-export function styleTargetGraph(lossNet: Graph, loss: JohnsonLossConfig, styleSize: { H: number; W: number }): Graph {
-  const spec = { name: 'johnson-style', lossNet: 'loss', terms: [{ kind: 'style' as const, taps: loss.styleTaps, weight: 1, norm: 'johnson' as const }] };
-  return buildObjectiveGraphs(spec, lossNet, { size: styleSize, styleSize }).targets.style;
+/** The objective's terms, checked for training: no term may refresh its targets or read a mask. */
+function trainingTerms(objective: TrainObjective, registry: TermRegistry): NamedTerm[] {
+  const terms = nameTerms(asObjective(objective), registry);
+  for (const t of terms) {
+    if (t.kind.refresh) throw new UserError(`the ${t.term.kind} term recomputes its targets from the current image: Gatys only, it cannot train a network`);
+    if (t.kind.target?.finish) throw new UserError(`the ${t.term.kind} term post-processes its targets on the host: Gatys only`);
+    if (t.term.attrs['mask'] === true) throw new UserError(`${t.term.kind}(mask: true): masks are a Gatys feature; training has no per-image masks`);
+  }
+  return terms;
+}
+
+/**
+ * The style-target graph: style image [1, 3, h, w] -> the targets of the terms that read the style
+ * image, `<stem>:<name>` (`style:relu1_2` Grams...). `trainSize` is the training crop (Gatys-normalised
+ * Grams are rescaled to its positions); default the style size.
+ */
+export function styleTargetGraph(lossNet: Graph, loss: TrainObjective, styleSize: { H: number; W: number }, trainSize = styleSize, registry: TermRegistry = termRegistry()): Graph {
+  const terms = trainingTerms(loss, registry);
+  const taps = tapsOf(terms);
+  const pruned = selectOutputs(lossNet, new Map(taps.map((tap) => [tap, tapValue(lossNet, tap)])));
+  const out = specialiseLossNet(pruned, trainSize);
+  return buildTargetGraph(terms, 'style', specialiseLossNet(pruned, styleSize), (tap) => concreteShapeOf(out, tapValue(out, tap)));
 }
 
 export interface LossGraphOptions {
@@ -87,9 +131,11 @@ export interface LossGraphOptions {
   readonly transformer: Graph;
   /** The loss network, one NCHW image input (RGB 0..255); its taps are named layers. */
   readonly lossNet: Graph;
-  readonly loss: JohnsonLossConfig;
+  readonly loss: TrainObjective;
   readonly batch: number;
   readonly size: number;
+  /** Term kinds; default the process-wide registry. */
+  readonly registry?: TermRegistry;
 }
 
 export interface TrainGraphOptions extends LossGraphOptions {
@@ -107,8 +153,10 @@ export interface LossGraph {
   readonly params: readonly Value[];
   /** Frozen parameters (loss network, renamed `lossnet/<id>`; non-trainable statistics). */
   readonly frozen: readonly Value[];
-  /** Style tap -> [1, C, C] shape of its target input. */
+  /** Style target key (`style:relu1_2`) -> the shape of its input (`styleTargetInput(key)`). */
   readonly styleTargetShapes: ReadonlyMap<string, readonly number[]>;
+  /** The weighted term outputs (`loss:content`...), in the objective's order. */
+  readonly termOutputs: readonly string[];
 }
 
 export interface TrainGraph {
@@ -117,64 +165,76 @@ export interface TrainGraph {
   readonly params: readonly Value[];
   /** Frozen parameters (loss network, renamed `lossnet/<id>`; non-trainable statistics) still embedded as initializers. */
   readonly frozen: readonly Value[];
-  /** Style tap -> [1, C, C] shape of its target input. */
+  /** Style target key (`style:relu1_2`) -> the shape of its input (`styleTargetInput(key)`). */
   readonly styleTargetShapes: ReadonlyMap<string, readonly number[]>;
+  /** The weighted term outputs (`loss:content`...), in the objective's order. */
+  readonly termOutputs: readonly string[];
 }
 
 export function buildLossGraph(o: LossGraphOptions): LossGraph {
-  const { batch: B, size: S, loss } = o;
+  const { batch: B, size: S } = o;
+  const terms = trainingTerms(o.loss, o.registry ?? termRegistry());
   const t = specialiseImageNet(o.transformer, B, S, S);
   if (t.outputs.size !== 1) throw new Error(`the transformation network must have one output, got ${t.outputs.size}`);
-  const net = specialiseImageNet(o.lossNet, B, S, S);
-  const contentTaps = loss.contentTaps.map((c) => c.tap);
-  const styleTaps = loss.styleTaps.map((c) => c.tap);
-  for (const tap of [...contentTaps, ...styleTaps])
-    if (!net.taps.has(tap)) throw new Error(`the loss network has no tap ${tap}; available: ${[...net.taps.keys()].join(', ')}`);
+  const taps = tapsOf(terms);
+  const contentTaps = tapsOf(terms, (x) => x.kind.target?.image === 'content');
+  const pruned = selectOutputs(o.lossNet, new Map(taps.map((tap) => [tap, tapValue(o.lossNet, tap)])));
+  const net = specialiseImageNet(pruned, B, S, S);
+  const outputShape = (tap: string): readonly number[] => concreteShapeOf(net, tapValue(net, tap));
+  const styleShapes = buildTargetGraph(terms, 'style', specialiseLossNet(pruned, { H: S, W: S }), outputShape);
 
   const b = new GraphBuilder();
   const x = b.input(CONTENT_INPUT, [B, 3, S, S]);
   const tIn = inlineGraph(b, t, new Map([[t.inputs[0]!, x]]), '');
   const y = tIn.map.get([...t.outputs.values()][0]!)!;
   const lossInput = net.inputs[0]!;
-  const onY = inlineGraph(b, selectOutputs(net, [...new Set([...contentTaps, ...styleTaps])]), new Map([[lossInput, y]]), 'phi_y/', LOSS_NET_PREFIX);
+  const onY = inlineGraph(b, selectOutputs(net, taps), new Map([[lossInput, y]]), 'phi_y/', LOSS_NET_PREFIX);
   const onX = inlineGraph(b, selectOutputs(net, contentTaps), new Map([[lossInput, x]]), 'phi_x/', LOSS_NET_PREFIX);
 
-  const weighted = (parts: string[], name: string): string => parts.reduce((acc, p) => b.add('add', [acc, p], {}, {}, name));
-  const content = weighted(
-    loss.contentTaps.map(({ tap, weight }) => b.add('scale', [contentLoss(b, onY.tap(tap), onX.tap(tap), 'mean')], { value: weight * loss.contentWeight })),
-    'loss_content',
-  );
+  // Content-image targets in the graph, from φ(x); style targets as inputs.
+  const contentTargets = new Map<NamedTerm, ReadonlyMap<string, string>>();
+  for (const n of terms)
+    if (n.kind.target?.image === 'content') contentTargets.set(n, n.kind.target.build({ b, feature: (tap) => onX.tap(tap), outputShape }, n.term));
   const styleTargetShapes = new Map<string, number[]>();
-  const style = weighted(
-    loss.styleTaps.map(({ tap, weight }) => {
-      const f = onY.tap(tap);
-      const c = b.shape(f)[1] as number;
-      styleTargetShapes.set(tap, [1, c, c]);
-      const a = b.input(styleTargetInput(tap), [1, c, c]);
-      const e = styleLayerLoss(b, gram(b, f, 'johnson'), a, 'johnson', b.shape(f));
-      return b.add('scale', [e], { value: (weight * loss.styleWeight) / B });
-    }),
-    'loss_style',
-  );
-  const tv = b.add('scale', [tvLoss(b, y, 'mean')], { value: loss.tvWeight }, {}, 'loss_tv');
-  const total = b.add('add', [b.add('add', [content, style], {}), tv], {}, {}, 'loss_total');
+  const styleInputs = new Map<string, string>();
+  const { total, terms: outputs } = assembleLoss(b, terms, {
+    b,
+    image: y,
+    batch: B,
+    styles: 1,
+    feature: (tap) => onY.tap(tap),
+    target(n, name) {
+      const inGraph = contentTargets.get(n)?.get(name);
+      if (inGraph !== undefined) return inGraph;
+      const key = `${n.stem}:${name}`;
+      const v = styleShapes.outputs.get(key);
+      if (v === undefined) throw new Error(`term ${n.stem} reads a target ${name} it does not build`);
+      const shape = concreteShapeOf(styleShapes, v);
+      if (!styleInputs.has(key)) {
+        styleTargetShapes.set(key, shape);
+        styleInputs.set(key, b.input(styleTargetInput(key), shape));
+      }
+      return styleInputs.get(key)!;
+    },
+    mask: () => {
+      throw new UserError('masks are a Gatys feature');
+    },
+  });
   b.output(LOSS_OUTPUT, total);
-  b.output(TERM_OUTPUTS[0], content);
-  b.output(TERM_OUTPUTS[1], style);
-  b.output(TERM_OUTPUTS[2], tv);
+  for (const [name, v] of outputs) b.output(name, v);
 
   const fwd = b.build();
   const transformerParams = new Set(paramsOf(t).map((p) => p.id));
   const params = paramsOf(fwd).filter((p) => transformerParams.has(p.id) && p.trainable !== false && !p.id.startsWith(LOSS_NET_PREFIX));
   const frozen = paramsOf(fwd).filter((p) => !params.includes(p));
-  return { graph: fwd, params, frozen, styleTargetShapes };
+  return { graph: fwd, params, frozen, styleTargetShapes, termOutputs: [...outputs.keys()] };
 }
 
 export function buildTrainGraph(o: TrainGraphOptions): TrainGraph {
-  const { graph: fwd, params, frozen, styleTargetShapes } = buildLossGraph(o);
+  const { graph: fwd, params, frozen, styleTargetShapes, termOutputs } = buildLossGraph(o);
   const diff = differentiate(fwd, { loss: LOSS_OUTPUT, wrt: params.map((p) => p.id) });
   const grads = new Map(params.map((p) => [p.id, diff.outputs.get(`grad:${p.id}`)!]));
   const withAdam = appendAdamUpdate(diff, { grads, hyper: o.adam });
   const outputs = new Map([...withAdam.outputs].filter(([name]) => !name.startsWith('grad:')));
-  return { graph: selectOutputs(withAdam, outputs), params, frozen, styleTargetShapes };
+  return { graph: selectOutputs(withAdam, outputs), params, frozen, styleTargetShapes, termOutputs };
 }

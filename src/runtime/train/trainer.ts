@@ -18,14 +18,14 @@ import { join } from 'node:path';
 import type { Graph, HostTensor } from '../../compiler/ir/types.ts';
 import type { BackendOptions, WeightMap } from '../../backends/types.ts';
 import { OnnxBackend } from '../../backends/onnx/index.ts';
-import { styleTarget } from '../../compiler/objective/build.ts';
+import type { ObjectiveSpec } from '../../compiler/objective/types.ts';
 import { UserError } from '../../util/errors.ts';
 import { removeStaleTemps } from '../../util/stale-temps.ts';
 import type { RgbImage } from '../image-types.ts';
 import { DataLoader, type LoaderState, type SkipEvent } from '../data/loader.ts';
 import { loadLatestCheckpoint, saveCheckpoint, type JsonObject, type JsonValue } from '../checkpoint/checkpoint.ts';
 import { writeRgb8 } from '../apply/io.ts';
-import { buildLossGraph, buildTrainGraph, lossNetWeights, styleTargetGraph, type JohnsonLossConfig } from './train-graph.ts';
+import { buildLossGraph, buildTrainGraph, lossNetWeights, styleTargetGraph } from './train-graph.ts';
 import { initParams } from './init.ts';
 import { paramsOf } from '../../compiler/ir/graph.ts';
 import { OnnxTrainStep, freshOptimState, type LossTerms, type OptimState, type TrainStep } from './step.ts';
@@ -36,7 +36,9 @@ import { LossSpikeDetector, firstNonFinite, type SpikeRule } from './health.ts';
 import { Validator } from './validate.ts';
 
 /** Everything that defines a run; saved in every checkpoint. */
-export interface TrainConfig extends JohnsonLossConfig {
+export interface TrainConfig {
+  /** The loss: the same ObjectiveSpec `stc stylize` compiles (`johnsonObjective` for Johnson's). */
+  readonly objective: ObjectiveSpec;
   readonly size: number;
   readonly batch: number;
   readonly steps: number;
@@ -55,7 +57,7 @@ export interface TrainConfig extends JohnsonLossConfig {
   readonly source?: JsonObject;
 }
 
-export const DEFAULT_TRAIN: Omit<TrainConfig, keyof JohnsonLossConfig | 'source'> = {
+export const DEFAULT_TRAIN: Omit<TrainConfig, 'objective' | 'source'> = {
   size: 256,
   batch: 4,
   steps: 40000,
@@ -149,7 +151,7 @@ async function trainLocked(cfg: TrainConfig, inp: TrainInputs, cb: TrainCallback
   for (const d of [inp.outDir, ckptDir, join(inp.outDir, VALIDATION_DIR)]) await removeStaleTemps(d);
 
   const t0 = performance.now();
-  const graphOpts = { transformer: inp.transformer, lossNet: inp.lossNet, loss: cfg, batch: cfg.batch, size: cfg.size };
+  const graphOpts = { transformer: inp.transformer, lossNet: inp.lossNet, loss: cfg.objective, batch: cfg.batch, size: cfg.size };
   // tfjs differentiates the forward loss itself; ONNX runs the compiler's forward + backward + Adam graph.
   const tg =
     inp.stepBackend === 'tfjs' ? buildLossGraph(graphOpts) : buildTrainGraph({ ...graphOpts, adam: { beta1: cfg.beta1, beta2: cfg.beta2, epsilon: cfg.epsilon } });
@@ -180,12 +182,12 @@ async function trainLocked(cfg: TrainConfig, inp: TrainInputs, cb: TrainCallback
     await truncateLog(logPath, 0);
   }
 
-  // Style Grams: computed once.
-  const styleGraph = styleTargetGraph(inp.lossNet, cfg, { H: inp.styleImage.height, W: inp.styleImage.width });
+  // Style targets (Grams...): computed once.
+  const styleGraph = styleTargetGraph(inp.lossNet, cfg.objective, { H: inp.styleImage.height, W: inp.styleImage.width }, { H: cfg.size, W: cfg.size });
   const styleModel = await new OnnxBackend().compile(styleGraph, inp.lossWeights, inp.backend);
   const styleOut = await styleModel.run({ [styleGraph.inputs[0]!]: { shape: [1, 3, inp.styleImage.height, inp.styleImage.width], data: inp.styleImage.data } });
   await styleModel.dispose();
-  const targets = new Map(cfg.styleTaps.map(({ tap }) => [tap, styleOut[styleTarget(tap)]!]));
+  const targets = new Map(Object.entries(styleOut));
 
   const frozen = new Map(lossNetWeights(inp.lossWeights));
   for (const p of tg.frozen) if (!frozen.has(p.id)) frozen.set(p.id, init.get(p.id) ?? missing(p.id));

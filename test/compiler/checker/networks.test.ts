@@ -189,10 +189,10 @@ describe('specs/gatys.style', () => {
     const m = r.module!;
     const g = m.objectives.get('gatys')!;
     expect(g.lossNet).toBe('vgg19');
-    expect(g.terms[0]).toEqual({ kind: 'content', taps: [{ tap: 'conv4_2', weight: 1 }], weight: 1, norm: 'half_sum' });
+    expect(g.terms[0]).toEqual({ kind: 'content', taps: [{ tap: 'conv4_2', weight: 1 }], weight: 1, attrs: { norm: 'half_sum', mask: false } });
     const style = g.terms[1]!;
     expect(style.kind === 'style' && style.taps.map((t) => t.tap)).toEqual(['relu1_1', 'relu2_1', 'relu3_1', 'relu4_1', 'relu5_1']);
-    expect(style.kind === 'style' && style.taps.every((t) => t.weight === 0.2) && style.norm).toBe('gatys');
+    expect(style.kind === 'style' && style.taps.every((t) => t.weight === 0.2) && style.attrs['norm']).toBe('gatys');
     expect(m.objectives.get('gatys_avg')!.lossNet).toBe('vgg19_avg');
     expect(m.networks.get('vgg19_avg')!.graph.nodes.some((x) => x.op === 'avgPool')).toBe(true);
     expect(m.objectives.get('gatys_squeezenet')!.lossNet).toBe('squeezenet1_1');

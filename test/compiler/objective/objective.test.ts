@@ -150,7 +150,7 @@ const spec: ObjectiveSpec = {
   name: 'toy',
   lossNet: 'toy',
   terms: [
-    { kind: 'content', taps: [{ tap: 'b', weight: 1 }], weight: 2, norm: 'half_sum' },
+    { kind: 'content', taps: [{ tap: 'b', weight: 1 }], weight: 2, attrs: { norm: 'half_sum' } },
     {
       kind: 'style',
       taps: [
@@ -158,9 +158,9 @@ const spec: ObjectiveSpec = {
         { tap: 'b', weight: 0.75 },
       ],
       weight: 1000,
-      norm: 'gatys',
+      attrs: { norm: 'gatys' },
     },
-    { kind: 'tv', weight: 0.5, norm: 'sum' },
+    { kind: 'tv', taps: [], weight: 0.5, attrs: { norm: 'sum' } },
   ],
 };
 
@@ -224,7 +224,7 @@ describe('buildObjectiveGraphs', () => {
     const layers = (g: Graph) => new Set(g.nodes.map((n) => n.layer).filter(Boolean));
     for (const g of [graphs.step, graphs.targets.content, graphs.targets.style]) expect(layers(g).has('c')).toBe(false);
     expect(graphs.targets.content.nodes.some((n) => n.op === 'matmul')).toBe(false);
-    const contentOnly = buildObjectiveGraphs({ ...spec, terms: [{ kind: 'content', taps: [{ tap: 'a', weight: 1 }], weight: 1, norm: 'mean' }] }, toyNet(), {
+    const contentOnly = buildObjectiveGraphs({ ...spec, terms: [{ kind: 'content', taps: [{ tap: 'a', weight: 1 }], weight: 1, attrs: { norm: 'mean' } }] }, toyNet(), {
       size: { H, W },
     });
     expect(contentOnly.step.nodes.some((n) => n.op === 'avgPool')).toBe(false);
@@ -245,7 +245,7 @@ describe('buildObjectiveGraphs', () => {
   });
 
   it('reports a missing tap with the available ones', () => {
-    const bad: ObjectiveSpec = { ...spec, terms: [{ kind: 'content', taps: [{ tap: 'conv4_2', weight: 1 }], weight: 1, norm: 'half_sum' }] };
+    const bad: ObjectiveSpec = { ...spec, terms: [{ kind: 'content', taps: [{ tap: 'conv4_2', weight: 1 }], weight: 1, attrs: { norm: 'half_sum' } }] };
     expect(() => buildObjectiveGraphs(bad, toyNet(), { size: { H, W } })).toThrow(ObjectiveError);
     expect(() => buildObjectiveGraphs(bad, toyNet(), { size: { H, W } })).toThrow(/no tap conv4_2; available taps: a, b, c/);
   });

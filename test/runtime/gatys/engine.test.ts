@@ -26,9 +26,9 @@ const spec: ObjectiveSpec = {
   name: 'toy',
   lossNet: 'toy',
   terms: [
-    { kind: 'content', taps: [{ tap: 'b', weight: 1 }], weight: 1, norm: 'half_sum' },
-    { kind: 'style', taps: [{ tap: 'a', weight: 0.5 }, { tap: 'b', weight: 0.5 }], weight: 100, norm: 'gatys' },
-    { kind: 'tv', weight: 1e-4, norm: 'sum' },
+    { kind: 'content', taps: [{ tap: 'b', weight: 1 }], weight: 1, attrs: { norm: 'half_sum' } },
+    { kind: 'style', taps: [{ tap: 'a', weight: 0.5 }, { tap: 'b', weight: 0.5 }], weight: 100, attrs: { norm: 'gatys' } },
+    { kind: 'tv', taps: [], weight: 1e-4, attrs: { norm: 'sum' } },
   ],
 };
 

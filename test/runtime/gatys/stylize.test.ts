@@ -16,8 +16,8 @@ const obj = (name: string, lossNet: string): ObjectiveSpec => ({
   name,
   lossNet,
   terms: [
-    { kind: 'content', taps: [{ tap: 'c', weight: 1 }], weight: 1, norm: 'half_sum' },
-    { kind: 'style', taps: [{ tap: 's', weight: 1 }], weight: 1000, norm: 'gatys' },
+    { kind: 'content', taps: [{ tap: 'c', weight: 1 }], weight: 1, attrs: { norm: 'half_sum' } },
+    { kind: 'style', taps: [{ tap: 's', weight: 1 }], weight: 1000, attrs: { norm: 'gatys' } },
   ],
 });
 

@@ -21,6 +21,7 @@ import { LOCK_FILE } from '../../../src/runtime/train/run-lock.ts';
 import { CHECKPOINT_DIR, DEFAULT_TRAIN, LOG_FILE, VALIDATION_DIR, train, type TrainConfig, type TrainInputs } from '../../../src/runtime/train/trainer.ts';
 import { makeDataFolder, writeCoordImage } from '../data/fixtures.ts';
 import { TINY_LOSS, tinyLossNet } from './tiny-nets.ts';
+import { johnsonObjective } from '../../../src/runtime/train/train-graph.ts';
 
 // Johnson's scaled tanh output: a huge learning rate saturates it (finite loss, 5.8× the first step's).
 const SPEC = `main network t {
@@ -47,7 +48,7 @@ afterAll(() => rm(dir, { recursive: true, force: true }));
 
 const cfg = (over: Partial<TrainConfig>): TrainConfig => ({
   ...DEFAULT_TRAIN,
-  ...TINY_LOSS,
+  objective: johnsonObjective(TINY_LOSS),
   size: 16,
   batch: 2,
   steps: 2,

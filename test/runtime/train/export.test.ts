@@ -1,3 +1,4 @@
+import { johnsonObjective } from '../../../src/runtime/train/train-graph.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { spawnSync } from 'node:child_process';
@@ -56,11 +57,7 @@ describe('stc export', () => {
         lr: 0.05,
         checkpointEvery: 3,
         validateEvery: 0,
-        contentTaps: [{ tap: 'relu2', weight: 1 }],
-        styleTaps: [{ tap: 'relu1', weight: 1 }],
-        contentWeight: 1,
-        styleWeight: 10,
-        tvWeight: 0,
+        objective: johnsonObjective({ contentTaps: [{ tap: 'relu2', weight: 1 }], styleTaps: [{ tap: 'relu1', weight: 1 }], contentWeight: 1, styleWeight: 10, tvWeight: 0 }),
         source: { spec: specPath, network: 'tiny' },
       },
       { transformer: net.graph, lossNet: loss.graph, lossWeights: loss.weights, styleImage: gradient(16, 16), dataFiles: await listImages(await makeDataFolder(2, 20, 16)), outDir: run, backend: { threads: 1 } },

@@ -7,7 +7,7 @@ import type { HostTensor } from '../../../src/compiler/ir/types.ts';
 import { listImages } from '../../../src/runtime/data/scan.ts';
 import { DEFAULT_TRAIN, LOG_FILE, train, type TrainConfig, type TrainInputs } from '../../../src/runtime/train/trainer.ts';
 import { readLog } from '../../../src/runtime/train/log.ts';
-import { buildTrainGraph } from '../../../src/runtime/train/train-graph.ts';
+import { buildTrainGraph, johnsonObjective } from '../../../src/runtime/train/train-graph.ts';
 import { loadCheckpoint } from '../../../src/runtime/checkpoint/checkpoint.ts';
 import type { RgbImage } from '../../../src/runtime/image-types.ts';
 import { makeDataFolder } from '../data/fixtures.ts';
@@ -22,7 +22,7 @@ const CFG: TrainConfig = {
   seed: 4,
   checkpointEvery: 4,
   validateEvery: 4,
-  ...TINY_LOSS,
+  objective: johnsonObjective(TINY_LOSS),
 };
 
 function stripes(w: number, h: number): RgbImage {
@@ -70,13 +70,13 @@ const bits = (t: HostTensor): Buffer => Buffer.from(t.data.buffer, t.data.byteOf
 describe('buildTrainGraph', () => {
   it('trains every transformer parameter (norm ones included) and freezes the loss network', () => {
     const loss = tinyLossNet();
-    const tg = buildTrainGraph({ transformer: tinyTransformer(), lossNet: loss.graph, loss: CFG, batch: 2, size: 16, adam: CFG });
+    const tg = buildTrainGraph({ transformer: tinyTransformer(), lossNet: loss.graph, loss: CFG.objective, batch: 2, size: 16, adam: CFG });
     expect(tg.params.map((p) => p.id).sort()).toEqual(['conv1.bias', 'conv1.weight', 'conv2.bias', 'conv2.weight', 'in1.bias', 'in1.weight']);
     // the loss network's conv1.weight (same name and shape as the transformer's) is kept apart
     expect(tg.frozen.map((p) => p.id).sort()).toEqual(['lossnet/conv1.bias', 'lossnet/conv1.weight', 'lossnet/conv2.bias', 'lossnet/conv2.weight']);
     for (const p of tg.params) expect(tg.graph.outputs.has(`new/${p.id}`)).toBe(true);
     for (const p of tg.frozen) expect(tg.graph.values.get(p.id)!.kind).toBe('param');
-    expect(tg.styleTargetShapes.get('relu2')).toEqual([1, 6, 6]);
+    expect(tg.styleTargetShapes.get('style:relu2')).toEqual([1, 6, 6]);
   });
 });
 

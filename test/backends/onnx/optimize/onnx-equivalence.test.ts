@@ -30,9 +30,9 @@ describe('optimised ONNX graphs equal the unoptimised ones', () => {
       name: 't',
       lossNet: 'v',
       terms: [
-        { kind: 'content' as const, taps: [{ tap: 'relu2_1', weight: 1 }], weight: 1, norm: 'half_sum' as const },
-        { kind: 'style' as const, taps: [{ tap: 'relu1_1', weight: 0.5 }, { tap: 'relu2_1', weight: 0.5 }], weight: 1e3, norm: 'gatys' as const },
-        { kind: 'tv' as const, weight: 1e-3, norm: 'sum' as const },
+        { kind: 'content' as const, taps: [{ tap: 'relu2_1', weight: 1 }], weight: 1, attrs: { norm: 'half_sum' as const } },
+        { kind: 'style' as const, taps: [{ tap: 'relu1_1', weight: 0.5 }, { tap: 'relu2_1', weight: 0.5 }], weight: 1e3, attrs: { norm: 'gatys' as const } },
+        { kind: 'tv' as const, taps: [], weight: 1e-3, attrs: { norm: 'sum' as const } },
       ],
     };
     // The symbolic net, re-specialised by the objective compiler.
