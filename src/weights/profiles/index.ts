@@ -58,7 +58,9 @@ function checkConv(c: ConvLayer, t: ConvTensors, layout: FileLayout, shapes: Rea
   return undefined;
 }
 
-export function matchProfile(profile: Profile, entries: readonly TensorEntry[]): ProfileMatch {
+export function matchProfile(profile: Profile, all: readonly TensorEntry[]): ProfileMatch {
+  // Tensors listed but unreadable (a tfjs shard never shipped) are missing, as in a partial file.
+  const entries = all.filter((e) => !e.unavailable);
   const shapes = new Map(entries.map((e) => [e.name, e.shape]));
   const located = profile.locate(entries);
   const present = new Map<string, ConvTensors>();
