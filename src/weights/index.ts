@@ -4,7 +4,7 @@ export { WeightError, type WeightErrorKind } from './errors.ts';
 export { convertLayout, convertShape, permute4 } from './layout.ts';
 export { encodeNpy, parseNpy, readNpy } from './npy.ts';
 export { acceptedFormats, detectWeightFormat, FORMATS, formatInfo, openWeights } from './open.ts';
-export { bindPretrained, chooseProfile, networkNamed, openPretrained, servedPrefix, type OpenedPretrained, type PretrainedOptions } from './pretrained.ts';
+export { bindPretrained, chooseProfile, describeCoverage, pretrainedCoverage, type Coverage, networkNamed, openPretrained, servedPrefix, type OpenedPretrained, type PretrainedOptions } from './pretrained.ts';
 export { defaultSearchDirs, resolveWeightsPath } from './resolve.ts';
 export { KNOWN_NETWORKS, knownNetwork, rankProfiles, type KnownNetwork, type Profile, type ProfileMatch } from './profiles/index.ts';
 export { fnv1a, initParam } from './random.ts';

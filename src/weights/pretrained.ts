@@ -128,3 +128,26 @@ export async function bindPretrained(name: string, params: readonly string[], fo
     o.file.close?.();
   }
 }
+
+export interface Coverage {
+  readonly path: string;
+  readonly network: KnownNetwork;
+  readonly profile: string;
+  /** Convs the file serves, in order, up to its first missing one. */
+  readonly served: readonly string[];
+  readonly firstMissing?: string;
+}
+
+/** Which convs of pretrained `name` the file that would be bound serves (for choosing an objective a partial file can serve). */
+export async function pretrainedCoverage(name: string, opts: PretrainedOptions): Promise<Coverage> {
+  const o = await openPretrained(name, opts);
+  o.file.close?.();
+  const { served, firstMissing } = servedPrefix(o);
+  return { path: o.file.path, network: o.network, profile: o.match.profile.title, served, ...(firstMissing && { firstMissing }) };
+}
+
+/** "holds VGG-19 only up to conv3_4 (taps up to relu3_4)". */
+export function describeCoverage(c: Coverage): string {
+  const last = c.served.at(-1);
+  return last ? `holds ${c.network.title} only up to ${last} (taps up to ${c.network.tapAfter(last)})` : `has none of ${c.network.title}'s convs`;
+}

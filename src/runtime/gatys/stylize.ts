@@ -27,6 +27,7 @@ import { createGatysEngine, type GatysBackendName } from './engine.ts';
 import type { GatysEngine, StepFn } from './types.ts';
 import { checkWritablePath, readImage, resizeImage, writeImage } from '../image.ts';
 import { noiseImage } from './init.ts';
+import { objectiveForWeights } from './partial-weights.ts';
 import { runGatys, type GatysRunResult, type OptimizerName } from './run.ts';
 
 export interface StylizeOptions {
@@ -140,7 +141,12 @@ export async function stylize(opts: StylizeOptions): Promise<StylizeResult> {
   phase(`compiling ${opts.spec}`);
   const compiled = compileFile(opts.spec);
   if (!compiled.module) throw new UserError(formatDiagnostics(compiled.diagnostics, compiled.sources));
-  const objective = withWeights(selectObjective(compiled.module.objectives, opts.objective, opts.lossNet), {
+  const selected = await objectiveForWeights(selectObjective(compiled.module.objectives, opts.objective, opts.lossNet), compiled.module.objectives, compiled.module.networks, {
+    ...(opts.weights !== undefined && { weights: opts.weights }),
+    objectiveNamed: opts.objective !== undefined,
+    phase,
+  });
+  const objective = withWeights(selected, {
     content: opts.contentWeight,
     style: opts.styleWeight,
     tv: opts.tvWeight,
