@@ -14,7 +14,7 @@ import { specialize } from '../compiler/passes/specialize.ts';
 import { flopsPerLayer } from '../compiler/passes/stats.ts';
 import type { WeightMap, WeightSource } from '../backends/types.ts';
 import { UserError } from '../util/errors.ts';
-import { bindWeights, explainIdentityMiss, weightPath, weightSourceWithOverride } from '../weights/index.ts';
+import { bindWeights, explainIdentityMiss, weightPath, networkNamed, resolveWeightsPath, weightSourceWithOverride } from '../weights/index.ts';
 import { diffTensors, leadingItems } from './compare.ts';
 import { fnv1a32, uniformTensor } from './det.ts';
 import { runConformance, type ConformanceOptions } from './engine.ts';
@@ -92,7 +92,14 @@ async function goldenMismatch(net: NetworkDef, gc: GoldenCase, opts: VerifyOptio
     const want = path.join(sharedDir, w.path);
     if (!(await access(sharedDir).then(() => true, () => false))) return `../shared is absent (${sharedDir}): golden ${gc.name} (weights ${w.path}) skipped`;
     const src = opts.weightSource ?? net.weights;
-    const have = opts.weightsPath !== undefined ? path.resolve(opts.weightsPath) : src?.kind === 'file' ? weightPath(src, { specDir: net.specDir }) : undefined;
+    const have =
+      opts.weightsPath !== undefined
+        ? path.resolve(opts.weightsPath)
+        : src?.kind === 'file'
+          ? weightPath(src, { specDir: net.specDir })
+          : src?.kind === 'pretrained'
+            ? await resolveWeightsPath(networkNamed(src.name), {}).catch(() => undefined)
+            : undefined;
     if (opts.weightSource?.kind === 'random' || have === undefined || !(await sameWeightPath(have, want)))
       return `golden ${gc.name} is for the weights ${want}, this run uses ${have ?? 'random weights'}: golden comparison skipped`;
     return undefined;
@@ -137,7 +144,12 @@ async function weightsFor(net: NetworkDef, g: Graph, opts: VerifyOptions, hashIn
   const weights = await bindWeights(g, source, { specDir: net.specDir, ...(override && { pathOverride: opts.weightsPath }) }).catch((e: unknown) => {
     throw override ? explainIdentityMiss(e, net.weights, net.name) : e;
   });
-  const describe = source.kind === 'random' ? `random(seed: ${source.seed})` : `${source.format} ${override ? path.resolve(opts.weightsPath!) : weightPath(source, { specDir: net.specDir })}`;
+  const describe =
+    source.kind === 'random'
+      ? `random(seed: ${source.seed})`
+      : source.kind === 'pretrained'
+        ? `pretrained ${source.name}${override ? ` from ${path.resolve(opts.weightsPath!)}` : ''}`
+        : `${source.format} ${override ? path.resolve(opts.weightsPath!) : weightPath(source, { specDir: net.specDir })}`;
   return { weights, describe };
 }
 

@@ -12,6 +12,7 @@ import type { TensorLayout, WeightMap, WeightSource } from '../compiler/weights.
 import { WeightError, fmtShape } from './errors.ts';
 import { convertLayout, convertShape } from './layout.ts';
 import { openWeights } from './open.ts';
+import { bindPretrained } from './pretrained.ts';
 import { initParam } from './random.ts';
 import type { TensorEntry, TensorFile } from './tensor-file.ts';
 
@@ -22,6 +23,12 @@ export interface BindOptions {
   readonly pathOverride?: string;
   /** Parameter ids to bind; default every parameter the graph reads. */
   readonly params?: readonly string[];
+  /** Folders searched for `pretrained` weights when there is no `--weights`; default `$STC_WEIGHTS`, `~/.cache/stc/weights`. */
+  readonly searchDirs?: readonly string[];
+  /** `--profile`: the layout profile of a pretrained network's file, in place of recognition. */
+  readonly profile?: string;
+  /** Remarks for the user (float64 tensors converted, ...). */
+  readonly onNote?: (note: string) => void;
 }
 
 /** The layout stc expects for a parameter: the weight of a conv (OIHW) or transposed conv (IOHW), else as is. */
@@ -101,6 +108,13 @@ export async function bindWeights(g: Graph, source: WeightSource, opts: BindOpti
     }
     return out;
   }
+  if (source.kind === 'pretrained')
+    return bindPretrained(
+      source.name,
+      params.map((p) => p.id),
+      g.values.get('preprocess.mean')?.kind === 'param',
+      { ...(opts.pathOverride !== undefined && { pathOverride: opts.pathOverride }), ...(opts.searchDirs && { searchDirs: opts.searchDirs }), ...(opts.profile && { profile: opts.profile }), ...(opts.onNote && { onNote: opts.onNote }) },
+    );
   const file = await openWeights(source.format, weightPath(source, opts));
   const bindings = resolveBindings(source, params, file);
   const entries = new Map(file.entries.map((e) => [e.name, e]));
@@ -114,9 +128,13 @@ export async function bindWeights(g: Graph, source: WeightSource, opts: BindOpti
     }
     checkShape(file, b, entry, targets.get(b.param.id) ?? 'asis');
   }
-  for (const b of bindings) {
-    const t = await file.read(b.tensor);
-    out.set(b.param.id, convertLayout(t, b.layout, targets.get(b.param.id) ?? 'asis'));
+  try {
+    for (const b of bindings) {
+      const t = await file.read(b.tensor);
+      out.set(b.param.id, convertLayout(t, b.layout, targets.get(b.param.id) ?? 'asis'));
+    }
+  } finally {
+    file.close?.();
   }
   return out;
 }

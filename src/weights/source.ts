@@ -9,14 +9,14 @@ import { WeightError } from './errors.ts';
 import { detectWeightFormat } from './open.ts';
 
 export async function weightSourceWithOverride(binding: WeightSource | undefined, weightsPath: string | undefined, seed: number): Promise<WeightSource> {
-  if (binding?.kind === 'file') return binding;
+  if (binding?.kind === 'file' || binding?.kind === 'pretrained') return binding;
   if (weightsPath !== undefined) return { kind: 'file', format: await detectWeightFormat(weightsPath), path: weightsPath, mapping: { kind: 'identity' } };
   return binding ?? { kind: 'random', seed };
 }
 
 /** Explain a missing tensor when `--weights` replaced a random (or absent) binding: the file is read by parameter name. */
 export function explainIdentityMiss(e: unknown, binding: WeightSource | undefined, network: string): unknown {
-  if (!(e instanceof WeightError) || e.kind !== 'missing_tensor' || binding?.kind === 'file') return e;
+  if (!(e instanceof WeightError) || e.kind !== 'missing_tensor' || binding?.kind === 'file' || binding?.kind === 'pretrained') return e;
   const why = binding ? 'binds `weights random`' : 'has no weights binding';
   return new WeightError(
     'missing_tensor',

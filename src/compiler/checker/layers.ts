@@ -224,6 +224,7 @@ function norm(ctx: LayerCtx, x: string, kind: 'batch' | 'instance', a: Attrs): s
  */
 function preprocess(ctx: LayerCtx, x: string, a: Attrs): string {
   const c = channels(ctx, x, 'preprocess');
+  if (a.get('from_weights')) return preprocessFromWeights(ctx, x, c, a);
   let y = x;
   const scale = a.get('scale') as number;
   if (scale !== 1) y = ctx.b.add('scale', [y], { value: scale }, opts(ctx), `${ctx.layer}.scaled`);
@@ -274,6 +275,23 @@ const depthwiseParams: ParamSpec[] = [
   ...convParams.filter((p) => ['stride', 'dilation', 'padding', 'pad', 'bias'].includes(p.name)),
   { name: 'multiplier', type: tPosInt, default: 1 },
 ];
+
+/**
+ * `preprocess(from_weights: true)`: y = x - <layer>.mean, the mean a non-trainable [1, C, 1, 1]
+ * parameter that the weights' layout profile supplies (src/weights/profiles). The profile folds the
+ * rest of the file's convention (channel order, scale, std) into the first conv's kernel: a channel
+ * permutation and a per-channel scale commute with zero padding, so that is exact; a shift does not,
+ * which is why the mean stays here. Same weights file, any publisher's preprocessing, one graph.
+ */
+function preprocessFromWeights(ctx: LayerCtx, x: string, c: number, a: Attrs): string {
+  for (const k of ['bgr', 'mean', 'std'] as const) {
+    const v = a.get(k);
+    if (v === true || (Array.isArray(v) && v.length > 0)) throw new CheckError('attribute-type', `preprocess: '${k}' cannot be combined with from_weights (the weights' profile sets it)`);
+  }
+  if (a.get('scale') !== 1) throw new CheckError('attribute-type', "preprocess: 'scale' cannot be combined with from_weights (the weights' profile sets it)");
+  const mean = param(ctx, 'mean', [1, c, 1, 1], { kind: 'zeros' }, false);
+  return ctx.b.add('sub', [x, mean], {}, opts(ctx), `${ctx.layer}.centred`);
+}
 
 const table: Primitive[] = [
   { name: 'conv', inputs: 1, params: convParams, summary: '2-D convolution (zero, reflect or TF-SAME padding)', lower: (c, i, a) => conv(c, i, nullToUndef(a)) },
@@ -434,8 +452,9 @@ const table: Primitive[] = [
       { name: 'bgr', type: tBool, default: false },
       { name: 'mean', type: tFloats, default: [] },
       { name: 'std', type: tFloats, default: [] },
+      { name: 'from_weights', type: tBool, default: false },
     ],
-    summary: 'input normalisation: x * scale, optional RGB->BGR, then (x - mean) / std',
+    summary: 'input normalisation: x * scale, optional RGB->BGR, then (x - mean) / std; from_weights: as the weights file expects',
     lower: (c, [x], a) => preprocess(c, x!, a),
   },
 ];

@@ -4,11 +4,10 @@
  */
 import type { WeightsDecl } from '../../dsl/ast.ts';
 import { error, type Diagnostic } from '../../dsl/diagnostics.ts';
-import type { TensorLayout, WeightFormat, WeightMapEntry, WeightSource } from '../weights.ts';
+import { WEIGHT_FORMATS, type TensorLayout, type WeightFormat, type WeightMapEntry, type WeightSource } from '../weights.ts';
 import type { Graph } from '../ir/types.ts';
 import { bindArgs, tEnum, tNonNegInt, tString, type Env } from './values.ts';
 
-const FORMATS: WeightFormat[] = ['npy_dir', 'tfjs_layers', 'fast_style', 'safetensors', 'tflite'];
 
 export function lowerWeights(w: WeightsDecl, graph: Graph, env: Env, diags: Diagnostic[]): WeightSource | undefined {
   const before = diags.length;
@@ -18,8 +17,13 @@ export function lowerWeights(w: WeightsDecl, graph: Graph, env: Env, diags: Diag
     if (w.entries.length) diags.push(error('weights', 'random initialisation takes no mapping entries', w.entries[0]!.span));
     return diags.length > before ? undefined : { kind: 'random', seed: a.values.get('seed') as number };
   }
+  if (kind === 'pretrained') {
+    const a = bindArgs('pretrained', w.source.callee, [{ name: 'name', type: tString }], w.source.args, env, diags, w.source.span);
+    if (w.entries.length) diags.push(error('weights', 'pretrained weights are mapped by their layout profile and take no entries', w.entries[0]!.span));
+    return diags.length > before ? undefined : { kind: 'pretrained', name: a.values.get('name') as string };
+  }
   if (kind !== 'file') {
-    diags.push(error('unknown-name', `unknown weight source '${kind}' (sources: random, file)`, w.source.callee.span));
+    diags.push(error('unknown-name', `unknown weight source '${kind}' (sources: random, file, pretrained)`, w.source.callee.span));
     return undefined;
   }
   const a = bindArgs(
@@ -27,7 +31,7 @@ export function lowerWeights(w: WeightsDecl, graph: Graph, env: Env, diags: Diag
     w.source.callee,
     [
       { name: 'path', type: tString },
-      { name: 'format', type: tEnum(...FORMATS) },
+      { name: 'format', type: tEnum(...WEIGHT_FORMATS) },
       { name: 'mapping', type: tEnum('explicit', 'ordered', 'identity'), default: 'explicit' },
     ],
     w.source.args,

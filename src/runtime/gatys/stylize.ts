@@ -30,6 +30,7 @@ import { createGatysEngine, type GatysBackendName } from './engine.ts';
 import type { GatysEngine, StepFn } from './types.ts';
 import { checkWritablePath, readImage, resizeImage, writeImage } from '../image.ts';
 import { noiseImage } from './init.ts';
+import { objectiveForWeights } from './partial-weights.ts';
 import { runGatys, type GatysRunResult, type OptimizerName } from './run.ts';
 
 export interface StylizeOptions {
@@ -169,7 +170,12 @@ export async function stylize(opts: StylizeOptions): Promise<StylizeResult> {
   phase(`compiling ${opts.spec}`);
   const compiled = compileFile(opts.spec);
   if (!compiled.module) throw new UserError(formatDiagnostics(compiled.diagnostics, compiled.sources));
-  const objective = withOverrides(selectObjective(compiled.module.objectives, opts.objective, opts.lossNet), {
+  const selected = await objectiveForWeights(selectObjective(compiled.module.objectives, opts.objective, opts.lossNet), compiled.module.objectives, compiled.module.networks, {
+    ...(opts.weights !== undefined && { weights: opts.weights }),
+    objectiveNamed: opts.objective !== undefined,
+    phase,
+  });
+  const objective = withOverrides(selected, {
     'content-weight': opts.contentWeight,
     'style-weight': opts.styleWeight,
     'tv-weight': opts.tvWeight,

@@ -132,7 +132,8 @@ describe('stdlib/vgg19.style', () => {
     expect(tapShape(n, 'pool5')).toEqual([1, 512, 7, 7]);
     // 16 convs of VGG-19
     const convs = [[3, 64], [64, 64], [64, 128], [128, 128], [128, 256], [256, 256], [256, 256], [256, 256], [256, 512], [512, 512], [512, 512], [512, 512], [512, 512], [512, 512], [512, 512], [512, 512]];
-    expect(countParams(n.graph)).toBe(convs.reduce((s, [a, b]) => s + convP(3, a!, b!), 0));
+    // 16 convs, plus the 3-value input mean the weights' profile sets (src/weights/profiles/preprocessing.ts)
+    expect(countParams(n.graph)).toBe(convs.reduce((s, [a, b]) => s + convP(3, a!, b!), 0) + 3);
   });
   it('selects average pooling by a network parameter', () => {
     const r = compileSource('import vgg19\nnetwork v = vgg19(pool: avg)\n', path.join(root, 'specs/_inline.style'));
@@ -142,19 +143,12 @@ describe('stdlib/vgg19.style', () => {
     expect(g.nodes.filter((x) => x.op === 'maxPool').length).toBe(0);
     expect(n.graph.nodes.filter((x) => x.op === 'maxPool').length).toBe(5);
   });
-  it('starts with Keras caffe preprocessing and binds the Keras tfjs weights by name', () => {
-    const ops = n.graph.nodes.slice(0, 6).map((x) => x.op);
-    expect(ops).toEqual(['slice', 'slice', 'slice', 'concat', 'sub', 'conv2d']);
-    const slices = n.graph.nodes.slice(0, 3).map((x) => (x.attrs as { start: number }).start);
-    expect(slices).toEqual([2, 1, 0]);
-    const mean = n.graph.values.get(n.graph.nodes[4]!.inputs[1]!)!;
-    expect(Array.from(mean.data!)).toEqual(Array.from(Float32Array.of(103.939, 116.779, 123.68)));
-    expect(mean.shape).toEqual([1, 3, 1, 1]);
-    if (n.weights?.kind !== 'file' || n.weights.mapping.kind !== 'explicit') return expect.fail('explicit file mapping expected');
-    expect(n.weights.format).toBe('tfjs_layers');
-    expect(n.weights.mapping.entries).toContainEqual({ param: 'conv3_4.weight', tensor: 'block3_conv4/kernel', layout: 'HWIO' });
-    expect(n.weights.mapping.entries).toContainEqual({ param: 'conv5_4.bias', tensor: 'block5_conv4/bias', layout: 'asis' });
-    expect(n.weights.mapping.entries.length).toBe(32);
+  it('takes its preprocessing from the weights (one mean parameter) and its weights as pretrained vgg19', () => {
+    const ops = n.graph.nodes.slice(0, 2).map((x) => x.op);
+    expect(ops).toEqual(['sub', 'conv2d']);
+    const mean = n.graph.values.get(n.graph.nodes[0]!.inputs[1]!)!;
+    expect(mean).toMatchObject({ id: 'preprocess.mean', kind: 'param', shape: [1, 3, 1, 1], trainable: false });
+    expect(n.weights).toEqual({ kind: 'pretrained', name: 'vgg19' });
   });
 });
 

@@ -10,6 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { compileFile, type NetworkDef } from '../../../src/compiler/frontend.ts';
 import type { Graph } from '../../../src/compiler/ir/types.ts';
 import type { TensorLayout } from '../../../src/backends/types.ts';
+import { openPretrained, servedPrefix } from '../../../src/weights/index.ts';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const shared = path.resolve(root, '../shared');
@@ -54,13 +55,12 @@ describe.skipIf(!hasShared)('weight bindings against ../shared', () => {
     expect(path.resolve(n.specDir, n.weights.path)).toBe(path.join(shared, 'models/fast-style/wave'));
   });
 
-  it('vgg19: mapped tensor names and HWIO shapes are in the Keras tfjs manifest', () => {
+  it('vgg19: the shared Keras tfjs weights are recognised as the Keras profile, conv1_1 .. conv3_4 present', async () => {
     const n = net('stdlib/vgg19.style');
-    if (n.weights?.kind !== 'file' || n.weights.mapping.kind !== 'explicit') return expect.fail('explicit mapping expected');
-    const dir = path.resolve(n.specDir, n.weights.path);
-    const model = JSON.parse(readFileSync(path.join(dir, 'model.json'), 'utf8')) as { weightsManifest: { weights: { name: string; shape: number[] }[] }[] };
-    const shapes = new Map(model.weightsManifest.flatMap((g) => g.weights.map((w) => [w.name, w.shape] as const)));
-    for (const e of n.weights.mapping.entries) expect(fileShape(n.graph, e.param, e.layout), e.tensor).toEqual(shapes.get(e.tensor));
+    expect(n.weights).toEqual({ kind: 'pretrained', name: 'vgg19' });
+    const o = await openPretrained('vgg19', { pathOverride: path.join(shared, 'weights/vgg19-keras-partial'), searchDirs: [] });
+    expect(o.match.profile.id).toBe('keras');
+    expect(servedPrefix(o)).toEqual({ served: ['conv1_1', 'conv1_2', 'conv2_1', 'conv2_2', 'conv3_1', 'conv3_2', 'conv3_3', 'conv3_4'], firstMissing: 'conv4_1' });
   });
 
   it('squeezenet1_1: every mapped .npy exists with the parameter shape (OIHW)', () => {

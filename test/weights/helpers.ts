@@ -1,0 +1,71 @@
+/**
+ * Test helpers for weight files: python-generated fixtures (tools/reference/weight_files.py),
+ * generated once per run into a temp folder, and running a stdlib network to a tap.
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { runReference } from '../../src/backends/reference/index.ts';
+import { compileFile, getNetwork, type NetworkDef } from '../../src/compiler/frontend.ts';
+import type { HostTensor } from '../../src/compiler/ir/types.ts';
+import { selectOutputs } from '../../src/compiler/passes/prune.ts';
+import { specialize } from '../../src/compiler/passes/specialize.ts';
+import { bindWeights } from '../../src/weights/index.ts';
+
+export const ROOT = join(import.meta.dirname, '../..');
+
+export interface FixtureFile {
+  readonly path: string;
+  readonly format: string;
+  readonly profile: string;
+  readonly family: 'caffe' | 'torchvision';
+}
+export interface Fixtures {
+  readonly dir: string;
+  readonly tap: string;
+  readonly upto: string;
+  readonly files: readonly FixtureFile[];
+}
+
+let python: boolean | undefined;
+/** Whether python3 with torch, h5py, scipy and onnx is here (tools/reference/README.md). */
+export function hasPythonTools(): boolean {
+  python ??= spawnSync('python3', ['-c', 'import torch, h5py, scipy, onnx'], { stdio: 'ignore' }).status === 0;
+  return python;
+}
+
+/** Write the fixtures with tools/reference/weight_files.py into a fresh temp folder. */
+export function makeFixtures(args: readonly string[]): Fixtures {
+  const dir = mkdtempSync(join(tmpdir(), 'stc-weights-'));
+  execFileSync('python3', [join(ROOT, 'tools/reference/weight_files.py'), '--out', dir, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const m = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as { tap: string; upto: string; files: FixtureFile[] };
+  return { dir, tap: m.tap, upto: m.upto, files: m.files.map((f) => ({ ...f, path: join(dir, f.path) })) };
+}
+
+export function stdlibNetwork(name: string): NetworkDef {
+  const r = compileFile(join(ROOT, `stdlib/${name}.style`));
+  if (!r.module) throw new Error(r.diagnostics.map((d) => d.message).join('; '));
+  return getNetwork(r.module, name)!;
+}
+
+/** `net`'s tap for `image` (NCHW, RGB 0..255) with the weights in `path`, on the float64 reference backend. */
+export async function tapOf(net: NetworkDef, tap: string, image: HostTensor, path: string, extra: { profile?: string } = {}): Promise<Float64Array> {
+  const [, , h, w] = image.shape as number[];
+  const g = specialize(selectOutputs(net.graph, [tap]), { N: 1, H: h!, W: w! });
+  const weights = await bindWeights(g, net.weights!, { specDir: net.specDir, pathOverride: path, searchDirs: [], ...extra });
+  const inputId = g.inputs[0]!;
+  return runReference(g, weights, { [inputId]: image })[tap]!.data;
+}
+
+export function relL2(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let d = 0;
+  let n = 0;
+  for (let i = 0; i < a.length; i++) {
+    d += (a[i]! - b[i]!) ** 2;
+    n += b[i]! ** 2;
+  }
+  return Math.sqrt(d / n);
+}
+
+export { existsSync };
