@@ -1,5 +1,6 @@
 /** Shared plumbing for the browser tests and bench/web.ts: Debian's Chromium through playwright-core, `stc serve`, pixels. */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { deflateSync } from 'node:zlib';
 import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -129,4 +130,43 @@ export async function writeFixturePhoto(file: string, width: number, height: num
   const rgb: Rgb8 = { width: info.width, height: info.height, data: new Uint8Array(data) };
   await writeFile(file, await sharp(data, { raw: { width: info.width, height: info.height, channels: 3 } }).png().toBuffer());
   return rgb;
+}
+
+function crc32(bytes: Uint8Array): number {
+  let c = ~0;
+  for (const b of bytes) {
+    c ^= b;
+    for (let k = 0; k < 8; k++) c = (c >>> 1) ^ (0xedb88320 & -(c & 1));
+  }
+  return ~c >>> 0;
+}
+
+function pngChunk(type: string, data: Uint8Array): Buffer {
+  const body = Buffer.concat([Buffer.from(type, 'latin1'), data]);
+  const out = Buffer.alloc(8 + data.length + 4);
+  out.writeUInt32BE(data.length, 0);
+  body.copy(out, 4);
+  out.writeUInt32BE(crc32(body), 8 + data.length);
+  return out;
+}
+
+/**
+ * A valid black 1-bit greyscale PNG of width×height, small on disk (its rows deflate to almost nothing)
+ * but `width·height` pixels once decoded: 20000×20000 is 400 Mpixels.
+ */
+export function hugePng(width: number, height: number): Buffer {
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(width, 0);
+  ihdr.writeUInt32BE(height, 4);
+  ihdr[8] = 1; // bit depth
+  ihdr[9] = 0; // greyscale
+  const row = 1 + Math.ceil(width / 8);
+  const raw = Buffer.alloc(row * height); // filter byte 0 and black pixels
+  return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), pngChunk('IHDR', ihdr), pngChunk('IDAT', deflateSync(raw, { level: 9 })), pngChunk('IEND', new Uint8Array(0))]);
+}
+
+/** A y4m clip (ffmpeg's test pattern) for Chromium's fake camera, or null without ffmpeg. */
+export function fakeCameraClip(file: string, width: number, height: number): string | null {
+  const r = spawnSync('ffmpeg', ['-loglevel', 'error', '-y', '-f', 'lavfi', '-i', `testsrc=size=${width}x${height}:rate=10`, '-frames:v', '10', '-pix_fmt', 'yuv420p', file]);
+  return r.status === 0 ? file : null;
 }
