@@ -39,7 +39,7 @@ async function nodeFrame(model: string, photo: Parameters<typeof runTiled>[0], r
   }
 }
 
-async function pageFrame(browser: Browser, url: string, photo: string, repeats: number): Promise<{ ms: number; backend: string } | { error: string }> {
+async function pageFrame(browser: Browser, url: string, photo: string, size: number, repeats: number): Promise<{ ms: number; backend: string } | { error: string }> {
   const page = await browser.newPage();
   try {
     await page.goto(url);
@@ -53,7 +53,9 @@ async function pageFrame(browser: Browser, url: string, photo: string, repeats: 
       await page.waitForFunction(`window.stc.frames > ${before} && window.stc.state === 'done'`, undefined, { timeout: 300_000 });
       times.push((await pageState(page)).lastFrameMs!);
     }
-    return { ms: median(times), backend: (await pageState(page)).backend ?? '?' };
+    const s = await pageState(page);
+    const tiled = s.tile < size ? `, tiles of ${s.tile} px` : '';
+    return { ms: median(times), backend: `${s.backend ?? '?'}${tiled}` };
   } finally {
     await page.close();
   }
@@ -90,8 +92,8 @@ async function main(): Promise<void> {
       console.log(`| ${size}² | onnxruntime-node (CPU EP, ${threads} threads) | node | ${ms.toFixed(0)} |`);
       for (const c of configs) {
         const [engine, backend] = c.split(':') as ['onnx' | 'tfjs', string];
-        const r = await pageFrame(browser, `${urls[engine]}?backend=${backend}`, photo, repeats);
-        console.log('error' in r ? `| ${size}² | ${engine} page | ${backend}: did not start (${r.error.slice(0, 120)}) | – |` : `| ${size}² | ${engine} page | ${r.backend} | ${r.ms.toFixed(0)} |`);
+        const r = await pageFrame(browser, `${urls[engine]}?backend=${backend}`, photo, size, repeats);
+        console.log('error' in r ? `| ${size}² | ${engine} page | ${backend}: failed (${r.error.slice(0, 120)}) | – |` : `| ${size}² | ${engine} page | ${r.backend} | ${r.ms.toFixed(0)} |`);
       }
     }
   } finally {

@@ -85,6 +85,8 @@ export async function waitState(page: Page, states: readonly string[], timeout =
 export interface PageState {
   readonly state: string;
   readonly backend: string | null;
+  /** Tile size in use: the site's, or smaller after the backend refused a tile (WebGL texture limit). */
+  readonly tile: number;
   readonly lastFrameMs: number | null;
   readonly frames: number;
   readonly message: string | null;

@@ -119,7 +119,7 @@ describe.skipIf(!chromium)('the web page in Chromium', () => {
     expect(boxOut.x).toBeGreaterThanOrEqual(boxIn.x + boxIn.width); // side by side
     expect(Math.abs(boxOut.y - boxIn.y)).toBeLessThan(2);
     expect(await page.locator('#backend').textContent()).toMatch(/style tiny on onnxruntime-web wasm/);
-    expect(await page.locator('#time').textContent()).toMatch(/^96×64 in \d+\.\d ms$/);
+    expect(await page.locator('#time').textContent()).toMatch(/^96×64 in \d+\.\d ms \(tiles of 64 px\)$/);
     // The download is the output as a PNG.
     await expect(page.locator('#download').isVisible()).resolves.toBe(true);
     const png = (await page.evaluate(`fetch(document.getElementById('download').href).then((r) => r.arrayBuffer()).then((b) => Array.from(new Uint8Array(b).slice(0, 8)))`)) as number[];

@@ -15,7 +15,7 @@ const ui = {
 /** Live webcam frames are scaled down to this long side: the point is a fluid preview, not full resolution. */
 const WEBCAM_LONG_SIDE = 480;
 
-const stc = { state: 'loading', backend: null, lastFrameMs: null, frames: 0, message: null, rerun: () => enqueue(stylizeCurrent) };
+const stc = { state: 'loading', backend: null, tile: 0, lastFrameMs: null, frames: 0, message: null, rerun: () => enqueue(stylizeCurrent) };
 window.stc = stc;
 
 let site;
@@ -72,14 +72,33 @@ function drawRgb8(canvas, img) {
   ctx.putImageData(out, 0, 0);
 }
 
+/** A backend refusing a tile for its size: WebGL's texture limit (tfjs packs a 9×9 conv's im2col matrix into one texture), or memory. */
+function tileTooLarge(e) {
+  return /texture size|WebGL maximum|out of memory|Invalid array length|allocation failed/i.test(String(e && e.message ? e.message : e));
+}
+
+/** Smallest tile the page falls back to; below this the overlap margins dominate. */
+const MIN_TILE = 64;
+
 async function stylize(img) {
   const t0 = performance.now();
-  const out = await runTiled(img, (x) => model.run(x), { tile: site.tile, overlap: site.overlap });
+  let out;
+  for (;;) {
+    try {
+      out = await runTiled(img, (x) => model.run(x), { tile: stc.tile, overlap: Math.min(site.overlap, Math.floor(stc.tile / 4)) });
+      break;
+    } catch (e) {
+      // Halve the tile and try again: the next frames keep the smaller tile.
+      if (!tileTooLarge(e) || stc.tile <= MIN_TILE) throw e;
+      stc.tile = Math.max(MIN_TILE, stc.tile >> 1);
+    }
+  }
   drawRgb8(ui.output, out);
   const ms = performance.now() - t0;
   stc.lastFrameMs = ms;
   stc.frames++;
-  ui.time.textContent = `${img.width}×${img.height} in ${ms.toFixed(1)} ms`;
+  const tiled = img.width > stc.tile || img.height > stc.tile ? ` (tiles of ${stc.tile} px)` : '';
+  ui.time.textContent = `${img.width}×${img.height} in ${ms.toFixed(1)} ms${tiled}`;
 }
 
 async function stylizeCurrent() {
@@ -206,6 +225,7 @@ function wire() {
 
 async function main() {
   site = await (await fetch('./site.json')).json();
+  stc.tile = site.tile;
   const params = new URLSearchParams(location.search);
   engine = await createEngine({ backend: params.get('backend') || undefined });
   site.styles.forEach((s, i) => ui.style.add(new Option(s.name, String(i))));
