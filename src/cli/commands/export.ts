@@ -2,6 +2,7 @@
  * `stc export RUN -o model.onnx [--target onnx|tfjs] [--checkpoint FILE]`: an inference-only model of a
  * training run's newest complete checkpoint: symbolic N, H, W; weights embedded; input the network's
  * image input (RGB 0..255, NCHW), output `image` (RGB 0..255, clamped).
+ * `stc export RUN|model.onnx|spec.style --target web -o site/ [--model ...]`: a static web page (export-web.ts).
  */
 import path from 'node:path';
 import type { Command } from 'commander';
@@ -17,27 +18,28 @@ import { stat } from 'node:fs/promises';
 import { UserError } from '../../util/errors.ts';
 import { loadSpec, pickNetwork } from '../load-spec.ts';
 import type { Register } from './index.ts';
+import { exportWeb, type RunLoader } from './export-web.ts';
 import { addStyleOptions, exportStyleSpec, type StyleOpts } from './transfer.ts';
 
-interface Opts {
+interface Opts extends StyleOpts {
   output: string;
   target: string;
+  model: string[];
+  engine?: string;
+  tile?: string;
   checkpoint?: string;
   quantize?: string;
   calibrate?: string;
 }
 
-async function action(run: string, o: Opts & StyleOpts): Promise<void> {
-  if (o.target !== 'onnx' && o.target !== 'tfjs') throw new UserError(`--target must be onnx or tfjs, got '${o.target}'`);
-  if (run.endsWith('.style')) return exportStyleSpec(run, o);
-  const quantize = parseQuantize(o.quantize);
-  if (quantize && o.target !== 'onnx') throw new UserError(`--quantize is for --target onnx, not '${o.target}'`);
+/** A run folder's newest complete checkpoint (or `checkpoint`): the network it trained and its weights. */
+const loadRun: RunLoader = async (run, checkpoint) => {
   let ckpt: Checkpoint;
   let from: string;
-  if (o.checkpoint) {
-    from = o.checkpoint;
-    ckpt = await loadCheckpoint(o.checkpoint).catch((e: Error) => {
-      throw new UserError(`cannot read checkpoint ${o.checkpoint}: ${e.message}`);
+  if (checkpoint) {
+    from = checkpoint;
+    ckpt = await loadCheckpoint(checkpoint).catch((e: Error) => {
+      throw new UserError(`cannot read checkpoint ${checkpoint}: ${e.message}`);
     });
   } else {
     const latest = await loadLatestCheckpoint(path.join(run, CHECKPOINT_DIR));
@@ -58,27 +60,45 @@ async function action(run: string, o: Opts & StyleOpts): Promise<void> {
     const bound = await bindWeights(net.graph, net.weights ?? { kind: 'random', seed: 0 }, { specDir: net.specDir, params: rest.map((p) => p.id) });
     for (const [k, v] of bound) weights.set(k, v);
   }
+  return { graph: net.graph, weights, from: `${from}, step ${ckpt.step}` };
+};
+
+async function action(run: string | undefined, o: Opts): Promise<void> {
+  if (o.target === 'web') {
+    if (o.quantize) throw new UserError('--quantize is for --target onnx, not web');
+    process.stdout.write(`${await exportWeb(run === undefined ? o.model : [run, ...o.model], o, loadRun)}\n`);
+    return;
+  }
+  if (o.target !== 'onnx' && o.target !== 'tfjs') throw new UserError(`--target must be onnx, tfjs or web, got '${o.target}'`);
+  if (run === undefined || o.model.length > 0) throw new UserError(`--target ${o.target} exports one run: stc export RUN -o FILE`);
+  if (run.endsWith('.style')) return exportStyleSpec(run, o);
+  const quantize = parseQuantize(o.quantize);
+  if (quantize && o.target !== 'onnx') throw new UserError(`--quantize is for --target onnx, not '${o.target}'`);
+  const { graph, weights, from } = await loadRun(run, o.checkpoint);
   const dir = path.dirname(path.resolve(o.output));
   if (!(await stat(dir).catch(() => undefined))?.isDirectory()) throw new UserError(`cannot write ${o.output}: folder ${dir} does not exist`);
   if (quantize) {
-    const bytes = await writeQuantizedOnnx(o.output, inferenceGraph(net.graph), weights, { calibrate: calibrationList(o.calibrate), name: 'stc-johnson', docString: 'stc fast style transfer (int8 convs): input RGB 0..255 NCHW, output `image` RGB 0..255' });
-    process.stdout.write(`wrote ${o.output} (${(bytes / 1e6).toFixed(1)} MB, ONNX opset 18, ${quantize} convs) from ${from}, step ${ckpt.step}\n`);
+    const bytes = await writeQuantizedOnnx(o.output, inferenceGraph(graph), weights, { calibrate: calibrationList(o.calibrate), name: 'stc-johnson', docString: 'stc fast style transfer (int8 convs): input RGB 0..255 NCHW, output `image` RGB 0..255' });
+    process.stdout.write(`wrote ${o.output} (${(bytes / 1e6).toFixed(1)} MB, ONNX opset 18, ${quantize} convs) from ${from}\n`);
   } else if (o.target === 'onnx') {
-    const bytes = await exportOnnx(o.output, net.graph, weights);
-    process.stdout.write(`wrote ${o.output} (${(bytes / 1e6).toFixed(1)} MB, ONNX opset 18) from ${from}, step ${ckpt.step}\n`);
+    const bytes = await exportOnnx(o.output, graph, weights);
+    process.stdout.write(`wrote ${o.output} (${(bytes / 1e6).toFixed(1)} MB, ONNX opset 18) from ${from}\n`);
   } else {
-    await exportTfjs(o.output, net.graph, weights);
-    process.stdout.write(`wrote ${o.output} (tfjs ES module) from ${from}, step ${ckpt.step}\n`);
+    await exportTfjs(o.output, graph, weights);
+    process.stdout.write(`wrote ${o.output} (tfjs ES module) from ${from}\n`);
   }
 }
 
 export const register: Register = (program: Command) => {
   const cmd = program
     .command('export')
-    .description('export a trained network (a `stc train` run folder), or a style-conditioned spec with --style baked in, as an inference model')
-    .argument('<run>', 'run folder written by stc train, or a .style spec with a style predictor (then --style ...)')
-    .requiredOption('-o, --output <file>', 'model file to write (.onnx, or .js/.mjs for --target tfjs)')
-    .option('--target <name>', 'onnx or tfjs', 'onnx')
+    .description('export a trained network (a `stc train` run folder), or a style-conditioned spec with --style baked in, as an inference model, or as a web page (--target web)')
+    .argument('[run]', 'run folder written by stc train, or a .style spec with a style predictor (then --style ...); --target web: also an .onnx file')
+    .requiredOption('-o, --output <file>', 'model file to write (.onnx, or .js/.mjs for --target tfjs; a folder for --target web)')
+    .option('--target <name>', 'onnx, tfjs or web', 'onnx')
+    .option('--model <source>', '--target web: another run, .onnx or .style, for the page\'s style picker (repeatable)', (v: string, prev: string[]) => [...prev, v], [] as string[])
+    .option('--engine <name>', '--target web: onnx (onnxruntime-web) or tfjs (compiled tfjs program)', 'onnx')
+    .option('--tile <px>', '--target web: the page tiles images larger than this (default 512)')
     .option('--checkpoint <file>', 'export this checkpoint instead of the newest one')
     .option('--quantize <mode>', 'int8: quantised convs (ONNX target), calibrated on --calibrate images or noise')
     .option('--calibrate <images>', 'comma-separated photos to calibrate --quantize activation ranges on');

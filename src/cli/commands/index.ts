@@ -12,6 +12,7 @@ import { register as graph } from './graph.ts';
 import { register as info } from './info.ts';
 import { register as quilt } from './quilt.ts';
 import { register as run } from './run.ts';
+import { register as serve } from './serve.ts';
 import { register as stylize } from './stylize.ts';
 import { register as train } from './train.ts';
 import { register as transfer } from './transfer.ts';
@@ -20,7 +21,7 @@ import { register as verify } from './verify.ts';
 export type SetExit = (code: number) => void;
 export type Register = (program: Command, setExit: SetExit) => void;
 
-const commands: Register[] = [apply, check, compile, doctor, exportCmd, graph, info, quilt, run, stylize, train, transfer, verify];
+const commands: Register[] = [apply, check, compile, doctor, exportCmd, graph, info, quilt, run, serve, stylize, train, transfer, verify];
 
 export function registerCommands(program: Command, setExit: SetExit): void {
   for (const register of commands) register(program, setExit);

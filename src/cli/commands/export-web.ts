@@ -1,0 +1,73 @@
+/**
+ * `stc export SOURCE... --target web -o site/ [--engine onnx|tfjs] [--model SOURCE]...`: the web target of
+ * `stc export`. Each source is a training run folder, an exported .onnx file (engine onnx only) or a .style
+ * spec (its main network, or --network, with its weights binding); several make a style picker.
+ */
+import path from 'node:path';
+import { readFile, stat } from 'node:fs/promises';
+import type { HostTensor } from '../../compiler/ir/types.ts';
+import type { Graph } from '../../compiler/ir/types.ts';
+import { bindWeights } from '../../weights/index.ts';
+import { webModel } from '../../runtime/web/models.ts';
+import { writeWebSite, type WebStyleModel } from '../../runtime/web/site.ts';
+import { WEB_ENGINES, type WebEngine } from '../../runtime/web/site-types.ts';
+import { UserError } from '../../util/errors.ts';
+import { loadSpec, pickNetwork } from '../load-spec.ts';
+
+export interface WebExportOptions {
+  readonly output: string;
+  readonly engine?: string;
+  readonly model: readonly string[];
+  readonly network?: string;
+  readonly checkpoint?: string;
+  readonly tile?: string;
+}
+
+/** A trained network: its graph and weights. */
+export interface LoadedNetwork {
+  readonly graph: Graph;
+  readonly weights: Map<string, HostTensor>;
+  readonly from: string;
+}
+
+export type RunLoader = (run: string, checkpoint: string | undefined) => Promise<LoadedNetwork>;
+
+function styleName(source: string): string {
+  return path.basename(source.replace(/[\\/]+$/, '')).replace(/\.(onnx|style)$/i, '');
+}
+
+async function specNetwork(file: string, network: string | undefined): Promise<LoadedNetwork> {
+  const net = pickNetwork(loadSpec(file), network);
+  const weights = await bindWeights(net.graph, net.weights ?? { kind: 'random', seed: 0 }, { specDir: net.specDir });
+  return { graph: net.graph, weights: new Map(weights), from: file };
+}
+
+async function styleModel(source: string, engine: WebEngine, o: WebExportOptions, loadRun: RunLoader): Promise<WebStyleModel> {
+  const name = styleName(source);
+  const s = await stat(source).catch(() => undefined);
+  if (!s) throw new UserError(`${source} does not exist`);
+  if (s.isFile() && /\.onnx$/i.test(source)) {
+    if (engine !== 'onnx') throw new UserError(`${source} is an ONNX file: it can only go into an --engine onnx site (give a run folder or a .style spec for tfjs)`);
+    return { name, model: new Uint8Array(await readFile(source)) };
+  }
+  const net = s.isDirectory() ? await loadRun(source, o.checkpoint) : /\.style$/i.test(source) ? await specNetwork(source, o.network) : undefined;
+  if (!net) throw new UserError(`${source} is neither a run folder, an .onnx file nor a .style spec`);
+  return { name, model: webModel(engine, name, net.graph, net.weights) };
+}
+
+export async function exportWeb(sources: readonly string[], o: WebExportOptions, loadRun: RunLoader): Promise<string> {
+  const engine = (o.engine ?? 'onnx') as WebEngine;
+  if (!WEB_ENGINES.includes(engine)) throw new UserError(`--engine must be ${WEB_ENGINES.join(' or ')}, got '${o.engine}'`);
+  if (sources.length === 0) throw new UserError('give a model: stc export RUN|model.onnx|spec.style --target web -o site/ (repeat --model for a style picker)');
+  if (o.checkpoint && sources.length > 1) throw new UserError('--checkpoint applies to a single run; export one run at a time');
+  let tile: number | undefined;
+  if (o.tile !== undefined) {
+    tile = Number(o.tile);
+    if (!/^\s*\d+\s*$/.test(o.tile) || tile < 16) throw new UserError(`--tile must be an integer ≥ 16, got '${o.tile}'`);
+  }
+  const styles: WebStyleModel[] = [];
+  for (const source of sources) styles.push(await styleModel(source, engine, o, loadRun));
+  const summary = await writeWebSite(o.output, { engine, styles, ...(tile !== undefined && { tile }) });
+  const names = styles.map((s) => s.name).join(', ');
+  return `wrote ${o.output} (${summary.files} files, ${(summary.bytes / 1e6).toFixed(1)} MB, ${engine} engine, style${styles.length === 1 ? '' : 's'} ${names}); serve it with: stc serve ${o.output}`;
+}

@@ -1,0 +1,238 @@
+// The page: an image (file picker or drag and drop) or the webcam, stylised by the site's model(s) with the
+// engine in engine.js, input and output side by side, frame time, download. Large images are tiled exactly
+// as `stc apply` tiles them (tiling.js is its src/runtime/apply/tiling.ts). `window.stc` exposes the state
+// for scripts (the tests and bench/web.ts drive the page through it and the DOM).
+import { runTiled } from './tiling.js';
+import { imageHeaderSize } from './image-header.js';
+import { createEngine } from './engine.js';
+
+const $ = (id) => document.getElementById(id);
+const ui = {
+  style: $('style'), picker: $('style-picker'), file: $('file'), webcam: $('webcam'), download: $('download'),
+  backend: $('backend'), time: $('time'), message: $('message'), drop: $('drop'),
+  input: $('input'), output: $('output'), video: $('video'),
+};
+/** Live webcam frames are scaled down to this long side: the point is a fluid preview, not full resolution. */
+const WEBCAM_LONG_SIDE = 480;
+
+const stc = { state: 'loading', backend: null, tile: 0, lastFrameMs: null, frames: 0, message: null, rerun: () => enqueue(stylizeCurrent) };
+window.stc = stc;
+
+let site;
+let engine;
+let model = null;
+let current = null; // the input image as { width, height, data: Uint8Array RGB }
+let webcam = null; // { stream, running }
+let queue = Promise.resolve();
+
+function setState(state) {
+  stc.state = state;
+  document.body.dataset.state = state;
+}
+
+function showMessage(text) {
+  stc.message = text;
+  ui.message.textContent = text ?? '';
+  ui.message.hidden = !text;
+}
+
+function fail(text) {
+  showMessage(text);
+  setState('error');
+}
+
+/** Run jobs one at a time, so a new file or style waits for the frame in progress. */
+function enqueue(job) {
+  queue = queue.then(job).catch((e) => fail(`Something went wrong: ${e && e.message ? e.message : e}`));
+  return queue;
+}
+
+function toRgb8(imageData) {
+  const { width, height, data } = imageData;
+  const rgb = new Uint8Array(3 * width * height);
+  for (let p = 0, q = 0; p < data.length; p += 4, q += 3) {
+    rgb[q] = data[p];
+    rgb[q + 1] = data[p + 1];
+    rgb[q + 2] = data[p + 2];
+  }
+  return { width, height, data: rgb };
+}
+
+function drawRgb8(canvas, img) {
+  canvas.width = img.width;
+  canvas.height = img.height;
+  const ctx = canvas.getContext('2d');
+  const out = ctx.createImageData(img.width, img.height);
+  for (let p = 0, q = 0; q < img.data.length; p += 4, q += 3) {
+    out.data[p] = img.data[q];
+    out.data[p + 1] = img.data[q + 1];
+    out.data[p + 2] = img.data[q + 2];
+    out.data[p + 3] = 255;
+  }
+  ctx.putImageData(out, 0, 0);
+}
+
+/** A backend refusing a tile for its size: WebGL's texture limit (tfjs packs a 9×9 conv's im2col matrix into one texture), or memory. */
+function tileTooLarge(e) {
+  return /texture size|WebGL maximum|out of memory|Invalid array length|allocation failed/i.test(String(e && e.message ? e.message : e));
+}
+
+/** Smallest tile the page falls back to; below this the overlap margins dominate. */
+const MIN_TILE = 64;
+
+async function stylize(img) {
+  const t0 = performance.now();
+  let out;
+  for (;;) {
+    try {
+      out = await runTiled(img, (x) => model.run(x), { tile: stc.tile, overlap: Math.min(site.overlap, Math.floor(stc.tile / 4)) });
+      break;
+    } catch (e) {
+      // Halve the tile and try again: the next frames keep the smaller tile.
+      if (!tileTooLarge(e) || stc.tile <= MIN_TILE) throw e;
+      stc.tile = Math.max(MIN_TILE, stc.tile >> 1);
+    }
+  }
+  drawRgb8(ui.output, out);
+  const ms = performance.now() - t0;
+  stc.lastFrameMs = ms;
+  stc.frames++;
+  const tiled = img.width > stc.tile || img.height > stc.tile ? ` (tiles of ${stc.tile} px)` : '';
+  ui.time.textContent = `${img.width}×${img.height} in ${ms.toFixed(1)} ms${tiled}`;
+}
+
+async function stylizeCurrent() {
+  if (!current || !model) return;
+  setState('busy');
+  await stylize(current);
+  ui.output.toBlob((blob) => {
+    if (ui.download.href) URL.revokeObjectURL(ui.download.href);
+    ui.download.href = URL.createObjectURL(blob);
+    ui.download.hidden = false;
+  }, 'image/png');
+  setState('done');
+}
+
+/** A reason to refuse the file before decoding it, or null. */
+async function checkFile(file) {
+  if (file.size === 0) return `${file.name} is empty (0 bytes).`;
+  const head = new Uint8Array(await file.slice(0, 256 * 1024).arrayBuffer());
+  const size = imageHeaderSize(head);
+  if (!size && file.type && !file.type.startsWith('image/')) return `${file.name} is not an image (${file.type}).`;
+  if (size && (size.width < 1 || size.height < 1)) return `${file.name} is a ${size.format} image with no pixels.`;
+  if (size && size.width * size.height > site.maxPixels)
+    return `${file.name} is ${size.width}×${size.height} pixels, too large for this page (limit ${(site.maxPixels / 1e6).toFixed(0)} Mpixels); scale it down first.`;
+  return null;
+}
+
+async function openFile(file) {
+  stopWebcam();
+  showMessage(null);
+  const problem = await checkFile(file);
+  if (problem) return fail(problem);
+  let bitmap;
+  try {
+    bitmap = await createImageBitmap(file, { colorSpaceConversion: 'none', premultiplyAlpha: 'none', imageOrientation: 'from-image' });
+  } catch {
+    return fail(`${file.name} is not an image this browser can decode.`);
+  }
+  if (bitmap.width * bitmap.height > site.maxPixels) {
+    bitmap.close();
+    return fail(`${file.name} is ${bitmap.width}×${bitmap.height} pixels, too large for this page; scale it down first.`);
+  }
+  ui.input.width = bitmap.width;
+  ui.input.height = bitmap.height;
+  const ctx = ui.input.getContext('2d', { willReadFrequently: true });
+  ctx.drawImage(bitmap, 0, 0);
+  bitmap.close();
+  current = toRgb8(ctx.getImageData(0, 0, ui.input.width, ui.input.height));
+  await stylizeCurrent();
+}
+
+function stopWebcam() {
+  if (!webcam) return;
+  webcam.running = false;
+  for (const t of webcam.stream.getTracks()) t.stop();
+  webcam = null;
+  ui.webcam.textContent = 'Webcam';
+}
+
+async function webcamLoop(cam) {
+  const v = ui.video;
+  const scale = Math.min(1, WEBCAM_LONG_SIDE / Math.max(v.videoWidth, v.videoHeight));
+  ui.input.width = Math.max(1, Math.round(v.videoWidth * scale));
+  ui.input.height = Math.max(1, Math.round(v.videoHeight * scale));
+  const ctx = ui.input.getContext('2d', { willReadFrequently: true });
+  while (cam.running) {
+    ctx.drawImage(v, 0, 0, ui.input.width, ui.input.height);
+    current = toRgb8(ctx.getImageData(0, 0, ui.input.width, ui.input.height));
+    await stylize(current);
+    await new Promise((r) => requestAnimationFrame(r));
+  }
+}
+
+async function startWebcam() {
+  if (webcam) return stopWebcam();
+  showMessage(null);
+  let stream;
+  try {
+    stream = await navigator.mediaDevices.getUserMedia({ video: true, audio: false });
+  } catch (e) {
+    return fail(`No webcam: ${e && e.message ? e.message : e}`);
+  }
+  webcam = { stream, running: true };
+  ui.webcam.textContent = 'Stop webcam';
+  ui.video.srcObject = stream;
+  await ui.video.play();
+  setState('webcam');
+  const cam = webcam;
+  enqueue(() => webcamLoop(cam));
+}
+
+async function loadStyle(i) {
+  const s = site.styles[i];
+  if (s.kind !== 'feedforward') throw new Error(`style kind ${s.kind} is not supported by this page`);
+  const next = await engine.load(s.file);
+  if (model) await model.dispose();
+  model = next;
+  stc.backend = engine.label();
+  ui.backend.textContent = `style ${s.name} on ${stc.backend}`;
+}
+
+function wire() {
+  ui.file.addEventListener('change', () => {
+    const f = ui.file.files && ui.file.files[0];
+    if (f) enqueue(() => openFile(f));
+    ui.file.value = '';
+  });
+  ui.webcam.addEventListener('click', () => startWebcam());
+  ui.style.addEventListener('change', () => enqueue(async () => {
+    await loadStyle(Number(ui.style.value));
+    if (!webcam) await stylizeCurrent();
+  }));
+  document.addEventListener('dragover', (e) => {
+    e.preventDefault();
+    ui.drop.classList.add('dragging');
+  });
+  document.addEventListener('dragleave', () => ui.drop.classList.remove('dragging'));
+  document.addEventListener('drop', (e) => {
+    e.preventDefault();
+    ui.drop.classList.remove('dragging');
+    const f = e.dataTransfer && e.dataTransfer.files[0];
+    if (f) enqueue(() => openFile(f));
+  });
+}
+
+async function main() {
+  site = await (await fetch('./site.json')).json();
+  stc.tile = site.tile;
+  const params = new URLSearchParams(location.search);
+  engine = await createEngine({ backend: params.get('backend') || undefined });
+  site.styles.forEach((s, i) => ui.style.add(new Option(s.name, String(i))));
+  ui.picker.hidden = site.styles.length < 2;
+  await loadStyle(0);
+  wire();
+  setState('ready');
+}
+
+main().catch((e) => fail(`The page could not start: ${e && e.message ? e.message : e}`));

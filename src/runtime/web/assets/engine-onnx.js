@@ -1,0 +1,68 @@
+// The onnx engine: onnxruntime-web (vendored), WebGPU when the browser has an adapter, else WASM
+// (SIMD, with threads when the page is cross-origin isolated: `stc serve` sends COOP/COEP for that).
+// Engine interface (shared with engine-tfjs.js): createEngine({ backend }) -> { label(), load(url) },
+// load -> { run({ shape, data }) -> Promise<{ shape, data }>, dispose() }, tensors NCHW float32 RGB 0..255.
+import * as ort from './vendor/ort.webgpu.bundle.min.mjs';
+
+const ORDER = ['webgpu', 'wasm'];
+
+async function hasWebGpu() {
+  try {
+    return Boolean(navigator.gpu && (await navigator.gpu.requestAdapter()));
+  } catch {
+    return false;
+  }
+}
+
+export async function createEngine({ backend } = {}) {
+  ort.env.wasm.wasmPaths = new URL('./vendor/', import.meta.url).href;
+  const threads = globalThis.crossOriginIsolated ? Math.max(1, Math.min(4, navigator.hardwareConcurrency || 1)) : 1;
+  ort.env.wasm.numThreads = threads;
+  let candidates = backend ? [backend] : ORDER;
+  if (!backend && !(await hasWebGpu())) candidates = candidates.filter((b) => b !== 'webgpu');
+  let chosen = null;
+  const errors = [];
+
+  async function session(bytes, ep) {
+    return ort.InferenceSession.create(bytes, { executionProviders: [ep], graphOptimizationLevel: 'all' });
+  }
+
+  return {
+    label() {
+      if (!chosen) return 'onnxruntime-web';
+      return chosen === 'wasm' ? `onnxruntime-web wasm (SIMD, ${threads} thread${threads === 1 ? '' : 's'})` : `onnxruntime-web ${chosen}`;
+    },
+    async load(url) {
+      const res = await fetch(url);
+      if (!res.ok) throw new Error(`cannot load ${url}: HTTP ${res.status}`);
+      const bytes = new Uint8Array(await res.arrayBuffer());
+      let s = null;
+      for (const ep of chosen ? [chosen] : candidates) {
+        try {
+          s = await session(bytes, ep);
+          chosen = ep;
+          break;
+        } catch (e) {
+          errors.push(`${ep}: ${e.message}`);
+        }
+      }
+      if (!s) throw new Error(`onnxruntime-web could not load ${url} (${errors.join('; ')})`);
+      const input = s.inputNames[0];
+      const output = s.outputNames[0];
+      return {
+        async run(x) {
+          const feeds = { [input]: new ort.Tensor('float32', x.data, x.shape) };
+          const out = await s.run(feeds);
+          const t = out[output];
+          const data = t.location === 'cpu' ? t.data : await t.getData();
+          const result = { shape: t.dims.map(Number), data: data instanceof Float32Array ? data : Float32Array.from(data) };
+          for (const v of Object.values(out)) v.dispose?.();
+          return result;
+        },
+        async dispose() {
+          await s.release();
+        },
+      };
+    },
+  };
+}

@@ -1,0 +1,111 @@
+/** Writing a web site (src/runtime/web/site.ts), serving it (serve.ts), and the export command's web target errors. */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdir, mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { writeWebSite, styleFileStem, type WebStyleModel } from '../../src/runtime/web/site.ts';
+import { serveSite } from '../../src/runtime/web/serve.ts';
+import type { SiteManifest } from '../../src/runtime/web/site-types.ts';
+import { vendorFiles, vendorSource } from '../../src/runtime/web/vendor.ts';
+import { UserError } from '../../src/util/errors.ts';
+import { exportWeb } from '../../src/cli/commands/export-web.ts';
+import { stc, tinySpec } from './helpers.ts';
+
+let dir: string;
+const onnxStyle = (name: string): WebStyleModel => ({ name, model: new Uint8Array([1, 2, 3]) });
+
+beforeAll(async () => {
+  dir = await mkdtemp(path.join(tmpdir(), 'stc-site-'));
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('writeWebSite', () => {
+  it('writes the page, the manifest, one model per style and the runtime copied from node_modules', async () => {
+    const site = path.join(dir, 'a');
+    const summary = await writeWebSite(site, { engine: 'onnx', styles: [onnxStyle('wave'), onnxStyle('wave'), onnxStyle('la muse!')], tile: 256 });
+    const manifest = JSON.parse(await readFile(path.join(site, 'site.json'), 'utf8')) as SiteManifest;
+    expect(manifest).toMatchObject({ engine: 'onnx', tile: 256, overlap: 64 });
+    expect(manifest.styles.map((s) => [s.name, s.file])).toEqual([
+      ['wave', 'models/wave.onnx'],
+      ['wave', 'models/wave-2.onnx'],
+      ['la muse!', 'models/la-muse.onnx'],
+    ]);
+    for (const f of vendorFiles('onnx')) expect((await stat(path.join(site, 'vendor', f.name))).size).toBe((await stat(vendorSource(f))).size);
+    const html = await readFile(path.join(site, 'index.html'), 'utf8');
+    expect(html).not.toMatch(/https?:\/\//); // nothing from a CDN
+    expect(html).not.toContain('importmap'); // onnx pages need none
+    expect(await readFile(path.join(site, 'tiling.js'), 'utf8')).toMatch(/export \{[^}]*\brunTiled\b/);
+    expect(summary.files).toBe((await readdir(site, { recursive: true, withFileTypes: true })).filter((e) => e.isFile()).length);
+  });
+
+  it('maps the tfjs programs\' bare import to the vendored tfjs bundle', async () => {
+    const site = path.join(dir, 'b');
+    await writeWebSite(site, { engine: 'tfjs', styles: [{ name: 's', model: 'export const x = 1;\n' }] });
+    const html = await readFile(path.join(site, 'index.html'), 'utf8');
+    expect(html).toContain('"@tensorflow/tfjs":"./vendor/tf.fesm.min.js"');
+    expect(await readFile(path.join(site, 'engine.js'), 'utf8')).toContain("from '@tensorflow/tfjs'");
+  });
+
+  it('replaces an earlier site, refuses a folder that is not one, and leaves no temporary folder', async () => {
+    const site = path.join(dir, 'c');
+    await writeWebSite(site, { engine: 'onnx', styles: [onnxStyle('one')] });
+    await writeWebSite(site, { engine: 'onnx', styles: [onnxStyle('two')] });
+    expect(await readdir(path.join(site, 'models'))).toEqual(['two.onnx']);
+    const other = path.join(dir, 'other');
+    await mkdir(other);
+    await writeFile(path.join(other, 'thesis.tex'), 'keep me');
+    await expect(writeWebSite(other, { engine: 'onnx', styles: [onnxStyle('x')] })).rejects.toThrow(UserError);
+    expect(await readFile(path.join(other, 'thesis.tex'), 'utf8')).toBe('keep me');
+    await expect(writeWebSite(site, { engine: 'tfjs', styles: [onnxStyle('x')] })).rejects.toThrow(/ONNX model in a tfjs site/);
+    expect((await readdir(dir)).filter((n) => n.startsWith('.tmp-') || n.startsWith('.old-'))).toEqual([]);
+    expect(await readdir(path.join(site, 'models'))).toEqual(['two.onnx']);
+  });
+
+  it('names style files safely', () => {
+    const taken = new Set<string>();
+    expect(['a/b', '..', 'ok', 'ok'].map((n) => styleFileStem(n, taken))).toEqual(['a-b', 'style', 'ok', 'ok-2']);
+  });
+});
+
+describe('serveSite', () => {
+  it('serves the site cross-origin isolated, with wasm and module content types', async () => {
+    const site = path.join(dir, 'a');
+    const server = await serveSite(site, { port: 0 });
+    try {
+      const page = await fetch(server.url);
+      expect(page.status).toBe(200);
+      expect(page.headers.get('cross-origin-opener-policy')).toBe('same-origin');
+      expect(page.headers.get('cross-origin-embedder-policy')).toBe('require-corp');
+      expect(await page.text()).toContain('<canvas id="output"');
+      const wasm = await fetch(new URL('vendor/ort-wasm-simd-threaded.asyncify.wasm', server.url));
+      expect(wasm.headers.get('content-type')).toBe('application/wasm');
+      expect(wasm.headers.get('cross-origin-embedder-policy')).toBe('require-corp');
+      await wasm.arrayBuffer();
+      const mjs = await fetch(new URL('vendor/ort.webgpu.bundle.min.mjs', server.url));
+      expect(mjs.headers.get('content-type')).toMatch(/javascript/);
+      await mjs.arrayBuffer();
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('refuses a folder without index.html', async () => {
+    await expect(serveSite(dir, { port: 0 })).rejects.toThrow(/has no index.html/);
+  });
+});
+
+describe('stc export --target web (errors)', () => {
+  it('refuses an ONNX file for the tfjs engine (one message, exit 1), a bad engine name, no model and a missing file', async () => {
+    await writeFile(path.join(dir, 'm.onnx'), new Uint8Array([8, 1]));
+    await writeFile(path.join(dir, 'tiny.style'), tinySpec(1));
+    await expect(stc(['export', path.join(dir, 'm.onnx'), '--target', 'web', '--engine', 'tfjs', '-o', path.join(dir, 'x')])).rejects.toThrow(
+      /stc: error: .*m\.onnx is an ONNX file: it can only go into an --engine onnx site \(give a run folder or a .style spec for tfjs\)\n$/,
+    );
+    const noRun = () => Promise.reject(new Error('no run folder here'));
+    await expect(exportWeb([path.join(dir, 'tiny.style')], { output: path.join(dir, 'x'), engine: 'webgl', model: [] }, noRun)).rejects.toThrow(/--engine must be onnx or tfjs, got 'webgl'/);
+    await expect(exportWeb([], { output: path.join(dir, 'x'), model: [] }, noRun)).rejects.toThrow(UserError);
+    await expect(exportWeb([path.join(dir, 'nope.style')], { output: path.join(dir, 'x'), model: [] }, noRun)).rejects.toThrow(/nope.style does not exist/);
+  });
+});
