@@ -11,6 +11,8 @@ import * as ort from 'onnxruntime-node';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.ts';
+import { spawnSync } from 'node:child_process';
+import { ffmpegAvailable } from '../../src/runtime/apply/video.ts';
 import { encodeNpy } from '../../src/weights/index.ts';
 
 const ROOT = join(import.meta.dirname, '../..');
@@ -83,6 +85,15 @@ describe.skipIf(!hasShared)('stc transfer', () => {
   it('stylises a folder', async () => {
     expect((await stc(...base(), '--style', p('dots.png'), '--content', p('photos'), '-o', p('out'))).code).toBe(0);
     for (const f of ['a.png', 'b.png']) expect([(await pixels(p(`out/${f}`))).width]).toEqual([24]);
+  });
+
+  it.skipIf(!ffmpegAvailable())('stylises a video frame by frame (ffmpeg)', async () => {
+    const clip = p('clip.mp4');
+    const made = spawnSync('ffmpeg', ['-v', 'error', '-y', '-f', 'lavfi', '-i', 'testsrc=size=32x24:rate=10', '-frames:v', '3', '-pix_fmt', 'yuv420p', clip]);
+    expect(made.status, String(made.stderr)).toBe(0);
+    expect((await stc(...base(), '--style', p('dots.png'), '--content', clip, '-o', p('styled.mp4'))).code).toBe(0);
+    const probe = spawnSync('ffprobe', ['-v', 'error', '-count_frames', '-select_streams', 'v:0', '-show_entries', 'stream=width,height,nb_read_frames', '-of', 'csv=p=0', p('styled.mp4')], { encoding: 'utf8' });
+    expect(probe.stdout.trim()).toBe('32,24,3');
   });
 
   it('exports one baked style as a one-input ONNX model and as a tfjs module', async () => {
