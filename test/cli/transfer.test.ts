@@ -66,6 +66,7 @@ describe.skipIf(!hasShared)('stc transfer', () => {
     await mkdir(p('photos'));
     await png(p('photos/a.png'), 24, 20, (x, y, c) => (x * 9 + c * 40 + y) % 256);
     await png(p('photos/b.png'), 24, 20, (x, y, c) => (y * 11 + c * 70) % 256);
+    await png(p('dot.png'), 1, 1, () => 128);
   });
   afterAll(() => rm(dir, { recursive: true, force: true }));
 
@@ -118,6 +119,7 @@ describe.skipIf(!hasShared)('stc transfer', () => {
       [[...base(), '--style', p('dots.png'), '--strength', '2', '--content', p('photo.png'), '-o', p('x.png')], /--strength must be between 0 and 1/],
       [[...base(), '--style', p('dots.png'), '--strength', '0.5', '--content', p('photos'), '-o', p('x')], /single content image/],
       [[...base(), '--style-vector', wrong, '--content', p('photo.png'), '-o', p('x.png')], /has 50 values; network 'style_transfer' takes 100/],
+      [[...base(), '--style', p('dots.png'), '--content', p('dot.png'), '-o', p('x.png')], /a 1x1 image is too small for this network: reflect padding 4/],
       [[...base(), '--style', p('missing.jpg'), '--content', p('photo.png'), '-o', p('x.png')], /missing\.jpg does not exist/],
       [['transfer', SPEC, '--weights-dir', dir, '--style', p('dots.png'), '--content', p('photo.png'), '-o', p('x.png')], /style_predict_quantized_256\.tflite does not exist/],
       [['transfer', join(ROOT, 'specs/johnson-in.style'), '--style', p('dots.png'), '--content', p('photo.png'), '-o', p('x.png')], /not a style-conditioned network/],
