@@ -158,6 +158,24 @@ function maxAbs(a: HostTensor, b: HostTensor): number {
   return m;
 }
 
+describe.skipIf(!hasShared)('the int8-weight transformation network (style_transfer_quantized_384.tflite)', () => {
+  // Same tensor names as the f16 file, int8 per-channel weights: binds to the same spec through --weights.
+  // Compared with the f16 network's TFLite output: only weight rounding (int8 vs f16) separates them here.
+  it('reads and runs with the spec; PSNR >= 38 dB against the f16 golden (measured 42.3)', async () => {
+    const ph = golden.photos[0]!;
+    const { model } = await compileNet(new OnnxBackend(), network('style_transfer'), 'style_transfer_quantized_384.tflite', 384);
+    try {
+      const want = readGoldenNpy(join(DIR, golden.paintings.find((p) => p.name === ph.style)!.vector));
+      const y = (await model.run({ content: await cropTensor(ph), style: { shape: want.shape, data: Float32Array.from(want.data) } }))['stylized']!;
+      const db = await psnrAgainstPng(y, join(DIR, ph.output), ph.box);
+      console.info(`[arbitrary] ${ph.name} with int8 weights: ${db.toFixed(1)} dB against the f16 network`);
+      expect(db).toBeGreaterThanOrEqual(38);
+    } finally {
+      await model.dispose();
+    }
+  });
+});
+
 describe.skipIf(!hasShared)('arbitrary-style networks: tfjs matches ONNX', () => {
   // 32 px keeps the tfjs run (cpu or wasm backend) fast; every layer still runs at >= 1 pixel.
   it('style predictor and transformation network agree within float32 noise', async () => {

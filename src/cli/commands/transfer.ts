@@ -18,7 +18,8 @@ import type { CompiledModule } from '../../compiler/frontend.ts';
 import type { HostTensor } from '../../compiler/ir/types.ts';
 import { applyToFolder, applyToImage, applyToVideo, inputKind } from '../../runtime/apply/apply.ts';
 import { loadImageModel } from '../../runtime/apply/model.ts';
-import { StylePredictor, bakedTransfer, styleInput, weightOverride } from '../../runtime/arbitrary/pipeline.ts';
+import { StylePredictor, bakedTransfer, checkImageSize, styleInput, weightOverride } from '../../runtime/arbitrary/pipeline.ts';
+import type { TileRunner } from '../../runtime/apply/tiling.ts';
 import { readStyleImage } from '../../runtime/arbitrary/style-image.ts';
 import { blendVectors, blendWeights, withStrength } from '../../runtime/arbitrary/vector.ts';
 import { exportOnnx, exportTfjs } from '../../runtime/train/export.ts';
@@ -134,19 +135,26 @@ async function action(spec: string, o: TransferOpts): Promise<void> {
     const threads = int('threads', o.threads, 1);
     const model = await loadImageModel(file, { ...(device && { device }), ...(threads && { threads }) });
     const opts = { ...(maxSize !== undefined && { maxSize }), ...(tile !== undefined && { tile }) };
+    const checked = new Set<string>();
+    const run: TileRunner = (x) => {
+      const [, , h, w] = x.shape as [number, number, number, number];
+      if (!checked.has(`${h}x${w}`)) checkImageSize(baked.graph, h, w);
+      checked.add(`${h}x${w}`);
+      return model.run(x);
+    };
     try {
-      if (kind === 'image') await applyToImage(model.run, o.content, o.output, opts);
+      if (kind === 'image') await applyToImage(run, o.content, o.output, opts);
       else if (kind === 'folder') {
         const bar = new ProgressBar(process.stderr);
         const t0 = performance.now();
-        const n = await applyToFolder(model.run, o.content, o.output, {
+        const n = await applyToFolder(run, o.content, o.output, {
           ...opts,
           onItem: (e) => bar.update({ label: 'transfer', current: e.done, total: e.total, elapsedMs: performance.now() - t0 }),
         });
         bar.done();
         process.stderr.write(`stylised ${n} images into ${o.output}\n`);
       } else {
-        const n = await applyToVideo(model.run, o.content, o.output, opts);
+        const n = await applyToVideo(run, o.content, o.output, opts);
         process.stderr.write(`stylised ${n} frames into ${o.output}\n`);
       }
     } finally {

@@ -11,6 +11,7 @@ import type { CompiledModel, Device, WeightMap } from '../../backends/types.ts';
 import type { NetworkDef } from '../../compiler/frontend.ts';
 import type { Graph, HostTensor } from '../../compiler/ir/types.ts';
 import { bakeInput } from '../../compiler/passes/bake-input.ts';
+import { ShapeError } from '../../compiler/ir/ops.ts';
 import { specialize } from '../../compiler/passes/specialize.ts';
 import { UserError } from '../../util/errors.ts';
 import { bindWeights } from '../../weights/index.ts';
@@ -77,4 +78,17 @@ export async function bakedTransfer(net: NetworkDef, vector: HostTensor, weights
     throw new UserError(`the style vector has ${vector.data.length} values; network '${net.name}' takes ${style.size} ([N, ${style.size}, 1, 1])`);
   const graph = bakeInput(net.graph, style.name, { shape: [1, style.size, 1, 1], data: vector.data });
   return { graph, weights: await bind(net, graph, weightsFile) };
+}
+
+/**
+ * A UserError when the (baked) transformation network cannot run on an H x W image: reflection padding needs
+ * each side longer than the pad at every layer (specs/arbitrary.style: at least 5 x 5).
+ */
+export function checkImageSize(graph: Graph, height: number, width: number): void {
+  try {
+    specialize(graph, { N: 1, H: height, W: width });
+  } catch (e) {
+    if (e instanceof ShapeError) throw new UserError(`a ${width}x${height} image is too small for this network: ${e.message}`);
+    throw e;
+  }
 }

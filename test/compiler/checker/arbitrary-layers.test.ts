@@ -14,6 +14,8 @@ import type { Graph } from '../../../src/compiler/ir/types.ts';
 import { specialize } from '../../../src/compiler/passes/specialize.ts';
 import { countParams } from '../../../src/compiler/passes/stats.ts';
 import { mulberry32 } from '../../../src/util/prng.ts';
+import { OnnxBackend } from '../../../src/backends/onnx/backend.ts';
+import { backendGradError } from '../passes/autodiff/backend-check.ts';
 import { expectGradsMatch, gradCheck } from '../passes/autodiff/gradcheck.ts';
 
 const FILE = path.join(import.meta.dirname, 'arbitrary-inline.style');
@@ -145,5 +147,12 @@ describe('gradient checks (float64 autodiff vs central differences)', () => {
     const d1 = [...r.outputs['d1']!.data];
     expect(Math.min(...d1)).toBeLessThan(0);
     expect(Math.max(...d1)).toBeGreaterThan(6);
+  });
+  it('the same gradient graph emitted as ONNX (float32) matches the float64 reference within 1e-3 of scale', async () => {
+    // Tolerance as the composite nets of test/compiler/passes/autodiff/onnx.test.ts (instance norm compounds rounding).
+    const g = withLoss(specialize(graphOf(TINY), { N: 2, H: 7, W: 6 }), 5);
+    const data = randomData(g, 17);
+    const { rel } = await backendGradError(new OnnxBackend(), g, data, [...g.inputs, ...paramsOf(g).map((p) => p.id)]);
+    for (const [name, err] of Object.entries(rel)) expect(err, name).toBeLessThanOrEqual(1e-3);
   });
 });
