@@ -10,7 +10,7 @@
  * The library never prints: phases and iterations are reported through callbacks.
  */
 import { basename, dirname, extname, join } from 'node:path';
-import { compileFile, formatDiagnostics } from '../../compiler/frontend.ts';
+import { compileFile, formatDiagnostics, type NetworkDef } from '../../compiler/frontend.ts';
 import { normaliseBlend } from '../../compiler/objective/blend.ts';
 import { buildObjectiveGraphs, type ObjectiveGraphs } from '../../compiler/objective/build.ts';
 import { combineStyleTargets } from '../../compiler/objective/targets.ts';
@@ -113,6 +113,21 @@ export function withWeights(spec: ObjectiveSpec, w: { content?: number; style?: 
   return withOverrides(spec, { 'content-weight': w.content, 'style-weight': w.style, 'tv-weight': w.tv });
 }
 
+/** Compile the spec and pick the objective (with the weight overrides) and its loss network. */
+function loadObjective(opts: StylizeOptions): { objective: ObjectiveSpec; net: NetworkDef } {
+  const compiled = compileFile(opts.spec);
+  if (!compiled.module) throw new UserError(formatDiagnostics(compiled.diagnostics, compiled.sources));
+  const objective = withOverrides(selectObjective(compiled.module.objectives, opts.objective, opts.lossNet), {
+    'content-weight': opts.contentWeight,
+    'style-weight': opts.styleWeight,
+    'tv-weight': opts.tvWeight,
+    ...opts.weightOverrides,
+  });
+  const net = compiled.module.networks.get(objective.lossNet);
+  if (!net) throw new UserError(`objective ${objective.name} names the loss network ${objective.lossNet}, which the spec does not define`);
+  return { objective, net };
+}
+
 /** A mask image as one channel in 0..1 (the mean of its RGB), resized to the output size. */
 async function readMask(path: string, size: { width: number; height: number }): Promise<Mask> {
   const img = await readImage(path, { resize: size });
@@ -167,16 +182,7 @@ export async function stylize(opts: StylizeOptions): Promise<StylizeResult> {
   await checkWritablePath(opts.output);
 
   phase(`compiling ${opts.spec}`);
-  const compiled = compileFile(opts.spec);
-  if (!compiled.module) throw new UserError(formatDiagnostics(compiled.diagnostics, compiled.sources));
-  const objective = withOverrides(selectObjective(compiled.module.objectives, opts.objective, opts.lossNet), {
-    'content-weight': opts.contentWeight,
-    'style-weight': opts.styleWeight,
-    'tv-weight': opts.tvWeight,
-    ...opts.weightOverrides,
-  });
-  const net = compiled.module.networks.get(objective.lossNet);
-  if (!net) throw new UserError(`objective ${objective.name} names the loss network ${objective.lossNet}, which the spec does not define`);
+  const { objective, net } = loadObjective(opts);
 
   phase('reading images');
   const content = await readImage(opts.content, { resize: { longSide: size } });
