@@ -12,7 +12,7 @@ const camel = (flag: string): string => flag.replace(/-([a-z])/g, (_, c: string)
 
 /** Add `--<override> <w>` for every override flag of the registry. */
 export function addTermWeightOptions(cmd: Command): Command {
-  for (const [flag, kinds] of termRegistry().overrides()) cmd.option(`--${flag} <w>`, `weight of the ${kinds.join(', ')} term${kinds.length > 1 ? 's' : ''} (replaces the spec's)`);
+  for (const [flag, kinds] of termRegistry().overrides()) cmd.option(`--${flag} <w>`, `weight of the ${kinds.join(', ')} term${kinds.length > 1 ? 's' : ''} (replaces the objective's)`);
   return cmd;
 }
 

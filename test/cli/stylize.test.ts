@@ -36,3 +36,15 @@ describe('stc stylize --winograd / --no-winograd', () => {
     expect((await parse('--no-winograd')).winograd).toBe(false);
   });
 });
+
+describe('stc stylize term weights and masks', () => {
+  beforeEach(() => void calls.splice(0));
+
+  it('passes every registered term-weight flag by name, and the masks', async () => {
+    const o = await parse('--style-weight', '5', '--mean-std-weight', '2', '--style', 't.png', '--style-mask', 'l.png', '--style-mask', 'r.png', '--content-mask', 'c.png');
+    expect(o.weightOverrides).toEqual({ 'style-weight': 5, 'mean-std-weight': 2 });
+    expect(o.styles).toEqual(['s.png', 't.png']);
+    expect(o.styleMasks).toEqual(['l.png', 'r.png']);
+    expect(o.contentMask).toBe('c.png');
+  });
+});

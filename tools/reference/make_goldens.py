@@ -20,6 +20,7 @@ from pathlib import Path
 import torch
 
 import goldens_gradients
+import goldens_terms
 import goldens_models
 import goldens_primitives
 from weights_io import REPO, SHARED, save_json
@@ -50,6 +51,7 @@ def main(argv: list[str]) -> int:
         metas = goldens_primitives.build(tmp)
         metas += goldens_models.build(tmp, args.johnson_weights, args.johnson_output, shared)
         metas += goldens_gradients.build(tmp, shared)
+        metas += goldens_terms.build(tmp)
         save_json(tmp / "manifest.json", {
             "generator": "python3 tools/reference/make_goldens.py",
             "torch": torch.__version__,

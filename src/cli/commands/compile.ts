@@ -9,7 +9,7 @@ import { ONNX_OPSET, writeModel } from '../../backends/onnx/index.ts';
 import { compileToTfjs } from '../../backends/tfjs/codegen.ts';
 import { UserError } from '../../util/errors.ts';
 import { loadSpec, pickNetwork } from '../load-spec.ts';
-import { parseSize } from '../flags.ts';
+import { intFlag, parseSize } from '../flags.ts';
 import type { Register } from './index.ts';
 import { calibrationList, parseQuantize, writeQuantizedOnnx } from '../quantize-option.ts';
 import { checkOutputFolder, prepareNetwork } from './prepare.ts';
@@ -61,8 +61,7 @@ export const register: Register = (program) => {
       if (quantize && flags.target !== 'onnx') throw new UserError(`--quantize is for --target onnx, not '${flags.target}'`);
       await checkOutputFolder(flags.output);
       const net = pickNetwork(loadSpec(spec), flags.network);
-      const seed = Number(flags.seed ?? 0);
-      if (!Number.isSafeInteger(seed)) throw new UserError(`--seed must be an integer, got '${flags.seed}'`);
+      const seed = intFlag('seed', flags.seed, 0) ?? 0;
       const { graph, weights } = await prepareNetwork(net, {
         ...(flags.size && { size: parseSize(flags.size) }),
         ...(flags.weights && { weightsPath: flags.weights }),

@@ -9,7 +9,7 @@ import { readImage, checkWritablePath, imageToTensor, tensorToImage, writeImage 
 import { DEVICE_FLAGS, DEVICE_HELP, checkDeviceBackend, parseDevice } from '../device-option.ts';
 import { UserError } from '../../util/errors.ts';
 import { loadSpec, pickNetwork } from '../load-spec.ts';
-import { isBareSize, parseSize } from '../flags.ts';
+import { intFlag, isBareSize, parseSize } from '../flags.ts';
 import type { Register } from './index.ts';
 import { prepareNetwork } from './prepare.ts';
 
@@ -66,10 +66,9 @@ export const register: Register = (program) => {
         outputs: [outName],
         size: { height: image.height, width: image.width },
         ...(flags.weights && { weightsPath: flags.weights }),
-        seed: Number(flags.seed ?? 0),
+        seed: intFlag('seed', flags.seed, 0) ?? 0,
       });
-      const threads = flags.threads === undefined ? undefined : Number(flags.threads);
-      if (threads !== undefined && !(Number.isSafeInteger(threads) && threads >= 1)) throw new UserError(`--threads must be a positive integer, got '${flags.threads}'`);
+      const threads = intFlag('threads', flags.threads, 1);
       const model = await (await makeBackend()).compile(graph, weights, { ...(threads !== undefined && { threads }), ...(device && { device }) });
       try {
         const out = await model.run({ [graph.inputs[0]!]: imageToTensor(image) });

@@ -195,7 +195,7 @@ export const register: Register = (program: Command) => {
     .option('--network <name>', 'network to train (default: the spec’s main network)')
     .option('--objective <name>', 'an objective of the spec (its loss network, taps and weights; flags below override)')
     .option('--loss-net <name>', `without --objective: Johnson's loss on ${Object.keys(LOSS_NETS).join(', ')} (default vgg16)`)
-    .option('--weights <path>', 'loss-network weights (overrides the stdlib binding’s path)')
+    .option('--weights <path>', 'loss-network weights (overrides the path of its weight binding)')
     .option('--size <px>', `training crop size (default ${DEFAULT_TRAIN.size})`)
     .option('--batch <n>', `batch size (default ${DEFAULT_TRAIN.batch})`)
     .option('--steps <n>', `optimiser steps (default ${DEFAULT_TRAIN.steps})`)

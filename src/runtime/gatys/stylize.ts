@@ -10,7 +10,7 @@
  * The library never prints: phases and iterations are reported through callbacks.
  */
 import { basename, dirname, extname, join } from 'node:path';
-import { compileFile, formatDiagnostics } from '../../compiler/frontend.ts';
+import { compileFile, formatDiagnostics, type NetworkDef } from '../../compiler/frontend.ts';
 import { normaliseBlend } from '../../compiler/objective/blend.ts';
 import { buildObjectiveGraphs, type ObjectiveGraphs } from '../../compiler/objective/build.ts';
 import { combineStyleTargets } from '../../compiler/objective/targets.ts';
@@ -114,6 +114,27 @@ export function withWeights(spec: ObjectiveSpec, w: { content?: number; style?: 
   return withOverrides(spec, { 'content-weight': w.content, 'style-weight': w.style, 'tv-weight': w.tv });
 }
 
+/** Compile the spec and pick the objective (with the weight overrides) and its loss network. */
+async function loadObjective(opts: StylizeOptions, phase: (what: string) => void): Promise<{ objective: ObjectiveSpec; net: NetworkDef }> {
+  const compiled = compileFile(opts.spec);
+  if (!compiled.module) throw new UserError(formatDiagnostics(compiled.diagnostics, compiled.sources));
+  // A partial pretrained file serves only some objectives: pick one it serves (and say so), or name what it lacks.
+  const selected = await objectiveForWeights(selectObjective(compiled.module.objectives, opts.objective, opts.lossNet), compiled.module.objectives, compiled.module.networks, {
+    ...(opts.weights !== undefined && { weights: opts.weights }),
+    objectiveNamed: opts.objective !== undefined,
+    phase,
+  });
+  const objective = withOverrides(selected, {
+    'content-weight': opts.contentWeight,
+    'style-weight': opts.styleWeight,
+    'tv-weight': opts.tvWeight,
+    ...opts.weightOverrides,
+  });
+  const net = compiled.module.networks.get(objective.lossNet);
+  if (!net) throw new UserError(`objective ${objective.name} names the loss network ${objective.lossNet}, which the spec does not define`);
+  return { objective, net };
+}
+
 /** A mask image as one channel in 0..1 (the mean of its RGB), resized to the output size. */
 async function readMask(path: string, size: { width: number; height: number }): Promise<Mask> {
   const img = await readImage(path, { resize: size });
@@ -168,21 +189,7 @@ export async function stylize(opts: StylizeOptions): Promise<StylizeResult> {
   await checkWritablePath(opts.output);
 
   phase(`compiling ${opts.spec}`);
-  const compiled = compileFile(opts.spec);
-  if (!compiled.module) throw new UserError(formatDiagnostics(compiled.diagnostics, compiled.sources));
-  const selected = await objectiveForWeights(selectObjective(compiled.module.objectives, opts.objective, opts.lossNet), compiled.module.objectives, compiled.module.networks, {
-    ...(opts.weights !== undefined && { weights: opts.weights }),
-    objectiveNamed: opts.objective !== undefined,
-    phase,
-  });
-  const objective = withOverrides(selected, {
-    'content-weight': opts.contentWeight,
-    'style-weight': opts.styleWeight,
-    'tv-weight': opts.tvWeight,
-    ...opts.weightOverrides,
-  });
-  const net = compiled.module.networks.get(objective.lossNet);
-  if (!net) throw new UserError(`objective ${objective.name} names the loss network ${objective.lossNet}, which the spec does not define`);
+  const { objective, net } = await loadObjective(opts, phase);
 
   phase('reading images');
   const content = await readImage(opts.content, { resize: { longSide: size } });

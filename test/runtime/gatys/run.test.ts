@@ -114,3 +114,31 @@ describe('runGatys', () => {
     expect(Math.max(...a.data)).toBeLessThan(160);
   });
 });
+
+describe('runGatys with refreshed targets', () => {
+  it('optimises in segments of `every` iterations, refreshing before each from the current image, numbering iterations on', async () => {
+    const init = noiseImage(W, H, 1);
+    const updates: { at: number; first: number }[] = [];
+    let seen = 0;
+    const s = step({ smooth: 0.1 });
+    const r = await runGatys({
+      init,
+      step: async (x) => {
+        seen++;
+        return s(x);
+      },
+      iterations: 7,
+      optimizer: 'adam',
+      lr: 5,
+      refresh: { every: 3, update: async (x) => void updates.push({ at: seen, first: x[0]! }) },
+    });
+    expect(r.iterations).toBe(7);
+    expect(r.history.map((h) => h.iteration)).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
+    // Before iterations 1, 4 and 7: the first with the (clamped) initial image, then with the image reached.
+    expect(updates).toHaveLength(3);
+    expect(updates[0]!.first).toBe(Math.min(255, Math.max(0, init.data[0]!)));
+    expect(updates[1]!.at).toBeGreaterThan(updates[0]!.at);
+    expect(updates[1]!.first).not.toBe(updates[0]!.first);
+    expect(r.history.at(-1)!.loss).toBeLessThan(r.history[0]!.loss);
+  });
+});

@@ -88,6 +88,22 @@ describe('training with a spec-declared objective', () => {
     expect(applyTrainFlags(o, {})).toEqual(o);
   });
 
+  it('any term kind with style-image targets trains (mean_std); histogram and masked terms are Gatys only', () => {
+    const m = compile(0.5);
+    const o = m.objectives.get('tiny_objective')!;
+    const t = m.networks.get('tiny_t')!.graph;
+    const l = m.networks.get('tiny_loss')!.graph;
+    const withTerm = (term: (typeof o.terms)[number]) => ({ ...o, terms: [...o.terms, term] });
+    const lg = buildLossGraph({ transformer: t, lossNet: l, loss: withTerm({ kind: 'mean_std', weight: 1, taps: [{ tap: 'relu1', weight: 1 }], attrs: {} }), batch: 2, size: 12 });
+    expect(lg.termOutputs).toEqual(['loss:content', 'loss:style', 'loss:tv', 'loss:mean_std']);
+    expect(lg.styleTargetShapes.get('mean_std:relu1.std')).toEqual([1, 4, 1, 1]);
+    expect(() => buildLossGraph({ transformer: t, lossNet: l, loss: withTerm({ kind: 'histogram', weight: 1, taps: [{ tap: 'relu1', weight: 1 }], attrs: {} }), batch: 2, size: 12 })).toThrow(
+      /the histogram term recomputes its targets from the current image: Gatys only/,
+    );
+    const masked = { ...o, terms: o.terms.map((x) => (x.kind === 'style' ? { ...x, attrs: { ...x.attrs, mask: true } } : x)) };
+    expect(() => buildLossGraph({ transformer: t, lossNet: l, loss: masked, batch: 2, size: 12 })).toThrow(/style\(mask: true\): masks are a Gatys feature/);
+  });
+
   describe('stc train --objective', () => {
     let dir = '';
     beforeAll(async () => {
