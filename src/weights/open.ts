@@ -9,7 +9,20 @@ import { openSafetensors } from './safetensors.ts';
 import type { TensorFile } from './tensor-file.ts';
 import { openTfjsLayers } from './tfjs-layers.ts';
 
-export function openWeights(format: WeightFormat, path: string): Promise<TensorFile> {
+/** Formats stored as a folder, and what that folder holds (for the message when given a file). */
+const FOLDER_FORMATS: Partial<Record<WeightFormat, string>> = { npy_dir: 'a folder of .npy files', fast_style: 'a folder with manifest.json' };
+
+/** A file where a folder format needs a folder (or the reverse) gets its own message, not the reader's ENOTDIR. */
+async function checkPathKind(format: WeightFormat, path: string): Promise<void> {
+  const s = await stat(path).catch(() => undefined);
+  if (!s) throw new WeightError('missing_file', `weights path ${path} does not exist`);
+  const folder = FOLDER_FORMATS[format];
+  if (folder && !s.isDirectory()) throw new WeightError('bad_format', `weights path ${path} is a file, but ${format} weights are ${folder}`);
+  if (format === 'safetensors' && s.isDirectory()) throw new WeightError('bad_format', `weights path ${path} is a folder, but safetensors weights are one .safetensors file`);
+}
+
+export async function openWeights(format: WeightFormat, path: string): Promise<TensorFile> {
+  await checkPathKind(format, path);
   switch (format) {
     case 'npy_dir':
       return openNpyDir(path);
