@@ -26,7 +26,12 @@ export function renderDiagnostics(diags: readonly Diagnostic[], sources: Readonl
     const r = path.isAbsolute(f) ? path.relative(process.cwd(), f) : f;
     return r && !r.startsWith('..') ? r : f;
   };
-  const relDiags = diags.map((d) => (d.span ? { ...d, span: { ...d.span, file: rel(d.span.file) } } : d));
+  const relSpan = <S extends { readonly file: string }>(s: S): S => ({ ...s, file: rel(s.file) });
+  const relDiags = diags.map((d) => ({
+    ...d,
+    ...(d.span && { span: relSpan(d.span) }),
+    ...(d.notes && { notes: d.notes.map((n) => ({ ...n, span: relSpan(n.span) })) }),
+  }));
   const relSources = new Map([...sources].map(([k, v]) => [rel(k), v]));
   return formatDiagnostics(relDiags, relSources);
 }

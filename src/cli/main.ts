@@ -1,7 +1,6 @@
 /** The `stc` command line. Each command lives in its own module under commands/. */
 import { Command, CommanderError } from 'commander';
 import { registerCommands } from './commands/index.ts';
-import { GpuUnavailableError } from '../backends/onnx/providers.ts';
 import { UserError } from '../util/errors.ts';
 
 export async function main(argv: readonly string[]): Promise<number> {
@@ -13,15 +12,20 @@ export async function main(argv: readonly string[]): Promise<number> {
     .exitOverride()
     .showHelpAfterError();
   let exitCode = 0;
-  registerCommands(program, (code) => {
-    exitCode = Math.max(exitCode, code);
-  });
+  await registerCommands(
+    program,
+    (code) => {
+      exitCode = Math.max(exitCode, code);
+    },
+    argv,
+  );
   try {
     await program.parseAsync([...argv]);
   } catch (e) {
     if (e instanceof CommanderError) return e.exitCode;
-    // No GPU provider starting is the machine's state, not a bug in stc: no stack trace.
-    if (e instanceof UserError || e instanceof GpuUnavailableError) {
+    // No GPU provider starting is the machine's state, not a bug in stc: no stack trace. (Matched by name, so
+    // that main does not import onnxruntime: commands load their dependencies themselves, commands/index.ts.)
+    if (e instanceof UserError || (e instanceof Error && e.name === 'GpuUnavailableError')) {
       process.stderr.write(`stc: error: ${e.message}\n`);
       return 1;
     }

@@ -21,11 +21,18 @@ export type DiagnosticCode =
   | 'weights'
   | 'objective';
 
+/** A secondary location, rendered after the diagnostic as `file:line:col: note: message`. */
+export interface DiagnosticNote {
+  readonly message: string;
+  readonly span: SourceSpan;
+}
+
 export interface Diagnostic {
   readonly code: DiagnosticCode;
   readonly severity: 'error' | 'warning';
   readonly message: string;
   readonly span?: SourceSpan;
+  readonly notes?: readonly DiagnosticNote[];
 }
 
 export function error(code: DiagnosticCode, message: string, span?: SourceSpan): Diagnostic {
@@ -49,8 +56,12 @@ export function sortDiagnostics(diags: readonly Diagnostic[]): Diagnostic[] {
 /** Render one diagnostic; `source` is the text of the span's file, when available. */
 export function formatDiagnostic(d: Diagnostic, source?: string): string {
   if (!d.span) return `error: ${d.message}`;
-  const { file, line, col, length } = d.span;
-  const head = `${file}:${line}:${col}: ${d.severity}: ${d.message}`;
+  return located(d.span, `${d.severity}: ${d.message}`, source);
+}
+
+function located(span: SourceSpan, what: string, source?: string): string {
+  const { file, line, col, length } = span;
+  const head = `${file}:${line}:${col}: ${what}`;
   const text = source?.split(/\r?\n/)[line - 1];
   if (text === undefined) return head;
   const caretPad = text.slice(0, Math.max(col - 1, 0)).replace(/[^\t]/g, ' ');
@@ -61,6 +72,10 @@ export function formatDiagnostic(d: Diagnostic, source?: string): string {
 /** Render diagnostics in source order; `sources` maps a span's file name to its text. */
 export function formatDiagnostics(diags: readonly Diagnostic[], sources: ReadonlyMap<string, string>): string {
   return sortDiagnostics(diags)
-    .map((d) => formatDiagnostic(d, d.span ? sources.get(d.span.file) : undefined))
+    .map((d) =>
+      [formatDiagnostic(d, d.span ? sources.get(d.span.file) : undefined), ...(d.notes ?? []).map((n) => located(n.span, `note: ${n.message}`, sources.get(n.span.file)))].join(
+        '\n',
+      ),
+    )
     .join('\n');
 }

@@ -180,6 +180,23 @@ export function tensorToImage(t: HostTensor, index = 0): RgbImage {
 }
 
 /**
+ * The top-left width x height of an image: a network whose strides do not divide the input size returns a
+ * few more rows and columns (97x73 through two stride-2 convs and two 2x upsamplings gives 100x76); the
+ * extra ones lie past the input's bottom and right edges. `apply` crops the same way (apply/stylize.ts).
+ */
+export function cropImage(img: RgbImage, width: number, height: number): RgbImage {
+  if (img.width === width && img.height === height) return img;
+  if (img.width < width || img.height < height) throw new Error(`cropImage: ${img.width}x${img.height} is smaller than ${width}x${height}`);
+  const out = createImage(width, height);
+  for (let c = 0; c < 3; c++)
+    for (let y = 0; y < height; y++) {
+      const src = (c * img.height + y) * img.width;
+      out.data.set(img.data.subarray(src, src + width), (c * height + y) * width);
+    }
+  return out;
+}
+
+/**
  * Separable triangle-filter weights for resampling `inSize` samples to `outSize`
  * (PIL's BILINEAR): pixel centres map as (o + 0.5) * in/out - 0.5, and when
  * shrinking the filter is widened by the scale factor, so it averages (antialiases).

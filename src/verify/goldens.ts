@@ -5,13 +5,13 @@
  */
 import { readFile, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { HostTensor } from '../compiler/ir/types.ts';
 import { readNpy } from '../weights/npy.ts';
+import { packageRoot } from '../util/package-root.ts';
 import { uniformTensor } from './det.ts';
 
-/** stc's source root (two folders above this file). */
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+/** stc's package folder (src/ and dist/src/ alike). */
+const ROOT = packageRoot(import.meta.url);
 
 /** test/goldens in this checkout. */
 export const DEFAULT_GOLDENS_DIR = path.join(ROOT, 'test', 'goldens');

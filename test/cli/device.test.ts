@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.ts';
-import { probeGpu } from '../../src/backends/onnx/index.ts';
+import { probeGpuQuietly } from '../../src/backends/onnx/index.ts';
 import { writeImage } from '../../src/runtime/image.ts';
 
 const SHARED = join(import.meta.dirname, '../../../shared');
@@ -32,7 +32,7 @@ describe('--device', () => {
   const image = join(dir, 'in.png');
   let gpu = false;
   beforeAll(async () => {
-    gpu = 'provider' in (await probeGpu());
+    gpu = 'provider' in (await probeGpuQuietly()).result;
     expect((await cli('compile', 'specs/johnson-in.style', '-o', model)).code).toBe(0);
     // A 24x16 input image (planar RGB, 0..255), written with stc's image writer.
     const data = Float32Array.from({ length: 24 * 16 * 3 }, (_, i) => (i * 37) % 256);

@@ -48,14 +48,27 @@ async function action(modelPath: string, input: string, o: Opts): Promise<void> 
   const bar = new ProgressBar(process.stderr);
   const t0 = performance.now();
   try {
-    if (kind === 'image') await applyToImage(model.run, input, o.output, opts);
-    else if (kind === 'folder') {
+    if (kind === 'image') {
+      bar.update({ label: 'apply', current: 0, total: 1, elapsedMs: 0 });
+      await applyToImage(model.run, input, o.output, {
+        ...opts,
+        onTile: (done, total) => bar.update({ label: 'tiles', current: done, total, elapsedMs: performance.now() - t0 }),
+      });
+      bar.done();
+      process.stdout.write(`wrote ${o.output} (${((performance.now() - t0) / 1000).toFixed(1)} s)\n`);
+    } else if (kind === 'folder') {
+      const skipped: string[] = [];
       const n = await applyToFolder(model.run, input, o.output, {
         ...opts,
         onItem: (e) => bar.update({ label: 'apply', current: e.done, total: e.total, elapsedMs: performance.now() - t0 }),
+        onSkip: (e) => {
+          bar.done();
+          skipped.push(e.path);
+          process.stderr.write(`skipped unreadable image ${e.path}: ${e.reason}\n`);
+        },
       });
       bar.done();
-      process.stderr.write(`stylised ${n} images into ${o.output}\n`);
+      process.stderr.write(`stylised ${n} images into ${o.output}${skipped.length ? `; skipped ${skipped.length} unreadable` : ''}\n`);
     } else {
       const n = await applyToVideo(model.run, input, o.output, opts);
       process.stderr.write(`stylised ${n} frames into ${o.output}\n`);

@@ -36,8 +36,9 @@ interface OrtModule {
 async function probeOrt(): Promise<OrtReport> {
   try {
     const ort = (await import('onnxruntime-node')) as unknown as OrtModule;
-    const { probeGpu } = await import('../../backends/onnx/backend.ts');
-    return { version: ort.env.versions.node ?? ort.env.versions.common, providers: ort.listSupportedBackends?.() ?? [], gpu: await probeGpu() };
+    // In a child process: the native GPU stacks print their own errors on a machine without a GPU.
+    const { probeGpuQuietly } = await import('../../backends/onnx/probe-quiet.ts');
+    return { version: ort.env.versions.node ?? ort.env.versions.common, providers: ort.listSupportedBackends?.() ?? [], gpu: (await probeGpuQuietly()).result };
   } catch (e) {
     return { providers: [], error: e instanceof Error ? e.message : String(e) };
   }

@@ -15,6 +15,7 @@ import { firstNonFinite } from '../../runtime/train/health.ts';
 import { exportOnnx, exportTfjs, inferenceGraph } from '../../runtime/train/export.ts';
 import { calibrationList, parseQuantize, writeQuantizedOnnx } from '../quantize-option.ts';
 import { stat } from 'node:fs/promises';
+import { probeWritable } from '../../util/atomic-write.ts';
 import { UserError } from '../../util/errors.ts';
 import { loadSpec, pickNetwork } from '../load-spec.ts';
 import type { Register } from './index.ts';
@@ -77,6 +78,7 @@ async function action(run: string | undefined, o: Opts): Promise<void> {
   const { graph, weights, from } = await loadRun(run, o.checkpoint);
   const dir = path.dirname(path.resolve(o.output));
   if (!(await stat(dir).catch(() => undefined))?.isDirectory()) throw new UserError(`cannot write ${o.output}: folder ${dir} does not exist`);
+  await probeWritable(o.output);
   if (quantize) {
     const bytes = await writeQuantizedOnnx(o.output, inferenceGraph(graph), weights, { calibrate: calibrationList(o.calibrate), name: 'stc-johnson', docString: 'stc fast style transfer (int8 convs): input RGB 0..255 NCHW, output `image` RGB 0..255' });
     process.stdout.write(`wrote ${o.output} (${(bytes / 1e6).toFixed(1)} MB, ONNX opset 18, ${quantize} convs) from ${from}\n`);

@@ -5,7 +5,7 @@
  */
 import type { Backend } from '../../backends/types.ts';
 import { OnnxBackend } from '../../backends/onnx/index.ts';
-import { readImage, checkWritablePath, imageToTensor, tensorToImage, writeImage } from '../../runtime/image.ts';
+import { cropImage, readImage, checkWritablePath, imageToTensor, tensorToImage, writeImage } from '../../runtime/image.ts';
 import { DEVICE_FLAGS, DEVICE_HELP, checkDeviceBackend, parseDevice } from '../device-option.ts';
 import { UserError } from '../../util/errors.ts';
 import { loadSpec, pickNetwork } from '../load-spec.ts';
@@ -70,14 +70,19 @@ export const register: Register = (program) => {
       });
       const threads = intFlag('threads', flags.threads, 1);
       const model = await (await makeBackend()).compile(graph, weights, { ...(threads !== undefined && { threads }), ...(device && { device }) });
+      let written = image;
       try {
         const out = await model.run({ [graph.inputs[0]!]: imageToTensor(image) });
         const y = out[outName]!;
         if (y.shape.length !== 4 || y.shape[1] !== 3) throw new UserError(`output ${outName} of ${net.name} has shape [${y.shape}], not an RGB image`);
-        await writeImage(flags.output, tensorToImage(y));
+        // Crop back to the input's size, as `apply` does; a network that shrinks the image is written as it is.
+        let img = tensorToImage(y);
+        if (img.height >= image.height && img.width >= image.width) img = cropImage(img, image.width, image.height);
+        await writeImage(flags.output, img);
+        written = img;
       } finally {
         await model.dispose();
       }
-      process.stdout.write(`wrote ${flags.output} (${image.width}x${image.height})\n`);
+      process.stdout.write(`wrote ${flags.output} (${written.width}x${written.height})\n`);
     });
 };

@@ -308,6 +308,20 @@ function blockNames(m: Module): string[] {
   return [...m.scope].filter(([, v]) => v.decl.kind === 'block').map(([k]) => k);
 }
 
+/**
+ * Errors found while expanding a block from another file (the stdlib, an imported spec) are most often caused
+ * by the caller's arguments (`residual_in(-1)`): report them at the caller's call, with a note at the line
+ * inside the block where they surfaced.
+ */
+function relocateToCallSite(diags: Diagnostic[], from: number, callerFile: string, call: Call, block: string): void {
+  for (let i = from; i < diags.length; i++) {
+    const d = diags[i]!;
+    if (!d.span || d.span.file === callerFile) continue;
+    const note = { message: `in block ${block}, expanded from the call above`, span: d.span };
+    diags[i] = { ...d, span: call.span, notes: [...(d.notes ?? []), note] };
+  }
+}
+
 function expandBlock(
   ctx: Ctx,
   frame: Frame,
@@ -353,6 +367,7 @@ function expandBlock(
   const before = ctx.diags.length;
   for (const s of decl.body) lowerStmt(ctx, child, s, false);
   ctx.stack.pop();
+  if (module.file !== frame.module.file) relocateToCallSite(ctx.diags, before, frame.module.file, call, decl.name.name);
   const result = child.outputs.size ? [...child.outputs.values()][0]! : (child.current ?? null);
   // Block inputs are the caller's values: not re-exported as taps of the instance.
   for (const s of declared) if (s.kind === 'input') child.names.delete(s.name.name);

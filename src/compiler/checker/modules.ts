@@ -6,13 +6,13 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { BlockDecl, Decl, NetworkAlias, NetworkDecl, ObjectiveDecl, Program } from '../../dsl/ast.ts';
 import { error, type Diagnostic } from '../../dsl/diagnostics.ts';
 import { parse } from '../../dsl/parser.ts';
+import { packageRoot } from '../../util/package-root.ts';
 
 /** The stdlib folder shipped with stc (`<repo>/stdlib`). */
-export const STDLIB_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../stdlib');
+export const STDLIB_DIR = path.join(packageRoot(import.meta.url), 'stdlib');
 
 export type NamedDecl = BlockDecl | NetworkDecl | NetworkAlias | ObjectiveDecl;
 

@@ -6,7 +6,8 @@
  * - Folder: every JPEG/PNG/WebP below it, written to the same relative path under the output
  *   folder (extension kept). Images of equal size (after `maxSize`) are batched, `batch` at a
  *   time, into one model run; images of differing sizes, or large enough to be tiled, run alone.
- *   Only one batch of decoded images is held at once.
+ *   Only one batch of decoded images is held at once. An image that cannot be read or decoded is skipped
+ *   and reported through `onSkip`; the others are still written.
  * - Video: through ffmpeg (video.ts), frame by frame.
  */
 import { mkdir, stat } from 'node:fs/promises';
@@ -23,7 +24,11 @@ export interface ApplyOptions extends StylizeOptions {
   /** Images per model run in folder mode (default 4). */
   readonly batch?: number;
   readonly onItem?: (e: { readonly done: number; readonly total: number; readonly output: string }) => void;
+  /** Folder mode: an input image that could not be read or decoded, and was skipped. */
+  readonly onSkip?: (e: { readonly path: string; readonly reason: string }) => void;
 }
+
+const reasonOf = (e: unknown): string => (e instanceof Error ? e.message : String(e));
 
 export type InputKind = 'image' | 'folder' | 'video';
 
@@ -41,21 +46,28 @@ export async function applyToImage(run: TileRunner, input: string, output: strin
   opts.onItem?.({ done: 1, total: 1, output });
 }
 
+/** Stylise every image below `input`; returns how many were written (the skipped ones are reported through onSkip). */
 export async function applyToFolder(run: TileRunner, input: string, output: string, opts: ApplyOptions = {}): Promise<number> {
   const files = await listImages(input);
-  const items = await Promise.all(
+  const skip = (path: string, e: unknown): undefined => void opts.onSkip?.({ path, reason: reasonOf(e) });
+  const sized = await Promise.all(
     files.map(async (f) => {
-      const s = await imageSize(f);
-      return { path: f, out: join(output, relative(input, f)), ...fitWithin(s.width, s.height, opts.maxSize) };
+      const s = await imageSize(f).catch((e: unknown) => skip(f, e));
+      return s && { path: f, out: join(output, relative(input, f)), ...fitWithin(s.width, s.height, opts.maxSize) };
     }),
   );
+  const items = sized.filter((i) => i !== undefined);
   const batch = Math.max(1, opts.batch ?? 4);
   const alone = items.filter((i) => tilingFor(i.width, i.height, opts));
   const batched = planBatches(items.filter((i) => !alone.includes(i)), batch);
   let done = 0;
-  const total = items.length;
-  for (const group of [...batched, ...alone.map((i) => [i])]) {
-    const imgs = await Promise.all(group.map((i) => readRgb8(i.path, opts.maxSize)));
+  let total = items.length;
+  for (const planned of [...batched, ...alone.map((i) => [i])]) {
+    const decoded = await Promise.all(planned.map((i) => readRgb8(i.path, opts.maxSize).catch((e: unknown) => skip(i.path, e))));
+    const group = planned.filter((_, k) => decoded[k] !== undefined);
+    const imgs = decoded.filter((m) => m !== undefined);
+    total -= planned.length - group.length;
+    if (group.length === 0) continue;
     // a decoded size can differ from the header's by rounding; fall back to one at a time
     const same = imgs.every((m) => m.width === imgs[0]!.width && m.height === imgs[0]!.height);
     const outs = group.length > 1 && same ? await stylizeBatch(run, imgs) : await Promise.all(imgs.map((m) => stylizeImage(run, m, opts)));
@@ -65,7 +77,7 @@ export async function applyToFolder(run: TileRunner, input: string, output: stri
       opts.onItem?.({ done: ++done, total, output: group[k]!.out });
     }
   }
-  return total;
+  return done;
 }
 
 export async function applyToVideo(run: TileRunner, input: string, output: string, opts: ApplyOptions = {}): Promise<number> {

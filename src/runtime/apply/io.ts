@@ -27,14 +27,14 @@ export async function imageSize(path: string): Promise<{ width: number; height: 
   }
 }
 
-/** Decode an image to RGB bytes, auto-oriented, shrunk to fit `maxSize` if given. */
+/** Decode an image to RGB bytes, auto-oriented, alpha flattened onto white (the rule of runtime/image.ts), shrunk to fit `maxSize` if given. */
 export async function readRgb8(path: string, maxSize?: number): Promise<Rgb8> {
   const size = await imageSize(path);
   const target = fitWithin(size.width, size.height, maxSize);
   try {
     let img = openSharp(path, { autoOrient: true, limitInputPixels: false });
     if (target.width !== size.width || target.height !== size.height) img = img.resize(target.width, target.height, { fit: 'fill' });
-    const { data, info } = await img.toColourspace('srgb').removeAlpha().raw().toBuffer({ resolveWithObject: true });
+    const { data, info } = await img.flatten({ background: '#ffffff' }).toColourspace('srgb').removeAlpha().raw().toBuffer({ resolveWithObject: true });
     if (info.channels !== 3) throw new Error(`expected 3 channels, got ${info.channels}`);
     return { width: info.width, height: info.height, data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength) };
   } catch (e) {

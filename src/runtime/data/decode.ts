@@ -1,6 +1,6 @@
 /**
  * Decoding one training sample with sharp: read, auto-orient, resize, crop,
- * drop alpha, convert to planar float32 RGB in 0..255. The work runs on
+ * flatten alpha onto white (stc's one alpha rule, runtime/image.ts), convert to planar float32 RGB in 0..255. The work runs on
  * libvips threads; the JS thread only awaits the promise.
  */
 import type { RgbImage } from '../image-types.ts';
@@ -21,6 +21,7 @@ export async function decodeResizeCrop(path: string, plan: ResizeCrop): Promise<
   const { data, info } = await openSharp(path, { autoOrient: true, failOn: 'error' })
     .resize(plan.width, plan.height, { fit: 'fill', kernel: 'lanczos3' })
     .extract({ left: plan.left, top: plan.top, width: plan.size, height: plan.size })
+    .flatten({ background: '#ffffff' })
     .toColourspace('srgb')
     .removeAlpha()
     .raw()

@@ -27,6 +27,8 @@ export interface FormatInfo {
   readonly extensions: readonly string[];
   /** True when a file's first bytes are this format's own signature. */
   readonly sniff?: (head: Uint8Array) => boolean;
+  /** For formats stored as a folder, what that folder holds (for the message when given a file). */
+  readonly folder?: string;
   readonly open: (path: string) => Promise<TensorFile>;
 }
 
@@ -41,8 +43,8 @@ export const FORMATS: readonly FormatInfo[] = [
   { format: 'tflite', title: 'TensorFlow Lite flatbuffer', extensions: ['.tflite'], sniff: (h) => new TextDecoder('latin1').decode(h.subarray(4, 8)) === 'TFL3', open: openTflite },
   { format: 'safetensors', title: 'safetensors', extensions: ['.safetensors'], open: openSafetensors },
   { format: 'tfjs_layers', title: 'TensorFlow.js layers (model.json)', extensions: ['.json'], open: openTfjsLayers },
-  { format: 'npy_dir', title: 'a folder of .npy files', extensions: [], open: openNpyDir },
-  { format: 'fast_style', title: 'fast-style-transfer export (manifest.json)', extensions: [], open: openFastStyle },
+  { format: 'npy_dir', title: 'a folder of .npy files', extensions: [], folder: 'a folder of .npy files', open: openNpyDir },
+  { format: 'fast_style', title: 'fast-style-transfer export (manifest.json)', extensions: [], folder: 'a folder with manifest.json', open: openFastStyle },
 ];
 
 export function formatInfo(format: WeightFormat): FormatInfo {
@@ -51,8 +53,18 @@ export function formatInfo(format: WeightFormat): FormatInfo {
   return f;
 }
 
-export function openWeights(format: WeightFormat, path: string): Promise<TensorFile> {
-  return formatInfo(format).open(path);
+/** A file where a folder format needs a folder (or the reverse) gets its own message, not the reader's ENOTDIR. */
+async function checkPathKind(f: FormatInfo, path: string): Promise<void> {
+  const s = await stat(path).catch(() => undefined);
+  if (!s) throw new WeightError('missing_file', `weights path ${path} does not exist`);
+  if (f.folder && !s.isDirectory()) throw new WeightError('bad_format', `weights path ${path} is a file, but ${f.format} weights are ${f.folder}`);
+  if (!f.folder && f.format !== 'tfjs_layers' && s.isDirectory()) throw new WeightError('bad_format', `weights path ${path} is a folder, but ${f.format} weights are one file (${f.title})`);
+}
+
+export async function openWeights(format: WeightFormat, path: string): Promise<TensorFile> {
+  const f = formatInfo(format);
+  await checkPathKind(f, path);
+  return f.open(path);
 }
 
 /** One line listing what stc reads, for "not found" and "unknown format" messages. */

@@ -135,6 +135,13 @@ describe('export and apply refuse non-finite weights', () => {
     expect(r.code, r.err).toBe(0);
     expect(r.err).toMatch(/note: skipped unreadable checkpoint .*step-00000004\.safetensors \(.*\); exporting .*step-00000002\.safetensors, step 2/);
     expect(r.out).toMatch(/step 2/);
+
+    // Issue 21, defect 5: an output folder that refuses new files (/proc) is one message, before any work.
+    if (existsSync('/proc/self')) {
+      const proc = await cli('export', run, '-o', '/proc/x.onnx');
+      expect(proc.code).toBe(1);
+      expect(proc.err).toMatch(/\nstc: error: cannot write \/proc\/x\.onnx: .*\(ENOENT\)\n$/);
+    }
   });
 
   it('apply refuses a model with a NaN weight instead of writing a black image', async () => {

@@ -1,0 +1,37 @@
+/**
+ * The GPU probe (backend.ts probeGpu) run in a child process with its stderr captured. On a machine without a
+ * GPU, the native WebGPU and Vulkan stacks print their own errors ("XDG_RUNTIME_DIR is invalid", Vulkan
+ * adapter warnings) straight to the process's stderr while the probe fails; a child keeps them out of
+ * `stc doctor`'s output and the test log, and the caller reports the outcome in its own words.
+ */
+import { execFile } from 'node:child_process';
+import { packageRoot } from '../../util/package-root.ts';
+import type { probeGpu } from './backend.ts';
+
+export type GpuProbe = Awaited<ReturnType<typeof probeGpu>>;
+
+export interface QuietProbe {
+  readonly result: GpuProbe;
+  /** What the native libraries printed while probing (not shown by default). */
+  readonly stderr: string;
+}
+
+export function probeGpuQuietly(timeoutMs = 60_000): Promise<QuietProbe> {
+  // The child imports this module's sibling as it runs here: TypeScript through tsx, or the compiled JavaScript.
+  const source = import.meta.url.endsWith('.ts');
+  const backend = new URL(`./backend.${source ? 'ts' : 'js'}`, import.meta.url).href;
+  const script = `const { probeGpu } = await import(${JSON.stringify(backend)}); process.stdout.write(JSON.stringify(await probeGpu()));`;
+  const args = [...(source ? ['--import', 'tsx'] : []), '--input-type=module', '-e', script];
+  return new Promise((resolve) => {
+    execFile(process.execPath, args, { cwd: packageRoot(import.meta.url), timeout: timeoutMs, maxBuffer: 1 << 20 }, (err, stdout, stderr) => {
+      try {
+        if (err) throw err;
+        resolve({ result: JSON.parse(stdout) as GpuProbe, stderr });
+      } catch (e) {
+        const last = stderr.trim().split('\n').pop() ?? '';
+        const reason = `the probe process failed (${(e as Error).message.split('\n')[0]}${last ? `; ${last}` : ''})`;
+        resolve({ result: { attempts: [{ provider: 'webgpu', reason }] }, stderr });
+      }
+    });
+  });
+}
