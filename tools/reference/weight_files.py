@@ -276,6 +276,32 @@ def write_onnx(path, network, weights, upto):
     os.replace(path + '.tmp', path)
 
 
+# ---- unusual and hostile files, for the error tests ----
+
+class _Evil:
+    """A pickle payload that asks to run a command when loaded (stc must refuse it)."""
+
+    def __init__(self, target):
+        self.target = target
+
+    def __reduce__(self):
+        return (os.system, ('touch ' + self.target,))
+
+
+def write_extras(d):
+    """evil.pth (a __reduce__ payload), transposed.pth (conv1_1 as [3, 64, 3, 3]), wide.pth (float64 kernel,
+    float16 bias) and wide.json (their first values as float32, for the conversion check)."""
+    import torch
+    os.makedirs(d, exist_ok=True)
+    torch.save({'features.0.weight': torch.zeros(64, 3, 3, 3), 'x': _Evil(os.path.join(d, 'pwned'))}, os.path.join(d, 'evil.pth'))
+    torch.save({'features.0.weight': torch.zeros(3, 64, 3, 3), 'features.0.bias': torch.zeros(64)}, os.path.join(d, 'transposed.pth'))
+    g = torch.Generator().manual_seed(0)
+    sd = {'features.0.weight': torch.randn(64, 3, 3, 3, generator=g).double(), 'features.0.bias': torch.randn(64, generator=g).half()}
+    torch.save(sd, os.path.join(d, 'wide.pth'))
+    with open(os.path.join(d, 'wide.json'), 'w') as f:
+        json.dump({k: v.float().flatten()[:5].tolist() for k, v in sd.items()}, f)
+
+
 # ---- references ----
 
 def features(image, weights, network, upto, family):
@@ -307,6 +333,7 @@ def main():
     ap.add_argument('--seed', type=int, default=16)
     ap.add_argument('--size', type=int, default=32, help='side of the reference image')
     ap.add_argument('--only', default=None, help='comma-separated subset of: pth,caffe,keras,mat,onnx')
+    ap.add_argument('--extras', action='store_true', help='also write extras/: evil.pth, transposed.pth, wide.pth (see write_extras)')
     a = ap.parse_args()
     import torch
     net = a.network
@@ -341,6 +368,8 @@ def main():
     if 'onnx' in only:
         write_onnx(out('onnx-zoo', names['onnx']), net, weights, upto)
         files.append(('onnx-zoo/' + names['onnx'], 'onnx', 'onnx-zoo', 'torchvision'))
+    if a.extras:
+        write_extras(os.path.join(a.out, 'extras'))
     rng = np.random.default_rng(a.seed + 1)
     image = rng.uniform(0, 255, (1, 3, a.size, a.size)).astype(np.float32)
     np.save(os.path.join(a.out, 'image.npy'), image)
