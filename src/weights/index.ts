@@ -10,3 +10,4 @@ export { KNOWN_NETWORKS, knownNetwork, rankProfiles, type KnownNetwork, type Pro
 export { fnv1a, initParam } from './random.ts';
 export { encodeSafetensors, openSafetensors, saveSafetensors } from './safetensors.ts';
 export type { TensorEntry, TensorFile } from './tensor-file.ts';
+export { checkWeights, convertWeights, inspectWeights, type CheckRow, type Inspection } from './report.ts';

@@ -15,11 +15,12 @@ import { register as run } from './run.ts';
 import { register as stylize } from './stylize.ts';
 import { register as train } from './train.ts';
 import { register as verify } from './verify.ts';
+import { register as weights } from './weights.ts';
 
 export type SetExit = (code: number) => void;
 export type Register = (program: Command, setExit: SetExit) => void;
 
-const commands: Register[] = [apply, check, compile, doctor, exportCmd, graph, info, quilt, run, stylize, train, verify];
+const commands: Register[] = [apply, check, compile, doctor, exportCmd, graph, info, quilt, run, stylize, train, verify, weights];
 
 export function registerCommands(program: Command, setExit: SetExit): void {
   for (const register of commands) register(program, setExit);
