@@ -1,8 +1,10 @@
 /**
  * The full-size cross-format check: VGG-19 (or VGG-16) files in every format, written by
  * tools/reference/weight_files.py from one seed, each loaded by stc with its own layout and
- * preprocessing recognised, run to relu5_1 (relu5_3 for VGG-16) on ONNX Runtime, and compared with
- * PyTorch's float64 features (relative L2; the issue asks for 1e-4). Also the time to bind each file.
+ * preprocessing recognised and run on ONNX Runtime: relu5_1 of every file against the first file's
+ * (relative L2; the issue asks for 1e-4 across formats), and the deepest tap the generator wrote a
+ * reference for (relu5_4 for a whole VGG-19) against PyTorch's float64 features. Also the time to
+ * bind each file.
  *
  *   python3 tools/reference/weight_files.py --out /tmp/vgg19-full --full --size 64
  *   npx tsx bench/weights-formats.ts --dir /tmp/vgg19-full
@@ -19,6 +21,7 @@ import { bindWeights, readNpy } from '../src/weights/index.ts';
 interface Manifest {
   readonly network: string;
   readonly full: boolean;
+  readonly tap: string;
   readonly files: readonly { path: string; format: string; profile: string }[];
 }
 
@@ -33,24 +36,29 @@ const { values } = parseArgs({ options: { dir: { type: 'string' }, threads: { ty
 if (!values.dir) throw new Error('--dir DIR is required (see the header of bench/weights-formats.ts)');
 const dir = values.dir;
 const m = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as Manifest;
-const tap = m.network === 'vgg19' ? 'relu5_1' : 'relu5_3';
+const tap = m.tap;
+const cross = 'relu5_1';
 const image = await readNpy(join(dir, 'image.npy'));
 const ref = await readNpy(join(dir, 'ref.npy'));
 const r = compileFile(join(import.meta.dirname, `../stdlib/${m.network}.style`));
 const net = getNetwork(r.module!, m.network)!;
 const [, , h, w] = image.shape as number[];
-const g = specialize(selectOutputs(net.graph, [tap]), { N: 1, H: h!, W: w! });
-if (ref.shape.join() !== [1, 512, h! / 16, w! / 16].join()) throw new Error(`ref.npy is not ${tap} (shape ${ref.shape}): write the files without --upto`);
-let worst = 0;
+const g = specialize(selectOutputs(net.graph, [cross, tap]), { N: 1, H: h!, W: w! });
+let [worst, worstCross] = [0, 0];
+let first: Float32Array | undefined;
 for (const f of m.files) {
   const t0 = performance.now();
   const weights = await bindWeights(g, net.weights!, { specDir: net.specDir, pathOverride: join(dir, f.path), searchDirs: [] });
   const bindMs = performance.now() - t0;
   const model = await new OnnxBackend().compile(g, weights, { threads: Number(values.threads) });
-  const out = (await model.run({ [g.inputs[0]!]: image }))[tap]!;
+  const outs = await model.run({ [g.inputs[0]!]: image });
   await model.dispose();
-  const e = relL2(out.data, ref.data);
-  worst = Math.max(worst, e);
-  process.stdout.write(`${f.path.padEnd(60)} ${f.profile.padEnd(12)} bind ${(bindMs / 1000).toFixed(1).padStart(5)} s  ${tap} rel L2 vs PyTorch ${e.toExponential(2)}\n`);
+  const e = relL2(outs[tap]!.data, ref.data);
+  first ??= outs[cross]!.data;
+  const c = relL2(outs[cross]!.data, first);
+  [worst, worstCross] = [Math.max(worst, e), Math.max(worstCross, c)];
+  process.stdout.write(
+    `${f.path.padEnd(58)} ${f.profile.padEnd(11)} bind ${(bindMs / 1000).toFixed(1).padStart(5)} s  ${cross} vs the first file ${c.toExponential(2)}  ${tap} vs PyTorch ${e.toExponential(2)}\n`,
+  );
 }
-process.stdout.write(`worst: ${worst.toExponential(2)} (${worst < 1e-4 ? 'within' : 'OUTSIDE'} 1e-4)\n`);
+process.stdout.write(`worst: ${cross} across formats ${worstCross.toExponential(2)}, ${tap} vs PyTorch ${worst.toExponential(2)} (${Math.max(worst, worstCross) < 1e-4 ? 'within' : 'OUTSIDE'} 1e-4)\n`);
