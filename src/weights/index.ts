@@ -12,3 +12,4 @@ export { explainIdentityMiss, weightSourceWithOverride } from './source.ts';
 export { encodeSafetensors, openSafetensors, saveSafetensors } from './safetensors.ts';
 export type { TensorEntry, TensorFile } from './tensor-file.ts';
 export { openTflite } from './tflite.ts';
+export { checkWeights, convertWeights, inspectWeights, type CheckRow, type Inspection } from './report.ts';

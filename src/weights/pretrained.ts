@@ -69,7 +69,7 @@ export async function openPretrained(name: string, opts: PretrainedOptions): Pro
 }
 
 /** The convs the file serves, in order, stopping at the first one it lacks. */
-export function servedPrefix(o: OpenedPretrained): { served: string[]; firstMissing?: string } {
+export function servedPrefix(o: Pick<OpenedPretrained, 'network' | 'match'>): { served: string[]; firstMissing?: string } {
   const served: string[] = [];
   for (const c of o.network.convs) {
     if (!o.match.present.has(c.name)) return { served, firstMissing: c.name };
@@ -150,4 +150,18 @@ export async function pretrainedCoverage(name: string, opts: PretrainedOptions):
 export function describeCoverage(c: Coverage): string {
   const last = c.served.at(-1);
   return last ? `holds ${c.network.title} only up to ${last} (taps up to ${c.network.tapAfter(last)})` : `has none of ${c.network.title}'s convs`;
+}
+
+/** Every conv the file serves (its served prefix), in stc's names, with `preprocess.mean` when the network folds it. */
+export async function tensorsForNetwork(network: KnownNetwork, opts: PretrainedOptions): Promise<{ weights: Map<string, HostTensor>; profile: string }> {
+  const o = await openPretrained(network.name, opts);
+  try {
+    const { served } = servedPrefix(o);
+    const ids = [...(network.foldsPreprocessing ? ['preprocess.mean'] : []), ...served.flatMap((c) => [`${c}.weight`, `${c}.bias`])];
+    const weights = new Map<string, HostTensor>();
+    for (const id of ids) weights.set(id, await paramTensor(o, id, network.foldsPreprocessing));
+    return { weights, profile: o.match.profile.title };
+  } finally {
+    o.file.close?.();
+  }
 }

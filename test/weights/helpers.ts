@@ -3,7 +3,8 @@
  * generated once per run into a temp folder, and running a stdlib network to a tap.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdtempSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runReference } from '../../src/backends/reference/index.ts';
@@ -19,6 +20,7 @@ export interface FixtureFile {
   readonly path: string;
   readonly format: string;
   readonly profile: string;
+  /** Which input convention the file's publisher uses. */
   readonly family: 'caffe' | 'torchvision';
 }
 export interface Fixtures {
@@ -35,10 +37,24 @@ export function hasPythonTools(): boolean {
   return python;
 }
 
-/** Write the fixtures with tools/reference/weight_files.py into a fresh temp folder. */
+/**
+ * The fixtures tools/reference/weight_files.py writes for `args`, cached in the temp folder by the
+ * arguments and the script's text (test files share them; a new script writes new ones). Written
+ * to a private folder and renamed into place, so concurrent test workers never see half a set.
+ */
 export function makeFixtures(args: readonly string[]): Fixtures {
-  const dir = mkdtempSync(join(tmpdir(), 'stc-weights-'));
-  execFileSync('python3', [join(ROOT, 'tools/reference/weight_files.py'), '--out', dir, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const script = join(ROOT, 'tools/reference/weight_files.py');
+  const key = createHash('sha256').update(readFileSync(script)).update(JSON.stringify(args)).digest('hex').slice(0, 16);
+  const dir = join(tmpdir(), `stc-weight-fixtures-${key}`);
+  if (!existsSync(join(dir, 'manifest.json'))) {
+    const work = mkdtempSync(join(tmpdir(), 'stc-weights-'));
+    execFileSync('python3', [script, '--out', work, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+    try {
+      renameSync(work, dir);
+    } catch {
+      rmSync(work, { recursive: true, force: true }); // another worker got there first
+    }
+  }
   const m = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as { tap: string; upto: string; files: FixtureFile[] };
   return { dir, tap: m.tap, upto: m.upto, files: m.files.map((f) => ({ ...f, path: join(dir, f.path) })) };
 }

@@ -9,13 +9,17 @@ Each file has the tensor names and structure of the file its publisher ships:
   keras3/vgg19.weights.h5                    Keras 3: layers/block1_conv1/vars/0
   matconvnet/imagenet-vgg-verydeep-19.mat    MATLAB 5, compressed: `layers` cell of structs, weights{1} as [W, H, in, out]
   onnx-zoo/vgg19-7.onnx                      ONNX zoo (Gluon export): vgg0_conv0_weight ..., a runnable graph
-plus image.npy (a seeded RGB 0..255 image, NCHW float32) and the reference features of that image
-at the tap after the last conv written, computed here in float64 with each family's preprocessing:
-  ref_caffe.npy        Caffe, Keras (BGR minus means) and MatConvNet (RGB minus the same means; its
-                       first layer's input channels are flipped to RGB, as MatConvNet's import did)
-  ref_torchvision.npy  torchvision and the ONNX zoo (RGB [0, 1], mean/std); conv1_1 is the Caffe
-                       kernel with channels flipped and scaled by 255 * std, so the two families differ
-                       only by the published means (255 * 0.485 = 123.675 vs 123.68, ...)
+plus image.npy (a seeded RGB 0..255 image, NCHW float32) and ref.npy, its features at the tap
+after the last conv written, computed here in float64.
+
+One network, every convention. The files hold the same network for each publisher's
+preprocessing: Caffe and Keras take BGR minus the means (the seeded kernels as drawn), MatConvNet
+RGB minus the same means (conv1_1's input channels flipped, as MatConvNet's import did), torchvision
+and the ONNX zoo RGB [0, 1] with mean/std (conv1_1 flipped and scaled by 255 * std). A zero-padded
+conv cannot absorb a shift of its input, and torchvision's means (255 * 0.485 = 123.675, ...) differ
+slightly from Caffe's (123.68, ...); so conv1_1's kernels are drawn orthogonal, over the input
+channels, to that difference, which makes the shift vanish and the conventions exactly equivalent.
+The features of every file, each with its own preprocessing, must then agree (checked here too).
 and manifest.json listing the files.
 
 The Caffe protobuf is encoded here at the wire level (field numbers from caffe.proto), streaming
@@ -57,6 +61,19 @@ def layer_list(network, upto):
     return out
 
 
+def mean_shift_bgr():
+    """torchvision's means in 0..255 units minus Caffe's, in Caffe's BGR order."""
+    return 255.0 * TV_MEAN[::-1] - CAFFE_MEAN_BGR
+
+
+def orthogonal_to_shift(w):
+    """conv1_1's kernel with each [in-channel] vector made orthogonal to the mean shift (module docstring)."""
+    d = mean_shift_bgr() / np.linalg.norm(mean_shift_bgr())
+    w64 = w.astype(np.float64)
+    w64 -= np.einsum('oikl,i->okl', w64, d)[:, None] * d[None, :, None, None]
+    return w64.astype(np.float32)
+
+
 def seeded_weights(network, upto, full, seed):
     """Caffe-convention (BGR input) weights: {name: (W OIHW float32, b float32)}, convs then fc6-fc8."""
     rng = np.random.default_rng(seed)
@@ -67,7 +84,7 @@ def seeded_weights(network, upto, full, seed):
             continue
         cout = WIDTHS[int(name[4]) - 1]
         w = (rng.standard_normal((cout, cin, 3, 3), dtype=np.float32) * np.float32(np.sqrt(2.0 / (cin * 9)))).astype(np.float32)
-        out[name] = (w, (rng.standard_normal(cout, dtype=np.float32) * np.float32(0.05)).astype(np.float32))
+        out[name] = (orthogonal_to_shift(w) if name == 'conv1_1' else w, (rng.standard_normal(cout, dtype=np.float32) * np.float32(0.05)).astype(np.float32))
         cin = cout
     if full:
         for name, (o, i) in [('fc6', (4096, 512 * 7 * 7)), ('fc7', (4096, 4096)), ('fc8', (1000, 4096))]:
@@ -276,6 +293,34 @@ def write_onnx(path, network, weights, upto):
     os.replace(path + '.tmp', path)
 
 
+# ---- unusual and hostile files, for the error tests ----
+
+class _Evil:
+    """A pickle payload that asks to run a command when loaded (stc must refuse it)."""
+
+    def __init__(self, target):
+        self.target = target
+
+    def __reduce__(self):
+        return (os.system, ('touch ' + self.target,))
+
+
+def write_extras(d):
+    """evil.pth (a __reduce__ payload), transposed.pth (conv1_1 as [3, 64, 3, 3]), wide.pth (float64 kernel,
+    float16 bias) and wide.json (their first values as float32, for the conversion check)."""
+    import torch
+    os.makedirs(d, exist_ok=True)
+    import tempfile
+    marker = os.path.join(tempfile.gettempdir(), 'stc-weights-pwned')  # what the payload would create
+    torch.save({'features.0.weight': torch.zeros(64, 3, 3, 3), 'x': _Evil(marker)}, os.path.join(d, 'evil.pth'))
+    torch.save({'features.0.weight': torch.zeros(3, 64, 3, 3), 'features.0.bias': torch.zeros(64)}, os.path.join(d, 'transposed.pth'))
+    g = torch.Generator().manual_seed(0)
+    sd = {'features.0.weight': torch.randn(64, 3, 3, 3, generator=g).double(), 'features.0.bias': torch.randn(64, generator=g).half()}
+    torch.save(sd, os.path.join(d, 'wide.pth'))
+    with open(os.path.join(d, 'wide.json'), 'w') as f:
+        json.dump({k: v.float().flatten()[:5].tolist() for k, v in sd.items()}, f)
+
+
 # ---- references ----
 
 def features(image, weights, network, upto, family):
@@ -307,6 +352,7 @@ def main():
     ap.add_argument('--seed', type=int, default=16)
     ap.add_argument('--size', type=int, default=32, help='side of the reference image')
     ap.add_argument('--only', default=None, help='comma-separated subset of: pth,caffe,keras,mat,onnx')
+    ap.add_argument('--extras', action='store_true', help='also write extras/: evil.pth, transposed.pth, wide.pth (see write_extras)')
     a = ap.parse_args()
     import torch
     net = a.network
@@ -341,14 +387,19 @@ def main():
     if 'onnx' in only:
         write_onnx(out('onnx-zoo', names['onnx']), net, weights, upto)
         files.append(('onnx-zoo/' + names['onnx'], 'onnx', 'onnx-zoo', 'torchvision'))
+    if a.extras:
+        write_extras(os.path.join(a.out, 'extras'))
     rng = np.random.default_rng(a.seed + 1)
     image = rng.uniform(0, 255, (1, 3, a.size, a.size)).astype(np.float32)
     np.save(os.path.join(a.out, 'image.npy'), image)
     tap = upto.replace('conv', 'relu')
-    for fam in ('caffe', 'torchvision'):
-        np.save(os.path.join(a.out, f'ref_{fam}.npy'), features(image, weights, net, upto, fam))
+    ref = features(image, weights, net, upto, 'caffe')
+    tv = features(image, weights, net, upto, 'torchvision')
+    rel = float(np.linalg.norm(tv.astype(np.float64) - ref) / np.linalg.norm(ref))
+    assert rel < 1e-6, f'the conventions should agree exactly, differ by {rel}'
+    np.save(os.path.join(a.out, 'ref.npy'), ref)
     manifest = {'network': net, 'upto': upto, 'tap': tap, 'seed': a.seed, 'full': a.full, 'image': 'image.npy',
-                'references': {'caffe': 'ref_caffe.npy', 'torchvision': 'ref_torchvision.npy'},
+                'reference': 'ref.npy', 'torchvision_vs_caffe_rel_l2': rel,
                 'files': [dict(path=p, format=f, profile=pr, family=fam) for p, f, pr, fam in files]}
     with open(os.path.join(a.out, 'manifest.json.tmp'), 'w') as f:
         json.dump(manifest, f, indent=1)

@@ -34,6 +34,7 @@ export const COMMANDS: readonly CommandEntry[] = [
   { name: 'train', summary: 'train a fast style-transfer network (Johnson et al.) on a folder of photos', load: () => import('./train.ts') },
   { name: 'transfer', summary: 'arbitrary style transfer with a style-conditioned spec (specs/arbitrary.style): any painting, one pass', load: () => import('./transfer.ts') },
   { name: 'verify', summary: 'run a network on every backend and compare them with each other and with the PyTorch goldens', load: () => import('./verify.ts') },
+  { name: 'weights', summary: 'inspect, check and convert weight files (.pth, .caffemodel, .h5, .mat, .onnx, ...)', load: () => import('./weights.ts') },
 ];
 
 /** The command word of `argv` (node, script, ...args): the first argument that is not an option; for `help X`, X. */

@@ -218,7 +218,7 @@ export async function stylize(opts: StylizeOptions): Promise<StylizeResult> {
   const { engine, step } = await engineWithTargets({
     graphs,
     build,
-    loadWeights: () => bindWeights(graphs.step, binding, { specDir: net.specDir, ...(opts.weights !== undefined && { pathOverride: opts.weights }) }),
+    loadWeights: () => bindWeights(graphs.step, binding, { specDir: net.specDir, onNote: phase, ...(opts.weights !== undefined && { pathOverride: opts.weights }) }),
     backend,
     engineOpts: {
       ...(opts.threads !== undefined && { threads: opts.threads }),

@@ -17,7 +17,9 @@ type H5Dataset = InstanceType<H5['Dataset']>;
 let h5: Promise<H5> | undefined;
 async function h5wasm(): Promise<H5> {
   h5 ??= import('h5wasm/node').then(async (m) => {
-    await m.default.ready;
+    const module = await m.default.ready;
+    // HDF5's default error handler prints its error stack to stderr; this one throws it instead.
+    module.activate_throwing_error_handler();
     return m.default;
   });
   return h5;
@@ -38,8 +40,12 @@ function walk(api: H5, g: H5Group, prefix: string, out: Map<string, H5Dataset>, 
   }
 }
 
+/** HDF5's error stack, one `#000: file line N in func(): message` line per frame: the innermost message says most. */
 function corrupt(path: string, e: unknown): WeightError {
-  return new WeightError('truncated', `weights file ${path} is truncated or corrupt: HDF5 says ${(e as Error).message ?? String(e)}`.split('\n')[0]!);
+  const text = (e as Error | undefined)?.message ?? String(e);
+  const frames = [...text.matchAll(/#\d+: .*?\(\): (.*)$/gm)].map((m) => m[1]!.trim());
+  const why = frames.at(-1) ?? text.split('\n').find((l) => l.trim()) ?? 'unreadable';
+  return new WeightError('truncated', `weights file ${path} is truncated or corrupt: HDF5 says ${why}`);
 }
 
 export async function openH5(path: string): Promise<TensorFile> {

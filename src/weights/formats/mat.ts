@@ -15,6 +15,7 @@
 import { unzlibSync } from 'fflate';
 import { ByteSource } from '../byte-source.ts';
 import { WeightError } from '../errors.ts';
+import { permute4 } from '../layout.ts';
 import type { TensorEntry, TensorFile } from '../tensor-file.ts';
 
 const MI = { INT8: 1, UINT8: 2, INT16: 3, UINT16: 4, INT32: 5, UINT32: 6, SINGLE: 7, DOUBLE: 9, INT64: 12, UINT64: 13, MATRIX: 14, COMPRESSED: 15, UTF8: 16 } as const;
@@ -172,34 +173,42 @@ function variables(src: ByteSource): NumArray[] {
   return out;
 }
 
-/** Column-major `dims` data of element type `type` -> float32 in C order for shape `dims`. */
-function toFloat32(a: NumArray): Float32Array {
-  const n = a.dims.reduce((p, d) => p * d, 1);
+/** The real part's values in MATLAB's (column-major) order, as float32. */
+function columnMajor(a: NumArray, n: number): Float32Array {
   const w = WIDTH[a.el.type]!;
   if (a.el.end - a.el.start < n * w) throw new MatError(`array ${a.name} holds fewer values than its dimensions`);
-  const v = new DataView(a.buf.buffer, a.buf.byteOffset + a.el.start);
-  const get = (i: number): number => {
-    switch (a.el.type) {
-      case MI.SINGLE: return v.getFloat32(4 * i, true);
-      case MI.DOUBLE: return v.getFloat64(8 * i, true);
-      case MI.INT8: return v.getInt8(i);
-      case MI.UINT8: return v.getUint8(i);
-      case MI.INT16: return v.getInt16(2 * i, true);
-      case MI.UINT16: return v.getUint16(2 * i, true);
-      case MI.INT32: return v.getInt32(4 * i, true);
-      case MI.UINT32: return v.getUint32(4 * i, true);
-      default: return Number(a.el.type === MI.INT64 ? v.getBigInt64(8 * i, true) : v.getBigUint64(8 * i, true));
-    }
+  const bytes = a.buf.subarray(a.el.start, a.el.start + n * w);
+  if (a.el.type === MI.SINGLE) return new Float32Array(bytes.slice().buffer);
+  if (a.el.type === MI.DOUBLE) return Float32Array.from(new Float64Array(bytes.slice().buffer));
+  // MATLAB stores small integer-valued doubles in narrower types; no VGG tensor is one, but read them right.
+  const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const get: Record<number, (i: number) => number> = {
+    [MI.INT8]: (i) => v.getInt8(i),
+    [MI.UINT8]: (i) => v.getUint8(i),
+    [MI.INT16]: (i) => v.getInt16(2 * i, true),
+    [MI.UINT16]: (i) => v.getUint16(2 * i, true),
+    [MI.INT32]: (i) => v.getInt32(4 * i, true),
+    [MI.UINT32]: (i) => v.getUint32(4 * i, true),
+    [MI.INT64]: (i) => Number(v.getBigInt64(8 * i, true)),
+    [MI.UINT64]: (i) => Number(v.getBigUint64(8 * i, true)),
   };
-  // C-order index k over dims (last fastest) <- column-major index (first fastest).
-  const out = new Float32Array(n);
+  return Float32Array.from({ length: n }, (_, i) => get[a.el.type]!(i));
+}
+
+/** Column-major data of shape `dims` in C order: the same memory is C-order with the axes reversed, so reverse them back. */
+function toFloat32(a: NumArray): Float32Array {
   const d = a.dims;
+  const n = d.reduce((p, x) => p * x, 1);
+  const col = columnMajor(a, n);
+  if (d.filter((x) => x !== 1).length <= 1) return col;
+  if (d.length === 4) return permute4({ shape: [...d].reverse(), data: col }, [3, 2, 1, 0]).data;
   const colStride = d.map((_, i) => d.slice(0, i).reduce((p, x) => p * x, 1));
+  const out = new Float32Array(n);
   const idx = new Array<number>(d.length).fill(0);
   for (let k = 0; k < n; k++) {
     let f = 0;
     for (let i = 0; i < d.length; i++) f += idx[i]! * colStride[i]!;
-    out[k] = get(f);
+    out[k] = col[f]!;
     for (let i = d.length - 1; i >= 0 && ++idx[i]! === d[i]; i--) idx[i] = 0;
   }
   return out;

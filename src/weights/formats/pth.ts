@@ -90,11 +90,12 @@ function legacyPickles(src: ByteSource): { dict: unknown; keys: unknown; end: nu
       }
       return { dict: values[3], keys: values[4], end: pos };
     } catch (e) {
-      if (!(e instanceof PickleError) || !/ends/.test(e.message) || len === src.size) {
-        const { end } = unpickleOrThrow(src.path, head, 'magic-number');
-        let pos = end;
-        for (const what of ['protocol', 'sys-info', 'state-dict', 'storage-keys']) pos += unpickleOrThrow(src.path, head.subarray(pos), what).end;
-        throw e;
+      if (!(e instanceof PickleError)) throw e;
+      if (!/ends/.test(e.message) || len === src.size) {
+        // Say which of the five pickles is bad, naming a code-running global as such.
+        let pos = 0;
+        for (const what of ['magic-number', 'protocol', 'sys-info', 'state-dict', 'storage-keys']) pos += unpickleOrThrow(src.path, head.subarray(pos), what).end;
+        throw new WeightError('truncated', `weights file ${src.path} is truncated or corrupt: ${e.message}`);
       }
     }
   }

@@ -63,11 +63,13 @@ describe.skipIf(!hasShared)('weight bindings against ../shared', () => {
     expect(servedPrefix(o)).toEqual({ served: ['conv1_1', 'conv1_2', 'conv2_1', 'conv2_2', 'conv3_1', 'conv3_2', 'conv3_3', 'conv3_4'], firstMissing: 'conv4_1' });
   });
 
-  it('squeezenet1_1: every mapped .npy exists with the parameter shape (OIHW)', () => {
+  it('squeezenet1_1: the shared .npy folder is recognised as the Gluon / ONNX zoo layout, all 26 convs with OIHW shapes', async () => {
     const n = net('stdlib/squeezenet1_1.style');
-    if (n.weights?.kind !== 'file' || n.weights.mapping.kind !== 'explicit') return expect.fail('explicit mapping expected');
-    const dir = path.resolve(n.specDir, n.weights.path);
-    expect(n.weights.mapping.entries.length).toBe(52);
-    for (const e of n.weights.mapping.entries) expect(npyShape(path.join(dir, `${e.tensor}.npy`)), e.tensor).toEqual(fileShape(n.graph, e.param, e.layout));
+    expect(n.weights).toEqual({ kind: 'pretrained', name: 'squeezenet1_1' });
+    const o = await openPretrained('squeezenet1_1', { pathOverride: path.join(shared, 'weights/squeezenet1_1'), searchDirs: [] });
+    expect(o.match.profile.id).toBe('onnx-zoo');
+    expect(o.match.present.size).toBe(26);
+    expect(o.match.shapeProblems).toEqual([]);
+    for (const [conv, t] of o.match.present) expect(npyShape(path.join(shared, 'weights/squeezenet1_1/weights', `${t.weight}.npy`)), conv).toEqual(fileShape(n.graph, `${conv}.weight`, 'OIHW'));
   });
 });
