@@ -202,7 +202,9 @@ async function loadStyle(i) {
 function wire() {
   ui.file.addEventListener('change', () => {
     const f = ui.file.files && ui.file.files[0];
-    if (f) enqueue(() => openFile(f));
+    if (!f) return;
+    setState('busy'); // at once, so a script that just set the file never reads the previous state
+    enqueue(() => openFile(f));
     ui.file.value = '';
   });
   ui.webcam.addEventListener('click', () => startWebcam());
@@ -219,7 +221,9 @@ function wire() {
     e.preventDefault();
     ui.drop.classList.remove('dragging');
     const f = e.dataTransfer && e.dataTransfer.files[0];
-    if (f) enqueue(() => openFile(f));
+    if (!f) return;
+    setState('busy');
+    enqueue(() => openFile(f));
   });
 }
 
