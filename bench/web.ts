@@ -5,9 +5,10 @@
  * `stc export --target web` and served by `stc serve` (COOP/COEP, so ORT's WASM gets threads); a frame is
  * the page's own timing (window.stc.lastFrameMs: tiles in, model, blend, output canvas drawn), median of
  * --repeats after one warm-up frame. Without a GPU, Chromium's WebGL is SwiftShader (software) and WebGPU
- * gets no adapter (a row says so); --gpu drops --disable-gpu and asks for WebGPU/Vulkan.
+ * gets no adapter (a row says so) unless --software-webgpu asks for SwiftShader's; --gpu drops --disable-gpu
+ * and asks for a hardware WebGPU/Vulkan adapter.
  *
- *   npx tsx bench/web.ts [--sizes 256,512] [--repeats 3] [--threads 2] [--gpu] [--only onnx:wasm,tfjs:webgl] [--budget-s 300]
+ *   npx tsx bench/web.ts [--sizes 256,512] [--repeats 3] [--threads 2] [--gpu] [--only onnx:wasm,tfjs:webgl] [--budget-s 300] [--software-webgpu]
  *
  * --budget-s bounds each step in the page (load, first frame, each timed frame); a row over it says so.
  */
@@ -69,7 +70,7 @@ async function pageFrame(browser: Browser, url: string, photo: string, size: num
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
-    options: { sizes: { type: 'string', default: '256,512' }, repeats: { type: 'string', default: '3' }, threads: { type: 'string', default: '2' }, gpu: { type: 'boolean', default: false }, only: { type: 'string' }, 'budget-s': { type: 'string', default: '300' } },
+    options: { sizes: { type: 'string', default: '256,512' }, repeats: { type: 'string', default: '3' }, threads: { type: 'string', default: '2' }, gpu: { type: 'boolean', default: false }, only: { type: 'string' }, 'budget-s': { type: 'string', default: '300' }, 'software-webgpu': { type: 'boolean', default: false } },
   });
   if (!chromiumPath()) throw new Error('no Chromium (/usr/bin/chromium or STC_CHROMIUM): nothing to measure');
   const sizes = values.sizes.split(',').map(Number);
@@ -87,10 +88,12 @@ async function main(): Promise<void> {
     await stc(['export', spec, '--target', 'web', '--engine', 'tfjs', '--tile', '1024', '-o', site.tfjs]);
     for (const s of await Promise.all([serve(site.onnx), serve(site.tfjs)])) served.push(s);
     const urls = { onnx: served[0]!.url, tfjs: served[1]!.url };
-    const gpuArgs = values.gpu ? ['--enable-unsafe-webgpu', '--enable-features=Vulkan', '--ignore-gpu-blocklist'] : ['--disable-gpu'];
+    // Software WebGPU: Dawn on SwiftShader's Vulkan (an adapter appears only with these two flags).
+    const softWebGpu = values['software-webgpu'] ? ['--enable-unsafe-webgpu', '--use-webgpu-adapter=swiftshader'] : [];
+    const gpuArgs = values.gpu ? ['--enable-unsafe-webgpu', '--enable-features=Vulkan', '--ignore-gpu-blocklist'] : ['--disable-gpu', ...softWebGpu];
     browser = await launchChromium(gpuArgs);
     const load = () => loadavg()[0]!.toFixed(1);
-    console.log(`# stc web page frame time, johnson-in (random weights), median of ${repeats}; Chromium ${browser.version()}${values.gpu ? ' with --gpu flags' : ' (software rendering)'}; load average ${load()} on ${cpus().length} cores`);
+    console.log(`# stc web page frame time, johnson-in (random weights), median of ${repeats}; Chromium ${browser.version()}${values.gpu ? ' with --gpu flags' : values['software-webgpu'] ? ' (software rendering, SwiftShader WebGPU adapter)' : ' (software rendering)'}; load average ${load()} on ${cpus().length} cores`);
     console.log('| size | runtime | backend in use | frame ms |');
     console.log('|---|---|---|---|');
     for (const size of sizes) {
