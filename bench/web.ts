@@ -16,7 +16,6 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import type { Browser } from 'playwright-core';
 import { loadImageModel } from '../src/runtime/apply/model.ts';
 import { runTiled } from '../src/runtime/apply/tiling.ts';
 import { REPO, chromiumPath, launchChromium, pageState, serve, stc, waitState, writeFixturePhoto, type Served } from '../test/web/helpers.ts';
@@ -42,7 +41,9 @@ async function nodeFrame(model: string, photo: Parameters<typeof runTiled>[0], r
   }
 }
 
-async function pageFrame(browser: Browser, url: string, photo: string, size: number, repeats: number, budgetMs: number): Promise<{ ms: number; backend: string } | { error: string }> {
+/** One configuration in its own browser: a page stuck in software WebGL work past the budget cannot slow the next one. */
+async function pageFrame(args: readonly string[], url: string, photo: string, size: number, repeats: number, budgetMs: number): Promise<{ ms: number; backend: string } | { error: string }> {
+  const browser = await launchChromium(args);
   const page = await browser.newPage();
   page.setDefaultTimeout(budgetMs);
   try {
@@ -64,7 +65,7 @@ async function pageFrame(browser: Browser, url: string, photo: string, size: num
     if ((e as Error).name === 'TimeoutError') return { error: `over the budget: a step took more than ${budgetMs / 1000} s` };
     throw e;
   } finally {
-    await page.close();
+    await browser.close();
   }
 }
 
@@ -81,7 +82,6 @@ async function main(): Promise<void> {
   const dir = await mkdtemp(path.join(tmpdir(), 'stc-bench-web-'));
   const spec = path.join(REPO, 'specs/johnson-in.style');
   const served: Served[] = [];
-  let browser: Browser | undefined;
   try {
     const site = { onnx: path.join(dir, 'onnx'), tfjs: path.join(dir, 'tfjs') };
     await stc(['export', spec, '--target', 'web', '--tile', '1024', '-o', site.onnx]);
@@ -91,9 +91,13 @@ async function main(): Promise<void> {
     // Software WebGPU: Dawn on SwiftShader's Vulkan (an adapter appears only with these two flags).
     const softWebGpu = values['software-webgpu'] ? ['--enable-unsafe-webgpu', '--use-webgpu-adapter=swiftshader'] : [];
     const gpuArgs = values.gpu ? ['--enable-unsafe-webgpu', '--enable-features=Vulkan', '--ignore-gpu-blocklist'] : ['--disable-gpu', ...softWebGpu];
-    browser = await launchChromium(gpuArgs);
+    const version = await launchChromium(gpuArgs).then(async (b) => {
+      const v = b.version();
+      await b.close();
+      return v;
+    });
     const load = () => loadavg()[0]!.toFixed(1);
-    console.log(`# stc web page frame time, johnson-in (random weights), median of ${repeats}; Chromium ${browser.version()}${values.gpu ? ' with --gpu flags' : values['software-webgpu'] ? ' (software rendering, SwiftShader WebGPU adapter)' : ' (software rendering)'}; load average ${load()} on ${cpus().length} cores`);
+    console.log(`# stc web page frame time, johnson-in (random weights), median of ${repeats}; Chromium ${version}${values.gpu ? ' with --gpu flags' : values['software-webgpu'] ? ' (software rendering, SwiftShader WebGPU adapter)' : ' (software rendering)'}; load average ${load()} on ${cpus().length} cores`);
     console.log('| size | runtime | backend in use | frame ms |');
     console.log('|---|---|---|---|');
     for (const size of sizes) {
@@ -103,13 +107,12 @@ async function main(): Promise<void> {
       console.log(`| ${size}² | onnxruntime-node (CPU EP, ${threads} threads) | node | ${ms.toFixed(0)} |`);
       for (const c of configs) {
         const [engine, backend] = c.split(':') as ['onnx' | 'tfjs', string];
-        const r = await pageFrame(browser, `${urls[engine]}?backend=${backend}`, photo, size, repeats, budgetMs);
+        const r = await pageFrame(gpuArgs, `${urls[engine]}?backend=${backend}`, photo, size, repeats, budgetMs);
         console.log('error' in r ? `| ${size}² | ${engine} page | ${backend}: failed (${r.error.slice(0, 120)}) | – |` : `| ${size}² | ${engine} page | ${r.backend} | ${r.ms.toFixed(0)} |`);
       }
     }
     console.log(`# load average at the end: ${load()}`);
   } finally {
-    await browser?.close();
     for (const s of served) s.stop();
     await rm(dir, { recursive: true, force: true });
   }
