@@ -9,6 +9,14 @@ import type { SiteManifest } from '../../src/runtime/web/site-types.ts';
 import { vendorFiles, vendorSource } from '../../src/runtime/web/vendor.ts';
 import { UserError } from '../../src/util/errors.ts';
 import { exportWeb } from '../../src/cli/commands/export-web.ts';
+import { loadRunNetwork } from '../../src/cli/commands/export.ts';
+import { loadSpec, pickNetwork } from '../../src/cli/load-spec.ts';
+import { bindWeights } from '../../src/weights/index.ts';
+import { saveCheckpoint } from '../../src/runtime/checkpoint/checkpoint.ts';
+import { CHECKPOINT_DIR } from '../../src/runtime/train/trainer.ts';
+import { loadImageModel } from '../../src/runtime/apply/model.ts';
+import { runReference } from '../../src/backends/reference/index.ts';
+import type { Graph, HostTensor } from '../../src/compiler/ir/types.ts';
 import { stc, tinySpec } from './helpers.ts';
 
 let dir: string;
@@ -107,5 +115,34 @@ describe('stc export --target web (errors)', () => {
     await expect(exportWeb([path.join(dir, 'tiny.style')], { output: path.join(dir, 'x'), engine: 'webgl', model: [] }, noRun)).rejects.toThrow(/--engine must be onnx or tfjs, got 'webgl'/);
     await expect(exportWeb([], { output: path.join(dir, 'x'), model: [] }, noRun)).rejects.toThrow(UserError);
     await expect(exportWeb([path.join(dir, 'nope.style')], { output: path.join(dir, 'x'), model: [] }, noRun)).rejects.toThrow(/nope.style does not exist/);
+  });
+});
+
+/** The float64 reference interpreter's output, clamped to 0..255 as exported models clamp it. */
+function referenceRun(g: Graph, weights: ReadonlyMap<string, HostTensor>, x: HostTensor): Float64Array {
+  const out = Object.values(runReference(g, weights, { [g.inputs[0]!]: x }))[0]!;
+  return Float64Array.from(out.data, (v) => Math.min(255, Math.max(0, v)));
+}
+
+describe('stc export --target web from a training run', () => {
+  it('exports the run\'s checkpointed weights: the page model computes what the checkpoint\'s network computes', async () => {
+    const spec = path.join(dir, 'run.style');
+    await writeFile(spec, tinySpec(5));
+    // A "trained" checkpoint: the spec's random weights times 0.5, so the export must read the checkpoint, not the spec.
+    const net = pickNetwork(loadSpec(spec));
+    const init = await bindWeights(net.graph, net.weights!, { specDir: net.specDir });
+    const trained = new Map([...init].map(([k, t]) => [k, { shape: t.shape, data: t.data.map((v) => v * 0.5) }]));
+    const run = path.join(dir, 'run');
+    await mkdir(path.join(run, CHECKPOINT_DIR), { recursive: true });
+    await saveCheckpoint(path.join(run, CHECKPOINT_DIR), { step: 7, params: trained, adamM: new Map(), adamV: new Map(), meta: { config: { source: { spec } } } });
+    const message = await exportWeb([run], { output: path.join(dir, 'run-site'), model: [] }, loadRunNetwork);
+    expect(message).toMatch(/onnx engine, style run\b/);
+    const manifest = JSON.parse(await readFile(path.join(dir, 'run-site/site.json'), 'utf8')) as SiteManifest;
+    const model = await loadImageModel(path.join(dir, 'run-site', manifest.styles[0]!.file), { threads: 1 });
+    const x = { shape: [1, 3, 8, 8], data: Float32Array.from({ length: 192 }, (_, i) => (i * 53) % 256) };
+    const got = await model.run(x);
+    await model.dispose();
+    const want = referenceRun(net.graph, trained, x);
+    expect(Math.max(...got.data.map((v, i) => Math.abs(v - want[i]!)))).toBeLessThan(1e-2);
   });
 });

@@ -34,7 +34,7 @@ interface Opts extends StyleOpts {
 }
 
 /** A run folder's newest complete checkpoint (or `checkpoint`): the network it trained and its weights. */
-const loadRun: RunLoader = async (run, checkpoint) => {
+export const loadRunNetwork: RunLoader = async (run, checkpoint) => {
   let ckpt: Checkpoint;
   let from: string;
   if (checkpoint) {
@@ -67,7 +67,7 @@ const loadRun: RunLoader = async (run, checkpoint) => {
 async function action(run: string | undefined, o: Opts): Promise<void> {
   if (o.target === 'web') {
     if (o.quantize) throw new UserError('--quantize is for --target onnx, not web');
-    process.stdout.write(`${await exportWeb(run === undefined ? o.model : [run, ...o.model], o, loadRun)}\n`);
+    process.stdout.write(`${await exportWeb(run === undefined ? o.model : [run, ...o.model], o, loadRunNetwork)}\n`);
     return;
   }
   if (o.target !== 'onnx' && o.target !== 'tfjs') throw new UserError(`--target must be onnx, tfjs or web, got '${o.target}'`);
@@ -75,7 +75,7 @@ async function action(run: string | undefined, o: Opts): Promise<void> {
   if (run.endsWith('.style')) return exportStyleSpec(run, o);
   const quantize = parseQuantize(o.quantize);
   if (quantize && o.target !== 'onnx') throw new UserError(`--quantize is for --target onnx, not '${o.target}'`);
-  const { graph, weights, from } = await loadRun(run, o.checkpoint);
+  const { graph, weights, from } = await loadRunNetwork(run, o.checkpoint);
   const dir = path.dirname(path.resolve(o.output));
   if (!(await stat(dir).catch(() => undefined))?.isDirectory()) throw new UserError(`cannot write ${o.output}: folder ${dir} does not exist`);
   await probeWritable(o.output);

@@ -23,6 +23,8 @@ let engine;
 let model = null;
 let current = null; // the input image as { width, height, data: Uint8Array RGB }
 let webcam = null; // { stream, running }
+let styleIndex = -1; // the loaded style
+let wantedStyle = 0; // the picker's choice; the webcam loop loads it between frames
 let queue = Promise.resolve();
 
 function setState(state) {
@@ -164,6 +166,7 @@ async function webcamLoop(cam) {
   ui.input.height = Math.max(1, Math.round(v.videoHeight * scale));
   const ctx = ui.input.getContext('2d', { willReadFrequently: true });
   while (cam.running) {
+    await syncStyle();
     ctx.drawImage(v, 0, 0, ui.input.width, ui.input.height);
     current = toRgb8(ctx.getImageData(0, 0, ui.input.width, ui.input.height));
     await stylize(current);
@@ -195,21 +198,33 @@ async function loadStyle(i) {
   const next = await engine.load(s.file);
   if (model) await model.dispose();
   model = next;
+  styleIndex = i;
   stc.backend = engine.label();
   ui.backend.textContent = `style ${s.name} on ${stc.backend}`;
+}
+
+async function syncStyle() {
+  if (wantedStyle !== styleIndex) await loadStyle(wantedStyle);
 }
 
 function wire() {
   ui.file.addEventListener('change', () => {
     const f = ui.file.files && ui.file.files[0];
-    if (f) enqueue(() => openFile(f));
+    if (!f) return;
+    stopWebcam(); // the webcam loop holds the queue until it stops
+    setState('busy'); // at once, so a script that just set the file never reads the previous state
+    enqueue(() => openFile(f));
     ui.file.value = '';
   });
   ui.webcam.addEventListener('click', () => startWebcam());
-  ui.style.addEventListener('change', () => enqueue(async () => {
-    await loadStyle(Number(ui.style.value));
-    if (!webcam) await stylizeCurrent();
-  }));
+  ui.style.addEventListener('change', () => {
+    wantedStyle = Number(ui.style.value);
+    if (webcam) return; // the running webcam loop picks it up
+    enqueue(async () => {
+      await syncStyle();
+      await stylizeCurrent();
+    });
+  });
   document.addEventListener('dragover', (e) => {
     e.preventDefault();
     ui.drop.classList.add('dragging');
@@ -219,7 +234,10 @@ function wire() {
     e.preventDefault();
     ui.drop.classList.remove('dragging');
     const f = e.dataTransfer && e.dataTransfer.files[0];
-    if (f) enqueue(() => openFile(f));
+    if (!f) return;
+    stopWebcam();
+    setState('busy');
+    enqueue(() => openFile(f));
   });
 }
 
@@ -230,7 +248,7 @@ async function main() {
   engine = await createEngine({ backend: params.get('backend') || undefined });
   site.styles.forEach((s, i) => ui.style.add(new Option(s.name, String(i))));
   ui.picker.hidden = site.styles.length < 2;
-  await loadStyle(0);
+  await syncStyle();
   wire();
   setState('ready');
 }
