@@ -9,6 +9,7 @@ import { dimVars, type DimEnv } from '../compiler/ir/dim.ts';
 import type { Diagnostic } from '../dsl/diagnostics.ts';
 import type { Graph } from '../compiler/ir/types.ts';
 import { UserError } from '../util/errors.ts';
+import { checkPixels } from '../runtime/limits.ts';
 
 /** A spec with errors: the message is a count line followed by the rendered diagnostics. */
 export class SpecError extends UserError {
@@ -57,6 +58,7 @@ export function parseSize(text: string): { height: number; width: number } {
   const h = m ? Number(m[1]) : NaN;
   const w = m ? Number(m[2] ?? m[1]) : NaN;
   if (!(h >= 1 && w >= 1)) throw new UserError(`--size must be HxW or N (pixels), got '${text}'`);
+  checkPixels(w, h, `--size ${text.trim()}`);
   return { height: h, width: w };
 }
 
