@@ -101,6 +101,15 @@ describe('bounds checked before work starts', () => {
     expect(big.stderr).toMatch(/--size 1000x1000 --batch 1 needs an estimated [\d.]+ GiB .* over the limit of 0\.25 GiB \(--max-memory\)/);
   });
 
+  it('an enlarging --size over the pixel cap is refused before sharp allocates (stylize), and run checks --max-memory', async () => {
+    const r = await stc('stylize', join(ROOT, 'specs/gatys.style'), '--content', join(dir, 'texture.png'), '--style', join(dir, 'texture.png'), '--size', '100000', '-o', join(dir, 's.png'));
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/to 100000x80000 pixels \(8000 megapixels, from --size\) is over the limit of 100 megapixels/);
+    const run = await stc('run', join(ROOT, 'specs/johnson-in.style'), '--input', join(dir, 'texture.png'), '--size', '800x1000', '-o', join(dir, 'r.png'), '--max-memory', '0.1');
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(/the input at 1000x800 \(--input, --size\) needs an estimated [\d.]+ GiB .*over the limit of 0\.10 GiB \(--max-memory\)/);
+  });
+
   it('train --size 100000 and a step graph over --max-memory are refused before training', async (ctx) => {
     if (!existsSync(SQUEEZENET) || !existsSync(COCO)) {
       console.warn(`skipped: ${SQUEEZENET} or ${COCO} is absent (../shared)`);

@@ -11,6 +11,8 @@ import { UserError } from '../../util/errors.ts';
 import { loadSpec, parseSize, pickNetwork } from '../load-spec.ts';
 import type { Register } from './index.ts';
 import { prepareNetwork } from './prepare.ts';
+import { MAX_MEMORY_FLAGS, MAX_MEMORY_HELP, parseMaxMemory } from '../memory-option.ts';
+import { checkMemory, estimateGraphBytes } from '../../runtime/limits.ts';
 
 const backends: Record<string, () => Promise<Backend>> = {
   onnx: async () => new OnnxBackend(),
@@ -28,6 +30,7 @@ interface Flags {
   threads?: string;
   seed?: string;
   device?: string;
+  maxMemory?: string;
 }
 
 export const register: Register = (program) => {
@@ -44,6 +47,7 @@ export const register: Register = (program) => {
     .option('--threads <n>', 'intra-op threads (default: all cores)')
     .option('--seed <n>', 'seed for networks without a weights binding', '0')
     .option(DEVICE_FLAGS, DEVICE_HELP)
+    .option(MAX_MEMORY_FLAGS, MAX_MEMORY_HELP)
     .action(async (spec: string, flags: Flags) => {
       const makeBackend = backends[flags.backend];
       if (!makeBackend) throw new UserError(`unknown --backend '${flags.backend}' (known: ${Object.keys(backends).join(', ')})`);
@@ -67,6 +71,7 @@ export const register: Register = (program) => {
         ...(flags.weights && { weightsPath: flags.weights }),
         seed: Number(flags.seed ?? 0),
       });
+      checkMemory(estimateGraphBytes(graph), parseMaxMemory(flags.maxMemory), `the input at ${image.width}x${image.height} (--input, --size)`);
       const threads = flags.threads === undefined ? undefined : Number(flags.threads);
       if (threads !== undefined && !(Number.isSafeInteger(threads) && threads >= 1)) throw new UserError(`--threads must be a positive integer, got '${flags.threads}'`);
       const model = await (await makeBackend()).compile(graph, weights, { ...(threads !== undefined && { threads }), ...(device && { device }) });
