@@ -147,3 +147,9 @@ export function randomMutant(base: readonly SpecFile[], r: () => number, n: numb
   for (let j = 0; j < k; j++) text = mutate(text, r);
   return { kind: `random:${k}`, file: b.file, text };
 }
+
+/** Mutant number `i` of a seeded run: even numbers random, odd targeted; each from its own stream, so any one can be replayed. */
+export function mutantAt(base: readonly SpecFile[], seed: number, i: number, rng: (seed: number) => () => number): Mutant {
+  const r = rng((seed * 1_000_003 + i) >>> 0);
+  return i % 2 === 0 ? randomMutant(base, r, i >> 1) : targetedMutant(base, r, i >> 1);
+}
