@@ -35,8 +35,7 @@ export function estimateGraphBytes(g: Graph): number {
   return m.peakBytes + m.residentBytes;
 }
 
-/** Refuse work estimated at more than `limit` bytes; `what` names the flags that set its size. */
-export function checkMemory(bytes: number, limit: number, what: string): void {
-  if (bytes > limit)
-    throw new UserError(`${what} needs an estimated ${gib(bytes)} (activations at the liveness peak plus inputs and weights), over the limit of ${gib(limit)} (--max-memory)`);
+/** Refuse work estimated at more than `limit` bytes; `what` names the flags that set its size, `basis` what was counted. */
+export function checkMemory(bytes: number, limit: number, what: string, basis = 'activations at the liveness peak plus inputs and weights'): void {
+  if (bytes > limit) throw new UserError(`${what} needs an estimated ${gib(bytes)} (${basis}), over the limit of ${gib(limit)} (--max-memory)`);
 }

@@ -82,6 +82,13 @@ describe('bounds checked before work starts', () => {
     expect(run.stderr).toMatch(/the input at 1000x800 \(--input, --size\) needs an estimated [\d.]+ GiB .*over the limit of 0\.10 GiB \(--max-memory\)/);
   });
 
+  it('compile refuses a network whose weights alone pass --max-memory, before initialising them', async () => {
+    writeFileSync(join(dir, 'big.style'), 'main network big {\n  input x: image[N, 3, H, W]\n  conv(65536, 3, padding: zero) -> conv(65536, 3, padding: zero)\n}\n');
+    const r = await stc('compile', join(dir, 'big.style'), '-o', join(dir, 'big.onnx'), '--max-memory', '16');
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/network big needs an estimated 144 GiB \(its float32 weights\), over the limit of 16 GiB \(--max-memory\)/);
+  });
+
   it('train --size 100000 and a step graph over --max-memory are refused before training', async (ctx) => {
     if (!existsSync(SQUEEZENET) || !existsSync(COCO)) {
       console.warn(`skipped: ${SQUEEZENET} or ${COCO} is absent (../shared)`);
