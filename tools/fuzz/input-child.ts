@@ -17,7 +17,7 @@ const say = (o: object) => protocol(`${JSON.stringify(o)}\n`);
 
 for (let i = from; i < to; i++) {
   const c = inputCase(dir, seed, i, lossNet && existsSync(lossNet) ? lossNet : undefined);
-  say({ start: i });
+  say({ start: i, kind: c.kind });
   let stderr = '';
   const [outWrite, errWrite] = [process.stdout.write, process.stderr.write];
   process.stdout.write = (() => true) as typeof process.stdout.write;

@@ -31,6 +31,7 @@ function runWorker(o: PoolOptions, from: number, results: Result[]): Promise<num
   return new Promise((resolve) => {
     const child = spawn(process.execPath, ['--import', 'tsx', ...o.args(from)], { cwd: o.cwd, stdio: ['ignore', 'pipe', 'ignore'] });
     let current = from;
+    let currentKind = '?';
     let timer: NodeJS.Timeout | undefined;
     let next = o.count;
     const stop = (n: number) => {
@@ -43,9 +44,10 @@ function runWorker(o: PoolOptions, from: number, results: Result[]): Promise<num
       const msg = JSON.parse(line) as { start?: number } & Partial<Result>;
       if (msg.start !== undefined) {
         current = msg.start;
+        currentKind = msg.kind ?? '?';
         if (timer) clearTimeout(timer);
         timer = setTimeout(() => {
-          results.push({ i: current, kind: '?', outcome: 'timeout', ms: o.timeLimitMs, rss: 0 });
+          results.push({ i: current, kind: currentKind, outcome: 'timeout', ms: o.timeLimitMs, rss: 0 });
           stop(current + 1);
         }, o.timeLimitMs);
         return;
@@ -59,7 +61,7 @@ function runWorker(o: PoolOptions, from: number, results: Result[]): Promise<num
       if (timer) clearTimeout(timer);
       // a worker that died on its own (out of memory, a native crash) took its current case with it
       if (next === o.count && results.at(-1)?.i !== current && current < o.count) {
-        results.push({ i: current, kind: '?', outcome: 'crashed', ms: 0, rss: 0, error: 'worker died' });
+        results.push({ i: current, kind: currentKind, outcome: 'crashed', ms: 0, rss: 0, error: 'worker died' });
         next = current + 1;
       }
       resolve(next);

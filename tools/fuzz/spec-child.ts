@@ -12,7 +12,7 @@ const [seed, from, to, size] = process.argv.slice(2).map(Number) as [number, num
 const base = goodSpecs();
 for (let i = from; i < to; i++) {
   const m = mutantAt(base, seed, i, mulberry32);
-  process.stdout.write(`${JSON.stringify({ start: i })}\n`);
+  process.stdout.write(`${JSON.stringify({ start: i, kind: m.kind })}\n`);
   const t0 = performance.now();
   const o = await checkSpec(m, { size });
   const ms = performance.now() - t0;
