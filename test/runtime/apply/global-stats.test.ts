@@ -92,3 +92,25 @@ describe('tiled apply with whole-image instance-norm statistics', () => {
     await f.release();
   });
 });
+
+describe('aligned tile planning', () => {
+  it('starts every tile on the grid, keeps lengths congruent to the image length, and covers the axis', () => {
+    for (const [length, tile, overlap] of [
+      [1331, 512, 64],
+      [1054, 512, 64],
+      [120, 40, 16],
+      [97, 40, 16],
+    ] as const) {
+      const spans = planTiles(length, tile, overlap, TILE_ALIGN);
+      expect(spans[0]!.start).toBe(0);
+      expect(spans.at(-1)!.start + spans.at(-1)!.length).toBe(length);
+      for (const s of spans) {
+        expect(s.start % TILE_ALIGN).toBe(0);
+        expect(Math.abs((s.length - length) % TILE_ALIGN)).toBe(0); // same padding split as the whole image at every stride-2 layer
+        expect(s.length).toBeGreaterThanOrEqual(tile);
+      }
+      // consecutive tiles overlap by at least `overlap`
+      for (let k = 1; k < spans.length; k++) expect(spans[k - 1]!.start + spans[k - 1]!.length - spans[k]!.start).toBeGreaterThanOrEqual(overlap);
+    }
+  });
+});
