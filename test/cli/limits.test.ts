@@ -82,6 +82,12 @@ describe('bounds checked before work starts', () => {
     expect(run.stderr).toMatch(/the input at 1000x800 \(--input, --size\) needs an estimated [\d.]+ GiB .*over the limit of 0\.10 GiB \(--max-memory\)/);
   });
 
+  it('stylize refuses a Gatys step estimated over --max-memory before loading the loss network', async () => {
+    const r = await stc('stylize', join(ROOT, 'specs/gatys.style'), '--content', join(dir, 'texture.png'), '--style', join(dir, 'texture.png'), '--size', '2000', '--max-memory', '0.5', '-o', join(dir, 's.png'));
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/the Gatys step at 1600x2000 \(--size\) needs an estimated [\d.]+ GiB .*over the limit of 0\.50 GiB \(--max-memory\)/);
+  });
+
   it('compile refuses a network whose weights alone pass --max-memory, before initialising them', async () => {
     writeFileSync(join(dir, 'big.style'), 'main network big {\n  input x: image[N, 3, H, W]\n  conv(65536, 3, padding: zero) -> conv(65536, 3, padding: zero)\n}\n');
     const r = await stc('compile', join(dir, 'big.style'), '-o', join(dir, 'big.onnx'), '--max-memory', '16');
