@@ -9,7 +9,7 @@
  */
 import { loadImageModel, STATS_MAX_PIXELS } from '../src/runtime/apply/model.ts';
 import { readRgb8 } from '../src/runtime/apply/io.ts';
-import { stylizeImage } from '../src/runtime/apply/stylize.ts';
+import { TILE_ALIGN, stylizeImage } from '../src/runtime/apply/stylize.ts';
 import { planTiles, type Rgb8 } from '../src/runtime/apply/tiling.ts';
 
 function arg(name: string, def?: number): number | undefined {
@@ -27,7 +27,7 @@ function psnr(a: Rgb8, b: Rgb8): number {
 function borderStep(o: Rgb8, whole: Rgb8, tile: number, overlap: number): number {
   const d = (x: number, y: number, c: number) => o.data[3 * (y * o.width + x) + c]! - whole.data[3 * (y * o.width + x) + c]!;
   let worst = 0;
-  const inner = (len: number) => planTiles(len, tile, overlap).flatMap((s) => [s.start, s.start + s.length]).filter((v) => v > 0 && v < len);
+  const inner = (len: number) => planTiles(len, tile, overlap, TILE_ALIGN).flatMap((s) => [s.start, s.start + s.length]).filter((v) => v > 0 && v < len);
   for (const bx of inner(o.width)) {
     let s = 0;
     for (let y = 0; y < o.height; y++) for (let c = 0; c < 3; c++) s += Math.abs(d(bx, y, c) - d(bx - 1, y, c));

@@ -7,6 +7,7 @@
  * Sizes are always `HxW` (height first, as `image[N, 3, H, W]` and the IR's NCHW), or `N` for a
  * square; `x`, `X` and `×` separate.
  */
+import { checkPixels } from '../runtime/limits.ts';
 import { UserError } from '../util/errors.ts';
 
 export interface Size {
@@ -20,6 +21,7 @@ export function parseSize(text: string, name = 'size'): Size {
   const h = m ? Number(m[1]) : NaN;
   const w = m ? Number(m[2] ?? m[1]) : NaN;
   if (!(h >= 1 && w >= 1)) throw new UserError(`--${name} must be HxW or N (pixels), got '${text}'`);
+  checkPixels(w, h, `--${name} ${text.trim()}`);
   return { height: h, width: w };
 }
 

@@ -5,6 +5,13 @@
 import { UserError } from '../util/errors.ts';
 import type { RgbImage } from '../runtime/image-types.ts';
 
+/**
+ * Pixels of any image quilting makes or scales (texture, target, output): 16 megapixels. Quilting keeps
+ * several float planes, SSD maps and FFT buffers per image and runs for minutes even at 1 megapixel, so
+ * this is far below the 100-megapixel cap on decoded images.
+ */
+export const QUILT_MAX_PIXELS = 16_000_000;
+
 export function checkInteger(name: string, value: number, min: number): void {
   if (!Number.isInteger(value) || value < min) throw new UserError(`${name} must be an integer ≥ ${min}, got ${value}`);
 }

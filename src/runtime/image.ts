@@ -104,9 +104,14 @@ export async function readImage(path: string, opts: ReadImageOptions = {}): Prom
   const info = await probeImage(path, maxPixels);
   const meta = await openSharp(path, { limitInputPixels: false }).metadata();
   const sixteen = meta.depth === 'ushort';
+  const size = targetSize(info, opts.resize);
+  // An enlarging resize (`--size 100000`) is as much a bomb as a large file: the same cap, before sharp allocates.
+  if (size && size.width * size.height > maxPixels)
+    throw new UserError(
+      `resizing image ${path} to ${size.width}x${size.height} pixels (${((size.width * size.height) / 1e6).toFixed(0)} megapixels, from --size) is over the limit of ${(maxPixels / 1e6).toFixed(0)} megapixels`,
+    );
   try {
     let s = openSharp(path, { limitInputPixels: maxPixels, failOn: 'error' }).rotate().flatten({ background: '#ffffff' });
-    const size = targetSize(info, opts.resize);
     if (size) s = s.resize(size.width, size.height, { fit: 'fill' });
     s = s.toColourspace(sixteen ? 'rgb16' : 'srgb');
     const { data, info: out } = await s.raw({ depth: sixteen ? 'ushort' : 'uchar' }).toBuffer({ resolveWithObject: true });

@@ -13,6 +13,9 @@ import { intFlag, parseSize } from '../flags.ts';
 import type { Register } from './index.ts';
 import { calibrationList, parseQuantize, writeQuantizedOnnx } from '../quantize-option.ts';
 import { checkOutputFolder, prepareNetwork } from './prepare.ts';
+import { MAX_MEMORY_FLAGS, MAX_MEMORY_HELP, parseMaxMemory } from '../memory-option.ts';
+import { checkMemory } from '../../runtime/limits.ts';
+import { countParams } from '../../compiler/passes/stats.ts';
 
 /** A compile target: writes the graph + weights to `path`, returns a one-line summary. */
 export type CompileTarget = (path: string, g: Graph, weights: WeightMap, name: string) => Promise<string>;
@@ -54,7 +57,8 @@ export const register: Register = (program) => {
     .option('--target <name>', `output format: ${Object.keys(targets).join(', ')}`, 'onnx')
     .option('--quantize <mode>', 'int8: quantised convs (ONNX target), calibrated on --calibrate images or noise')
     .option('--calibrate <images>', 'comma-separated photos to calibrate --quantize activation ranges on')
-    .action(async (spec: string, flags: Flags) => {
+    .option(MAX_MEMORY_FLAGS, MAX_MEMORY_HELP)
+    .action(async (spec: string, flags: Flags & { maxMemory?: string }) => {
       const target = targets[flags.target];
       if (!target) throw new UserError(`unknown --target '${flags.target}' (known: ${Object.keys(targets).join(', ')})`);
       const quantize = parseQuantize(flags.quantize);
@@ -62,6 +66,8 @@ export const register: Register = (program) => {
       await checkOutputFolder(flags.output);
       const net = pickNetwork(loadSpec(spec), flags.network);
       const seed = intFlag('seed', flags.seed, 0) ?? 0;
+      // float32 weights, before they are read or initialised (a conv(65536) chain is hundreds of GB)
+      checkMemory(4 * countParams(net.graph), parseMaxMemory(flags.maxMemory), `network ${net.name}`, 'its float32 weights');
       const { graph, weights } = await prepareNetwork(net, {
         ...(flags.size && { size: parseSize(flags.size) }),
         ...(flags.weights && { weightsPath: flags.weights }),

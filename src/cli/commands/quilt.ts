@@ -17,6 +17,8 @@ import {
 } from '../../quilt/index.ts';
 import { checkWritablePath, readImage, resizeImage, writeImage } from '../../runtime/image.ts';
 import type { Register } from './index.ts';
+import { checkPixels } from '../../runtime/limits.ts';
+import { QUILT_MAX_PIXELS } from '../../quilt/options.ts';
 
 interface QuiltFlags {
   texture: string;
@@ -52,10 +54,12 @@ function progressBar(stream: NodeJS.WriteStream): (p: QuiltProgress) => void {
   };
 }
 
-/** Resizes (up or down) so the longer side is `longSide` px, keeping the aspect ratio. */
-function resizeLongSide(img: RgbImage, longSide: number): RgbImage {
+/** Resizes (up or down) so the longer side is `longSide` px, keeping the aspect ratio; `what` names the flag asking for it. */
+function resizeLongSide(img: RgbImage, longSide: number, what: string): RgbImage {
   const scale = longSide / Math.max(img.width, img.height);
-  return resizeImage(img, Math.max(1, Math.round(img.width * scale)), Math.max(1, Math.round(img.height * scale)));
+  const [w, h] = [Math.max(1, Math.round(img.width * scale)), Math.max(1, Math.round(img.height * scale))];
+  checkPixels(w, h, what, QUILT_MAX_PIXELS);
+  return resizeImage(img, w, h);
 }
 
 async function run(flags: QuiltFlags): Promise<void> {
@@ -74,8 +78,9 @@ async function run(flags: QuiltFlags): Promise<void> {
     if (flags.blurCorrespondence) throw new UserError('--blur-correspondence applies to texture transfer only (give --target)');
     if (flags.size === undefined) throw new UserError('texture synthesis needs --size HxW (or give --target for transfer)');
     const size = parseSize(flags.size);
+    checkPixels(size.width, size.height, `--size ${flags.size}`, QUILT_MAX_PIXELS);
     let texture = await readImage(flags.texture);
-    if (textureSize !== undefined) texture = resizeLongSide(texture, textureSize);
+    if (textureSize !== undefined) texture = resizeLongSide(texture, textureSize, `--texture-size ${textureSize}`);
     const out = synthesizeTexture(texture, {
       ...size,
       block: block ?? SYNTHESIS_BLOCK,
@@ -92,15 +97,21 @@ async function run(flags: QuiltFlags): Promise<void> {
   const iterations = integerFlag('iterations', flags.iterations, 1) ?? 1;
   const longSide = integerFlag('size', flags.size, 2);
   const [texture0, target0] = await Promise.all([readImage(flags.texture), readImage(flags.target)]);
-  const target = longSide === undefined ? target0 : resizeLongSide(target0, longSide);
+  const target = longSide === undefined ? target0 : resizeLongSide(target0, longSide, `--size ${longSide}`);
+  checkPixels(target.width, target.height, `--target ${flags.target}`, QUILT_MAX_PIXELS);
   // Unless told otherwise, the texture is scaled like the target, so the two keep their relative scale.
   const scale = target.width / target0.width;
   const texture =
     textureSize !== undefined
-      ? resizeLongSide(texture0, textureSize)
+      ? resizeLongSide(texture0, textureSize, `--texture-size ${textureSize}`)
       : scale === 1
         ? texture0
-        : resizeLongSide(texture0, Math.max(2, Math.round(Math.max(texture0.width, texture0.height) * scale)));
+        : resizeLongSide(
+            texture0,
+            Math.max(2, Math.round(Math.max(texture0.width, texture0.height) * scale)),
+            `scaling the texture ${scale.toFixed(scale < 10 ? 2 : 0)}x like the target (give --texture-size to choose its size)`,
+          );
+  checkPixels(texture.width, texture.height, `--texture ${flags.texture}`, QUILT_MAX_PIXELS);
   const out = transferTexture(texture, target, {
     block: block ?? Math.max(6, Math.round(Math.max(target.width, target.height) / TRANSFER_BLOCK_DIVISOR)),
     overlap,

@@ -12,6 +12,8 @@ import { loadSpec, pickNetwork } from '../load-spec.ts';
 import { intFlag, isBareSize, parseSize } from '../flags.ts';
 import type { Register } from './index.ts';
 import { prepareNetwork } from './prepare.ts';
+import { MAX_MEMORY_FLAGS, MAX_MEMORY_HELP, parseMaxMemory } from '../memory-option.ts';
+import { checkMemory, estimateGraphBytes } from '../../runtime/limits.ts';
 
 const backends: Record<string, () => Promise<Backend>> = {
   onnx: async () => new OnnxBackend(),
@@ -29,6 +31,7 @@ interface Flags {
   threads?: string;
   seed?: string;
   device?: string;
+  maxMemory?: string;
 }
 
 export const register: Register = (program) => {
@@ -45,6 +48,7 @@ export const register: Register = (program) => {
     .option('--threads <n>', 'intra-op threads (default: all cores)')
     .option('--seed <n>', 'seed for networks without a weights binding', '0')
     .option(DEVICE_FLAGS, DEVICE_HELP)
+    .option(MAX_MEMORY_FLAGS, MAX_MEMORY_HELP)
     .action(async (spec: string, flags: Flags) => {
       const makeBackend = backends[flags.backend];
       if (!makeBackend) throw new UserError(`unknown --backend '${flags.backend}' (known: ${Object.keys(backends).join(', ')})`);
@@ -68,6 +72,7 @@ export const register: Register = (program) => {
         ...(flags.weights && { weightsPath: flags.weights }),
         seed: intFlag('seed', flags.seed, 0) ?? 0,
       });
+      checkMemory(estimateGraphBytes(graph), parseMaxMemory(flags.maxMemory), `the input at ${image.width}x${image.height} (--input, --size)`);
       const threads = intFlag('threads', flags.threads, 1);
       const model = await (await makeBackend()).compile(graph, weights, { ...(threads !== undefined && { threads }), ...(device && { device }) });
       let written = image;

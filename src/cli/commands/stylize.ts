@@ -15,6 +15,7 @@ import { stylize } from '../../runtime/gatys/stylize.ts';
 import type { Register } from './index.ts';
 import { choiceFlag, intFlag, numberFlag, numberListFlag } from '../flags.ts';
 import { addTermWeightOptions, termWeightOverrides } from '../term-weight-options.ts';
+import { MAX_MEMORY_FLAGS, MAX_MEMORY_HELP, parseMaxMemory } from '../memory-option.ts';
 
 interface Flags {
   content: string;
@@ -39,6 +40,7 @@ interface Flags {
   threads?: string;
   winograd?: boolean;
   device?: string;
+  maxMemory?: string;
 }
 
 const int = (name: string, text: string | undefined, min: number): number | undefined => intFlag(name, text, min);
@@ -75,6 +77,7 @@ export const register: Register = (program: Command, setExit) => {
     .option('--winograd', 'onnx: wide 3x3 convs as Winograd F(4x4,3x3) (default on the CPU; docs/benchmarks.md)')
     .option('--no-winograd', 'onnx: direct convs only: less memory, slower VGG-19 steps')
     .option(DEVICE_FLAGS, DEVICE_HELP)
+    .option(MAX_MEMORY_FLAGS, MAX_MEMORY_HELP)
     .action(async (spec: string, f: Flags) => {
       const backend = oneOf('backend', f.backend, ['onnx', 'tfjs'] as const)!;
       const device = parseDevice(f.device);
@@ -92,6 +95,7 @@ export const register: Register = (program: Command, setExit) => {
         ...(f.objective !== undefined && { objective: f.objective }),
         ...(f.weights !== undefined && { weights: f.weights }),
         size: int('size', f.size, 16)!,
+        maxMemory: parseMaxMemory(f.maxMemory),
         iterations: int('iters', f.iters, 1)!,
         optimizer: oneOf('optimizer', f.optimizer, ['lbfgs', 'adam'] as const)!,
         lr: num('lr', f.lr, true),

@@ -29,8 +29,12 @@ import { DEVICE_FLAGS, DEVICE_HELP, checkDeviceBackend, parseDevice } from '../d
 import { UserError } from '../../util/errors.ts';
 import { loadSpec, pickNetwork, renderDiagnostics } from '../load-spec.ts';
 import type { Register } from './index.ts';
+import { MAX_MEMORY_FLAGS, MAX_MEMORY_HELP, parseMaxMemory } from '../memory-option.ts';
+import { checkMemory, checkPixels } from '../../runtime/limits.ts';
+import { trainStepBytes } from '../../runtime/train/memory.ts';
 
 interface Opts {
+  maxMemory?: string;
   network?: string;
   data: string;
   style: string;
@@ -135,7 +139,12 @@ async function trainAction(spec: string, o: Opts, cmd: Command, lock: RunLock): 
   }
   if (cfg.size < 16 || cfg.batch < 1 || cfg.steps < 1) throw new UserError('--size must be at least 16, --batch and --steps at least 1');
 
+  const maxMemory = parseMaxMemory(o.maxMemory);
+  checkPixels(cfg.size, cfg.size * cfg.batch, `--size ${cfg.size} --batch ${cfg.batch}`);
   const lossNet = await loadLossNet(cfg.objective.lossNet, o.weights, picked.fromSpec ? mod : undefined);
+  const adam = { beta1: cfg.beta1, beta2: cfg.beta2, epsilon: cfg.epsilon };
+  const stepBytes = trainStepBytes({ transformer: net.graph, lossNet: lossNet.graph, loss: cfg.objective, batch: cfg.batch, size: cfg.size, adam });
+  checkMemory(stepBytes, maxMemory, `--size ${cfg.size} --batch ${cfg.batch}`);
   const initialParams = await bindWeights(net.graph, net.weights ?? { kind: 'random', seed: cfg.seed }, { specDir: net.specDir });
   const dataFiles = await listImages(o.data);
   const styleSize = num(o.styleSize, 'style-size', 2 * cfg.size, true);
@@ -210,6 +219,7 @@ export const register: Register = (program: Command) => {
     .option(DEVICE_FLAGS, DEVICE_HELP)
     .option('--seed <n>', 'seed for initialisation, shuffling and crops (default 0)')
     .option('--threads <n>', 'ONNX Runtime intra-op threads (default: all cores)')
+    .option(MAX_MEMORY_FLAGS, MAX_MEMORY_HELP)
     .option('--resume', 'continue the run in --out from its newest complete checkpoint')
     .action(action);
   addTermWeightOptions(cmd);

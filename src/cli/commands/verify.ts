@@ -10,6 +10,8 @@ import { loadSpec, pickNetwork } from '../load-spec.ts';
 import { intFlag, parseSize } from '../flags.ts';
 import { BACKEND_NAMES, verifyNetwork, type BackendName, type Comparison, type VerifyReport } from '../../verify/index.ts';
 import type { Register } from './index.ts';
+import { MAX_MEMORY_FLAGS, MAX_MEMORY_HELP, parseMaxMemory } from '../memory-option.ts';
+import { checkForwardMemory } from '../size-budget.ts';
 
 interface Flags {
   network?: string;
@@ -21,6 +23,7 @@ interface Flags {
   backends?: string;
   goldens: boolean;
   threads?: string;
+  maxMemory?: string;
 }
 
 const num = (x: number): string => (Number.isNaN(x) ? 'NaN' : x === Infinity ? 'inf' : x === 0 ? '0' : x.toExponential(2));
@@ -71,6 +74,7 @@ export const register: Register = (program, setExit) => {
     .option('--backends <names>', `comma-separated backends (default: ${BACKEND_NAMES.join(',')})`)
     .option('--no-goldens', 'skip the golden comparison')
     .option('--threads <n>', 'intra-op threads for onnx')
+    .option(MAX_MEMORY_FLAGS, MAX_MEMORY_HELP)
     .action(async (spec: string, flags: Flags) => {
       const backends = flags.backends?.split(',').map((s) => s.trim()).filter(Boolean);
       for (const b of backends ?? []) if (!(BACKEND_NAMES as readonly string[]).includes(b)) throw new UserError(`unknown backend '${b}' (known: ${BACKEND_NAMES.join(', ')})`);
@@ -79,9 +83,13 @@ export const register: Register = (program, setExit) => {
       const threads = intFlag('threads', flags.threads, 1);
       const outputs = flags.outputs?.split(',').map((s) => s.trim()).filter(Boolean);
       const progress = process.stderr.isTTY;
+      const size = flags.size ? parseSize(flags.size) : undefined;
+      const batch = intFlag('batch', flags.batch, 1)!;
+      // the float64 reference holds every value at twice the width of float32
+      if (size) checkForwardMemory(net.graph, size, batch, parseMaxMemory(flags.maxMemory), `--size ${flags.size} --batch ${batch}`, 2);
       const report = await verifyNetwork(net, {
-        batch: intFlag('batch', flags.batch, 1)!,
-        ...(flags.size && { size: parseSize(flags.size) }),
+        batch,
+        ...(size && { size }),
         ...(seed !== undefined && { seed }),
         ...(flags.weights && { weightsPath: flags.weights }),
         ...(outputs && { outputs }),

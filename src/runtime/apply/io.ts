@@ -5,7 +5,7 @@
 import { extname } from 'node:path';
 import { UserError } from '../../util/errors.ts';
 import { writeFileAtomic } from '../../util/atomic-write.ts';
-import { sizeForLongSide } from '../image.ts';
+import { DEFAULT_MAX_PIXELS, sizeForLongSide } from '../image.ts';
 import { openSharp } from '../sharp.ts';
 import type { Rgb8 } from './tiling.ts';
 
@@ -16,15 +16,22 @@ export function fitWithin(width: number, height: number, maxSize?: number): { wi
 }
 
 export async function imageSize(path: string): Promise<{ width: number; height: number }> {
+  let size: { width: number; height: number };
   try {
     const m = await openSharp(path).metadata();
     const width = m.autoOrient?.width ?? m.width;
     const height = m.autoOrient?.height ?? m.height;
     if (!width || !height) throw new Error('no size in header');
-    return { width, height };
+    size = { width, height };
   } catch (e) {
     throw new UserError(`cannot read image ${path}: ${(e as Error).message}`);
   }
+  // The same decompression-bomb cap as every other command (runtime/image.ts), before any pixel is decoded.
+  if (size.width * size.height > DEFAULT_MAX_PIXELS)
+    throw new UserError(
+      `image ${path} claims ${size.width}x${size.height} pixels (${((size.width * size.height) / 1e6).toFixed(0)} megapixels), over the limit of ${DEFAULT_MAX_PIXELS / 1e6} megapixels; refusing to decode it`,
+    );
+  return size;
 }
 
 /** Decode an image to RGB bytes, auto-oriented, alpha flattened onto white (the rule of runtime/image.ts), shrunk to fit `maxSize` if given. */

@@ -61,18 +61,17 @@ export async function loadImageModel(path: string, opts: ImageModelOptions = {})
   const input = session.inputNames[0]!;
   const output = session.outputNames[0]!;
   const variants = instanceNormStatsModels(bytes);
-  const extra: ort.InferenceSession[] = [];
-  const tileRunner = variants && (async (img: Rgb8): Promise<TileRunner> => {
-    // Sessions for the two variants are made on first use: most images are not tiled.
-    const stats = await open(variants.stats, opts);
-    extra.push(stats);
-    const values = await wholeImageStats(sessionRunner(ort, stats), input, variants.names, img, STATS_MAX_PIXELS);
-    await stats.release();
-    extra.splice(extra.indexOf(stats), 1);
-    const fed = await open(variants.fed, opts);
-    extra.push(fed);
-    return fedTileRunner(sessionRunner(ort, fed), input, output, values);
-  });
+  // Sessions for the two variants are made on first use (most images are not tiled) and kept for the
+  // next tiled image or video frame.
+  let sessions: Promise<{ stats: ort.InferenceSession; fed: ort.InferenceSession }> | undefined;
+  const tileRunner =
+    variants &&
+    (async (img: Rgb8): Promise<TileRunner> => {
+      sessions ??= Promise.all([open(variants.stats, opts), open(variants.fed, opts)]).then(([stats, fed]) => ({ stats, fed }));
+      const { stats, fed } = await sessions;
+      const values = await wholeImageStats(sessionRunner(ort, stats), input, variants.names, img, STATS_MAX_PIXELS);
+      return fedTileRunner(sessionRunner(ort, fed), input, output, values);
+    });
   return {
     ...(tileRunner && { tileRunner }),
     async run(x) {
@@ -84,7 +83,11 @@ export async function loadImageModel(path: string, opts: ImageModelOptions = {})
     },
     async dispose() {
       await session.release();
-      for (const e of extra.splice(0)) await e.release();
+      if (sessions) {
+        const { stats, fed } = await sessions;
+        await stats.release();
+        await fed.release();
+      }
     },
   };
 }

@@ -42,17 +42,26 @@ export function checkGeometry(g: TileGeometry): { tile: number; overlap: number;
   return { tile: g.tile, overlap: g.overlap, margin };
 }
 
-/** Tile spans covering [0, length). */
-export function planTiles(length: number, tile: number, overlap: number): Span[] {
-  if (length <= tile) return [{ start: 0, length }];
-  const step = tile - overlap;
+/**
+ * Tile spans covering [0, length). With `align` > 1 every tile starts at a multiple of `align` and has a
+ * length ≡ `length` (mod align), rounding `tile` up: a network that downsamples by a factor dividing
+ * `align` then samples each tile on the whole image's grid, with the same "SAME" padding split (which
+ * depends on the input size's parity at every stride-2 layer). Otherwise a tile sees a stride-2 conv's
+ * other phase, a different output. The last tile starts at the largest aligned position that leaves
+ * it at least as long as the others.
+ */
+export function planTiles(length: number, tile: number, overlap: number, align = 1): Span[] {
+  const size = tile + ((((length - tile) % align) + align) % align);
+  if (length <= size) return [{ start: 0, length }];
+  const step = Math.max(align, Math.floor((size - overlap) / align) * align);
   const spans: Span[] = [];
   for (let s = 0; ; s += step) {
-    if (s + tile >= length) {
-      spans.push({ start: length - tile, length: tile });
+    if (s + size >= length) {
+      const last = Math.min(s, Math.floor((length - size) / align) * align);
+      spans.push({ start: last, length: length - last });
       return spans;
     }
-    spans.push({ start: s, length: tile });
+    spans.push({ start: s, length: size });
   }
 }
 
@@ -90,6 +99,8 @@ export interface Rgb8 {
 export type TileRunner = (x: { shape: readonly number[]; data: Float32Array }) => Promise<{ shape: readonly number[]; data: Float32Array }>;
 
 export interface TiledOptions extends TileGeometry {
+  /** Tile starts are multiples of this (default 1; see planTiles). */
+  readonly align?: number;
   /** Called after each tile with (done, total). */
   readonly onTile?: (done: number, total: number) => void;
 }
@@ -101,8 +112,8 @@ export interface TiledOptions extends TileGeometry {
 export async function runTiled(image: Rgb8, run: TileRunner, opts: TiledOptions): Promise<Rgb8> {
   const { tile, overlap, margin } = checkGeometry(opts);
   const { width: W, height: H } = image;
-  const ys = planTiles(H, tile, overlap);
-  const xs = planTiles(W, tile, overlap);
+  const ys = planTiles(H, tile, overlap, opts.align);
+  const xs = planTiles(W, tile, overlap, opts.align);
   const plane = W * H;
   const acc = new Float32Array(3 * plane);
   const wsum = new Float32Array(plane);

@@ -16,6 +16,7 @@ import { foldInputNormalisation } from '../../backends/onnx/optimize/index.ts';
 import type { BackendOptions, CompiledModel, WeightMap } from '../../backends/types.ts';
 import { collectGarbage } from '../../backends/collect-garbage.ts';
 import type { GatysEngine, StepFn } from './types.ts';
+import { estimateGraphBytes } from '../limits.ts';
 
 export type GatysBackendName = 'onnx' | 'tfjs';
 
@@ -62,6 +63,14 @@ function targetFeeds(graphs: ObjectiveGraphs, targets: Readonly<Record<string, H
  * drops its reference too frees them before the step's first run allocates its activations: the targets
  * must be computed before `bindTargets` (afterwards contentTargets/styleTargets throw).
  */
+/**
+ * Estimated working bytes of the ONNX step (forward, and the image gradient) by liveness, for the memory
+ * check that `stylize` makes before loading weights (runtime/limits.ts).
+ */
+export function gatysStepBytes(graphs: ObjectiveGraphs): number {
+  return estimateGraphBytes(differentiate(foldInputNormalisation(graphs.step), { loss: LOSS, wrt: [graphs.imageInput] }));
+}
+
 export async function createGatysEngine(graphs: ObjectiveGraphs, initialWeights: WeightMap, backend: GatysBackendName, opts: BackendOptions = {}): Promise<GatysEngine> {
   let held: WeightMap | undefined = initialWeights;
   const weightsOf = (): WeightMap => {

@@ -26,7 +26,9 @@ import { bindWeights } from '../../weights/index.ts';
 import { matchColour, transferLuminance, type ColourPreservation } from '../colour.ts';
 import type { RgbImage } from '../image-types.ts';
 import type { ProgressCallback } from '../progress.ts';
-import { createGatysEngine, type GatysBackendName } from './engine.ts';
+import { createGatysEngine, gatysStepBytes, type GatysBackendName } from './engine.ts';
+import { concreteShapeOf } from '../../compiler/passes/specialize.ts';
+import { checkMemory } from '../limits.ts';
 import type { GatysEngine, StepFn } from './types.ts';
 import { checkWritablePath, readImage, resizeImage, writeImage } from '../image.ts';
 import { noiseImage } from './init.ts';
@@ -78,6 +80,8 @@ export interface StylizeOptions {
   readonly winograd?: boolean | WinogradOptions;
   /** ONNX: where ONNX Runtime runs (BackendOptions.device); default the CPU. */
   readonly device?: Device;
+  /** Refuse (UserError naming --size and --max-memory) when the step is estimated over this many bytes. */
+  readonly maxMemory?: number;
   readonly onPhase?: (message: string) => void;
   readonly onProgress?: ProgressCallback;
   readonly signal?: AbortSignal;
@@ -215,6 +219,10 @@ export async function stylize(opts: StylizeOptions): Promise<StylizeResult> {
   const binding = net.weights;
   if (!binding) throw new UserError(`the loss network ${objective.lossNet} has no weights binding in the spec; pass --weights`);
   const backend = opts.backend ?? 'onnx';
+  if (opts.maxMemory !== undefined) {
+    const [h, w] = concreteShapeOf(graphs.step, graphs.imageInput).slice(2);
+    checkMemory(gatysStepBytes(graphs), opts.maxMemory, `the Gatys step at ${h}x${w} (--size)`);
+  }
   const { engine, step } = await engineWithTargets({
     graphs,
     build,

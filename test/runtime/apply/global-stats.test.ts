@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { instanceNormStatsModels } from '../../../src/backends/onnx/instance-norm-stats.ts';
 import { loadImageModel } from '../../../src/runtime/apply/model.ts';
-import { stylizeImage } from '../../../src/runtime/apply/stylize.ts';
+import { TILE_ALIGN, stylizeImage } from '../../../src/runtime/apply/stylize.ts';
 import { planTiles, type Rgb8 } from '../../../src/runtime/apply/tiling.ts';
 import { planar } from '../../../src/runtime/apply/global-stats.ts';
 import { tinyNetModel } from './tiny-models.ts';
@@ -58,7 +58,7 @@ describe('tiled apply with whole-image instance-norm statistics', () => {
     const global = await stylizeImage(model.run, img, { tile, overlap, tileRunner: model.tileRunner! });
     const perTile = await stylizeImage(model.run, img, { tile, overlap });
     // every place where a tile starts or ends inside the image
-    const borders = planTiles(img.width, tile, overlap).flatMap((s) => [s.start, s.start + s.length]).filter((x) => x > 0 && x < img.width);
+    const borders = planTiles(img.width, tile, overlap, TILE_ALIGN).flatMap((s) => [s.start, s.start + s.length]).filter((x) => x > 0 && x < img.width);
     expect(psnr(global, whole)).toBeGreaterThanOrEqual(40);
     expect(borderStep(global, whole, borders)).toBeLessThan(0.5);
     expect(psnr(perTile, whole)).toBeLessThan(35); // the old behaviour: tiles disagree in tone
@@ -90,5 +90,27 @@ describe('tiled apply with whole-image instance-norm statistics', () => {
     expect(Math.min(...variance)).toBeGreaterThan(0);
     await s.release();
     await f.release();
+  });
+});
+
+describe('aligned tile planning', () => {
+  it('starts every tile on the grid, keeps lengths congruent to the image length, and covers the axis', () => {
+    for (const [length, tile, overlap] of [
+      [1331, 512, 64],
+      [1054, 512, 64],
+      [120, 40, 16],
+      [97, 40, 16],
+    ] as const) {
+      const spans = planTiles(length, tile, overlap, TILE_ALIGN);
+      expect(spans[0]!.start).toBe(0);
+      expect(spans.at(-1)!.start + spans.at(-1)!.length).toBe(length);
+      for (const s of spans) {
+        expect(s.start % TILE_ALIGN).toBe(0);
+        expect(Math.abs((s.length - length) % TILE_ALIGN)).toBe(0); // same padding split as the whole image at every stride-2 layer
+        expect(s.length).toBeGreaterThanOrEqual(tile);
+      }
+      // consecutive tiles overlap by at least `overlap`
+      for (let k = 1; k < spans.length; k++) expect(spans[k - 1]!.start + spans[k - 1]!.length - spans[k]!.start).toBeGreaterThanOrEqual(overlap);
+    }
   });
 });
