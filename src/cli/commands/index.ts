@@ -10,6 +10,7 @@ import { register as doctor } from './doctor.ts';
 import { register as exportCmd } from './export.ts';
 import { register as graph } from './graph.ts';
 import { register as info } from './info.ts';
+import { register as queue } from './queue.ts';
 import { register as quilt } from './quilt.ts';
 import { register as run } from './run.ts';
 import { register as stylize } from './stylize.ts';
@@ -19,7 +20,7 @@ import { register as verify } from './verify.ts';
 export type SetExit = (code: number) => void;
 export type Register = (program: Command, setExit: SetExit) => void;
 
-const commands: Register[] = [apply, check, compile, doctor, exportCmd, graph, info, quilt, run, stylize, train, verify];
+const commands: Register[] = [apply, check, compile, doctor, exportCmd, graph, info, queue, quilt, run, stylize, train, verify];
 
 export function registerCommands(program: Command, setExit: SetExit): void {
   for (const register of commands) register(program, setExit);

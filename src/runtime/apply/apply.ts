@@ -43,10 +43,18 @@ export async function applyToImage(run: TileRunner, input: string, output: strin
 
 export async function applyToFolder(run: TileRunner, input: string, output: string, opts: ApplyOptions = {}): Promise<number> {
   const files = await listImages(input);
+  return applyToFiles(run, files.map((f) => ({ input: f, output: join(output, relative(input, f)) })), opts);
+}
+
+/**
+ * Stylise the given images into the given output paths, batched as `applyToFolder` batches a folder
+ * (so a folder cut into pieces gives the same pixels as the whole folder when the pieces keep its batches).
+ */
+export async function applyToFiles(run: TileRunner, files: readonly { readonly input: string; readonly output: string }[], opts: ApplyOptions = {}): Promise<number> {
   const items = await Promise.all(
     files.map(async (f) => {
-      const s = await imageSize(f);
-      return { path: f, out: join(output, relative(input, f)), ...fitWithin(s.width, s.height, opts.maxSize) };
+      const s = await imageSize(f.input);
+      return { path: f.input, out: f.output, ...fitWithin(s.width, s.height, opts.maxSize) };
     }),
   );
   const batch = Math.max(1, opts.batch ?? 4);

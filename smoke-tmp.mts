@@ -1,0 +1,15 @@
+import { Queue, Worker } from 'bullmq';
+import { bullConnection } from './src/queue/redis/client.ts';
+const url = 'redis://127.0.0.1:6423';
+const to = (p: Promise<unknown>, label: string) => Promise.race([p.then(() => label + ' ok'), new Promise((r) => setTimeout(() => r(label + ' TIMEOUT'), 4000))]).then(console.log);
+const q = new Queue('smoke', { connection: bullConnection(url) });
+await q.add('b', { x: 2 }, { jobId: 'j2' });
+const done: string[] = [];
+const w = new Worker('smoke', async (job) => { done.push(job.id!); return job.data.x * 2; }, { connection: bullConnection(url), concurrency: 2 });
+w.on('error', (e) => console.log('worker error', e.message));
+await new Promise((r) => setTimeout(r, 2000));
+console.log(done, await q.getJobCounts());
+await to(w.close(), 'worker close');
+await to(q.obliterate({ force: true }), 'obliterate');
+await to(q.close(), 'queue close');
+process.exit(0);
