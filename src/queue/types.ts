@@ -99,6 +99,9 @@ export interface TrainTaskOptions {
   readonly styleWeight?: number;
   readonly tvWeight?: number;
   readonly styleSize?: number;
+  /** Loss-network taps (default: the loss network's, runtime/train/loss-nets.ts). */
+  readonly contentLayers?: readonly string[];
+  readonly styleLayers?: readonly string[];
   readonly checkpointEvery?: number;
   readonly validateEvery?: number;
   readonly threads?: number;

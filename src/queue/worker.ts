@@ -72,6 +72,7 @@ export async function startWorker(opts: WorkerOptions): Promise<WorkerHandle> {
   }
   const models = new ModelCache(opts.device, opts.threads);
   const records = bullConnection(opts.redis);
+  await records.connect();
   const processor = async (job: Job<Task, TaskResult>): Promise<TaskResult> => {
     const task = job.data;
     const refusal = formatRefusal(task) ?? ((await readRecord(records, task.job))?.cancelled ? `job ${task.job} was cancelled` : undefined);

@@ -79,6 +79,7 @@ function registerSubmit(queue: Command): void {
 }
 
 const collect = (v: string, prev: string[]): string[] => [...prev, v];
+const taps = (v: string): string[] => v.split(',').map((s) => s.trim()).filter(Boolean);
 
 function registerSubmitStylize(submitCmd: Command): void {
   common(submitCmd.command('stylize'))
@@ -132,6 +133,8 @@ function registerSubmitTrain(submitCmd: Command): void {
     .option('--style-weight <b>', 'β')
     .option('--tv-weight <c>', 'λ_TV')
     .option('--style-size <px>', 'longer side of the style image')
+    .option('--content-layers <taps>', 'comma-separated content taps (default: per loss net)')
+    .option('--style-layers <taps>', 'comma-separated style taps (default: per loss net)')
     .option('--checkpoint-every <n>', 'steps between checkpoints')
     .option('--validate-every <n>', 'steps between validation renders, 0 = never')
     .action(async (spec: string, o: Common & { sweep: string[] } & Record<string, string | undefined>) => {
@@ -151,6 +154,8 @@ function registerSubmitTrain(submitCmd: Command): void {
         ...int('styleSize', 'style-size', 16),
         ...int('checkpointEvery', 'checkpoint-every', 1),
         ...int('validateEvery', 'validate-every', 0),
+        ...(o.contentLayers !== undefined && { contentLayers: taps(o.contentLayers) }),
+        ...(o.styleLayers !== undefined && { styleLayers: taps(o.styleLayers) }),
       };
       const sweeps = o.sweep.map(parseSweep);
       await submit(o, (storage) =>
