@@ -15,6 +15,7 @@ import { openStorage } from '../../src/queue/storage.ts';
 import { planApply } from '../../src/queue/plan/apply.ts';
 import { submitJob } from '../../src/queue/submit.ts';
 import { jobStatus, type JobStatus } from '../../src/queue/status.ts';
+import { main } from '../../src/cli/main.ts';
 import { writeCoordImage } from '../runtime/data/fixtures.ts';
 import { tinyNetModel } from '../runtime/apply/tiny-models.ts';
 import { STC_BIN, freePort, redisServerAvailable, runStc, spawnNode, startRedis, type Child, type RedisServer } from './helpers.ts';
@@ -25,7 +26,8 @@ if (!hasRedis) console.warn('[skip] redis-server is not installed (Debian: apt-g
 if (hasRedis && !hasFfmpeg) console.warn('[skip] ffmpeg is absent: the queue video test is skipped');
 
 const HELD = fileURLToPath(new URL('./held-worker.ts', import.meta.url));
-const LOCK_MS = '2000';
+// long enough that a loaded machine's late lock renewals are not taken for dead workers
+const LOCK_MS = '10000';
 
 let redis: RedisServer;
 let root: string;
@@ -44,7 +46,7 @@ async function until(id: string, done: (s: JobStatus) => boolean, timeoutMs = 90
   for (;;) {
     const s = await jobStatus(redis.url, id);
     if (done(s)) return s;
-    if (Date.now() - t0 > timeoutMs) throw new Error(`job ${id} did not finish: ${JSON.stringify(s)}\nworkers:\n${workers.lines.join('\n')}`);
+    if (Date.now() - t0 > timeoutMs) throw new Error(`job ${id} did not finish: ${JSON.stringify(s)}\nworkers:\n${workers?.lines.join('\n')}`);
     await new Promise((r) => setTimeout(r, 300));
   }
 }
@@ -79,30 +81,37 @@ afterAll(async () => {
 
 describe.skipIf(!hasRedis)('stc queue', () => {
   it('stylises a folder and a video with three workers, one killed mid-task, exactly as stc apply does', async () => {
-    const folderJob = await submit('apply', 'm.onnx', 'photos', '-o', 'out', '--per-task', '4');
-    const videoJob = hasFfmpeg ? await submit('apply', 'm.onnx', 'clip.mp4', '-o', 'clip-out.mp4', '--frames-per-task', '10') : undefined;
+    const t0 = Date.now();
+    const stage = (s: string) => console.log(`[queue test] ${s} at ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+    const [folderJob, videoJob] = await Promise.all([
+      submit('apply', 'm.onnx', 'photos', '-o', 'out', '--per-task', '4'),
+      hasFfmpeg ? submit('apply', 'm.onnx', 'clip.mp4', '-o', 'clip-out.mp4', '--frames-per-task', '10') : undefined,
+    ]);
+    stage('submitted');
     held = spawnNode(HELD, [redis.url, LOCK_MS]);
     const holding = (await held.waitFor(/^holding /)).slice('holding '.length);
     workers = spawnNode(STC_BIN, q('worker', '--local', '2', '--threads', '1', '--lock-ms', LOCK_MS));
-    await workers.waitFor(/done /);
+    stage(`held worker holds ${holding}`);
+    await workers.waitFor(/done /, 120_000);
     held.proc.kill('SIGKILL');
-    const s = await until(folderJob, settled);
+    stage('killed the held worker');
+    const s = await until(folderJob!, settled, 200_000);
+    stage('folder done');
     expect([s.done, s.failed, s.total]).toEqual([15, 0, 15]);
     // the killed worker's task went back to the queue and another worker ran it
     expect(workers.lines.some((l) => l.endsWith(`done ${holding}`) || l.includes(`done ${holding} in`))).toBe(true);
 
-    const ref = await runStc(['apply', join(root, 'm.onnx'), join(root, 'photos'), '-o', join(root, 'ref'), '--threads', '1']);
-    expect(ref.code, ref.out).toBe(0);
+    expect(await main(['node', 'stc', 'apply', join(root, 'm.onnx'), join(root, 'photos'), '-o', join(root, 'ref'), '--threads', '1'])).toBe(0);
     const names = await files(join(root, 'out'));
     expect(names).toEqual(await files(join(root, 'ref')));
     expect(names).toHaveLength(60);
     for (const n of names) expect((await readFile(join(root, 'out', n))).equals(await readFile(join(root, 'ref', n))), n).toBe(true);
 
     if (videoJob) {
-      const v = await until(videoJob, settled);
+      const v = await until(videoJob, settled, 200_000);
+      stage('video done');
       expect([v.done, v.failed, v.total]).toEqual([6, 0, 6]);
-      const r = await runStc(['apply', join(root, 'm.onnx'), join(root, 'clip.mp4'), '-o', join(root, 'clip-ref.mp4'), '--threads', '1']);
-      expect(r.code, r.out).toBe(0);
+      expect(await main(['node', 'stc', 'apply', join(root, 'm.onnx'), join(root, 'clip.mp4'), '-o', join(root, 'clip-ref.mp4'), '--threads', '1'])).toBe(0);
       expect((await readFile(join(root, 'clip-out.mp4'))).equals(await readFile(join(root, 'clip-ref.mp4')))).toBe(true);
       const probe = spawnSync('ffprobe', ['-v', 'error', '-count_frames', '-show_entries', 'stream=codec_type,nb_read_frames:format=duration', '-of', 'json', join(root, 'clip-out.mp4')], { encoding: 'utf8' });
       const info = JSON.parse(probe.stdout) as { streams: { codec_type: string; nb_read_frames?: string }[]; format: { duration: string } };
@@ -111,7 +120,7 @@ describe.skipIf(!hasRedis)('stc queue', () => {
       expect(Number(info.format.duration)).toBeCloseTo(10, 0);
       expect((await readdir(root)).filter((n) => n.startsWith('.stc-chunks') || n.startsWith('.tmp-'))).toEqual([]);
     }
-  }, 240_000);
+  }, 600_000);
 
   it('detects the same job submitted twice by its content hash', async () => {
     const r = await runStc(q('submit', 'apply', 'm.onnx', 'photos', '-o', 'out', '--per-task', '4', '--storage', root), { cwd: root });
@@ -122,9 +131,10 @@ describe.skipIf(!hasRedis)('stc queue', () => {
   it('fails a task whose input vanished, alone, reports it, and re-runs it on retry', async () => {
     await mkdir(join(root, 'few'));
     for (let i = 0; i < 8; i++) await writeCoordImage(join(root, 'few', `f${i}.png`), 20, 12, i);
-    const id = await submit('apply', 'm.onnx', 'few', '-o', 'few-out', '--per-task', '4');
-    // it vanishes after submission, before a worker gets to it (the workers are busy or fast: hide it at once)
+    // hashed when the job is planned, gone by the time a worker reads it
+    const plan = await planApply(openStorage(root), { model: join(root, 'm.onnx'), input: join(root, 'few'), output: join(root, 'few-out'), perTask: 4, options: {} });
     await rename(join(root, 'few', 'f5.png'), join(root, 'f5.png.away'));
+    const { id } = await submitJob(redis.url, plan);
     const s = await until(id, settled);
     expect([s.done, s.failed]).toEqual([1, 1]);
     expect(s.failures[0]!.error).toMatch(/input few\/f5\.png vanished/);
