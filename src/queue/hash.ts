@@ -1,10 +1,9 @@
 /** Content hashes: SHA-256 of files, of folder listings and of job descriptions. */
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { stat } from 'node:fs/promises';
-import { relative } from 'node:path';
+import { readdir, stat } from 'node:fs/promises';
+import { join, relative, sep } from 'node:path';
 import { UserError } from '../util/errors.ts';
-import { listImages } from '../runtime/data/scan.ts';
 
 export async function sha256File(path: string): Promise<string> {
   const h = createHash('sha256');
@@ -18,13 +17,16 @@ export async function sha256File(path: string): Promise<string> {
 }
 
 /**
- * A training folder's identity: the names and sizes of its images. Hashing the content of a
- * whole photo set (COCO: 13 GB) on every worker would cost more than the run; a renamed,
- * added, removed or resized file changes this hash.
+ * A folder's identity (training photos, a weights folder): the names and sizes of its files,
+ * hidden ones aside. Hashing the content of a whole photo set (COCO: 13 GB) on every worker would
+ * cost more than the run; a renamed, added, removed or resized file changes this hash.
  */
 export async function sha256Listing(dir: string): Promise<string> {
   const h = createHash('sha256');
-  for (const f of await listImages(dir)) h.update(`${relative(dir, f)}\0${(await stat(f)).size}\n`);
+  const entries = await readdir(dir, { withFileTypes: true, recursive: true });
+  const files = entries.filter((e) => e.isFile() && !relative(dir, join(e.parentPath, e.name)).split(sep).some((p) => p.startsWith('.')));
+  const names = files.map((e) => relative(dir, join(e.parentPath, e.name))).sort();
+  for (const n of names) h.update(`${n.split(sep).join('/')}\0${(await stat(join(dir, n))).size}\n`);
   return h.digest('hex');
 }
 
