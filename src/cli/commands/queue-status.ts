@@ -19,7 +19,8 @@ export function statusLines(s: JobStatus): string[] {
 
 const settled = (s: JobStatus) => s.running + s.remaining === 0;
 
-export async function statusAction(job: string, o: { redis?: string; json?: boolean; watch?: boolean }): Promise<void> {
+/** Prints the status; resolves to the exit code: 1 when a task failed. */
+export async function statusAction(job: string, o: { redis?: string; json?: boolean; watch?: boolean }): Promise<number> {
   const url = redisUrl(o.redis);
   for (;;) {
     const s = await jobStatus(url, job);
@@ -33,8 +34,7 @@ export async function statusAction(job: string, o: { redis?: string; json?: bool
     }
     if (!o.watch || settled(s)) {
       if (process.stderr.isTTY && o.watch && !o.json) process.stderr.write(`\n${statusLines(s).join('\n')}\n`);
-      process.exitCode = s.failed > 0 ? 1 : 0;
-      return;
+      return s.failed > 0 ? 1 : 0;
     }
     await new Promise((r) => setTimeout(r, 2000));
   }

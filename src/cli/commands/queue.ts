@@ -164,7 +164,7 @@ function registerSubmitTrain(submitCmd: Command): void {
     });
 }
 
-export const register: Register = (program: Command) => {
+export const register: Register = (program: Command, setExit) => {
   const queue = program.command('queue').description('spread apply, video, stylize grids and training sweeps over many machines (BullMQ on Redis)');
   registerSubmit(queue);
   queue
@@ -184,7 +184,7 @@ export const register: Register = (program: Command) => {
     .option('--redis <url>', REDIS_HELP)
     .option('--json', 'machine-readable output')
     .option('--watch', 'refresh until no task is running or waiting')
-    .action(statusAction);
+    .action(async (job: string, o: { redis?: string; json?: boolean; watch?: boolean }) => setExit(await statusAction(job, o)));
   queue
     .command('retry')
     .description("re-run a job's failed tasks")

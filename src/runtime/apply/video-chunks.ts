@@ -51,7 +51,8 @@ export async function stylizeVideoRange(input: string, output: string, stylize: 
   const partial = join(dirname(output), `.tmp-${process.pid}-${basename(output)}`);
   const seek = opts.start > 0 ? ['-ss', seekSeconds(opts.start, info.rate).toFixed(6)] : [];
   const encode = ['-v', 'error', '-y', '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-s', `${width}x${height}`, '-r', info.rate, '-i', '-', '-c:v', 'ffv1', '-pix_fmt', 'bgr0', '-f', 'matroska', partial];
-  const r = await pipeFrames(decodeArgs(input, width, height, seek, ['-frames:v', String(opts.frames)]), encode, width, height, stylize);
+  // passthrough: after a seek the first frame's time is not 0, and a constant-rate output would repeat it to fill the gap
+  const r = await pipeFrames(decodeArgs(input, width, height, seek, ['-fps_mode', 'passthrough', '-frames:v', String(opts.frames)]), encode, width, height, stylize);
   if (r.decodeStatus !== 0 || r.encodeStatus !== 0 || r.frames !== opts.frames) {
     await rm(partial, { force: true });
     if (r.decodeStatus !== 0) throw new UserError(`ffmpeg could not decode ${input}: ${r.decodeErr.trim()}`);
