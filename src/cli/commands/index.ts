@@ -27,6 +27,7 @@ export const COMMANDS: readonly CommandEntry[] = [
   },
   { name: 'graph', summary: "print a network's IR (text, or Graphviz DOT with --dot)", load: () => import('./graph.ts') },
   { name: 'info', summary: 'parameter count and FLOPs per layer', load: () => import('./info.ts') },
+  { name: 'queue', summary: 'spread apply, video, stylize grids and training sweeps over many machines (BullMQ on Redis)', load: () => import('./queue.ts') },
   { name: 'quilt', summary: 'texture synthesis and texture transfer by image quilting (Efros & Freeman 2001)', load: () => import('./quilt.ts') },
   { name: 'run', summary: 'run an image-to-image network (e.g. a fast style network) on an image', load: () => import('./run.ts') },
   { name: 'serve', summary: 'serve a web site made by `stc export --target web`, with the COOP/COEP headers WASM threads need', load: () => import('./serve.ts') },

@@ -49,11 +49,20 @@ export async function applyToImage(run: TileRunner, input: string, output: strin
 /** Stylise every image below `input`; returns how many were written (the skipped ones are reported through onSkip). */
 export async function applyToFolder(run: TileRunner, input: string, output: string, opts: ApplyOptions = {}): Promise<number> {
   const files = await listImages(input);
+  return applyToFiles(run, files.map((f) => ({ input: f, output: join(output, relative(input, f)) })), opts);
+}
+
+/**
+ * Stylise the given images into the given output paths, batched as `applyToFolder` batches a folder
+ * (so a folder cut into pieces gives the same pixels as the whole folder when the pieces keep its batches).
+ * Returns how many were written; unreadable images are skipped and reported through onSkip.
+ */
+export async function applyToFiles(run: TileRunner, files: readonly { readonly input: string; readonly output: string }[], opts: ApplyOptions = {}): Promise<number> {
   const skip = (path: string, e: unknown): undefined => void opts.onSkip?.({ path, reason: reasonOf(e) });
   const sized = await Promise.all(
     files.map(async (f) => {
-      const s = await imageSize(f).catch((e: unknown) => skip(f, e));
-      return s && { path: f, out: join(output, relative(input, f)), ...fitWithin(s.width, s.height, opts.maxSize) };
+      const s = await imageSize(f.input).catch((e: unknown) => skip(f.input, e));
+      return s && { path: f.input, out: f.output, ...fitWithin(s.width, s.height, opts.maxSize) };
     }),
   );
   const items = sized.filter((i) => i !== undefined);

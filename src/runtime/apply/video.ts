@@ -46,50 +46,83 @@ export async function stylizeVideo(input: string, output: string, stylize: (fram
   requireFfmpeg();
   const format = formatFor(output);
   const info = probeVideo(input);
-  const { width, height } = fitWithin(info.width, info.height, opts.maxSize);
-  const evenW = width - (width % 2);
-  const evenH = height - (height % 2);
-  const dec = spawn('ffmpeg', ['-v', 'error', '-i', input, '-vf', `scale=${evenW}:${evenH}`, '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const { width, height } = evenFit(info, opts.maxSize);
   // Encode into a temp file beside the output and rename on success: no half-written video is left behind.
   const partial = join(dirname(output), `.tmp-${process.pid}-${basename(output)}`);
-  const enc = spawn(
-    'ffmpeg',
-    ['-v', 'error', '-y', '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-s', `${evenW}x${evenH}`, '-r', info.rate, '-i', '-', '-i', input, '-map', '0:v', '-map', '1:a?', '-c:v', 'libx264', '-pix_fmt', 'yuv420p', '-c:a', 'copy', '-f', format, partial],
-    { stdio: ['pipe', 'ignore', 'pipe'] },
-  );
-  let decErr = '';
-  let encErr = '';
-  dec.stderr.on('data', (d: Buffer) => (decErr += d.toString()));
-  enc.stderr.on('data', (d: Buffer) => (encErr += d.toString()));
+  const r = await pipeFrames(decodeArgs(input, width, height), h264Args(width, height, info.rate, input, format, partial), width, height, stylize, opts.onFrame);
+  if (r.decodeStatus !== 0 || r.encodeStatus !== 0) {
+    await rm(partial, { force: true });
+    if (r.decodeStatus !== 0) throw new UserError(`ffmpeg could not decode ${input}: ${r.decodeErr.trim()}`);
+    throw new UserError(`ffmpeg could not encode ${output}: ${r.encodeErr.trim()}`);
+  }
+  await rename(partial, output);
+  return r.frames;
+}
+
+/** The frame size a video is stylised at: fitted within maxSize, rounded down to even sides (yuv420p needs them). */
+export function evenFit(info: VideoInfo, maxSize?: number): { width: number; height: number } {
+  const { width, height } = fitWithin(info.width, info.height, maxSize);
+  return { width: width - (width % 2), height: height - (height % 2) };
+}
+
+/** ffmpeg arguments decoding a video's frames, scaled to width × height, as raw rgb24 on stdout. */
+export function decodeArgs(input: string, width: number, height: number, inputOptions: readonly string[] = [], outputOptions: readonly string[] = []): string[] {
+  return ['-v', 'error', ...inputOptions, '-i', input, '-vf', `scale=${width}:${height}`, ...outputOptions, '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-'];
+}
+
+/** ffmpeg arguments encoding raw rgb24 frames from stdin to H.264 (yuv420p), with the audio of `audioFrom` copied when it has any. */
+export function h264Args(width: number, height: number, rate: string, audioFrom: string, format: string, output: string): string[] {
+  return ['-v', 'error', '-y', '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-s', `${width}x${height}`, '-r', rate, '-i', '-', '-i', audioFrom, '-map', '0:v', '-map', '1:a?', '-c:v', 'libx264', '-pix_fmt', 'yuv420p', '-c:a', 'copy', '-f', format, output];
+}
+
+export interface PipeResult {
+  readonly frames: number;
+  readonly decodeStatus: number | null;
+  readonly encodeStatus: number | null;
+  readonly decodeErr: string;
+  readonly encodeErr: string;
+}
+
+/** Run a decoder and an encoder, passing every raw rgb24 frame through `transform`, one frame in memory at a time. */
+export async function pipeFrames(
+  decode: readonly string[],
+  encode: readonly string[],
+  width: number,
+  height: number,
+  transform: (frame: Rgb8) => Promise<Rgb8>,
+  onFrame?: (frame: number) => void,
+): Promise<PipeResult> {
+  const dec = spawn('ffmpeg', decode, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const enc = spawn('ffmpeg', encode, { stdio: ['pipe', 'ignore', 'pipe'] });
+  let decodeErr = '';
+  let encodeErr = '';
+  dec.stderr.on('data', (d: Buffer) => (decodeErr += d.toString()));
+  enc.stderr.on('data', (d: Buffer) => (encodeErr += d.toString()));
+  // an encoder that exits early must not crash the process with EPIPE: its status reports it
+  enc.stdin.on('error', () => undefined);
   const encDone = new Promise<number | null>((res) => enc.on('close', res));
   const decDone = new Promise<number | null>((res) => dec.on('close', res));
-  const frameBytes = 3 * evenW * evenH;
+  const frameBytes = 3 * width * height;
   let pending: Buffer = Buffer.alloc(0);
   let frames = 0;
   for await (const chunk of dec.stdout as AsyncIterable<Buffer>) {
     pending = pending.length ? Buffer.concat([pending, chunk]) : chunk;
     while (pending.length >= frameBytes) {
-      const frame: Rgb8 = { width: evenW, height: evenH, data: new Uint8Array(pending.subarray(0, frameBytes)) };
+      const frame: Rgb8 = { width, height, data: new Uint8Array(pending.subarray(0, frameBytes)) };
       pending = pending.subarray(frameBytes);
-      const out = await stylize(frame);
+      const out = await transform(frame);
       if (!enc.stdin.write(out.data)) await new Promise((res) => enc.stdin.once('drain', res));
       frames++; // not inside onFrame?.(…): optional calls skip evaluating their arguments
-      opts.onFrame?.(frames);
+      onFrame?.(frames);
     }
   }
   enc.stdin.end();
-  const [dc, ec] = await Promise.all([decDone, encDone]);
-  if (dc !== 0 || ec !== 0) {
-    await rm(partial, { force: true });
-    if (dc !== 0) throw new UserError(`ffmpeg could not decode ${input}: ${decErr.trim()}`);
-    throw new UserError(`ffmpeg could not encode ${output}: ${encErr.trim()}`);
-  }
-  await rename(partial, output);
-  return frames;
+  const [decodeStatus, encodeStatus] = await Promise.all([decDone, encDone]);
+  return { frames, decodeStatus, encodeStatus, decodeErr, encodeErr };
 }
 
 /** ffmpeg muxer for an output path (the temp name hides the extension from ffmpeg's own guess). H.264 only, so no .webm. */
-function formatFor(output: string): string {
+export function formatFor(output: string): string {
   const ext = extname(output).toLowerCase();
   const muxers: Record<string, string> = { '.mp4': 'mp4', '.m4v': 'mp4', '.mov': 'mov', '.mkv': 'matroska', '.avi': 'avi' };
   const f = muxers[ext];

@@ -1,0 +1,100 @@
+/** A throwaway redis-server on a free loopback port, and `stc` child processes, for the queue tests. */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { RespClient, parseRedisUrl } from '../../src/queue/redis/client.ts';
+
+export const STC_BIN = fileURLToPath(new URL('../../bin/stc.js', import.meta.url));
+
+export function redisServerAvailable(): boolean {
+  const r = spawnSync('redis-server', ['--version'], { stdio: 'ignore' });
+  return !r.error && r.status === 0;
+}
+
+/** A port the OS says is free now (redis-server cannot be given port 0). */
+export async function freePort(): Promise<number> {
+  const srv = createServer();
+  await new Promise<void>((res) => srv.listen(0, '127.0.0.1', res));
+  const port = (srv.address() as { port: number }).port;
+  await new Promise((res) => srv.close(res));
+  return port;
+}
+
+export interface RedisServer {
+  readonly url: string;
+  stop(): Promise<void>;
+}
+
+export async function startRedis(): Promise<RedisServer> {
+  const port = await freePort();
+  const proc = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+  const url = `redis://127.0.0.1:${port}`;
+  for (let i = 0; ; i++) {
+    const c = new RespClient(parseRedisUrl(url), 500);
+    try {
+      await c.connect();
+      await c.send('PING', []);
+      c.close();
+      break;
+    } catch {
+      c.close();
+      if (i > 100 || proc.exitCode !== null) throw new Error(`redis-server did not start on port ${port}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+  return {
+    url,
+    async stop() {
+      const exited = new Promise((r) => proc.once('exit', r));
+      proc.kill('SIGKILL');
+      await exited;
+    },
+  };
+}
+
+export interface Child {
+  readonly proc: ChildProcess;
+  readonly lines: string[];
+  /** Resolves with the first stderr line matching `re` (rejects when the process exits first). */
+  waitFor(re: RegExp, timeoutMs?: number): Promise<string>;
+  exited: Promise<number | null>;
+}
+
+/** Spawn a node script (tsx-loaded like bin/stc.js) and collect its stderr lines. */
+export function spawnNode(script: string, args: readonly string[], opts: { env?: NodeJS.ProcessEnv; cwd?: string } = {}): Child {
+  const loader = script.endsWith('.ts') ? ['--import', 'tsx'] : [];
+  const proc = spawn(process.execPath, [...loader, script, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...opts.env }, ...(opts.cwd && { cwd: opts.cwd }) });
+  const lines: string[] = [];
+  const waiters: { re: RegExp; res: (l: string) => void }[] = [];
+  const onLine = (l: string) => {
+    lines.push(l);
+    for (const w of waiters.splice(0)) if (w.re.test(l)) w.res(l);
+    else waiters.push(w);
+  };
+  createInterface({ input: proc.stderr! }).on('line', onLine);
+  createInterface({ input: proc.stdout! }).on('line', onLine);
+  const exited = new Promise<number | null>((r) => proc.on('exit', (code) => r(code)));
+  return {
+    proc,
+    lines,
+    exited,
+    waitFor(re, timeoutMs = 60_000) {
+      const seen = lines.find((l) => re.test(l));
+      if (seen) return Promise.resolve(seen);
+      return new Promise((res, rej) => {
+        const t = setTimeout(() => rej(new Error(`timed out waiting for ${re}; output:\n${lines.join('\n')}`)), timeoutMs);
+        waiters.push({ re, res: (l) => (clearTimeout(t), res(l)) });
+        void exited.then((code) => rej(new Error(`process exited (${code}) before ${re}; output:\n${lines.join('\n')}`)));
+      });
+    },
+  };
+}
+
+/** Run `stc …` to completion. */
+export async function runStc(args: readonly string[], opts: { env?: NodeJS.ProcessEnv; cwd?: string } = {}): Promise<{ code: number | null; out: string }> {
+  const c = spawnNode(STC_BIN, args, opts);
+  const code = await c.exited;
+  await new Promise((r) => setImmediate(r));
+  return { code, out: c.lines.join('\n') };
+}
