@@ -4,9 +4,12 @@
  * code out of the page; a check here turns a future import into an export error instead of a broken page.
  */
 import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { transform } from 'esbuild';
+import { packageRoot } from '../../util/package-root.ts';
 
-const TILING = new URL('../apply/tiling.ts', import.meta.url);
+// The TypeScript source, located from the package root (compiled modules run from dist/, which has only tiling.js).
+const TILING = join(packageRoot(import.meta.url), 'src', 'runtime', 'apply', 'tiling.ts');
 
 export async function tilingModule(): Promise<string> {
   const source = await readFile(TILING, 'utf8');

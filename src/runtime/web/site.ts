@@ -14,6 +14,8 @@
  */
 import { copyFile, mkdir, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { packageRoot } from '../../util/package-root.ts';
 import { UserError } from '../../util/errors.ts';
 import { tilingModule } from './page-script.ts';
 import type { SiteManifest, SiteStyle, WebEngine } from './site-types.ts';
@@ -43,7 +45,8 @@ export const DEFAULT_WEB_TILE = 512;
 /** 40 Mpixel: a 4000 px photo passes; RGBA canvases plus the tiling accumulators stay under ~1 GB. */
 export const MAX_PIXELS = 40_000_000;
 
-const ASSETS = new URL('./assets/', import.meta.url);
+// Located from the package root: compiled modules run from dist/, where the CSS and scripts are not copied.
+const ASSETS = pathToFileURL(`${path.join(packageRoot(import.meta.url), 'src', 'runtime', 'web', 'assets')}/`);
 const PAGE_ASSETS = ['app.js', 'style.css', 'image-header.js'];
 
 /** A file name for a style: letters, digits, '-', '_' (others become '-'), unique within the site. */
