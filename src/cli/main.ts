@@ -29,7 +29,11 @@ export async function main(argv: readonly string[]): Promise<number> {
       process.stderr.write(`stc: error: ${e.message}\n`);
       return 1;
     }
-    throw e;
+    // An internal invariant failed: still one message and exit 1; the stack only on request.
+    const message = e instanceof Error ? e.message : String(e);
+    process.stderr.write(`stc: internal error: ${message.split('\n')[0]} (a bug in stc; STC_DEBUG=1 prints the stack)\n`);
+    if (process.env['STC_DEBUG'] === '1' && e instanceof Error && e.stack) process.stderr.write(`${e.stack}\n`);
+    return 1;
   }
   return exitCode;
 }
