@@ -245,7 +245,7 @@ async function main() {
   site = await (await fetch('./site.json')).json();
   stc.tile = site.tile;
   const params = new URLSearchParams(location.search);
-  engine = await createEngine({ backend: params.get('backend') || undefined });
+  engine = await createEngine({ backend: params.get('backend') || undefined, maxTexture: Number(params.get('maxTexture')) || undefined });
   site.styles.forEach((s, i) => ui.style.add(new Option(s.name, String(i))));
   ui.picker.hidden = site.styles.length < 2;
   await syncStyle();
