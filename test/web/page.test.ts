@@ -117,6 +117,20 @@ describe.skipIf(!chromium)('the web page in Chromium', { timeout: 240_000 }, () 
     await page.close();
   });
 
+  it('tfjs engine: when WebGL refuses a tile for its texture limit, the page halves the tile and blends as stc apply', async () => {
+    const page = await browser.newPage();
+    await page.goto(`${sites.tfjs.served!.url}?maxTexture=300`);
+    expect(await waitState(page, ['ready', 'error'])).toBe('ready');
+    expect(await feed(page, photo)).toBe('done');
+    const { tile } = await pageState(page);
+    expect(tile).toBeLessThan(144);
+    expect(await page.locator('#time').textContent()).toContain(`(tiles of ${tile} px)`);
+    const manifest = JSON.parse(await readFile(path.join(sites.onnx.dir, 'site.json'), 'utf8')) as SiteManifest;
+    const want = await nodeOutput(path.join(sites.onnx.dir, manifest.styles[0]!.file), photoRgb, { ...manifest, tile, overlap: Math.min(64, Math.floor(tile / 4)) });
+    expect(psnr(await readCanvas(page, 'output'), want)).toBeGreaterThanOrEqual(40);
+    await page.close();
+  });
+
   it('switches styles with the picker when several models are exported', async () => {
     const page = onnxPage;
     expect(await page.locator('#style option').allTextContents()).toEqual(['tiny', second.name]);

@@ -79,7 +79,8 @@ describe('writeWebSite', () => {
 
 describe('serveSite', () => {
   it('serves the site cross-origin isolated, with wasm and module content types', async () => {
-    const site = path.join(dir, 'a');
+    const site = path.join(dir, 'served');
+    await writeWebSite(site, { engine: 'onnx', styles: [onnxStyle('s')] });
     const server = await serveSite(site, { port: 0 });
     try {
       const page = await fetch(server.url);

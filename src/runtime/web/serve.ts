@@ -43,6 +43,8 @@ export async function serveSite(dir: string, opts: ServeOptions): Promise<SiteSe
       res.end(e.message);
     });
   });
+  // Node's 5 s keep-alive lets a client reuse a socket just as the server closes it (ECONNRESET under load).
+  server.keepAliveTimeout = 60_000;
   const host = opts.host ?? '127.0.0.1';
   await new Promise<void>((resolve, reject) => {
     server.once('error', (e: NodeJS.ErrnoException) =>

@@ -172,6 +172,7 @@ async function webcamLoop(cam) {
     await stylize(current);
     await new Promise((r) => requestAnimationFrame(r));
   }
+  if (stc.state === 'webcam') setState('done');
 }
 
 async function startWebcam() {
@@ -216,7 +217,7 @@ function wire() {
     enqueue(() => openFile(f));
     ui.file.value = '';
   });
-  ui.webcam.addEventListener('click', () => startWebcam());
+  ui.webcam.addEventListener('click', () => startWebcam().catch((e) => fail(`The webcam did not start: ${e && e.message ? e.message : e}`)));
   ui.style.addEventListener('change', () => {
     wantedStyle = Number(ui.style.value);
     if (webcam) return; // the running webcam loop picks it up
@@ -245,7 +246,7 @@ async function main() {
   site = await (await fetch('./site.json')).json();
   stc.tile = site.tile;
   const params = new URLSearchParams(location.search);
-  engine = await createEngine({ backend: params.get('backend') || undefined });
+  engine = await createEngine({ backend: params.get('backend') || undefined, maxTexture: Number(params.get('maxTexture')) || undefined });
   site.styles.forEach((s, i) => ui.style.add(new Option(s.name, String(i))));
   ui.picker.hidden = site.styles.length < 2;
   await syncStyle();

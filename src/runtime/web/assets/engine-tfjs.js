@@ -21,7 +21,9 @@ async function tryBackend(name) {
   }
 }
 
-export async function createEngine({ backend } = {}) {
+export async function createEngine({ backend, maxTexture } = {}) {
+  // ?maxTexture=N in the page URL plays a GPU with a smaller WebGL texture limit (to see the page's tiling fall back).
+  if (maxTexture) tf.env().set('WEBGL_MAX_TEXTURE_SIZE', maxTexture);
   let chosen = null;
   for (const name of backend ? [backend] : ORDER) {
     if (await tryBackend(name)) {
