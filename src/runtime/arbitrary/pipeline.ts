@@ -8,7 +8,7 @@
 import { basename, join } from 'node:path';
 import { OnnxBackend, loadOnnxModel } from '../../backends/onnx/index.ts';
 import { floatModelProto, quantizeToBytes } from '../../backends/onnx/quantize.ts';
-import type { CompiledModel, Device, WeightMap } from '../../backends/types.ts';
+import type { BackendOptions, CompiledModel, Device, WeightMap } from '../../backends/types.ts';
 import type { NetworkDef } from '../../compiler/frontend.ts';
 import type { Graph, HostTensor } from '../../compiler/ir/types.ts';
 import { bakeInput } from '../../compiler/passes/bake-input.ts';
@@ -55,6 +55,8 @@ export interface PredictorOptions {
    */
   readonly int8?: boolean;
   readonly calibration?: readonly HostTensor[];
+  /** ONNX Runtime's worker threads spin while waiting (BackendOptions.spinning); default true. */
+  readonly spinning?: boolean;
 }
 
 /** Noise images the int8 predictor is calibrated on by default (deterministic, no files needed). */
@@ -65,10 +67,10 @@ export const NOISE_CALIBRATION = 2;
  * with 7-bit weights the MobileNet-v2 vectors fell to cosine 0.94 with TFLite's. CPUs without VNNI may
  * saturate u8 x s8 pair sums with full-range weights (see QuantizeOptions.reduceRange).
  */
-async function int8Predictor(g: Graph, weights: WeightMap, calibration: readonly HostTensor[], threads: number | undefined): Promise<CompiledModel> {
+async function int8Predictor(g: Graph, weights: WeightMap, calibration: readonly HostTensor[], backend: BackendOptions): Promise<CompiledModel> {
   const input = g.inputs[0]!;
   const feeds = calibration.map((x) => ({ [input]: x }));
-  const opts = { reduceRange: false, ...(threads && { threads }) };
+  const opts = { ...backend, reduceRange: false };
   return loadOnnxModel(await quantizeToBytes(floatModelProto(g, weights), feeds, opts), opts);
 }
 
@@ -87,9 +89,8 @@ export class StylePredictor {
     const weights = await bind(net, g, opts.weights);
     if (opts.int8 && opts.device === 'gpu') throw new UserError('the int8 style predictor runs on the CPU only');
     const calibration = opts.calibration ?? Array.from({ length: NOISE_CALIBRATION }, (_, i) => uniformTensor([1, 3, STYLE_SIZE, STYLE_SIZE], `calibration-${i}`, 0, 255));
-    const model = opts.int8
-      ? await int8Predictor(g, weights, calibration, opts.threads)
-      : await new OnnxBackend().compile(g, weights, { ...(opts.device && { device: opts.device }), ...(opts.threads && { threads: opts.threads }) });
+    const backend: BackendOptions = { ...(opts.device && { device: opts.device }), ...(opts.threads && { threads: opts.threads }), ...(opts.spinning !== undefined && { spinning: opts.spinning }) };
+    const model = opts.int8 ? await int8Predictor(g, weights, calibration, backend) : await new OnnxBackend().compile(g, weights, backend);
     return new StylePredictor(model, g.inputs[0]!, [...g.outputs.keys()][0]!);
   }
 
