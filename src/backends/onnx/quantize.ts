@@ -35,9 +35,9 @@ export interface QuantizeOptions {
    * Keep the first and the last conv (graph order) in float32; default true. They are the
    * image-facing layers (a few % of a transformation network's FLOPs); the last one's per-tensor
    * uint8 output, renormalised per channel by instance norm, dominated the error
-   * (wave at 256²: 30.6 dB quantising them, 38.9 dB keeping them).
+   * (wave at 256²: 30.6 dB quantising them, 38.9 dB keeping them). 'first' or 'last' keeps only that one.
    */
-  readonly keepEnds?: boolean;
+  readonly keepEnds?: boolean | 'first' | 'last';
 }
 
 /** One quantisable convolution of a model. */
@@ -167,7 +167,8 @@ export function quantizeModel(model: ModelProto, ranges: ReadonlyMap<string, Ten
   const g = model.graph!;
   const qmax = opts.reduceRange === false ? 127 : 63;
   const all = convSites(model);
-  const sites = opts.keepEnds === false ? all : all.slice(1, -1);
+  const keep = opts.keepEnds ?? true;
+  const sites = all.slice(keep === true || keep === 'first' ? 1 : 0, keep === true || keep === 'last' ? -1 : all.length);
   const siteOf = new Map(sites.map((s) => [s.node, s]));
   const replaced = new Set<string>(sites.flatMap((s) => [s.weight.name!, ...(s.bias ? [s.bias.name!] : [])]));
   // A kernel or bias shared with a non-conv consumer keeps its float initializer too.

@@ -65,12 +65,14 @@ export const NOISE_CALIBRATION = 2;
 /**
  * The predictor's int8 QDQ model. Full 8-bit weights (not the 7-bit reduced range quantize.ts defaults to):
  * with 7-bit weights the MobileNet-v2 vectors fell to cosine 0.94 with TFLite's. CPUs without VNNI may
- * saturate u8 x s8 pair sums with full-range weights (see QuantizeOptions.reduceRange).
+ * saturate u8 x s8 pair sums with full-range weights (see QuantizeOptions.reduceRange). The first conv is
+ * quantised too (as in TFLite's model; a float one costs ORT a layout change and a Transpose to NHWC, about
+ * 18% of the model's single-thread time), the last (the style vector itself) stays float32.
  */
 async function int8Predictor(g: Graph, weights: WeightMap, calibration: readonly HostTensor[], backend: BackendOptions): Promise<CompiledModel> {
   const input = g.inputs[0]!;
   const feeds = calibration.map((x) => ({ [input]: x }));
-  const opts = { ...backend, reduceRange: false };
+  const opts = { ...backend, reduceRange: false, keepEnds: 'last' as const };
   return loadOnnxModel(await quantizeToBytes(floatModelProto(g, weights), feeds, opts), opts);
 }
 

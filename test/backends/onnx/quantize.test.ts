@@ -145,6 +145,14 @@ describe('int8 QDQ export of a tiny random network', () => {
     expect(quantized.map((t) => t.name!.split('.')[0])).toEqual(['c2']);
   });
 
+  it("keepEnds 'first' or 'last' keeps only that end in float32", async () => {
+    for (const [keepEnds, want] of [['last', ['c1', 'c2']], ['first', ['c2', 'c3']]] as const) {
+      const model = onnx.ModelProto.decode(await quantizeGraph(g, weights, calib, { threads: 1, keepEnds }));
+      const quantized = model.graph!.initializer!.filter((t) => t.dataType === onnx.TensorProto.DataType.INT8 && t.dims!.length === 4);
+      expect(quantized.map((t) => t.name!.split('.')[0])).toEqual(want);
+    }
+  });
+
   it('leaves the input model untouched', () => {
     const proto = buildModelProto(g, weights);
     const before = onnx.ModelProto.encode(onnx.ModelProto.create(proto)).finish();
