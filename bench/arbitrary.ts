@@ -1,23 +1,29 @@
 /**
  * Arbitrary style transfer (specs/arbitrary.style) on stc-onnx against TensorFlow Lite with XNNPACK, in the
- * same run:
+ * same run, alternating:
  *
  *   npx tsx bench/arbitrary.ts [--models ../shared/models/arbitrary-style] [--threads 2] [--repeats 10]
  *
  * Goals (issue 17): transformation network at 384² in at most 0.8× TFLite's time, style prediction at 256²
- * in at most 1.0×. Both sides use `--threads` intra-op threads on fixed inputs; `warmup` untimed runs, then
- * `repeats` timed runs; medians and best times compared (on a shared, loaded machine the best time is the
- * steadier figure). TFLite runs in bench/tflite_bench.py (tensorflow-cpu); stc's models
- * are compiled by the ONNX backend from the spec with the .tflite weights (float32 compute: the predictor's
- * int8 activations are not reproduced, see test/conformance/arbitrary.test.ts).
+ * in at most 1.0×. Both sides use `--threads` intra-op threads on fixed inputs. TFLite runs in
+ * bench/tflite_bench.py --serve (tensorflow-cpu), one invoke() per request, timed there (invoke only: its
+ * inputs are set once); stc's side times model.run (feeds wrapped, outputs returned), so stc carries the
+ * extra. Each repetition runs every stc variant of a job and then TFLite's, back to back, so both see the
+ * same load: `warmup` untimed rounds, then `repeats` timed ones. Reported: medians, best times, and the
+ * median of the per-repetition ratios (the steadiest figure on a loaded machine). stc's models are compiled
+ * by the ONNX backend from the spec with the .tflite weights: the predictor in float32 (dequantised int8
+ * weights) and as the int8 QDQ model of PredictorOptions.int8 (noise-calibrated, as `stc transfer
+ * --predictor-int8`); the transformation network in float32.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
 import { join } from 'node:path';
 import { OnnxBackend } from '../src/backends/onnx/index.ts';
 import type { CompiledModel } from '../src/backends/types.ts';
 import { compileFile, getNetwork } from '../src/compiler/frontend.ts';
 import type { HostTensor } from '../src/compiler/ir/types.ts';
 import { specialize } from '../src/compiler/passes/specialize.ts';
+import { StylePredictor } from '../src/runtime/arbitrary/pipeline.ts';
 import { bindWeights } from '../src/weights/index.ts';
 
 const ROOT = join(import.meta.dirname, '..');
@@ -44,45 +50,77 @@ function tensor(shape: number[], f: (i: number) => number): HostTensor {
   return { shape, data: Float32Array.from({ length: n }, (_, i) => f(i)) };
 }
 
-async function time(model: CompiledModel, feeds: Record<string, HostTensor>): Promise<{ median_ms: number; min_ms: number }> {
-  for (let i = 0; i < warmup; i++) await model.run(feeds);
-  const t: number[] = [];
-  for (let i = 0; i < repeats; i++) {
-    const t0 = performance.now();
-    await model.run(feeds);
-    t.push(performance.now() - t0);
-  }
-  t.sort((a, b) => a - b);
-  return { median_ms: t[Math.floor(t.length / 2)]!, min_ms: t[0]! };
+/** TFLite in a child process: `run(job)` times one invoke() there. */
+async function tflite(): Promise<{ run(job: string): Promise<number>; close(): void }> {
+  const py = spawn('python3', [join(ROOT, 'bench/tflite_bench.py'), '--models', models, '--threads', String(threads), '--serve'], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const lines = createInterface({ input: py.stdout })[Symbol.asyncIterator]();
+  const next = async (): Promise<string> => {
+    const r = await lines.next();
+    if (r.done) throw new Error('tflite_bench.py --serve ended (is tensorflow-cpu installed?)');
+    return r.value;
+  };
+  if ((await next()) !== 'ready') throw new Error('tflite_bench.py --serve did not start');
+  return {
+    async run(job) {
+      py.stdin.write(`${job}\n`);
+      return Number(await next());
+    },
+    close: () => py.stdin.end(),
+  };
 }
 
-const predict = await compile('style_predict', 'style_predict_quantized_256.tflite', 256);
-const transfer = await compile('style_transfer', 'style_transfer_f16_384.tflite', 384);
-const stc = {
-  predict_256: await time(predict, { style_image: tensor([1, 3, 256, 256], (i) => (i * 37) % 256) }),
-  transfer_384: await time(transfer, { content: tensor([1, 3, 384, 384], (i) => (i * 53) % 256), style: tensor([1, 100, 1, 1], (i) => Math.sin(i)) }),
-};
-await predict.dispose();
-await transfer.dispose();
-const py = spawnSync('python3', [join(ROOT, 'bench/tflite_bench.py'), '--models', models, '--threads', String(threads), '--repeats', String(repeats)], { encoding: 'utf8' });
-if (py.status !== 0) {
-  process.stderr.write(`tflite_bench.py failed (is tensorflow-cpu installed?):\n${py.stderr}\n`);
-  process.exit(1);
+async function timed(f: () => Promise<unknown>): Promise<number> {
+  const t0 = performance.now();
+  await f();
+  return performance.now() - t0;
 }
-const tfl = JSON.parse(py.stdout) as typeof stc;
-const rows = (['transfer_384', 'predict_256'] as const).map((k) => ({
-  job: k,
-  stc_ms: stc[k].median_ms,
-  tflite_ms: tfl[k].median_ms,
-  ratio: stc[k].median_ms / tfl[k].median_ms,
-  stc_min_ms: stc[k].min_ms,
-  tflite_min_ms: tfl[k].min_ms,
-  min_ratio: stc[k].min_ms / tfl[k].min_ms,
-  goal: k === 'transfer_384' ? 0.8 : 1.0,
-}));
+
+const median = (t: readonly number[]): number => [...t].sort((a, b) => a - b)[Math.floor(t.length / 2)]!;
+
+const styleImage = tensor([1, 3, 256, 256], (i) => (i * 37) % 256);
+const predict = await compile('style_predict', 'style_predict_quantized_256.tflite', 256);
+const net = getNetwork(compileFile(join(ROOT, 'specs/arbitrary.style')).module!, 'style_predict')!;
+const predictorWeights = join(models, 'style_predict_quantized_256.tflite');
+const predictInt8 = await StylePredictor.load(net, { weights: predictorWeights, threads, int8: true });
+const predictInt8NoSpin = await StylePredictor.load(net, { weights: predictorWeights, threads, int8: true, spinning: false });
+const transfer = await compile('style_transfer', 'style_transfer_f16_384.tflite', 384);
+const transferFeeds = { content: tensor([1, 3, 384, 384], (i) => (i * 53) % 256), style: tensor([1, 100, 1, 1], (i) => Math.sin(i)) };
+const tfl = await tflite();
+/** Each job's stc variants and the TFLite job they are compared with. */
+const jobs = [
+  { job: 'transfer_384', tflite: 'transfer_384', goal: 0.8, stc: () => transfer.run(transferFeeds) },
+  { job: 'predict_256', tflite: 'predict_256', goal: 1.0, stc: () => predict.run({ style_image: styleImage }) },
+  { job: 'predict_256_int8', tflite: 'predict_256', goal: 1.0, stc: () => predictInt8.predict(styleImage) },
+  { job: 'predict_256_int8_nospin', tflite: 'predict_256', goal: 1.0, stc: () => predictInt8NoSpin.predict(styleImage) },
+];
+const times = new Map(jobs.map((j) => [j.job, { stc: [] as number[], tflite: [] as number[] }]));
+for (let r = -warmup; r < repeats; r++)
+  for (const j of jobs) {
+    const [a, b] = [await timed(j.stc), await tfl.run(j.tflite)];
+    if (r < 0) continue;
+    times.get(j.job)!.stc.push(a);
+    times.get(j.job)!.tflite.push(b);
+  }
+tfl.close();
+await Promise.all([predict.dispose(), predictInt8.dispose(), predictInt8NoSpin.dispose(), transfer.dispose()]);
+const rows = jobs.map(({ job, goal }) => {
+  const t = times.get(job)!;
+  return {
+    job,
+    stc_ms: median(t.stc),
+    tflite_ms: median(t.tflite),
+    ratio: median(t.stc) / median(t.tflite),
+    stc_min_ms: Math.min(...t.stc),
+    tflite_min_ms: Math.min(...t.tflite),
+    min_ratio: Math.min(...t.stc) / Math.min(...t.tflite),
+    paired_ratio: median(t.stc.map((x, i) => x / t.tflite[i]!)),
+    goal,
+  };
+});
 process.stdout.write(`${JSON.stringify({ threads, repeats, rows }, null, 1)}\n`);
 for (const r of rows)
   process.stderr.write(
     `${r.job}: median stc-onnx ${r.stc_ms.toFixed(1)} ms, TFLite XNNPACK ${r.tflite_ms.toFixed(1)} ms, ratio ${r.ratio.toFixed(2)}; ` +
-      `best ${r.stc_min_ms.toFixed(1)} / ${r.tflite_min_ms.toFixed(1)} ms, ratio ${r.min_ratio.toFixed(2)} (goal <= ${r.goal})\n`,
+      `best ${r.stc_min_ms.toFixed(1)} / ${r.tflite_min_ms.toFixed(1)} ms, ratio ${r.min_ratio.toFixed(2)}; ` +
+      `median of paired ratios ${r.paired_ratio.toFixed(2)} (goal <= ${r.goal})\n`,
   );

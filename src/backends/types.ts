@@ -61,6 +61,13 @@ export interface BackendOptions {
    * powers of two and keeps it.
    */
   readonly memPattern?: boolean;
+  /**
+   * ONNX CPU: let ONNX Runtime's intra-op worker threads spin while waiting for work (its
+   * `session.intra_op.allow_spinning`); default true. Off, an idle worker sleeps: on a loaded machine a
+   * spinning worker competes with the thread that has work, and small models (the arbitrary-style predictor,
+   * about 60 ops in 5 ms) lose most (docs/benchmarks.md, "arbitrary style transfer").
+   */
+  readonly spinning?: boolean;
   /** ONNX: record ONNX Runtime's per-node profile, written as `<prefix>_<timestamp>.json` when the model is disposed. */
   readonly profilePrefix?: string;
 }

@@ -83,6 +83,21 @@ describe.skipIf(!hasShared)('stc transfer', () => {
     expect(meanAbs(one.data, first!.data)).toBeLessThan(0.01); // weight 0 on the second style: the same vector
   });
 
+  it('--predictor-int8 stylises nearly as the float32 predictor does', async () => {
+    expect((await stc(...base(), '--style', p('stripes.png'), '--content', p('photo.png'), '-o', p('f32.png'))).code).toBe(0);
+    expect((await stc(...base(), '--predictor-int8', '--style', p('stripes.png'), '--content', p('photo.png'), '-o', p('int8.png'))).code).toBe(0);
+    expect((await stc(...base(), '--style', p('dots.png'), '--content', p('photo.png'), '-o', p('dots-f32.png'))).code).toBe(0);
+    const [f32, int8, dots] = await Promise.all(['f32.png', 'int8.png', 'dots-f32.png'].map((f) => pixels(p(f))));
+    expect([int8!.width, int8!.height]).toEqual([30, 21]);
+    // The vectors differ by the int8 rounding (cosine 0.9996 with float32's on this synthetic style, 0.9997+ on
+    // paintings): well below the change to another style.
+    const [rounding, otherStyle] = [meanAbs(f32!.data, int8!.data), meanAbs(f32!.data, dots!.data)];
+    console.info(`[transfer] --predictor-int8 vs float32: mean |diff| ${rounding.toFixed(2)}; another style: ${otherStyle.toFixed(2)}`);
+    expect(rounding).toBeGreaterThan(0);
+    expect(rounding).toBeLessThan(otherStyle / 10);
+    expect((await stc(...base(), '--predictor-int8', '--device', 'gpu', '--style', p('stripes.png'), '--content', p('photo.png'), '-o', p('gpu.png'))).err).toMatch(/CPU only|GPU|gpu/);
+  });
+
   it('stylises a folder', async () => {
     expect((await stc(...base(), '--style', p('dots.png'), '--content', p('photos'), '-o', p('out'))).code).toBe(0);
     for (const f of ['a.png', 'b.png']) expect([(await pixels(p(`out/${f}`))).width]).toEqual([24]);

@@ -158,6 +158,29 @@ function maxAbs(a: HostTensor, b: HostTensor): number {
   return m;
 }
 
+// The int8 QDQ predictor (PredictorOptions.int8): activations quantised after each ReLU6 as in TFLite's
+// model, calibrated on seeded noise (the default) — no golden painting is among the calibration inputs.
+describe.skipIf(!hasShared)('the int8 style predictor against TensorFlow Lite', () => {
+  let predictor: StylePredictor;
+  beforeAll(async () => {
+    predictor = await StylePredictor.load(network('style_predict'), { weights: join(MODELS, golden.models.predict), threads: 2, int8: true });
+  }, 60_000);
+  afterAll(async () => predictor?.dispose());
+
+  for (const p of golden.paintings)
+    it(`style vector of ${p.name}: cosine >= 0.999 with TFLite's`, async () => {
+      const v = await predictor.predict(await cropTensor(p));
+      const cos = cosine(v.data, readGoldenNpy(join(DIR, p.vector)).data);
+      console.info(`[arbitrary] int8 predictor, ${p.name}: cosine ${cos.toFixed(5)} with TFLite's int8 style vector`);
+      expect(cos).toBeGreaterThanOrEqual(0.999);
+      expect(cos).toBeLessThan(1); // really quantised differently from TFLite: not bit-exact
+    });
+
+  it('runs on the CPU only', async () => {
+    await expect(StylePredictor.load(network('style_predict'), { weights: join(MODELS, golden.models.predict), int8: true, device: 'gpu' })).rejects.toThrow(UserError);
+  });
+});
+
 describe.skipIf(!hasShared)('the int8-weight transformation network (style_transfer_quantized_384.tflite)', () => {
   // Same tensor names as the f16 file, int8 per-channel weights: binds to the same spec through --weights.
   // Compared with the f16 network's TFLite output: only weight rounding (int8 vs f16) separates them here.

@@ -36,6 +36,7 @@ export function sessionOptions(opts: BackendOptions = {}): ort.InferenceSession.
     enableCpuMemArena: opts.memArena ?? true,
     enableMemPattern: opts.memPattern ?? false,
     ...(opts.profilePrefix !== undefined && { enableProfiling: true, profileFilePrefix: opts.profilePrefix }),
+    ...(opts.spinning === false && { extra: { session: { intra_op: { allow_spinning: '0' } } } }),
     // Errors only: the library never prints (ONNX's own ceil-mode shape inference disagrees with
     // PyTorch's, which ORT's kernels follow, and would otherwise warn on every run).
     logSeverityLevel: 3,

@@ -35,9 +35,9 @@ export interface QuantizeOptions {
    * Keep the first and the last conv (graph order) in float32; default true. They are the
    * image-facing layers (a few % of a transformation network's FLOPs); the last one's per-tensor
    * uint8 output, renormalised per channel by instance norm, dominated the error
-   * (wave at 256²: 30.6 dB quantising them, 38.9 dB keeping them).
+   * (wave at 256²: 30.6 dB quantising them, 38.9 dB keeping them). 'first' or 'last' keeps only that one.
    */
-  readonly keepEnds?: boolean;
+  readonly keepEnds?: boolean | 'first' | 'last';
 }
 
 /** One quantisable convolution of a model. */
@@ -81,6 +81,33 @@ export function convSites(model: ModelProto): ConvSite[] {
   return sites;
 }
 
+/**
+ * The tensor a conv's output is quantised at: the output of its activation when the conv feeds exactly one
+ * Clip or Relu (MobileNet-v2's ReLU6), else the conv's own output. Quantising after the activation is what
+ * TFLite's int8 models do: the uint8 range then covers [0, 6] instead of the conv's signed pre-activation
+ * range (about twice the resolution), and onnxruntime drops the Clip (ClipQuantFusion) and fuses
+ * DQ-Conv-Q into one QLinearConv.
+ */
+export function quantizationPoints(model: ModelProto): Map<NodeProto, NodeProto> {
+  const g = model.graph!;
+  const consumers = new Map<string, NodeProto[]>();
+  for (const n of g.node ?? []) for (const i of n.input ?? []) if (i) consumers.set(i, [...(consumers.get(i) ?? []), n]);
+  const graphOutputs = new Set((g.output ?? []).map((o) => o.name!));
+  const acts = new Map<NodeProto, NodeProto>();
+  for (const s of convSites(model)) {
+    const c = consumers.get(s.output) ?? [];
+    const act = c[0];
+    if (c.length !== 1 || graphOutputs.has(s.output) || !act || (act.opType !== 'Clip' && act.opType !== 'Relu') || (act.domain ?? '') !== '') continue;
+    acts.set(s.node, act);
+  }
+  return acts;
+}
+
+/** The tensor each conv site's output is quantised at (see quantizationPoints). */
+function quantizedOutput(site: ConvSite, acts: ReadonlyMap<NodeProto, NodeProto>): string {
+  return acts.get(site.node)?.output?.[0] ?? site.output;
+}
+
 const rangeOutputs = (name: string): [string, string] => [`${name}.calib_min`, `${name}.calib_max`];
 
 /**
@@ -109,7 +136,8 @@ export async function calibrate(
   opts: BackendOptions = {},
 ): Promise<Map<string, TensorRange>> {
   if (feeds.length === 0) throw new Error('quantize: calibration needs at least one input');
-  const names = [...new Set(convSites(model).flatMap((s) => [s.input, s.output]))];
+  const acts = quantizationPoints(model);
+  const names = [...new Set(convSites(model).flatMap((s) => [s.input, quantizedOutput(s, acts)]))];
   const bytes = onnx.ModelProto.encode(onnx.ModelProto.create(withRangeOutputs(model, names))).finish();
   const session = await ort.InferenceSession.create(bytes, { ...sessionOptions(opts), executionProviders: ['cpu'] });
   const ranges = new Map<string, TensorRange>();
@@ -139,7 +167,8 @@ export function quantizeModel(model: ModelProto, ranges: ReadonlyMap<string, Ten
   const g = model.graph!;
   const qmax = opts.reduceRange === false ? 127 : 63;
   const all = convSites(model);
-  const sites = opts.keepEnds === false ? all : all.slice(1, -1);
+  const keep = opts.keepEnds ?? true;
+  const sites = all.slice(keep === true || keep === 'first' ? 1 : 0, keep === true || keep === 'last' ? -1 : all.length);
   const siteOf = new Map(sites.map((s) => [s.node, s]));
   const replaced = new Set<string>(sites.flatMap((s) => [s.weight.name!, ...(s.bias ? [s.bias.name!] : [])]));
   // A kernel or bias shared with a non-conv consumer keeps its float initializer too.
@@ -160,11 +189,28 @@ export function quantizeModel(model: ModelProto, ranges: ReadonlyMap<string, Ten
     return { scale: scalar(`${name}.scale`, DT.FLOAT, Float32Array.of(a.scale)), zp: scalar(`${name}.zero_point`, DT.UINT8, Uint8Array.of(a.zeroPoint)) };
   };
   const quantized = new Map<string, { q: string; scale: string; zp: string; scaleValue: number }>();
+  // Q then DQ back to `name`, so consumers are unchanged; the uint8 tensor is reused by the next conv reading `name`.
+  const quantizeOutput = (y: string, name: string): void => {
+    const ya = affine(name);
+    const yq = fresh(`${name}.u8`);
+    nodes.push(node('QuantizeLinear', [y, ya.scale, ya.zp], [yq], fresh('quantize')));
+    nodes.push(node('DequantizeLinear', [yq, ya.scale, ya.zp], [name], fresh('dequantize')));
+    quantized.set(name, { q: yq, ...ya, scaleValue: uint8Affine(ranges.get(name)!).scale });
+  };
+  const acts = quantizationPoints(model);
+  // Quantised right where they are computed: the fused activations' outputs and every quantised conv's input
+  // (a residual Add's output then reaches the next Add as DQ(Q(x)) too, so that Add fuses into a QLinearAdd).
+  const atSource = new Set([...sites.flatMap((s) => (acts.has(s.node) ? [quantizedOutput(s, acts)] : [])), ...sites.map((s) => s.input)]);
 
   for (const n of g.node ?? []) {
     const s = siteOf.get(n);
     if (!s) {
-      nodes.push(n);
+      const name = n.output?.[0];
+      if (name !== undefined && n.output!.length === 1 && atSource.has(name)) {
+        const y = fresh(`${name}.f32`);
+        nodes.push({ ...n, output: [y] });
+        quantizeOutput(y, name);
+      } else nodes.push(n);
       continue;
     }
     // Input: one QuantizeLinear per tensor, one DequantizeLinear per conv (ORT fuses node units with their own DQ).
@@ -204,15 +250,29 @@ export function quantizeModel(model: ModelProto, ranges: ReadonlyMap<string, Ten
       convInputs.push(bdq);
     }
 
-    // Output: Conv -> Q -> DQ -> the original output name, so consumers are unchanged.
+    // Output: Conv -> Q -> DQ -> the original output name, or, with a fused activation, Conv -> act -> Q -> DQ.
+    if (acts.has(n)) {
+      nodes.push({ ...n, input: convInputs });
+      continue;
+    }
     const y = fresh(`${s.output}.f32`);
     nodes.push({ ...n, input: convInputs, output: [y] });
-    const ya = affine(s.output);
-    const yq = fresh(`${s.output}.u8`);
-    nodes.push(node('QuantizeLinear', [y, ya.scale, ya.zp], [yq], fresh('quantize')));
-    nodes.push(node('DequantizeLinear', [yq, ya.scale, ya.zp], [s.output], fresh('dequantize')));
+    quantizeOutput(y, s.output);
   }
-  return { ...model, graph: { ...g, node: nodes, initializer: inits } };
+  return { ...model, graph: { ...g, node: withoutDeadNodes(nodes, g.output ?? []), initializer: inits } };
+}
+
+/** `nodes` without those none of whose outputs is read (a DequantizeLinear whose every reader was quantised). */
+function withoutDeadNodes(nodes: readonly NodeProto[], outputs: readonly { readonly name?: string | null }[]): NodeProto[] {
+  const live = new Set(outputs.map((o) => o.name!));
+  const kept: NodeProto[] = [];
+  for (let i = nodes.length - 1; i >= 0; i--) {
+    const n = nodes[i]!;
+    if (!(n.output ?? []).some((o) => live.has(o))) continue;
+    kept.push(n);
+    for (const x of n.input ?? []) if (x) live.add(x);
+  }
+  return kept.reverse();
 }
 
 /**

@@ -43,6 +43,7 @@ export interface StyleOpts {
   weightsDir?: string;
   device?: string;
   threads?: string;
+  predictorInt8?: boolean;
 }
 
 interface TransferOpts extends StyleOpts {
@@ -79,6 +80,7 @@ export function addStyleOptions(cmd: Command): Command {
     .option('--style-weights <file>', 'weight file of the style predictor (instead of the spec\'s)')
     .option('--weights-dir <dir>', 'folder holding the weight files the spec names (e.g. ../shared/models/arbitrary-style)')
     .option('--threads <n>', 'ONNX Runtime intra-op threads (default: all cores)')
+    .option('--predictor-int8', 'run the style predictor in int8, calibrated on noise (CPU; faster per image, slower to load)')
     .option(DEVICE_FLAGS, DEVICE_HELP);
 }
 
@@ -102,6 +104,7 @@ async function styleVector(mod: CompiledModule, o: StyleOpts, content: string | 
     ...(weightOverride(net, o.styleWeights, o.weightsDir) !== undefined && { weights: weightOverride(net, o.styleWeights, o.weightsDir)! }),
     ...(device && { device }),
     ...(threads && { threads }),
+    ...(o.predictorInt8 && { int8: true }),
   });
   try {
     const vectors: HostTensor[] = [];

@@ -92,7 +92,10 @@ describe('int8 QDQ export of a tiny random network', () => {
     const all = calib.flatMap((f) => Array.from(f.x.data));
     expect(xr.min).toBe(Math.min(...all));
     expect(xr.max).toBe(Math.max(...all));
-    expect(ranges.size).toBe(6); // x, c1's output, relu1, c2's output, relu2, y
+    // x, relu1, relu2, y: a conv followed by its ReLU is quantised after the ReLU (quantizationPoints).
+    expect(ranges.size).toBe(4); // x, relu1, relu2, and c3's output
+    for (const name of ['x', h1, h2]) expect(ranges.has(name)).toBe(true);
+    expect(ranges.get(h1)!.min).toBe(0);
   });
 
   it('is a valid model that ORT fuses into QLinearConv, and stays close to float32', async () => {
@@ -100,7 +103,14 @@ describe('int8 QDQ export of a tiny random network', () => {
     const model = onnx.ModelProto.decode(bytes);
     const ops = model.graph!.node!.map((n) => n.opType);
     expect(ops.filter((o) => o === 'Conv')).toHaveLength(3);
-    expect(ops.filter((o) => o === 'DequantizeLinear').length).toBeGreaterThanOrEqual(3 * 4);
+    // Per conv: weight, bias and input DQ; one more for the output y. The ReLUs' DQ back to float is dead and dropped.
+    expect(ops.filter((o) => o === 'DequantizeLinear')).toHaveLength(3 * 3 + 1);
+    // Each ReLU reads its conv's float output and is quantised after it (onnxruntime then drops the ReLU).
+    const byOutput = new Map(model.graph!.node!.flatMap((n) => (n.output ?? []).map((o) => [o, n] as const)));
+    for (const n of model.graph!.node!.filter((m) => m.opType === 'Relu')) {
+      expect(byOutput.get(n.input![0]!)!.opType).toBe('Conv');
+      expect(model.graph!.node!.filter((m) => m.input!.includes(n.output![0]!)).map((m) => m.opType)).toEqual(['QuantizeLinear']);
+    }
     const int8 = model.graph!.initializer!.filter((t) => t.dataType === onnx.TensorProto.DataType.INT8 && t.dims!.length === 4);
     expect(int8).toHaveLength(3);
 
@@ -133,6 +143,14 @@ describe('int8 QDQ export of a tiny random network', () => {
     const model = onnx.ModelProto.decode(await quantizeGraph(g, weights, calib, { threads: 1 }));
     const quantized = model.graph!.initializer!.filter((t) => t.dataType === onnx.TensorProto.DataType.INT8 && t.dims!.length === 4);
     expect(quantized.map((t) => t.name!.split('.')[0])).toEqual(['c2']);
+  });
+
+  it("keepEnds 'first' or 'last' keeps only that end in float32", async () => {
+    for (const [keepEnds, want] of [['last', ['c1', 'c2']], ['first', ['c2', 'c3']]] as const) {
+      const model = onnx.ModelProto.decode(await quantizeGraph(g, weights, calib, { threads: 1, keepEnds }));
+      const quantized = model.graph!.initializer!.filter((t) => t.dataType === onnx.TensorProto.DataType.INT8 && t.dims!.length === 4);
+      expect(quantized.map((t) => t.name!.split('.')[0])).toEqual(want);
+    }
   });
 
   it('leaves the input model untouched', () => {
