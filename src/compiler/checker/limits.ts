@@ -21,3 +21,6 @@ export const MAX_EXPANSION_DEPTH = 128;
 
 /** Network aliases followed in a chain (`network b = a()`, `network c = b()`, …). */
 export const MAX_ALIAS_DEPTH = 64;
+
+/** Files being imported at once (a imports b imports c …): loading recurses once per file (6,000 overflowed the stack). */
+export const MAX_IMPORT_DEPTH = 64;

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { compileSource } from '../../../src/compiler/frontend.ts';
-import { MAX_ALIAS_DEPTH, MAX_BLOCK_DEPTH, MAX_EXPANDED, MAX_EXPANSION_DEPTH } from '../../../src/compiler/checker/limits.ts';
+import { MAX_ALIAS_DEPTH, MAX_BLOCK_DEPTH, MAX_EXPANDED, MAX_EXPANSION_DEPTH, MAX_IMPORT_DEPTH } from '../../../src/compiler/checker/limits.ts';
 
 const NET = (body: string) => `network a {\n  input x: image[N, 3, H, W]\n${body}\n}\n`;
 
@@ -54,6 +54,16 @@ describe('expansion limits', () => {
     expect(r.diagnostics).toHaveLength(1);
     expect(r.diagnostics[0]!.message).toContain(`nested more than ${MAX_EXPANSION_DEPTH} deep`);
     expect(r.diagnostics[0]!.span!.line).toBeGreaterThanOrEqual(1);
+  });
+
+  it('gives a 6,000-file import chain a depth diagnostic at the import that goes too deep', () => {
+    const files = new Map<string, string>();
+    for (let i = 1; i < 6000; i++) files.set(`/fuzz/f${i}.style`, `${i + 1 < 6000 ? `import "f${i + 1}.style"\n` : ''}block k${i} { relu() }\n`);
+    const r = compileSource(`import "f1.style"\n${NET('  k1()')}`, '/fuzz/f0.style', { sourceOverrides: files });
+    expect(r.module).toBeUndefined();
+    expect(r.diagnostics).toHaveLength(1);
+    expect(r.diagnostics[0]!.message).toContain(`nested more than ${MAX_IMPORT_DEPTH} files deep`);
+    expect(r.diagnostics[0]!.span).toMatchObject({ file: `/fuzz/f${MAX_IMPORT_DEPTH - 1}.style`, line: 1, col: 8 });
   });
 
   it('gives a 1,000-long alias chain a depth diagnostic', () => {
