@@ -108,8 +108,16 @@ export function targetedMutant(base: readonly SpecFile[], r: () => number, i: nu
       const h = hostileNumber(b.text, r);
       return { kind: h.kind, file, text: h.text };
     }
-    case 2:
+    case 2: {
+      if (r() < 0.3) {
+        // blocks whose bodies nest repeats: each bounded alone, their product overflowed the stack
+        const [blocks, repeats] = [pick([8, 64], r), pick([10, 60], r)];
+        let pre = 'block b0 { relu() }\n';
+        for (let k = 1; k < blocks; k++) pre += `block b${k} { ${'repeat 1 { '.repeat(repeats)}b${k - 1}()${' }'.repeat(repeats)} }\n`;
+        return { kind: `nest:blocks-repeats:${blocks}x${repeats}`, file, text: net(`  conv(4, 3, padding: zero) -> b${blocks - 1}()`, pre) };
+      }
       return { kind: `nest:repeat:${depth}`, file, text: net(`  conv(4, 3, padding: zero)\n  ${'repeat 1 { '.repeat(depth)}relu()${' }'.repeat(depth)}`) };
+    }
     case 3:
       return { kind: `nest:list:${depth}`, file, text: net(`  conv(4, ${'['.repeat(depth)}3${']'.repeat(depth)})`) };
     case 4:

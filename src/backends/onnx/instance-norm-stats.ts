@@ -12,8 +12,7 @@
  * The caller runs `stats` once on the whole image (or a downscaled copy) and `fed` on every tile with those
  * statistics: every tile is then normalised alike, as in the untiled run.
  */
-import onnxProto from 'onnx-proto';
-import { int64Tensor, node, onnx, valueInfo, type ModelProto, type NodeProto } from './proto.ts';
+import { int64Tensor, node, onnx, valueInfo, type ModelProto, type NodeProto, type TensorProto } from './proto.ts';
 
 export interface InstanceNormStatsModels {
   /** Encoded model with the extra statistics outputs. */
@@ -55,7 +54,7 @@ function statsNodes(opset: number, x: string, k: number, mean: string, variance:
 }
 
 /** y = scale · (x − mean) / sqrt(var + ε) + bias, with scale and bias [C] broadcast as [C, 1, 1]. */
-function fedNodes(n: NodeProto, k: number, mean: string, variance: string): { nodes: NodeProto[]; eps: onnxProto.onnx.ITensorProto } {
+function fedNodes(n: NodeProto, k: number, mean: string, variance: string): { nodes: NodeProto[]; eps: TensorProto } {
   const [x, scale, bias] = n.input as [string, string, string];
   const y = n.output![0]!;
   const p = `stc_in${k}`;

@@ -13,7 +13,7 @@ import type { Graph, SourceSpan } from '../ir/types.ts';
 import { CheckError, primitives } from './layers.ts';
 import type { Module } from './modules.ts';
 import { INT32_MAX, bindArgs, evalExpr, tAny, type Env, type ParamSpec, type Val } from './values.ts';
-import { MAX_BLOCK_DEPTH, MAX_EXPANDED } from './limits.ts';
+import { MAX_BLOCK_DEPTH, MAX_EXPANDED, MAX_EXPANSION_DEPTH } from './limits.ts';
 
 /** A value id, or null for a value whose definition failed (already diagnosed). */
 type Ref = string | null;
@@ -36,6 +36,8 @@ interface Ctx {
   readonly stack: string[];
   /** Statements and layer calls expanded so far (repeats and blocks multiply them). */
   expanded: number;
+  /** `repeat` bodies being expanded (with `stack.length`, the expansion depth). */
+  repeats: number;
 }
 
 /**
@@ -71,7 +73,7 @@ export interface LoweredNetwork {
 /** Lower a network declaration with the given parameter environment. */
 export function lowerNetwork(decl: NetworkDecl, module: Module, env: Env, diags: Diagnostic[]): LoweredNetwork {
   const before = diags.length;
-  const ctx: Ctx = { b: new GraphBuilder(), diags, stack: [], expanded: 0 };
+  const ctx: Ctx = { b: new GraphBuilder(), diags, stack: [], expanded: 0, repeats: 0 };
   const frame: Frame = { path: [], names: new Map(), env, module, current: undefined, outputs: new Map(), auto: new Map() };
   for (const s of decl.body) {
     try {
@@ -177,27 +179,47 @@ function lowerStmt(ctx: Ctx, frame: Frame, s: Stmt, isNetwork: boolean): void {
         frame.current = null;
         return;
       }
-      for (let i = 1; i <= n; i++) {
-        const inst = s.prefix ? `${s.prefix.name}${i}` : undefined;
-        const child: Frame = {
-          path: inst ? [...frame.path, inst] : frame.path,
-          names: new Map(),
-          env: frame.env,
-          module: frame.module,
-          current: frame.current,
-          outputs: new Map(),
-          auto: inst ? new Map() : frame.auto,
-        };
-        const errorsBefore = ctx.diags.length;
-        for (const st of s.body) lowerStmt(ctx, child, st, false);
-        const result = child.outputs.size ? [...child.outputs.values()][0]! : (child.current ?? null);
-        merge(ctx, frame, child, inst, s.prefix ?? s.count);
-        if (inst) define(ctx, frame, { name: inst, span: s.prefix!.span }, result);
-        frame.current = result;
-        if (ctx.diags.length > errorsBefore) break; // the same errors would repeat in every instance
+      if (tooDeep(ctx, s.span)) {
+        frame.current = null;
+        return;
+      }
+      ctx.repeats++;
+      try {
+        lowerRepeat(ctx, frame, s, n);
+      } finally {
+        ctx.repeats--;
       }
       return;
     }
+  }
+}
+
+/** Whether opening one more repeat body or block would pass MAX_EXPANSION_DEPTH (then diagnosed at `span`). */
+function tooDeep(ctx: Ctx, span: SourceSpan): boolean {
+  if (ctx.repeats + ctx.stack.length < MAX_EXPANSION_DEPTH) return false;
+  ctx.diags.push(error('cycle', `blocks and repeats nested more than ${MAX_EXPANSION_DEPTH} deep (${ctx.stack.length} blocks, ${ctx.repeats} repeats)`, span));
+  return true;
+}
+
+function lowerRepeat(ctx: Ctx, frame: Frame, s: Extract<Stmt, { kind: 'repeat' }>, n: number): void {
+  for (let i = 1; i <= n; i++) {
+    const inst = s.prefix ? `${s.prefix.name}${i}` : undefined;
+    const child: Frame = {
+      path: inst ? [...frame.path, inst] : frame.path,
+      names: new Map(),
+      env: frame.env,
+      module: frame.module,
+      current: frame.current,
+      outputs: new Map(),
+      auto: inst ? new Map() : frame.auto,
+    };
+    const errorsBefore = ctx.diags.length;
+    for (const st of s.body) lowerStmt(ctx, child, st, false);
+    const result = child.outputs.size ? [...child.outputs.values()][0]! : (child.current ?? null);
+    merge(ctx, frame, child, inst, s.prefix ?? s.count);
+    if (inst) define(ctx, frame, { name: inst, span: s.prefix!.span }, result);
+    frame.current = result;
+    if (ctx.diags.length > errorsBefore) break; // the same errors would repeat in every instance
   }
 }
 
@@ -338,6 +360,7 @@ function expandBlock(
     ctx.diags.push(error('cycle', `block '${decl.name.name}' uses itself (${chain})`, call.callee.span));
     return null;
   }
+  if (tooDeep(ctx, call.callee.span)) return null;
   if (ctx.stack.length >= MAX_BLOCK_DEPTH) {
     ctx.diags.push(error('cycle', `blocks nested more than ${MAX_BLOCK_DEPTH} deep (block '${decl.name.name}' inside ${ctx.stack.length} other blocks)`, call.callee.span));
     return null;

@@ -10,6 +10,7 @@ import type { BlockDecl, Decl, NetworkAlias, NetworkDecl, ObjectiveDecl, Program
 import { error, type Diagnostic } from '../../dsl/diagnostics.ts';
 import { parse } from '../../dsl/parser.ts';
 import { packageRoot } from '../../util/package-root.ts';
+import { MAX_IMPORT_DEPTH } from './limits.ts';
 
 /** The stdlib folder shipped with stc (`<repo>/stdlib`). */
 export const STDLIB_DIR = path.join(packageRoot(import.meta.url), 'stdlib');
@@ -76,6 +77,10 @@ export function loadModules(entryFile: string, entryText: string, opts: LoadOpti
         continue;
       }
       let m = done.get(target);
+      if (!m && inProgress.size >= MAX_IMPORT_DEPTH) {
+        diagnostics.push(error('cycle', `imports nested more than ${MAX_IMPORT_DEPTH} files deep`, d.target.span));
+        continue;
+      }
       if (!m) {
         const t = read(target);
         if (t === undefined) {

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { compileSource } from '../../../src/compiler/frontend.ts';
-import { MAX_ALIAS_DEPTH, MAX_BLOCK_DEPTH, MAX_EXPANDED } from '../../../src/compiler/checker/limits.ts';
+import { MAX_ALIAS_DEPTH, MAX_BLOCK_DEPTH, MAX_EXPANDED, MAX_EXPANSION_DEPTH, MAX_IMPORT_DEPTH } from '../../../src/compiler/checker/limits.ts';
 
 const NET = (body: string) => `network a {\n  input x: image[N, 3, H, W]\n${body}\n}\n`;
 
@@ -44,6 +44,26 @@ describe('expansion limits', () => {
     expect(r.diagnostics[0]!.message).toContain(`more than ${MAX_BLOCK_DEPTH} deep`);
     expect(r.diagnostics[0]!.span).toBeDefined();
     expect(compileSource(chain(MAX_BLOCK_DEPTH, false), 'ok.style').diagnostics).toEqual([]);
+  });
+
+  it('bounds blocks and repeats together: 64 blocks each nesting 60 repeats overflowed the stack', () => {
+    let text = 'block b0 { relu() }\n';
+    for (let i = 1; i < 64; i++) text += `block b${i} { ${'repeat 1 { '.repeat(60)}b${i - 1}()${' }'.repeat(60)} }\n`;
+    const r = compileSource(text + NET('  b63()'), 'combo.style');
+    expect(r.module).toBeUndefined();
+    expect(r.diagnostics).toHaveLength(1);
+    expect(r.diagnostics[0]!.message).toContain(`nested more than ${MAX_EXPANSION_DEPTH} deep`);
+    expect(r.diagnostics[0]!.span!.line).toBeGreaterThanOrEqual(1);
+  });
+
+  it('gives a 6,000-file import chain a depth diagnostic at the import that goes too deep', () => {
+    const files = new Map<string, string>();
+    for (let i = 1; i < 6000; i++) files.set(`/fuzz/f${i}.style`, `${i + 1 < 6000 ? `import "f${i + 1}.style"\n` : ''}block k${i} { relu() }\n`);
+    const r = compileSource(`import "f1.style"\n${NET('  k1()')}`, '/fuzz/f0.style', { sourceOverrides: files });
+    expect(r.module).toBeUndefined();
+    expect(r.diagnostics).toHaveLength(1);
+    expect(r.diagnostics[0]!.message).toContain(`nested more than ${MAX_IMPORT_DEPTH} files deep`);
+    expect(r.diagnostics[0]!.span).toMatchObject({ file: `/fuzz/f${MAX_IMPORT_DEPTH - 1}.style`, line: 1, col: 8 });
   });
 
   it('gives a 1,000-long alias chain a depth diagnostic', () => {
