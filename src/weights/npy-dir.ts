@@ -1,8 +1,8 @@
 /**
  * A folder of `.npy` files, one tensor per file, tensor name = file stem
  * (`squeezenet0_conv0_weight.npy` -> `squeezenet0_conv0_weight`). A folder with
- * no `.npy` files but a `weights/` subfolder that has them (the layout of
- * ../shared/weights/squeezenet1_1) is read from that subfolder.
+ * no `.npy` files but a `weights/` subfolder that has them (the layout of the
+ * SqueezeNet 1.1 test data the project uses) is read from that subfolder.
  */
 import { open, readdir } from 'node:fs/promises';
 import { join } from 'node:path';

@@ -133,6 +133,33 @@ function long1(bytes: Uint8Array): number {
   return v;
 }
 
+/** The value of an opcode that pushes a literal (numbers, strings, empty containers), or undefined for any other opcode. */
+function literal(op: number, r: Reader): { value: Value } | undefined {
+  switch (op) {
+    case 0x7d: return { value: new Map() }; // EMPTY_DICT
+    case 0x5d: return { value: [] }; // EMPTY_LIST
+    case 0x29: return { value: [] }; // EMPTY_TUPLE
+    case 0x8f: return { value: new Set() }; // EMPTY_SET
+    case 0x4e: return { value: null }; // NONE
+    case 0x88: return { value: true }; // NEWTRUE
+    case 0x89: return { value: false }; // NEWFALSE
+    case 0x4b: return { value: r.u8() }; // BININT1
+    case 0x4d: return { value: r.uint(2) }; // BININT2
+    case 0x4a: return { value: r.int32() }; // BININT
+    case 0x8a: return { value: long1(r.bytes(r.u8())) }; // LONG1
+    case 0x47: { const s = r.bytes(8); return { value: new DataView(s.buffer, s.byteOffset, 8).getFloat64(0, false) }; } // BINFLOAT
+    case 0x58: return { value: r.str(r.uint(4)) }; // BINUNICODE
+    case 0x8c: return { value: r.str(r.u8()) }; // SHORT_BINUNICODE
+    case 0x8d: return { value: r.str(r.uint(8)) }; // BINUNICODE8
+    case 0x55: return { value: new TextDecoder('latin1').decode(r.bytes(r.u8())) }; // SHORT_BINSTRING
+    case 0x54: return { value: new TextDecoder('latin1').decode(r.bytes(r.uint(4))) }; // BINSTRING
+    case 0x43: return { value: r.bytes(r.u8()) }; // SHORT_BINBYTES
+    case 0x42: return { value: r.bytes(r.uint(4)) }; // BINBYTES
+    default:
+      return undefined;
+  }
+}
+
 /** Unpickle `buf` from its start; returns the value and the offset after STOP. */
 export function unpickle(buf: Uint8Array): { value: Value; end: number } {
   const r = new Reader(buf);
@@ -172,25 +199,6 @@ export function unpickle(buf: Uint8Array): { value: Value; end: number } {
       case 0x95: r.bytes(8); break; // FRAME (we hold the whole pickle)
       case 0x2e: return { value: pop(), end: r.pos }; // STOP
       case 0x28: stack.push(MARK); break; // MARK
-      case 0x7d: stack.push(new Map()); break; // EMPTY_DICT
-      case 0x5d: stack.push([]); break; // EMPTY_LIST
-      case 0x29: stack.push([]); break; // EMPTY_TUPLE
-      case 0x8f: stack.push(new Set()); break; // EMPTY_SET
-      case 0x4e: stack.push(null); break; // NONE
-      case 0x88: stack.push(true); break; // NEWTRUE
-      case 0x89: stack.push(false); break; // NEWFALSE
-      case 0x4b: stack.push(r.u8()); break; // BININT1
-      case 0x4d: stack.push(r.uint(2)); break; // BININT2
-      case 0x4a: stack.push(r.int32()); break; // BININT
-      case 0x8a: stack.push(long1(r.bytes(r.u8()))); break; // LONG1
-      case 0x47: { const s = r.bytes(8); stack.push(new DataView(s.buffer, s.byteOffset, 8).getFloat64(0, false)); break; } // BINFLOAT
-      case 0x58: stack.push(r.str(r.uint(4))); break; // BINUNICODE
-      case 0x8c: stack.push(r.str(r.u8())); break; // SHORT_BINUNICODE
-      case 0x8d: stack.push(r.str(r.uint(8))); break; // BINUNICODE8
-      case 0x55: stack.push(new TextDecoder('latin1').decode(r.bytes(r.u8()))); break; // SHORT_BINSTRING
-      case 0x54: stack.push(new TextDecoder('latin1').decode(r.bytes(r.uint(4)))); break; // BINSTRING
-      case 0x43: stack.push(r.bytes(r.u8())); break; // SHORT_BINBYTES
-      case 0x42: stack.push(r.bytes(r.uint(4))); break; // BINBYTES
       case 0x74: stack.push(popMark()); break; // TUPLE
       case 0x85: stack.push([pop()]); break; // TUPLE1
       case 0x86: { const b = pop(); stack.push([pop(), b]); break; } // TUPLE2
@@ -217,8 +225,11 @@ export function unpickle(buf: Uint8Array): { value: Value; end: number } {
         break;
       }
       case 0x51: stack.push(storageFromPid(pop())); break; // BINPERSID
-      default:
-        throw new PickleError(`opcode 0x${op.toString(16).padStart(2, '0')} at byte ${r.pos - 1} is outside the state-dict subset stc reads`);
+      default: {
+        const lit = literal(op, r);
+        if (!lit) throw new PickleError(`opcode 0x${op.toString(16).padStart(2, '0')} at byte ${r.pos - 1} is outside the state-dict subset stc reads`);
+        stack.push(lit.value);
+      }
     }
     if (steps > 50_000_000) throw new PickleError('too many opcodes');
   }
