@@ -10,6 +10,7 @@ import { formatRefusal } from '../../src/queue/worker.ts';
 import { TASK_FORMAT } from '../../src/queue/format.ts';
 import { seekSeconds } from '../../src/runtime/apply/video-chunks.ts';
 import { UserError } from '../../src/util/errors.ts';
+import { sha256Json } from '../../src/queue/hash.ts';
 
 describe('RESP2', () => {
   it('encodes commands as arrays of bulk strings, byte lengths for UTF-8', () => {
@@ -49,6 +50,13 @@ describe('training sweeps', () => {
   it('names the sweepable keys when given another, and wants numbers', () => {
     expect(() => parseSweep('colour=red')).toThrow(/KEY one of style, style-weight/);
     expect(() => parseSweep('lr=fast')).toThrow(UserError);
+  });
+});
+
+describe('job hashes', () => {
+  it('do not depend on the order keys were written in', () => {
+    expect(sha256Json({ a: 1, b: { c: [1, { d: 2, e: 3 }], f: 'x' } })).toBe(sha256Json({ b: { f: 'x', c: [1, { e: 3, d: 2 }] }, a: 1 }));
+    expect(sha256Json({ a: 1 })).not.toBe(sha256Json({ a: 2 }));
   });
 });
 
