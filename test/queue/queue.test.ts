@@ -177,4 +177,17 @@ describe.skipIf(!hasRedis)('stc queue', () => {
     expect(await workers.exited).toBe(0);
     expect(workers.lines.filter((l) => /worker stopped$/.test(l))).toHaveLength(2);
   });
+
+  it('cancels a job: its waiting tasks are dropped and a worker would refuse the rest', async () => {
+    // the workers are stopped: every task is still waiting
+    await mkdir(join(root, 'later'));
+    for (let i = 0; i < 6; i++) await writeCoordImage(join(root, 'later', `l${i}.png`), 16, 16, i);
+    const plan = await planApply(openStorage(root), { model: join(root, 'm.onnx'), input: join(root, 'later'), output: join(root, 'later-out'), perTask: 2, options: {} });
+    await submitJob(redis.url, plan);
+    const r = await runStc(q('cancel', plan.id));
+    expect(r.code, r.out).toBe(0);
+    expect(r.out).toMatch(new RegExp(`cancelled job ${plan.id}: 3 task\\(s\\) dropped`));
+    const s = await jobStatus(redis.url, plan.id);
+    expect([s.cancelled, s.removed, s.remaining, s.done]).toEqual([true, 3, 0, 0]);
+  });
 });

@@ -1,5 +1,9 @@
 /** The queue's pure parts: RESP parsing, sweeps, storage names, backoff, rates, the format check, seeking. */
 import { describe, expect, it } from 'vitest';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { planStylize } from '../../src/queue/plan/stylize.ts';
 import { RespError, RespParser, encodeCommand } from '../../src/queue/redis/resp.ts';
 import { parseRedisUrl } from '../../src/queue/redis/client.ts';
 import { parseSweep, sweepPoints } from '../../src/queue/plan/train.ts';
@@ -99,5 +103,27 @@ describe('worker policy', () => {
     expect(seekSeconds(0, '5/1')).toBe(0);
     expect(seekSeconds(10, '5/1')).toBeCloseTo(1.9, 12);
     expect(seekSeconds(3, '30000/1001')).toBeCloseTo(2.5 / (30000 / 1001), 12);
+  });
+});
+
+describe('stylize grids', () => {
+  it('plan one task per content × style pair, named <content>__<style>.png, with an id that follows the inputs', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'stc-grid-'));
+    try {
+      for (const n of ['a.jpg', 'b.jpg', 's.jpg', 't.jpg', 'g.style']) await writeFile(join(dir, n), n);
+      const inp = { spec: join(dir, 'g.style'), contents: [join(dir, 'a.jpg'), join(dir, 'b.jpg')], styles: [join(dir, 's.jpg'), join(dir, 't.jpg')], output: join(dir, 'grid'), options: { iterations: 10 } };
+      const plan = await planStylize(openStorage(dir), inp);
+      expect(plan.tasks.map((t) => (t.kind === 'stylize' ? `${t.content.path}+${t.style.path}->${t.output}` : ''))).toEqual([
+        'a.jpg+s.jpg->grid/a__s.png',
+        'a.jpg+t.jpg->grid/a__t.png',
+        'b.jpg+s.jpg->grid/b__s.png',
+        'b.jpg+t.jpg->grid/b__t.png',
+      ]);
+      expect((await planStylize(openStorage(dir), inp)).id).toBe(plan.id);
+      await writeFile(join(dir, 't.jpg'), 'changed');
+      expect((await planStylize(openStorage(dir), inp)).id).not.toBe(plan.id);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
