@@ -6,8 +6,8 @@
  */
 import { FlowProducer, type JobsOptions } from 'bullmq';
 import { UserError } from '../util/errors.ts';
-import { QUEUE_NAME, taskId } from './format.ts';
-import { openQueue, probeRedis } from './connection.ts';
+import { QUEUE_NAME, jobKey, taskId } from './format.ts';
+import { openQueue } from './connection.ts';
 import { readRecord, writeRecord } from './records.ts';
 import { bullConnection } from './redis/client.ts';
 import type { JobPlan, Task } from './types.ts';
@@ -44,24 +44,29 @@ export async function submitJob(url: string, plan: JobPlan, opts: SubmitOptions 
       tasks: all.map((t) => t.name),
       units: Object.fromEntries(all.map((t) => [t.name, t.units])),
     });
-    if (plan.final) {
-      await probeRedis(url);
-      const conn = bullConnection(url);
-      const flow = new FlowProducer({ connection: conn });
-      try {
-        await flow.add({
-          name: plan.final.name,
-          queueName: QUEUE_NAME,
-          data: plan.final,
-          opts: jobOptions(plan.id, plan.final, opts),
-          children: plan.tasks.map((t) => ({ name: t.name, queueName: QUEUE_NAME, data: t, opts: jobOptions(plan.id, t, opts) })),
-        });
-      } finally {
-        await flow.close();
-        await conn.quit();
+    try {
+      if (plan.final) {
+        const conn = bullConnection(url);
+        const flow = new FlowProducer({ connection: conn });
+        try {
+          await flow.add({
+            name: plan.final.name,
+            queueName: QUEUE_NAME,
+            data: plan.final,
+            opts: jobOptions(plan.id, plan.final, opts),
+            children: plan.tasks.map((t) => ({ name: t.name, queueName: QUEUE_NAME, data: t, opts: jobOptions(plan.id, t, opts) })),
+          });
+        } finally {
+          await flow.close();
+          await conn.quit();
+        }
+      } else {
+        await h.queue.addBulk(plan.tasks.map((t) => ({ name: t.name, data: t, opts: jobOptions(plan.id, t, opts) })));
       }
-    } else {
-      await h.queue.addBulk(plan.tasks.map((t) => ({ name: t.name, data: t, opts: jobOptions(plan.id, t, opts) })));
+    } catch (e) {
+      // no record without its tasks: the same job may then be submitted again
+      await h.redis.del(jobKey(plan.id)).catch(() => undefined);
+      throw e;
     }
     return { id: plan.id, tasks: all.length };
   } finally {

@@ -98,3 +98,23 @@ export async function runStc(args: readonly string[], opts: { env?: NodeJS.Proce
   await new Promise((r) => setImmediate(r));
   return { code, out: c.lines.join('\n') };
 }
+
+/** Run `stc …` in this process (no start-up cost), capturing what it writes to stdout and stderr. */
+export async function runMain(args: readonly string[], cwd?: string): Promise<{ code: number; out: string }> {
+  const { main } = await import('../../src/cli/main.ts');
+  const chunks: string[] = [];
+  const out = process.stdout.write.bind(process.stdout);
+  const err = process.stderr.write.bind(process.stderr);
+  const capture = (s: string | Uint8Array): boolean => (chunks.push(typeof s === 'string' ? s : Buffer.from(s).toString()), true);
+  const dir = process.cwd();
+  process.stdout.write = capture as typeof process.stdout.write;
+  process.stderr.write = capture as typeof process.stderr.write;
+  try {
+    if (cwd) process.chdir(cwd);
+    return { code: await main(['node', 'stc', ...args]), out: chunks.join('') };
+  } finally {
+    process.chdir(dir);
+    process.stdout.write = out;
+    process.stderr.write = err;
+  }
+}

@@ -18,7 +18,7 @@ import { jobStatus, type JobStatus } from '../../src/queue/status.ts';
 import { main } from '../../src/cli/main.ts';
 import { writeCoordImage } from '../runtime/data/fixtures.ts';
 import { tinyNetModel } from '../runtime/apply/tiny-models.ts';
-import { STC_BIN, freePort, redisServerAvailable, runStc, spawnNode, startRedis, type Child, type RedisServer } from './helpers.ts';
+import { STC_BIN, freePort, redisServerAvailable, runMain, spawnNode, startRedis, type Child, type RedisServer } from './helpers.ts';
 
 const hasRedis = redisServerAvailable();
 const hasFfmpeg = ffmpegAvailable();
@@ -53,7 +53,7 @@ async function until(id: string, done: (s: JobStatus) => boolean, timeoutMs = 90
 const settled = (s: JobStatus) => s.running + s.remaining === 0;
 
 async function submit(...args: string[]): Promise<string> {
-  const r = await runStc(q('submit', ...args, '--storage', root), { cwd: root });
+  const r = await runMain(q('submit', ...args, '--storage', root), root);
   expect(r.code, r.out).toBe(0);
   return r.out.split('\n').find((l) => /^[0-9a-f]{16}$/.test(l))!;
 }
@@ -83,10 +83,8 @@ describe.skipIf(!hasRedis)('stc queue', () => {
   it('stylises a folder and a video with three workers, one killed mid-task, exactly as stc apply does', async () => {
     const t0 = Date.now();
     const stage = (s: string) => console.log(`[queue test] ${s} at ${((Date.now() - t0) / 1000).toFixed(1)} s`);
-    const [folderJob, videoJob] = await Promise.all([
-      submit('apply', 'm.onnx', 'photos', '-o', 'out', '--per-task', '4'),
-      hasFfmpeg ? submit('apply', 'm.onnx', 'clip.mp4', '-o', 'clip-out.mp4', '--frames-per-task', '10') : undefined,
-    ]);
+    const folderJob = await submit('apply', 'm.onnx', 'photos', '-o', 'out', '--per-task', '4');
+    const videoJob = hasFfmpeg ? await submit('apply', 'm.onnx', 'clip.mp4', '-o', 'clip-out.mp4', '--frames-per-task', '10') : undefined;
     stage('submitted');
     held = spawnNode(HELD, [redis.url, LOCK_MS]);
     const holding = (await held.waitFor(/^holding /)).slice('holding '.length);
@@ -95,7 +93,7 @@ describe.skipIf(!hasRedis)('stc queue', () => {
     await workers.waitFor(/done /, 120_000);
     held.proc.kill('SIGKILL');
     stage('killed the held worker');
-    const s = await until(folderJob!, settled, 200_000);
+    const s = await until(folderJob, settled, 200_000);
     stage('folder done');
     expect([s.done, s.failed, s.total]).toEqual([15, 0, 15]);
     // the killed worker's task went back to the queue and another worker ran it
@@ -123,7 +121,7 @@ describe.skipIf(!hasRedis)('stc queue', () => {
   }, 600_000);
 
   it('detects the same job submitted twice by its content hash', async () => {
-    const r = await runStc(q('submit', 'apply', 'm.onnx', 'photos', '-o', 'out', '--per-task', '4', '--storage', root), { cwd: root });
+    const r = await runMain(q('submit', 'apply', 'm.onnx', 'photos', '-o', 'out', '--per-task', '4', '--storage', root), root);
     expect(r.code).toBe(1);
     expect(r.out).toMatch(/stc: error: this job was already submitted at .* as [0-9a-f]{16}/);
   });
@@ -139,11 +137,11 @@ describe.skipIf(!hasRedis)('stc queue', () => {
     expect([s.done, s.failed]).toEqual([1, 1]);
     expect(s.failures[0]!.error).toMatch(/input few\/f5\.png vanished/);
     expect(s.failures[0]!.attempts).toBe(1);
-    const st = await runStc(q('status', id, '--json'));
+    const st = await runMain(q('status', id, '--json'));
     expect(st.code).toBe(1);
     expect((JSON.parse(st.out.split('\n').find((l) => l.startsWith('{'))!) as JobStatus).failed).toBe(1);
     await rename(join(root, 'f5.png.away'), join(root, 'few', 'f5.png'));
-    expect((await runStc(q('retry', id))).out).toMatch(/retrying 1 failed task/);
+    expect((await runMain(q('retry', id))).out).toMatch(/retrying 1 failed task/);
     const after = await until(id, (x) => x.done === 2);
     expect(after.failed).toBe(0);
     expect(await files(join(root, 'few-out'))).toHaveLength(8);
@@ -162,7 +160,7 @@ describe.skipIf(!hasRedis)('stc queue', () => {
 
   it('says once that Redis is unreachable, at submit and at worker start, and the worker retries with backoff', async () => {
     const dead = `redis://127.0.0.1:${await freePort()}`;
-    const r = await runStc(['queue', 'submit', 'apply', 'm.onnx', 'photos', '-o', 'x', '--redis', dead, '--storage', root], { cwd: root });
+    const r = await runMain(['queue', 'submit', 'apply', 'm.onnx', 'photos', '-o', 'x', '--redis', dead, '--storage', root], root);
     expect(r.code).toBe(1);
     expect(r.out.trim().split('\n')).toEqual([`stc: error: cannot reach Redis at ${dead} (connection refused); start redis-server there, or pass --redis URL or set STC_REDIS`]);
     const w = spawnNode(STC_BIN, ['queue', 'worker', '--redis', dead]);
@@ -176,5 +174,18 @@ describe.skipIf(!hasRedis)('stc queue', () => {
     workers.proc.kill('SIGTERM');
     expect(await workers.exited).toBe(0);
     expect(workers.lines.filter((l) => /worker stopped$/.test(l))).toHaveLength(2);
+  });
+
+  it('cancels a job: its waiting tasks are dropped and a worker would refuse the rest', async () => {
+    // the workers are stopped: every task is still waiting
+    await mkdir(join(root, 'later'));
+    for (let i = 0; i < 6; i++) await writeCoordImage(join(root, 'later', `l${i}.png`), 16, 16, i);
+    const plan = await planApply(openStorage(root), { model: join(root, 'm.onnx'), input: join(root, 'later'), output: join(root, 'later-out'), perTask: 2, options: {} });
+    await submitJob(redis.url, plan);
+    const r = await runMain(q('cancel', plan.id));
+    expect(r.code, r.out).toBe(0);
+    expect(r.out).toMatch(new RegExp(`cancelled job ${plan.id}: 3 task\\(s\\) dropped`));
+    const s = await jobStatus(redis.url, plan.id);
+    expect([s.cancelled, s.removed, s.remaining, s.done]).toEqual([true, 3, 0, 0]);
   });
 });

@@ -29,7 +29,7 @@ function render(url: string, concurrency: number): (e: WorkerEvent) => void {
 }
 
 /** Runs n copies of this command without --local, each line of their stderr prefixed with its number; signals are passed on. */
-async function runLocal(n: number): Promise<void> {
+async function runLocal(n: number): Promise<number> {
   const args = process.argv.slice(2);
   const i = args.findIndex((a) => a === '--local' || a.startsWith('--local='));
   args.splice(i, args[i] === '--local' ? 2 : 1);
@@ -40,10 +40,11 @@ async function runLocal(n: number): Promise<void> {
   });
   const exits = procs.map((c) => new Promise<number>((res) => c.on('close', (code) => res(code ?? 1))));
   for (const sig of ['SIGTERM', 'SIGINT'] as const) process.on(sig, () => procs.forEach((c) => c.kill(sig)));
-  process.exitCode = Math.max(0, ...(await Promise.all(exits)));
+  return Math.max(0, ...(await Promise.all(exits)));
 }
 
-export async function workerAction(o: WorkerFlags): Promise<void> {
+/** Runs until stopped; resolves to the exit code (--local: the highest of its workers'). */
+export async function workerAction(o: WorkerFlags): Promise<number> {
   const url = redisUrl(o.redis);
   const local = intOpt(o.local, 'local', 1);
   if (local !== undefined) return runLocal(local);
@@ -79,9 +80,10 @@ export async function workerAction(o: WorkerFlags): Promise<void> {
       onEvent: render(url, concurrency),
     });
   } catch (e) {
-    if (abort.signal.aborted) return;
+    if (abort.signal.aborted) return 0;
     throw e;
   }
   await closed;
   process.stderr.write('worker stopped\n');
+  return 0;
 }

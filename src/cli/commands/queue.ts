@@ -176,7 +176,7 @@ export const register: Register = (program: Command, setExit) => {
     .option('--threads <n>', 'ONNX Runtime intra-op threads per task (default: all cores)')
     .option('--lock-ms <ms>', "a running task's lock; a dead worker's task is requeued after it expires (default 30000)")
     .option(DEVICE_FLAGS, DEVICE_HELP)
-    .action(workerAction);
+    .action(async (o: Parameters<typeof workerAction>[0]) => setExit(await workerAction(o)));
   queue
     .command('status')
     .description('done, running, failed and remaining tasks, throughput and ETA')

@@ -76,5 +76,5 @@ export async function runTrainTask(task: TrainTask, ctx: TaskContext): Promise<{
     },
     { onStep: (e) => ctx.progress(e.step) },
   );
-  return { outputs: [task.out, result.checkpoint] };
+  return { outputs: [task.out, storage.rel(result.checkpoint)] };
 }
