@@ -5,13 +5,13 @@
 import { Queue, type IRedisClient } from 'bullmq';
 import { UserError } from '../util/errors.ts';
 import { QUEUE_NAME } from './format.ts';
-import { RespClient, bullConnection, parseRedisUrl } from './redis/client.ts';
+import { bullConnection, parseRedisUrl, probeClient } from './redis/client.ts';
 
 export class RedisUnreachableError extends UserError {}
 
-function target(url: string) {
+function checkUrl(url: string): void {
   try {
-    return parseRedisUrl(url);
+    parseRedisUrl(url);
   } catch (e) {
     throw new UserError(`--redis: ${(e as Error).message}`);
   }
@@ -19,16 +19,20 @@ function target(url: string) {
 
 /** Connect and PING once; a RedisUnreachableError says where and why not. */
 export async function probeRedis(url: string, timeoutMs = 3000): Promise<void> {
-  const c = new RespClient(target(url), timeoutMs);
+  checkUrl(url);
+  const c = probeClient(url, timeoutMs);
+  // ioredis rejects connect() with "Connection is closed."; the socket's own error says why.
+  let cause: Error | undefined;
+  c.on('error', (e: Error) => (cause ??= e));
   try {
     await c.connect();
-    await Promise.race([c.send('PING', []), new Promise((_, reject) => setTimeout(() => reject(new Error(`no reply in ${timeoutMs} ms`)), timeoutMs))]);
+    await Promise.race([c.ping(), new Promise((_, reject) => setTimeout(() => reject(new Error(`no reply in ${timeoutMs} ms`)), timeoutMs))]);
   } catch (e) {
-    const err = e as NodeJS.ErrnoException;
+    const err = (cause ?? e) as NodeJS.ErrnoException;
     const why = err.code === 'ECONNREFUSED' ? 'connection refused' : err.code === 'ENOTFOUND' ? 'unknown host' : err.message;
     throw new RedisUnreachableError(`cannot reach Redis at ${url} (${why}); start redis-server there, or pass --redis URL or set STC_REDIS`);
   } finally {
-    c.close();
+    c.disconnect();
   }
 }
 

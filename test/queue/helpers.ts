@@ -3,7 +3,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { RespClient, parseRedisUrl } from '../../src/queue/redis/client.ts';
+import { probeClient } from '../../src/queue/redis/client.ts';
 
 export const STC_BIN = fileURLToPath(new URL('../../bin/stc.js', import.meta.url));
 
@@ -31,14 +31,15 @@ export async function startRedis(): Promise<RedisServer> {
   const proc = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
   const url = `redis://127.0.0.1:${port}`;
   for (let i = 0; ; i++) {
-    const c = new RespClient(parseRedisUrl(url), 500);
+    const c = probeClient(url, 500);
+    c.on('error', () => undefined);
     try {
       await c.connect();
-      await c.send('PING', []);
-      c.close();
+      await c.ping();
+      c.disconnect();
       break;
     } catch {
-      c.close();
+      c.disconnect();
       if (i > 100 || proc.exitCode !== null) throw new Error(`redis-server did not start on port ${port}`);
       await new Promise((r) => setTimeout(r, 50));
     }

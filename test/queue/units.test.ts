@@ -1,10 +1,9 @@
-/** The queue's pure parts: RESP parsing, sweeps, storage names, backoff, rates, the format check, seeking. */
+/** The queue's pure parts: redis URLs, sweeps, storage names, backoff, rates, the format check, seeking. */
 import { describe, expect, it } from 'vitest';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { planStylize } from '../../src/queue/plan/stylize.ts';
-import { RespError, RespParser, encodeCommand } from '../../src/queue/redis/resp.ts';
 import { parseRedisUrl } from '../../src/queue/redis/client.ts';
 import { parseSweep, sweepPoints } from '../../src/queue/plan/train.ts';
 import { openStorage } from '../../src/queue/storage.ts';
@@ -16,27 +15,7 @@ import { seekSeconds } from '../../src/runtime/apply/video-chunks.ts';
 import { UserError } from '../../src/util/errors.ts';
 import { sha256Json } from '../../src/queue/hash.ts';
 
-describe('RESP2', () => {
-  it('encodes commands as arrays of bulk strings, byte lengths for UTF-8', () => {
-    expect(encodeCommand('SET', ['k', 'é']).toString()).toBe('*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$2\r\né\r\n');
-  });
-
-  it('parses replies split anywhere, nested arrays, nils and errors', () => {
-    const bytes = Buffer.from('+OK\r\n:42\r\n$-1\r\n*2\r\n$3\r\nabc\r\n*1\r\n:7\r\n-ERR bad\r\n$0\r\n\r\n');
-    for (const cut of [1, 3, 7, 20, bytes.length - 2]) {
-      const p = new RespParser();
-      const got: unknown[] = [];
-      for (const part of [bytes.subarray(0, cut), bytes.subarray(cut)]) {
-        p.push(part);
-        for (let r = p.next(); r; r = p.next()) got.push(r.value);
-      }
-      expect(got.slice(0, 4)).toEqual(['OK', 42, null, ['abc', [7]]]);
-      expect(got[4]).toBeInstanceOf(RespError);
-      expect((got[4] as Error).message).toBe('ERR bad');
-      expect(got[5]).toBe('');
-    }
-  });
-
+describe('redis URLs', () => {
   it('reads redis:// URLs and rejects others', () => {
     expect(parseRedisUrl('redis://:s%40cret@q.example:6380/2')).toEqual({ host: 'q.example', port: 6380, db: 2, password: 's@cret' });
     expect(parseRedisUrl('redis://localhost')).toEqual({ host: 'localhost', port: 6379, db: 0 });

@@ -1,13 +1,9 @@
 /**
- * A minimal Redis connection for BullMQ: one TCP socket speaking RESP2, shaped like the raw client
- * BullMQ's `createBunRedisClient` adapter wraps (`send`, `connect`, `close`, `duplicate`, callbacks).
- * BullMQ's adapter then supplies everything else: Lua scripts, pipelines, transactions and
- * reconnection with backoff. It exists because no Redis driver (ioredis, node-redis) is among
- * stc's dependencies; it is a wire-protocol driver, not a queue: all queue semantics are BullMQ's.
+ * Redis connections for the queue: ioredis, the driver BullMQ is built and tested on, wrapped by BullMQ's own
+ * adapter. `--redis` URLs are checked here first, so a malformed one is a message, not a driver error.
  */
-import { connect as tcpConnect, type Socket } from 'node:net';
-import { createBunRedisClient, type BunRedisRawClient, type IRedisClient } from 'bullmq';
-import { RespError, RespParser, encodeCommand, type RespValue } from './resp.ts';
+import { Redis, type RedisOptions } from 'ioredis';
+import { createIORedisClient, type IRedisClient } from 'bullmq';
 
 export interface RedisTarget {
   readonly host: string;
@@ -37,107 +33,30 @@ export function parseRedisUrl(url: string): RedisTarget {
   };
 }
 
-interface Pending {
-  resolve(v: RespValue): void;
-  reject(e: Error): void;
+const options = (t: RedisTarget): RedisOptions => ({
+  host: t.host,
+  port: t.port,
+  db: t.db,
+  ...(t.username !== undefined && { username: t.username }),
+  ...(t.password !== undefined && { password: t.password }),
+});
+
+/**
+ * One connection attempt, no retries and no offline queue: for probes, where "nothing listens there" must come
+ * back as an error at once instead of a command waiting for a reconnect.
+ */
+export function probeClient(url: string, connectTimeoutMs: number): Redis {
+  return new Redis({ ...options(parseRedisUrl(url)), lazyConnect: true, connectTimeout: connectTimeoutMs, maxRetriesPerRequest: 0, enableOfflineQueue: false, retryStrategy: () => null });
 }
 
-/** Messages BullMQ's adapter recognises as "the connection is gone" (it then reconnects). */
-const CLOSED = 'Connection closed';
-
-export class RespClient implements BunRedisRawClient {
-  connected = false;
-  onconnect: ((...args: unknown[]) => void) | null = null;
-  onclose: ((...args: unknown[]) => void) | null = null;
-  onerror: ((...args: unknown[]) => void) | null = null;
-  private socket: Socket | undefined;
-  private readonly pending: Pending[] = [];
-  private readonly parser = new RespParser();
-
-  constructor(
-    readonly target: RedisTarget,
-    private readonly connectTimeoutMs = 5000,
-  ) {}
-
-  get url(): string {
-    return `redis://${this.target.host}:${this.target.port}/${this.target.db}`;
-  }
-
-  async connect(): Promise<void> {
-    const socket = tcpConnect({ host: this.target.host, port: this.target.port });
-    socket.setNoDelay(true);
-    socket.setKeepAlive(true, 10_000);
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => socket.destroy(new Error(`connect timed out after ${this.connectTimeoutMs} ms`)), this.connectTimeoutMs);
-      socket.once('connect', () => {
-        clearTimeout(timer);
-        resolve();
-      });
-      socket.once('error', (e) => {
-        clearTimeout(timer);
-        reject(e);
-      });
-    });
-    this.socket = socket;
-    this.connected = true;
-    socket.on('data', (chunk: Buffer) => this.receive(chunk));
-    socket.on('error', (e) => this.onerror?.(e));
-    socket.on('close', () => this.closed());
-    const { username, password, db } = this.target;
-    if (password !== undefined) await this.send('AUTH', username !== undefined ? [username, password] : [password]);
-    if (db !== 0) await this.send('SELECT', [String(db)]);
-    this.onconnect?.();
-  }
-
-  send<T = RespValue>(command: string, args: (string | Buffer)[]): Promise<T> {
-    const socket = this.socket;
-    if (!this.connected || !socket) return Promise.reject(new Error(CLOSED));
-    return new Promise<T>((resolve, reject) => {
-      this.pending.push({ resolve: resolve as (v: RespValue) => void, reject });
-      socket.write(encodeCommand(command, args));
-    });
-  }
-
-  get(key: string): Promise<string | null> {
-    return this.send<string | null>('GET', [key]);
-  }
-
-  smembers(key: string): Promise<unknown[]> {
-    return this.send<unknown[]>('SMEMBERS', [key]);
-  }
-
-  incr(key: string): Promise<number> {
-    return this.send<number>('INCR', [key]);
-  }
-
-  close(): void {
-    this.socket?.destroy();
-  }
-
-  async duplicate(): Promise<this> {
-    return new RespClient(this.target, this.connectTimeoutMs) as this;
-  }
-
-  private receive(chunk: Buffer): void {
-    this.parser.push(chunk);
-    for (let r = this.parser.next(); r; r = this.parser.next()) {
-      const p = this.pending.shift();
-      if (!p) continue;
-      if (r.value instanceof RespError) p.reject(r.value);
-      else p.resolve(r.value);
-    }
-  }
-
-  private closed(): void {
-    const was = this.connected;
-    this.connected = false;
-    this.socket = undefined;
-    for (const p of this.pending.splice(0)) p.reject(new Error(CLOSED));
-    if (was) this.onclose?.();
-  }
-}
-
-/** A BullMQ connection to `url` (not yet connected: BullMQ connects it on first use). */
+/**
+ * A BullMQ connection to `url`, not yet connected (BullMQ connects it on first use). BullMQ's blocking commands
+ * need `maxRetriesPerRequest: null`; ioredis reconnects with its own backoff when Redis goes away, and BullMQ
+ * resumes once it is back. Connection errors reach callers through their commands' rejections: the listener
+ * only keeps ioredis from printing them.
+ */
 export function bullConnection(url: string): IRedisClient {
-  return createBunRedisClient(new RespClient(parseRedisUrl(url)), { lazyConnect: true });
+  const client = new Redis({ ...options(parseRedisUrl(url)), lazyConnect: true, maxRetriesPerRequest: null });
+  client.on('error', () => undefined);
+  return createIORedisClient(client);
 }
