@@ -77,11 +77,11 @@ export function graphFlop(g: Graph): number {
   return total;
 }
 
-function network(name: string) {
+export function network(name: string) {
   return pickNetwork(loadSpec(BENCH_SPEC), name);
 }
 
-async function randomWeights(g: Graph, specDir: string, seed = 1): Promise<WeightMap> {
+export async function randomWeights(g: Graph, specDir: string, seed = 1): Promise<WeightMap> {
   return bindWeights(g, { kind: 'random', seed }, { specDir });
 }
 
@@ -141,7 +141,7 @@ async function prepareInference(job: Job, backend: StcBackend, opts: BackendOpti
   };
 }
 
-function gatysSpec(net: GatysNet): ObjectiveSpec {
+export function gatysSpec(net: GatysNet): ObjectiveSpec {
   const c = GATYS[net];
   return {
     name: `bench-${net}`,
