@@ -12,7 +12,7 @@ import { useModelSource, writeModelSource, type ModelSource } from './model-file
 import { ALL_PASSES, WINOGRAD_STEM, isConcrete, optimizeGraph, type OptimizeOptions, type PassName } from './optimize/index.ts';
 import type { ModelProto } from './proto.ts';
 import { isForwardOp } from '../../compiler/passes/autodiff/index.ts';
-import { GpuUnavailableError, createSessionOn, type OrtProvider } from './providers.ts';
+import { GpuUnavailableError, createSessionOn, type GpuProviderOptions, type OrtProvider } from './providers.ts';
 import { collectGarbage } from '../collect-garbage.ts';
 
 export function toOrtTensor(t: HostTensor): ort.Tensor {
@@ -43,6 +43,8 @@ export function sessionOptions(opts: BackendOptions = {}): ort.InferenceSession.
   };
 }
 
+const gpuOptions = (opts: BackendOptions): GpuProviderOptions => (opts.webgpuLayout ? { webgpuLayout: opts.webgpuLayout } : {});
+
 /** A model running in onnxruntime-node, with the execution provider it runs on. */
 export interface OnnxModel extends CompiledModel {
   readonly provider: OrtProvider;
@@ -65,7 +67,7 @@ function sharesMemory(a: HostTensor, b: HostTensor): boolean {
 
 /** Run an already-serialised ONNX model (on the CPU, or on CUDA/WebGPU with `device: 'gpu'`). */
 export async function loadOnnxModel(bytes: Uint8Array, opts: BackendOptions = {}): Promise<OnnxModel> {
-  const { session, provider } = await createSessionOn(bytes, opts.device ?? 'cpu', sessionOptions(opts));
+  const { session, provider } = await createSessionOn(bytes, opts.device ?? 'cpu', sessionOptions(opts), gpuOptions(opts));
   return wrapSession(session, provider);
 }
 
@@ -209,7 +211,7 @@ async function compileSession(g: Graph, weights: WeightMap, opts: BackendOptions
   const { file, constantBytes: bytes, winograd } = await emitSession(g, weights, opts);
   return useModelSource(file, async (source) => {
     if (bytes >= COLLECT_AFTER_BYTES) collectGarbage();
-    const { session, provider } = await createSessionOn(source, opts.device ?? 'cpu', sessionOptions({ ...(winograd && { nchwc: false }), ...opts }));
+    const { session, provider } = await createSessionOn(source, opts.device ?? 'cpu', sessionOptions({ ...(winograd && { nchwc: false }), ...opts }), gpuOptions(opts));
     return wrapSession(session, provider);
   });
 }

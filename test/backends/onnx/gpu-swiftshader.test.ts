@@ -8,7 +8,7 @@
  * about a minute, most of it shader compilation), so the networks are tiny and the images 16².
  * Skips with a notice when chromium's SwiftShader ICD is absent (`apt-get install chromium`).
  */
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -58,7 +58,7 @@ async function runProfiled(g: Graph, w: WeightMap, opts: BackendOptions): Promis
   for (const e of events) {
     if (e.cat !== 'Node' || !e.name.endsWith('_kernel_time')) continue;
     const p = e.args?.provider ?? '?';
-    byProvider.set(p, [...(byProvider.get(p) ?? []), e.args?.op_name ?? '?']);
+    byProvider.set(p, [...(byProvider.get(p) ?? []), `${e.args?.op_name ?? '?'} (${e.name.replace(/_kernel_time$/, '')})`]);
   }
   return { out, byProvider };
 }
