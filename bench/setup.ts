@@ -223,7 +223,7 @@ async function prepareTrain(job: Job, backend: FloatBackend, opts: BackendOption
   };
   const graphOpts = { transformer: transformer.graph, lossNet: lossNet.graph, loss, batch: job.batch, size: job.size };
   // The ONNX step graph (forward, backward, Adam); its FLOPs are reported for both backends.
-  const tg = buildTrainGraph({ ...graphOpts, adam: ADAM });
+  const tg = buildTrainGraph({ ...graphOpts, adam: ADAM, batchedAdam: opts.device === 'gpu' });
   const lossWeights = await randomWeights(selectOutputs(lossNet.graph, TRAIN.style.concat(TRAIN.content)), lossNet.specDir);
   const init = initParams(paramsOf(transformer.graph), 0);
   const frozen = new Map(lossNetWeights(lossWeights));

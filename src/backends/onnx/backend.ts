@@ -11,6 +11,8 @@ import { buildModelProto, emitModel } from './emit.ts';
 import { useModelSource, writeModelSource, type ModelSource } from './model-file.ts';
 import { ALL_PASSES, WINOGRAD_STEM, isConcrete, optimizeGraph, type OptimizeOptions, type PassName } from './optimize/index.ts';
 import type { ModelProto } from './proto.ts';
+import { elideOutputIdentities } from './elide-identity.ts';
+import { slicesToSplit } from './slices-to-split.ts';
 import { isForwardOp } from '../../compiler/passes/autodiff/index.ts';
 import { GpuUnavailableError, createSessionOn, type GpuProviderOptions, type OrtProvider } from './providers.ts';
 import { collectGarbage } from '../collect-garbage.ts';
@@ -181,7 +183,13 @@ function lowerForDevice(g: Graph, weights: WeightMap, opts: BackendOptions): { r
   const graph = opts.optimize !== false && isConcrete(g) ? optimizeGraph(g, weights, optimizeOptions(opts)) : g;
   // ORT 1.30's WebGPU provider takes MaxPool nodes but fails at run time on their Indices output.
   const emit = { ...(opts.device === 'gpu' && { maxPoolGrad: 'window' as const }), ...(opts.reluGrad && { reluGrad: opts.reluGrad }) };
-  return { graph, proto: buildModelProto(graph, weights, emit) };
+  const proto = buildModelProto(graph, weights, emit);
+  if (opts.device !== 'gpu') return { graph, proto };
+  const extent = (name: string, axis: number): number | undefined => {
+    const d = graph.values.get(name)?.shape[axis];
+    return typeof d === 'number' ? d : undefined;
+  };
+  return { graph, proto: slicesToSplit(elideOutputIdentities(proto), extent) };
 }
 
 /** ONNX nodes of the model compiled for these options: the total and the count per op type, most frequent first. */

@@ -132,7 +132,7 @@ describe.skipIf(!icd)('device gpu on WebGPU over SwiftShader', () => {
 
   it('runs a training step (forward, backward, Adam) with every node on WebGPU, matching the CPU', async () => {
     const loss = tinyLossNet();
-    const tg = buildTrainGraph({ transformer: tinyTransformer(), lossNet: loss.graph, loss: TINY_LOSS, batch: 1, size: S, adam: { beta1: 0.9, beta2: 0.999, epsilon: 1e-8 } });
+    const tg = buildTrainGraph({ transformer: tinyTransformer(), lossNet: loss.graph, loss: TINY_LOSS, batch: 1, size: S, adam: { beta1: 0.9, beta2: 0.999, epsilon: 1e-8 }, batchedAdam: true });
     const frozen = new Map(lossNetWeights(loss.weights));
     const init = initParams(paramsOf(tinyTransformer()), 2);
     for (const p of tg.frozen) if (!frozen.has(p.id)) frozen.set(p.id, init.get(p.id)!);
