@@ -18,7 +18,8 @@ import { emittedNodeCount, buildModelProto, type NodeCount } from '../src/backen
 import { ALL_PASSES, foldInputNormalisation, optimizeGraph } from '../src/backends/onnx/optimize/index.ts';
 import { buildTrainGraph, lossNetWeights, type JohnsonLossConfig } from '../src/runtime/train/train-graph.ts';
 import { initParams } from '../src/runtime/train/init.ts';
-import { TRAIN, type GatysNet } from './jobs.ts';
+import { TRAIN, type GatysNet, type Job } from './jobs.ts';
+import type { Device } from '../src/backends/types.ts';
 import { gatysSpec, johnsonInference, network, randomWeights } from './setup.ts';
 
 export interface BenchGraph {
@@ -58,6 +59,20 @@ export async function trainStepGraph(batch: number, size: number, batchedAdam = 
 export function nodeCountBefore(g: BenchGraph, reluGrad?: 'where'): number {
   const graph = optimizeGraph(g.graph, g.weights, { passes: ALL_PASSES.filter((p) => p !== 'winograd') });
   return buildModelProto(graph, g.weights, { maxPoolGrad: 'window', ...(reluGrad && { reluGrad }) }).graph?.node?.length ?? 0;
+}
+
+/** The ONNX node count of a bench job's graph as compiled for `device` (the bench prints it per job). */
+export async function jobNodeCount(job: Job, device: Device): Promise<NodeCount> {
+  if (job.kind === 'inference') {
+    const g = await johnsonInference(job.size);
+    return emittedNodeCount(g.graph, g.weights, { device });
+  }
+  if (job.kind === 'gatys') {
+    const g = await gatysStepGraph(job.network as GatysNet, job.size);
+    return emittedNodeCount(g.graph, g.weights, { device, reluGrad: 'where', ...(device === 'cpu' && { winograd: true }) });
+  }
+  const g = await trainStepGraph(job.batch, job.size, device === 'gpu');
+  return emittedNodeCount(g.graph, g.weights, { device });
 }
 
 const top = (c: NodeCount): string => c.byOp.slice(0, 6).map(([op, n]) => `${op} ${n}`).join(', ');
