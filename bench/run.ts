@@ -23,6 +23,7 @@ import { notApplicable, renderMarkdown, spliceSection, type BenchDoc, type JobRe
 import type { StcBackend } from './setup.ts';
 import type { Device } from '../src/backends/types.ts';
 import { gflops } from './stats.ts';
+import { jobNodeCount } from './node-counts.ts';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.dirname(HERE);
@@ -199,6 +200,9 @@ async function main(): Promise<void> {
       log(`bench: ${job.id} on stc-tfjs`);
       tfjs = await worker(job.id, 'tfjs', { ...o, repeats: quick ? 2 : 3, warmup: 1 }, tfjsBudget);
     }
+    // Each ONNX node is at least one dispatch on a GPU: the step's node count for this device (bench/node-counts.ts).
+    const nodes = await jobNodeCount(job, o.device);
+    log(`bench:   onnx nodes (--device ${o.device}): ${nodes.nodes} (${nodes.byOp.slice(0, 5).map(([op, n]) => `${op} ${n}`).join(', ')})`);
     stc.set(job.id, { onnx, int8, tfjs, ...(jobPeak !== undefined && { peak: jobPeak }) });
     const pt: Outcome = torchJobs.has(job.id) ? { status: 'ok', m: torchJobs.get(job.id)! } : { status: 'failed', reason: torchFailures.get(job.id) ?? 'not run' };
     for (const [b, r] of [['onnx', onnx], ['onnx-int8', int8], ['tfjs', tfjs], ['torch', pt]] as const)

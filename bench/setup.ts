@@ -77,11 +77,11 @@ export function graphFlop(g: Graph): number {
   return total;
 }
 
-function network(name: string) {
+export function network(name: string) {
   return pickNetwork(loadSpec(BENCH_SPEC), name);
 }
 
-async function randomWeights(g: Graph, specDir: string, seed = 1): Promise<WeightMap> {
+export async function randomWeights(g: Graph, specDir: string, seed = 1): Promise<WeightMap> {
   return bindWeights(g, { kind: 'random', seed }, { specDir });
 }
 
@@ -141,7 +141,7 @@ async function prepareInference(job: Job, backend: StcBackend, opts: BackendOpti
   };
 }
 
-function gatysSpec(net: GatysNet): ObjectiveSpec {
+export function gatysSpec(net: GatysNet): ObjectiveSpec {
   const c = GATYS[net];
   return {
     name: `bench-${net}`,
@@ -223,7 +223,7 @@ async function prepareTrain(job: Job, backend: FloatBackend, opts: BackendOption
   };
   const graphOpts = { transformer: transformer.graph, lossNet: lossNet.graph, loss, batch: job.batch, size: job.size };
   // The ONNX step graph (forward, backward, Adam); its FLOPs are reported for both backends.
-  const tg = buildTrainGraph({ ...graphOpts, adam: ADAM });
+  const tg = buildTrainGraph({ ...graphOpts, adam: ADAM, batchedAdam: opts.device === 'gpu' });
   const lossWeights = await randomWeights(selectOutputs(lossNet.graph, TRAIN.style.concat(TRAIN.content)), lossNet.specDir);
   const init = initParams(paramsOf(transformer.graph), 0);
   const frozen = new Map(lossNetWeights(lossWeights));

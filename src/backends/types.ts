@@ -25,6 +25,14 @@ export interface BackendOptions {
   readonly threads?: number;
   /** ONNX: 'gpu' runs on CUDA or WebGPU (see backends/onnx/providers.ts), failing clearly when neither starts; default 'cpu'. */
   readonly device?: Device;
+  /**
+   * ONNX on WebGPU: the layout the provider computes convolutions in. 'NCHW' (default) keeps the graph's own layout;
+   * 'NHWC' (ORT's default) wraps every conv in layout Transposes, and ORT's transpose optimiser then pushed one onto
+   * the boolean mask of the windowed max-pool gradient, a type the provider has no Transpose for, so it fell back
+   * to the CPU provider with copies around it (test/backends/onnx/gpu-swiftshader.test.ts). Which is faster on a
+   * real GPU is not measured yet (docs/benchmarks.md, "GPU").
+   */
+  readonly webgpuLayout?: 'NCHW' | 'NHWC';
   /** ONNX: run stc's graph optimisation passes (compiler/passes/optimize) before emitting; default true. */
   readonly optimize?: boolean;
   /**

@@ -35,4 +35,15 @@ describe('stc info', () => {
     expect(a.resident).toBeCloseTo((1679235 * 4 + 3 * 128 * 128 * 4) / 2 ** 20, 1);
     expect(b.resident).toBeCloseTo((1679235 * 4 + 3 * 256 * 256 * 4) / 2 ** 20, 1);
   });
+
+  it('--device prints the ONNX node count per device: fewer on the GPU (no CPU rewrites), and rejects other devices', async () => {
+    const [cpu, gpu, bad] = await Promise.all(['cpu', 'gpu', 'tpu'].map((d) => stc('info', 'specs/johnson-in.style', '--size', '32x32', '--device', d)));
+    const count = (out: string, d: string): number => Number(new RegExp(`^ONNX nodes for --device ${d}: (\\d+) \\(`, 'm').exec(out)?.[1] ?? NaN);
+    expect(cpu.code, cpu.stderr).toBe(0);
+    expect(gpu.code, gpu.stderr).toBe(0);
+    expect(count(gpu.stdout, 'gpu')).toBeLessThan(count(cpu.stdout, 'cpu'));
+    expect(gpu.stdout).toMatch(/Conv \d+/);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain("--device must be cpu or gpu, got 'tpu'");
+  });
 });

@@ -9,9 +9,12 @@ import type { Backend, BackendOptions, CompiledModel, WeightMap } from '../types
 import { GraphBuilder } from '../../compiler/ir/builder.ts';
 import { buildModelProto, emitModel } from './emit.ts';
 import { useModelSource, writeModelSource, type ModelSource } from './model-file.ts';
-import { ALL_PASSES, WINOGRAD_STEM, isConcrete, optimizeGraph, type OptimizeOptions } from './optimize/index.ts';
+import { ALL_PASSES, WINOGRAD_STEM, isConcrete, optimizeGraph, type OptimizeOptions, type PassName } from './optimize/index.ts';
+import type { ModelProto } from './proto.ts';
+import { elideOutputIdentities } from './elide-identity.ts';
+import { slicesToSplit } from './slices-to-split.ts';
 import { isForwardOp } from '../../compiler/passes/autodiff/index.ts';
-import { GpuUnavailableError, createSessionOn, type OrtProvider } from './providers.ts';
+import { GpuUnavailableError, createSessionOn, type GpuProviderOptions, type OrtProvider } from './providers.ts';
 import { collectGarbage } from '../collect-garbage.ts';
 
 export function toOrtTensor(t: HostTensor): ort.Tensor {
@@ -43,6 +46,8 @@ export function sessionOptions(opts: BackendOptions = {}): ort.InferenceSession.
   };
 }
 
+const gpuOptions = (opts: BackendOptions): GpuProviderOptions => (opts.webgpuLayout ? { webgpuLayout: opts.webgpuLayout } : {});
+
 /** A model running in onnxruntime-node, with the execution provider it runs on. */
 export interface OnnxModel extends CompiledModel {
   readonly provider: OrtProvider;
@@ -65,7 +70,7 @@ function sharesMemory(a: HostTensor, b: HostTensor): boolean {
 
 /** Run an already-serialised ONNX model (on the CPU, or on CUDA/WebGPU with `device: 'gpu'`). */
 export async function loadOnnxModel(bytes: Uint8Array, opts: BackendOptions = {}): Promise<OnnxModel> {
-  const { session, provider } = await createSessionOn(bytes, opts.device ?? 'cpu', sessionOptions(opts));
+  const { session, provider } = await createSessionOn(bytes, opts.device ?? 'cpu', sessionOptions(opts), gpuOptions(opts));
   return wrapSession(session, provider);
 }
 
@@ -124,8 +129,18 @@ export async function probeGpu(
   }
 }
 
-/** The optimisation passes a backend option set asks for. */
+/**
+ * The passes for `device: 'gpu'`: the input normalisation fold and constant folding only. The other rewrites
+ * (resize-conv phases, per-tap weight-gradient matmuls, output phases, Winograd, ConvTranspose as Conv) trade one
+ * large op for several smaller ones that MLAS runs faster; on a GPU each op is a dispatch, and the H100 profile
+ * (docs/benchmarks.md, "GPU") found the steps dispatch-bound, so a GPU graph keeps the fewest, largest ops:
+ * autodiff's native Conv/ConvTranspose gradients.
+ */
+export const GPU_PASSES: readonly PassName[] = ['normalisation', 'fold'];
+
+/** The optimisation passes a backend option set asks for (per device: GPU_PASSES on the GPU). */
 export function optimizeOptions(opts: BackendOptions): OptimizeOptions {
+  if (opts.device === 'gpu') return { passes: GPU_PASSES };
   const w = opts.winograd;
   if (w === undefined || w === false) return { passes: ALL_PASSES.filter((p) => p !== 'winograd') };
   return w === true ? {} : { winograd: w };
@@ -160,10 +175,39 @@ function constantBytes(g: Graph): number {
  * function, so the optimised graph's derived constants and the ModelProto are garbage once it returns.
  */
 async function emitSession(g: Graph, weights: WeightMap, opts: BackendOptions): Promise<{ readonly file: ModelSource; readonly constantBytes: number; readonly winograd: boolean }> {
+  const { graph, proto } = lowerForDevice(g, weights, opts);
+  return { file: await writeModelSource(proto), constantBytes: constantBytes(graph), winograd: winogradGradient(graph) };
+}
+
+/** The optimised graph and the ModelProto the backend would compile for these options (device-aware). */
+function lowerForDevice(g: Graph, weights: WeightMap, opts: BackendOptions): { readonly graph: Graph; readonly proto: ModelProto } {
   const graph = opts.optimize !== false && isConcrete(g) ? optimizeGraph(g, weights, optimizeOptions(opts)) : g;
   // ORT 1.30's WebGPU provider takes MaxPool nodes but fails at run time on their Indices output.
   const emit = { ...(opts.device === 'gpu' && { maxPoolGrad: 'window' as const }), ...(opts.reluGrad && { reluGrad: opts.reluGrad }) };
-  return { file: await writeModelSource(buildModelProto(graph, weights, emit)), constantBytes: constantBytes(graph), winograd: winogradGradient(graph) };
+  const proto = buildModelProto(graph, weights, emit);
+  if (opts.device !== 'gpu') return { graph, proto };
+  const extent = (name: string, axis: number): number | undefined => {
+    const d = graph.values.get(name)?.shape[axis];
+    return typeof d === 'number' ? d : undefined;
+  };
+  return { graph, proto: slicesToSplit(elideOutputIdentities(proto), extent) };
+}
+
+/** ONNX nodes of the model compiled for these options: the total and the count per op type, most frequent first. */
+export interface NodeCount {
+  readonly nodes: number;
+  readonly byOp: readonly (readonly [string, number])[];
+}
+
+/**
+ * How many ONNX nodes `compile` would emit for `g` with these options (before ONNX Runtime's own fusions). On a GPU
+ * each node is at least one dispatch, so this is the figure `stc info --device gpu` and the bench report per graph.
+ */
+export function emittedNodeCount(g: Graph, weights: WeightMap, opts: BackendOptions = {}): NodeCount {
+  const counts = new Map<string, number>();
+  const nodes = lowerForDevice(g, weights, opts).proto.graph?.node ?? [];
+  for (const n of nodes) counts.set(n.opType ?? '?', (counts.get(n.opType ?? '?') ?? 0) + 1);
+  return { nodes: nodes.length, byOp: [...counts].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])) };
 }
 
 /**
@@ -176,7 +220,7 @@ async function compileSession(g: Graph, weights: WeightMap, opts: BackendOptions
   const { file, constantBytes: bytes, winograd } = await emitSession(g, weights, opts);
   return useModelSource(file, async (source) => {
     if (bytes >= COLLECT_AFTER_BYTES) collectGarbage();
-    const { session, provider } = await createSessionOn(source, opts.device ?? 'cpu', sessionOptions({ ...(winograd && { nchwc: false }), ...opts }));
+    const { session, provider } = await createSessionOn(source, opts.device ?? 'cpu', sessionOptions({ ...(winograd && { nchwc: false }), ...opts }), gpuOptions(opts));
     return wrapSession(session, provider);
   });
 }

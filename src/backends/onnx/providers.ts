@@ -59,6 +59,16 @@ export function providerFailureReason(e: unknown): string {
   return told.trim().slice(0, 200);
 }
 
+/** Options of the GPU providers. */
+export interface GpuProviderOptions {
+  /** WebGPU: the layout its convolutions compute in (BackendOptions.webgpuLayout); default 'NCHW'. */
+  readonly webgpuLayout?: 'NCHW' | 'NHWC';
+}
+
+function providerConfig(p: OrtProvider, gpu: GpuProviderOptions): ort.InferenceSession.ExecutionProviderConfig {
+  return p === 'webgpu' ? { name: 'webgpu', preferredLayout: gpu.webgpuLayout ?? 'NCHW' } : p;
+}
+
 /**
  * Create a session on the first provider of `device` that starts. Returns the session and the
  * provider used. The CPU provider stays registered after a GPU one, for ops the GPU lacks.
@@ -67,13 +77,14 @@ export async function createSessionOn(
   model: Uint8Array | string,
   device: Device,
   options: ort.InferenceSession.SessionOptions,
+  gpu: GpuProviderOptions = {},
 ): Promise<{ session: ort.InferenceSession; provider: OrtProvider }> {
   if (device === 'cpu') return { session: await ort.InferenceSession.create(model as Uint8Array, { ...options, executionProviders: ['cpu'] }), provider: 'cpu' };
   const attempts: { provider: OrtProvider; reason: string }[] = [];
   if (!cudaProviderInstalled()) attempts.push({ provider: 'cuda', reason: 'this onnxruntime-node install has no CUDA provider library' });
   for (const p of providerCandidates('gpu')) {
     try {
-      return { session: await ort.InferenceSession.create(model as Uint8Array, { ...options, executionProviders: [p, 'cpu'] }), provider: p };
+      return { session: await ort.InferenceSession.create(model as Uint8Array, { ...options, executionProviders: [providerConfig(p, gpu), 'cpu'] }), provider: p };
     } catch (e) {
       attempts.push({ provider: p, reason: providerFailureReason(e) });
     }

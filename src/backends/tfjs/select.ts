@@ -1,23 +1,26 @@
 /**
  * Loading TensorFlow.js and choosing its backend.
  *
- * Preference: tfjs-node-gpu > tfjs-node > wasm > cpu. The native bindings are
+ * Preference: tfjs-node-gpu > tfjs-node > webgpu > wasm > cpu. The native bindings are
  * optional packages (they download libtensorflow at install time, impossible
  * offline), so they are imported dynamically and skipped when absent. The wasm
  * backend loads its .wasm binaries from node_modules/@tensorflow/tfjs-backend-wasm/dist/;
  * in Node it runs single-threaded with SIMD (the threaded build spawns its
- * workers from blob: URLs, which Node's worker_threads reject).
+ * workers from blob: URLs, which Node's worker_threads reject). webgpu is tfjs-backend-webgpu on the `webgpu`
+ * package's Dawn (./webgpu.ts); in the default order only on a hardware adapter, since a software one
+ * (SwiftShader, lavapipe) is slower than wasm; naming it (`selectTfjsBackend('webgpu')`) takes any adapter.
  *
  * Nothing happens at import time: tfjs itself is loaded on first use.
  */
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import type { Tf } from './runtime.js';
+import { installWebGpu, probeWebGpuAdapter } from './webgpu.ts';
 
-export type TfjsBackendKind = 'node-gpu' | 'node' | 'wasm' | 'cpu';
+export type TfjsBackendKind = 'node-gpu' | 'node' | 'webgpu' | 'wasm' | 'cpu';
 
 /** Best first. */
-export const TFJS_BACKEND_ORDER: readonly TfjsBackendKind[] = ['node-gpu', 'node', 'wasm', 'cpu'];
+export const TFJS_BACKEND_ORDER: readonly TfjsBackendKind[] = ['node-gpu', 'node', 'webgpu', 'wasm', 'cpu'];
 
 export interface TfjsBackendInfo {
   readonly name: TfjsBackendKind;
@@ -28,6 +31,8 @@ export interface TfjsBackendInfo {
   /** Threads the backend computes with, where it reports them. */
   readonly threads?: number;
   readonly simd?: boolean;
+  /** The WebGPU adapter (webgpu backend). */
+  readonly adapter?: string;
 }
 
 export interface TfjsBackendProbe {
@@ -42,6 +47,7 @@ export interface TfjsBackendProbe {
 const PACKAGES: Readonly<Record<TfjsBackendKind, string>> = {
   'node-gpu': '@tensorflow/tfjs-node-gpu',
   node: '@tensorflow/tfjs-node',
+  webgpu: '@tensorflow/tfjs-backend-webgpu',
   wasm: '@tensorflow/tfjs-backend-wasm',
   cpu: '@tensorflow/tfjs-backend-cpu',
 };
@@ -100,8 +106,21 @@ async function importOptional(pkg: string): Promise<boolean> {
   }
 }
 
+/** The webgpu backend on Dawn's adapter; a software adapter only when `anyAdapter` (the backend was asked for by name). */
+async function activateWebGpu(tf: Tf, anyAdapter: boolean): Promise<TfjsBackendInfo | string> {
+  const pkg = PACKAGES.webgpu;
+  const version = installedVersion(pkg);
+  if (version === undefined) return `${pkg} is not installed`;
+  const adapter = await probeWebGpuAdapter();
+  if (typeof adapter === 'string') return adapter;
+  if (adapter.fallback && !anyAdapter) return `only a software adapter (${adapter.description}), slower than wasm; ask for webgpu by name to use it`;
+  await installWebGpu();
+  if (!(await tf.setBackend('webgpu'))) return `${pkg} failed to initialise on ${adapter.description}`;
+  return { name: 'webgpu', tfjsName: 'webgpu', version, adapter: adapter.description };
+}
+
 /** Try to activate one backend; returns its info, or a reason it is unavailable. */
-async function activate(tf: Tf, kind: TfjsBackendKind): Promise<TfjsBackendInfo | string> {
+async function activate(tf: Tf, kind: TfjsBackendKind, named = false): Promise<TfjsBackendInfo | string> {
   const pkg = PACKAGES[kind];
   switch (kind) {
     case 'node-gpu':
@@ -111,6 +130,8 @@ async function activate(tf: Tf, kind: TfjsBackendKind): Promise<TfjsBackendInfo 
       if (!(await tf.setBackend('tensorflow'))) return `${pkg} loaded but its backend failed to initialise`;
       return { name: kind, tfjsName: 'tensorflow', version: installedVersion(pkg)! };
     }
+    case 'webgpu':
+      return activateWebGpu(tf, named);
     case 'wasm': {
       const version = installedVersion(pkg);
       if (version === undefined) return `${pkg} is not installed`;
@@ -139,7 +160,7 @@ export async function selectTfjsBackend(prefer?: TfjsBackendKind | readonly Tfjs
   if (selected && order[0] === selected.name && tf.getBackend() === selected.tfjsName) return selected;
   const reasons: string[] = [];
   for (const kind of order) {
-    const r = await activate(tf, kind);
+    const r = await activate(tf, kind, prefer !== undefined);
     if (typeof r !== 'string') {
       await tf.ready();
       selected = r;
@@ -169,7 +190,7 @@ export async function probeTfjsBackends(): Promise<TfjsBackendProbe[]> {
       const hint = kind === 'node' || kind === 'node-gpu' ? ` (optional; \`npm install ${pkg}\` needs internet access to fetch libtensorflow)` : '';
       out.push({ name: kind, package: pkg, available: false, detail: r + hint });
     } else {
-      const detail = [r.threads !== undefined ? `${r.threads} thread${r.threads === 1 ? '' : 's'}` : '', r.simd !== undefined ? `SIMD ${r.simd ? 'on' : 'off'}` : '']
+      const detail = [r.adapter ?? '', r.threads !== undefined ? `${r.threads} thread${r.threads === 1 ? '' : 's'}` : '', r.simd !== undefined ? `SIMD ${r.simd ? 'on' : 'off'}` : '']
         .filter(Boolean)
         .join(', ');
       out.push({ name: kind, package: pkg, available: true, version: r.version, detail });

@@ -9,6 +9,9 @@ import { ShapeError } from '../../compiler/ir/ops.ts';
 import { UserError } from '../../util/errors.ts';
 import { loadSpec, pickNetwork, sizeEnv } from '../load-spec.ts';
 import { parseSize } from '../flags.ts';
+import { DEVICE_FLAGS, parseDevice } from '../device-option.ts';
+import { emittedNodeCount } from '../../backends/onnx/index.ts';
+import { bindWeights } from '../../weights/index.ts';
 import type { Register } from './index.ts';
 
 const fmt = (n: number) => n.toLocaleString('en-US');
@@ -28,7 +31,9 @@ export const register: Register = (program) => {
     .argument('<spec>', 'spec file')
     .option('--network <name>', 'network (default: the main network)')
     .option('--size <HxW>', 'input size for FLOPs (default 256x256)', '256x256')
-    .action((spec: string, flags: { network?: string; size: string }) => {
+    .option(DEVICE_FLAGS, 'also print the ONNX node count of the inference graph compiled for this device (each node is a GPU dispatch)')
+    .action(async (spec: string, flags: { network?: string; size: string; device?: string }) => {
+      const device = parseDevice(flags.device);
       const net = pickNetwork(loadSpec(spec), flags.network);
       const size = parseSize(flags.size);
       let g;
@@ -53,6 +58,11 @@ export const register: Register = (program) => {
         `memory at ${size.height}x${size.width}, batch 1, forward: activations peak ${mib(mem.peakBytes)}${at ? ` (at ${at.layer ?? at.id})` : ''}; ` +
           `inputs and weights ${mib(mem.residentBytes)} (liveness in node order, before backend passes)`,
       ];
+      if (device) {
+        // Seeded random weights: the count depends on the graph, not on the values.
+        const nodes = emittedNodeCount(g, await bindWeights(g, { kind: 'random', seed: 1 }, { specDir: net.specDir }), { device });
+        out.push(`ONNX nodes for --device ${device}: ${nodes.nodes} (${nodes.byOp.map(([op, n]) => `${op} ${n}`).join(', ')})`);
+      }
       process.stdout.write(`${out.join('\n')}\n`);
     });
 };

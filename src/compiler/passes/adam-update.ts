@@ -42,6 +42,12 @@ export interface AdamUpdateOptions {
   /** Trained parameter ids, each mapped to the value id of its gradient. */
   readonly grads: ReadonlyMap<string, string>;
   readonly hyper: Omit<AdamHyper, 'lr'> & Partial<Pick<AdamHyper, 'lr'>>;
+  /**
+   * One update over all parameters concatenated (flattened, concatenated, updated, sliced back), not one per
+   * parameter: the same arithmetic element by element, in about a third of the nodes. For GPUs, where each node
+   * is a dispatch (docs/benchmarks.md, "GPU"); default false (on the CPU the per-parameter update avoids the copies).
+   */
+  readonly batched?: boolean;
 }
 
 /** Append the Adam update; returns the extended graph (the input graph is not modified). */
@@ -51,6 +57,7 @@ export function appendAdamUpdate(g: Graph, opts: AdamUpdateOptions): Graph {
   const alpha = b.input(ADAM_ALPHA, [1]);
   const r = b.input(ADAM_R, [1]);
   if (alpha !== ADAM_ALPHA || r !== ADAM_R) throw new Error('appendAdamUpdate: the graph already has Adam inputs');
+  if (opts.batched) return paramsToInputs(appendBatched(b, opts.grads, { beta1: b1, beta2: b2, epsilon }, alpha, r), [...opts.grads.keys()]);
   for (const [p, grad] of opts.grads) {
     const pv = b.value(p);
     if (pv.kind !== 'param') throw new Error(`appendAdamUpdate: ${p} is not a parameter`);
@@ -68,6 +75,54 @@ export function appendAdamUpdate(g: Graph, opts: AdamUpdateOptions): Graph {
     b.output(newVName(p), v2);
   }
   return paramsToInputs(b.build(), [...opts.grads.keys()]);
+}
+
+interface Moments {
+  readonly m: string;
+  readonly v: string;
+  readonly p: string;
+}
+
+/** Adam's arithmetic on one set of tensors (any shape): m', v', p'. */
+function adamOps(b: GraphBuilder, x: { p: string; g: string; m: string; v: string }, h: Omit<AdamHyper, 'lr'>, alpha: string, r: string, tag: string): Moments {
+  const m = b.add('add', [b.add('scale', [x.m], { value: h.beta1 }), b.add('scale', [x.g], { value: 1 - h.beta1 })], {}, {}, `adam_m_${tag}`);
+  const v = b.add('add', [b.add('scale', [x.v], { value: h.beta2 }), b.add('scale', [b.add('mul', [x.g, x.g], {})], { value: 1 - h.beta2 })], {}, {}, `adam_v_${tag}`);
+  const denom = b.add('shift', [b.add('sqrt', [b.add('mul', [v, r], {})], {})], { value: h.epsilon });
+  const p = b.add('sub', [x.p, b.add('div', [b.add('mul', [m, alpha], {}), denom], {})], {}, {}, `adam_p_${tag}`);
+  return { m, v, p };
+}
+
+/** The batched update (AdamUpdateOptions.batched): every parameter's p, g, m, v flattened and concatenated. */
+function appendBatched(b: GraphBuilder, grads: ReadonlyMap<string, string>, h: Omit<AdamHyper, 'lr'>, alpha: string, r: string): Graph {
+  const parts: { p: string; g: string; m: string; v: string; shape: readonly number[]; size: number }[] = [];
+  for (const [p, g] of grads) {
+    const pv = b.value(p);
+    if (pv.kind !== 'param') throw new Error(`appendAdamUpdate: ${p} is not a parameter`);
+    const shape = pv.shape.map((d) => {
+      if (typeof d !== 'number') throw new Error(`appendAdamUpdate: batched update needs concrete shapes (${p})`);
+      return d;
+    });
+    const m = b.input(mName(p), shape);
+    const v = b.input(vName(p), shape);
+    if (m !== mName(p) || v !== vName(p)) throw new Error(`appendAdamUpdate: name clash for the moments of ${p}`);
+    parts.push({ p, g, m, v, shape, size: shape.reduce((a, c) => a * c, 1) });
+  }
+  const flat = (id: string, shape: readonly number[], size: number): string => (shape.length === 1 ? id : b.add('reshape', [id], { shape: [size] }));
+  const cat = (key: 'p' | 'g' | 'm' | 'v'): string =>
+    parts.length === 1 ? flat(parts[0]![key], parts[0]!.shape, parts[0]!.size) : b.add('concat', parts.map((x) => flat(x[key], x.shape, x.size)), { axis: 0 });
+  const out = adamOps(b, { p: cat('p'), g: cat('g'), m: cat('m'), v: cat('v') }, h, alpha, r, 'all');
+  let offset = 0;
+  for (const x of parts) {
+    const back = (id: string): string => {
+      const s = parts.length === 1 ? id : b.add('slice', [id], { axis: 0, start: offset, end: offset + x.size });
+      return x.shape.length === 1 ? s : b.add('reshape', [s], { shape: [...x.shape] });
+    };
+    b.output(newParamName(x.p), back(out.p));
+    b.output(newMName(x.p), back(out.m));
+    b.output(newVName(x.p), back(out.v));
+    offset += x.size;
+  }
+  return b.build();
 }
 
 /** Turn the given parameters into graph inputs of the same id and shape (fed each run instead of embedded). */

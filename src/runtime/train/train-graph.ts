@@ -140,6 +140,8 @@ export interface LossGraphOptions {
 
 export interface TrainGraphOptions extends LossGraphOptions {
   readonly adam: Omit<AdamHyper, 'lr'>;
+  /** One Adam update over all parameters concatenated (AdamUpdateOptions.batched): for GPU steps. */
+  readonly batchedAdam?: boolean;
 }
 
 /**
@@ -234,7 +236,7 @@ export function buildTrainGraph(o: TrainGraphOptions): TrainGraph {
   const { graph: fwd, params, frozen, styleTargetShapes, termOutputs } = buildLossGraph(o);
   const diff = differentiate(fwd, { loss: LOSS_OUTPUT, wrt: params.map((p) => p.id) });
   const grads = new Map(params.map((p) => [p.id, diff.outputs.get(`grad:${p.id}`)!]));
-  const withAdam = appendAdamUpdate(diff, { grads, hyper: o.adam });
+  const withAdam = appendAdamUpdate(diff, { grads, hyper: o.adam, ...(o.batchedAdam && { batched: true }) });
   const outputs = new Map([...withAdam.outputs].filter(([name]) => !name.startsWith('grad:')));
   return { graph: selectOutputs(withAdam, outputs), params, frozen, styleTargetShapes, termOutputs };
 }

@@ -154,7 +154,7 @@ async function trainLocked(cfg: TrainConfig, inp: TrainInputs, cb: TrainCallback
   const graphOpts = { transformer: inp.transformer, lossNet: inp.lossNet, loss: cfg.objective, batch: cfg.batch, size: cfg.size };
   // tfjs differentiates the forward loss itself; ONNX runs the compiler's forward + backward + Adam graph.
   const tg =
-    inp.stepBackend === 'tfjs' ? buildLossGraph(graphOpts) : buildTrainGraph({ ...graphOpts, adam: { beta1: cfg.beta1, beta2: cfg.beta2, epsilon: cfg.epsilon } });
+    inp.stepBackend === 'tfjs' ? buildLossGraph(graphOpts) : buildTrainGraph({ ...graphOpts, adam: { beta1: cfg.beta1, beta2: cfg.beta2, epsilon: cfg.epsilon }, batchedAdam: inp.backend?.device === 'gpu' });
   const paramIds = tg.params.map((p) => p.id);
 
   // Starting point: a checkpoint, given weights, or a seeded initialisation. Non-trainable

@@ -73,3 +73,55 @@ describe('appendAdamUpdate', () => {
     await model.dispose();
   });
 });
+
+describe('appendAdamUpdate, batched (one update over the concatenated parameters)', () => {
+  /** Three parameters of ranks 4, 1 and 2; grad = x ⊙ p for each (x broadcast by shape). */
+  function graph(batched: boolean) {
+    const b = new GraphBuilder();
+    const grads = new Map<string, string>();
+    for (const [id, shape] of [['w', [2, 3, 2, 2]], ['bias', [5]], ['s', [3, 4]]] as const) {
+      const p = b.param(id, [...shape], { kind: 'zeros' });
+      grads.set(id, b.add('mul', [p, b.input(`x.${id}`, [...shape])], {}));
+    }
+    return appendAdamUpdate(b.build(), { grads, hyper: HYPER, batched });
+  }
+  const feeds = (g: ReturnType<typeof graph>): Record<string, HostTensor> => {
+    let k = 1;
+    const out: Record<string, HostTensor> = {};
+    for (const id of g.inputs) {
+      const shape = g.values.get(id)!.shape as number[];
+      out[id] = { shape, data: Float32Array.from({ length: shape.reduce((a, c) => a * c, 1) }, () => Math.sin(k++) * (id.startsWith('adam.v') ? 0.5 + 0.5 * Math.sin(k) ** 2 : 1)) };
+    }
+    out[ADAM_ALPHA] = { shape: [1], data: Float32Array.of(0.01) };
+    out[ADAM_R] = { shape: [1], data: Float32Array.of(2) };
+    return out;
+  };
+
+  it('has the same inputs and outputs and computes the same values, bit for bit', async () => {
+    const one = graph(false);
+    const all = graph(true);
+    expect([...all.inputs].sort()).toEqual([...one.inputs].sort());
+    expect([...all.outputs.keys()].sort()).toEqual([...one.outputs.keys()].sort());
+    const run = async (g: typeof one, device: 'cpu' | 'gpu') => {
+      const m = await new OnnxBackend().compile(g, new Map(), { threads: 1, device });
+      try {
+        return await m.run(feeds(one));
+      } finally {
+        await m.dispose();
+      }
+    };
+    const want = await run(one, 'cpu');
+    const got = await run(all, 'cpu');
+    for (const name of one.outputs.keys()) expect(Buffer.from(got[name]!.data.buffer).equals(Buffer.from(want[name]!.data.buffer)), name).toBe(true);
+  });
+
+  it('emits fewer nodes for the GPU than one update per parameter: one Split per updated tensor, no output Identities', async () => {
+    const { emittedNodeCount } = await import('../../../src/backends/onnx/index.ts');
+    const one = emittedNodeCount(graph(false), new Map(), { device: 'gpu' });
+    const all = emittedNodeCount(graph(true), new Map(), { device: 'gpu' });
+    expect(all.nodes).toBeLessThan(one.nodes);
+    expect(Object.fromEntries(all.byOp)).toMatchObject({ Split: 3, Concat: 4 });
+    expect(Object.fromEntries(all.byOp).Identity).toBeUndefined();
+    expect(Object.fromEntries(all.byOp).Slice).toBeUndefined();
+  });
+});
