@@ -57,7 +57,7 @@ export const MAX_PIXELS = 40_000_000;
 
 // Located from the package root: compiled modules run from dist/, where the CSS and scripts are not copied.
 const ASSETS = pathToFileURL(`${path.join(packageRoot(import.meta.url), 'src', 'runtime', 'web', 'assets')}/`);
-const PAGE_ASSETS = ['app.js', 'style.css', 'image-header.js'];
+const PAGE_ASSETS = ['app.js', 'style.css', 'image-header.js', 'style-painting.js'];
 
 /** A file name for a style: letters, digits, '-', '_' (others become '-'), unique within the site. */
 export function styleFileStem(name: string, taken: Set<string>): string {
