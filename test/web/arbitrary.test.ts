@@ -13,7 +13,7 @@ import sharp from 'sharp';
 import type { Browser, Page } from 'playwright-core';
 import type { Rgb8 } from '../../src/runtime/apply/tiling.ts';
 import type { SiteManifest } from '../../src/runtime/web/site-types.ts';
-import { REPO, SHARED, chromiumPath, launchChromium, pageState, psnr, readCanvas, serve, stc, waitState, writeFixturePhoto, type Served } from './helpers.ts';
+import { REPO, SHARED, chromiumPath, fakeCameraClip, launchChromium, pageState, psnr, readCanvas, serve, stc, waitState, writeFixturePhoto, type Served } from './helpers.ts';
 
 const chromium = chromiumPath();
 // Relative to the repo, as CI clones it with shared beside the clone.
@@ -43,6 +43,7 @@ describe.skipIf(!chromium || !haveModels)('the web page with a painting as the s
   let served: Served;
   let browser: Browser;
   let page: Page;
+  let camera: string | null;
   const transfer = (strength: string, out: string) =>
     stc(['transfer', 'specs/arbitrary.style', '--style', painting, '--content', photo, '--strength', strength, '--weights-dir', MODELS, '--threads', '1', '-o', out]);
 
@@ -56,7 +57,10 @@ describe.skipIf(!chromium || !haveModels)('the web page with a painting as the s
     await writeFixturePhoto(photo, 96, 64);
     site = path.join(dir, 'site');
     await stc(['export', 'specs/arbitrary.style', '--target', 'web', '--weights-dir', MODELS, '-o', site]);
-    [served, browser] = await Promise.all([serve(site), launchChromium()]);
+    camera = fakeCameraClip(path.join(dir, 'camera.y4m'), 64, 48);
+    if (!camera) console.warn('NOTICE: ffmpeg is absent: no clip for the fake camera, the painting-as-style webcam test is skipped');
+    const cameraArgs = camera ? ['--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream', `--use-file-for-fake-video-capture=${camera}`] : [];
+    [served, browser] = await Promise.all([serve(site), launchChromium(cameraArgs)]);
     await mkdir(OUT, { recursive: true });
   });
 
@@ -114,5 +118,29 @@ describe.skipIf(!chromium || !haveModels)('the web page with a painting as the s
     const dbFull = psnr(full, ref);
     console.log(`strength 0: PSNR ${dbWeak.toFixed(1)} dB against stc transfer --strength 0, ${dbFull.toFixed(1)} dB for strength 1`);
     expect(dbWeak).toBeGreaterThan(dbFull + 6);
+  });
+
+  it('stylises webcam frames with the painting, and takes a new painting between frames', async (ctx) => {
+    if (!camera) ctx.skip();
+    const second = path.join(dir, 'second.png');
+    // Another painting: the same one turned a quarter (one file fewer to need from ../shared).
+    await sharp(PAINTING).rotate(90).resize(256, 256, { fit: 'cover' }).removeAlpha().png().toFile(second);
+    // Back to full strength, so that frames run the predictor only for the new painting (the machine is slow).
+    const rerun = (await pageState(page)).frames;
+    await page.evaluate(`(() => { const s = document.getElementById('strength'); s.value = '100'; s.dispatchEvent(new Event('input')); })()`);
+    await nextFrame(page, rerun);
+    const before = (await pageState(page)).frames;
+    const first = (await page.evaluate('Array.from(window.stc.styleVector.data)')) as number[];
+    await page.click('#webcam');
+    await page.waitForFunction(`window.stc.state === 'webcam' && window.stc.frames >= ${before + 2}`, undefined, { timeout: 120_000 });
+    const input = await readCanvas(page, 'input');
+    expect([input.width, input.height]).toEqual([64, 48]);
+    expect(psnr(await readCanvas(page, 'output'), input)).toBeLessThan(25);
+    await page.setInputFiles('#painting', second);
+    await page.waitForFunction(`window.stc.styleVector && window.stc.styleVector.data[0] !== ${first[0]}`, undefined, { timeout: 120_000 });
+    const live = (await pageState(page)).frames;
+    await page.waitForFunction(`window.stc.frames >= ${live + 1}`, undefined, { timeout: 120_000 });
+    await page.click('#webcam');
+    expect(await page.locator('#webcam').textContent()).toBe('Webcam');
   });
 });
