@@ -1,7 +1,9 @@
 /**
  * `stc export SOURCE... --target web -o site/ [--engine onnx|tfjs] [--model SOURCE]...`: the web target of
  * `stc export`. Each source is a training run folder, an exported .onnx file (engine onnx only) or a .style
- * spec (its main network, or --network, with its weights binding); several make a style picker.
+ * spec (its main network, or --network, with its weights binding); several make a style picker. A spec whose
+ * network takes a style vector (specs/arbitrary.style) gives a painting-as-style page: its predictor and the
+ * network, weights bound as `stc transfer` binds them (--weights-dir, --weights, --style-weights), engine onnx only.
  */
 import path from 'node:path';
 import { readFile, stat } from 'node:fs/promises';
