@@ -17,6 +17,9 @@ import { CHECKPOINT_DIR } from '../../src/runtime/train/trainer.ts';
 import { loadImageModel } from '../../src/runtime/apply/model.ts';
 import { runReference } from '../../src/backends/reference/index.ts';
 import type { Graph, HostTensor } from '../../src/compiler/ir/types.ts';
+import { loadOnnxModel } from '../../src/backends/onnx/index.ts';
+import { StylePredictor, bakedTransfer } from '../../src/runtime/arbitrary/pipeline.ts';
+import { uniformTensor } from '../../src/verify/det.ts';
 import { stc, tinySpec } from './helpers.ts';
 
 let dir: string;
@@ -145,5 +148,76 @@ describe('stc export --target web from a training run', () => {
     await model.dispose();
     const want = referenceRun(net.graph, trained, x);
     expect(Math.max(...got.data.map((v, i) => Math.abs(v - want[i]!)))).toBeLessThan(1e-2);
+  });
+});
+
+/** A style-conditioned spec in miniature (random weights): a 4-d style predictor and a network conditioned on it. */
+const TINY_ARBITRARY = `import arbitrary_style
+network style_predict {
+  input style_image: image[N, 3, H, W]
+  preprocess(scale: 0.00392156862745098)
+  c1 = conv(8, 3, stride: 2, padding: same); relu6()
+  pooled = mean(axes: [2, 3])
+  output style_vector = conv(4, 1)
+  weights random(seed: 1)
+}
+main network tiny_transfer {
+  input content: image[N, 3, H, W]
+  input style: tensor[N, 4, 1, 1]
+  x = content -> preprocess(scale: 0.00392156862745098)
+  c1 = conv(8, 3, stride: 2, padding: reflect); relu()
+  r1 = (c1, style) -> residual_cin(8)
+  u = r1 -> upsample(2)
+  e = (u, style) -> conv_cin(3, 3)
+  sigmoid()
+  output stylized = scale(255)
+  weights random(seed: 2)
+}
+`;
+
+describe('stc export --target web of an arbitrary-style spec (a painting as the style)', () => {
+  it('writes the predictor and the network with its style input open; together they compute what stc transfer computes', async () => {
+    const spec = path.join(dir, 'tiny-arbitrary.style');
+    await writeFile(spec, TINY_ARBITRARY);
+    const site = path.join(dir, 'arbitrary-site');
+    await exportWeb([spec], { output: site, model: [] }, () => Promise.reject(new Error('no run folder here')));
+    const manifest = JSON.parse(await readFile(path.join(site, 'site.json'), 'utf8')) as SiteManifest;
+    const style = manifest.styles[0]!;
+    expect(style).toEqual({ name: 'tiny-arbitrary', kind: 'arbitrary', file: 'models/tiny-arbitrary.onnx', predictor: 'models/tiny-arbitrary.predictor.onnx', styleInput: 'style', styleSize: 4, predictorSize: 256 });
+    const mod = loadSpec(spec);
+    const painting = uniformTensor([1, 3, 256, 256], 'painting', 0, 255);
+    const predictor = await loadOnnxModel(new Uint8Array(await readFile(path.join(site, style.predictor!))), { threads: 1 });
+    const expected = await StylePredictor.load(pickNetwork(mod, 'style_predict'), { threads: 1 });
+    let vector: HostTensor;
+    try {
+      vector = (await predictor.run({ style_image: painting })).style_vector!;
+      const want = await expected.predict(painting);
+      expect(vector.shape).toEqual([1, 4, 1, 1]);
+      for (let k = 0; k < 4; k++) expect(vector.data[k]).toBeCloseTo(want.data[k]!, 4);
+    } finally {
+      await predictor.dispose();
+      await expected.dispose();
+    }
+    const photo = uniformTensor([1, 3, 12, 20], 'photo', 0, 255);
+    const net = await loadOnnxModel(new Uint8Array(await readFile(path.join(site, style.file))), { threads: 1 });
+    try {
+      const out = (await net.run({ content: photo, style: vector })).image!;
+      const baked = await bakedTransfer(pickNetwork(mod, undefined), vector);
+      const want = referenceRun(baked.graph, baked.weights, photo);
+      expect(out.shape).toEqual([1, 3, 12, 20]);
+      let worst = 0;
+      for (let i = 0; i < want.length; i++) worst = Math.max(worst, Math.abs(out.data[i]! - want[i]!));
+      expect(worst).toBeLessThan(1e-2);
+    } finally {
+      await net.dispose();
+    }
+  });
+
+  it('refuses the tfjs engine for it with one message (the page runs arbitrary styles on onnxruntime-web only)', async () => {
+    const spec = path.join(dir, 'tiny-arbitrary.style');
+    await writeFile(spec, TINY_ARBITRARY);
+    await expect(stc(['export', spec, '--target', 'web', '--engine', 'tfjs', '-o', path.join(dir, 'y')])).rejects.toThrow(
+      /stc: error: network 'tiny_transfer' is an arbitrary-style network \(a painting as the style\): the web page runs it with --engine onnx only\n$/,
+    );
   });
 });

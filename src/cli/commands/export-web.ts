@@ -1,14 +1,18 @@
 /**
  * `stc export SOURCE... --target web -o site/ [--engine onnx|tfjs] [--model SOURCE]...`: the web target of
  * `stc export`. Each source is a training run folder, an exported .onnx file (engine onnx only) or a .style
- * spec (its main network, or --network, with its weights binding); several make a style picker.
+ * spec (its main network, or --network, with its weights binding); several make a style picker. A spec whose
+ * network takes a style vector (specs/arbitrary.style) gives a painting-as-style page: its predictor and the
+ * network, weights bound as `stc transfer` binds them (--weights-dir, --weights, --style-weights), engine onnx only.
  */
 import path from 'node:path';
 import { readFile, stat } from 'node:fs/promises';
 import type { HostTensor } from '../../compiler/ir/types.ts';
 import type { Graph } from '../../compiler/ir/types.ts';
 import { bindWeights } from '../../weights/index.ts';
-import { webModel } from '../../runtime/web/models.ts';
+import { arbitraryWebModel, webModel } from '../../runtime/web/models.ts';
+import { weightOverride } from '../../runtime/arbitrary/pipeline.ts';
+import type { CompiledModule, NetworkDef } from '../../compiler/frontend.ts';
 import { writeWebSite, type WebStyleModel } from '../../runtime/web/site.ts';
 import { WEB_ENGINES, type WebEngine } from '../../runtime/web/site-types.ts';
 import { UserError } from '../../util/errors.ts';
@@ -21,6 +25,11 @@ export interface WebExportOptions {
   readonly network?: string;
   readonly checkpoint?: string;
   readonly tile?: string;
+  /** Arbitrary-style specs: the predictor network's name and weight files (as `stc transfer`). */
+  readonly predictor?: string;
+  readonly weights?: string;
+  readonly styleWeights?: string;
+  readonly weightsDir?: string;
 }
 
 /** A trained network: its graph and weights. */
@@ -42,6 +51,17 @@ async function specNetwork(file: string, network: string | undefined): Promise<L
   return { graph: net.graph, weights: new Map(weights), from: file };
 }
 
+/** A spec whose network takes a style vector (specs/arbitrary.style): the predictor and the network, onnx engine only. */
+async function arbitraryModel(name: string, mod: CompiledModule, net: NetworkDef, engine: WebEngine, o: WebExportOptions): Promise<WebStyleModel> {
+  if (engine !== 'onnx')
+    throw new UserError(`network '${net.name}' is an arbitrary-style network (a painting as the style): the web page runs it with --engine onnx only`);
+  const predictor = pickNetwork(mod, o.predictor ?? 'style_predict');
+  const transferFile = weightOverride(net, o.weights, o.weightsDir);
+  const predictorFile = weightOverride(predictor, o.styleWeights, o.weightsDir);
+  const files = { ...(transferFile !== undefined && { transfer: transferFile }), ...(predictorFile !== undefined && { predictor: predictorFile }) };
+  return { name, ...(await arbitraryWebModel(name, net, predictor, files)) };
+}
+
 async function styleModel(source: string, engine: WebEngine, o: WebExportOptions, loadRun: RunLoader): Promise<WebStyleModel> {
   const name = styleName(source);
   const s = await stat(source).catch(() => undefined);
@@ -49,6 +69,11 @@ async function styleModel(source: string, engine: WebEngine, o: WebExportOptions
   if (s.isFile() && /\.onnx$/i.test(source)) {
     if (engine !== 'onnx') throw new UserError(`${source} is an ONNX file: it can only go into an --engine onnx site (give a run folder or a .style spec for tfjs)`);
     return { name, model: new Uint8Array(await readFile(source)) };
+  }
+  if (s.isFile() && /\.style$/i.test(source)) {
+    const mod = loadSpec(source);
+    const picked = pickNetwork(mod, o.network);
+    if (picked.graph.inputs.length === 2) return arbitraryModel(name, mod, picked, engine, o);
   }
   const net = s.isDirectory() ? await loadRun(source, o.checkpoint) : /\.style$/i.test(source) ? await specNetwork(source, o.network) : undefined;
   if (!net) throw new UserError(`${source} is neither a run folder, an .onnx file nor a .style spec`);

@@ -7,15 +7,23 @@ export const WEB_ENGINES: readonly WebEngine[] = ['onnx', 'tfjs'];
 
 /**
  * How a style's model is driven. 'feedforward': one image in, one stylised image out (Johnson et al.).
- * An arbitrary-style network (a painting as a second input) would add a kind here and a branch in app.js.
+ * 'arbitrary': a painting as the style (Ghiasi et al. 2017): `predictor` maps the painting's 256² centre
+ * crop to a style vector, and `file` (two inputs: the image and `styleInput`, [1, S, 1, 1]) stylises with it.
  */
-export type StyleKind = 'feedforward';
+export type StyleKind = 'feedforward' | 'arbitrary';
 
 export interface SiteStyle {
   readonly name: string;
   readonly kind: StyleKind;
   /** Model path relative to the site root. */
   readonly file: string;
+  /** kind 'arbitrary': the style predictor's model path (one 1×3×size×size image in, [1, S, 1, 1] out). */
+  readonly predictor?: string;
+  /** kind 'arbitrary': the transformation network's style-vector input name and its length S. */
+  readonly styleInput?: string;
+  readonly styleSize?: number;
+  /** kind 'arbitrary': the predictor's square input side (256: painting scaled to cover, centre-cropped). */
+  readonly predictorSize?: number;
 }
 
 export interface SiteManifest {

@@ -25,6 +25,16 @@ export interface WebStyleModel {
   readonly name: string;
   /** An ONNX file's bytes (engine onnx) or a tfjs program's source (engine tfjs). */
   readonly model: Uint8Array | string;
+  /** An arbitrary-style network (engine onnx): `model` takes the style vector as a second input. */
+  readonly arbitrary?: ArbitraryWebParts;
+}
+
+/** The arbitrary kind's extra parts (site-types.ts SiteStyle). */
+export interface ArbitraryWebParts {
+  readonly predictor: Uint8Array;
+  readonly predictorSize: number;
+  readonly styleInput: string;
+  readonly styleSize: number;
 }
 
 export interface WebSiteOptions {
@@ -47,7 +57,7 @@ export const MAX_PIXELS = 40_000_000;
 
 // Located from the package root: compiled modules run from dist/, where the CSS and scripts are not copied.
 const ASSETS = pathToFileURL(`${path.join(packageRoot(import.meta.url), 'src', 'runtime', 'web', 'assets')}/`);
-const PAGE_ASSETS = ['app.js', 'style.css', 'image-header.js'];
+const PAGE_ASSETS = ['app.js', 'style.css', 'image-header.js', 'style-painting.js'];
 
 /** A file name for a style: letters, digits, '-', '_' (others become '-'), unique within the site. */
 export function styleFileStem(name: string, taken: Set<string>): string {
@@ -69,6 +79,13 @@ async function asset(name: string): Promise<string> {
   return readFile(new URL(name, ASSETS), 'utf8');
 }
 
+async function writeArbitrary(dir: string, stem: string, name: string, file: string, a: ArbitraryWebParts, engine: WebEngine): Promise<SiteStyle> {
+  if (engine !== 'onnx') throw new Error(`style ${name}: an arbitrary-style network in a ${engine} site`);
+  const predictor = `models/${stem}.predictor.onnx`;
+  await writeFile(path.join(dir, predictor), a.predictor);
+  return { name, kind: 'arbitrary', file, predictor, styleInput: a.styleInput, styleSize: a.styleSize, predictorSize: a.predictorSize };
+}
+
 async function writeInto(dir: string, opts: WebSiteOptions, tile: number, overlap: number): Promise<void> {
   await mkdir(path.join(dir, 'models'), { recursive: true });
   await mkdir(path.join(dir, 'vendor'));
@@ -77,9 +94,10 @@ async function writeInto(dir: string, opts: WebSiteOptions, tile: number, overla
   for (const s of opts.styles) {
     const isOnnx = typeof s.model !== 'string';
     if (isOnnx !== (opts.engine === 'onnx')) throw new Error(`style ${s.name}: an ${isOnnx ? 'ONNX' : 'tfjs'} model in a ${opts.engine} site`);
-    const file = `models/${styleFileStem(s.name, taken)}.${isOnnx ? 'onnx' : 'js'}`;
+    const stem = styleFileStem(s.name, taken);
+    const file = `models/${stem}.${isOnnx ? 'onnx' : 'js'}`;
     await writeFile(path.join(dir, file), s.model);
-    styles.push({ name: s.name, kind: 'feedforward', file });
+    styles.push(s.arbitrary ? await writeArbitrary(dir, stem, s.name, file, s.arbitrary, opts.engine) : { name: s.name, kind: 'feedforward', file });
   }
   const manifest: SiteManifest = { engine: opts.engine, styles, tile, overlap, maxPixels: MAX_PIXELS };
   await writeFile(path.join(dir, 'site.json'), JSON.stringify(manifest, null, 2) + '\n');

@@ -1,7 +1,10 @@
 // The page: an image (file picker or drag and drop) or the webcam, stylised by the site's model(s) with the
 // engine in engine.js, input and output side by side, frame time, download. Large images are tiled exactly
 // as `stc apply` tiles them (tiling.js is its src/runtime/apply/tiling.ts). `window.stc` exposes the state
-// for scripts (the tests and bench/web.ts drive the page through it and the DOM).
+// for scripts (the tests and bench/web.ts drive the page through it and the DOM). A style of kind 'arbitrary'
+// takes a painting as the style (style-painting.js): its predictor turns the painting into a style vector that
+// the network is fed with every image and webcam frame.
+import { centreCrop, mixVectors } from './style-painting.js';
 import { runTiled } from './tiling.js';
 import { imageHeaderSize } from './image-header.js';
 import { createEngine } from './engine.js';
@@ -11,16 +14,24 @@ const ui = {
   style: $('style'), picker: $('style-picker'), file: $('file'), webcam: $('webcam'), download: $('download'),
   backend: $('backend'), time: $('time'), message: $('message'), drop: $('drop'),
   input: $('input'), output: $('output'), video: $('video'),
+  arbitrary: $('arbitrary'), painting: $('painting'), paintingCanvas: $('painting-canvas'), paintingFigure: $('painting-figure'), strength: $('strength'),
 };
 /** Live webcam frames are scaled down to this long side: the point is a fluid preview, not full resolution. */
 const WEBCAM_LONG_SIDE = 480;
 
-const stc = { state: 'loading', backend: null, tile: 0, lastFrameMs: null, frames: 0, message: null, rerun: () => enqueue(stylizeCurrent) };
+const stc = {
+  state: 'loading', backend: null, tile: 0, lastFrameMs: null, frames: 0, message: null, rerun: () => enqueue(stylizeCurrent),
+  // kind 'arbitrary': the painting's style vector (null until one is opened) and the strength (1: the painting's alone)
+  styleVector: null, strength: 1,
+};
 window.stc = stc;
 
 let site;
 let engine;
 let model = null;
+let predictor = null; // kind 'arbitrary': the style predictor
+let pendingPainting = null; // a painting opened while the webcam runs: its loop predicts it between frames
+let contentVector = null; // { image, vector }: the current image's own style vector, for strength < 1
 let current = null; // the input image as { width, height, data: Uint8Array RGB }
 let webcam = null; // { stream, running }
 let styleIndex = -1; // the loaded style
@@ -82,12 +93,41 @@ function tileTooLarge(e) {
 /** Smallest tile the page falls back to; below this the overlap margins dominate. */
 const MIN_TILE = 64;
 
+function isArbitrary() {
+  return styleIndex >= 0 && site.styles[styleIndex].kind === 'arbitrary';
+}
+
+/** The predictor on a drawable's centre crop (as src/runtime/arbitrary/style-image.ts crops): a [1, S, 1, 1] vector. */
+async function predictStyle(source, width, height) {
+  const s = site.styles[styleIndex];
+  return predictor.run(centreCrop(source, width, height, s.predictorSize));
+}
+
+/** The extra inputs of the network: the style vector mixed with the content's own by the strength (as `stc transfer --strength`). */
+async function extraInputs(img) {
+  if (!isArbitrary()) return {};
+  let v = stc.styleVector;
+  if (stc.strength < 1) {
+    if (!contentVector || contentVector.image !== img) contentVector = { image: img, vector: await predictStyle(ui.input, img.width, img.height) };
+    v = mixVectors(v, contentVector.vector, stc.strength);
+  }
+  return { [site.styles[styleIndex].styleInput]: v };
+}
+
+/** Whether the page can stylise now: an arbitrary style needs its painting first. */
+function ready() {
+  if (!isArbitrary() || stc.styleVector) return true;
+  showMessage('Open a style painting first (or drop one on the painting box).');
+  return false;
+}
+
 async function stylize(img) {
   const t0 = performance.now();
+  const extra = await extraInputs(img);
   let out;
   for (;;) {
     try {
-      out = await runTiled(img, (x) => model.run(x), { tile: stc.tile, overlap: Math.min(site.overlap, Math.floor(stc.tile / 4)) });
+      out = await runTiled(img, (x) => model.run(x, extra), { tile: stc.tile, overlap: Math.min(site.overlap, Math.floor(stc.tile / 4)) });
       break;
     } catch (e) {
       // Halve the tile and try again: the next frames keep the smaller tile.
@@ -105,6 +145,7 @@ async function stylize(img) {
 
 async function stylizeCurrent() {
   if (!current || !model) return;
+  if (!ready()) return setState('ready');
   setState('busy');
   await stylize(current);
   ui.output.toBlob((blob) => {
@@ -167,9 +208,14 @@ async function webcamLoop(cam) {
   const ctx = ui.input.getContext('2d', { willReadFrequently: true });
   while (cam.running) {
     await syncStyle();
+    if (pendingPainting) {
+      const f = pendingPainting;
+      pendingPainting = null;
+      await openPainting(f);
+    }
     ctx.drawImage(v, 0, 0, ui.input.width, ui.input.height);
     current = toRgb8(ctx.getImageData(0, 0, ui.input.width, ui.input.height));
-    await stylize(current);
+    if (ready()) await stylize(current);
     await new Promise((r) => requestAnimationFrame(r));
   }
   if (stc.state === 'webcam') setState('done');
@@ -193,13 +239,49 @@ async function startWebcam() {
   enqueue(() => webcamLoop(cam));
 }
 
+async function openPainting(file) {
+  showMessage(null);
+  const problem = await checkFile(file);
+  if (problem) return fail(problem);
+  let bitmap;
+  try {
+    bitmap = await createImageBitmap(file, { colorSpaceConversion: 'none', premultiplyAlpha: 'none', imageOrientation: 'from-image' });
+  } catch {
+    return fail(`${file.name} is not an image this browser can decode.`);
+  }
+  const s = site.styles[styleIndex];
+  const crop = centreCrop(bitmap, bitmap.width, bitmap.height, s.predictorSize, ui.paintingCanvas);
+  bitmap.close();
+  stc.styleVector = await predictor.run(crop);
+  if (current && !webcam) await stylizeCurrent();
+  else if (!webcam) setState('ready');
+}
+
+/** The webcam loop holds the queue while it runs, so it takes the painting between frames itself. */
+function choosePainting(f) {
+  if (webcam) {
+    pendingPainting = f;
+    return;
+  }
+  setState('busy');
+  enqueue(() => openPainting(f));
+}
+
 async function loadStyle(i) {
   const s = site.styles[i];
-  if (s.kind !== 'feedforward') throw new Error(`style kind ${s.kind} is not supported by this page`);
+  if (s.kind !== 'feedforward' && s.kind !== 'arbitrary') throw new Error(`style kind ${s.kind} is not supported by this page`);
   const next = await engine.load(s.file);
+  const nextPredictor = s.kind === 'arbitrary' ? await engine.load(s.predictor) : null;
   if (model) await model.dispose();
+  if (predictor) await predictor.dispose();
   model = next;
+  predictor = nextPredictor;
   styleIndex = i;
+  // A vector belongs to its predictor: another arbitrary style needs the painting again.
+  stc.styleVector = null;
+  contentVector = null;
+  ui.arbitrary.hidden = s.kind !== 'arbitrary';
+  ui.paintingFigure.hidden = s.kind !== 'arbitrary';
   stc.backend = engine.label();
   ui.backend.textContent = `style ${s.name} on ${stc.backend}`;
 }
@@ -216,6 +298,17 @@ function wire() {
     setState('busy'); // at once, so a script that just set the file never reads the previous state
     enqueue(() => openFile(f));
     ui.file.value = '';
+  });
+  ui.painting.addEventListener('change', () => {
+    const f = ui.painting.files && ui.painting.files[0];
+    if (!f) return;
+    ui.painting.value = '';
+    choosePainting(f);
+  });
+  ui.strength.addEventListener('input', () => {
+    stc.strength = Number(ui.strength.value) / 100;
+    if (webcam) return; // the next frame uses it
+    enqueue(stylizeCurrent);
   });
   ui.webcam.addEventListener('click', () => startWebcam().catch((e) => fail(`The webcam did not start: ${e && e.message ? e.message : e}`)));
   ui.style.addEventListener('change', () => {
@@ -236,6 +329,10 @@ function wire() {
     ui.drop.classList.remove('dragging');
     const f = e.dataTransfer && e.dataTransfer.files[0];
     if (!f) return;
+    if (isArbitrary() && e.target instanceof Element && e.target.closest('#painting-figure')) {
+      choosePainting(f);
+      return;
+    }
     stopWebcam();
     setState('busy');
     enqueue(() => openFile(f));

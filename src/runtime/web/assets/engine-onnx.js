@@ -1,7 +1,8 @@
 // The onnx engine: onnxruntime-web (vendored), WebGPU when the browser has an adapter, else WASM
 // (SIMD, with threads when the page is cross-origin isolated: `stc serve` sends COOP/COEP for that).
 // Engine interface (shared with engine-tfjs.js): createEngine({ backend }) -> { label(), load(url) },
-// load -> { run({ shape, data }) -> Promise<{ shape, data }>, dispose() }, tensors NCHW float32 RGB 0..255.
+// load -> { run({ shape, data }, extra?) -> Promise<{ shape, data }>, dispose() }, tensors NCHW float32 RGB 0..255.
+// `extra` feeds further inputs by name (the arbitrary kind's style vector); the image goes to the other input.
 import * as ort from './vendor/ort.webgpu.bundle.min.mjs';
 
 const ORDER = ['webgpu', 'wasm'];
@@ -47,11 +48,12 @@ export async function createEngine({ backend } = {}) {
         }
       }
       if (!s) throw new Error(`onnxruntime-web could not load ${url} (${errors.join('; ')})`);
-      const input = s.inputNames[0];
       const output = s.outputNames[0];
       return {
-        async run(x) {
+        async run(x, extra = {}) {
+          const input = s.inputNames.find((n) => !(n in extra));
           const feeds = { [input]: new ort.Tensor('float32', x.data, x.shape) };
+          for (const [n, t] of Object.entries(extra)) feeds[n] = new ort.Tensor('float32', t.data, t.shape);
           const out = await s.run(feeds);
           const t = out[output];
           const data = t.location === 'cpu' ? t.data : await t.getData();
