@@ -51,11 +51,15 @@ describe('bounds checked before work starts', () => {
     expect(existsSync(join(dir, 'q.png'))).toBe(false);
   });
 
-  it('quilt --size 100000x100000 is refused (was a RangeError)', async () => {
+  it('quilt --size 100000x100000 is refused (was a RangeError), and so is a size under the --size cap but over quilting\'s', async () => {
     const r = await stc('quilt', '--texture', join(dir, 'texture.png'), '--size', '100000x100000', '-o', join(dir, 'q.png'));
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('--size 100000x100000 means 100000x100000 pixels');
-    expect(r.stderr).toContain('limit of 16 megapixels');
+    expect(r.stderr).toContain('limit of 100 megapixels');
+    const q = await stc('quilt', '--texture', join(dir, 'texture.png'), '--size', '5000x5000', '-o', join(dir, 'q.png'));
+    expect(q.code).toBe(1);
+    expect(q.stderr).toContain('--size 5000x5000 means 5000x5000 pixels (25 megapixels), over the limit of 16 megapixels');
+    expect(existsSync(join(dir, 'q.png'))).toBe(false);
   });
 
   it('apply refuses a PNG that claims 16000x16000 before decoding it (the 100 Mpx cap of every command)', async () => {
@@ -89,10 +93,14 @@ describe('bounds checked before work starts', () => {
   });
 
   it('compile refuses a network whose weights alone pass --max-memory, before initialising them', async () => {
-    writeFileSync(join(dir, 'big.style'), 'main network big {\n  input x: image[N, 3, H, W]\n  conv(65536, 3, padding: zero) -> conv(65536, 3, padding: zero)\n}\n');
-    const r = await stc('compile', join(dir, 'big.style'), '-o', join(dir, 'big.onnx'), '--max-memory', '16');
+    // Six convs of 2700 channels: each parameter is under the checker's per-parameter limit (2^26 elements),
+    // together 1.2 GiB of float32 weights.
+    const layers = Array.from({ length: 6 }, () => 'conv(2700, 3, padding: zero)').join(' -> ');
+    writeFileSync(join(dir, 'big.style'), `main network big {\n  input x: image[N, 3, H, W]\n  ${layers}\n}\n`);
+    const r = await stc('compile', join(dir, 'big.style'), '-o', join(dir, 'big.onnx'), '--max-memory', '1');
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/network big needs an estimated 144 GiB \(its float32 weights\), over the limit of 16 GiB \(--max-memory\)/);
+    expect(r.stderr).toMatch(/network big needs an estimated 1\.22 GiB \(its float32 weights\), over the limit of 1\.00 GiB \(--max-memory\)/);
+    expect(existsSync(join(dir, 'big.onnx'))).toBe(false);
   });
 
   it('train --size 100000 and a step graph over --max-memory are refused before training', async (ctx) => {
