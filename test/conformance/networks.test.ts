@@ -11,6 +11,7 @@ import { describe, expect, it } from 'vitest';
 import { compileFile } from '../../src/compiler/frontend.ts';
 import type { Graph } from '../../src/compiler/ir/types.ts';
 import { verifyNetwork } from '../../src/verify/index.ts';
+import type { VerifyOptions } from '../../src/verify/network.ts';
 
 const ROOT = join(import.meta.dirname, '../..');
 /** The reference interpreter runs ~100 MFLOP/s on a loaded core: keep each network's run to a few seconds. */
@@ -25,6 +26,19 @@ const RUNS: Readonly<Record<string, { size: { height: number; width: number }; b
   vgg19_avg: { size: { height: 33, width: 35 }, batch: 1 },
   vgg19_max: { size: { height: 33, width: 35 }, batch: 1 },
   squeezenet1_1: { size: { height: 37, width: 53 }, batch: 2 },
+};
+/**
+ * Magenta's style-conditioned transformation network (specs/arbitrary.style) with seeded random weights:
+ * 13 instance norms over maps down to 4x5, whose small variances amplify float32 rounding, so ONNX lies
+ * 2.7e-4 and tfjs 7.6e-4 from float64 at 13x17 (6.3e-4 at 32x32). With its real weights the float32
+ * backends match TensorFlow Lite to 58.9 dB (test/conformance/arbitrary.test.ts).
+ */
+const TOLERANCES: Readonly<Record<string, VerifyOptions['tolerances']>> = {
+  style_transfer: {
+    'onnx:reference': { relErr: 1e-3, why: 'random-weight instance norms on 4x5 maps amplify float32 rounding' },
+    'tfjs:reference': { relErr: 1e-3, why: 'random-weight instance norms on 4x5 maps amplify float32 rounding' },
+    'onnx:tfjs': { relErr: 2e-3, why: 'two float32 backends, each within 1e-3 of float64' },
+  },
 };
 /** Johnson-style nets: 13 -> 7 -> 4 through the stride-2 convs, back up to 16 (or 13 with TF SAME). */
 const DEFAULT_RUN = { size: { height: 13, width: 17 }, batch: 2 };
@@ -66,6 +80,7 @@ describe('every stdlib and spec network agrees across backends (seeded random we
       weightSource: { kind: 'random', seed: 0 },
       goldens: false,
       referenceBudgetFlops: REFERENCE_BUDGET,
+      ...(TOLERANCES[net.name] && { tolerances: TOLERANCES[net.name] }),
     });
     expect(r.backends.filter((b) => b.status === 'error')).toEqual([]);
     expect(r.comparisons.length).toBeGreaterThan(0);

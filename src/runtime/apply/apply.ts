@@ -83,7 +83,8 @@ export async function applyToFiles(run: TileRunner, files: readonly { readonly i
     for (let k = 0; k < group.length; k++) {
       await mkdir(dirname(group[k]!.out), { recursive: true });
       await writeRgb8(group[k]!.out, outs[k]!);
-      opts.onItem?.({ done: ++done, total, output: group[k]!.out });
+      done++;
+      opts.onItem?.({ done, total, output: group[k]!.out });
     }
   }
   return done;

@@ -58,7 +58,7 @@ async function checkPathKind(f: FormatInfo, path: string): Promise<void> {
   const s = await stat(path).catch(() => undefined);
   if (!s) throw new WeightError('missing_file', `weights path ${path} does not exist`);
   if (f.folder && !s.isDirectory()) throw new WeightError('bad_format', `weights path ${path} is a file, but ${f.format} weights are ${f.folder}`);
-  if (!f.folder && f.format !== 'tfjs_layers' && s.isDirectory()) throw new WeightError('bad_format', `weights path ${path} is a folder, but ${f.format} weights are one file (${f.title})`);
+  if (!f.folder && f.format !== 'tfjs_layers' && s.isDirectory()) throw new WeightError('bad_format', `weights path ${path} is a folder, but ${f.format} weights are one ${f.extensions[0] ?? ''} file`);
 }
 
 export async function openWeights(format: WeightFormat, path: string): Promise<TensorFile> {
