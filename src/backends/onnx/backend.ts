@@ -116,7 +116,10 @@ function wrapSession(session: ort.InferenceSession, provider: OrtProvider, resid
       const host: Record<string, HostTensor> = {};
       const resident: Record<string, ResidentTensor> = {};
       for (const name of session.outputNames) {
-        if (kept.has(name)) resident[name] = residentOf(res[name]!);
+        const t = res[name]!;
+        // A kept output the GPU provider handed back on the host crossed the boundary: count it (the CUDA provider does).
+        if (kept.has(name) && provider !== 'cpu' && t.location === 'cpu') transfer.down += (t.data as Float32Array).byteLength;
+        if (kept.has(name)) resident[name] = residentOf(t);
         else host[name] = fetchHost(res[name]!, transfer);
       }
       return { host, resident };
