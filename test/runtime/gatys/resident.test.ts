@@ -14,7 +14,7 @@ import type { BackendOptions, WeightMap } from '../../../src/backends/types.ts';
 import { Rng } from '../../../src/runtime/data/rng.ts';
 import { createGatysEngine, targetFeeds } from '../../../src/runtime/gatys/engine.ts';
 import { ResidentGatysAdam } from '../../../src/runtime/gatys/resident.ts';
-import { adamStepHost } from '../../../src/runtime/train/adam-host.ts';
+import { adamStepHost, type AdamMoments } from '../../../src/runtime/train/adam-host.ts';
 import { SWIFTSHADER_ICD, useSwiftShader } from '../../backends/onnx/swiftshader.ts';
 
 const S = 16;
@@ -93,7 +93,7 @@ describe('ResidentGatysAdam on the CPU', () => {
     const engine = await createGatysEngine(graphs, weights, 'onnx', { threads: 1 });
     const shape = [1, 3, S, S];
     const stepFn = engine.bindTargets(Object.fromEntries([...graphs.targetInputs].map(([key, id]) => [key, feeds[id]!])));
-    let cur = { param: { shape, data: image(7) }, m: { shape, data: new Float32Array(3 * S * S) }, v: { shape, data: new Float32Array(3 * S * S) } };
+    let cur: AdamMoments = { param: { shape, data: image(7) }, m: { shape, data: new Float32Array(3 * S * S) }, v: { shape, data: new Float32Array(3 * S * S) } };
     const hostLosses: number[] = [];
     for (let t = 1; t <= STEPS; t++) {
       const r = await stepFn(cur.param.data);
