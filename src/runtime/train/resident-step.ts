@@ -78,10 +78,13 @@ export class ResidentTrainStep implements TrainStep {
   }
 
   private deviceStep = 0;
+  /** The step whose state `sync` last copied to the host (a second sync at the same step copies nothing). */
+  private syncedStep = -1;
 
   /** Copy the device state into `state` (new host tensors): a host sync. No-op when `state` was not stepped here. */
   async sync(state: OptimState): Promise<void> {
-    if (!this.device || this.owner !== state) return;
+    if (!this.device || this.owner !== state || this.syncedStep === this.deviceStep) return;
+    this.syncedStep = this.deviceStep;
     for (const key of ['params', 'm', 'v'] as const) for (const [id, t] of this.device[key]) state[key].set(id, await this.copier.download(t));
   }
 
@@ -94,6 +97,7 @@ export class ResidentTrainStep implements TrainStep {
     this.device = { params: await up(state.params), m: await up(state.m), v: await up(state.v) };
     this.owner = state;
     this.deviceStep = state.step;
+    this.syncedStep = state.step;
   }
 
   async dispose(): Promise<void> {
