@@ -8,6 +8,7 @@
  */
 import { LOSS, type ObjectiveGraphs } from '../../compiler/objective/build.ts';
 import type { HostTensor } from '../../compiler/ir/types.ts';
+import { GraphBuilder } from '../../compiler/ir/builder.ts';
 import { concreteShapeOf } from '../../compiler/passes/specialize.ts';
 import { differentiate, defaultGradName } from '../../compiler/passes/autodiff/index.ts';
 import { ADAM_ALPHA, ADAM_R, adamScalars, appendAdamUpdate, mName, newMName, newParamName, newVName, vName, type AdamHyper } from '../../compiler/passes/adam-update.ts';
@@ -21,12 +22,23 @@ export interface GatysStepLoss {
   readonly terms: Readonly<Record<string, number>>;
 }
 
-/** The Gatys step graph extended by the image's Adam update, with the gradient no longer an output. */
-export function gatysAdamGraph(graphs: ObjectiveGraphs, hyper: Omit<AdamHyper, 'lr'>): ObjectiveGraphs['step'] {
+/** Box bounds of the image (pixel units), as the host optimisers' `bounds` (runtime/gatys/run.ts PIXEL_BOUNDS). */
+export interface PixelBounds {
+  readonly lower: number;
+  readonly upper: number;
+}
+
+/**
+ * The Gatys step graph extended by the image's Adam update, with the gradient no longer an output; with `bounds`,
+ * the updated image is clipped to them (projected Adam, as runtime/optim/adam.ts clips after each step).
+ */
+export function gatysAdamGraph(graphs: ObjectiveGraphs, hyper: Omit<AdamHyper, 'lr'>, bounds?: PixelBounds): ObjectiveGraphs['step'] {
   const image = graphs.imageInput;
   const gradName = defaultGradName(image);
   const step = differentiate(foldInputNormalisation(graphs.step), { loss: LOSS, wrt: [image] });
-  const g = appendAdamUpdate(step, { grads: new Map([[image, step.outputs.get(gradName)!]]), hyper });
+  const b = GraphBuilder.from(appendAdamUpdate(step, { grads: new Map([[image, step.outputs.get(gradName)!]]), hyper }));
+  if (bounds) b.output(newParamName(image), b.add('clip', [b.build().outputs.get(newParamName(image))!], { min: bounds.lower, max: bounds.upper }));
+  const g = b.build();
   const outputs = new Map(g.outputs);
   outputs.delete(gradName);
   return { ...g, outputs };
@@ -45,10 +57,17 @@ export class ResidentGatysAdam {
   ) {}
 
   /** Compile the step and upload the bound feeds (targets, masks: by input id, see engine.ts targetFeeds) once. */
-  static async create(graphs: ObjectiveGraphs, weights: WeightMap, feeds: Readonly<Record<string, HostTensor>>, hyper: AdamHyper, opts: BackendOptions = {}): Promise<ResidentGatysAdam> {
+  static async create(
+    graphs: ObjectiveGraphs,
+    weights: WeightMap,
+    feeds: Readonly<Record<string, HostTensor>>,
+    hyper: AdamHyper,
+    opts: BackendOptions = {},
+    bounds?: PixelBounds,
+  ): Promise<ResidentGatysAdam> {
     const image = graphs.imageInput;
     const kept = [newParamName(image), newMName(image), newVName(image)];
-    const model = await new OnnxBackend().compile(gatysAdamGraph(graphs, hyper), weights, { nchwc: false, reluGrad: 'where', winograd: false, ...opts, residentOutputs: kept });
+    const model = await new OnnxBackend().compile(gatysAdamGraph(graphs, hyper, bounds), weights, { nchwc: false, reluGrad: 'where', winograd: false, ...opts, residentOutputs: kept });
     const copier = deviceCopier(opts, model.transfer);
     const fixed: Record<string, ResidentTensor> = {};
     for (const [k, t] of Object.entries(feeds)) fixed[k] = await copier.upload(t);

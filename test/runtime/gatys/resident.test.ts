@@ -13,7 +13,7 @@ import type { AdamHyper } from '../../../src/compiler/passes/adam-update.ts';
 import type { BackendOptions, WeightMap } from '../../../src/backends/types.ts';
 import { Rng } from '../../../src/runtime/data/rng.ts';
 import { createGatysEngine, targetFeeds } from '../../../src/runtime/gatys/engine.ts';
-import { ResidentGatysAdam } from '../../../src/runtime/gatys/resident.ts';
+import { ResidentGatysAdam, type PixelBounds } from '../../../src/runtime/gatys/resident.ts';
 import { adamStepHost, type AdamMoments } from '../../../src/runtime/train/adam-host.ts';
 import { SWIFTSHADER_ICD, useSwiftShader } from '../../backends/onnx/swiftshader.ts';
 
@@ -71,9 +71,9 @@ function relL2(a: Float32Array, b: Float32Array): number {
   return Math.sqrt(num / den);
 }
 
-async function residentRun(opts: BackendOptions): Promise<{ image: Float32Array; losses: number[]; perStep: { up: number; down: number }[]; terms: number }> {
+async function residentRun(opts: BackendOptions, hyper: AdamHyper = HYPER, bounds?: PixelBounds): Promise<{ image: Float32Array; losses: number[]; perStep: { up: number; down: number }[]; terms: number }> {
   const { graphs, weights, feeds } = await setup();
-  const loop = await ResidentGatysAdam.create(graphs, weights, feeds, HYPER, { threads: 1, ...opts });
+  const loop = await ResidentGatysAdam.create(graphs, weights, feeds, hyper, { threads: 1, ...opts }, bounds);
   await loop.start(image(7));
   const losses: number[] = [];
   const perStep: { up: number; down: number }[] = [];
@@ -87,25 +87,42 @@ async function residentRun(opts: BackendOptions): Promise<{ image: Float32Array;
   return { image: out, losses, perStep, terms: graphs.termOutputs.length };
 }
 
+/** The host loop: the engine's step (loss and gradient to the host), then adamStepHost, clipped to `bounds`. */
+async function hostRun(hyper: AdamHyper, bounds?: PixelBounds): Promise<{ image: Float32Array; losses: number[] }> {
+  const { graphs, weights, feeds } = await setup();
+  const engine = await createGatysEngine(graphs, weights, 'onnx', { threads: 1 });
+  const shape = [1, 3, S, S];
+  const stepFn = engine.bindTargets(Object.fromEntries([...graphs.targetInputs].map(([key, id]) => [key, feeds[id]!])));
+  let cur: AdamMoments = { param: { shape, data: image(7) }, m: { shape, data: new Float32Array(3 * S * S) }, v: { shape, data: new Float32Array(3 * S * S) } };
+  const losses: number[] = [];
+  for (let t = 1; t <= STEPS; t++) {
+    const r = await stepFn(cur.param.data);
+    losses.push(r.loss);
+    cur = adamStepHost(cur, { shape, data: r.grad }, hyper, t);
+    if (bounds) cur.param.data.forEach((v, i, a) => (a[i] = Math.min(bounds.upper, Math.max(bounds.lower, v))));
+  }
+  await engine.dispose();
+  return { image: cur.param.data, losses };
+}
+
 describe('ResidentGatysAdam on the CPU', () => {
   it('follows the host loop (engine step, then the host Adam update) step for step', async () => {
-    const { graphs, weights, feeds } = await setup();
-    const engine = await createGatysEngine(graphs, weights, 'onnx', { threads: 1 });
-    const shape = [1, 3, S, S];
-    const stepFn = engine.bindTargets(Object.fromEntries([...graphs.targetInputs].map(([key, id]) => [key, feeds[id]!])));
-    let cur: AdamMoments = { param: { shape, data: image(7) }, m: { shape, data: new Float32Array(3 * S * S) }, v: { shape, data: new Float32Array(3 * S * S) } };
-    const hostLosses: number[] = [];
-    for (let t = 1; t <= STEPS; t++) {
-      const r = await stepFn(cur.param.data);
-      hostLosses.push(r.loss);
-      cur = adamStepHost(cur, { shape, data: r.grad }, HYPER, t);
-    }
-    await engine.dispose();
+    const host = await hostRun(HYPER);
     const res = await residentRun({});
-    for (let i = 0; i < STEPS; i++) expect(Math.abs(res.losses[i]! - hostLosses[i]!)).toBeLessThanOrEqual(1e-4 * Math.abs(hostLosses[i]!));
-    expect(relL2(res.image, cur.param.data)).toBeLessThanOrEqual(1e-4);
+    for (let i = 0; i < STEPS; i++) expect(Math.abs(res.losses[i]! - host.losses[i]!)).toBeLessThanOrEqual(1e-4 * Math.abs(host.losses[i]!));
+    expect(relL2(res.image, host.image)).toBeLessThanOrEqual(1e-4);
     // The image moved: the test would catch a loop that never updates it.
     expect(relL2(res.image, image(7))).toBeGreaterThan(1e-3);
+  }, 60_000);
+
+  it('clips the image to the pixel bounds after each step, as the host loop does', async () => {
+    const hyper = { ...HYPER, lr: 80 };
+    const bounds = { lower: 0, upper: 255 };
+    const host = await hostRun(hyper, bounds);
+    const res = await residentRun({}, hyper, bounds);
+    expect(Math.min(...res.image)).toBe(0);
+    expect(Math.max(...res.image)).toBe(255);
+    expect(relL2(res.image, host.image)).toBeLessThanOrEqual(1e-4);
   }, 60_000);
 });
 
