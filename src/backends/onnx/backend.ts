@@ -99,7 +99,11 @@ function wrapSession(session: ort.InferenceSession, provider: OrtProvider, resid
     return ortFeeds;
   };
   const kept = new Set(residentOutputs);
-  for (const name of kept) if (!session.outputNames.includes(name)) throw new Error(`onnx backend: no output ${name} to keep resident`);
+  const unknown = [...kept].find((name) => !session.outputNames.includes(name));
+  if (unknown !== undefined) {
+    void session.release();
+    throw new Error(`onnx backend: no output ${unknown} to keep resident`);
+  }
   return {
     provider,
     transfer,
