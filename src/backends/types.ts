@@ -76,6 +76,12 @@ export interface BackendOptions {
    * about 60 ops in 5 ms) lose most (docs/benchmarks.md, "arbitrary style transfer").
    */
   readonly spinning?: boolean;
+  /**
+   * ONNX: outputs that stay where the provider computed them (OnnxModel.runResident): on WebGPU in GPU buffers
+   * (ORT's `preferredOutputLocation: 'gpu-buffer'`), to be fed to the next run without a host round trip; on the
+   * CPU (and CUDA, whose outputs onnxruntime-node returns on the host) they are host tensors kept opaque.
+   */
+  readonly residentOutputs?: readonly string[];
   /** ONNX: record ONNX Runtime's per-node profile, written as `<prefix>_<timestamp>.json` when the model is disposed. */
   readonly profilePrefix?: string;
 }

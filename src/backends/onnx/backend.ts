@@ -16,6 +16,7 @@ import { slicesToSplit } from './slices-to-split.ts';
 import { isForwardOp } from '../../compiler/passes/autodiff/index.ts';
 import { GpuUnavailableError, createSessionOn, type GpuProviderOptions, type OrtProvider } from './providers.ts';
 import { collectGarbage } from '../collect-garbage.ts';
+import { DeviceCopier, feedTensor, fetchHost, newTransferCounter, residentOf, type Feed, type ResidentTensor, type TransferCounter } from './resident.ts';
 
 export function toOrtTensor(t: HostTensor): ort.Tensor {
   return new ort.Tensor('float32', t.data, [...t.shape]);
@@ -46,7 +47,10 @@ export function sessionOptions(opts: BackendOptions = {}): ort.InferenceSession.
   };
 }
 
-const gpuOptions = (opts: BackendOptions): GpuProviderOptions => (opts.webgpuLayout ? { webgpuLayout: opts.webgpuLayout } : {});
+const gpuOptions = (opts: BackendOptions): GpuProviderOptions => ({
+  ...(opts.webgpuLayout && { webgpuLayout: opts.webgpuLayout }),
+  ...(opts.residentOutputs && { gpuOutputs: opts.residentOutputs }),
+});
 
 /** A model running in onnxruntime-node, with the execution provider it runs on. */
 export interface OnnxModel extends CompiledModel {
@@ -60,6 +64,13 @@ export interface OnnxModel extends CompiledModel {
    * preallocated ones as the very objects given.
    */
   runInto(feeds: Readonly<Record<string, HostTensor>>, outputs: Readonly<Record<string, HostTensor>>): Promise<Record<string, HostTensor>>;
+  /**
+   * `run` for device-resident loops: feeds may be ResidentTensors (outputs of an earlier run on this device); the
+   * outputs named in BackendOptions.residentOutputs come back resident, the others on the host.
+   */
+  runResident(feeds: Readonly<Record<string, Feed>>): Promise<{ host: Record<string, HostTensor>; resident: Record<string, ResidentTensor> }>;
+  /** Bytes of host tensors fed and host outputs fetched by this model's runs so far (resident tensors cross nothing). */
+  readonly transfer: TransferCounter;
 }
 
 /** Whether two tensors' buffers overlap (views of one ArrayBuffer with intersecting byte ranges). */
@@ -71,25 +82,54 @@ function sharesMemory(a: HostTensor, b: HostTensor): boolean {
 /** Run an already-serialised ONNX model (on the CPU, or on CUDA/WebGPU with `device: 'gpu'`). */
 export async function loadOnnxModel(bytes: Uint8Array, opts: BackendOptions = {}): Promise<OnnxModel> {
   const { session, provider } = await createSessionOn(bytes, opts.device ?? 'cpu', sessionOptions(opts), gpuOptions(opts));
-  return wrapSession(session, provider);
+  return wrapSession(session, provider, opts.residentOutputs ?? []);
 }
 
-function wrapSession(session: ort.InferenceSession, provider: OrtProvider): OnnxModel {
+/** A DeviceCopier for the device of `opts` (uploads and downloads of ResidentTensors, counted in `counter`). */
+export function deviceCopier(opts: BackendOptions, counter: TransferCounter = newTransferCounter()): DeviceCopier {
+  const backend = new OnnxBackend();
+  return new DeviceCopier((g, o) => backend.compile(g, new Map(), o), opts, counter);
+}
+
+function wrapSession(session: ort.InferenceSession, provider: OrtProvider, residentOutputs: readonly string[]): OnnxModel {
+  const transfer = newTransferCounter();
+  const feedsOf = (feeds: Readonly<Record<string, Feed>>): Record<string, ort.Tensor> => {
+    const ortFeeds: Record<string, ort.Tensor> = {};
+    for (const [k, v] of Object.entries(feeds)) ortFeeds[k] = feedTensor(v, transfer);
+    return ortFeeds;
+  };
+  const kept = new Set(residentOutputs);
+  const unknown = [...kept].find((name) => !session.outputNames.includes(name));
+  if (unknown !== undefined) {
+    void session.release();
+    throw new Error(`onnx backend: no output ${unknown} to keep resident`);
+  }
   return {
     provider,
+    transfer,
     inputNames: session.inputNames,
     outputNames: session.outputNames,
     async run(feeds) {
-      const ortFeeds: Record<string, ort.Tensor> = {};
-      for (const [k, v] of Object.entries(feeds)) ortFeeds[k] = toOrtTensor(v);
-      const res = await session.run(ortFeeds);
+      const res = await session.run(feedsOf(feeds));
       const out: Record<string, HostTensor> = {};
-      for (const name of session.outputNames) out[name] = fromOrtTensor(res[name]!);
+      for (const name of session.outputNames) out[name] = fetchHost(res[name]!, transfer);
       return out;
     },
+    async runResident(feeds) {
+      const res = await session.run(feedsOf(feeds));
+      const host: Record<string, HostTensor> = {};
+      const resident: Record<string, ResidentTensor> = {};
+      for (const name of session.outputNames) {
+        const t = res[name]!;
+        // A kept output the GPU provider handed back on the host crossed the boundary: count it (the CUDA provider does).
+        if (kept.has(name) && provider !== 'cpu' && t.location === 'cpu') transfer.down += (t.data as Float32Array).byteLength;
+        if (kept.has(name)) resident[name] = residentOf(t);
+        else host[name] = fetchHost(res[name]!, transfer);
+      }
+      return { host, resident };
+    },
     async runInto(feeds, outputs) {
-      const ortFeeds: Record<string, ort.Tensor> = {};
-      for (const [k, v] of Object.entries(feeds)) ortFeeds[k] = toOrtTensor(v);
+      const ortFeeds = feedsOf(feeds);
       for (const [name, t] of Object.entries(outputs)) {
         if (!session.outputNames.includes(name)) throw new Error(`onnx backend: runInto: the model has no output ${name}`);
         for (const [k, v] of Object.entries(feeds)) if (sharesMemory(t, v)) throw new Error(`onnx backend: runInto: output ${name} shares memory with input ${k}`);
@@ -99,7 +139,8 @@ function wrapSession(session: ort.InferenceSession, provider: OrtProvider): Onnx
       for (const name of session.outputNames) fetches[name] = outputs[name] ? toOrtTensor(outputs[name]) : null;
       const res = await session.run(ortFeeds, fetches);
       const out: Record<string, HostTensor> = {};
-      for (const name of session.outputNames) out[name] = outputs[name] ?? fromOrtTensor(res[name]!);
+      for (const name of session.outputNames) out[name] = outputs[name] ?? fetchHost(res[name]!, transfer);
+      for (const t of Object.values(outputs)) transfer.down += t.data.byteLength;
       return out;
     },
     async dispose() {
@@ -221,7 +262,7 @@ async function compileSession(g: Graph, weights: WeightMap, opts: BackendOptions
   return useModelSource(file, async (source) => {
     if (bytes >= COLLECT_AFTER_BYTES) collectGarbage();
     const { session, provider } = await createSessionOn(source, opts.device ?? 'cpu', sessionOptions({ ...(winograd && { nchwc: false }), ...opts }), gpuOptions(opts));
-    return wrapSession(session, provider);
+    return wrapSession(session, provider, opts.residentOutputs ?? []);
   });
 }
 

@@ -63,6 +63,14 @@ export function providerFailureReason(e: unknown): string {
 export interface GpuProviderOptions {
   /** WebGPU: the layout its convolutions compute in (BackendOptions.webgpuLayout); default 'NCHW'. */
   readonly webgpuLayout?: 'NCHW' | 'NHWC';
+  /** WebGPU: outputs left in GPU buffers (BackendOptions.residentOutputs). */
+  readonly gpuOutputs?: readonly string[];
+}
+
+/** Session options a provider adds: WebGPU keeps `gpuOutputs` in GPU buffers. */
+function providerSessionOptions(p: OrtProvider, gpu: GpuProviderOptions): ort.InferenceSession.SessionOptions {
+  if (p !== 'webgpu' || !gpu.gpuOutputs?.length) return {};
+  return { preferredOutputLocation: Object.fromEntries(gpu.gpuOutputs.map((n) => [n, 'gpu-buffer' as const])) };
 }
 
 function providerConfig(p: OrtProvider, gpu: GpuProviderOptions): ort.InferenceSession.ExecutionProviderConfig {
@@ -84,7 +92,7 @@ export async function createSessionOn(
   if (!cudaProviderInstalled()) attempts.push({ provider: 'cuda', reason: 'this onnxruntime-node install has no CUDA provider library' });
   for (const p of providerCandidates('gpu')) {
     try {
-      return { session: await ort.InferenceSession.create(model as Uint8Array, { ...options, executionProviders: [providerConfig(p, gpu), 'cpu'] }), provider: p };
+      return { session: await ort.InferenceSession.create(model as Uint8Array, { ...options, ...providerSessionOptions(p, gpu), executionProviders: [providerConfig(p, gpu), 'cpu'] }), provider: p };
     } catch (e) {
       attempts.push({ provider: p, reason: providerFailureReason(e) });
     }

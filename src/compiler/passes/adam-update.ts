@@ -60,7 +60,8 @@ export function appendAdamUpdate(g: Graph, opts: AdamUpdateOptions): Graph {
   if (opts.batched) return paramsToInputs(appendBatched(b, opts.grads, { beta1: b1, beta2: b2, epsilon }, alpha, r), [...opts.grads.keys()]);
   for (const [p, grad] of opts.grads) {
     const pv = b.value(p);
-    if (pv.kind !== 'param') throw new Error(`appendAdamUpdate: ${p} is not a parameter`);
+    // An input can be optimised too (the Gatys image): it stays an input, fed each run like a parameter turned input.
+    if (pv.kind !== 'param' && pv.kind !== 'input') throw new Error(`appendAdamUpdate: ${p} is not a parameter or input`);
     const shape = pv.shape;
     const m = b.input(mName(p), shape);
     const v = b.input(vName(p), shape);
@@ -74,7 +75,8 @@ export function appendAdamUpdate(g: Graph, opts: AdamUpdateOptions): Graph {
     b.output(newMName(p), m2);
     b.output(newVName(p), v2);
   }
-  return paramsToInputs(b.build(), [...opts.grads.keys()]);
+  const built = b.build();
+  return paramsToInputs(built, [...opts.grads.keys()].filter((p) => built.values.get(p)?.kind === 'param'));
 }
 
 interface Moments {

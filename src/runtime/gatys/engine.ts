@@ -39,7 +39,7 @@ function termsOf(graphs: ObjectiveGraphs, out: Readonly<Record<string, HostTenso
  * The step's feeds for its targets and masks. Refreshed targets (TermRefresh) are absent from
  * `targets` until the first `refresh`; masks are keyed by their input id (ObjectiveGraphs.masks).
  */
-function targetFeeds(graphs: ObjectiveGraphs, targets: Readonly<Record<string, HostTensor>>, masks: Readonly<Record<string, HostTensor>>): Record<string, HostTensor> {
+export function targetFeeds(graphs: ObjectiveGraphs, targets: Readonly<Record<string, HostTensor>>, masks: Readonly<Record<string, HostTensor>>): Record<string, HostTensor> {
   const feeds: Record<string, HostTensor> = {};
   const refreshed = new Set(graphs.terms.filter((t) => t.kind.refresh).map((t) => `${t.stem}:`));
   for (const [key, id] of graphs.targetInputs) {

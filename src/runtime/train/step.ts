@@ -65,6 +65,11 @@ export interface TrainStep {
    * Tensors read from `state` are valid until the next run (see OptimState).
    */
   run(state: OptimState, batch: HostTensor): Promise<LossTerms>;
+  /**
+   * A step that keeps the state on the device (resident-step.ts) leaves `state`'s tensors behind after `run`
+   * (`state.step` still advances) and copies them back here; a step without it updates `state` on every run.
+   */
+  sync?(state: OptimState): Promise<void>;
   dispose(): Promise<void>;
 }
 

@@ -30,6 +30,7 @@ import { initParams } from './init.ts';
 import { paramsOf } from '../../compiler/ir/graph.ts';
 import { OnnxTrainStep, freshOptimState, type LossTerms, type OptimState, type TrainStep } from './step.ts';
 import { TfjsTrainStep } from './tfjs-step.ts';
+import { ResidentTrainStep } from './resident-step.ts';
 import { appendLog, appendNote, readLog, truncateLog } from './log.ts';
 import { type RunLock, lockRunFolder } from './run-lock.ts';
 import { LossSpikeDetector, firstNonFinite, type SpikeRule } from './health.ts';
@@ -192,8 +193,13 @@ async function trainLocked(cfg: TrainConfig, inp: TrainInputs, cb: TrainCallback
   const frozen = new Map(lossNetWeights(inp.lossWeights));
   for (const p of tg.frozen) if (!frozen.has(p.id)) frozen.set(p.id, init.get(p.id) ?? missing(p.id));
   const hyper = { lr: cfg.lr, beta1: cfg.beta1, beta2: cfg.beta2, epsilon: cfg.epsilon };
+  // On the GPU the parameters and Adam moments stay on the device between steps (resident-step.ts).
   const step: TrainStep =
-    inp.stepBackend === 'tfjs' ? await TfjsTrainStep.create(tg, frozen, targets, hyper) : await OnnxTrainStep.create(tg, frozen, targets, hyper, inp.backend);
+    inp.stepBackend === 'tfjs'
+      ? await TfjsTrainStep.create(tg, frozen, targets, hyper)
+      : inp.backend?.device === 'gpu'
+        ? await ResidentTrainStep.create(tg, frozen, targets, hyper, inp.backend)
+        : await OnnxTrainStep.create(tg, frozen, targets, hyper, inp.backend);
   const validator = inp.validationImage && cfg.validateEvery > 0 ? await Validator.create(inp.transformer, paramIds, inp.validationImage, inp.backend) : undefined;
   cb.onCompiled?.({ ms: performance.now() - t0, params: tg.params.reduce((s, p) => s + (p.shape as number[]).reduce((a, b) => a * b, 1), 0), tensors: tg.params.length });
 
@@ -207,6 +213,8 @@ async function trainLocked(cfg: TrainConfig, inp: TrainInputs, cb: TrainCallback
   });
 
   const checkpoint = async (): Promise<string> => {
+    await step.sync?.(state);
+    if (step.sync) throwIfNonFinite();
     const meta: JsonObject = { config: cfg as unknown as JsonValue, loader: loader.state() as unknown as JsonValue };
     const path = await saveCheckpoint(ckptDir, { step: state.step, params: state.params, adamM: state.m, adamV: state.v, meta }, { keep: cfg.keep });
     cb.onCheckpoint?.({ step: state.step, path });
@@ -214,6 +222,7 @@ async function trainLocked(cfg: TrainConfig, inp: TrainInputs, cb: TrainCallback
   };
   const validate = async (): Promise<void> => {
     if (!validator) return;
+    await step.sync?.(state);
     const path = join(inp.outDir, VALIDATION_DIR, `step-${pad(state.step)}.png`);
     await writeRgb8(path, await validator.render(state.params));
     cb.onValidation?.({ step: state.step, path });
@@ -226,6 +235,10 @@ async function trainLocked(cfg: TrainConfig, inp: TrainInputs, cb: TrainCallback
   if (latest) spikes.seed((await readLog(logPath)).map((e) => e.loss!).filter((l) => Number.isFinite(l)));
   const diverged = (what: string): UserError =>
     new UserError(`training diverged at step ${state.step}: ${what}; the newest checkpoint is ${newest}; lower --lr (now ${cfg.lr}) or the loss weights`);
+  const throwIfNonFinite = (): void => {
+    const bad = firstNonFinite({ parameter: state.params, 'Adam moment m of': state.m, 'Adam moment v of': state.v });
+    if (bad !== undefined) throw diverged(`${bad} is no longer finite`);
+  };
   try {
     const startStep = state.step;
     const tStart = performance.now();
@@ -235,9 +248,9 @@ async function trainLocked(cfg: TrainConfig, inp: TrainInputs, cb: TrainCallback
       const terms = await step.run(state, batch);
       const stepMs = performance.now() - ts;
       if (!Number.isFinite(terms.loss!)) throw diverged(`the loss became ${terms.loss}`);
-      // Checked every step, so no checkpoint ever holds a non-finite value (the loss shows it a step later).
-      const bad = firstNonFinite({ parameter: state.params, 'Adam moment m of': state.m, 'Adam moment v of': state.v });
-      if (bad !== undefined) throw diverged(`${bad} is no longer finite`);
+      // Checked every step, so no checkpoint ever holds a non-finite value (the loss shows it a step later); a
+      // device-resident step's state is checked when it comes back, before each checkpoint.
+      if (!step.sync) throwIfNonFinite();
       await appendLog(logPath, { step: state.step, ...terms, ms: Math.round(stepMs * 10) / 10 });
       const spike = spikes.observe(state.step, terms.loss!);
       if (spike)
