@@ -24,15 +24,17 @@ const APPLIED = {
 /** Config keys fixed for the life of a run, with their flag names. */
 const FIXED = { size: 'size', batch: 'batch', seed: 'seed' } as const satisfies Partial<Record<keyof TrainConfig, string>>;
 
-/** Flags (commander attribute names) that choose the objective's loss network and taps, fixed for a run. */
-const FIXED_OBJECTIVE = { objective: 'objective', lossNet: 'loss-net', contentLayers: 'content-layers', styleLayers: 'style-layers' } as const;
+/** What each objective-choosing flag (commander attribute name) fixes for a run: the loss network or a term's taps. */
+const taps = (o: ObjectiveSpec, kind: string): string => o.terms.filter((t) => t.kind === kind).map((t) => t.taps.map((p) => p.tap).join(',')).join(' ');
+const FIXED_OBJECTIVE: Readonly<Record<string, { readonly flag: string; readonly of: (o: ObjectiveSpec) => string }>> = {
+  objective: { flag: 'objective', of: (o) => o.name },
+  lossNet: { flag: 'loss-net', of: (o) => o.lossNet },
+  contentLayers: { flag: 'content-layers', of: (o) => taps(o, 'content') },
+  styleLayers: { flag: 'style-layers', of: (o) => taps(o, 'style') },
+};
 
 const same = (a: unknown, b: unknown): boolean => JSON.stringify(a) === JSON.stringify(b);
 const camel = (flag: string): string => flag.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
-
-/** The loss network and each term's kind and taps: what the step graph's shapes depend on. */
-const structure = (o: ObjectiveSpec): string =>
-  `${o.lossNet}: ${o.terms.map((t) => `${t.kind}(${t.taps.map((p) => p.tap).join(',')})`).join(' ')}`;
 
 export interface ResumedConfig {
   readonly cfg: TrainConfig;
@@ -67,12 +69,12 @@ export function resumeConfig(saved: TrainConfig, requested: TrainConfig, given: 
         `--resume: --${flag} ${requested[key]} differs from the run's ${saved[key]}, which fixes its data order and step graph; ` +
           `drop --${flag} to continue the run, or start a new run in another --out`,
       );
-  const flag = Object.entries(FIXED_OBJECTIVE).find(([key]) => given.has(key))?.[1];
-  if (flag !== undefined && structure(saved.objective) !== structure(requested.objective))
-    throw new UserError(
-      `--resume: --${flag} gives the objective ${structure(requested.objective)}, which differs from the run's ${structure(saved.objective)}; ` +
-        `drop --${flag} to continue the run, or start a new run in another --out`,
-    );
+  for (const [key, { flag, of }] of Object.entries(FIXED_OBJECTIVE))
+    if (given.has(key) && of(saved.objective) !== of(requested.objective))
+      throw new UserError(
+        `--resume: --${flag} ${of(requested.objective)} differs from the run's ${of(saved.objective)}, which fixes its step graph; ` +
+          `drop --${flag} to continue the run, or start a new run in another --out`,
+      );
   const changes: Partial<Record<keyof typeof APPLIED, number>> = {};
   const notes: string[] = [];
   for (const [key, f] of Object.entries(APPLIED) as [keyof typeof APPLIED, string][])

@@ -38,6 +38,10 @@ describe('resumeConfig', () => {
     expect(() => resumeConfig(SAVED, { ...SAVED, size: 64 }, new Set(['size']))).toThrow(/--resume: --size 64 differs from the run's 32/);
     expect(() => resumeConfig(SAVED, { ...SAVED, batch: 2 }, new Set(['batch']))).toThrow(/--batch 2 differs from the run's 4/);
     const relu1 = applyTrainFlags(OBJECTIVE, { styleLayers: ['relu1'] });
-    expect(() => resumeConfig(SAVED, { ...SAVED, objective: relu1 }, new Set(['styleLayers']))).toThrow(/--style-layers gives the objective .*style\(relu1\).*differs from the run's .*style\(relu1,relu2\)/);
+    expect(() => resumeConfig(SAVED, { ...SAVED, objective: relu1 }, new Set(['styleLayers']))).toThrow(/--style-layers relu1 differs from the run's relu1,relu2/);
+    // Only what the given flag fixes is compared: the run's own --loss-net passes though the taps came from other flags.
+    expect(resumeConfig(SAVED, { ...SAVED, objective: relu1 }, new Set(['lossNet'])).cfg).toEqual(SAVED);
+    const other = { ...relu1, lossNet: 'vgg16' };
+    expect(() => resumeConfig(SAVED, { ...SAVED, objective: other }, new Set(['lossNet']))).toThrow(/--loss-net vgg16 differs from the run's loss,/);
   });
 });
