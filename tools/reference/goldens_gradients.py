@@ -124,7 +124,7 @@ def gatys_squeezenet(root: Path) -> dict[str, Any]:
 
     def net(x: torch.Tensor, taps: list[str]) -> dict[str, torch.Tensor]:
         return models.squeezenet11(params, models.squeezenet_preprocess(x), taps=taps)
-    case.set(weights={"source": "shared", "path": "weights/squeezenet1_1/weights"})
+    case.set(weights={"source": "shared", "path": "weights/squeezenet1_1"})
     _gatys_case(case, net, (1, 3, 64, 64), "fire5", {"relu1": 0.25, "fire2": 0.25, "fire3": 0.25, "fire5": 0.25},
                 {"content": 1.0, "style": 500.0, "tv": 1e-2}, save_images=False, per_term_grads=False,
                 grad_dtype="float32")

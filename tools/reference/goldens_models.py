@@ -58,7 +58,7 @@ def squeezenet(root: Path) -> dict[str, Any]:
                 "models.squeezenet11 after models.squeezenet_preprocess: (x / 255 - mean) / std")
     x = _image(case, "image", (1, 3, 39, 41))
     params = weights_io.load_squeezenet()
-    case.set(weights={"source": "shared", "path": "weights/squeezenet1_1/weights"},
+    case.set(weights={"source": "shared", "path": "weights/squeezenet1_1"},
              preprocess={"kind": "imagenet", "scale": 1 / 255, "mean": list(models.SQUEEZENET_MEAN),
                          "std": list(models.SQUEEZENET_STD)},
              taps={"fireK": "fire module K (paper numbering 2..9): concat(relu(expand1x1), relu(expand3x3))",
