@@ -36,3 +36,16 @@ describe('stc stylize --winograd / --no-winograd', () => {
     expect((await parse('--no-winograd')).winograd).toBe(false);
   });
 });
+
+describe('stc stylize --scales / --start-size / --scale-iters / --margin', () => {
+  beforeEach(() => void calls.splice(0));
+
+  it('passes the coarse-to-fine schedule and the margin through', async () => {
+    const o = await parse('--scales', '3', '--start-size', '256', '--scale-iters', '100, 50,20', '--margin', '0');
+    expect([o.scales, o.startSize, o.scaleIterations, o.margin]).toEqual([3, 256, [100, 50, 20], 0]);
+  });
+  it('defaults to one scale and an 8-pixel margin', async () => {
+    const o = await parse();
+    expect([o.scales, o.startSize, o.margin]).toEqual([1, undefined, 8]);
+  });
+});

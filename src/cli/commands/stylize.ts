@@ -5,6 +5,7 @@
  *     [--optimizer lbfgs|adam] [--lr X] [--content-weight A --style-weight B --tv-weight C] [--seed N]
  *     [--init noise|content|style|FILE] [--snapshot-every N] [--preserve-colour luminance|histogram]
  *     [--style-scale S] [--threads N] [--winograd | --no-winograd] [--device cpu|gpu]
+ *     [--scales N] [--start-size PX] [--scale-iters a,b,c] [--margin PX]
  */
 import type { Command } from 'commander';
 import { DEVICE_FLAGS, DEVICE_HELP, checkDeviceBackend, parseDevice } from '../device-option.ts';
@@ -37,6 +38,10 @@ interface Flags {
   threads?: string;
   winograd?: boolean;
   device?: string;
+  scales?: string;
+  startSize?: string;
+  scaleIters?: string;
+  margin?: string;
 }
 
 function int(name: string, text: string | undefined, min: number): number | undefined {
@@ -90,6 +95,10 @@ export const register: Register = (program: Command, setExit) => {
     .option('--threads <n>', 'intra-op threads (default: all cores)')
     .option('--winograd', 'onnx: wide 3x3 convs as Winograd F(4x4,3x3) (default on the CPU; docs/benchmarks.md)')
     .option('--no-winograd', 'onnx: direct convs only: less memory, slower VGG-19 steps')
+    .option('--scales <n>', 'coarse-to-fine scales, about √2 apart; each result, upsampled, starts the next', '1')
+    .option('--start-size <px>', 'long side of the coarsest scale (default size / √2^(scales − 1))')
+    .option('--scale-iters <list>', 'comma-separated iterations per scale, coarse to fine (default --iters at each)')
+    .option('--margin <px>', 'reflected margin around the image, so the border sees no zero padding (0: none)', '8')
     .option(DEVICE_FLAGS, DEVICE_HELP)
     .action(async (spec: string, f: Flags) => {
       const backend = oneOf('backend', f.backend, ['onnx', 'tfjs'] as const)!;
@@ -122,6 +131,10 @@ export const register: Register = (program: Command, setExit) => {
         threads: int('threads', f.threads, 1),
         ...(f.winograd !== undefined && { winograd: f.winograd }),
         ...(device && { device }),
+        scales: int('scales', f.scales, 1)!,
+        ...(f.startSize !== undefined && { startSize: int('start-size', f.startSize, 16)! }),
+        ...(f.scaleIters !== undefined && { scaleIterations: f.scaleIters.split(',').map((t) => int('scale-iters', t.trim(), 0)!) }),
+        margin: int('margin', f.margin, 0)!,
         onPhase: (m) => process.stderr.write(`stylize: ${m}\n`),
         onProgress: (e) => bar.update(e),
       });

@@ -14,7 +14,8 @@ import { compileFile, formatDiagnostics } from '../../compiler/frontend.ts';
 import { blendTargets, normaliseBlend } from '../../compiler/objective/blend.ts';
 import { buildObjectiveGraphs, type ObjectiveGraphs } from '../../compiler/objective/build.ts';
 import type { LossTerm, ObjectiveSpec } from '../../compiler/objective/types.ts';
-import type { HostTensor } from '../../compiler/ir/types.ts';
+import type { Graph, HostTensor } from '../../compiler/ir/types.ts';
+import type { WeightSource } from '../../compiler/weights.ts';
 import type { WinogradOptions } from '../../backends/onnx/optimize/winograd.ts';
 import type { BackendOptions, Device, WeightMap } from '../../backends/types.ts';
 import { ShapeError } from '../../compiler/ir/ops.ts';
@@ -25,9 +26,11 @@ import type { RgbImage } from '../image-types.ts';
 import type { ProgressCallback } from '../progress.ts';
 import { createGatysEngine, type GatysBackendName } from './engine.ts';
 import type { GatysEngine, StepFn } from './types.ts';
-import { checkWritablePath, readImage, resizeImage, writeImage } from '../image.ts';
+import { checkWritablePath, readImage, resizeImage, sizeForLongSide, writeImage } from '../image.ts';
 import { noiseImage } from './init.ts';
-import { runGatys, type GatysRunResult, type OptimizerName } from './run.ts';
+import { runGatys, type GatysRunResult, type LossRecord, type OptimizerName } from './run.ts';
+import { fitMargin, foldPadGradient, reflectPad } from './margin.ts';
+import { scaleIterations, scaleSizes } from './scales.ts';
 
 export interface StylizeOptions {
   readonly spec: string;
@@ -68,6 +71,14 @@ export interface StylizeOptions {
   readonly winograd?: boolean | WinogradOptions;
   /** ONNX: where ONNX Runtime runs (BackendOptions.device); default the CPU. */
   readonly device?: Device;
+  /** Coarse-to-fine scales (default 1): see scales.ts. */
+  readonly scales?: number;
+  /** Long side of the coarsest scale; default size / √2^(scales − 1). */
+  readonly startSize?: number;
+  /** Iterations per scale, coarse to fine (default `iterations` at every scale). */
+  readonly scaleIterations?: readonly number[];
+  /** Reflected margin in pixels around the optimised image (margin.ts; default DEFAULT_MARGIN, 0: none). */
+  readonly margin?: number;
   readonly onPhase?: (message: string) => void;
   readonly onProgress?: ProgressCallback;
   readonly signal?: AbortSignal;
@@ -79,9 +90,26 @@ export interface StylizeResult extends GatysRunResult {
   readonly size: { readonly width: number; readonly height: number };
   /** Snapshot files written, in order. */
   readonly snapshots: readonly string[];
-  /** Wall time of the optimisation loop alone, ms. */
+  /** Wall time of the optimisation loops alone, ms (all scales). */
   readonly optimiseMs: number;
+  /** Each scale run, coarse to fine (one entry without --scales); `history` is the finest scale's. */
+  readonly scales: readonly ScaleSummary[];
 }
+
+export interface ScaleSummary {
+  readonly width: number;
+  readonly height: number;
+  readonly iterations: number;
+  readonly optimiseMs: number;
+  readonly history: readonly LossRecord[];
+}
+
+/**
+ * The reflected margin's default (margin.ts): 8 pixels take the loss network's first layers' zero padding
+ * (3×3 convs, 2×2 pools: the mean-colour pixels reach 1 + 2 + … pixels in) off the real border at a
+ * cost of (1 + 16/size)² more pixels per step.
+ */
+export const DEFAULT_MARGIN = 8;
 
 /** Pick the objective: by name, else the first one whose loss network is `lossNet`, else the first. */
 export function selectObjective(objectives: ReadonlyMap<string, ObjectiveSpec>, name?: string, lossNet?: string): ObjectiveSpec {
@@ -129,6 +157,8 @@ export async function stylize(opts: StylizeOptions): Promise<StylizeResult> {
   const styleScale = opts.styleScale ?? 1;
   if (!(styleScale > 0)) throw new UserError(`--style-scale must be positive, got ${styleScale}`);
   if (opts.styles.length === 0) throw new UserError('at least one --style image is needed');
+  const sizes = scaleSizes(size, opts.scales ?? 1, opts.startSize);
+  const itersPerScale = scaleIterations(sizes.length, iterations, opts.scaleIterations);
   let blend: number[];
   try {
     blend = normaliseBlend(opts.styles.length, opts.blend);
@@ -147,57 +177,127 @@ export async function stylize(opts: StylizeOptions): Promise<StylizeResult> {
   });
   const net = compiled.module.networks.get(objective.lossNet);
   if (!net) throw new UserError(`objective ${objective.name} names the loss network ${objective.lossNet}, which the spec does not define`);
+  const binding = net.weights;
+  if (!binding) throw new UserError(`the loss network ${objective.lossNet} has no weights binding in the spec; pass --weights`);
 
   phase('reading images');
-  const content = await readImage(opts.content, { resize: { longSide: size } });
-  const styleLong = Math.max(1, Math.round(size * styleScale));
-  let styles = await Promise.all(opts.styles.map((p) => readImage(p, { resize: { longSide: styleLong } })));
-  if (opts.preserveColour === 'histogram') styles = styles.map((s) => matchColour(s, content));
-  const out = { width: content.width, height: content.height };
-  const init = await initialImage(opts.init ?? 'noise', content, styles[0]!, opts.seed ?? 0);
+  const contentFull = await readImage(opts.content, { resize: { longSide: size } });
+  const stylesFull = await Promise.all(opts.styles.map((p) => readImage(p, { resize: { longSide: Math.max(1, Math.round(size * styleScale)) } })));
+  const runs: ScaleRun[] = [];
+  let previous: RgbImage | undefined;
+  for (const [k, long] of sizes.entries()) {
+    const last = k === sizes.length - 1;
+    const fit = (img: RgbImage, side: number): RgbImage => {
+      const s = sizeForLongSide(img.width, img.height, side);
+      return resizeImage(img, s.width, s.height);
+    };
+    const content = last ? contentFull : fit(contentFull, long);
+    let styles = last ? stylesFull : stylesFull.map((s) => fit(s, Math.max(1, Math.round(long * styleScale))));
+    if (opts.preserveColour === 'histogram') styles = styles.map((s) => matchColour(s, content));
+    const init = previous
+      ? resizeImage(previous, content.width, content.height)
+      : await initialImage(opts.init ?? 'noise', content, styles[0]!, opts.seed ?? 0);
+    if (itersPerScale[k] === 0) {
+      previous = init;
+      continue;
+    }
+    if (sizes.length > 1) phase(`scale ${k + 1}/${sizes.length}: ${content.width}x${content.height}`);
+    const run = await runScale({ opts, objective, net: { graph: net.graph, specDir: net.specDir, binding }, content, styles, blend, init, iterations: itersPerScale[k]!, last, phase });
+    runs.push(run);
+    previous = run.result.image;
+    if (run.result.status === 'diverged' || run.result.status === 'stopped') break;
+  }
+  const final = runs.at(-1)!;
+  const result = final.result;
+  const optimiseMs = runs.reduce((t, r) => t + r.optimiseMs, 0);
+  const scales = runs.map((r) => ({ width: r.result.image.width, height: r.result.image.height, iterations: r.result.iterations, optimiseMs: r.optimiseMs, history: r.result.history }));
+  const common = {
+    objective: objective.name,
+    lossNet: objective.lossNet,
+    size: { width: contentFull.width, height: contentFull.height },
+    snapshots: final.snapshots,
+    optimiseMs,
+    scales,
+    iterations: runs.reduce((t, r) => t + r.result.iterations, 0),
+    evaluations: runs.reduce((t, r) => t + r.result.evaluations, 0),
+  };
+  if (result.status === 'diverged' || result.image.width !== contentFull.width) return { ...result, ...common };
+  const image = opts.preserveColour === 'luminance' ? transferLuminance(result.image, contentFull) : result.image;
+  await writeImage(opts.output, image);
+  return { ...result, ...common, image };
+}
 
-  phase(`building the ${objective.name} objective on ${objective.lossNet} at ${out.width}x${out.height}`);
-  const sizes = { size: { H: out.height, W: out.width } };
-  // One set of graphs per distinct style size (style images of different aspect ratios).
-  const build = (style: RgbImage) => {
+interface ScaleRun {
+  readonly result: GatysRunResult;
+  readonly snapshots: readonly string[];
+  readonly optimiseMs: number;
+}
+
+interface ScaleSetup {
+  readonly opts: StylizeOptions;
+  readonly objective: ObjectiveSpec;
+  readonly net: { readonly graph: Graph; readonly specDir: string; readonly binding: WeightSource };
+  readonly content: RgbImage;
+  readonly styles: readonly RgbImage[];
+  readonly blend: readonly number[];
+  readonly init: RgbImage;
+  readonly iterations: number;
+  /** The finest scale: the one that writes snapshots. */
+  readonly last: boolean;
+  readonly phase: (what: string) => void;
+}
+
+/**
+ * One scale: build the objective graphs at this size (on images padded by the reflected margin), compile,
+ * compute the targets and optimise from `init`.
+ */
+async function runScale(s: ScaleSetup): Promise<ScaleRun> {
+  const { opts, objective, content } = s;
+  const margin = fitMargin(opts.margin ?? DEFAULT_MARGIN, content.width, content.height);
+  const padded = reflectPad(content, margin);
+  const styles = s.styles.map((st) => reflectPad(st, fitMargin(margin, st.width, st.height)));
+  s.phase(`building the ${objective.name} objective on ${objective.lossNet} at ${content.width}x${content.height}`);
+  const build = (style: RgbImage): ObjectiveGraphs => {
     try {
-      return buildObjectiveGraphs(objective, net.graph, { ...sizes, styleSize: { H: style.height, W: style.width } });
+      return buildObjectiveGraphs(objective, s.net.graph, { size: { H: padded.height, W: padded.width }, styleSize: { H: style.height, W: style.width } });
     } catch (e) {
       if (e instanceof ShapeError)
-        throw new UserError(`the images are too small for ${objective.lossNet} (output ${out.width}x${out.height}, style ${style.width}x${style.height}): ${e.message}; raise --size or --style-scale`);
+        throw new UserError(`the images are too small for ${objective.lossNet} (output ${content.width}x${content.height}, style ${style.width}x${style.height}): ${e.message}; raise --size or --style-scale`);
       throw e;
     }
   };
   const graphs = build(styles[0]!);
-  const binding = net.weights;
-  if (!binding) throw new UserError(`the loss network ${objective.lossNet} has no weights binding in the spec; pass --weights`);
   const backend = opts.backend ?? 'onnx';
-  const { engine, step } = await engineWithTargets({
+  const { engine, step: paddedStep } = await engineWithTargets({
     graphs,
     build,
-    loadWeights: () => bindWeights(graphs.step, binding, { specDir: net.specDir, ...(opts.weights !== undefined && { pathOverride: opts.weights }) }),
+    loadWeights: () => bindWeights(graphs.step, s.net.binding, { specDir: s.net.specDir, ...(opts.weights !== undefined && { pathOverride: opts.weights }) }),
     backend,
     engineOpts: {
       ...(opts.threads !== undefined && { threads: opts.threads }),
       ...(opts.winograd !== undefined && { winograd: opts.winograd }),
       ...(opts.device !== undefined && { device: opts.device }),
     },
-    content,
+    content: padded,
     styles,
-    blend,
-    phase,
+    blend: s.blend,
+    phase: s.phase,
   });
+  const step: StepFn = async (x) => {
+    const r = await paddedStep(reflectPad({ width: content.width, height: content.height, data: x }, margin).data);
+    return { ...r, grad: foldPadGradient(r.grad, content.width, content.height, margin) };
+  };
   try {
-    phase(`optimising (${opts.optimizer ?? 'lbfgs'}, ${iterations} iterations)`);
+    s.phase(`optimising (${opts.optimizer ?? 'lbfgs'}, ${s.iterations} iterations)`);
     const snapshots: string[] = [];
     const t0 = Date.now();
     const result = await runGatys({
-      init,
+      init: s.init,
       step,
-      iterations,
+      iterations: s.iterations,
       optimizer: opts.optimizer ?? 'lbfgs',
       ...(opts.lr !== undefined && { lr: opts.lr }),
-      ...(opts.snapshotEvery !== undefined && { snapshotEvery: opts.snapshotEvery }),
+      ...(s.last && opts.snapshotEvery !== undefined && { snapshotEvery: opts.snapshotEvery }),
       onSnapshot: async (img, it) => {
         const p = snapshotPath(opts.output, it);
         await writeImage(p, opts.preserveColour === 'luminance' ? transferLuminance(img, content) : img);
@@ -206,13 +306,7 @@ export async function stylize(opts: StylizeOptions): Promise<StylizeResult> {
       ...(opts.onProgress && { onProgress: opts.onProgress }),
       ...(opts.signal && { signal: opts.signal }),
     });
-    const optimiseMs = Date.now() - t0;
-    if (result.status !== 'diverged') {
-      const final = opts.preserveColour === 'luminance' ? transferLuminance(result.image, content) : result.image;
-      await writeImage(opts.output, final);
-      return { ...result, image: final, objective: objective.name, lossNet: objective.lossNet, size: out, snapshots, optimiseMs };
-    }
-    return { ...result, objective: objective.name, lossNet: objective.lossNet, size: out, snapshots, optimiseMs };
+    return { result, snapshots, optimiseMs: Date.now() - t0 };
   } finally {
     await engine.dispose();
   }
