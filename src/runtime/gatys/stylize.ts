@@ -31,6 +31,8 @@ import { noiseImage } from './init.ts';
 import { runGatys, type GatysRunResult, type LossRecord, type OptimizerName } from './run.ts';
 import { fitMargin, foldPadGradient, reflectPad } from './margin.ts';
 import { scaleIterations, scaleSizes } from './scales.ts';
+import { chooseTile } from './tile-memory.ts';
+import { createTiledEngine } from './tiled-step.ts';
 
 export interface StylizeOptions {
   readonly spec: string;
@@ -77,6 +79,10 @@ export interface StylizeOptions {
   readonly startSize?: number;
   /** Iterations per scale, coarse to fine (default `iterations` at every scale). */
   readonly scaleIterations?: readonly number[];
+  /** Tiled optimisation with tiles of this side in pixels (tiled-step.ts). */
+  readonly tile?: number;
+  /** Choose the tile side so the run's estimated peak memory stays under this many GiB (tile-memory.ts). */
+  readonly maxMemoryGB?: number;
   /** Reflected margin in pixels around the optimised image (margin.ts; default DEFAULT_MARGIN, 0: none). */
   readonly margin?: number;
   readonly onPhase?: (message: string) => void;
@@ -266,23 +272,8 @@ async function runScale(s: ScaleSetup): Promise<ScaleRun> {
       throw e;
     }
   };
-  const graphs = build(styles[0]!);
-  const backend = opts.backend ?? 'onnx';
-  const { engine, step: paddedStep } = await engineWithTargets({
-    graphs,
-    build,
-    loadWeights: () => bindWeights(graphs.step, s.net.binding, { specDir: s.net.specDir, ...(opts.weights !== undefined && { pathOverride: opts.weights }) }),
-    backend,
-    engineOpts: {
-      ...(opts.threads !== undefined && { threads: opts.threads }),
-      ...(opts.winograd !== undefined && { winograd: opts.winograd }),
-      ...(opts.device !== undefined && { device: opts.device }),
-    },
-    content: padded,
-    styles,
-    blend: s.blend,
-    phase: s.phase,
-  });
+  const prepared = await prepareStep(s, padded, styles, build);
+  const paddedStep = prepared.step;
   const step: StepFn = async (x) => {
     const r = await paddedStep(reflectPad({ width: content.width, height: content.height, data: x }, margin).data);
     return { ...r, grad: foldPadGradient(r.grad, content.width, content.height, margin) };
@@ -305,11 +296,69 @@ async function runScale(s: ScaleSetup): Promise<ScaleRun> {
       },
       ...(opts.onProgress && { onProgress: opts.onProgress }),
       ...(opts.signal && { signal: opts.signal }),
+      ...(prepared.advance && { afterIteration: prepared.advance }),
     });
     return { result, snapshots, optimiseMs: Date.now() - t0 };
   } finally {
-    await engine.dispose();
+    await prepared.dispose();
   }
+}
+
+interface PreparedStep {
+  readonly step: StepFn;
+  readonly advance?: () => void;
+  dispose(): Promise<void>;
+}
+
+/** The tile side for this scale: `--tile`, or the largest that `--max-memory` allows; undefined: no tiling. */
+function tileFor(s: ScaleSetup, padded: RgbImage): number | undefined {
+  const { opts } = s;
+  const longSide = Math.max(padded.width, padded.height);
+  let tile = opts.tile;
+  if (opts.maxMemoryGB !== undefined) {
+    const budget = opts.maxMemoryGB * 2 ** 30;
+    const e = chooseTile(s.net.graph, s.objective, padded.width, padded.height, budget, opts.optimizer ?? 'lbfgs');
+    if (!e) throw new UserError(`--max-memory ${opts.maxMemoryGB}: even 64-pixel tiles of ${s.objective.lossNet} at ${padded.width}x${padded.height} need more (estimated)`);
+    tile = Math.min(tile ?? e.tile, e.tile);
+    s.phase(`--max-memory ${opts.maxMemoryGB} GB: ${tile >= longSide ? 'no tiling needed' : `${tile}-pixel tiles`} (estimated peak ${(e.bytes / 2 ** 30).toFixed(2)} GB)`);
+  }
+  return tile !== undefined && tile < longSide ? tile : undefined;
+}
+
+/** The step over the padded image: whole (engineWithTargets) or tiled (tiled-step.ts). */
+async function prepareStep(s: ScaleSetup, padded: RgbImage, styles: readonly RgbImage[], build: (style: RgbImage) => ObjectiveGraphs): Promise<PreparedStep> {
+  const { opts } = s;
+  const backend = opts.backend ?? 'onnx';
+  const engineOpts: BackendOptions = {
+    ...(opts.threads !== undefined && { threads: opts.threads }),
+    // The memory estimate does not model Winograd's transformed tiles: off under --max-memory unless asked for.
+    ...(opts.maxMemoryGB !== undefined && { winograd: false }),
+    ...(opts.winograd !== undefined && { winograd: opts.winograd }),
+    ...(opts.device !== undefined && { device: opts.device }),
+  };
+  const loadWeights = (g: Graph): Promise<WeightMap> =>
+    bindWeights(g, s.net.binding, { specDir: s.net.specDir, ...(opts.weights !== undefined && { pathOverride: opts.weights }) });
+  const tile = tileFor(s, padded);
+  if (tile !== undefined) {
+    if (backend !== 'onnx') throw new UserError('--tile and --max-memory need the onnx backend');
+    s.phase(`compiling tiles for ${backend}`);
+    const t = await createTiledEngine({ lossNet: s.net.graph, objective: s.objective, loadWeights, content: padded, styles, blend: s.blend, tile, backendOptions: engineOpts });
+    s.phase(`tiled: ${t.tiles} tiles of ${t.tileShape.width}x${t.tileShape.height} per iteration, the grid moving every iteration`);
+    return { step: t.step, advance: t.advance, dispose: () => t.dispose() };
+  }
+  const graphs = build(styles[0]!);
+  const { engine, step } = await engineWithTargets({
+    graphs,
+    build,
+    loadWeights: () => loadWeights(graphs.step),
+    backend,
+    engineOpts,
+    content: padded,
+    styles,
+    blend: s.blend,
+    phase: s.phase,
+  });
+  return { step, dispose: () => engine.dispose() };
 }
 
 interface EngineSetup {
