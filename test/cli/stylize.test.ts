@@ -49,3 +49,12 @@ describe('stc stylize --scales / --start-size / --scale-iters / --margin', () =>
     expect([o.scales, o.startSize, o.margin]).toEqual([1, undefined, 8]);
   });
 });
+
+describe('stc stylize --tile / --max-memory', () => {
+  beforeEach(() => void calls.splice(0));
+
+  it('passes the tile side and the memory budget', async () => {
+    const o = await parse('--tile', '512', '--max-memory', '6');
+    expect([o.tile, o.maxMemoryGB]).toEqual([512, 6]);
+  });
+});

@@ -5,7 +5,7 @@
  *     [--optimizer lbfgs|adam] [--lr X] [--content-weight A --style-weight B --tv-weight C] [--seed N]
  *     [--init noise|content|style|FILE] [--snapshot-every N] [--preserve-colour luminance|histogram]
  *     [--style-scale S] [--threads N] [--winograd | --no-winograd] [--device cpu|gpu]
- *     [--scales N] [--start-size PX] [--scale-iters a,b,c] [--margin PX]
+ *     [--scales N] [--start-size PX] [--scale-iters a,b,c] [--margin PX] [--tile PX] [--max-memory GB]
  */
 import type { Command } from 'commander';
 import { DEVICE_FLAGS, DEVICE_HELP, checkDeviceBackend, parseDevice } from '../device-option.ts';
@@ -42,6 +42,8 @@ interface Flags {
   startSize?: string;
   scaleIters?: string;
   margin?: string;
+  tile?: string;
+  maxMemory?: string;
 }
 
 function int(name: string, text: string | undefined, min: number): number | undefined {
@@ -99,6 +101,8 @@ export const register: Register = (program: Command, setExit) => {
     .option('--start-size <px>', 'long side of the coarsest scale (default size / √2^(scales − 1))')
     .option('--scale-iters <list>', 'comma-separated iterations per scale, coarse to fine (default --iters at each)')
     .option('--margin <px>', 'reflected margin around the image, so the border sees no zero padding (0: none)', '8')
+    .option('--tile <px>', 'optimise in tiles of this side (Grams summed over the whole image; the grid moves every iteration)')
+    .option('--max-memory <GB>', 'choose the tile size so the estimated peak memory stays under this many GiB')
     .option(DEVICE_FLAGS, DEVICE_HELP)
     .action(async (spec: string, f: Flags) => {
       const backend = oneOf('backend', f.backend, ['onnx', 'tfjs'] as const)!;
@@ -135,6 +139,8 @@ export const register: Register = (program: Command, setExit) => {
         ...(f.startSize !== undefined && { startSize: int('start-size', f.startSize, 16)! }),
         ...(f.scaleIters !== undefined && { scaleIterations: f.scaleIters.split(',').map((t) => int('scale-iters', t.trim(), 0)!) }),
         margin: int('margin', f.margin, 0)!,
+        ...(f.tile !== undefined && { tile: int('tile', f.tile, 32)! }),
+        ...(f.maxMemory !== undefined && { maxMemoryGB: num('max-memory', f.maxMemory, true)! }),
         onPhase: (m) => process.stderr.write(`stylize: ${m}\n`),
         onProgress: (e) => bar.update(e),
       });
