@@ -44,6 +44,7 @@ interface Flags {
   margin?: string;
   tile?: string;
   maxMemory?: string;
+  colour?: string;
 }
 
 function int(name: string, text: string | undefined, min: number): number | undefined {
@@ -90,7 +91,7 @@ export const register: Register = (program: Command, setExit) => {
     .option('--style-weight <b>', 'β: weight of the style term(s)')
     .option('--tv-weight <c>', 'λ_TV: weight of the total-variation term')
     .option('--seed <n>', 'seed of the noise initialisation', '0')
-    .option('--init <what>', 'noise, content, style, or an image file', 'noise')
+    .option('--init <what>', "noise, content, palette (the content in the style's colours), style, or an image file", 'noise')
     .option('--snapshot-every <n>', 'write <output>.iterNNNNN.<ext> every n iterations')
     .option('--preserve-colour <how>', "keep the content's colours: luminance or histogram")
     .option('--style-scale <s>', 'style image long side = size · s', '1')
@@ -101,6 +102,7 @@ export const register: Register = (program: Command, setExit) => {
     .option('--start-size <px>', 'long side of the coarsest scale (default size / √2^(scales − 1))')
     .option('--scale-iters <list>', 'comma-separated iterations per scale, coarse to fine (default --iters at each)')
     .option('--margin <px>', 'reflected margin around the image, so the border sees no zero padding (0: none)', '8')
+    .option('--colour <how>', "style: give the result the style's colour statistics, keeping its luminance; none", 'none')
     .option('--tile <px>', 'optimise in tiles of this side (Grams summed over the whole image; the grid moves every iteration)')
     .option('--max-memory <GB>', 'choose the tile size so the estimated peak memory stays under this many GiB')
     .option(DEVICE_FLAGS, DEVICE_HELP)
@@ -139,6 +141,7 @@ export const register: Register = (program: Command, setExit) => {
         ...(f.startSize !== undefined && { startSize: int('start-size', f.startSize, 16)! }),
         ...(f.scaleIters !== undefined && { scaleIterations: f.scaleIters.split(',').map((t) => int('scale-iters', t.trim(), 0)!) }),
         margin: int('margin', f.margin, 0)!,
+        colour: oneOf('colour', f.colour, ['style', 'none'] as const)!,
         ...(f.tile !== undefined && { tile: int('tile', f.tile, 32)! }),
         ...(f.maxMemory !== undefined && { maxMemoryGB: num('max-memory', f.maxMemory, true)! }),
         onPhase: (m) => process.stderr.write(`stylize: ${m}\n`),

@@ -30,6 +30,7 @@ import { checkWritablePath, readImage, resizeImage, sizeForLongSide, writeImage 
 import { noiseImage } from './init.ts';
 import { runGatys, type GatysRunResult, type LossRecord, type OptimizerName } from './run.ts';
 import { fitMargin, foldPadGradient, reflectPad } from './margin.ts';
+import { matchPalette } from './palette.ts';
 import { scaleIterations, scaleSizes } from './scales.ts';
 import { chooseTile } from './tile-memory.ts';
 import { createTiledEngine } from './tiled-step.ts';
@@ -61,7 +62,7 @@ export interface StylizeOptions {
   readonly styleWeight?: number;
   readonly tvWeight?: number;
   readonly seed?: number;
-  /** `noise`, `content`, `style` or an image path. Default `noise`. */
+  /** `noise`, `content`, `palette` (the content in the first style's palette, palette.ts), `style` or an image path. Default `noise`. */
   readonly init?: string;
   readonly snapshotEvery?: number;
   readonly preserveColour?: ColourPreservation;
@@ -79,6 +80,8 @@ export interface StylizeOptions {
   readonly startSize?: number;
   /** Iterations per scale, coarse to fine (default `iterations` at every scale). */
   readonly scaleIterations?: readonly number[];
+  /** `style`: give the result the first style's chroma statistics, keeping its luminance (palette.ts). Default `none`. */
+  readonly colour?: 'style' | 'none';
   /** Tiled optimisation with tiles of this side in pixels (tiled-step.ts). */
   readonly tile?: number;
   /** Choose the tile side so the run's estimated peak memory stays under this many GiB (tile-memory.ts). */
@@ -228,7 +231,8 @@ export async function stylize(opts: StylizeOptions): Promise<StylizeResult> {
     evaluations: runs.reduce((t, r) => t + r.result.evaluations, 0),
   };
   if (result.status === 'diverged' || result.image.width !== contentFull.width) return { ...result, ...common };
-  const image = opts.preserveColour === 'luminance' ? transferLuminance(result.image, contentFull) : result.image;
+  const recoloured = opts.colour === 'style' ? matchPalette(result.image, stylesFull[0]!) : result.image;
+  const image = opts.preserveColour === 'luminance' ? transferLuminance(recoloured, contentFull) : recoloured;
   await writeImage(opts.output, image);
   return { ...result, ...common, image };
 }
@@ -413,6 +417,8 @@ async function initialImage(init: string, content: RgbImage, style: RgbImage, se
       return noiseImage(content.width, content.height, seed);
     case 'content':
       return { ...content, data: Float32Array.from(content.data) };
+    case 'palette':
+      return matchPalette(content, resizeImage(style, content.width, content.height));
     case 'style':
       return resizeImage(style, content.width, content.height);
     default:
