@@ -44,9 +44,9 @@ describe('stc stylize --scales / --start-size / --scale-iters / --margin', () =>
     const o = await parse('--scales', '3', '--start-size', '256', '--scale-iters', '100, 50,20', '--margin', '0');
     expect([o.scales, o.startSize, o.scaleIterations, o.margin]).toEqual([3, 256, [100, 50, 20], 0]);
   });
-  it('defaults to one scale and an 8-pixel margin', async () => {
+  it('defaults to one scale, an 8-pixel margin and the palette start', async () => {
     const o = await parse();
-    expect([o.scales, o.startSize, o.margin]).toEqual([1, undefined, 8]);
+    expect([o.scales, o.startSize, o.margin, o.init, o.colour]).toEqual([1, undefined, 8, 'palette', 'none']);
   });
 });
 

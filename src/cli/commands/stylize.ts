@@ -91,7 +91,7 @@ export const register: Register = (program: Command, setExit) => {
     .option('--style-weight <b>', 'β: weight of the style term(s)')
     .option('--tv-weight <c>', 'λ_TV: weight of the total-variation term')
     .option('--seed <n>', 'seed of the noise initialisation', '0')
-    .option('--init <what>', "noise, content, palette (the content in the style's colours), style, or an image file", 'noise')
+    .option('--init <what>', "palette (the content in the style's colours; the default), content, style, noise, or an image file", 'palette')
     .option('--snapshot-every <n>', 'write <output>.iterNNNNN.<ext> every n iterations')
     .option('--preserve-colour <how>', "keep the content's colours: luminance or histogram")
     .option('--style-scale <s>', 'style image long side = size · s', '1')

@@ -120,6 +120,13 @@ export interface ScaleSummary {
  */
 export const DEFAULT_MARGIN = 8;
 
+/**
+ * The default start: the content in the style's palette (palette.ts). From noise (the paper's start) the
+ * outputs kept half the painting's saturation and a third of the photo's contrast at the iteration counts
+ * run here; from the recoloured content every measured case kept both (docs/quality.md).
+ */
+export const DEFAULT_INIT = 'palette';
+
 /** Pick the objective: by name, else the first one whose loss network is `lossNet`, else the first. */
 export function selectObjective(objectives: ReadonlyMap<string, ObjectiveSpec>, name?: string, lossNet?: string): ObjectiveSpec {
   const all = [...objectives.values()];
@@ -205,7 +212,7 @@ export async function stylize(opts: StylizeOptions): Promise<StylizeResult> {
     if (opts.preserveColour === 'histogram') styles = styles.map((s) => matchColour(s, content));
     const init = previous
       ? resizeImage(previous, content.width, content.height)
-      : await initialImage(opts.init ?? 'noise', content, styles[0]!, opts.seed ?? 0);
+      : await initialImage(opts.init ?? DEFAULT_INIT, content, styles[0]!, opts.seed ?? 0);
     if (itersPerScale[k] === 0) {
       previous = init;
       continue;

@@ -57,6 +57,7 @@ describe('stylize --scales', () => {
       startSize: 24,
       scaleIterations: [15, 5],
       threads: 1,
+      init: 'noise',
       onPhase: (p) => phases.push(p),
     });
     expect(r.scales.map((s) => [s.width, s.height, s.iterations])).toEqual([
@@ -66,7 +67,7 @@ describe('stylize --scales', () => {
     expect(phases.filter((p) => p.startsWith('scale '))).toEqual(['scale 1/2: 24x16', 'scale 2/2: 48x32']);
     // The fine scale starts from the upsampled coarse result (which already reconstructs the smooth
     // content), not from noise: its first content loss is far below a full-size run's first.
-    const single = await stylize({ spec: join(dir, 'toy.style'), content: join(dir, 'c.png'), styles: [join(dir, 's.png')], output: join(dir, 'o1.png'), size: 48, iterations: 1, threads: 1 });
+    const single = await stylize({ spec: join(dir, 'toy.style'), content: join(dir, 'c.png'), styles: [join(dir, 's.png')], output: join(dir, 'o1.png'), size: 48, iterations: 1, threads: 1, init: 'noise' });
     const firstContent = (h: (typeof r)['history']) => h[0]!.terms.content!;
     expect(firstContent(r.scales[1]!.history)).toBeLessThan(0.3 * firstContent(single.history));
     expect(r.iterations).toBe(20);

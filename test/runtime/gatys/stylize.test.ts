@@ -75,6 +75,7 @@ describe.skipIf(!hasShared)('stylize with real SqueezeNet weights (integration)'
       iterations: 20,
       snapshotEvery: 10,
       threads: 1,
+      init: 'noise',
     });
     expect(r.status).toBe('done');
     const first = r.history[0]!.terms.style!;

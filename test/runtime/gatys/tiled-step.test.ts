@@ -119,7 +119,7 @@ describe('stylize --tile', () => {
     await writeImage(join(dir, 's.png'), randomImage(96, 96, 8));
     const phases: string[] = [];
     const output = join(dir, 'tiled.png');
-    const r = await stylize({ spec: join(dir, 'toy.style'), content: join(dir, 'c.png'), styles: [join(dir, 's.png')], output, size: 96, tile: 48, iterations: 40, margin: 0, threads: 1, onPhase: (p) => phases.push(p) });
+    const r = await stylize({ spec: join(dir, 'toy.style'), content: join(dir, 'c.png'), styles: [join(dir, 's.png')], output, size: 96, tile: 48, iterations: 40, margin: 0, threads: 1, init: 'noise', onPhase: (p) => phases.push(p) });
     expect(phases.some((p) => /^tiled: \d+ tiles of 48x48/.test(p))).toBe(true);
     expect(r.history.at(-1)!.terms.style!).toBeLessThan(r.history[0]!.terms.style! / 10);
     const img = await readImage(output);
