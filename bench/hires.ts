@@ -7,8 +7,8 @@
  *   `--max-memory 6`, Adam, `--iters` iterations (default 1), in a child process under /usr/bin/time: its
  *   peak RSS must stay under 6 GiB.
  * - scales: 1024² with the partial VGG-19 (`gatys_vgg19_partial`), one scale against three (512, 724, 1024),
- *   each given the same wall-clock budget (`--budget` seconds, default 300, compile and targets included):
- *   the final style loss at 1024² of each.
+ *   each given the same wall-clock budget (`--budget` seconds, default 300, compile and targets included;
+ *   a quarter each to the two coarse scales): the final style loss at 1024² of each.
  * - seams: 1024² with the partial VGG-19 and `--tile 384`: the mean image gradient across the tile
  *   borders (every layout's core borders) relative to the mean elsewhere.
  * Needs ../shared (weights and images); prints markdown rows.
@@ -45,19 +45,30 @@ if (part('memory')) {
 }
 
 if (part('scales')) {
+  // Equal time: one scale gets the whole budget at 1024; three scales get a quarter each at 512 and 724 and the
+  // rest at 1024, each starting from the last result upsampled (what --scales does, with time budgets in place
+  // of --scale-iters so the total is the same under any load). Compile and target times count.
   const budget = Number(args.budget) * 1000;
-  const common = { spec: join(import.meta.dirname, '../specs/gatys.style'), objective: 'gatys_vgg19_partial', content: CONTENT, styles: [STYLE], size: 1024, threads: 2 };
-  const runs = [
-    ['1 scale (1024)', { iterations: 1e6 }],
-    ['3 scales (512, 724, 1024)', { iterations: 1e6, scales: 3, scaleIterations: [80, 40, 1e6] }],
-  ] as const;
-  for (const [name, o] of runs) {
-    const t0 = Date.now();
-    const r = await stylize({ ...common, ...o, output: join(dir, `s${name.length}.png`), signal: AbortSignal.timeout(budget) });
+  const common = { spec: join(import.meta.dirname, '../specs/gatys.style'), objective: 'gatys_vgg19_partial', content: CONTENT, styles: [STYLE], threads: 2, iterations: 1e6 };
+  const report = (name: string, t0: number, r: Awaited<ReturnType<typeof stylize>>, its: string): void => {
     const last = r.history.at(-1)!;
-    const its = r.scales.map((s) => `${s.iterations}@${s.width}`).join(' + ');
     console.log(`| ${name} | ${((Date.now() - t0) / 1000).toFixed(0)} s | ${its} | style ${last.terms.style!.toExponential(3)} | content ${last.terms.content!.toExponential(3)} | total ${last.loss.toExponential(3)} |`);
+  };
+  let t0 = Date.now();
+  const single = await stylize({ ...common, size: 1024, output: join(dir, 'single.png'), signal: AbortSignal.timeout(budget) });
+  report('1 scale (1024)', t0, single, `${single.iterations}@1024`);
+  t0 = Date.now();
+  let init: string | undefined;
+  const its: string[] = [];
+  let r: Awaited<ReturnType<typeof stylize>> | undefined;
+  for (const [k, size] of [512, 724, 1024].entries()) {
+    const left = budget - (Date.now() - t0);
+    const output = join(dir, `multi${size}.png`);
+    r = await stylize({ ...common, size, output, ...(init && { init }), signal: AbortSignal.timeout(k < 2 ? budget / 4 : left) });
+    its.push(`${r.iterations}@${size}`);
+    init = output;
   }
+  report('3 scales (512, 724, 1024)', t0, r!, its.join(' + '));
 }
 
 /** Mean |difference| across the listed borders (between i−1 and i, along x then y) and elsewhere. */
