@@ -107,6 +107,7 @@ describe.skipIf(!hasVgg)('stylize --winograd (real partial VGG-19 weights)', () 
         optimizer: 'adam',
         lr: 5,
         threads: 2,
+        init: 'noise',
         winograd,
       });
     const [direct, fast] = [await run(false), await run({ minChannels: 64 })];
