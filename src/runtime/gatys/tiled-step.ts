@@ -98,6 +98,36 @@ async function gramSums(stats: CompiledModel, g: TileGraphs, img: RgbImage, tile
   return { sums, counts: masks.counts };
 }
 
+/**
+ * The style targets per position, Â_l = Σ_k b_k R_l^(k) / M_l^(k): each style image's Gram sums over a tiling of
+ * the whole image (offset 0), divided by its counted positions, blended.
+ */
+async function styleTargetsPerPosition(
+  o: TiledEngineOptions,
+  obj: TiledObjective,
+  g: TileGraphs,
+  weights: WeightMap,
+  compileStats: (sg: TileGraphs, w: WeightMap) => Promise<CompiledModel>,
+): Promise<Map<string, Float64Array>> {
+  const perPosition = new Map(obj.style.map((s) => [s.tap, new Float64Array(g.tapShapes.get(s.tap)![0] ** 2)]));
+  for (const [k, style] of o.styles.entries()) {
+    const sg = buildTileGraphs(o.lossNet, obj, Math.min(o.tile, style.height), Math.min(o.tile, style.width));
+    const overlap = o.overlap ?? tileOverlap(o.tile, largestStride(sg, Math.min(o.tile, style.height)));
+    const model = await compileStats(sg, weights);
+    try {
+      const { sums, counts } = await gramSums(model, sg, style, tileLayout(style.width, style.height, o.tile, overlap, { x: 0, y: 0 }), obj);
+      for (const [tap, acc] of perPosition) {
+        const r = sums.get(tap)!;
+        const f = o.blend[k]! / counts.get(tap)!;
+        for (let i = 0; i < acc.length; i++) acc[i] += f * r[i]!;
+      }
+    } finally {
+      await model.dispose();
+    }
+  }
+  return perPosition;
+}
+
 export async function createTiledEngine(o: TiledEngineOptions): Promise<TiledEngine> {
   const { OnnxBackend } = await import('../../backends/onnx/index.ts');
   const backend = new OnnxBackend();
@@ -113,22 +143,7 @@ export async function createTiledEngine(o: TiledEngineOptions): Promise<TiledEng
   const bo: BackendOptions = { nchwc: false, reluGrad: 'where', winograd: o.backendOptions?.device === 'gpu' ? false : STEP_WINOGRAD, ...o.backendOptions };
   let weights: WeightMap | undefined = await o.loadWeights(g.step);
 
-  // Style targets, per position: Â_l = Σ_k b_k R_l^(k) / M_l^(k).
-  const perPosition = new Map(obj.style.map((s) => [s.tap, new Float64Array(g.tapShapes.get(s.tap)![0] ** 2)]));
-  for (const [k, style] of o.styles.entries()) {
-    const sg = buildTileGraphs(o.lossNet, obj, Math.min(o.tile, style.height), Math.min(o.tile, style.width));
-    const model = await backend.compile(sg.stats, weights, { ...bo, winograd: false });
-    try {
-      const { sums, counts } = await gramSums(model, sg, style, tileLayout(style.width, style.height, o.tile, overlap, { x: 0, y: 0 }), obj);
-      for (const [tap, acc] of perPosition) {
-        const r = sums.get(tap)!;
-        const f = o.blend[k]! / counts.get(tap)!;
-        for (let i = 0; i < acc.length; i++) acc[i] += f * r[i]!;
-      }
-    } finally {
-      await model.dispose();
-    }
-  }
+  const perPosition = await styleTargetsPerPosition(o, obj, g, weights, (sg, w) => backend.compile(sg.stats, w, { ...bo, winograd: false }));
   const stats = await backend.compile(g.stats, weights, bo);
   const contentModel = obj.content.length > 0 ? await backend.compile(g.content, weights, bo) : undefined;
   const gradName = defaultGradName(g.imageInput);
