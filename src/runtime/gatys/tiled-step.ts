@@ -128,6 +128,74 @@ async function styleTargetsPerPosition(
   return perPosition;
 }
 
+interface StepContext {
+  readonly g: TileGraphs;
+  readonly obj: TiledObjective;
+  readonly W: number;
+  readonly H: number;
+  readonly th: number;
+  readonly tw: number;
+  readonly stats: CompiledModel;
+  readonly stepModel: CompiledModel;
+  readonly gradName: string;
+  readonly perPosition: ReadonlyMap<string, Float64Array>;
+  readonly layout: () => { readonly tiles: readonly Tile[]; readonly masks: Masks };
+  readonly contentTargets: (t: Tile) => Promise<Record<string, HostTensor>>;
+}
+
+/** One evaluation over the current layout: the two passes over the tiles and the host's terms (module comment). */
+function tiledStep(c: StepContext): StepFn {
+  const { g, obj, W, H, th, tw, stats, stepModel, gradName, perPosition, layout, contentTargets } = c;
+  return async (x) => {
+    const { tiles, masks } = layout();
+    const img = { width: W, height: H, data: x };
+    const dgram: Record<string, HostTensor> = {};
+    let style = 0;
+    if (obj.style.length > 0) {
+      const { sums } = await gramSums(stats, g, img, tiles, obj);
+      for (const s of obj.style) {
+        const [c] = g.tapShapes.get(s.tap)!;
+        const m = masks.counts.get(s.tap)!;
+        const pp = perPosition.get(s.tap)!;
+        const target = Float64Array.from(pp, (v) => (s.norm === 'gatys' ? v * m : v / c));
+        const r = styleLayerLoss(sums.get(s.tap)!, target, c, m, s.norm, s.weight);
+        style += r.loss;
+        dgram[`dgram.${s.tap}`] = tensor([1, c, c], r.dRaw);
+      }
+    }
+    const cweights: Record<string, HostTensor> = {};
+    for (const c of obj.content) {
+      const [ch] = g.tapShapes.get(c.tap)!;
+      const w = c.mean ? c.weight / (ch * masks.counts.get(c.tap)!) : c.weight;
+      cweights[`cweight.${c.tap}`] = tensor([], Float32Array.of(w));
+    }
+    const grad = new Float32Array(x.length);
+    let content = 0;
+    for (const [i, t] of tiles.entries()) {
+      const out = await stepModel.run({
+        [g.imageInput]: tensor([1, 3, th, tw], cropTile(x, W, H, t)),
+        ...masks.perTile[i]!,
+        ...dgram,
+        ...cweights,
+        ...(await contentTargets(t)),
+      });
+      addTile(grad, W, H, t, out[gradName]!.data);
+      for (const c of obj.content) content += cweights[`cweight.${c.tap}`]!.data[0]! * out[`csum.${c.tap}`]!.data[0]!;
+    }
+    const terms: Record<string, number> = {};
+    if (obj.content.length > 0) terms.content = content;
+    if (obj.style.length > 0) terms.style = style;
+    let loss = content + style;
+    if (obj.tv && obj.tv.weight !== 0) {
+      const tv = totalVariation(x, W, H, obj.tv.weight, obj.tv.mean);
+      for (let i = 0; i < grad.length; i++) grad[i] += tv.grad[i]!;
+      terms.tv = tv.loss;
+      loss += tv.loss;
+    }
+    return { loss, terms, grad };
+  };
+}
+
 export async function createTiledEngine(o: TiledEngineOptions): Promise<TiledEngine> {
   const { OnnxBackend } = await import('../../backends/onnx/index.ts');
   const backend = new OnnxBackend();
@@ -177,54 +245,7 @@ export async function createTiledEngine(o: TiledEngineOptions): Promise<TiledEng
     return l;
   };
 
-  const step: StepFn = async (x) => {
-    const { tiles, masks } = layout();
-    const img = { width: W, height: H, data: x };
-    const dgram: Record<string, HostTensor> = {};
-    let style = 0;
-    if (obj.style.length > 0) {
-      const { sums } = await gramSums(stats, g, img, tiles, obj);
-      for (const s of obj.style) {
-        const [c] = g.tapShapes.get(s.tap)!;
-        const m = masks.counts.get(s.tap)!;
-        const pp = perPosition.get(s.tap)!;
-        const target = Float64Array.from(pp, (v) => (s.norm === 'gatys' ? v * m : v / c));
-        const r = styleLayerLoss(sums.get(s.tap)!, target, c, m, s.norm, s.weight);
-        style += r.loss;
-        dgram[`dgram.${s.tap}`] = tensor([1, c, c], r.dRaw);
-      }
-    }
-    const cweights: Record<string, HostTensor> = {};
-    for (const c of obj.content) {
-      const [ch] = g.tapShapes.get(c.tap)!;
-      const w = c.mean ? c.weight / (ch * masks.counts.get(c.tap)!) : c.weight;
-      cweights[`cweight.${c.tap}`] = tensor([], Float32Array.of(w));
-    }
-    const grad = new Float32Array(x.length);
-    let content = 0;
-    for (const [i, t] of tiles.entries()) {
-      const out = await stepModel.run({
-        [g.imageInput]: tensor([1, 3, th, tw], cropTile(x, W, H, t)),
-        ...masks.perTile[i]!,
-        ...dgram,
-        ...cweights,
-        ...(await contentTargets(t)),
-      });
-      addTile(grad, W, H, t, out[gradName]!.data);
-      for (const c of obj.content) content += cweights[`cweight.${c.tap}`]!.data[0]! * out[`csum.${c.tap}`]!.data[0]!;
-    }
-    const terms: Record<string, number> = {};
-    if (obj.content.length > 0) terms.content = content;
-    if (obj.style.length > 0) terms.style = style;
-    let loss = content + style;
-    if (obj.tv && obj.tv.weight !== 0) {
-      const tv = totalVariation(x, W, H, obj.tv.weight, obj.tv.mean);
-      for (let i = 0; i < grad.length; i++) grad[i] += tv.grad[i]!;
-      terms.tv = tv.loss;
-      loss += tv.loss;
-    }
-    return { loss, terms, grad };
-  };
+  const step = tiledStep({ g, obj, W, H, th, tw, stats, stepModel, gradName, perPosition, layout, contentTargets });
 
   return {
     step,
