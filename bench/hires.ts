@@ -18,6 +18,7 @@ import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import sharp from 'sharp';
 import { stylize } from '../src/runtime/gatys/stylize.ts';
 import { readImage } from '../src/runtime/image.ts';
 import type { RgbImage } from '../src/runtime/image-types.ts';
@@ -36,8 +37,13 @@ const part = (p: string): boolean => args.part === 'all' || args.part === p;
 
 if (part('memory')) {
   const out = join(dir, 'm2048.png');
+  // A square content image (the centre of tubingen), so the run is 2048×2048.
+  const square = join(dir, 'square.png');
+  const meta = await sharp(CONTENT).metadata();
+  const side = Math.min(meta.width!, meta.height!);
+  await sharp(CONTENT).extract({ left: (meta.width! - side) >> 1, top: (meta.height! - side) >> 1, width: side, height: side }).png().toFile(square);
   const r = spawnSync('/usr/bin/time', ['-f', 'TIME %M %e', process.execPath, join(import.meta.dirname, '../bin/stc'), 'stylize', join(import.meta.dirname, 'hires.style'), '--objective', 'gatys_random',
-    '--content', CONTENT, '--style', STYLE, '--size', '2048', '--max-memory', '6', '--optimizer', 'adam', '--iters', args.iters!, '-o', out], { encoding: 'utf8' });
+    '--content', square, '--style', STYLE, '--size', '2048', '--max-memory', '6', '--optimizer', 'adam', '--iters', args.iters!, '-o', out], { encoding: 'utf8' });
   const m = /TIME (\d+) ([\d.]+)/.exec(r.stderr);
   const lines = r.stderr.split('\n').filter((l) => /max-memory|tiled:|stylize: gatys/.test(l));
   console.log(lines.join('\n'));
