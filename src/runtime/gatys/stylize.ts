@@ -331,7 +331,7 @@ function tileFor(s: ScaleSetup, padded: RgbImage): number | undefined {
     const e = chooseTile(s.net.graph, s.objective, padded.width, padded.height, budget, opts.optimizer ?? 'lbfgs');
     if (!e) throw new UserError(`--max-memory ${opts.maxMemoryGB}: even 64-pixel tiles of ${s.objective.lossNet} at ${padded.width}x${padded.height} need more (estimated)`);
     tile = Math.min(tile ?? e.tile, e.tile);
-    s.phase(`--max-memory ${opts.maxMemoryGB} GB: ${tile >= longSide ? 'no tiling needed' : `${tile}-pixel tiles`} (estimated peak ${(e.bytes / 2 ** 30).toFixed(2)} GB)`);
+    s.phase(`--max-memory ${opts.maxMemoryGB} GiB: ${tile >= longSide ? 'no tiling needed' : `${tile}-pixel tiles`} (estimated peak ${(e.bytes / 2 ** 30).toFixed(2)} GiB)`);
   }
   return tile !== undefined && tile < longSide ? tile : undefined;
 }
