@@ -48,3 +48,25 @@ describe('stc stylize term weights and masks', () => {
     expect(o.contentMask).toBe('c.png');
   });
 });
+
+describe('stc stylize --scales / --start-size / --scale-iters / --margin', () => {
+  beforeEach(() => void calls.splice(0));
+
+  it('passes the coarse-to-fine schedule and the margin through', async () => {
+    const o = await parse('--scales', '3', '--start-size', '256', '--scale-iters', '100, 50,20', '--margin', '0');
+    expect([o.scales, o.startSize, o.scaleIterations, o.margin]).toEqual([3, 256, [100, 50, 20], 0]);
+  });
+  it('defaults to one scale, an 8-pixel margin and the palette start', async () => {
+    const o = await parse();
+    expect([o.scales, o.startSize, o.margin, o.init, o.colour]).toEqual([1, undefined, 8, 'palette', 'none']);
+  });
+});
+
+describe('stc stylize --tile / --max-memory', () => {
+  beforeEach(() => void calls.splice(0));
+
+  it('passes the tile side and the memory budget', async () => {
+    const o = await parse('--tile', '512', '--max-memory', '6');
+    expect([o.tile, o.maxMemory]).toEqual([512, 6 * 2 ** 30]);
+  });
+});

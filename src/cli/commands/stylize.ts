@@ -3,9 +3,10 @@
  *   stc stylize specs/gatys.style --content c.jpg --style s.jpg [--style t.jpg --style-blend 0.7,0.3] -o out.png
  *     [--backend onnx|tfjs] [--loss-net NAME] [--objective NAME] [--weights PATH] [--size N] [--iters N]
  *     [--optimizer lbfgs|adam] [--lr X] [--content-weight A --style-weight B --tv-weight C] [--seed N]
- *     [--init noise|content|style|FILE] [--snapshot-every N] [--preserve-colour luminance|histogram]
+ *     [--init palette|noise|content|style|FILE] [--snapshot-every N] [--preserve-colour luminance|histogram]
  *     [--style-scale S] [--threads N] [--winograd | --no-winograd] [--device cpu|gpu]
  *     [--style-mask m.png ... (one per --style)] [--content-mask m.png] [--<term>-weight W ...]
+ *     [--scales N] [--start-size PX] [--scale-iters a,b,c] [--margin PX] [--tile PX] [--max-memory GiB]
  * Term-weight flags come from the registered term kinds (term-weight-options.ts).
  */
 import type { Command } from 'commander';
@@ -41,6 +42,12 @@ interface Flags {
   winograd?: boolean;
   device?: string;
   maxMemory?: string;
+  scales?: string;
+  startSize?: string;
+  scaleIters?: string;
+  margin?: string;
+  tile?: string;
+  colour?: string;
 }
 
 const int = (name: string, text: string | undefined, min: number): number | undefined => intFlag(name, text, min);
@@ -69,15 +76,21 @@ export const register: Register = (program: Command, setExit) => {
     .option('--style-mask <image>', 'for style(mask: true): where the matching --style goes (white), one per --style', collect, [])
     .option('--content-mask <image>', 'for content(mask: true): where the content is kept (white)')
     .option('--seed <n>', 'seed of the noise initialisation', '0')
-    .option('--init <what>', 'noise, content, style, or an image file', 'noise')
+    .option('--init <what>', "palette (the content in the style's colours; the default), content, style, noise, or an image file", 'palette')
     .option('--snapshot-every <n>', 'write <output>.iterNNNNN.<ext> every n iterations')
     .option('--preserve-colour <how>', "keep the content's colours: luminance or histogram")
     .option('--style-scale <s>', 'style image long side = size · s', '1')
     .option('--threads <n>', 'intra-op threads (default: all cores)')
     .option('--winograd', 'onnx: wide 3x3 convs as Winograd F(4x4,3x3) (default on the CPU; docs/benchmarks.md)')
     .option('--no-winograd', 'onnx: direct convs only: less memory, slower VGG-19 steps')
+    .option('--scales <n>', 'coarse-to-fine scales, about √2 apart; each result, upsampled, starts the next', '1')
+    .option('--start-size <px>', 'long side of the coarsest scale (default size / √2^(scales − 1))')
+    .option('--scale-iters <list>', 'comma-separated iterations per scale, coarse to fine (default --iters at each)')
+    .option('--margin <px>', 'reflected margin around the image, so the border sees no zero padding (0: none)', '8')
+    .option('--colour <how>', "style: give the result the style's colour statistics, keeping its luminance; none", 'none')
+    .option('--tile <px>', 'optimise in tiles of this side (Grams summed over the whole image; the grid moves every iteration)')
     .option(DEVICE_FLAGS, DEVICE_HELP)
-    .option(MAX_MEMORY_FLAGS, MAX_MEMORY_HELP)
+    .option(MAX_MEMORY_FLAGS, `${MAX_MEMORY_HELP}; a Gatys step over it runs in tiles that fit (onnx), and --tile shrinks to fit`)
     .action(async (spec: string, f: Flags) => {
       const backend = oneOf('backend', f.backend, ['onnx', 'tfjs'] as const)!;
       const device = parseDevice(f.device);
@@ -110,6 +123,12 @@ export const register: Register = (program: Command, setExit) => {
         threads: int('threads', f.threads, 1),
         ...(f.winograd !== undefined && { winograd: f.winograd }),
         ...(device && { device }),
+        scales: int('scales', f.scales, 1)!,
+        ...(f.startSize !== undefined && { startSize: int('start-size', f.startSize, 16)! }),
+        ...(f.scaleIters !== undefined && { scaleIterations: f.scaleIters.split(',').map((t) => int('scale-iters', t.trim(), 0)!) }),
+        margin: int('margin', f.margin, 0)!,
+        colour: oneOf('colour', f.colour, ['style', 'none'] as const)!,
+        ...(f.tile !== undefined && { tile: int('tile', f.tile, 32)! }),
         onPhase: (m) => process.stderr.write(`stylize: ${m}\n`),
         onProgress: (e) => bar.update(e),
       });

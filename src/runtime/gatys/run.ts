@@ -35,6 +35,8 @@ export interface GatysRunOptions {
   readonly snapshotEvery?: number;
   readonly onSnapshot?: (image: RgbImage, iteration: number) => Promise<void>;
   readonly onProgress?: ProgressCallback;
+  /** Called after every iteration (tiled Gatys moves its tile grid there). */
+  readonly afterIteration?: () => void;
   /** Checked after every iteration: a signalled run ends early with status `stopped`. */
   readonly signal?: AbortSignal;
   /**
@@ -84,6 +86,7 @@ export async function runGatys(opts: GatysRunOptions): Promise<GatysRunResult> {
     recent = [];
     history.push({ iteration: info.iteration, loss: info.loss, terms: match.terms });
     lastGood = wrap(info.x);
+    opts.afterIteration?.();
     opts.onProgress?.({
       label: 'stylize',
       current: info.iteration,

@@ -17,7 +17,8 @@ import { combineStyleTargets } from '../../compiler/objective/targets.ts';
 import { withOverrides, type WeightOverrides } from '../../compiler/objective/overrides.ts';
 import { downsampleMask, type Mask } from '../../compiler/objective/masks.ts';
 import type { ObjectiveSpec } from '../../compiler/objective/types.ts';
-import type { HostTensor } from '../../compiler/ir/types.ts';
+import type { Graph, HostTensor } from '../../compiler/ir/types.ts';
+import type { WeightSource } from '../../compiler/weights.ts';
 import type { WinogradOptions } from '../../backends/onnx/optimize/winograd.ts';
 import type { BackendOptions, Device, WeightMap } from '../../backends/types.ts';
 import { ShapeError } from '../../compiler/ir/ops.ts';
@@ -26,14 +27,17 @@ import { bindWeights } from '../../weights/index.ts';
 import { matchColour, transferLuminance, type ColourPreservation } from '../colour.ts';
 import type { RgbImage } from '../image-types.ts';
 import type { ProgressCallback } from '../progress.ts';
-import { createGatysEngine, gatysStepBytes, type GatysBackendName } from './engine.ts';
-import { concreteShapeOf } from '../../compiler/passes/specialize.ts';
-import { checkMemory } from '../limits.ts';
+import { createGatysEngine, type GatysBackendName } from './engine.ts';
 import type { GatysEngine, StepFn } from './types.ts';
-import { checkWritablePath, readImage, resizeImage, writeImage } from '../image.ts';
+import { checkWritablePath, readImage, resizeImage, sizeForLongSide, writeImage } from '../image.ts';
 import { noiseImage } from './init.ts';
 import { objectiveForWeights } from './partial-weights.ts';
-import { runGatys, type GatysRunResult, type OptimizerName } from './run.ts';
+import { runGatys, type GatysRunResult, type LossRecord, type OptimizerName } from './run.ts';
+import { fitMargin, foldPadGradient, reflectPad } from './margin.ts';
+import { matchPalette } from './palette.ts';
+import { scaleIterations, scaleSizes } from './scales.ts';
+import { planStep } from './step-plan.ts';
+import { createTiledEngine } from './tiled-step.ts';
 
 export interface StylizeOptions {
   readonly spec: string;
@@ -68,7 +72,7 @@ export interface StylizeOptions {
   /** One mask image per style image (for `style(mask: true)`): white where that style goes. */
   readonly styleMasks?: readonly string[];
   readonly seed?: number;
-  /** `noise`, `content`, `style` or an image path. Default `noise`. */
+  /** `noise`, `content`, `palette` (the content in the first style's palette, palette.ts), `style` or an image path. Default DEFAULT_INIT. */
   readonly init?: string;
   readonly snapshotEvery?: number;
   readonly preserveColour?: ColourPreservation;
@@ -80,8 +84,24 @@ export interface StylizeOptions {
   readonly winograd?: boolean | WinogradOptions;
   /** ONNX: where ONNX Runtime runs (BackendOptions.device); default the CPU. */
   readonly device?: Device;
-  /** Refuse (UserError naming --size and --max-memory) when the step is estimated over this many bytes. */
+  /**
+   * The estimated memory budget in bytes (--max-memory). A whole-image step estimated over it runs in the
+   * largest tiles whose tiled run fits (tile-memory.ts; onnx, objectives of content, style and tv terms), and
+   * is refused (UserError naming --size and --max-memory) when none does; an explicit `tile` over it shrinks.
+   */
   readonly maxMemory?: number;
+  /** Coarse-to-fine scales (default 1): see scales.ts. */
+  readonly scales?: number;
+  /** Long side of the coarsest scale; default size / √2^(scales − 1). */
+  readonly startSize?: number;
+  /** Iterations per scale, coarse to fine (default `iterations` at every scale). */
+  readonly scaleIterations?: readonly number[];
+  /** `style`: give the result the first style's chroma statistics, keeping its luminance (palette.ts). Default `none`. */
+  readonly colour?: 'style' | 'none';
+  /** Tiled optimisation with tiles of this side in pixels (tiled-step.ts). */
+  readonly tile?: number;
+  /** Reflected margin in pixels around the optimised image (margin.ts; default DEFAULT_MARGIN, 0: none). */
+  readonly margin?: number;
   readonly onPhase?: (message: string) => void;
   readonly onProgress?: ProgressCallback;
   readonly signal?: AbortSignal;
@@ -93,9 +113,33 @@ export interface StylizeResult extends GatysRunResult {
   readonly size: { readonly width: number; readonly height: number };
   /** Snapshot files written, in order. */
   readonly snapshots: readonly string[];
-  /** Wall time of the optimisation loop alone, ms. */
+  /** Wall time of the optimisation loops alone, ms (all scales). */
   readonly optimiseMs: number;
+  /** Each scale run, coarse to fine (one entry without --scales); `history` is the finest scale's. */
+  readonly scales: readonly ScaleSummary[];
 }
+
+export interface ScaleSummary {
+  readonly width: number;
+  readonly height: number;
+  readonly iterations: number;
+  readonly optimiseMs: number;
+  readonly history: readonly LossRecord[];
+}
+
+/**
+ * The reflected margin's default (margin.ts): 8 pixels take the loss network's first layers' zero padding
+ * (3×3 convs, 2×2 pools: the mean-colour pixels reach 1 + 2 + … pixels in) off the real border at a
+ * cost of (1 + 16/size)² more pixels per step.
+ */
+export const DEFAULT_MARGIN = 8;
+
+/**
+ * The default start: the content in the style's palette (palette.ts). From noise (the paper's start) the
+ * outputs kept half the painting's saturation and a third of the photo's contrast at the iteration counts
+ * run here; from the recoloured content every measured case kept both (docs/quality.md).
+ */
+export const DEFAULT_INIT = 'palette';
 
 /** Pick the objective: by name, else the first one whose loss network is `lossNet`, else the first. */
 export function selectObjective(objectives: ReadonlyMap<string, ObjectiveSpec>, name?: string, lossNet?: string): ObjectiveSpec {
@@ -139,17 +183,20 @@ async function loadObjective(opts: StylizeOptions, phase: (what: string) => void
   return { objective, net };
 }
 
-/** A mask image as one channel in 0..1 (the mean of its RGB), resized to the output size. */
-async function readMask(path: string, size: { width: number; height: number }): Promise<Mask> {
-  const img = await readImage(path, { resize: size });
-  const n = size.width * size.height;
+/**
+ * A mask image as one channel in 0..1 (the mean of its RGB), resized to the output size and padded by the
+ * reflected margin like the optimised image (margin.ts), so it lines up with the step's positions.
+ */
+async function readMask(path: string, size: { width: number; height: number }, margin: number): Promise<Mask> {
+  const img = reflectPad(await readImage(path, { resize: size }), margin);
+  const n = img.width * img.height;
   const data = new Float32Array(n);
   for (let i = 0; i < n; i++) data[i] = (img.data[i]! + img.data[n + i]! + img.data[2 * n + i]!) / (3 * 255);
-  return { width: size.width, height: size.height, data };
+  return { width: img.width, height: img.height, data };
 }
 
 /** The step's mask feeds (ObjectiveGraphs.masks), each mask downsampled to its tap's resolution. */
-async function maskFeeds(graphs: ObjectiveGraphs, opts: StylizeOptions, size: { width: number; height: number }): Promise<Record<string, HostTensor>> {
+async function maskFeeds(graphs: ObjectiveGraphs, opts: StylizeOptions, size: { width: number; height: number }, margin: number): Promise<Record<string, HostTensor>> {
   const styleMasks = opts.styleMasks ?? [];
   const needStyle = graphs.masks.some((m) => m.source === 'style');
   const needContent = graphs.masks.some((m) => m.source === 'content');
@@ -158,7 +205,7 @@ async function maskFeeds(graphs: ObjectiveGraphs, opts: StylizeOptions, size: { 
   if (needStyle && styleMasks.length !== opts.styles.length)
     throw new UserError(`the objective's masked style term needs one --style-mask per --style: ${styleMasks.length} for ${opts.styles.length}`);
   if (needContent && opts.contentMask === undefined) throw new UserError("the objective's masked content term needs --content-mask");
-  const read = await Promise.all([...styleMasks, ...(opts.contentMask !== undefined ? [opts.contentMask] : [])].map((p) => readMask(p, size)));
+  const read = await Promise.all([...styleMasks, ...(opts.contentMask !== undefined ? [opts.contentMask] : [])].map((p) => readMask(p, { width: size.width, height: size.height }, margin)));
   const feeds: Record<string, HostTensor> = {};
   for (const m of graphs.masks) feeds[m.id] = downsampleMask(m.source === 'style' ? read[m.index]! : read[styleMasks.length]!, m.shape[2]!, m.shape[3]!);
   return feeds;
@@ -184,6 +231,8 @@ export async function stylize(opts: StylizeOptions): Promise<StylizeResult> {
   const styleScale = opts.styleScale ?? 1;
   if (!(styleScale > 0)) throw new UserError(`--style-scale must be positive, got ${styleScale}`);
   if (opts.styles.length === 0) throw new UserError('at least one --style image is needed');
+  const sizes = scaleSizes(size, opts.scales ?? 1, opts.startSize);
+  const itersPerScale = scaleIterations(sizes.length, iterations, opts.scaleIterations);
   let blend: number[];
   try {
     blend = normaliseBlend(opts.styles.length, opts.blend);
@@ -194,62 +243,114 @@ export async function stylize(opts: StylizeOptions): Promise<StylizeResult> {
 
   phase(`compiling ${opts.spec}`);
   const { objective, net } = await loadObjective(opts, phase);
+  const binding = net.weights;
+  if (!binding) throw new UserError(`the loss network ${objective.lossNet} has no weights binding in the spec; pass --weights`);
 
   phase('reading images');
-  const content = await readImage(opts.content, { resize: { longSide: size } });
-  const styleLong = Math.max(1, Math.round(size * styleScale));
-  let styles = await Promise.all(opts.styles.map((p) => readImage(p, { resize: { longSide: styleLong } })));
-  if (opts.preserveColour === 'histogram') styles = styles.map((s) => matchColour(s, content));
-  const out = { width: content.width, height: content.height };
-  const init = await initialImage(opts.init ?? 'noise', content, styles[0]!, opts.seed ?? 0);
+  const contentFull = await readImage(opts.content, { resize: { longSide: size } });
+  const stylesFull = await Promise.all(opts.styles.map((p) => readImage(p, { resize: { longSide: Math.max(1, Math.round(size * styleScale)) } })));
+  const runs: ScaleRun[] = [];
+  let previous: RgbImage | undefined;
+  for (const [k, long] of sizes.entries()) {
+    const last = k === sizes.length - 1;
+    const fit = (img: RgbImage, side: number): RgbImage => {
+      const s = sizeForLongSide(img.width, img.height, side);
+      return resizeImage(img, s.width, s.height);
+    };
+    const content = last ? contentFull : fit(contentFull, long);
+    let styles = last ? stylesFull : stylesFull.map((s) => fit(s, Math.max(1, Math.round(long * styleScale))));
+    if (opts.preserveColour === 'histogram') styles = styles.map((s) => matchColour(s, content));
+    const init = previous
+      ? resizeImage(previous, content.width, content.height)
+      : await initialImage(opts.init ?? DEFAULT_INIT, content, styles[0]!, opts.seed ?? 0);
+    if (itersPerScale[k] === 0) {
+      previous = init;
+      continue;
+    }
+    if (sizes.length > 1) phase(`scale ${k + 1}/${sizes.length}: ${content.width}x${content.height}`);
+    const run = await runScale({ opts, objective, net: { graph: net.graph, specDir: net.specDir, binding }, content, styles, blend, init, iterations: itersPerScale[k]!, last, phase });
+    runs.push(run);
+    previous = run.result.image;
+    if (run.result.status === 'diverged' || run.result.status === 'stopped') break;
+  }
+  const final = runs.at(-1)!;
+  const result = final.result;
+  const optimiseMs = runs.reduce((t, r) => t + r.optimiseMs, 0);
+  const scales = runs.map((r) => ({ width: r.result.image.width, height: r.result.image.height, iterations: r.result.iterations, optimiseMs: r.optimiseMs, history: r.result.history }));
+  const common = {
+    objective: objective.name,
+    lossNet: objective.lossNet,
+    size: { width: contentFull.width, height: contentFull.height },
+    snapshots: final.snapshots,
+    optimiseMs,
+    scales,
+    iterations: runs.reduce((t, r) => t + r.result.iterations, 0),
+    evaluations: runs.reduce((t, r) => t + r.result.evaluations, 0),
+  };
+  if (result.status === 'diverged' || result.image.width !== contentFull.width) return { ...result, ...common };
+  const recoloured = opts.colour === 'style' ? matchPalette(result.image, stylesFull[0]!) : result.image;
+  const image = opts.preserveColour === 'luminance' ? transferLuminance(recoloured, contentFull) : recoloured;
+  await writeImage(opts.output, image);
+  return { ...result, ...common, image };
+}
 
-  phase(`building the ${objective.name} objective on ${objective.lossNet} at ${out.width}x${out.height}`);
-  const sizes = { size: { H: out.height, W: out.width } };
-  // One set of graphs per distinct style size (style images of different aspect ratios).
-  const build = (style: RgbImage) => {
+interface ScaleRun {
+  readonly result: GatysRunResult;
+  readonly snapshots: readonly string[];
+  readonly optimiseMs: number;
+}
+
+interface ScaleSetup {
+  readonly opts: StylizeOptions;
+  readonly objective: ObjectiveSpec;
+  readonly net: { readonly graph: Graph; readonly specDir: string; readonly binding: WeightSource };
+  readonly content: RgbImage;
+  readonly styles: readonly RgbImage[];
+  readonly blend: readonly number[];
+  readonly init: RgbImage;
+  readonly iterations: number;
+  /** The finest scale: the one that writes snapshots. */
+  readonly last: boolean;
+  readonly phase: (what: string) => void;
+}
+
+/**
+ * One scale: build the objective graphs at this size (on images padded by the reflected margin), compile,
+ * compute the targets and optimise from `init`.
+ */
+async function runScale(s: ScaleSetup): Promise<ScaleRun> {
+  const { opts, objective, content } = s;
+  const margin = fitMargin(opts.margin ?? DEFAULT_MARGIN, content.width, content.height);
+  const padded = reflectPad(content, margin);
+  const styles = s.styles.map((st) => reflectPad(st, fitMargin(margin, st.width, st.height)));
+  s.phase(`building the ${objective.name} objective on ${objective.lossNet} at ${content.width}x${content.height}`);
+  const build = (style: RgbImage): ObjectiveGraphs => {
     try {
-      return buildObjectiveGraphs(objective, net.graph, { ...sizes, styleSize: { H: style.height, W: style.width }, styles: styles.length });
+      return buildObjectiveGraphs(objective, s.net.graph, { size: { H: padded.height, W: padded.width }, styleSize: { H: style.height, W: style.width }, styles: styles.length });
     } catch (e) {
       if (e instanceof ShapeError)
-        throw new UserError(`the images are too small for ${objective.lossNet} (output ${out.width}x${out.height}, style ${style.width}x${style.height}): ${e.message}; raise --size or --style-scale`);
+        throw new UserError(`the images are too small for ${objective.lossNet} (output ${content.width}x${content.height}, style ${style.width}x${style.height}): ${e.message}; raise --size or --style-scale`);
       throw e;
     }
   };
-  const graphs = build(styles[0]!);
-  const binding = net.weights;
-  if (!binding) throw new UserError(`the loss network ${objective.lossNet} has no weights binding in the spec; pass --weights`);
-  const backend = opts.backend ?? 'onnx';
-  if (opts.maxMemory !== undefined) {
-    const [h, w] = concreteShapeOf(graphs.step, graphs.imageInput).slice(2);
-    checkMemory(gatysStepBytes(graphs), opts.maxMemory, `the Gatys step at ${h}x${w} (--size)`);
-  }
-  const { engine, step } = await engineWithTargets({
-    graphs,
-    build,
-    loadWeights: () => bindWeights(graphs.step, binding, { specDir: net.specDir, onNote: phase, ...(opts.weights !== undefined && { pathOverride: opts.weights }) }),
-    backend,
-    engineOpts: {
-      ...(opts.threads !== undefined && { threads: opts.threads }),
-      ...(opts.winograd !== undefined && { winograd: opts.winograd }),
-      ...(opts.device !== undefined && { device: opts.device }),
-    },
-    content,
-    styles,
-    blend,
-    masks: await maskFeeds(graphs, opts, out),
-    phase,
-  });
+  const prepared = await prepareStep(s, margin, padded, styles, build);
+  const paddedStep = prepared.step;
+  const padImage = (x: Float32Array): Float32Array => reflectPad({ width: content.width, height: content.height, data: x }, margin).data;
+  const step: StepFn = async (x) => {
+    const r = await paddedStep(padImage(x));
+    return { ...r, grad: foldPadGradient(r.grad, content.width, content.height, margin) };
+  };
   try {
-    phase(`optimising (${opts.optimizer ?? 'lbfgs'}, ${iterations} iterations)`);
+    s.phase(`optimising (${opts.optimizer ?? 'lbfgs'}, ${s.iterations} iterations)`);
     const snapshots: string[] = [];
     const t0 = Date.now();
     const result = await runGatys({
-      init,
+      init: s.init,
       step,
-      iterations,
+      iterations: s.iterations,
       optimizer: opts.optimizer ?? 'lbfgs',
       ...(opts.lr !== undefined && { lr: opts.lr }),
-      ...(opts.snapshotEvery !== undefined && { snapshotEvery: opts.snapshotEvery }),
+      ...(s.last && opts.snapshotEvery !== undefined && { snapshotEvery: opts.snapshotEvery }),
       onSnapshot: async (img, it) => {
         const p = snapshotPath(opts.output, it);
         await writeImage(p, opts.preserveColour === 'luminance' ? transferLuminance(img, content) : img);
@@ -257,18 +358,74 @@ export async function stylize(opts: StylizeOptions): Promise<StylizeResult> {
       },
       ...(opts.onProgress && { onProgress: opts.onProgress }),
       ...(opts.signal && { signal: opts.signal }),
-      ...(graphs.refreshEvery !== undefined && { refresh: { every: graphs.refreshEvery, update: (x) => engine.refresh(x) } }),
+      ...(prepared.advance && { afterIteration: prepared.advance }),
+      ...(prepared.refresh && { refresh: { every: prepared.refresh.every, update: (x) => prepared.refresh!.update(padImage(x)) } }),
     });
-    const optimiseMs = Date.now() - t0;
-    if (result.status !== 'diverged') {
-      const final = opts.preserveColour === 'luminance' ? transferLuminance(result.image, content) : result.image;
-      await writeImage(opts.output, final);
-      return { ...result, image: final, objective: objective.name, lossNet: objective.lossNet, size: out, snapshots, optimiseMs };
-    }
-    return { ...result, objective: objective.name, lossNet: objective.lossNet, size: out, snapshots, optimiseMs };
+    return { result, snapshots, optimiseMs: Date.now() - t0 };
   } finally {
-    await engine.dispose();
+    await prepared.dispose();
   }
+}
+
+interface PreparedStep {
+  readonly step: StepFn;
+  readonly advance?: () => void;
+  /** Targets recomputed from the (padded) image every `every` iterations (GatysEngine.refresh). */
+  readonly refresh?: { readonly every: number; readonly update: (padded: Float32Array) => Promise<void> };
+  dispose(): Promise<void>;
+}
+
+/** The step over the padded image: whole (engineWithTargets) or tiled (tiled-step.ts), as step-plan.ts decides. */
+async function prepareStep(s: ScaleSetup, margin: number, padded: RgbImage, styles: readonly RgbImage[], build: (style: RgbImage) => ObjectiveGraphs): Promise<PreparedStep> {
+  const { opts } = s;
+  const backend = opts.backend ?? 'onnx';
+  const plan = planStep({
+    lossNet: s.net.graph,
+    objective: s.objective,
+    padded,
+    content: s.content,
+    backend,
+    optimizer: opts.optimizer ?? 'lbfgs',
+    ...(opts.tile !== undefined && { tile: opts.tile }),
+    ...(opts.maxMemory !== undefined && { maxMemory: opts.maxMemory }),
+    build: () => build(styles[0]!),
+    phase: s.phase,
+  });
+  const engineOpts: BackendOptions = {
+    ...(opts.threads !== undefined && { threads: opts.threads }),
+    // The tile memory estimate does not model Winograd's transformed tiles: off for budgeted tiles unless asked for.
+    ...(plan.kind === 'tiled' && plan.budgeted && { winograd: false }),
+    ...(opts.winograd !== undefined && { winograd: opts.winograd }),
+    ...(opts.device !== undefined && { device: opts.device }),
+  };
+  const loadWeights = (g: Graph): Promise<WeightMap> =>
+    bindWeights(g, s.net.binding, { specDir: s.net.specDir, onNote: s.phase, ...(opts.weights !== undefined && { pathOverride: opts.weights }) });
+  if (plan.kind === 'tiled') {
+    // Tiles run no masked term (tile-objective.ts), so masks given to one are a mistake, as for maskFeeds.
+    if ((opts.styleMasks?.length ?? 0) > 0 || opts.contentMask !== undefined) throw new UserError('--style-mask / --content-mask: a tiled run has no masked term');
+    s.phase(`compiling tiles for ${backend}`);
+    const t = await createTiledEngine({ lossNet: s.net.graph, objective: s.objective, loadWeights, content: padded, styles, blend: s.blend, tile: plan.tile, backendOptions: engineOpts });
+    s.phase(`tiled: ${t.tiles} tiles of ${t.tileShape.width}x${t.tileShape.height} per iteration, the grid moving every iteration`);
+    return { step: t.step, advance: t.advance, dispose: () => t.dispose() };
+  }
+  const { graphs } = plan;
+  const { engine, step } = await engineWithTargets({
+    graphs,
+    build,
+    loadWeights: () => loadWeights(graphs.step),
+    backend,
+    engineOpts,
+    content: padded,
+    styles,
+    blend: s.blend,
+    masks: await maskFeeds(graphs, opts, s.content, margin),
+    phase: s.phase,
+  });
+  return {
+    step,
+    ...(graphs.refreshEvery !== undefined && { refresh: { every: graphs.refreshEvery, update: (x: Float32Array) => engine.refresh(x) } }),
+    dispose: () => engine.dispose(),
+  };
 }
 
 interface EngineSetup {
@@ -325,6 +482,8 @@ async function initialImage(init: string, content: RgbImage, style: RgbImage, se
       return noiseImage(content.width, content.height, seed);
     case 'content':
       return { ...content, data: Float32Array.from(content.data) };
+    case 'palette':
+      return matchPalette(content, resizeImage(style, content.width, content.height));
     case 'style':
       return resizeImage(style, content.width, content.height);
     default:

@@ -75,6 +75,7 @@ describe.skipIf(!hasShared)('stylize with real SqueezeNet weights (integration)'
       iterations: 20,
       snapshotEvery: 10,
       threads: 1,
+      init: 'noise',
     });
     expect(r.status).toBe('done');
     const first = r.history[0]!.terms.style!;
@@ -106,6 +107,7 @@ describe.skipIf(!hasVgg)('stylize --winograd (real partial VGG-19 weights)', () 
         optimizer: 'adam',
         lr: 5,
         threads: 2,
+        init: 'noise',
         winograd,
       });
     const [direct, fast] = [await run(false), await run({ minChannels: 64 })];
