@@ -8,8 +8,9 @@
  *
  *   work = Σ_passes blocks(pass) · N · log₂ N
  *
- * Measured on the build machine: about 2·10⁸ units per CPU second (25 blocks on a 1024² grid, 5.2·10⁸
- * units, took 2.5 s of CPU time), so the default limit, 2·10¹⁰, is about a minute and a half.
+ * Measured on the build machine: 1–2·10⁸ units per CPU second (25 blocks on a 1024² grid, 5.2·10⁸ units,
+ * took 2.5 s of CPU time; docs/quilting.md's real run, 868 blocks on a 256² grid in three transfer passes,
+ * 9.1·10⁸ units, 8.5 s), so the default limit, 2·10¹⁰, is 1.5 to 3 minutes of CPU time.
  */
 import { nextPowerOfTwo } from './fft.ts';
 import { blockOrigins } from './layout.ts';
@@ -48,7 +49,7 @@ export function checkQuiltWork(texture: Size, out: Size, passes: readonly PassLa
   const g = (x: number) => x.toExponential(2);
   throw new UserError(
     `quilting ${out.width}x${out.height} px in ${blocks} blocks, each searching a ${texture.width}x${texture.height} texture, ` +
-      `is an estimated ${g(work)} units of work, over the limit of ${g(limit)}${limit === QUILT_MAX_WORK ? ' (about a minute and a half)' : ''}: ` +
+      `is an estimated ${g(work)} units of work, over the limit of ${g(limit)}${limit === QUILT_MAX_WORK ? ' (1.5 to 3 minutes of CPU time)' : ''}: ` +
       'use a smaller --size or --texture-size, or a larger --block',
   );
 }
