@@ -11,3 +11,4 @@ export {
 } from './transfer.ts';
 export type { QuiltProgress, QuiltProgressCallback } from './progress.ts';
 export { defaultOverlap } from './layout.ts';
+export { checkQuiltWork, estimateQuiltWork, QUILT_MAX_WORK } from './work.ts';

@@ -4,6 +4,7 @@ import { mulberry32 } from '../util/prng.ts';
 import { defaultOverlap } from './layout.ts';
 import { checkBlock, checkInteger, checkRange, checkTextureFits } from './options.ts';
 import { quiltPass } from './pass.ts';
+import { checkQuiltWork } from './work.ts';
 import { deriveSeed } from './prng.ts';
 import type { QuiltProgressCallback } from './progress.ts';
 import { prepareSource } from './ssd.ts';
@@ -34,6 +35,7 @@ export function synthesizeTexture(texture: RgbImage, options: SynthesisOptions):
   checkBlock(block, overlap);
   checkRange('tolerance', tolerance, 0, Number.MAX_VALUE);
   checkTextureFits(texture, block);
+  checkQuiltWork(texture, { width, height }, [{ block, overlap }]);
   const n = texture.width * texture.height;
   const rgb = [0, 1, 2].map((c) => texture.data.subarray(c * n, (c + 1) * n));
   const source = prepareSource(texture.height, texture.width, [rgb]);

@@ -15,6 +15,7 @@ import { defaultOverlap } from './layout.ts';
 import { gaussianBlur, luminance, matchMeanStd } from './maps.ts';
 import { checkBlock, checkInteger, checkRange, checkTargetFits, checkTextureFits } from './options.ts';
 import { quiltPass } from './pass.ts';
+import { checkQuiltWork } from './work.ts';
 import { deriveSeed } from './prng.ts';
 import type { QuiltProgressCallback } from './progress.ts';
 import { prepareSource } from './ssd.ts';
@@ -88,6 +89,8 @@ export function transferTexture(texture: RgbImage, target: RgbImage, options: Tr
   checkRange('blur sigma', sigma, 0, 1000);
   checkTextureFits(texture, block);
   checkTargetFits(target, block);
+  const schedule = transferSchedule(block, overlap, iterations, alpha);
+  checkQuiltWork(texture, target, schedule);
 
   const n = texture.width * texture.height;
   const rgb = [0, 1, 2].map((c) => texture.data.subarray(c * n, (c + 1) * n));
@@ -95,7 +98,6 @@ export function transferTexture(texture: RgbImage, target: RgbImage, options: Tr
   const source = prepareSource(texture.height, texture.width, [rgb, [textureMap]]);
   const rawTargetMap = correspondenceMap(target, kind, sigma);
   const targetMap = options.matchLuminance === false ? rawTargetMap : matchMeanStd(rawTargetMap, textureMap);
-  const schedule = transferSchedule(block, overlap, iterations, alpha);
   const seed = options.seed ?? DEFAULT_SEED;
   let previous: RgbImage | undefined;
   schedule.forEach((pass, i) => {

@@ -12,6 +12,7 @@ import type { TensorLayout, WeightMap, WeightSource } from '../compiler/weights.
 import { WeightError, fmtShape } from './errors.ts';
 import { convertLayout, convertShape } from './layout.ts';
 import { openWeights } from './open.ts';
+import { refuseNonFinite } from './finite.ts';
 import { bindPretrained } from './pretrained.ts';
 import { initParam } from './random.ts';
 import type { TensorEntry, TensorFile } from './tensor-file.ts';
@@ -108,13 +109,16 @@ export async function bindWeights(g: Graph, source: WeightSource, opts: BindOpti
     }
     return out;
   }
-  if (source.kind === 'pretrained')
-    return bindPretrained(
+  if (source.kind === 'pretrained') {
+    const bound = await bindPretrained(
       source.name,
       params.map((p) => p.id),
       g.values.get('preprocess.mean')?.kind === 'param',
       { ...(opts.pathOverride !== undefined && { pathOverride: opts.pathOverride }), ...(opts.searchDirs && { searchDirs: opts.searchDirs }), ...(opts.profile && { profile: opts.profile }), ...(opts.onNote && { onNote: opts.onNote }) },
     );
+    for (const [id, t] of bound) refuseNonFinite(t, `pretrained ${source.name} weights: parameter ${id}`);
+    return bound;
+  }
   const file = await openWeights(source.format, weightPath(source, opts));
   const bindings = resolveBindings(source, params, file);
   const entries = new Map(file.entries.map((e) => [e.name, e]));
@@ -131,6 +135,7 @@ export async function bindWeights(g: Graph, source: WeightSource, opts: BindOpti
   try {
     for (const b of bindings) {
       const t = await file.read(b.tensor);
+      refuseNonFinite(t, `weights file ${file.path}: tensor ${b.tensor} (parameter ${b.param.id})`);
       out.set(b.param.id, convertLayout(t, b.layout, targets.get(b.param.id) ?? 'asis'));
     }
   } finally {

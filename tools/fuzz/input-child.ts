@@ -3,20 +3,24 @@
  * one JSON line each (`{"start": i}` before, then the outcome, the time and the peak RSS so far).
  * A case is refused when it exits 1 with an `stc: error:` line and no stack frame on stderr.
  *
- *   npx tsx tools/fuzz/input-child.ts SEED FROM TO FIXTURE_DIR [SQUEEZENET_DIR]
+ *   npx tsx tools/fuzz/input-child.ts SEED FROM TO FIXTURE_DIR [SQUEEZENET_DIR] [KIND,KIND,...]
+ *
+ * With a list of kinds, case i is the i-th kind (caseOfKind), not a seeded draw: the pinned regressions.
  */
 import { existsSync } from 'node:fs';
 import { main } from '../../src/cli/main.ts';
-import { inputCase, writeFixtures } from './input-cases.ts';
+import { caseOfKind, inputCase, writeFixtures } from './input-cases.ts';
 
-const [seedText, fromText, toText, dir, lossNet] = process.argv.slice(2) as [string, string, string, string, string | undefined];
+const [seedText, fromText, toText, dir, lossNet, kindList] = process.argv.slice(2) as [string, string, string, string, string | undefined, string | undefined];
+const kinds = kindList ? kindList.split(',') : undefined;
 const [seed, from, to] = [Number(seedText), Number(fromText), Number(toText)];
 if (!existsSync(`${dir}/tiny.style`)) await writeFixtures(dir);
 const protocol = process.stdout.write.bind(process.stdout);
 const say = (o: object) => protocol(`${JSON.stringify(o)}\n`);
 
 for (let i = from; i < to; i++) {
-  const c = inputCase(dir, seed, i, lossNet && existsSync(lossNet) ? lossNet : undefined);
+  const net = lossNet && existsSync(lossNet) ? lossNet : undefined;
+  const c = kinds ? caseOfKind(dir, kinds[i]!, i, net) : inputCase(dir, seed, i, net);
   say({ start: i, kind: c.kind });
   let stderr = '';
   const [outWrite, errWrite] = [process.stdout.write, process.stderr.write];

@@ -87,6 +87,8 @@ export function report(title: string, results: readonly Result[], o: PoolOptions
   log(`  stack traces (crashes): ${crashed.length}`);
   log(`  over ${o.timeLimitMs / 1000} s: ${overTime.length}`);
   log(`  over ${o.rssLimit / 2 ** 20} MiB RSS: ${overRss.length}`);
+  const peak = results.reduce<Result | undefined>((m, r) => (m && m.rss >= r.rss ? m : r), undefined);
+  if (peak) log(`  max RSS: ${(peak.rss / 2 ** 20).toFixed(0)} MiB (#${peak.i} ${peak.kind}, a worker's peak so far)`);
   const families = new Map<string, number[]>();
   for (const r of results) {
     const f = r.kind.split(':')[0]!;
