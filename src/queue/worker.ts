@@ -71,6 +71,9 @@ export async function startWorker(opts: WorkerOptions): Promise<WorkerHandle> {
     });
   }
   const models = new ModelCache(opts.device, opts.threads);
+  // Aborted by close(true): a running task stops at its next check and writes nothing, since its
+  // lock lapses and another worker runs it again from the start.
+  const released = new AbortController();
   const records = bullConnection(opts.redis);
   await records.connect();
   const processor = async (job: Job<Task, TaskResult>): Promise<TaskResult> => {
@@ -83,12 +86,13 @@ export async function startWorker(opts: WorkerOptions): Promise<WorkerHandle> {
     emit({ type: 'start', task: job.id ?? job.name, kind: task.kind });
     await opts.beforeTask?.(job.id ?? job.name);
     const t0 = performance.now();
-    const ctx = makeContext(opts, (units) => void job.updateProgress(units).catch(() => undefined), models);
+    const ctx = makeContext(opts, (units) => void job.updateProgress(units).catch(() => undefined), models, released.signal);
     try {
       const r = await runTask(task, ctx);
       emit({ type: 'done', task: job.id ?? job.name, ms: performance.now() - t0 });
       return r;
     } catch (e) {
+      if (released.signal.aborted) throw e;
       const msg = (e as Error).message;
       const unrecoverable = e instanceof UserError;
       emit({ type: 'failed', task: job.id ?? job.name, error: msg, willRetry: !unrecoverable && job.attemptsMade + 1 < (job.opts.attempts ?? 1) });
@@ -110,7 +114,10 @@ export async function startWorker(opts: WorkerOptions): Promise<WorkerHandle> {
   emit({ type: 'ready' });
   return {
     async close(release = false) {
-      await worker.close(release);
+      // closed before the abort, so the stopped task is not recorded as failed: its lock lapses instead
+      const closing = worker.close(release);
+      if (release) released.abort();
+      await closing;
       await models.dispose();
       await conn.quit();
       await records.quit();

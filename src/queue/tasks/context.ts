@@ -17,6 +17,8 @@ export interface TaskContext {
   checked(storage: Storage, ref: FileRef): Promise<string>;
   /** Report units done within the task (BullMQ progress). */
   progress(units: number): void;
+  /** Aborted when the worker hands its running tasks back to the queue: stop, and write no output. */
+  readonly signal?: AbortSignal;
 }
 
 export async function checkedPath(storage: Storage, ref: FileRef): Promise<string> {
@@ -55,8 +57,9 @@ export class ModelCache {
   }
 }
 
-export function makeContext(opts: { device?: Device; threads?: number }, progress: (units: number) => void, models: ModelCache): TaskContext {
+export function makeContext(opts: { device?: Device; threads?: number }, progress: (units: number) => void, models: ModelCache, signal?: AbortSignal): TaskContext {
   return {
+    ...(signal && { signal }),
     ...(opts.device && { device: opts.device }),
     ...(opts.threads !== undefined && { threads: opts.threads }),
     models,

@@ -74,7 +74,13 @@ export async function runTrainTask(task: TrainTask, ctx: TaskContext): Promise<{
       resume: false,
       backend: { ...(threads !== undefined && { threads }), ...(ctx.device && { device: ctx.device }) },
     },
-    { onStep: (e) => ctx.progress(e.step) },
+    {
+      onStep: (e) => {
+        // handed back to the queue: stop after this step; the worker that runs it again starts over
+        if (ctx.signal?.aborted) throw new Error(`task ${task.name} handed back to the queue at step ${e.step}`);
+        ctx.progress(e.step);
+      },
+    },
   );
   return { outputs: [task.out, storage.rel(result.checkpoint)] };
 }
