@@ -1,4 +1,5 @@
 /** A throwaway redis-server on a free loopback port, and `stc` child processes, for the queue tests. */
+import { resolve } from 'node:path';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { createInterface } from 'node:readline';
@@ -119,3 +120,18 @@ export async function runMain(args: readonly string[], cwd?: string): Promise<{ 
     process.stderr.write = err;
   }
 }
+
+/** SqueezeNet 1.1 in ../shared: the loss network of the queue's training tests (they skip without it). */
+export const SQUEEZE = resolve(import.meta.dirname, '../../../shared/weights/squeezenet1_1');
+
+/** A tiny transformation network for the queue's training tests: trains in well under a second a step. */
+export const TINY_SPEC = `import johnson
+
+main network tiny {
+  input x: image[N, 3, H, W]
+  conv1 = conv(4, 3, padding: reflect); in1 = instance_norm(); relu()
+  conv2 = conv(3, 3, padding: reflect)
+  output y = scaled_tanh(150, 127.5)
+  weights random(seed: 0)
+}
+`;

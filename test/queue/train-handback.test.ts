@@ -6,31 +6,20 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { openStorage } from '../../src/queue/storage.ts';
 import { planTrain } from '../../src/queue/plan/train.ts';
 import { submitJob } from '../../src/queue/submit.ts';
 import { jobStatus } from '../../src/queue/status.ts';
 import { startWorker, type WorkerEvent } from '../../src/queue/worker.ts';
 import { makeDataFolder, writeCoordImage } from '../runtime/data/fixtures.ts';
-import { redisServerAvailable, startRedis, type RedisServer } from './helpers.ts';
+import { SQUEEZE, TINY_SPEC, redisServerAvailable, startRedis, type RedisServer } from './helpers.ts';
 
-const SQUEEZE = resolve(import.meta.dirname, '../../../shared/weights/squeezenet1_1');
 const hasShared = existsSync(SQUEEZE);
 const hasRedis = redisServerAvailable();
 if (!hasRedis) console.warn('[skip] redis-server is not installed (Debian: apt-get install redis-server): the training hand-back test needs a real Redis');
 else if (!hasShared) console.warn('[skip] ../shared is absent: the training hand-back test needs ../shared/weights/squeezenet1_1');
 
-const TINY_SPEC = `import johnson
-
-main network tiny {
-  input x: image[N, 3, H, W]
-  conv1 = conv(4, 3, padding: reflect); in1 = instance_norm(); relu()
-  conv2 = conv(3, 3, padding: reflect)
-  output y = scaled_tanh(150, 127.5)
-  weights random(seed: 0)
-}
-`;
 const STEPS = 2000;
 
 let redis: RedisServer;

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { main } from '../../src/cli/main.ts';
 import { openStorage } from '../../src/queue/storage.ts';
 import { parseSweep, planTrain } from '../../src/queue/plan/train.ts';
@@ -14,24 +14,13 @@ import { jobStatus } from '../../src/queue/status.ts';
 import { startWorker, type WorkerHandle } from '../../src/queue/worker.ts';
 import { readLog } from '../../src/runtime/train/log.ts';
 import { makeDataFolder, writeCoordImage } from '../runtime/data/fixtures.ts';
-import { redisServerAvailable, startRedis, type RedisServer } from './helpers.ts';
+import { SQUEEZE, TINY_SPEC, redisServerAvailable, startRedis, type RedisServer } from './helpers.ts';
 
-const SQUEEZE = resolve(import.meta.dirname, '../../../shared/weights/squeezenet1_1');
 const hasShared = existsSync(SQUEEZE);
 const hasRedis = redisServerAvailable();
 if (!hasRedis) console.warn('[skip] redis-server is not installed (Debian: apt-get install redis-server): the queue training sweep needs a real Redis');
 else if (!hasShared) console.warn('[skip] ../shared is absent: the queue training sweep needs ../shared/weights/squeezenet1_1');
 
-const TINY_SPEC = `import johnson
-
-main network tiny {
-  input x: image[N, 3, H, W]
-  conv1 = conv(4, 3, padding: reflect); in1 = instance_norm(); relu()
-  conv2 = conv(3, 3, padding: reflect)
-  output y = scaled_tanh(150, 127.5)
-  weights random(seed: 0)
-}
-`;
 
 let redis: RedisServer;
 let root: string;
