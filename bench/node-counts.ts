@@ -16,11 +16,11 @@ import { paramsOf } from '../src/compiler/ir/graph.ts';
 import { selectOutputs } from '../src/compiler/passes/prune.ts';
 import { emittedNodeCount, buildModelProto, type NodeCount } from '../src/backends/onnx/index.ts';
 import { ALL_PASSES, foldInputNormalisation, optimizeGraph } from '../src/backends/onnx/optimize/index.ts';
-import { buildTrainGraph, lossNetWeights, type JohnsonLossConfig } from '../src/runtime/train/train-graph.ts';
+import { buildTrainGraph, lossNetWeights } from '../src/runtime/train/train-graph.ts';
 import { initParams } from '../src/runtime/train/init.ts';
 import { TRAIN, type GatysNet, type Job } from './jobs.ts';
 import type { Device } from '../src/backends/types.ts';
-import { gatysSpec, johnsonInference, network, randomWeights } from './setup.ts';
+import { gatysSpec, johnsonInference, network, randomWeights, trainLoss } from './setup.ts';
 
 export interface BenchGraph {
   readonly name: string;
@@ -41,13 +41,7 @@ export async function gatysStepGraph(net: GatysNet, size: number): Promise<Bench
 export async function trainStepGraph(batch: number, size: number, batchedAdam = false): Promise<BenchGraph> {
   const transformer = network('johnson_in');
   const lossNet = network(TRAIN.lossNet);
-  const loss: JohnsonLossConfig = {
-    contentTaps: TRAIN.content.map((tap) => ({ tap, weight: 1 })),
-    styleTaps: TRAIN.style.map((tap) => ({ tap, weight: 1 })),
-    contentWeight: TRAIN.alpha,
-    styleWeight: TRAIN.beta,
-    tvWeight: TRAIN.tv,
-  };
+  const loss = trainLoss();
   const tg = buildTrainGraph({ transformer: transformer.graph, lossNet: lossNet.graph, loss, batch, size, adam: { beta1: 0.9, beta2: 0.999, epsilon: 1e-8 }, batchedAdam });
   const frozen = new Map(lossNetWeights(await randomWeights(selectOutputs(lossNet.graph, [...TRAIN.style, ...TRAIN.content]), lossNet.specDir)));
   const init = initParams(paramsOf(transformer.graph), 0);

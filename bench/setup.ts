@@ -211,16 +211,21 @@ async function gatysTfjs(graphs: ObjectiveGraphs, specDir: string, size: number,
 
 const ADAM = { beta1: 0.9, beta2: 0.999, epsilon: 1e-8 };
 
-async function prepareTrain(job: Job, backend: FloatBackend, opts: BackendOptions): Promise<PreparedJob> {
-  const transformer = network('johnson_in');
-  const lossNet = network(TRAIN.lossNet);
-  const loss: JohnsonLossConfig = {
+/** The training job's loss: Johnson's, on TRAIN's taps and weights. */
+export function trainLoss(): JohnsonLossConfig {
+  return {
     contentTaps: TRAIN.content.map((tap) => ({ tap, weight: 1 })),
     styleTaps: TRAIN.style.map((tap) => ({ tap, weight: 1 })),
     contentWeight: TRAIN.alpha,
     styleWeight: TRAIN.beta,
     tvWeight: TRAIN.tv,
   };
+}
+
+async function prepareTrain(job: Job, backend: FloatBackend, opts: BackendOptions): Promise<PreparedJob> {
+  const transformer = network('johnson_in');
+  const lossNet = network(TRAIN.lossNet);
+  const loss = trainLoss();
   const graphOpts = { transformer: transformer.graph, lossNet: lossNet.graph, loss, batch: job.batch, size: job.size };
   // The ONNX step graph (forward, backward, Adam); its FLOPs are reported for both backends.
   const tg = buildTrainGraph({ ...graphOpts, adam: ADAM, batchedAdam: opts.device === 'gpu' });
