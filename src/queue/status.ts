@@ -59,8 +59,10 @@ export async function jobStatus(url: string, id: string): Promise<JobStatus> {
     let unitsDone = 0;
     const spans: { startedAt: number; finishedAt: number; units: number }[] = [];
     const failures: TaskFailure[] = [];
-    const jobs = await Promise.all(rec.tasks.map((name) => h.queue.getJob(taskId(id, name))));
+    // States first: a job read after its state is its data at that state or later (a task that failed between
+    // the two reads would otherwise show as failed without its reason).
     const states = await Promise.all(rec.tasks.map((name) => h.queue.getJobState(taskId(id, name))));
+    const jobs = await Promise.all(rec.tasks.map((name) => h.queue.getJob(taskId(id, name))));
     rec.tasks.forEach((name, i) => {
       const job = jobs[i];
       const state = states[i];
