@@ -60,7 +60,7 @@ try {
       if (r.status !== 0) throw new Error(`${w.name} exited ${r.status}: ${(r.stderr || String(r.error)).trim().split('\n').pop()}`);
       if (i > 0) times.get(w.name)!.push(Math.round(ms)); // round 0 warms the disk cache
     }
-  const rel = (a: string): string => (path.isAbsolute(a) ? path.basename(a) : a);
+  const rel = (a: string): string => (!path.isAbsolute(a) ? a : a.startsWith(ROOT) ? path.relative(ROOT, a) : path.basename(a));
   const rows: FirstImageRow[] = ways.map((w) => ({ name: w.name, command: [path.basename(w.cmd), ...w.args.map(rel)].join(' '), times_ms: times.get(w.name)! }));
   if (values.json) process.stdout.write(`${JSON.stringify({ size, threads: Number(threads), rows })}\n`);
   else {

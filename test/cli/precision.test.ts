@@ -61,7 +61,7 @@ describe('--precision through the CLI', () => {
 });
 
 describe.skipIf(!hasShared)('int8 against fp32 on the fast-style wave network (../shared, chicago at 96 px)', () => {
-  it('stc run --precision int8 (calibrated on the input) and stc apply --precision int8 (noise calibration) stay close to fp32', async () => {
+  it('stc run --precision int8 and stc apply --precision int8 (both calibrated on the input) stay close to fp32', async () => {
     const o = (n: string) => join(dir, n);
     const run = (out: string, extra: string[]) =>
       stc(['run', 'specs/fast-style.style', '--weights', rel(WAVE), '--input', rel(PHOTO), '--size', '96', '-o', out, '--threads', '1', ...extra]);
@@ -74,10 +74,11 @@ describe.skipIf(!hasShared)('int8 against fp32 on the fast-style wave network (.
     const runDb = psnr(r32!, r8!);
     const applyDb = psnr(a32!, a8!);
     console.info(`int8 vs fp32, wave on chicago at 96 px: stc run ${runDb.toFixed(2)} dB, stc apply ${applyDb.toFixed(2)} dB`);
-    // int8 really ran (the images differ) and stayed close (quantize.test.ts: 37.8-38.8 dB at 256² and 300×200).
+    // int8 really ran (the images differ) and stayed close: 39.4 and 38.0 dB when written (noise calibration gave
+    // apply 30.8 dB, so this also checks that apply calibrates on the photo); quantize.test.ts: 37.8-38.8 dB at 256².
     for (const db of [runDb, applyDb]) {
       expect(db).toBeLessThan(80);
-      expect(db).toBeGreaterThan(30);
+      expect(db).toBeGreaterThan(35);
     }
   }, 300_000);
 });

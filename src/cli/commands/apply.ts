@@ -15,8 +15,8 @@ import { PRECISION_FLAGS, PRECISION_HELP, parsePrecision } from '../precision-op
 import { calibrationList } from '../quantize-option.ts';
 import { imageToTensor, readImage } from '../../runtime/image.ts';
 
-/** Longer side photos given to `--calibrate` are scaled to. */
-const CALIBRATION_MAX_SIDE = 512;
+/** Longer side calibration photos are scaled to (or --max-size, when smaller: the size the model will see). */
+const CALIBRATION_MAX_SIDE = 256;
 
 interface Opts {
   output: string;
@@ -54,7 +54,11 @@ async function action(modelPath: string, input: string, o: Opts): Promise<void> 
   const precision = parsePrecision(o.precision);
   const photos = calibrationList(o.calibrate);
   if (photos.length > 0 && precision !== 'int8') throw new UserError('--calibrate needs --precision int8');
-  const calibration = await Promise.all(photos.map(async (p) => imageToTensor(await readImage(p, { resize: { maxSide: CALIBRATION_MAX_SIDE } }))));
+  // One image and no --calibrate: calibrate on that image (wave on chicago at 96 px, test/cli/precision.test.ts:
+  // 38.0 dB against fp32, 30.8 dB calibrated on noise); folders and videos: noise, unless --calibrate.
+  if (precision === 'int8' && photos.length === 0 && kind === 'image') photos.push(input);
+  const calibrationSide = Math.min(CALIBRATION_MAX_SIDE, opts.maxSize ?? Infinity);
+  const calibration = await Promise.all(photos.map(async (p) => imageToTensor(await readImage(p, { resize: { maxSide: calibrationSide } }))));
   const model = await loadImageModel(modelPath, {
     ...(o.threads !== undefined && { threads: int(o.threads, 'threads', 1)! }),
     ...(device && { device }),
@@ -108,6 +112,6 @@ export const register: Register = (program: Command) => {
     .option('--threads <n>', 'ONNX Runtime intra-op threads (default: all cores)')
     .option(DEVICE_FLAGS, DEVICE_HELP)
     .option(PRECISION_FLAGS, `${PRECISION_HELP}; a float model is quantised on load`)
-    .option('--calibrate <images>', '--precision int8: comma-separated photos to calibrate activation ranges on (default: noise)')
+    .option('--calibrate <images>', '--precision int8: comma-separated photos to calibrate activation ranges on (default: the input image, scaled down; noise for folders and videos)')
     .action(action);
 };
