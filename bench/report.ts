@@ -3,7 +3,7 @@
  * for docs/benchmarks.md. Pure functions; the driver (run.ts) does the I/O.
  */
 import type { Device } from '../src/backends/types.ts';
-import { percentOfPeak, ratio } from './stats.ts';
+import { median, percentOfPeak, ratio } from './stats.ts';
 
 /** One measurement of one job on one backend (a worker's or torch_bench.py's output). */
 export interface Measurement {
@@ -26,16 +26,23 @@ export type Outcome = { readonly status: 'ok'; readonly m: Measurement } | { rea
 /** The outcome of a backend that does not do a job's kind (e.g. int8 for training): rendered as "n/a: why". */
 export const notApplicable = (why: string): Outcome => ({ status: 'skipped', reason: `n/a: ${why}` });
 
-/** Table columns, in order; stc-onnx-int8 is stc's int8 QDQ export on ORT (inference jobs only). */
-export const BACKENDS = ['stc-onnx', 'stc-onnx-int8', 'stc-tfjs', 'pytorch'] as const;
+/**
+ * Table columns, in order; stc-onnx-int8 is stc's int8 QDQ export on ORT (inference jobs only); the peers:
+ * pytorch (eager), pytorch-compile (torch.compile, inductor) and torch-onnx-ort (torch.onnx.export's graph on
+ * onnxruntime-node with stc's session options; inference only). A column no job has is not shown.
+ */
+export const BACKENDS = ['stc-onnx', 'stc-onnx-int8', 'stc-tfjs', 'pytorch', 'pytorch-compile', 'torch-onnx-ort'] as const;
 export type BackendName = (typeof BACKENDS)[number];
+/** The columns that are not stc: ratios are taken against the fastest of them in the same run. */
+export const PEERS: readonly BackendName[] = ['pytorch', 'pytorch-compile', 'torch-onnx-ort'];
 
 export interface JobResult {
   readonly id: string;
   readonly kind: string;
   readonly size: number;
   readonly batch: number;
-  readonly results: Readonly<Record<BackendName, Outcome>>;
+  /** stc-onnx, stc-onnx-int8, stc-tfjs and pytorch always; the other peers where the run measured them. */
+  readonly results: Readonly<Record<'stc-onnx' | 'stc-onnx-int8' | 'stc-tfjs' | 'pytorch', Outcome>> & Readonly<Partial<Record<BackendName, Outcome>>>;
   /**
    * GFLOP/s of the conv micro-benchmark run right before this job, so that its "% of peak" compares
    * against the machine as it was then (the load on a shared machine drifts over a run); absent: the
@@ -59,6 +66,27 @@ export interface BenchDoc {
   readonly peak: { readonly gflops: number; readonly detail: string } | undefined;
   readonly jobs: readonly JobResult[];
   readonly notes: readonly string[];
+  /** bench/arbitrary.ts's rows (stc-onnx against TFLite XNNPACK), where the run had the models. */
+  readonly arbitrary?: readonly ArbitraryRow[];
+  /** Process start to file written, one 512² image (bench/first-image.ts). */
+  readonly firstImage?: readonly FirstImageRow[];
+}
+
+/** One arbitrary-style network: stc-onnx's and TFLite's median and best times. */
+export interface ArbitraryRow {
+  readonly job: string;
+  readonly stc_ms: number;
+  readonly tflite_ms: number;
+  readonly stc_min_ms: number;
+  readonly tflite_min_ms: number;
+  readonly goal: number;
+}
+
+/** One way of stylising one image from a fresh process: wall times of each run. */
+export interface FirstImageRow {
+  readonly name: string;
+  readonly command: string;
+  readonly times_ms: readonly number[];
 }
 
 const fmt = (x: number, d = 1): string => x.toFixed(d);
@@ -71,13 +99,25 @@ function notMeasured(o: Exclude<Outcome, { status: 'ok' }>): string {
   return o.status === 'skipped' && o.reason.startsWith('n/a:') ? o.reason : `${o.status}: ${o.reason}`;
 }
 
-/** "median (ratio to PyTorch×)", the ratio left out when PyTorch has no measurement. */
+/** "median (ratio to the reference×)", the ratio left out when the reference (the fastest peer) has no measurement. */
 function timeVsTorch(m: Measurement, torch: Outcome): string {
   const r = torch.status === 'ok' ? ratio(m.median_ms, torch.m.median_ms) : undefined;
   return `${ms(m.median_ms)}${r !== undefined ? ` (${fmt(r, 2)}×)` : ''}`;
 }
 
-/** One table cell per backend: "median (ratio×) · GFLOP/s (% peak) · RSS". */
+/** The peer with the smallest median time on a job, with its column's name; undefined when no peer measured it. */
+export function fastestPeer(results: JobResult['results']): { readonly name: BackendName; readonly outcome: Outcome } | undefined {
+  let best: { name: BackendName; outcome: Outcome; ms: number } | undefined;
+  for (const name of PEERS) {
+    const o = results[name];
+    if (o?.status === 'ok' && (best === undefined || o.m.median_ms < best.ms)) best = { name, outcome: o, ms: o.m.median_ms };
+  }
+  return best && { name: best.name, outcome: best.outcome };
+}
+
+const NO_PEER: Outcome = { status: 'skipped', reason: 'no peer measured' };
+
+/** One table cell per backend: "median (ratio to the fastest peer×) · GFLOP/s (% peak) · RSS". */
 export function cell(o: Outcome, torch: Outcome, peak: number | undefined): string {
   if (o.status !== 'ok') return notMeasured(o);
   const m = o.m;
@@ -99,8 +139,29 @@ export function int8Cell(o: Outcome, torch: Outcome, fp32: Outcome): string {
 }
 
 function jobCell(j: JobResult, b: BackendName, peak: number | undefined): string {
-  const torch = j.results.pytorch;
-  return b === 'stc-onnx-int8' ? int8Cell(j.results[b], torch, j.results['stc-onnx']) : cell(j.results[b], torch, peak);
+  const ref = fastestPeer(j.results)?.outcome ?? NO_PEER;
+  const o = j.results[b] ?? { status: 'skipped', reason: 'not run' };
+  return b === 'stc-onnx-int8' ? int8Cell(o, ref, j.results['stc-onnx']) : cell(o, ref, peak);
+}
+
+function fastestPeerCell(j: JobResult): string {
+  const f = fastestPeer(j.results);
+  return f && f.outcome.status === 'ok' ? `${f.name}, ${ms(f.outcome.m.median_ms)}` : 'none measured';
+}
+
+function arbitraryLines(rows: readonly ArbitraryRow[]): string[] {
+  const lines = ['', 'Arbitrary style transfer (bench/arbitrary.ts: specs/arbitrary.style on stc-onnx against TensorFlow Lite with XNNPACK, the same threads; the peer is TFLite):', ''];
+  lines.push('| network | stc-onnx median / best | TFLite XNNPACK median / best | ratio (median) | ratio (best) | goal |', '|---|---|---|---|---|---|');
+  for (const r of rows)
+    lines.push(`| ${r.job} | ${ms(r.stc_ms)} / ${ms(r.stc_min_ms)} | ${ms(r.tflite_ms)} / ${ms(r.tflite_min_ms)} | ${fmt(r.stc_ms / r.tflite_ms, 2)}× | ${fmt(r.stc_min_ms / r.tflite_min_ms, 2)}× | ≤ ${fmt(r.goal, 1)}× |`);
+  return lines;
+}
+
+function firstImageLines(rows: readonly FirstImageRow[]): string[] {
+  const lines = ['', 'First image (bench/first-image.ts): wall time from process start to the stylised 512² PNG written, each way in a fresh process, runs interleaved:', ''];
+  lines.push('| way | command | median | min | runs |', '|---|---|---|---|---|');
+  for (const r of rows) lines.push(`| ${r.name} | \`${r.command}\` | ${ms(median(r.times_ms))} | ${ms(Math.min(...r.times_ms))} | ${r.times_ms.length} |`);
+  return lines;
 }
 
 export function renderMarkdown(doc: BenchDoc): string {
@@ -119,17 +180,24 @@ export function renderMarkdown(doc: BenchDoc): string {
     lines.push(`Peak (ORT conv micro-benchmark, ${detail}, best of N), measured right before each job: **${fmt(Math.min(...jobPeaks))}-${fmt(Math.max(...jobPeaks))} GFLOP/s** (column "peak"; each job's % of peak uses its own).`);
   else lines.push(peak !== undefined ? `Peak (ORT conv micro-benchmark, ${detail}, best of N): **${fmt(peak)} GFLOP/s**.` : 'Peak: not measured.');
   lines.push('');
-  lines.push('Each cell: median time (ratio to PyTorch eager) · achieved GFLOP/s (% of the peak) · peak RSS of the process.');
-  lines.push('stc-onnx-int8 cells: median time (ratio to PyTorch eager) · time over stc-onnx\'s float32 time (× fp32) · peak RSS; no GFLOP/s (int8 multiply-adds are not float32 FLOPs).');
+  const columns = BACKENDS.filter((b) => doc.jobs.some((j) => j.results[b] !== undefined));
+  const peers = PEERS.filter((b) => columns.includes(b));
+  const peerText = peers.length > 1 ? `the fastest peer (${peers.join(', ')}) on that job` : 'PyTorch eager';
+  lines.push(`Each cell: median time (ratio to ${peerText}) · achieved GFLOP/s (% of the peak) · peak RSS of the process.`);
+  lines.push(`stc-onnx-int8 cells: median time (ratio to ${peerText}) · time over stc-onnx\'s float32 time (× fp32) · peak RSS; no GFLOP/s (int8 multiply-adds are not float32 FLOPs).`);
   lines.push('');
   const perJob = jobPeaks.length > 0;
-  lines.push(`| job | size | batch |${perJob ? ' peak |' : ''} ${BACKENDS.join(' | ')} |`);
-  lines.push(`|---|---|---|${perJob ? '---|' : ''}${BACKENDS.map(() => '---').join('|')}|`);
+  const withFastest = peers.length > 1;
+  lines.push(`| job | size | batch |${perJob ? ' peak |' : ''}${withFastest ? ' fastest peer |' : ''} ${columns.join(' | ')} |`);
+  lines.push(`|---|---|---|${perJob ? '---|' : ''}${withFastest ? '---|' : ''}${columns.map(() => '---').join('|')}|`);
   for (const j of doc.jobs) {
     const p = j.peak ?? peak;
     const peakCell = perJob ? ` ${j.peak !== undefined ? `${fmt(j.peak)} GFLOP/s` : 'not measured'} |` : '';
-    lines.push(`| ${j.id} | ${j.size} | ${j.batch} |${peakCell} ${BACKENDS.map((b) => jobCell(j, b, p).replace(/\|/g, '\\|')).join(' | ')} |`);
+    const fastCell = withFastest ? ` ${fastestPeerCell(j)} |` : '';
+    lines.push(`| ${j.id} | ${j.size} | ${j.batch} |${peakCell}${fastCell} ${columns.map((b) => jobCell(j, b, p).replace(/\|/g, '\\|')).join(' | ')} |`);
   }
+  if (doc.arbitrary?.length) lines.push(...arbitraryLines(doc.arbitrary));
+  if (doc.firstImage?.length) lines.push(...firstImageLines(doc.firstImage));
   if (doc.notes.length) {
     lines.push('');
     for (const n of doc.notes) lines.push(`- ${n}`);

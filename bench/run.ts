@@ -1,25 +1,30 @@
 /**
- * `npm run bench`: every job on stc-onnx, stc-onnx-int8 (inference jobs), stc-tfjs and PyTorch eager
- * (bench/torch_bench.py), each measurement in its own child process, the backends back to back per job
- * (the load of a shared machine drifts over a run): per job the conv micro-benchmark (the peak), stc-onnx,
- * PyTorch, then stc-onnx-int8 and stc-tfjs.
+ * `npm run bench`: every job on stc-onnx, stc-onnx-int8 (inference jobs), stc-tfjs and the peers: PyTorch eager
+ * and torch.compile (bench/torch_bench.py), and torch.onnx.export's graph on onnxruntime-node (inference jobs,
+ * bench/torch_export.py run by the worker as backend torch-onnx), each measurement in its own child process, the
+ * backends back to back per job (the load of a shared machine drifts over a run): per job the conv
+ * micro-benchmark (the peak), stc-onnx, the peers, then stc-onnx-int8 and stc-tfjs. Then, unless turned off,
+ * the arbitrary-style networks against TFLite (bench/arbitrary.ts, when ../shared has the models) and the
+ * first-image latency (bench/first-image.ts). Ratios are against the fastest peer on each job.
  * Writes bench/results/latest.json and the generated section of docs/benchmarks.md.
  *
  *   npm run bench -- [--quick] [--device cpu|gpu] [--only SUBSTRING]... [--threads N]
- *                    [--no-torch] [--no-tfjs] [--no-int8] [--no-docs] [--repeats N] [--warmup N]
+ *                    [--no-torch] [--no-compile] [--no-torch-onnx] [--no-tfjs] [--no-int8]
+ *                    [--no-arbitrary] [--no-first-image] [--no-docs] [--repeats N] [--warmup N]
  *
+ * --quick: torch.compile only on the smallest inference job (inductor compiles each job for minutes on 2 cores).
  * --quick: fewer repeats, the quick job subset, tfjs only at the smallest size of each job.
  * --no-int8: skip stc-onnx-int8 (the int8 QDQ export, run after PyTorch on each inference job).
  * --device gpu: ORT on CUDA or WebGPU (a clear failure per job when neither starts), PyTorch on cuda.
  */
 import { spawn } from 'node:child_process';
-import { readFileSync, renameSync, writeFileSync, mkdirSync } from 'node:fs';
+import { existsSync, readFileSync, renameSync, writeFileSync, mkdirSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { JOBS, int8Runs, tfjsRuns, type Job } from './jobs.ts';
-import { notApplicable, renderMarkdown, spliceSection, type BenchDoc, type JobResult, type Measurement, type Outcome } from './report.ts';
+import { notApplicable, renderMarkdown, spliceSection, type ArbitraryRow, type BenchDoc, type FirstImageRow, type JobResult, type Measurement, type Outcome } from './report.ts';
 import type { StcBackend } from './setup.ts';
 import type { Device } from '../src/backends/types.ts';
 import { gflops } from './stats.ts';
@@ -79,10 +84,10 @@ interface TorchRun {
   readonly error?: string;
 }
 
-async function torchBench(ids: readonly string[], o: Options): Promise<TorchRun> {
-  const args = [path.join(HERE, 'torch_bench.py'), '--threads', String(o.threads), '--device', o.device === 'gpu' ? 'cuda' : 'cpu', '--repeats', String(o.repeats), '--warmup', String(o.warmup)];
+async function torchBench(ids: readonly string[], o: Options, mode: 'eager' | 'compile' = 'eager', budgetS = 3600): Promise<TorchRun> {
+  const args = [path.join(HERE, 'torch_bench.py'), '--threads', String(o.threads), '--device', o.device === 'gpu' ? 'cuda' : 'cpu', '--repeats', String(o.repeats), '--warmup', String(o.warmup), '--mode', mode, '--timeout', String(budgetS)];
   for (const id of ids) args.push('--only', id);
-  const r = await runChild(process.env.PYTHON ?? 'python3', args, 60 * 60 * 1000);
+  const r = await runChild(process.env.PYTHON ?? 'python3', args, (budgetS + 120) * 1000);
   let doc: { torch?: string; jobs?: (Measurement & { id: string })[]; failures?: { id: string; error: string[] }[] } | undefined;
   try {
     doc = JSON.parse(r.stdout) as typeof doc;
@@ -94,6 +99,48 @@ async function torchBench(ids: readonly string[], o: Options): Promise<TorchRun>
     failures: new Map((doc!.failures ?? []).map((f) => [f.id, f.error.join(' ')])),
     ...(doc!.torch !== undefined && { version: doc!.torch }),
   };
+}
+
+/** The torch.compile peer on one job; in `skipQuick` mode not run (inductor compiles each job for minutes here). */
+async function compiledPeer(job: Job, o: Options, off: boolean, skipQuick: boolean): Promise<Outcome> {
+  if (off) return { status: 'skipped', reason: '--no-compile or --no-torch' };
+  if (skipQuick) return { status: 'skipped', reason: 'quick mode (smallest inference job only)' };
+  log(`bench: ${job.id} on torch.compile (bench/torch_bench.py --mode compile)`);
+  const t = await torchBench([job.id], o, 'compile', o.quick ? 90 : 1200);
+  const m = t.jobs.get(job.id);
+  if (m) return { status: 'ok', m };
+  const why = t.failures.get(job.id) ?? t.error ?? 'no result';
+  return /over the \d+ s budget/.test(why) ? { status: 'skipped', reason: why } : { status: 'failed', reason: why };
+}
+
+const SHARED_ARBITRARY = path.join(ROOT, '..', 'shared', 'models', 'arbitrary-style');
+
+/** bench/arbitrary.ts (stc-onnx against TFLite XNNPACK), when ../shared has the models and tensorflow is installed. */
+async function arbitraryRows(o: Options, notes: string[]): Promise<ArbitraryRow[] | undefined> {
+  if (o.device !== 'cpu') return undefined;
+  if (!existsSync(SHARED_ARBITRARY)) {
+    notes.push(`Arbitrary style transfer not run: ${SHARED_ARBITRARY} is absent.`);
+    return undefined;
+  }
+  log('bench: arbitrary-style networks on stc-onnx and TFLite XNNPACK (bench/arbitrary.ts)');
+  const r = await runChild(process.execPath, ['--import', 'tsx', path.join(HERE, 'arbitrary.ts'), '--threads', String(o.threads), '--repeats', String(o.quick ? 3 : 10)], 600_000);
+  if (r.code !== 0) {
+    notes.push(`Arbitrary style transfer failed: ${errorLine(r.stderr)}.`);
+    return undefined;
+  }
+  return (JSON.parse(r.stdout) as { rows: ArbitraryRow[] }).rows;
+}
+
+/** bench/first-image.ts: stc run, PyTorch's script and the ORT script on one 512² image, each from a fresh process. */
+async function firstImageRows(repeats: number, o: Options, notes: string[]): Promise<FirstImageRow[] | undefined> {
+  if (o.device !== 'cpu') return undefined;
+  log('bench: first-image latency at 512² (bench/first-image.ts)');
+  const r = await runChild(process.execPath, ['--import', 'tsx', path.join(HERE, 'first-image.ts'), '--repeats', String(repeats), '--threads', String(o.threads), '--json'], 900_000);
+  if (r.code !== 0) {
+    notes.push(`First-image latency failed: ${errorLine(r.stderr)}.`);
+    return undefined;
+  }
+  return (JSON.parse(lastLine(r.stdout)) as { rows: FirstImageRow[] }).rows;
 }
 
 interface Options {
@@ -131,6 +178,10 @@ async function main(): Promise<void> {
       repeats: { type: 'string' },
       warmup: { type: 'string' },
       'no-torch': { type: 'boolean', default: false },
+      'no-compile': { type: 'boolean', default: false },
+      'no-torch-onnx': { type: 'boolean', default: false },
+      'no-arbitrary': { type: 'boolean', default: false },
+      'no-first-image': { type: 'boolean', default: false },
       'no-tfjs': { type: 'boolean', default: false },
       'no-int8': { type: 'boolean', default: false },
       'no-docs': { type: 'boolean', default: false },
@@ -168,7 +219,8 @@ async function main(): Promise<void> {
 
   // tfjs on wasm needs minutes per Gatys or training step (see docs/benchmarks.md): a budget keeps --quick short.
   const tfjsBudget = quick ? 10_000 : 90_000;
-  const stc = new Map<string, { onnx: Outcome; int8: Outcome; tfjs: Outcome; peak?: number }>();
+  const stc = new Map<string, { onnx: Outcome; int8: Outcome; tfjs: Outcome; compiled: Outcome; torchOnnx: Outcome; peak?: number }>();
+  const smallestInference = jobs.filter((j) => j.kind === 'inference').sort((a, b) => a.size - b.size)[0]?.id;
   const torchJobs = new Map<string, Measurement>();
   const torchFailures = new Map<string, string>();
   let torchVersion: string | undefined;
@@ -185,6 +237,14 @@ async function main(): Promise<void> {
       for (const [id, f] of t.failures) torchFailures.set(id, f);
       if (t.error) torchFailures.set(job.id, t.error);
       torchVersion ??= t.version;
+    }
+    const compiled = await compiledPeer(job, o, values['no-compile']! || values['no-torch']!, quick && job.id !== smallestInference);
+    let torchOnnx: Outcome;
+    if (job.kind !== 'inference') torchOnnx = notApplicable('inference only (torch.onnx.export has no gradient)');
+    else if (values['no-torch-onnx']) torchOnnx = { status: 'skipped', reason: '--no-torch-onnx' };
+    else {
+      log(`bench: ${job.id} on torch.onnx.export → onnxruntime-node`);
+      torchOnnx = await worker(job.id, 'torch-onnx', o, 900_000);
     }
     let int8: Outcome;
     if (!int8Runs(job)) int8 = notApplicable('inference only');
@@ -203,9 +263,9 @@ async function main(): Promise<void> {
     // Each ONNX node is at least one dispatch on a GPU: the step's node count for this device (bench/node-counts.ts).
     const nodes = await jobNodeCount(job, o.device);
     log(`bench:   onnx nodes (--device ${o.device}): ${nodes.nodes} (${nodes.byOp.slice(0, 5).map(([op, n]) => `${op} ${n}`).join(', ')})`);
-    stc.set(job.id, { onnx, int8, tfjs, ...(jobPeak !== undefined && { peak: jobPeak }) });
+    stc.set(job.id, { onnx, int8, tfjs, compiled, torchOnnx, ...(jobPeak !== undefined && { peak: jobPeak }) });
     const pt: Outcome = torchJobs.has(job.id) ? { status: 'ok', m: torchJobs.get(job.id)! } : { status: 'failed', reason: torchFailures.get(job.id) ?? 'not run' };
-    for (const [b, r] of [['onnx', onnx], ['onnx-int8', int8], ['tfjs', tfjs], ['torch', pt]] as const)
+    for (const [b, r] of [['onnx', onnx], ['onnx-int8', int8], ['tfjs', tfjs], ['torch', pt], ['torch.compile', compiled], ['torch-onnx', torchOnnx]] as const)
       log(`bench:   ${b}: ${r.status === 'ok' ? `${r.m.median_ms.toFixed(1)} ms, ${r.m.gflops.toFixed(1)} GFLOP/s, ${r.m.peak_rss_mb.toFixed(0)} MB` : `${r.status} (${r.reason})`}`);
   }
 
@@ -224,7 +284,7 @@ async function main(): Promise<void> {
       kind: j.kind,
       size: j.size,
       batch: j.batch,
-      results: { 'stc-onnx': s.onnx, 'stc-onnx-int8': s.int8, 'stc-tfjs': s.tfjs, pytorch: torchOutcome(j) },
+      results: { 'stc-onnx': s.onnx, 'stc-onnx-int8': s.int8, 'stc-tfjs': s.tfjs, pytorch: torchOutcome(j), 'pytorch-compile': s.compiled, 'torch-onnx-ort': s.torchOnnx },
       ...(s.peak !== undefined && { peak: s.peak }),
     };
   });
@@ -242,8 +302,17 @@ async function main(): Promise<void> {
         'and calibrating are setup, not timed. ' +
         'Its JSON gflops field is float32-equivalent (the float graph\'s FLOPs over its time).',
     );
+  notes.push(
+    'pytorch-compile: torch.compile (inductor, default options) of the inference forward, the Gatys loss (its backward compiled by AOTAutograd) and the training loss ' +
+      '(forward and backward compiled; Adam eager); compilation is in the warm-up, not timed. torch-onnx-ort: the same Johnson-IN exported by torch.onnx.export ' +
+      '(bench/torch_export.py: TorchScript exporter, opset 18, InstanceNormalization nodes) and run by onnxruntime-node with stc\'s session options and threads; ' +
+      'exporting is setup. Ratios in every cell are against the fastest of the peers on that job.',
+  );
   notes.push('Weights are seeded random (timing does not depend on values); inputs are seeded noise images; stc and PyTorch use the same shapes, not the same numbers.');
   notes.push(`Peak RSS: each backend and job in its own process (stc: Node + the runtime; PyTorch: Python + torch).`);
+
+  const arbitrary = values['no-arbitrary'] ? undefined : await arbitraryRows(o, notes);
+  const firstImage = values['no-first-image'] ? undefined : await firstImageRows(quick ? 2 : 3, o, notes);
 
   const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
   const argv = process.argv.slice(2).join(' ');
@@ -266,6 +335,8 @@ async function main(): Promise<void> {
     peak: peakDetail === undefined ? undefined : { gflops: runPeak ?? Math.max(...results.flatMap((r) => (r.peak !== undefined ? [r.peak] : []))), detail: peakDetail },
     jobs: results,
     notes,
+    ...(arbitrary && { arbitrary }),
+    ...(firstImage && { firstImage }),
   };
   writeAtomic(path.join(HERE, 'results', 'latest.json'), `${JSON.stringify(doc, null, 1)}\n`);
   const md = renderMarkdown(doc);

@@ -4,8 +4,13 @@
  * Inputs are seeded noise images in 0..255; Gatys targets are computed from two more noise images
  * by the engine's own target graphs (as `stc stylize` does); the training style Grams are those of
  * a noise style image. `onnx-int8` (inference only) is stc's static-QDQ int8 export
- * (src/backends/onnx/quantize.ts, default options) calibrated on two more noise images.
+ * (src/backends/onnx/quantize.ts, default options) calibrated on two more noise images. `torch-onnx`
+ * (inference only) is not stc: the same network exported by PyTorch's generic `torch.onnx.export`
+ * (bench/torch_export.py), run by onnxruntime-node with stc's session options and threads.
  */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadSpec, pickNetwork } from '../src/cli/load-spec.ts';
@@ -28,9 +33,10 @@ import { OnnxTrainStep, freshOptimState } from '../src/runtime/train/step.ts';
 
 import { GATYS, TRAIN, type GatysNet, type Job } from './jobs.ts';
 
-export const STC_BACKENDS = ['onnx', 'onnx-int8', 'tfjs'] as const;
+export const STC_BACKENDS = ['onnx', 'onnx-int8', 'tfjs', 'torch-onnx'] as const;
 export type StcBackend = (typeof STC_BACKENDS)[number];
-type FloatBackend = Exclude<StcBackend, 'onnx-int8'>;
+type FloatBackend = Exclude<StcBackend, 'onnx-int8' | 'torch-onnx'>;
+
 
 export interface PreparedJob {
   /** One iteration; resolves when its results are on the host. */
@@ -87,7 +93,7 @@ export async function randomWeights(g: Graph, specDir: string, seed = 1): Promis
 
 export async function prepareJob(job: Job, backend: StcBackend, opts: BackendOptions): Promise<PreparedJob> {
   if (job.kind === 'inference') return prepareInference(job, backend, opts);
-  if (backend === 'onnx-int8') throw new Error(`bench: backend onnx-int8 runs inference jobs only, not ${job.id}`);
+  if (backend === 'onnx-int8' || backend === 'torch-onnx') throw new Error(`bench: backend ${backend} runs inference jobs only, not ${job.id}`);
   return job.kind === 'gatys' ? prepareGatys(job, backend, opts) : prepareTrain(job, backend, opts);
 }
 
@@ -117,6 +123,23 @@ export async function int8Model(g: Graph, weights: WeightMap, opts: BackendOptio
   return loadOnnxModel(await quantizeToBytes(floatModelProto(g, weights, opts), feeds, opts, floatModelProto(calibration, weights, opts)), opts);
 }
 
+/**
+ * bench/torch_export.py's ONNX file of the Johnson-IN transformer at size × size, exported once per size and
+ * kept in the temp directory (exporting is setup, and takes tens of seconds on a loaded machine) until the
+ * script changes.
+ */
+export function torchExport(size: number): Uint8Array {
+  const dir = path.join(tmpdir(), 'stc-bench-torch-export');
+  const file = path.join(dir, `johnson_in-${size}.onnx`);
+  const script = path.join(HERE, 'torch_export.py');
+  if (!existsSync(file) || statSync(file).mtimeMs < statSync(script).mtimeMs) {
+    mkdirSync(dir, { recursive: true });
+    const r = spawnSync(process.env.PYTHON ?? 'python3', [script, '--size', String(size), '--out', file], { encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`torch.onnx.export failed: ${(r.stderr || String(r.error)).trim().split('\n').pop()}`);
+  }
+  return readFileSync(file);
+}
+
 async function inferenceModel(g: Graph, weights: WeightMap, job: Job, backend: StcBackend, opts: BackendOptions): Promise<CompiledModel> {
   switch (backend) {
     case 'onnx':
@@ -125,18 +148,20 @@ async function inferenceModel(g: Graph, weights: WeightMap, job: Job, backend: S
       return int8Model(g, weights, opts, (await johnsonInference(CALIBRATION_SIZE)).graph);
     case 'tfjs':
       return new (await import('../src/backends/tfjs/index.ts')).TfjsBackend().compile(g, weights, opts);
+    case 'torch-onnx':
+      return (await import('../src/backends/onnx/index.ts')).loadOnnxModel(torchExport(job.size), opts);
   }
 }
 
 async function prepareInference(job: Job, backend: StcBackend, opts: BackendOptions): Promise<PreparedJob> {
   const { graph: g, weights, input } = await johnsonInference(job.size);
   const model = await inferenceModel(g, weights, job, backend, opts);
-  const feeds = { [input]: noiseImage(job.batch, job.size, 1) };
+  const feeds = { [model.inputNames[0] ?? input]: noiseImage(job.batch, job.size, 1) };
   return {
     step: async () => void (await model.run(feeds)),
     probe: async () => Object.fromEntries(Object.entries(await model.run(feeds)).map(([k, t]) => [k, t.data])),
     flop: graphFlop(g),
-    detail: backend === 'onnx-int8' ? 'forward, int8 QDQ convs (FLOPs: the float32 graph\'s)' : 'forward',
+    detail: backend === 'onnx-int8' ? 'forward, int8 QDQ convs (FLOPs: the float32 graph\'s)' : backend === 'torch-onnx' ? 'forward, torch.onnx.export\'s graph (FLOPs: stc\'s graph\'s)' : 'forward',
     dispose: () => model.dispose(),
   };
 }

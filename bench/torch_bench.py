@@ -1,6 +1,7 @@
-"""PyTorch eager fp32 baselines for stc's benchmark (bench/), printed as JSON on stdout.
+"""PyTorch fp32 baselines for stc's benchmark (bench/), printed as JSON on stdout: eager, or torch.compile.
 
-    python3 bench/torch_bench.py [--quick] [--only SUBSTRING] [--threads 2] [--device cpu|cuda]
+    python3 bench/torch_bench.py [--quick] [--only SUBSTRING] [--threads 2] [--device cpu|cuda] [--mode eager|compile]
+    python3 bench/torch_bench.py [--timeout SECONDS]   (per job; a job over it is reported as a failure)
     python3 bench/torch_bench.py --list
 
 Jobs (ids are stable; the TS side joins its own results on them):
@@ -14,7 +15,13 @@ Method: each job runs in its own Python process (so peak RSS is per job); `--thr
 reported. `gflop` counts conv/matmul FLOPs (2 per multiply-add, forward and backward as executed) with
 torch.utils.flop_counter on one extra untimed run; `gflops` = gflop / median. `peak_rss_mb` is the job
 process's ru_maxrss at the end (Python + torch + the job); `baseline_rss_mb` the same right after importing
-torch, before building anything. --quick: fewer repeats and no 1024 inference, no 512 Gatys, no batch-4 training.
+torch, before building anything.
+--mode compile: torch.compile (inductor, default options) of the inference forward, of the Gatys loss
+(autograd then runs AOTAutograd's compiled backward: the loss-and-gradient step), and of the training loss
+(forward and compiled backward; Adam's update stays eager). Compilation happens in the warm-up runs and is
+reported as `compile_ms` (not timed); FLOPs are counted on the eager step (the flop counter cannot see
+inside inductor's kernels). If inductor cannot compile a job here, the job fails with its error.
+--quick: fewer repeats and no 1024 inference, no 512 Gatys, no batch-4 training.
 
 Weights: Johnson-IN and the VGGs use the deterministic hash initialisation of tools/reference (values do not
 affect timing); SqueezeNet uses ../shared's ImageNet weights when present. Inputs are det.py noise images
@@ -75,7 +82,8 @@ def _rss_mb() -> float:
 
 # ---------------------------------------------------------------------------- one job, in this process
 
-def run_job(job_id: str, repeats: int, warmup: int, threads: int, device: str, tf32: bool = False) -> dict[str, Any]:
+def run_job(job_id: str, repeats: int, warmup: int, threads: int, device: str, tf32: bool = False,
+            mode: str = "eager") -> dict[str, Any]:
     import torch
     baseline = _rss_mb()
     torch.backends.cudnn.allow_tf32 = tf32
@@ -104,13 +112,19 @@ def run_job(job_id: str, repeats: int, warmup: int, threads: int, device: str, t
 
     extra: dict[str, Any] = {}
     step: Callable[[], Any]
+
+    def fast(f: Callable[..., Any]) -> Callable[..., Any]:
+        """`f` itself (eager), or torch.compile's version of it (--mode compile); `eager` keeps the plain one."""
+        return torch.compile(f) if mode == "compile" else f
+
     if cfg["job"] == "inference":
         p = tensors(models.hash_init(models.johnson_in_shapes()))
         x = image(1)
+        forward = fast(lambda img: models.johnson_in(p, img))
 
-        def step() -> Any:
+        def step(eager: bool = False) -> Any:
             with torch.no_grad():
-                return models.johnson_in(p, x)
+                return models.johnson_in(p, x) if eager else forward(x)
         extra["weights"] = "hash_init"
     elif cfg["job"] == "gatys":
         g = GATYS[cfg["network"]]
@@ -138,12 +152,15 @@ def run_job(job_id: str, repeats: int, warmup: int, threads: int, device: str, t
         x = image(1).requires_grad_(True)
         taps = sorted(set(style_taps) | {g["content"]})
 
-        def step() -> Any:
-            f = net(x, taps)
-            loss = (g["alpha"] * losses.content_half_sum(f[g["content"]], target_c)
-                     + g["beta"] * sum(w * losses.style_gatys(f[t], targets[t]) for t, w in style_taps.items())
-                     + g["tv"] * losses.tv_sum(x))
-            (grad,) = torch.autograd.grad(loss, x)
+        def gatys_loss(img: torch.Tensor) -> torch.Tensor:
+            f = net(img, taps)
+            return (g["alpha"] * losses.content_half_sum(f[g["content"]], target_c)
+                    + g["beta"] * sum(w * losses.style_gatys(f[t], targets[t]) for t, w in style_taps.items())
+                    + g["tv"] * losses.tv_sum(img))
+        compiled_loss = fast(gatys_loss)
+
+        def step(eager: bool = False) -> Any:
+            (grad,) = torch.autograd.grad((gatys_loss if eager else compiled_loss)(x), x)
             return grad
         extra["objective"] = g
     else:
@@ -161,15 +178,19 @@ def run_job(job_id: str, repeats: int, warmup: int, threads: int, device: str, t
         batch = image(1)
         taps = sorted(set(style_taps) | {TRAIN["content"]})
 
-        def step() -> Any:
-            opt.zero_grad(set_to_none=True)
-            y_hat = models.johnson_in(tp, batch)
+        def train_loss(images: torch.Tensor) -> torch.Tensor:
+            y_hat = models.johnson_in(tp, images)
             with torch.no_grad():
-                f_y = vgg16(batch, [TRAIN["content"]])[TRAIN["content"]]
+                f_y = vgg16(images, [TRAIN["content"]])[TRAIN["content"]]
             f = vgg16(y_hat, taps)
-            loss = (TRAIN["alpha"] * losses.content_mean(f[TRAIN["content"]], f_y)
-                     + TRAIN["beta"] * sum(losses.style_johnson(f[t], targets[t]) for t in style_taps)
-                     + TRAIN["tv"] * losses.tv_sum(y_hat))
+            return (TRAIN["alpha"] * losses.content_mean(f[TRAIN["content"]], f_y)
+                    + TRAIN["beta"] * sum(losses.style_johnson(f[t], targets[t]) for t in style_taps)
+                    + TRAIN["tv"] * losses.tv_sum(y_hat))
+        compiled_train_loss = fast(train_loss)
+
+        def step(eager: bool = False) -> Any:
+            opt.zero_grad(set_to_none=True)
+            loss = (train_loss if eager else compiled_train_loss)(batch)
             loss.backward()
             opt.step()
             return loss
@@ -184,14 +205,17 @@ def run_job(job_id: str, repeats: int, warmup: int, threads: int, device: str, t
             torch.cuda.synchronize()
         return (time.perf_counter() - t0) * 1000.0
 
-    for _ in range(warmup):
+    t_warm = time.perf_counter()
+    for _ in range(max(warmup, 1 if mode == "compile" else 0)):
         timed()
+    if mode == "compile":
+        extra["compile_ms"] = round((time.perf_counter() - t_warm) * 1000.0, 1)
     times = [timed() for _ in range(repeats)]
     with FlopCounterMode(display=False) as fc:
-        step()
+        step(eager=True)
     gflop = fc.get_total_flops() / 1e9
     med = statistics.median(times)
-    return {"id": job_id, **{k: v for k, v in cfg.items() if k != "quick"}, "median_ms": round(med, 3),
+    return {"id": job_id, **{k: v for k, v in cfg.items() if k != "quick"}, "mode": mode, "median_ms": round(med, 3),
             "min_ms": round(min(times), 3), "times_ms": [round(t, 3) for t in times], "gflop": round(gflop, 4),
             "gflops": round(gflop / (med / 1000.0), 3), "peak_rss_mb": round(_rss_mb(), 1),
             "baseline_rss_mb": round(baseline, 1), **extra}
@@ -229,6 +253,8 @@ def main(argv: list[str]) -> int:
     ap.add_argument("--repeats", type=int, default=None, help="timed runs per job (default 5, quick 3)")
     ap.add_argument("--warmup", type=int, default=None, help="untimed runs first (default 2, quick 1)")
     ap.add_argument("--tf32", action="store_true", help="CUDA: allow TF32 convolutions and matmuls (default: strict fp32)")
+    ap.add_argument("--mode", default="eager", choices=["eager", "compile"], help="PyTorch eager, or torch.compile (inductor)")
+    ap.add_argument("--timeout", type=float, default=None, help="seconds per job; a job over it fails")
     ap.add_argument("--list", action="store_true", help="print the job ids and exit")
     ap.add_argument("--run-job", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
@@ -236,7 +262,7 @@ def main(argv: list[str]) -> int:
     warmup = args.warmup if args.warmup is not None else (1 if args.quick else 2)
 
     if args.run_job:
-        print(json.dumps(run_job(args.run_job, repeats, warmup, args.threads, args.device, args.tf32)))
+        print(json.dumps(run_job(args.run_job, repeats, warmup, args.threads, args.device, args.tf32, args.mode)))
         return 0
     ids = [j for j, c in JOBS.items() if (c["quick"] or not args.quick)
            and (not args.only or any(o in j for o in args.only))]
@@ -249,8 +275,13 @@ def main(argv: list[str]) -> int:
     env = {**os.environ, "OMP_NUM_THREADS": str(args.threads), "MKL_NUM_THREADS": str(args.threads)}
     for job_id in ids:
         cmd = [sys.executable, __file__, "--run-job", job_id, "--repeats", str(repeats), "--warmup", str(warmup),
-               "--threads", str(args.threads), "--device", args.device, *(["--tf32"] if args.tf32 else [])]
-        proc = subprocess.run(cmd, capture_output=True, text=True, env=env)
+               "--threads", str(args.threads), "--device", args.device, "--mode", args.mode, *(["--tf32"] if args.tf32 else [])]
+        try:
+            proc = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=args.timeout)
+        except subprocess.TimeoutExpired:
+            failures.append({"id": job_id, "error": [f"over the {args.timeout:.0f} s budget"], "timeout": True})
+            print(f"torch_bench: {job_id} over the {args.timeout:.0f} s budget", file=sys.stderr)
+            continue
         if proc.returncode != 0:
             failures.append({"id": job_id, "error": proc.stderr.strip().splitlines()[-1:] or ["exit " + str(proc.returncode)]})
             print(f"torch_bench: {job_id} failed:\n{proc.stderr}", file=sys.stderr)
@@ -260,7 +291,7 @@ def main(argv: list[str]) -> int:
               f"{res['peak_rss_mb']:.0f} MB", file=sys.stderr)
         results.append(res)
     print(json.dumps({
-        "tool": "bench/torch_bench.py", "framework": "pytorch-eager-" + ("tf32" if args.tf32 and args.device == "cuda" else "fp32"), "torch": torch.__version__,
+        "tool": "bench/torch_bench.py", "framework": f"pytorch-{args.mode}-" + ("tf32" if args.tf32 and args.device == "cuda" else "fp32"), "torch": torch.__version__,
         "python": platform.python_version(), "cpu": _cpu_name(), "device": args.device,
         "threads": args.threads, "interop_threads": 1, "mode": "quick" if args.quick else "full",
         "repeats": repeats, "warmup": warmup, "jobs": results, "failures": failures,

@@ -1,5 +1,5 @@
 /**
- * `--quantize int8 [--calibrate a.jpg,b.jpg]` for `stc compile` and `stc export`: an int8 QDQ ONNX
+ * `--precision int8` (or `--quantize int8`) `[--calibrate a.jpg,b.jpg]` for `stc compile` and `stc export`: an int8 QDQ ONNX
  * model (backends/onnx/quantize.ts) whose activation ranges are calibrated on the given photos, or,
  * without `--calibrate`, on seeded uniform-noise images in 0..255 (on the fast-style wave network
  * noise calibration gave 38.2 dB PSNR against float32 on a photo, photo calibration 37.8 dB).
@@ -18,12 +18,6 @@ export type QuantizeMode = (typeof QUANTIZE_MODES)[number];
 /** Size of noise calibration images, and the long side photos are scaled to, when the graph's H and W are symbolic. */
 const CALIBRATION_SIDE = 256;
 const NOISE_IMAGES = 2;
-
-export function parseQuantize(mode: string | undefined): QuantizeMode | undefined {
-  if (mode === undefined) return undefined;
-  if (!(QUANTIZE_MODES as readonly string[]).includes(mode)) throw new UserError(`unknown --quantize '${mode}' (known: ${QUANTIZE_MODES.join(', ')})`);
-  return mode as QuantizeMode;
-}
 
 function tile(t: HostTensor, n: number): HostTensor {
   if (n === 1) return t;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { SECTION_BEGIN, SECTION_END, cell, int8Cell, notApplicable, renderMarkdown, spliceSection, type BenchDoc, type Outcome } from '../../bench/report.ts';
+import { SECTION_BEGIN, SECTION_END, cell, fastestPeer, int8Cell, notApplicable, renderMarkdown, spliceSection, type BenchDoc, type Outcome } from '../../bench/report.ts';
 
 const ok = (median_ms: number, gflops: number, rss: number): Outcome => ({ status: 'ok', m: { median_ms, min_ms: median_ms, gflop: (gflops * median_ms) / 1000, gflops, peak_rss_mb: rss } });
 
@@ -69,6 +69,36 @@ describe('bench report', () => {
     // a: 20 / 80 = 25% (its own peak); b (none measured): 20 / 40 = 50% (the run's).
     expect(md).toContain('| a | 256 | 1 | 80.0 GFLOP/s | 50.0 ms (0.50×) · 20.0 GFLOP/s (25%) · 300 MB |');
     expect(md).toContain('| b | 256 | 1 | not measured | 50.0 ms (0.50×) · 20.0 GFLOP/s (50%) · 300 MB |');
+  });
+
+  it('takes ratios against the fastest peer of each job and names it', () => {
+    const results = {
+      'stc-onnx': ok(60, 20, 300),
+      'stc-onnx-int8': ok(30, 25, 310),
+      'stc-tfjs': { status: 'skipped', reason: 'q' } as Outcome,
+      pytorch: ok(200, 10, 400),
+      'pytorch-compile': ok(120, 10, 900),
+      'torch-onnx-ort': ok(100, 10, 280),
+    };
+    expect(fastestPeer(results)?.name).toBe('torch-onnx-ort');
+    // A failed peer is no reference; with no peer measured there is none.
+    expect(fastestPeer({ ...results, 'torch-onnx-ort': { status: 'failed', reason: 'x' } })?.name).toBe('pytorch-compile');
+    expect(fastestPeer({ ...results, pytorch: { status: 'failed', reason: 'x' }, 'pytorch-compile': { status: 'failed', reason: 'x' }, 'torch-onnx-ort': notApplicable('inference only') })).toBeUndefined();
+    const md = renderMarkdown(benchDoc([{ id: 'a', kind: 'inference', size: 256, batch: 1, results }]));
+    expect(md).toContain('| job | size | batch | fastest peer | stc-onnx | stc-onnx-int8 | stc-tfjs | pytorch | pytorch-compile | torch-onnx-ort |');
+    // 60 / 100 = 0.60; int8 30 / 100 = 0.30 and 30 / 60 = 0.50 of fp32; pytorch 200 / 100 = 2.00.
+    expect(md).toContain('| a | 256 | 1 | torch-onnx-ort, 100 ms | 60.0 ms (0.60×) · 20.0 GFLOP/s (50%) · 300 MB | 30.0 ms (0.30×) · 0.50× fp32 · 310 MB | skipped: q | 200 ms (2.00×) ·');
+    expect(md).toContain('ratio to the fastest peer (pytorch, pytorch-compile, torch-onnx-ort) on that job');
+  });
+
+  it('renders the arbitrary-style and first-image tables when the run has them', () => {
+    const md = renderMarkdown({
+      ...benchDoc([]),
+      arbitrary: [{ job: 'transfer_384', stc_ms: 400, tflite_ms: 800, stc_min_ms: 300, tflite_min_ms: 400, goal: 0.8 }],
+      firstImage: [{ name: 'stc run', command: 'stc run x', times_ms: [3000, 1000, 2000] }],
+    });
+    expect(md).toContain('| transfer_384 | 400 ms / 300 ms | 800 ms / 400 ms | 0.50× | 0.75× | ≤ 0.8× |');
+    expect(md).toContain('| stc run | `stc run x` | 2000 ms | 1000 ms | 3 |');
   });
 
   it('splices the generated section, keeping the rest of the document', () => {

@@ -312,3 +312,27 @@ export async function quantizeGraph(
 ): Promise<Uint8Array> {
   return quantizeToBytes(floatModelProto(g, weights, opts), feeds, opts);
 }
+
+/**
+ * An already-serialised float ONNX model (an `stc export` file) as an int8 QDQ model, calibrated on `feeds`.
+ * A model that already has QuantizeLinear nodes is returned as it is (it was exported with --precision int8).
+ */
+export async function quantizeOnnxBytes(
+  bytes: Uint8Array,
+  feeds: readonly Readonly<Record<string, HostTensor>>[],
+  opts: QuantizeOptions & BackendOptions = {},
+): Promise<Uint8Array> {
+  const model = onnx.ModelProto.decode(bytes) as ModelProto;
+  if ((model.graph?.node ?? []).some((n) => n.opType === 'QuantizeLinear')) return bytes;
+  return quantizeToBytes(model, feeds, opts);
+}
+
+/** The first graph input's name and its [N, C, H, W] dims (undefined where symbolic), for calibration feeds. */
+export function onnxImageInput(bytes: Uint8Array): { readonly name: string; readonly dims: readonly (number | undefined)[] } {
+  const model = onnx.ModelProto.decode(bytes) as ModelProto;
+  const inits = new Set((model.graph?.initializer ?? []).map((t) => t.name));
+  const input = (model.graph?.input ?? []).find((i) => !inits.has(i.name));
+  if (!input?.name) throw new Error('onnxImageInput: the model has no input');
+  const dims = (input.type?.tensorType?.shape?.dim ?? []).map((d) => (d.dimValue !== undefined && d.dimValue !== null && Number(d.dimValue) > 0 ? Number(d.dimValue) : undefined));
+  return { name: input.name, dims };
+}

@@ -11,7 +11,8 @@ import { UserError } from '../../util/errors.ts';
 import { loadSpec, pickNetwork } from '../load-spec.ts';
 import { intFlag, parseSize } from '../flags.ts';
 import type { Register } from './index.ts';
-import { calibrationList, parseQuantize, writeQuantizedOnnx } from '../quantize-option.ts';
+import { calibrationList, writeQuantizedOnnx } from '../quantize-option.ts';
+import { PRECISION_FLAGS, PRECISION_HELP, parsePrecision } from '../precision-option.ts';
 import { checkOutputFolder, prepareNetwork } from './prepare.ts';
 import { MAX_MEMORY_FLAGS, MAX_MEMORY_HELP, parseMaxMemory } from '../memory-option.ts';
 import { checkMemory } from '../../runtime/limits.ts';
@@ -40,6 +41,7 @@ interface Flags {
   target: string;
   seed?: string;
   quantize?: string;
+  precision?: string;
   calibrate?: string;
 }
 
@@ -55,14 +57,15 @@ export const register: Register = (program) => {
     .option('--outputs <names>', 'comma-separated outputs or taps to keep (default: the outputs)')
     .option('--seed <n>', 'seed for networks without a weights binding', '0')
     .option('--target <name>', `output format: ${Object.keys(targets).join(', ')}`, 'onnx')
-    .option('--quantize <mode>', 'int8: quantised convs (ONNX target), calibrated on --calibrate images or noise')
-    .option('--calibrate <images>', 'comma-separated photos to calibrate --quantize activation ranges on')
+    .option(PRECISION_FLAGS, `${PRECISION_HELP}; int8 needs the ONNX target and is calibrated on --calibrate images or noise`)
+    .option('--quantize <mode>', 'int8: the same as --precision int8')
+    .option('--calibrate <images>', 'comma-separated photos to calibrate --precision int8 activation ranges on')
     .option(MAX_MEMORY_FLAGS, MAX_MEMORY_HELP)
     .action(async (spec: string, flags: Flags & { maxMemory?: string }) => {
       const target = targets[flags.target];
       if (!target) throw new UserError(`unknown --target '${flags.target}' (known: ${Object.keys(targets).join(', ')})`);
-      const quantize = parseQuantize(flags.quantize);
-      if (quantize && flags.target !== 'onnx') throw new UserError(`--quantize is for --target onnx, not '${flags.target}'`);
+      const quantize = parsePrecision(flags.precision, flags.quantize) === 'int8' ? 'int8' : undefined;
+      if (quantize && flags.target !== 'onnx') throw new UserError(`--precision int8 is for --target onnx, not '${flags.target}'`);
       await checkOutputFolder(flags.output);
       const net = pickNetwork(loadSpec(spec), flags.network);
       const seed = intFlag('seed', flags.seed, 0) ?? 0;

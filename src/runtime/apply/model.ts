@@ -9,6 +9,9 @@ import * as ort from 'onnxruntime-node';
 import { nonFiniteInitializer } from '../../backends/onnx/finite.ts';
 import { GpuUnavailableError, createSessionOn } from '../../backends/onnx/providers.ts';
 import type { Device } from '../../backends/types.ts';
+import type { HostTensor } from '../../compiler/ir/types.ts';
+import { onnxImageInput, quantizeOnnxBytes } from '../../backends/onnx/quantize.ts';
+import { mulberry32 } from '../../util/prng.ts';
 import { UserError } from '../../util/errors.ts';
 import { instanceNormStatsModels } from '../../backends/onnx/instance-norm-stats.ts';
 import { fedTileRunner, sessionRunner, wholeImageStats } from './global-stats.ts';
@@ -33,6 +36,29 @@ export interface ImageModelOptions {
   readonly threads?: number;
   /** Where ONNX Runtime runs (backends/onnx/providers.ts); default the CPU. */
   readonly device?: Device;
+  /**
+   * int8: a float model is quantised on load (backends/onnx/quantize.ts), its activation ranges calibrated on
+   * `calibration` (RGB 0..255 NCHW tensors), by default on two seeded noise images of CALIBRATION_SIDE²
+   * (or the model's fixed size), as `stc compile --precision int8` without --calibrate does.
+   */
+  readonly precision?: 'fp32' | 'int8';
+  readonly calibration?: readonly HostTensor[];
+}
+
+/** Side of the default noise calibration images of `precision: 'int8'`. */
+export const CALIBRATION_SIDE = 256;
+
+/** Seeded uniform noise in 0..255, [1, 3, h, w]. */
+function noiseTensor(h: number, w: number, seed: number): HostTensor {
+  const next = mulberry32(seed);
+  return { shape: [1, 3, h, w], data: Float32Array.from({ length: 3 * h * w }, () => next() * 255) };
+}
+
+async function quantizeOnLoad(bytes: Uint8Array, opts: ImageModelOptions): Promise<Uint8Array> {
+  const { name, dims } = onnxImageInput(bytes);
+  const [h, w] = [dims[2] ?? CALIBRATION_SIDE, dims[3] ?? CALIBRATION_SIDE];
+  const images = opts.calibration ?? [noiseTensor(h, w, 1), noiseTensor(h, w, 2)];
+  return quantizeOnnxBytes(bytes, images.map((t) => ({ [name]: t })), { ...(opts.threads !== undefined && { threads: opts.threads }) });
 }
 
 export async function loadImageModel(path: string, opts: ImageModelOptions = {}): Promise<ImageModel> {
@@ -49,6 +75,13 @@ export async function loadImageModel(path: string, opts: ImageModelOptions = {})
     throw new UserError(`${path} is not a loadable ONNX model: ${(e as Error).message}`);
   }
   if (bad !== undefined) throw new UserError(`${path} holds non-finite weights (${bad} has a NaN or infinite value): the training run that made it diverged`);
+  if (opts.precision === 'int8') {
+    try {
+      bytes = await quantizeOnLoad(bytes, opts);
+    } catch (e) {
+      throw new UserError(`cannot quantise ${path} to int8: ${(e as Error).message}`);
+    }
+  }
   let session: ort.InferenceSession;
   try {
     session = await open(bytes, opts);

@@ -1,0 +1,56 @@
+/**
+ * stc's compiled Johnson-IN against a generic export of the same network on the same runtime, in one process,
+ * runs interleaved (stc, export, stc, export, ...) so all see the same machine load: stc-onnx (fp32, default
+ * options, or `--stc-flags`-style variants below), torch.onnx.export's graph (bench/torch_export.py) with stc's
+ * session options and threads, and stc's int8 QDQ model. Prints medians, minima and ratios to the export.
+ *
+ *   npx tsx bench/vs-export.ts [--size 512] [--repeats 7] [--warmup 2] [--threads 2] [--winograd] [--nchwc-off] [--no-int8]
+ *
+ * --winograd adds an stc-onnx variant with the Winograd conv rewrite forced on (BackendOptions.winograd);
+ * --nchwc-off one without ORT's NCHWc layout (graph optimisation 'extended': no reorders around instance norm).
+ */
+import { performance } from 'node:perf_hooks';
+import { parseArgs } from 'node:util';
+import { OnnxBackend, loadOnnxModel } from '../src/backends/onnx/index.ts';
+import type { CompiledModel } from '../src/backends/types.ts';
+import type { HostTensor } from '../src/compiler/ir/types.ts';
+import { CALIBRATION_SIZE, int8Model, johnsonInference, noiseImage, torchExport } from './setup.ts';
+import { median, round } from './stats.ts';
+
+const { values } = parseArgs({
+  options: {
+    size: { type: 'string', default: '512' },
+    repeats: { type: 'string', default: '7' },
+    warmup: { type: 'string', default: '2' },
+    threads: { type: 'string', default: '2' },
+    winograd: { type: 'boolean', default: false },
+    'nchwc-off': { type: 'boolean', default: false },
+    'no-int8': { type: 'boolean', default: false },
+  },
+});
+const size = Number(values.size);
+const opts = { threads: Number(values.threads) };
+const { graph: g, weights, input } = await johnsonInference(size);
+const x = noiseImage(1, size, 1);
+const models: [string, CompiledModel, Record<string, HostTensor>][] = [];
+models.push(['stc-onnx', await new OnnxBackend().compile(g, weights, opts), { [input]: x }]);
+const exported = await loadOnnxModel(torchExport(size), opts);
+models.push(['torch-onnx-ort', exported, { [exported.inputNames[0]!]: x }]);
+if (values.winograd) models.push(['stc-onnx --winograd', await new OnnxBackend().compile(g, weights, { ...opts, winograd: {} }), { [input]: x }]);
+if (values['nchwc-off']) models.push(['stc-onnx --nchwc off', await new OnnxBackend().compile(g, weights, { ...opts, nchwc: false }), { [input]: x }]);
+if (!values['no-int8']) models.push(['stc-onnx-int8', await int8Model(g, weights, opts, (await johnsonInference(CALIBRATION_SIZE)).graph), { [input]: x }]);
+const times = new Map<string, number[]>(models.map(([n]) => [n, []]));
+for (let i = 0; i < Number(values.warmup) + Number(values.repeats); i++)
+  for (const [name, m, feeds] of models) {
+    const t = performance.now();
+    await m.run(feeds);
+    if (i >= Number(values.warmup)) times.get(name)!.push(performance.now() - t);
+  }
+await Promise.all(models.map(([, m]) => m.dispose()));
+const ref = median(times.get('torch-onnx-ort')!);
+const rows = models.map(([name]) => {
+  const t = times.get(name)!;
+  return { name, median_ms: round(median(t)), min_ms: round(Math.min(...t)), vs_export: round(median(t) / ref, 3), times_ms: t.map((v) => round(v)) };
+});
+process.stdout.write(`${JSON.stringify({ job: `inference-johnson_in-${size}`, threads: opts.threads, date: new Date().toISOString(), rows })}\n`);
+for (const r of rows) process.stderr.write(`${r.name}: median ${r.median_ms.toFixed(0)} ms, min ${r.min_ms.toFixed(0)} ms, ${r.vs_export.toFixed(2)}× the export\n`);
