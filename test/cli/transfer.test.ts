@@ -71,7 +71,9 @@ describe.skipIf(!hasShared)('stc transfer', () => {
   afterAll(() => rm(dir, { recursive: true, force: true }));
 
   it('stylises an image at its own size; blends and strength change the result', async () => {
-    expect((await stc(...base(), '--style', p('stripes.png'), '--content', p('photo.png'), '-o', p('one.png'))).code).toBe(0);
+    const single = await stc(...base(), '--style', p('stripes.png'), '--content', p('photo.png'), '-o', p('one.png'));
+    expect(single.code).toBe(0);
+    expect(single.err).toContain(`wrote ${p('one.png')}`);
     const one = await pixels(p('one.png'));
     expect([one.width, one.height]).toEqual([30, 21]);
     expect((await stc(...base(), '--style', p('stripes.png'), '--style', p('dots.png'), '--style-blend', '1,3', '--content', p('photo.png'), '-o', p('blend.png'))).code).toBe(0);

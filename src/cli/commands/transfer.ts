@@ -146,7 +146,10 @@ async function action(spec: string, o: TransferOpts): Promise<void> {
       return model.run(x);
     };
     try {
-      if (kind === 'image') await applyToImage(run, o.content, o.output, opts);
+      if (kind === 'image') {
+        await applyToImage(run, o.content, o.output, opts);
+        process.stderr.write(`wrote ${o.output}\n`);
+      }
       else if (kind === 'folder') {
         const bar = new ProgressBar(process.stderr);
         const t0 = performance.now();
