@@ -12,8 +12,7 @@ import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { GraphBuilder } from '../../../src/compiler/ir/builder.ts';
-import { dimVar } from '../../../src/compiler/ir/dim.ts';
+import { twoTapLossNet } from './two-tap-net.ts';
 import { paramsOf } from '../../../src/compiler/ir/graph.ts';
 import type { Graph, HostTensor } from '../../../src/compiler/ir/types.ts';
 import { specialize } from '../../../src/compiler/passes/specialize.ts';
@@ -82,26 +81,6 @@ async function expectAllOnWebGpu(g: Graph, w: WeightMap, opts: BackendOptions = 
   expectClose(gpu.out, (await runProfiled(g, w, { ...opts, device: 'cpu' })).out);
 }
 
-/** A frozen loss network with a max pool between its two taps: /255, conv 3→4 relu1, max pool 2, conv 4→6 relu2. */
-function pooledLossNet(): { graph: Graph; weights: WeightMap } {
-  const rng = Rng.fromSeed(3);
-  const weights = new Map<string, HostTensor>();
-  const b = new GraphBuilder();
-  const p = (name: string, shape: number[], scale: number): string => {
-    const n = shape.reduce((a, c) => a * c, 1);
-    weights.set(name, { shape, data: Float32Array.from({ length: n }, () => (2 * rng.next() - 1) * scale) });
-    return b.param(name, shape, { kind: 'zeros' }, false);
-  };
-  const conv = { strides: [1, 1], dilations: [1, 1], padding: { kind: 'explicit', pads: [1, 1, 1, 1] }, group: 1 } as const;
-  const x = b.input('img', [1, 3, dimVar('H'), dimVar('W')]);
-  const r1 = b.add('relu', [b.add('conv2d', [b.add('scale', [x], { value: 1 / 255 }), p('conv1.weight', [4, 3, 3, 3], 0.5), p('conv1.bias', [4], 0.1)], conv)], {}, { layer: 'relu1' });
-  b.tap('relu1', r1);
-  const pooled = b.add('maxPool', [r1], { kernel: [2, 2], strides: [2, 2], pads: [0, 0, 0, 0], ceilMode: false, countIncludePad: false });
-  const r2 = b.add('relu', [b.add('conv2d', [pooled, p('conv2.weight', [6, 4, 3, 3], 0.4), p('conv2.bias', [6], 0.1)], conv)], {}, { layer: 'relu2' });
-  b.tap('relu2', r2);
-  b.output('out', r2);
-  return { graph: b.build(), weights };
-}
 
 const icd = SWIFTSHADER_ICD();
 if (!icd) console.warn('gpu-swiftshader.test: skipped: no SwiftShader Vulkan ICD (chromium-common) on this machine; `apt-get install chromium` to run it');
@@ -115,7 +94,7 @@ describe.skipIf(!icd)('device gpu on WebGPU over SwiftShader', () => {
   });
 
   it('runs a Gatys step (loss and image gradient through a max pool) with every node on WebGPU, matching the CPU', async () => {
-    const net = pooledLossNet();
+    const net = twoTapLossNet({ pool: true });
     const spec = {
       name: 'tiny',
       lossNet: 'tiny',

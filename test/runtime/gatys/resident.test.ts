@@ -5,9 +5,8 @@
  * Tolerance: float32 on both sides, different summation orders; relative L2 of the images ≤ 1e-4.
  */
 import { describe, expect, it } from 'vitest';
-import { GraphBuilder } from '../../../src/compiler/ir/builder.ts';
-import { dimVar } from '../../../src/compiler/ir/dim.ts';
-import type { Graph, HostTensor } from '../../../src/compiler/ir/types.ts';
+import { twoTapLossNet } from '../../backends/onnx/two-tap-net.ts';
+import type { HostTensor } from '../../../src/compiler/ir/types.ts';
 import { buildObjectiveGraphs, type ObjectiveGraphs } from '../../../src/compiler/objective/build.ts';
 import type { AdamHyper } from '../../../src/compiler/passes/adam-update.ts';
 import type { BackendOptions, WeightMap } from '../../../src/backends/types.ts';
@@ -21,25 +20,6 @@ const S = 16;
 const STEPS = 4;
 const HYPER: AdamHyper = { lr: 2, beta1: 0.9, beta2: 0.999, epsilon: 1e-8 };
 
-/** /255, conv 3→4 relu1, conv 4→6 relu2 (seeded weights). */
-function tinyNet(): { graph: Graph; weights: WeightMap } {
-  const rng = Rng.fromSeed(3);
-  const weights = new Map<string, HostTensor>();
-  const b = new GraphBuilder();
-  const p = (name: string, shape: number[], scale: number): string => {
-    const n = shape.reduce((a, c) => a * c, 1);
-    weights.set(name, { shape, data: Float32Array.from({ length: n }, () => (2 * rng.next() - 1) * scale) });
-    return b.param(name, shape, { kind: 'zeros' }, false);
-  };
-  const conv = { strides: [1, 1], dilations: [1, 1], padding: { kind: 'explicit', pads: [1, 1, 1, 1] }, group: 1 } as const;
-  const x = b.input('img', [1, 3, dimVar('H'), dimVar('W')]);
-  const r1 = b.add('relu', [b.add('conv2d', [b.add('scale', [x], { value: 1 / 255 }), p('conv1.weight', [4, 3, 3, 3], 0.5), p('conv1.bias', [4], 0.1)], conv)], {}, { layer: 'relu1' });
-  b.tap('relu1', r1);
-  const r2 = b.add('relu', [b.add('conv2d', [r1, p('conv2.weight', [6, 4, 3, 3], 0.4), p('conv2.bias', [6], 0.1)], conv)], {}, { layer: 'relu2' });
-  b.tap('relu2', r2);
-  b.output('out', r2);
-  return { graph: b.build(), weights };
-}
 
 const image = (seed: number): Float32Array => {
   const rng = Rng.fromSeed(seed);
@@ -47,7 +27,7 @@ const image = (seed: number): Float32Array => {
 };
 
 async function setup(): Promise<{ graphs: ObjectiveGraphs; weights: WeightMap; feeds: Record<string, HostTensor> }> {
-  const net = tinyNet();
+  const net = twoTapLossNet();
   const spec = {
     name: 'tiny',
     lossNet: 'tiny',
