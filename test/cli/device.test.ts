@@ -3,28 +3,12 @@ import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { main } from '../../src/cli/main.ts';
+import { cli } from './in-process.ts';
 import { probeGpuQuietly } from '../../src/backends/onnx/index.ts';
 import { writeImage } from '../../src/runtime/image.ts';
 
 const SHARED = join(import.meta.dirname, '../../../shared');
 const hasShared = existsSync(join(SHARED, 'models/fast-style/wave'));
-
-/** Run the CLI, capturing stdout and stderr. */
-async function cli(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const [o, e] = [process.stdout.write.bind(process.stdout), process.stderr.write.bind(process.stderr)];
-  process.stdout.write = ((s: string) => (out.push(String(s)), true)) as typeof process.stdout.write;
-  process.stderr.write = ((s: string) => (err.push(String(s)), true)) as typeof process.stderr.write;
-  try {
-    const code = await main(['node', 'stc', ...args]);
-    return { code, out: out.join(''), err: err.join('') };
-  } finally {
-    process.stdout.write = o;
-    process.stderr.write = e;
-  }
-}
 
 describe('--device', () => {
   const dir = mkdtempSync(join(tmpdir(), 'stc-device-'));

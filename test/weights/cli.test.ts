@@ -8,26 +8,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { main } from '../../src/cli/main.ts';
+import { cli } from '../cli/in-process.ts';
 import { stylize } from '../../src/runtime/gatys/stylize.ts';
 import { knownNetwork, readNpy, resolveWeightsPath } from '../../src/weights/index.ts';
 import { type Fixtures, ROOT, existsSync, hasPythonTools, makeFixtures, relL2, stdlibNetwork, tapOf } from './helpers.ts';
-
-/** Run the CLI, capturing stdout and stderr. */
-async function cli(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const [o, e] = [process.stdout.write.bind(process.stdout), process.stderr.write.bind(process.stderr)];
-  process.stdout.write = ((s: string) => (out.push(String(s)), true)) as typeof process.stdout.write;
-  process.stderr.write = ((s: string) => (err.push(String(s)), true)) as typeof process.stderr.write;
-  try {
-    const code = await main(['node', 'stc', ...args]);
-    return { code, out: out.join(''), err: err.join('') };
-  } finally {
-    process.stdout.write = o;
-    process.stderr.write = e;
-  }
-}
 
 describe('finding weights', () => {
   it('says where the usual files come from and which formats stc reads when nothing is found', async () => {

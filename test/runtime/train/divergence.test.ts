@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compileSource } from '../../../src/compiler/frontend.ts';
 import type { Graph } from '../../../src/compiler/ir/types.ts';
-import { main } from '../../../src/cli/main.ts';
+import { cli } from '../../cli/in-process.ts';
 import { checkpointPath, listCheckpoints, loadCheckpoint, saveCheckpoint } from '../../../src/runtime/checkpoint/checkpoint.ts';
 import { listImages } from '../../../src/runtime/data/scan.ts';
 import { exportOnnx } from '../../../src/runtime/train/export.ts';
@@ -63,21 +63,6 @@ const inputs = (outDir: string, over: Partial<TrainInputs> = {}): TrainInputs =>
   const grey = { width: 16, height: 16, data: new Float32Array(768).fill(100) };
   return { transformer, lossNet: loss.graph, lossWeights: loss.weights, styleImage: grey, dataFiles: files, outDir, backend: { threads: 1 }, ...over };
 };
-
-async function cli(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const [w1, w2] = [process.stdout.write.bind(process.stdout), process.stderr.write.bind(process.stderr)];
-  process.stdout.write = ((s: string) => (out.push(s), true)) as typeof process.stdout.write;
-  process.stderr.write = ((s: string) => (err.push(s), true)) as typeof process.stderr.write;
-  try {
-    const code = await main(['node', 'stc', ...args]);
-    return { code, out: out.join(''), err: err.join('') };
-  } finally {
-    process.stdout.write = w1;
-    process.stderr.write = w2;
-  }
-}
 
 describe('a diverging run', () => {
   it('--lr 1e38 on resume: stops at the first non-finite parameter; the newest checkpoint stays the last finite one', async () => {
