@@ -16,3 +16,6 @@ export const taskId = (jobId: string, name: string): string => `${jobId}-${name}
 
 /** Zero-padded task names sort in submission order. */
 export const taskName = (prefix: string, i: number): string => `${prefix}${String(i).padStart(5, '0')}`;
+
+/** The fields every task starts with: the format it is written in, its job, name, storage root and units. */
+export const taskHeader = (job: string, name: string, root: string, units: number) => ({ format: TASK_FORMAT, job, name, root, units }) as const;

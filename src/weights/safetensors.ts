@@ -12,6 +12,7 @@ import { writeFileAtomic, type AtomicWriteHooks } from '../util/atomic-write.ts'
 import { numel } from '../compiler/ir/ops.ts';
 import { WeightError } from './errors.ts';
 import type { TensorEntry, TensorFile } from './tensor-file.ts';
+import { halfToFloat } from './byte-source.ts';
 
 interface HeaderEntry {
   dtype: string;
@@ -20,16 +21,6 @@ interface HeaderEntry {
 }
 
 const BYTES: Record<string, number> = { F32: 4, F16: 2, BF16: 2, F64: 8 };
-
-/** IEEE half -> float. */
-export function halfToFloat(h: number): number {
-  const s = h & 0x8000 ? -1 : 1;
-  const e = (h >> 10) & 0x1f;
-  const f = h & 0x3ff;
-  if (e === 0) return s * 2 ** -14 * (f / 1024);
-  if (e === 31) return f ? NaN : s * Infinity;
-  return s * 2 ** (e - 15) * (1 + f / 1024);
-}
 
 /** `n` values of `dtype` (a key of BYTES) as float32; always a fresh, aligned array. */
 function decode(bytes: Uint8Array, dtype: string, n: number): Float32Array {

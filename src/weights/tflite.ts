@@ -15,7 +15,7 @@ import { readFile } from 'node:fs/promises';
 import type { HostTensor } from '../compiler/ir/types.ts';
 import { WeightError } from './errors.ts';
 import { permute4 } from './layout.ts';
-import { halfToFloat } from './safetensors.ts';
+import { halfToFloat } from './byte-source.ts';
 import type { TensorEntry, TensorFile } from './tensor-file.ts';
 import { BuiltinOp, TensorType, parseTflite, type TfliteModel, type TfliteTensor } from './tflite-schema.ts';
 

@@ -2,7 +2,7 @@
 import { join, relative } from 'node:path';
 import { listImages } from '../../runtime/data/scan.ts';
 import { UserError } from '../../util/errors.ts';
-import { TASK_FORMAT, taskName } from '../format.ts';
+import { taskHeader, taskName } from '../format.ts';
 import { sha256File, sha256Json } from '../hash.ts';
 import type { Storage } from '../storage.ts';
 import type { ApplyOptions, ApplyTask, FileRef, JobPlan } from '../types.ts';
@@ -30,7 +30,7 @@ export async function planApply(storage: Storage, inp: ApplyJobInput): Promise<J
   const tasks: ApplyTask[] = [];
   for (let i = 0; i * inp.perTask < items.length; i++) {
     const slice = items.slice(i * inp.perTask, (i + 1) * inp.perTask);
-    tasks.push({ format: TASK_FORMAT, job: id, name: taskName('apply', i), root: storage.url, units: slice.length, kind: 'apply', model, items: slice, options: inp.options });
+    tasks.push({ ...taskHeader(id, taskName('apply', i), storage.url, slice.length), kind: 'apply', model, items: slice, options: inp.options });
   }
   return { id, kind: 'apply', root: storage.url, summary: `apply ${model.path} to ${items.length} images in ${storage.rel(inp.input)} -> ${outRoot}`, tasks };
 }

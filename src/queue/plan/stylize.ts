@@ -1,7 +1,7 @@
 /** Gatys `stylize` over a content × style grid: one task per pair, output `<content>__<style>.png`. */
 import { basename, extname, join } from 'node:path';
 import { UserError } from '../../util/errors.ts';
-import { TASK_FORMAT, taskName } from '../format.ts';
+import { taskHeader, taskName } from '../format.ts';
 import { sha256Json } from '../hash.ts';
 import type { Storage } from '../storage.ts';
 import type { JobPlan, StylizeTask, StylizeTaskOptions } from '../types.ts';
@@ -33,11 +33,7 @@ export async function planStylize(storage: Storage, inp: StylizeJobInput): Promi
   }
   const id = sha256Json({ kind: 'stylize', spec, weights, pairs, options: inp.options }).slice(0, 16);
   const tasks: StylizeTask[] = pairs.map((p, i) => ({
-    format: TASK_FORMAT,
-    job: id,
-    name: taskName('stylize', i),
-    root: storage.url,
-    units: inp.options.iterations ?? 500,
+    ...taskHeader(id, taskName('stylize', i), storage.url, inp.options.iterations ?? 500),
     kind: 'stylize',
     spec,
     ...(weights && { weights }),

@@ -6,7 +6,7 @@
 import { basename, extname, join } from 'node:path';
 import { stat } from 'node:fs/promises';
 import { UserError } from '../../util/errors.ts';
-import { TASK_FORMAT, taskName } from '../format.ts';
+import { taskHeader, taskName } from '../format.ts';
 import { sha256File, sha256Json, sha256Listing } from '../hash.ts';
 import type { Storage } from '../storage.ts';
 import type { FileRef, JobPlan, TrainTask, TrainTaskOptions } from '../types.ts';
@@ -82,11 +82,7 @@ export async function planTrain(storage: Storage, inp: TrainJobInput): Promise<J
   );
   const id = sha256Json({ kind: 'train', spec, data, weights, runs }).slice(0, 16);
   const tasks: TrainTask[] = runs.map((r, i) => ({
-    format: TASK_FORMAT,
-    job: id,
-    name: taskName('train', i),
-    root: storage.url,
-    units: r.options.steps ?? 1,
+    ...taskHeader(id, taskName('train', i), storage.url, r.options.steps ?? 1),
     kind: 'train',
     spec,
     ...(weights && { weights }),

@@ -6,7 +6,7 @@ import { basename, dirname, join } from 'node:path';
 import { countFrames } from '../../runtime/apply/video-chunks.ts';
 import { formatFor, probeVideo } from '../../runtime/apply/video.ts';
 import { UserError } from '../../util/errors.ts';
-import { TASK_FORMAT, taskName } from '../format.ts';
+import { taskHeader, taskName } from '../format.ts';
 import { sha256Json } from '../hash.ts';
 import type { Storage } from '../storage.ts';
 import type { ApplyOptions, JobPlan, VideoChunkTask, VideoConcatTask } from '../types.ts';
@@ -37,9 +37,9 @@ export async function planVideo(storage: Storage, inp: VideoJobInput): Promise<J
   const tasks: VideoChunkTask[] = [];
   for (let i = 0, start = 0; start < total; i++, start += inp.framesPerTask) {
     const frames = Math.min(inp.framesPerTask, total - start);
-    const name = taskName('chunk', i);
-    tasks.push({ format: TASK_FORMAT, job: id, name, root: storage.url, units: frames, kind: 'video-chunk', model, input, start, frames, rate, output: `${dir}/${name}.mkv`, options: inp.options });
+    const header = taskHeader(id, taskName('chunk', i), storage.url, frames);
+    tasks.push({ ...header, kind: 'video-chunk', model, input, start, frames, rate, output: `${dir}/${header.name}.mkv`, options: inp.options });
   }
-  const final: VideoConcatTask = { format: TASK_FORMAT, job: id, name: 'concat', root: storage.url, units: 0, kind: 'video-concat', input, chunks: tasks.map((t) => t.output), rate, output };
+  const final: VideoConcatTask = { ...taskHeader(id, 'concat', storage.url, 0), kind: 'video-concat', input, chunks: tasks.map((t) => t.output), rate, output };
   return { id, kind: 'video', root: storage.url, summary: `video ${input.path} (${total} frames at ${rate} fps) with ${model.path} -> ${output}`, tasks, final };
 }
