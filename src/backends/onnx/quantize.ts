@@ -80,6 +80,20 @@ export function padInputChannels(q: Int8Array, dims: readonly number[], channels
   return out;
 }
 
+/**
+ * A Pad node appending zero-point channels to the uint8 input of a conv with kernel dims `weightDims`
+ * ([O, I, ...k]) up to `channels` (axis 1), and its pads initializer.
+ */
+function channelPad(q: string, zp: string, weightDims: readonly number[], channels: number, fresh: (stem: string) => string): { node: NodeProto; pads: TensorProto; output: string } {
+  const [, have, ...kernel] = weightDims;
+  const rank = 2 + kernel.length;
+  // ONNX Pad: every axis' begin pad, then every axis' end pad; only axis 1's end grows.
+  const padsName = fresh(`${q}.pads`);
+  const pads = rawTensor(padsName, [2 * rank], DT.INT64, BigInt64Array.from({ length: 2 * rank }, (_, i) => (i === rank + 1 ? BigInt(channels - have!) : 0n)));
+  const output = fresh(`${q}.padded`);
+  return { node: node('Pad', [q, padsName, zp], [output], fresh('pad_channels'), { mode: 'constant' }), pads, output };
+}
+
 /** One quantisable convolution of a model. */
 export interface ConvSite {
   readonly node: NodeProto;
@@ -241,17 +255,13 @@ export function quantizeModel(model: ModelProto, ranges: ReadonlyMap<string, Ten
   const padded = new Map<string, string>();
   const paddedInput = (xq: { q: string; zp: string }, site: ConvSite, channels: number): string => {
     const key = `${xq.q}/${channels}`;
-    const done = padded.get(key);
-    if (done !== undefined) return done;
-    const [, have, ...kernel] = dimsOf(site.weight);
-    const rank = 2 + kernel.length;
-    // ONNX Pad: all axes' begin pads, then all axes' end pads; only axis 1's end grows.
-    const pads = fresh(`${xq.q}.pads`);
-    inits.push(rawTensor(pads, [2 * rank], DT.INT64, BigInt64Array.from({ length: 2 * rank }, (_, i) => (i === rank + 1 ? BigInt(channels - have!) : 0n))));
-    const out = fresh(`${xq.q}.padded`);
-    nodes.push(node('Pad', [xq.q, pads, xq.zp], [out], fresh('pad_channels'), { mode: 'constant' }));
-    padded.set(key, out);
-    return out;
+    if (!padded.has(key)) {
+      const pad = channelPad(xq.q, xq.zp, dimsOf(site.weight), channels, fresh);
+      inits.push(pad.pads);
+      nodes.push(pad.node);
+      padded.set(key, pad.output);
+    }
+    return padded.get(key)!;
   };
   const acts = quantizationPoints(model);
   // Quantised right where they are computed: the fused activations' outputs and every quantised conv's input
