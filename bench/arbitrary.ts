@@ -2,7 +2,7 @@
  * Arbitrary style transfer (specs/arbitrary.style) on stc-onnx against TensorFlow Lite with XNNPACK, in the
  * same run, alternating:
  *
- *   npx tsx bench/arbitrary.ts [--models ../shared/models/arbitrary-style] [--threads 2] [--repeats 10]
+ *   npx tsx bench/arbitrary.ts [--models ../shared/models/arbitrary-style] [--threads 2] [--repeats 10] [--jobs predict_256,predict_256_int8]
  *
  * Goals (issue 17): transformation network at 384² in at most 0.8× TFLite's time, style prediction at 256²
  * in at most 1.0×. Both sides use `--threads` intra-op threads on fixed inputs. TFLite runs in
@@ -13,7 +13,9 @@
  * median of the per-repetition ratios (the steadiest figure on a loaded machine). stc's models are compiled
  * by the ONNX backend from the spec with the .tflite weights: the predictor in float32 (dequantised int8
  * weights) and as the int8 QDQ model of PredictorOptions.int8 (noise-calibrated, as `stc transfer
- * --predictor-int8`); the transformation network in float32.
+ * --predictor-int8`); the transformation network in float32. `--jobs` (comma-separated) runs only those jobs: without
+ * transfer_384 the predictor rounds are not interleaved with a 384² network's, whose cache and scheduler footprint
+ * a loaded machine's 2 ms predictor timings otherwise carry.
  */
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
@@ -36,6 +38,7 @@ function arg(name: string, dflt: string): string {
 const models = arg('models', join(ROOT, '../shared/models/arbitrary-style'));
 const threads = Number(arg('threads', '2'));
 const repeats = Number(arg('repeats', '10'));
+const only = arg('jobs', '').split(',').filter((j) => j !== '');
 const warmup = 2;
 
 async function compile(name: string, file: string, size: number): Promise<CompiledModel> {
@@ -87,12 +90,15 @@ const transfer = await compile('style_transfer', 'style_transfer_f16_384.tflite'
 const transferFeeds = { content: tensor([1, 3, 384, 384], (i) => (i * 53) % 256), style: tensor([1, 100, 1, 1], (i) => Math.sin(i)) };
 const tfl = await tflite();
 /** Each job's stc variants and the TFLite job they are compared with. */
-const jobs = [
+const allJobs = [
   { job: 'transfer_384', tflite: 'transfer_384', goal: 0.8, stc: () => transfer.run(transferFeeds) },
   { job: 'predict_256', tflite: 'predict_256', goal: 1.0, stc: () => predict.run({ style_image: styleImage }) },
   { job: 'predict_256_int8', tflite: 'predict_256', goal: 1.0, stc: () => predictInt8.predict(styleImage) },
   { job: 'predict_256_int8_nospin', tflite: 'predict_256', goal: 1.0, stc: () => predictInt8NoSpin.predict(styleImage) },
 ];
+const unknown = only.filter((j) => !allJobs.some((a) => a.job === j));
+if (unknown.length > 0) throw new Error(`bench/arbitrary: unknown job ${unknown.join(', ')} (jobs: ${allJobs.map((a) => a.job).join(', ')})`);
+const jobs = only.length === 0 ? allJobs : allJobs.filter((j) => only.includes(j.job));
 const times = new Map(jobs.map((j) => [j.job, { stc: [] as number[], tflite: [] as number[] }]));
 for (let r = -warmup; r < repeats; r++)
   for (const j of jobs) {

@@ -38,6 +38,60 @@ export interface QuantizeOptions {
    * (wave at 256²: 30.6 dB quantising them, 38.9 dB keeping them). 'first' or 'last' keeps only that one.
    */
   readonly keepEnds?: boolean | 'first' | 'last';
+  /**
+   * Pad a quantised conv's input channels with zero channels (and its kernel with zero weights) up to a
+   * multiple of MLAS_INPUT_CHANNEL_ALIGN where that lets MLAS run it on its symmetric int8 kernels
+   * (alignedInputChannels); default true. Exact: the padded channels hold the zero point.
+   */
+  readonly alignChannels?: boolean;
+}
+
+/**
+ * MLAS (onnxruntime's CPU kernels, 1.30) runs a QLinearConv with int8 weights of zero point 0 on its
+ * "symmetric" indirect-conv kernels (requantisation fused, VNNI where the CPU has it) only when the group's
+ * input channels are a multiple of 4 and its output channels at least 16 and a multiple of 4 (the AVX-512
+ * kernels; MlasConvSymPackWSize in mlas/lib/convsym.cpp); any other conv goes through im2col, a generic
+ * u8 GEMM into an int32 buffer and a separate requantisation. A 3-channel image conv is the usual
+ * misfit: MobileNet-v2's 3x3 stride-2 stem at 256² (32 outputs) took 442 µs of kernel time on 3 channels
+ * and 190 µs on 4 (plus ~20 µs for the uint8 Pad), single-threaded (docs/benchmarks.md, "Style prediction speed").
+ */
+export const MLAS_INPUT_CHANNEL_ALIGN = 4;
+const MLAS_MIN_OUTPUT_CHANNELS = 16;
+
+const intAttribute = (n: NodeProto, name: string, dflt: number): number => {
+  const a = (n.attribute ?? []).find((x) => x.name === name);
+  return a?.i === undefined || a.i === null ? dflt : Number(a.i);
+};
+
+/** The input channel count a quantised conv is padded to (see MLAS_INPUT_CHANNEL_ALIGN), or undefined when it keeps its own. */
+export function alignedInputChannels(site: ConvSite): number | undefined {
+  const [o, i] = dimsOf(site.weight);
+  if (o === undefined || i === undefined || intAttribute(site.node, 'group', 1) !== 1) return undefined;
+  if (i % MLAS_INPUT_CHANNEL_ALIGN === 0 || o < MLAS_MIN_OUTPUT_CHANNELS || o % MLAS_INPUT_CHANNEL_ALIGN !== 0) return undefined;
+  return Math.ceil(i / MLAS_INPUT_CHANNEL_ALIGN) * MLAS_INPUT_CHANNEL_ALIGN;
+}
+
+/** An [O, I, ...k] int8 kernel with zero input channels appended up to `channels`. */
+export function padInputChannels(q: Int8Array, dims: readonly number[], channels: number): Int8Array {
+  const [o, i] = dims as [number, number];
+  const k = q.length / (o * i);
+  const out = new Int8Array(o * channels * k);
+  for (let c = 0; c < o; c++) out.set(q.subarray(c * i * k, (c + 1) * i * k), c * channels * k);
+  return out;
+}
+
+/**
+ * A Pad node appending zero-point channels to the uint8 input of a conv with kernel dims `weightDims`
+ * ([O, I, ...k]) up to `channels` (axis 1), and its pads initializer.
+ */
+function channelPad(q: string, zp: string, weightDims: readonly number[], channels: number, fresh: (stem: string) => string): { node: NodeProto; pads: TensorProto; output: string } {
+  const [, have, ...kernel] = weightDims;
+  const rank = 2 + kernel.length;
+  // ONNX Pad: every axis' begin pad, then every axis' end pad; only axis 1's end grows.
+  const padsName = fresh(`${q}.pads`);
+  const pads = rawTensor(padsName, [2 * rank], DT.INT64, BigInt64Array.from({ length: 2 * rank }, (_, i) => (i === rank + 1 ? BigInt(channels - have!) : 0n)));
+  const output = fresh(`${q}.padded`);
+  return { node: node('Pad', [q, padsName, zp], [output], fresh('pad_channels'), { mode: 'constant' }), pads, output };
 }
 
 /** One quantisable convolution of a model. */
@@ -197,6 +251,18 @@ export function quantizeModel(model: ModelProto, ranges: ReadonlyMap<string, Ten
     nodes.push(node('DequantizeLinear', [yq, ya.scale, ya.zp], [name], fresh('dequantize')));
     quantized.set(name, { q: yq, ...ya, scaleValue: uint8Affine(ranges.get(name)!).scale });
   };
+  // A uint8 tensor with zero-point channels appended (axis 1), once per tensor and channel count.
+  const padded = new Map<string, string>();
+  const paddedInput = (xq: { q: string; zp: string }, site: ConvSite, channels: number): string => {
+    const key = `${xq.q}/${channels}`;
+    if (!padded.has(key)) {
+      const pad = channelPad(xq.q, xq.zp, dimsOf(site.weight), channels, fresh);
+      inits.push(pad.pads);
+      nodes.push(pad.node);
+      padded.set(key, pad.output);
+    }
+    return padded.get(key)!;
+  };
   const acts = quantizationPoints(model);
   // Quantised right where they are computed: the fused activations' outputs and every quantised conv's input
   // (a residual Add's output then reaches the next Add as DQ(Q(x)) too, so that Add fuses into a QLinearAdd).
@@ -222,13 +288,16 @@ export function quantizeModel(model: ModelProto, ranges: ReadonlyMap<string, Ten
       xq = { q, ...a, scaleValue: uint8Affine(ranges.get(s.input)!).scale };
       quantized.set(s.input, xq);
     }
+    const channels = opts.alignChannels === false ? undefined : alignedInputChannels(s);
+    const xin = channels === undefined ? xq.q : paddedInput(xq, s, channels);
     const xdq = fresh(`${s.input}.dq`);
-    nodes.push(node('DequantizeLinear', [xq.q, xq.scale, xq.zp], [xdq], fresh('dequantize')));
+    nodes.push(node('DequantizeLinear', [xin, xq.scale, xq.zp], [xdq], fresh('dequantize')));
 
     const wDims = dimsOf(s.weight);
     const wq = quantizeWeightsPerChannel(floatData(s.weight), wDims[0]!, qmax);
     const wName = fresh(`${s.weight.name}.i8`);
-    inits.push(rawTensor(wName, wDims, DT.INT8, wq.q));
+    if (channels === undefined) inits.push(rawTensor(wName, wDims, DT.INT8, wq.q));
+    else inits.push(rawTensor(wName, [wDims[0]!, channels, ...wDims.slice(2)], DT.INT8, padInputChannels(wq.q, wDims, channels)));
     const wScale = fresh(`${s.weight.name}.scale`);
     inits.push(rawTensor(wScale, [wDims[0]!], DT.FLOAT, wq.scales));
     const wZp = fresh(`${s.weight.name}.zero_point`);

@@ -62,18 +62,29 @@ export interface PredictorOptions {
 /** Noise images the int8 predictor is calibrated on by default (deterministic, no files needed). */
 export const NOISE_CALIBRATION = 2;
 
+/** The default calibration inputs: NOISE_CALIBRATION seeded uniform-noise images, 0..255 at STYLE_SIZE². */
+export function noiseCalibration(): HostTensor[] {
+  return Array.from({ length: NOISE_CALIBRATION }, (_, i) => uniformTensor([1, 3, STYLE_SIZE, STYLE_SIZE], `calibration-${i}`, 0, 255));
+}
+
+const INT8_PREDICTOR = { reduceRange: false, keepEnds: 'last' } as const;
+
 /**
  * The predictor's int8 QDQ model. Full 8-bit weights (not the 7-bit reduced range quantize.ts defaults to):
  * with 7-bit weights the MobileNet-v2 vectors fell to cosine 0.94 with TFLite's. CPUs without VNNI may
  * saturate u8 x s8 pair sums with full-range weights (see QuantizeOptions.reduceRange). The first conv is
  * quantised too (as in TFLite's model; a float one costs ORT a layout change and a Transpose to NHWC, about
- * 18% of the model's single-thread time), the last (the style vector itself) stays float32.
+ * 18% of the model's single-thread time; its 3 input channels are padded to 4 for MLAS, see
+ * quantize.ts' alignedInputChannels), the last (the style vector itself) stays float32.
  */
-async function int8Predictor(g: Graph, weights: WeightMap, calibration: readonly HostTensor[], backend: BackendOptions): Promise<CompiledModel> {
+export async function int8PredictorBytes(g: Graph, weights: WeightMap, calibration: readonly HostTensor[] = noiseCalibration(), backend: BackendOptions = {}): Promise<Uint8Array> {
   const input = g.inputs[0]!;
   const feeds = calibration.map((x) => ({ [input]: x }));
-  const opts = { ...backend, reduceRange: false, keepEnds: 'last' as const };
-  return loadOnnxModel(await quantizeToBytes(floatModelProto(g, weights), feeds, opts), opts);
+  return quantizeToBytes(floatModelProto(g, weights), feeds, { ...backend, ...INT8_PREDICTOR });
+}
+
+async function int8Predictor(g: Graph, weights: WeightMap, calibration: readonly HostTensor[], backend: BackendOptions): Promise<CompiledModel> {
+  return loadOnnxModel(await int8PredictorBytes(g, weights, calibration, backend), backend);
 }
 
 /** The style predictor compiled for one 256 x 256 image: predict(image 0..255 NCHW) -> [1, S, 1, 1]. */
@@ -90,7 +101,7 @@ export class StylePredictor {
     const g = specialize(net.graph, { N: 1, H: STYLE_SIZE, W: STYLE_SIZE });
     const weights = await bind(net, g, opts.weights);
     if (opts.int8 && opts.device === 'gpu') throw new UserError('the int8 style predictor runs on the CPU only');
-    const calibration = opts.calibration ?? Array.from({ length: NOISE_CALIBRATION }, (_, i) => uniformTensor([1, 3, STYLE_SIZE, STYLE_SIZE], `calibration-${i}`, 0, 255));
+    const calibration = opts.calibration ?? noiseCalibration();
     const backend: BackendOptions = { ...(opts.device && { device: opts.device }), ...(opts.threads && { threads: opts.threads }), ...(opts.spinning !== undefined && { spinning: opts.spinning }) };
     const model = opts.int8 ? await int8Predictor(g, weights, calibration, backend) : await new OnnxBackend().compile(g, weights, backend);
     return new StylePredictor(model, g.inputs[0]!, [...g.outputs.keys()][0]!);

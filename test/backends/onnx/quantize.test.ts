@@ -9,7 +9,7 @@ import type { HostTensor } from '../../../src/compiler/ir/types.ts';
 import { buildModelProto, emitModel, loadOnnxModel } from '../../../src/backends/onnx/index.ts';
 import { onnx } from '../../../src/backends/onnx/proto.ts';
 import { psnr, quantizeWeightsPerChannel, roundHalfEven, uint8Affine } from '../../../src/backends/onnx/quant-math.ts';
-import { calibrate, convSites, quantizeGraph, quantizeModel } from '../../../src/backends/onnx/quantize.ts';
+import { MLAS_INPUT_CHANNEL_ALIGN, alignedInputChannels, calibrate, convSites, padInputChannels, quantizeGraph, quantizeModel } from '../../../src/backends/onnx/quantize.ts';
 import { loadSpec, pickNetwork } from '../../../src/cli/load-spec.ts';
 import { prepareNetwork } from '../../../src/cli/commands/prepare.ts';
 import { imageToTensor, readImage } from '../../../src/runtime/image.ts';
@@ -160,6 +160,74 @@ describe('int8 QDQ export of a tiny random network', () => {
     for (const s of convSites(proto)) ranges.set(s.input, { min: 0, max: 1 }).set(s.output, { min: -1, max: 1 });
     quantizeModel(proto, ranges, { keepEnds: false });
     expect(onnx.ModelProto.encode(onnx.ModelProto.create(proto)).finish()).toEqual(before);
+  });
+});
+
+describe('input channels aligned for MLAS symmetric kernels', () => {
+  // conv 3->16 (3x3, stride 2, bias) -> relu -> conv 16->4 (1x1): the 3-channel conv is padded to 4 channels.
+  const ZEROS = { kind: 'zeros' } as const;
+  const b = new GraphBuilder();
+  const x = b.input('x', [1, 3, 17, 20]);
+  const c1 = b.add('conv2d', [x, b.param('c1.weight', [16, 3, 3, 3], ZEROS), b.param('c1.bias', [16], ZEROS)], {
+    strides: [2, 2], dilations: [1, 1], group: 1, padding: { kind: 'explicit', pads: [1, 1, 1, 1] },
+  });
+  const h = b.add('relu', [c1], {});
+  b.output('y', b.add('conv2d', [h, b.param('c2.weight', [4, 16, 1, 1], ZEROS), b.param('c2.bias', [4], ZEROS)], {
+    strides: [1, 1], dilations: [1, 1], group: 1, padding: { kind: 'explicit', pads: [0, 0, 0, 0] },
+  }));
+  const g = b.build();
+  const weights = new Map<string, HostTensor>([
+    ['c1.weight', tensor([16, 3, 3, 3], 21, -0.05, 0.05)], ['c1.bias', tensor([16], 22, -1, 1)],
+    ['c2.weight', tensor([4, 16, 1, 1], 23, -0.3, 0.3)], ['c2.bias', tensor([4], 24, -1, 1)],
+  ]);
+  const calib = [1, 2].map((s) => ({ x: tensor([1, 3, 17, 20], 30 + s, 0, 255) }));
+  const probe = { x: tensor([1, 3, 17, 20], 98, 0, 255) };
+
+  it('pads only the conv whose input channels are not a multiple of 4, with zero channels and zero weights', () => {
+    const proto = buildModelProto(g, weights);
+    const [first, second] = convSites(proto);
+    expect(alignedInputChannels(first!)).toBe(MLAS_INPUT_CHANNEL_ALIGN);
+    expect(alignedInputChannels(second!)).toBeUndefined(); // 16 inputs already aligned
+    const padded = padInputChannels(Int8Array.of(1, 2, 3, 4, 5, 6), [2, 3, 1, 1], 4);
+    expect(Array.from(padded)).toEqual([1, 2, 3, 0, 4, 5, 6, 0]);
+  });
+
+  it('runs the same integer conv as the unpadded model, and ORT still fuses it into QLinearConv', async () => {
+    const opts = { threads: 1, keepEnds: false, reduceRange: false } as const;
+    const bytes = await quantizeGraph(g, weights, calib, opts);
+    const model = onnx.ModelProto.decode(bytes);
+    const pads = model.graph!.node!.filter((n) => n.opType === 'Pad');
+    expect(pads).toHaveLength(1);
+    const inits = new Map(model.graph!.initializer!.map((t) => [t.name!, t]));
+    const padValues = Array.from(new BigInt64Array(new Uint8Array(inits.get(pads[0]!.input![1]!)!.rawData!).slice().buffer), Number);
+    expect(padValues).toEqual([0, 0, 0, 0, 0, 1, 0, 0]);
+    const kernels = model.graph!.initializer!.filter((t) => t.dataType === onnx.TensorProto.DataType.INT8 && t.dims!.length === 4);
+    expect(kernels.map((t) => t.dims!.map(Number))).toEqual([[16, 4, 3, 3], [4, 16, 1, 1]]);
+
+    const dir = mkdtempSync(join(tmpdir(), 'stc-q-'));
+    try {
+      const file = join(dir, 'opt.onnx');
+      const s = await ort.InferenceSession.create(bytes, { graphOptimizationLevel: 'all', intraOpNumThreads: 1, optimizedModelFilePath: file, logSeverityLevel: 3 });
+      await s.release();
+      const fused = onnx.ModelProto.decode(readFileSync(file)).graph!.node!.map((n) => n.opType);
+      expect(fused.filter((o) => o === 'QLinearConv')).toHaveLength(2);
+      expect(fused.filter((o) => o === 'Conv' || o === 'FusedConv')).toHaveLength(0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+
+    const plain = await loadOnnxModel(await quantizeGraph(g, weights, calib, { ...opts, alignChannels: false }), { threads: 1 });
+    const aligned = await loadOnnxModel(bytes, { threads: 1 });
+    const [a, c] = [(await plain.run(probe))['y']!.data, (await aligned.run(probe))['y']!.data];
+    await Promise.all([plain.dispose(), aligned.dispose()]);
+    // Both are integer convs of the same uint8 values; only the requantisation's rounding may differ, by one
+    // step of c1's output scale propagated through c2 (well under 1% of the output's range).
+    let lo = Infinity;
+    let hi = -Infinity;
+    for (const v of a) [lo, hi] = [Math.min(lo, v), Math.max(hi, v)];
+    let worst = 0;
+    for (let i = 0; i < a.length; i++) worst = Math.max(worst, Math.abs(a[i]! - c[i]!));
+    expect(worst).toBeLessThan(0.01 * (hi - lo));
   });
 });
 
