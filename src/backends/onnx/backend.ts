@@ -224,7 +224,7 @@ async function emitSession(g: Graph, weights: WeightMap, opts: BackendOptions): 
 function lowerForDevice(g: Graph, weights: WeightMap, opts: BackendOptions): { readonly graph: Graph; readonly proto: ModelProto } {
   const graph = opts.optimize !== false && isConcrete(g) ? optimizeGraph(g, weights, optimizeOptions(opts)) : g;
   // ORT 1.30's WebGPU provider takes MaxPool nodes but fails at run time on their Indices output.
-  const emit = { ...(opts.device === 'gpu' && { maxPoolGrad: 'window' as const }), ...(opts.reluGrad && { reluGrad: opts.reluGrad }) };
+  const emit = { ...(opts.device === 'gpu' && { maxPoolGrad: 'tiled' as const }), ...(opts.reluGrad && { reluGrad: opts.reluGrad }) };
   const proto = buildModelProto(graph, weights, emit);
   if (opts.device !== 'gpu') return { graph, proto };
   const extent = (name: string, axis: number): number | undefined => {
