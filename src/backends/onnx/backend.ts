@@ -13,6 +13,7 @@ import { ALL_PASSES, WINOGRAD_STEM, isConcrete, optimizeGraph, type OptimizeOpti
 import type { ModelProto } from './proto.ts';
 import { elideOutputIdentities } from './elide-identity.ts';
 import { slicesToSplit } from './slices-to-split.ts';
+import { peephole } from './peephole/index.ts';
 import { isForwardOp } from '../../compiler/passes/autodiff/index.ts';
 import { GpuUnavailableError, createSessionOn, type GpuProviderOptions, type OrtProvider } from './providers.ts';
 import { collectGarbage } from '../collect-garbage.ts';
@@ -231,7 +232,11 @@ function lowerForDevice(g: Graph, weights: WeightMap, opts: BackendOptions): { r
     const d = graph.values.get(name)?.shape[axis];
     return typeof d === 'number' ? d : undefined;
   };
-  return { graph, proto: slicesToSplit(elideOutputIdentities(proto), extent) };
+  const shapeOf = (name: string): number[] | undefined => {
+    const s = graph.values.get(name)?.shape;
+    return s?.every((d): d is number => typeof d === 'number') ? [...s] : undefined;
+  };
+  return { graph, proto: peephole(slicesToSplit(elideOutputIdentities(proto), extent), shapeOf) };
 }
 
 /** ONNX nodes of the model compiled for these options: the total and the count per op type, most frequent first. */
