@@ -224,8 +224,10 @@ async function emitSession(g: Graph, weights: WeightMap, opts: BackendOptions): 
 /** The optimised graph and the ModelProto the backend would compile for these options (device-aware). */
 function lowerForDevice(g: Graph, weights: WeightMap, opts: BackendOptions): { readonly graph: Graph; readonly proto: ModelProto } {
   const graph = opts.optimize !== false && isConcrete(g) ? optimizeGraph(g, weights, optimizeOptions(opts)) : g;
-  // ORT 1.30's WebGPU provider takes MaxPool nodes but fails at run time on their Indices output.
-  const emit = { ...(opts.device === 'gpu' && { maxPoolGrad: 'tiled' as const }), ...(opts.reluGrad && { reluGrad: opts.reluGrad }) };
+  // ORT 1.30's WebGPU provider takes MaxPool nodes but fails at run time on their Indices output. On a GPU the
+  // ReLU gradient is Where(y > 0, dy, 0) unless asked otherwise: two nodes, not three (Greater, Cast, Mul).
+  const gpu = opts.device === 'gpu' ? { maxPoolGrad: 'tiled' as const, reluGrad: 'where' as const } : {};
+  const emit = { ...gpu, ...(opts.reluGrad && { reluGrad: opts.reluGrad }) };
   const proto = buildModelProto(graph, weights, emit);
   if (opts.device !== 'gpu') return { graph, proto };
   const extent = (name: string, axis: number): number | undefined => {

@@ -11,13 +11,14 @@ import { ProtoGraph, type ShapeOf } from './graph.ts';
 import { foldScalarFactors } from './scalars.ts';
 import { fuseSumOfSquares } from './sum-square.ts';
 import { gramAsGemm, symmetricGramGradient } from './gram.ts';
+import { fuseReluPoolGradients } from './relu-pool.ts';
 
 export type { ShapeOf } from './graph.ts';
 
 type Rewrite = (g: ProtoGraph) => boolean;
 
 /** In order: each is tried until none applies, then the next; the whole list repeats while any applied. */
-export const PEEPHOLE_REWRITES: readonly Rewrite[] = [commonSubexpressions, dropBroadcastExpands, foldScalarFactors, fuseSumOfSquares, symmetricGramGradient, gramAsGemm];
+export const PEEPHOLE_REWRITES: readonly Rewrite[] = [commonSubexpressions, dropBroadcastExpands, foldScalarFactors, fuseSumOfSquares, symmetricGramGradient, gramAsGemm, fuseReluPoolGradients];
 
 export function peephole(model: ModelProto, shapeOf: ShapeOf, rewrites: readonly Rewrite[] = PEEPHOLE_REWRITES): ModelProto {
   const g = new ProtoGraph(model, shapeOf);
