@@ -102,6 +102,18 @@ export class ProtoGraph {
     return name;
   }
 
+  /** Add an initializer (its name must be fresh). */
+  addInitializer(t: TensorProto): void {
+    this.inits.set(t.name ?? '', t);
+    this.newInits.push(t);
+  }
+
+  /** The values of a float32 initializer, or undefined. */
+  floats(name: string): number[] | undefined {
+    const t = this.inits.get(name);
+    return t?.dataType === FLOAT ? initValues(t) : undefined;
+  }
+
   /** A new rank-0 float32 initializer holding `v`. */
   addScalar(v: number): string {
     const name = this.fresh('const_f');

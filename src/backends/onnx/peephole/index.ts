@@ -12,13 +12,15 @@ import { foldScalarFactors } from './scalars.ts';
 import { fuseSumOfSquares } from './sum-square.ts';
 import { gramAsGemm, symmetricGramGradient } from './gram.ts';
 import { fuseReluPoolGradients } from './relu-pool.ts';
+import { scaleIntoConvWeights, scaleOverSum } from './scale-into.ts';
+import { differenceAsConv, differenceGradientAsConvTranspose } from './shift-difference.ts';
 
 export type { ShapeOf } from './graph.ts';
 
 type Rewrite = (g: ProtoGraph) => boolean;
 
 /** In order: each is tried until none applies, then the next; the whole list repeats while any applied. */
-export const PEEPHOLE_REWRITES: readonly Rewrite[] = [commonSubexpressions, dropBroadcastExpands, foldScalarFactors, fuseSumOfSquares, symmetricGramGradient, gramAsGemm, fuseReluPoolGradients];
+export const PEEPHOLE_REWRITES: readonly Rewrite[] = [commonSubexpressions, dropBroadcastExpands, foldScalarFactors, fuseSumOfSquares, symmetricGramGradient, gramAsGemm, fuseReluPoolGradients, differenceAsConv, differenceGradientAsConvTranspose, scaleIntoConvWeights, scaleOverSum];
 
 export function peephole(model: ModelProto, shapeOf: ShapeOf, rewrites: readonly Rewrite[] = PEEPHOLE_REWRITES): ModelProto {
   const g = new ProtoGraph(model, shapeOf);

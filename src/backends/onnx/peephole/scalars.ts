@@ -8,7 +8,7 @@ import type { NodeProto } from '../proto.ts';
 import { newNode, type ProtoGraph } from './graph.ts';
 
 /** [the non-constant operand, the constant factor] of a Mul by a rank-0 constant. */
-function scaled(g: ProtoGraph, n: NodeProto | undefined): [string, number] | undefined {
+export function scaled(g: ProtoGraph, n: NodeProto | undefined): [string, number] | undefined {
   if (n?.opType !== 'Mul') return undefined;
   const [a, b] = n.input as [string, string];
   const cb = g.scalar(b);
