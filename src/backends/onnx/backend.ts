@@ -241,6 +241,14 @@ function lowerForDevice(g: Graph, weights: WeightMap, opts: BackendOptions): { r
   return { graph, proto: peephole(slicesToSplit(elideOutputIdentities(proto), extent), shapeOf) };
 }
 
+/**
+ * The ModelProto `compile` would run for these options (device-aware: on the GPU with the GPU's lowerings and
+ * peephole rewrites), for tests that run a GPU graph on the CPU provider and for node counts.
+ */
+export function modelForDevice(g: Graph, weights: WeightMap, opts: BackendOptions = {}): ModelProto {
+  return lowerForDevice(g, weights, opts).proto;
+}
+
 /** ONNX nodes of the model compiled for these options: the total and the count per op type, most frequent first. */
 export interface NodeCount {
   readonly nodes: number;
