@@ -34,7 +34,11 @@ function isGram(g: ProtoGraph, name: string): boolean {
   return gemm !== undefined && gemm.input!.length === 2 && gemm.input![0] === gemm.input![1] && Number(attribute(gemm, 'transB')?.i ?? 0) === 1 && Number(attribute(gemm, 'transA')?.i ?? 0) === 0;
 }
 
-const isStyleTarget = (g: ProtoGraph, name: string): boolean => name.startsWith('target.') && !g.producer(name);
+/** An objective's target input (never computed in the graph) holding square matrices. */
+function isStyleTarget(g: ProtoGraph, name: string): boolean {
+  const s = g.shape(name);
+  return name.startsWith('target.') && !g.producer(name) && s !== undefined && s.length >= 2 && s.at(-1) === s.at(-2);
+}
 
 /** Symmetric by construction (see the module comment): Grams, style targets, their sums, differences and scalar multiples. */
 function symmetric(g: ProtoGraph, name: string, depth = 0): boolean {
@@ -91,6 +95,8 @@ export function gramAsGemm(g: ProtoGraph): boolean {
     g.replaceNode(reshape, newNode(g, 'Reshape', [reshape.input![0]!, g.addInts([m, k])], [f2]), reshape);
     const tr = g.producer(n.input![1]!)!;
     g.replaceNode(n, newNode(g, 'Gemm', [f2, f2], [out], [{ name: 'transB', type: 2, i: 1 }]));
+    g.setShape(out, [m, m]);
+    g.setShape(f2, [m, k]);
     // The gradient's products [1, m, m]·[1, m, k] read the 2-D rows as well: the broadcast keeps their shape.
     for (const c of g.consumers(f)) if (c.opType === 'MatMul' && c.input![1] === f && c.input![0] !== f && c !== tr) c.input = [c.input![0]!, f2];
     g.reindex();

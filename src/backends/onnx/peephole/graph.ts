@@ -38,6 +38,7 @@ export class ProtoGraph {
   private producers = new Map<string, NodeProto>();
   private readers = new Map<string, NodeProto[]>();
   private counter = 0;
+  private readonly shapes = new Map<string, readonly number[]>();
 
   constructor(
     private readonly model: ModelProto,
@@ -88,10 +89,15 @@ export class ProtoGraph {
     return t?.dataType === INT64 ? initValues(t) : undefined;
   }
 
-  /** The rank-0 shape of a scalar initializer ([] or [1]), or the known shape of a tensor. */
+  /** An initializer's shape, or the known shape of a tensor (a rewrite's override first, then the IR's). */
   shape(name: string): readonly number[] | undefined {
     const t = this.inits.get(name);
-    return t ? (t.dims ?? []).map(Number) : this.shapeOf(name);
+    return t ? (t.dims ?? []).map(Number) : (this.shapes.get(name) ?? this.shapeOf(name));
+  }
+
+  /** Record the shape a rewrite gave a tensor (one that differs from its IR value's). */
+  setShape(name: string, shape: readonly number[]): void {
+    this.shapes.set(name, shape);
   }
 
   /** A new name, unused by any tensor of the graph. */

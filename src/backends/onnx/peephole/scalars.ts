@@ -31,7 +31,7 @@ function rewrite(g: ProtoGraph, n: NodeProto): boolean {
   const outer = scaled(g, n);
   if (outer) {
     const [x, k] = outer;
-    if (k === 1 && g.canRedirect(n.output![0]!, x) && g.shape(x) !== undefined) {
+    if (k === 1 && g.canRedirect(n.output![0]!, x)) {
       g.redirect(n.output![0]!, x);
       return true;
     }

@@ -23,7 +23,11 @@ function slice4(g: ProtoGraph, name: string): { x: string; start: number; end: n
   if (!s || (s.input!.length > 4 && !(g.ints(s.input![4]!) ?? [0]).every((v) => v === 1))) return undefined;
   const [x, st, en, ax] = s.input as [string, string, string, string | undefined];
   const shape = g.shape(x);
-  const [start, end, axisRaw] = [g.ints(st)?.[0], g.ints(en)?.[0], ax ? g.ints(ax)?.[0] : undefined];
+  const one = (name: string | undefined): number | undefined => {
+    const v = name ? g.ints(name) : undefined;
+    return v?.length === 1 ? v[0] : undefined;
+  };
+  const [start, end, axisRaw] = [one(st), one(en), one(ax)];
   if (!shape || shape.length !== 4 || start === undefined || end === undefined || axisRaw === undefined) return undefined;
   const axis = axisRaw < 0 ? axisRaw + 4 : axisRaw;
   if (axis !== 2 && axis !== 3) return undefined;
