@@ -39,7 +39,9 @@ export function rebuildAddTree(g: ProtoGraph, tree: AddTree, leaves: readonly st
     chain.push(newNode(g, 'Add', [acc, leaf], [to]));
     acc = to;
   });
-  if (chain.length === 0) chain.push(newNode(g, 'Identity', [acc], [out]));
+  const single = chain.length === 0 ? before.find((n) => n.output!.length === 1 && n.output![0] === acc) : undefined;
+  if (single) single.output = [out];
+  else if (chain.length === 0) chain.push(newNode(g, 'Identity', [acc], [out]));
   g.nodes = g.nodes.filter((n) => !tree.inner.includes(n));
   g.replaceNode(tree.root, ...before, ...chain);
 }

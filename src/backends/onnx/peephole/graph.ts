@@ -193,7 +193,7 @@ export function attribute(n: NodeProto, name: string): AttributeProto | undefine
   return n.attribute?.find((a) => a.name === name);
 }
 
-/** A new node (named after the rewrite that made it). */
+/** A new node, named as the emitter names them: `<its first output>/<op type>` (profiles attribute time by name). */
 export function newNode(g: ProtoGraph, opType: string, input: readonly string[], output: readonly string[], attribute: AttributeProto[] = []): NodeProto {
-  return { opType, input: [...input], output: [...output], name: g.fresh(opType), attribute };
+  return { opType, input: [...input], output: [...output], name: g.fresh(`${output[0] ?? 'node'}/${opType}`), attribute };
 }

@@ -180,3 +180,15 @@ describe('GPU peephole rewrites', () => {
     expect(await rewrite(ops, { a: [], b: [] }, { loss: [] })).toEqual(['Mul', 'Mul', 'Add']);
   });
 });
+
+describe('GPU peephole rewrites, sums', () => {
+  it('writes a sum of just the two Pads of a difference gradient as the ConvTranspose itself', async () => {
+    const ops: Parameters<typeof model>[0] = [
+      ['Neg', ['g'], 'ng'],
+      ['Pad', ['ng', 'i:0,0,0,0,0,0,0,1'], 'pa'],
+      ['Pad', ['g', 'i:0,0,0,1,0,0,0,0'], 'pb'],
+      ['Add', ['pa', 'pb'], 'dx'],
+    ];
+    expect(await rewrite(ops, { g: [1, 3, 4, 5] }, { dx: [1, 3, 4, 6] })).toEqual(['ConvTranspose']);
+  });
+});
