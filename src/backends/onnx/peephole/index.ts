@@ -6,6 +6,7 @@
  */
 import type { ModelProto } from '../proto.ts';
 import { commonSubexpressions } from './cse.ts';
+import { dropIdentities } from './identity.ts';
 import { dropBroadcastExpands } from './expand.ts';
 import { ProtoGraph, type ShapeOf } from './graph.ts';
 import { foldScalarFactors } from './scalars.ts';
@@ -20,7 +21,7 @@ export type { ShapeOf } from './graph.ts';
 type Rewrite = (g: ProtoGraph) => boolean;
 
 /** In order: each is tried until none applies, then the next; the whole list repeats while any applied. */
-export const PEEPHOLE_REWRITES: readonly Rewrite[] = [commonSubexpressions, dropBroadcastExpands, foldScalarFactors, fuseSumOfSquares, symmetricGramGradient, gramAsGemm, fuseReluPoolGradients, differenceAsConv, differenceGradientAsConvTranspose, scaleIntoConvWeights, scaleOverSum];
+export const PEEPHOLE_REWRITES: readonly Rewrite[] = [dropIdentities, commonSubexpressions, dropBroadcastExpands, foldScalarFactors, fuseSumOfSquares, symmetricGramGradient, gramAsGemm, fuseReluPoolGradients, differenceAsConv, differenceGradientAsConvTranspose, scaleIntoConvWeights, scaleOverSum];
 
 export function peephole(model: ModelProto, shapeOf: ShapeOf, rewrites: readonly Rewrite[] = PEEPHOLE_REWRITES): ModelProto {
   const g = new ProtoGraph(model, shapeOf);

@@ -191,4 +191,17 @@ describe('GPU peephole rewrites, sums', () => {
     ];
     expect(await rewrite(ops, { g: [1, 3, 4, 5] }, { dx: [1, 3, 4, 6] })).toEqual(['ConvTranspose']);
   });
+
+  it("drops Identities: a reader takes the input, a graph output is written by the input's producer", async () => {
+    const ops: Parameters<typeof model>[0] = [
+      ['Relu', ['x'], 'r'],
+      ['Identity', ['r'], 'i1'],
+      ['Neg', ['i1'], 'y'],
+      ['Sigmoid', ['x'], 's'],
+      ['Identity', ['s'], 'z'],
+      ['Identity', ['x'], 'w'],
+    ];
+    // The last copies an input to an output: nothing else can write that name, so it stays.
+    expect(await rewrite(ops, { x: [2, 3] }, { y: [2, 3], z: [2, 3], w: [2, 3] })).toEqual(['Relu', 'Neg', 'Sigmoid', 'Identity']);
+  });
 });
