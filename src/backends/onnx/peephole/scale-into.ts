@@ -12,13 +12,18 @@ import type { ProtoGraph } from './graph.ts';
 import { newNode } from './graph.ts';
 import { scaled } from './scalars.ts';
 
+/** Elements of the largest shared conv weight copied to take a factor (4096: 16 KB). */
+export const MAX_COPIED_WEIGHT = 4096;
+
 export function scaleIntoConvWeights(g: ProtoGraph): boolean {
   for (const n of g.nodes) {
     if (n.opType !== 'Conv' && n.opType !== 'ConvTranspose') continue;
     const [x, w] = n.input as [string, string];
     const s = g.singleUse(x) ? scaled(g, g.producer(x)) : undefined;
-    const weights = s ? g.floats(w) : undefined;
     const shape = g.shape(w);
+    // A weight other nodes read too (a conv and its gradient's transposed conv) would be copied: small ones only.
+    const small = shape !== undefined && shape.reduce((a, d) => a * d, 1) <= MAX_COPIED_WEIGHT;
+    const weights = s && (g.consumers(w).length === 1 || small) ? g.floats(w) : undefined;
     if (!s || !weights || !shape) continue;
     const name = g.fresh('scaled_weight');
     g.addInitializer(floatTensor(name, shape, Float32Array.from(weights, (v) => v * s[1])));
