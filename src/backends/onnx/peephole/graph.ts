@@ -45,7 +45,8 @@ export class ProtoGraph {
     readonly shapeOf: ShapeOf,
   ) {
     const g = model.graph ?? {};
-    this.nodes = [...(g.node ?? [])];
+    // Copies: rewrites reassign nodes' inputs and outputs, and the caller's model stays as it was.
+    this.nodes = (g.node ?? []).map((n) => ({ ...n, input: [...(n.input ?? [])], output: [...(n.output ?? [])] }));
     this.inits = new Map((g.initializer ?? []).map((t) => [t.name ?? '', t]));
     this.outputs = new Set((g.output ?? []).map((o) => o.name ?? ''));
     this.reindex();

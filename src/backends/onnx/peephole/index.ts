@@ -1,8 +1,9 @@
 /**
  * Peephole rewrites of the ONNX graph emitted for a GPU (`device: 'gpu'`), where every node is at least one
  * dispatch: each rewrite removes nodes and keeps the value computed, up to float rounding (the rewrites'
- * modules say where they reorder arithmetic). They run to a fixed point, then unread nodes go. The CPU
- * pipeline does not run them: its graphs are as emitted (ONNX Runtime's CPU fusions do the same work there).
+ * modules say where they reorder arithmetic). They run to a fixed point, then unread nodes go; the model given
+ * is not modified. The CPU pipeline does not run them: its graphs stay as emitted (its own passes and ONNX
+ * Runtime's CPU fusions serve it, where a node is not a dispatch).
  */
 import type { ModelProto } from '../proto.ts';
 import { commonSubexpressions } from './cse.ts';
