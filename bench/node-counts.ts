@@ -5,7 +5,9 @@
  * "GPU"). The `before` column is the lowering GPU graphs had before the per-device pipeline (issue 19): every CPU
  * rewrite but Winograd, and the windowed max-pool gradient.
  *
- *   npx tsx bench/node-counts.ts [--size 64] [--batch 2]
+ *   npx tsx bench/node-counts.ts [--size 64] [--batch 2] [--ops]
+ *
+ * `--ops` adds every op type's count per GPU graph (where the nodes go), not only the six most frequent.
  */
 import { parseArgs } from 'node:util';
 import type { Graph } from '../src/compiler/ir/types.ts';
@@ -69,10 +71,9 @@ export async function jobNodeCount(job: Job, device: Device): Promise<NodeCount>
   return emittedNodeCount(g.graph, g.weights, { device });
 }
 
-const top = (c: NodeCount): string => c.byOp.slice(0, 6).map(([op, n]) => `${op} ${n}`).join(', ');
-
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { size: { type: 'string', default: '64' }, batch: { type: 'string', default: '2' } } });
+  const { values } = parseArgs({ options: { size: { type: 'string', default: '64' }, batch: { type: 'string', default: '2' }, ops: { type: 'boolean', default: false } } });
+  const top = (c: NodeCount): string => c.byOp.slice(0, values.ops ? undefined : 6).map(([op, n]) => `${op} ${n}`).join(', ');
   const size = Number(values.size);
   const inf = await johnsonInference(size);
   const graphs: [BenchGraph, 'where' | undefined][] = [
@@ -82,7 +83,8 @@ async function main(): Promise<void> {
   ];
   const train = await trainStepGraph(Number(values.batch), size);
   const trainGpu = await trainStepGraph(Number(values.batch), size, true);
-  process.stdout.write('| graph | CPU | GPU before | GPU now | GPU now, most frequent ops |\n|---|---|---|---|---|\n');
+  const opsHead = values.ops ? 'GPU now, nodes per op type' : 'GPU now, most frequent ops';
+  process.stdout.write(`| graph | CPU | GPU before | GPU now | ${opsHead} |\n|---|---|---|---|---|\n`);
   for (const [g, reluGrad] of graphs) {
     const cpu = emittedNodeCount(g.graph, g.weights, { device: 'cpu', ...(reluGrad && { reluGrad }) });
     const gpu = emittedNodeCount(g.graph, g.weights, { device: 'gpu', ...(reluGrad && { reluGrad }) });

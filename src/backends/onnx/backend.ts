@@ -13,6 +13,7 @@ import { ALL_PASSES, WINOGRAD_STEM, isConcrete, optimizeGraph, type OptimizeOpti
 import type { ModelProto } from './proto.ts';
 import { elideOutputIdentities } from './elide-identity.ts';
 import { slicesToSplit } from './slices-to-split.ts';
+import { peephole } from './peephole/index.ts';
 import { isForwardOp } from '../../compiler/passes/autodiff/index.ts';
 import { GpuUnavailableError, createSessionOn, type GpuProviderOptions, type OrtProvider } from './providers.ts';
 import { collectGarbage } from '../collect-garbage.ts';
@@ -223,15 +224,29 @@ async function emitSession(g: Graph, weights: WeightMap, opts: BackendOptions): 
 /** The optimised graph and the ModelProto the backend would compile for these options (device-aware). */
 function lowerForDevice(g: Graph, weights: WeightMap, opts: BackendOptions): { readonly graph: Graph; readonly proto: ModelProto } {
   const graph = opts.optimize !== false && isConcrete(g) ? optimizeGraph(g, weights, optimizeOptions(opts)) : g;
-  // ORT 1.30's WebGPU provider takes MaxPool nodes but fails at run time on their Indices output.
-  const emit = { ...(opts.device === 'gpu' && { maxPoolGrad: 'window' as const }), ...(opts.reluGrad && { reluGrad: opts.reluGrad }) };
+  // ORT 1.30's WebGPU provider takes MaxPool nodes but fails at run time on their Indices output. On a GPU the
+  // ReLU gradient is Where(y > 0, dy, 0) unless asked otherwise: two nodes, not three (Greater, Cast, Mul).
+  const gpu = opts.device === 'gpu' ? { maxPoolGrad: 'tiled' as const, reluGrad: 'where' as const } : {};
+  const emit = { ...gpu, ...(opts.reluGrad && { reluGrad: opts.reluGrad }) };
   const proto = buildModelProto(graph, weights, emit);
   if (opts.device !== 'gpu') return { graph, proto };
   const extent = (name: string, axis: number): number | undefined => {
     const d = graph.values.get(name)?.shape[axis];
     return typeof d === 'number' ? d : undefined;
   };
-  return { graph, proto: slicesToSplit(elideOutputIdentities(proto), extent) };
+  const shapeOf = (name: string): number[] | undefined => {
+    const s = graph.values.get(name)?.shape;
+    return s?.every((d): d is number => typeof d === 'number') ? [...s] : undefined;
+  };
+  return { graph, proto: peephole(slicesToSplit(elideOutputIdentities(proto), extent), shapeOf) };
+}
+
+/**
+ * The ModelProto `compile` would run for these options (device-aware: on the GPU with the GPU's lowerings and
+ * peephole rewrites), for tests that run a GPU graph on the CPU provider and for node counts.
+ */
+export function modelForDevice(g: Graph, weights: WeightMap, opts: BackendOptions = {}): ModelProto {
+  return lowerForDevice(g, weights, opts).proto;
 }
 
 /** ONNX nodes of the model compiled for these options: the total and the count per op type, most frequent first. */

@@ -12,7 +12,7 @@ export const INT64_MIN = -9223372036854775808n;
 
 /** Lowering choices fixed for one emission (see EmitOptions). */
 export interface LoweringChoices {
-  readonly maxPoolGrad: 'scatter' | 'window';
+  readonly maxPoolGrad: 'scatter' | 'window' | 'tiled';
   readonly reluGrad: 'mul' | 'where';
 }
 

@@ -25,9 +25,11 @@ export interface EmitOptions {
    * How maxPoolGrad is lowered: 'scatter' (default) scatter-adds dy at MaxPool's Indices output;
    * 'window' finds each window's argmax among strided slices and spreads dy back with a one-hot
    * transposed conv, for providers without MaxPool's Indices output (ONNX Runtime 1.30's WebGPU
-   * provider). Both route to the first maximum in row-major order.
+   * provider). Both route to the first maximum in row-major order. 'tiled' (the GPU's): where the windows tile
+   * the input exactly, a 4-node Resize/Equal/Where lowering that routes to every maximum of a window
+   * (lower-max-pool-grad.ts), else 'window'.
    */
-  readonly maxPoolGrad?: 'scatter' | 'window';
+  readonly maxPoolGrad?: 'scatter' | 'window' | 'tiled';
   /** How reluGrad is lowered (see BackendOptions.reluGrad); default 'mul'. */
   readonly reluGrad?: 'mul' | 'where';
 }

@@ -1,7 +1,7 @@
 /** The ONNX backend: emitter, writer and onnxruntime-node runner. */
 export { ONNX_IR_VERSION, ONNX_OPSET, buildModelProto, emitModel, type EmitOptions } from './emit.ts';
 export { writeModel } from './write.ts';
-export { COLLECT_AFTER_BYTES, GPU_PASSES, OnnxBackend, deviceCopier, emittedNodeCount, type NodeCount, fromOrtTensor, gpuProvider, loadOnnxModel, probeGpu, sessionOptions, toOrtTensor, type OnnxModel } from './backend.ts';
+export { COLLECT_AFTER_BYTES, GPU_PASSES, OnnxBackend, deviceCopier, emittedNodeCount, type NodeCount, fromOrtTensor, gpuProvider, loadOnnxModel, modelForDevice, probeGpu, sessionOptions, toOrtTensor, type OnnxModel } from './backend.ts';
 export { nonFiniteInitializer } from './finite.ts';
 export { probeGpuQuietly, type GpuProbe, type QuietProbe } from './probe-quiet.ts';
 export { GpuUnavailableError, cudaProviderInstalled, providerCandidates, createSessionOn, type OrtProvider } from './providers.ts';

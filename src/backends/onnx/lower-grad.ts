@@ -24,6 +24,7 @@ import type { NodeOf, PadMode, PoolAttrs } from '../../compiler/ir/types.ts';
 import { type EmitContext, INT64_MAX } from './context.ts';
 import { floatTensor, onnx } from './proto.ts';
 import { concreteDim, poolAttrs, valueShape } from './lower-util.ts';
+import { maxPoolGradTiled } from './lower-max-pool-grad.ts';
 
 type GradOp = 'reluGrad' | 'maxPoolGrad' | 'avgPoolGrad' | 'padGrad' | 'upsampleNearestGrad';
 type GradLowering<K extends GradOp> = (ctx: EmitContext, n: NodeOf<K>) => void;
@@ -220,7 +221,8 @@ export const gradLowerings: { [K in GradOp]: GradLowering<K> } = {
     else ctx.opTo('Mul', [ctx.op1('Cast', [positive], { to: onnx.TensorProto.DataType.FLOAT }), dy!], n.outputs);
   },
   maxPoolGrad(ctx, n) {
-    if (ctx.choices.maxPoolGrad === 'window') return maxPoolGradWindow(ctx, n);
+    if (ctx.choices.maxPoolGrad === 'tiled' && maxPoolGradTiled(ctx, n)) return;
+    if (ctx.choices.maxPoolGrad !== 'scatter') return maxPoolGradWindow(ctx, n);
     const [x, dy] = n.inputs;
     const idx = ctx.op('MaxPool', [x!], poolAttrs(n.attrs), 2, 'maxpool_idx')[1]!;
     const a = n.attrs;

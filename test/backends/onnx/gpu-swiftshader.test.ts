@@ -18,7 +18,7 @@ import type { Graph, HostTensor } from '../../../src/compiler/ir/types.ts';
 import { specialize } from '../../../src/compiler/passes/specialize.ts';
 import { differentiate } from '../../../src/compiler/passes/autodiff/index.ts';
 import { buildObjectiveGraphs, LOSS } from '../../../src/compiler/objective/build.ts';
-import { OnnxBackend } from '../../../src/backends/onnx/index.ts';
+import { OnnxBackend, modelForDevice } from '../../../src/backends/onnx/index.ts';
 import { foldInputNormalisation } from '../../../src/backends/onnx/optimize/index.ts';
 import type { BackendOptions, WeightMap } from '../../../src/backends/types.ts';
 import { Rng } from '../../../src/runtime/data/rng.ts';
@@ -107,6 +107,26 @@ describe.skipIf(!icd)('device gpu on WebGPU over SwiftShader', () => {
     const graphs = buildObjectiveGraphs(spec, net.graph, { size: { H: S, W: S } });
     const step = differentiate(foldInputNormalisation(graphs.step), { loss: LOSS, wrt: [graphs.imageInput] });
     await expectAllOnWebGpu(step, net.weights, { reluGrad: 'where' });
+  });
+
+  it('runs a VGG-style Gatys step (the pooled ReLU no tap: its mask fused with the pool mask) with every node on WebGPU, matching the CPU', async () => {
+    const net = twoTapLossNet({ pool: true });
+    const spec = {
+      name: 'tiny-vgg',
+      lossNet: 'tiny',
+      terms: [
+        { kind: 'content', taps: [{ tap: 'relu2', weight: 1 }], weight: 1, attrs: { norm: 'half_sum' } },
+        { kind: 'style', taps: [{ tap: 'relu2', weight: 1 }], weight: 1e3, attrs: { norm: 'gatys' } },
+        { kind: 'tv', taps: [], weight: 1e-3, attrs: { norm: 'sum' } },
+      ],
+    } as const;
+    const graphs = buildObjectiveGraphs(spec, net.graph, { size: { H: S, W: S } });
+    const step = differentiate(foldInputNormalisation(graphs.step), { loss: LOSS, wrt: [graphs.imageInput] });
+    const ops = modelForDevice(step, net.weights, { device: 'gpu' }).graph!.node!.map((n) => n.opType);
+    // The lowering under test: the pool's and the ReLU's gradient masks are one Equal (peephole/relu-pool.ts).
+    expect(ops.filter((op) => op === 'Equal')).toHaveLength(1);
+    expect(ops.filter((op) => op === 'Greater')).toHaveLength(1);
+    await expectAllOnWebGpu(step, net.weights);
   });
 
   it('runs a training step (forward, backward, Adam) with every node on WebGPU, matching the CPU', async () => {

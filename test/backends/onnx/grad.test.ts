@@ -104,6 +104,40 @@ describe("onnx maxPoolGrad, 'window' lowering (no MaxPool Indices)", () => {
   });
 });
 
+describe("onnx maxPoolGrad, 'tiled' lowering (the GPU's: Resize, Equal, Where)", () => {
+  const tiled: EmitOptions = { maxPoolGrad: 'tiled' };
+  const k2s2 = pools[4]![1];
+  const ops = (x: [number, number, number, number], dy: [number, number, number, number], a: PoolAttrs, pooled: boolean) => {
+    const b = new GraphBuilder();
+    const xv = b.input('x', x);
+    if (pooled) b.output('p', b.add('maxPool', [xv], a));
+    b.output('y', b.add('maxPoolGrad', [xv, b.input('dy', dy)], a));
+    return buildModelProto(b.build(), new Map(), tiled).graph!.node!.map((n) => n.opType).filter((op) => op !== 'Identity');
+  };
+
+  it('equals the exact gradient on a map the 2×2 windows tile, without ties', async () => {
+    const { want, got } = poolGradCase('maxPoolGrad', k2s2, nv.randn([2, 3, 6, 8], 43), [2, 3, 6, 8], tiled);
+    expect(nv.maxAbsDiff(await got, want)).toBeLessThan(1e-6);
+  });
+
+  it('routes dy to every maximum of a tied window (the first only, exactly)', async () => {
+    // One window of four equal values: the exact lowering gives dy to the first, the tiled one to all four.
+    const x = { shape: [1, 1, 2, 2], data: Float32Array.of(3, 3, 3, 3) };
+    const dy = { shape: [1, 1, 1, 1], data: Float32Array.of(2) };
+    const run = (emit: EmitOptions) => runOnnx((g) => g.add('maxPoolGrad', [g.input('x', [1, 1, 2, 2]), g.input('dy', [1, 1, 1, 1])], k2s2), { x, dy }, {}, emit);
+    expect([...(await run(tiled)).data]).toEqual([2, 2, 2, 2]);
+    expect([...(await run({})).data]).toEqual([2, 0, 0, 0]);
+  });
+
+  it('reuses the forward pool, recomputes it when the graph has none, and falls back where windows do not tile', () => {
+    expect(ops([1, 2, 6, 8], [1, 2, 3, 4], k2s2, true)).toEqual(['MaxPool', 'Resize', 'Equal', 'Resize', 'Where']);
+    expect(ops([1, 2, 6, 8], [1, 2, 3, 4], k2s2, false)).toEqual(['MaxPool', 'Resize', 'Equal', 'Resize', 'Where']);
+    // 7 rows: floor mode drops the last; overlapping k3 s2 windows: both take the windowed lowering.
+    expect(ops([1, 2, 7, 9], [1, 2, 3, 4], k2s2, false)).toContain('DepthToSpace');
+    expect(ops([1, 2, 7, 9], [1, 2, 3, 4], pools[0]![1], false)).toContain('ConvTranspose');
+  });
+});
+
 describe('onnx avgPoolGrad', () => {
   for (const [name, a] of pools)
     it(name, async () => {

@@ -1,0 +1,29 @@
+/**
+ * Common subexpressions: a node with the op type, inputs and attributes of an earlier one computes the same
+ * tensors (ONNX's standard ops are pure). Autodiff emits such twins: the vector-Jacobian product of x·x is
+ * g·x + x·g, whose two products are one node here.
+ */
+import type { NodeProto } from '../proto.ts';
+import type { ProtoGraph } from './graph.ts';
+
+function key(n: NodeProto): string {
+  const attrs = JSON.stringify(n.attribute ?? [], (_, v: unknown) => (v instanceof Uint8Array ? Array.from(v) : typeof v === 'bigint' ? String(v) : v));
+  return `${n.opType}\u0000${(n.input ?? []).join('\u0001')}\u0000${attrs}`;
+}
+
+export function commonSubexpressions(g: ProtoGraph): boolean {
+  const seen = new Map<string, NodeProto>();
+  for (const n of g.nodes) {
+    const k = key(n);
+    const first = seen.get(k);
+    if (!first) {
+      seen.set(k, n);
+      continue;
+    }
+    const pairs = (n.output ?? []).map((o, i) => [o, first.output![i]!] as const);
+    if (!pairs.every(([from, to]) => g.canRedirect(from, to) && !g.outputs.has(to))) continue;
+    for (const [from, to] of pairs) g.redirect(from, to);
+    return true;
+  }
+  return false;
+}

@@ -1,0 +1,200 @@
+/**
+ * A mutable view of an emitted ONNX graph for the GPU's peephole rewrites: the node list (kept in topological
+ * order: a replacement takes the place of the node it replaces), who produces and who reads each tensor, the
+ * constant initializers' values, and the shapes of the tensors that were IR values.
+ */
+import { type AttributeProto, type ModelProto, type NodeProto, type TensorProto, floatTensor, onnx } from '../proto.ts';
+
+/** A tensor's shape where it is known (the IR values the emitter kept the ids of), else undefined. */
+export type ShapeOf = (name: string) => readonly number[] | undefined;
+
+const FLOAT = onnx.TensorProto.DataType.FLOAT;
+const INT64 = onnx.TensorProto.DataType.INT64;
+
+function elementCount(t: TensorProto): number {
+  return (t.dims ?? []).reduce<number>((a, d) => a * Number(d), 1);
+}
+
+/** A float32 or int64 initializer's values (raw or typed field), as numbers. */
+function initValues(t: TensorProto): number[] | undefined {
+  const n = elementCount(t);
+  const raw = t.rawData;
+  if (t.dataType === FLOAT) {
+    if (raw && raw.byteLength === 4 * n) return Array.from(new Float32Array(raw.slice().buffer));
+    return t.floatData?.length === n ? t.floatData.map(Number) : undefined;
+  }
+  if (t.dataType === INT64) {
+    if (raw && raw.byteLength === 8 * n) return Array.from(new BigInt64Array(raw.slice().buffer), Number);
+    return t.int64Data?.length === n ? t.int64Data.map(Number) : undefined;
+  }
+  return undefined;
+}
+
+export class ProtoGraph {
+  nodes: NodeProto[];
+  private readonly inits: Map<string, TensorProto>;
+  private readonly newInits: TensorProto[] = [];
+  readonly outputs: ReadonlySet<string>;
+  private producers = new Map<string, NodeProto>();
+  private readers = new Map<string, NodeProto[]>();
+  private counter = 0;
+  private readonly shapes = new Map<string, readonly number[]>();
+
+  constructor(
+    private readonly model: ModelProto,
+    readonly shapeOf: ShapeOf,
+  ) {
+    const g = model.graph ?? {};
+    // Copies: rewrites reassign nodes' inputs and outputs, and the caller's model stays as it was.
+    this.nodes = (g.node ?? []).map((n) => ({ ...n, input: [...(n.input ?? [])], output: [...(n.output ?? [])] }));
+    this.inits = new Map((g.initializer ?? []).map((t) => [t.name ?? '', t]));
+    this.outputs = new Set((g.output ?? []).map((o) => o.name ?? ''));
+    this.reindex();
+  }
+
+  /** Rebuild producer and reader maps (after the node list changed). */
+  reindex(): void {
+    this.producers = new Map();
+    this.readers = new Map();
+    for (const n of this.nodes) {
+      for (const o of n.output ?? []) this.producers.set(o, n);
+      for (const i of n.input ?? []) if (i) this.readers.set(i, [...(this.readers.get(i) ?? []), n]);
+    }
+  }
+
+  producer(name: string, opType?: string): NodeProto | undefined {
+    const n = this.producers.get(name);
+    return n && (opType === undefined || n.opType === opType) ? n : undefined;
+  }
+
+  consumers(name: string): readonly NodeProto[] {
+    return this.readers.get(name) ?? [];
+  }
+
+  /** Whether `name` is read by exactly one node input and is not a graph output (so its producer can be folded away). */
+  singleUse(name: string): boolean {
+    const r = this.consumers(name);
+    return !this.outputs.has(name) && r.length === 1 && r[0]!.input!.filter((i) => i === name).length === 1;
+  }
+
+  /** The value of a one-element float32 initializer, or undefined. */
+  scalar(name: string): number | undefined {
+    const t = this.inits.get(name);
+    if (!t || t.dataType !== FLOAT || elementCount(t) !== 1) return undefined;
+    return initValues(t)?.[0];
+  }
+
+  /** The values of an int64 initializer, or undefined. */
+  ints(name: string): number[] | undefined {
+    const t = this.inits.get(name);
+    return t?.dataType === INT64 ? initValues(t) : undefined;
+  }
+
+  /** An initializer's shape, or the known shape of a tensor (a rewrite's override first, then the IR's). */
+  shape(name: string): readonly number[] | undefined {
+    const t = this.inits.get(name);
+    return t ? (t.dims ?? []).map(Number) : (this.shapes.get(name) ?? this.shapeOf(name));
+  }
+
+  /** Record the shape a rewrite gave a tensor (one that differs from its IR value's). */
+  setShape(name: string, shape: readonly number[]): void {
+    this.shapes.set(name, shape);
+  }
+
+  /** A new name, unused by any tensor of the graph. */
+  fresh(stem: string): string {
+    let name: string;
+    do name = `peephole_${stem}__${++this.counter}`;
+    while (this.producers.has(name) || this.inits.has(name) || this.readers.has(name) || this.outputs.has(name));
+    return name;
+  }
+
+  /** Add an initializer (its name must be fresh). */
+  addInitializer(t: TensorProto): void {
+    this.inits.set(t.name ?? '', t);
+    this.newInits.push(t);
+  }
+
+  /** The values of a float32 initializer, or undefined. */
+  floats(name: string): number[] | undefined {
+    const t = this.inits.get(name);
+    return t?.dataType === FLOAT ? initValues(t) : undefined;
+  }
+
+  /** A new rank-0 float32 initializer holding `v`. */
+  addScalar(v: number): string {
+    const name = this.fresh('const_f');
+    const t = floatTensor(name, [], Float32Array.of(v));
+    this.inits.set(name, t);
+    this.newInits.push(t);
+    return name;
+  }
+
+  /** A new 1-D int64 initializer. */
+  addInts(values: readonly number[]): string {
+    const name = this.fresh('const_i64');
+    const t: TensorProto = { name, dims: [values.length], dataType: INT64, rawData: new Uint8Array(BigInt64Array.from(values.map(BigInt)).buffer) };
+    this.inits.set(name, t);
+    this.newInits.push(t);
+    return name;
+  }
+
+  /** Put `replacement` (zero or more nodes) in the place of `old` in the node list. */
+  replaceNode(old: NodeProto, ...replacement: NodeProto[]): void {
+    const i = this.nodes.indexOf(old);
+    if (i < 0) throw new Error('peephole: replacing a node that is not in the graph');
+    this.nodes.splice(i, 1, ...replacement);
+    this.reindex();
+  }
+
+  /**
+   * Make every reader of `from` read `to` instead. A graph output keeps its name: then `to`'s producer is
+   * renamed to write `from` (the caller checks canRedirect first).
+   */
+  redirect(from: string, to: string): void {
+    if (this.outputs.has(from)) {
+      const before = this.producers.get(from);
+      const after = this.producers.get(to)!;
+      if (before) before.output = before.output!.map((o) => (o === from ? this.fresh('dead') : o));
+      after.output = after.output!.map((o) => (o === to ? from : o));
+      for (const n of this.nodes) n.input = n.input!.map((i) => (i === to ? from : i));
+    } else for (const n of this.consumers(from)) n.input = n.input!.map((i) => (i === from ? to : i));
+    this.reindex();
+  }
+
+  /** Whether redirect(from, to) can keep the graph's outputs: `from` is no output, or `to` is a plain intermediate. */
+  canRedirect(from: string, to: string): boolean {
+    if (!this.outputs.has(from)) return true;
+    return this.producers.has(to) && !this.outputs.has(to) && !this.inits.has(to);
+  }
+
+  /** Drop nodes none of whose outputs is read or a graph output; returns whether any went. */
+  removeDead(): boolean {
+    let removed = false;
+    for (;;) {
+      const live = this.nodes.filter((n) => (n.output ?? []).some((o) => this.outputs.has(o) || this.consumers(o).length > 0));
+      if (live.length === this.nodes.length) return removed;
+      this.nodes = live;
+      removed = true;
+      this.reindex();
+    }
+  }
+
+  /** The model with the rewritten node list and the initializers still read. */
+  toModel(): ModelProto {
+    const g = this.model.graph ?? {};
+    const read = new Set(this.nodes.flatMap((n) => n.input ?? []));
+    const initializer = [...(g.initializer ?? []), ...this.newInits].filter((t) => read.has(t.name ?? '') || this.outputs.has(t.name ?? ''));
+    return { ...this.model, graph: { ...g, node: this.nodes, initializer } };
+  }
+}
+
+/** A node attribute by name. */
+export function attribute(n: NodeProto, name: string): AttributeProto | undefined {
+  return n.attribute?.find((a) => a.name === name);
+}
+
+/** A new node, named as the emitter names them: `<its first output>/<op type>` (profiles attribute time by name). */
+export function newNode(g: ProtoGraph, opType: string, input: readonly string[], output: readonly string[], attribute: AttributeProto[] = []): NodeProto {
+  return { opType, input: [...input], output: [...output], name: g.fresh(`${output[0] ?? 'node'}/${opType}`), attribute };
+}

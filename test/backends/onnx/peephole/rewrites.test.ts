@@ -1,0 +1,207 @@
+/**
+ * Each GPU peephole rewrite on a small hand-built ONNX graph: where it applies, the graph loses nodes and
+ * computes the same outputs on ONNX Runtime's CPU provider (1e-5 relative); where its precondition fails
+ * (another reader, a shape the broadcast would change, a non-target operand), the graph is left as it was.
+ */
+import { describe, expect, it } from 'vitest';
+import { loadOnnxModel } from '../../../../src/backends/onnx/index.ts';
+import { peephole } from '../../../../src/backends/onnx/peephole/index.ts';
+import { type ModelProto, type NodeProto, type TensorProto, floatTensor, int64Tensor, node, onnx, valueInfo, type AttrValue } from '../../../../src/backends/onnx/proto.ts';
+import type { HostTensor } from '../../../../src/compiler/ir/types.ts';
+import { Rng } from '../../../../src/runtime/data/rng.ts';
+
+type Shapes = Record<string, number[]>;
+
+/** A graph from `ops` ([op, inputs, output, attrs]); inputs and outputs with their shapes; `f:v` / `i:a,b` names are constants. */
+function model(ops: [string, string[], string, Record<string, AttrValue>?][], inputs: Shapes, outputs: Shapes): ModelProto {
+  const inits = new Map<string, TensorProto>();
+  const constant = (name: string): void => {
+    if (inits.has(name)) return;
+    if (name.startsWith('f:')) inits.set(name, floatTensor(name, [], Float32Array.of(Number(name.slice(2)))));
+    if (name.startsWith('i:')) {
+      const v = name.slice(2).split(',').map(Number);
+      inits.set(name, int64Tensor(name, [v.length], v));
+    }
+  };
+  const nodes: NodeProto[] = ops.map(([op, ins, out, attrs], k) => {
+    ins.forEach(constant);
+    return node(op, ins, [out], `n${k}`, attrs ?? {});
+  });
+  return {
+    irVersion: 8,
+    opsetImport: [{ domain: '', version: 18 }],
+    graph: {
+      name: 't',
+      node: nodes,
+      initializer: [...inits.values()],
+      input: Object.entries(inputs).map(([n, s]) => valueInfo(n, 'float32', s)),
+      output: Object.entries(outputs).map(([n, s]) => valueInfo(n, 'float32', s)),
+    },
+  };
+}
+
+async function run(m: ModelProto, inputs: Shapes, symmetric: string[] = []): Promise<Record<string, HostTensor>> {
+  const rng = Rng.fromSeed(9);
+  const feeds: Record<string, HostTensor> = {};
+  for (const [name, shape] of Object.entries(inputs)) {
+    const data = Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => 2 * rng.next() - 1);
+    if (symmetric.includes(name)) {
+      const c = shape.at(-1)!;
+      for (let i = 0; i < c; i++) for (let j = 0; j < i; j++) data[j * c + i] = data[i * c + j]!;
+    }
+    feeds[name] = { shape, data };
+  }
+  const session = await loadOnnxModel(onnx.ModelProto.encode(onnx.ModelProto.create(m)).finish(), { threads: 1 });
+  try {
+    return await session.run(feeds);
+  } finally {
+    await session.dispose();
+  }
+}
+
+/** Rewrite with the shapes given; returns the op types left and checks the outputs are unchanged. */
+async function rewrite(ops: Parameters<typeof model>[0], inputs: Shapes, outputs: Shapes, known: Shapes = {}, symmetric: string[] = []): Promise<string[]> {
+  const before = model(ops, inputs, outputs);
+  const shapes: Shapes = { ...inputs, ...outputs, ...known };
+  const after = peephole(model(ops, inputs, outputs), (n) => shapes[n]);
+  const [want, got] = [await run(before, inputs, symmetric), await run(after, inputs, symmetric)];
+  for (const [k, w] of Object.entries(want)) {
+    expect(got[k]!.shape).toEqual(w.shape);
+    const err = Math.max(...w.data.map((v, i) => Math.abs(v - got[k]!.data[i]!)));
+    const scale = Math.max(...w.data.map(Math.abs));
+    expect(err, k).toBeLessThanOrEqual(1e-5 * scale + 1e-6);
+  }
+  return after.graph!.node!.map((n) => n.opType!);
+}
+
+describe('GPU peephole rewrites', () => {
+  it("folds autodiff's gradient of a sum of squares: Expand, twin Muls, x + x and constant factors", async () => {
+    // d(Σ d²)·k/dd = expand(k·g)·d + expand(k·g)·d, the scale a chain of Muls by constants
+    const ops: Parameters<typeof model>[0] = [
+      ['Mul', ['g', 'f:0.5'], 'g1'],
+      ['Mul', ['g1', 'f:3'], 'g2'],
+      ['Expand', ['g2', 'i:2,3,4'], 'e'],
+      ['Mul', ['e', 'd'], 'a'],
+      ['Mul', ['e', 'd'], 'b'],
+      ['Add', ['a', 'b'], 'y'],
+      ['Mul', ['d', 'd'], 'sq'],
+      ['ReduceSum', ['sq', 'i:0,1,2'], 'loss', { keepdims: 0 }],
+    ];
+    const left = await rewrite(ops, { g: [], d: [2, 3, 4] }, { y: [2, 3, 4], loss: [] }, { g1: [], g2: [] });
+    expect(left.sort()).toEqual(['Mul', 'Mul', 'Mul', 'ReduceSumSquare']);
+  });
+
+  it('keeps an Expand whose reader would broadcast to another shape, and a factor read twice', async () => {
+    const ops: Parameters<typeof model>[0] = [
+      ['Expand', ['g', 'i:2,3,4'], 'e'],
+      ['Mul', ['e', 'd'], 'y'],
+      ['Mul', ['x', 'f:2'], 'x2'],
+      ['Mul', ['x2', 'f:3'], 'z'],
+      ['Neg', ['x2'], 'w'],
+    ];
+    const left = await rewrite(ops, { g: [1], d: [1, 1, 4], x: [5] }, { y: [2, 3, 4], z: [5], w: [5] }, { x2: [5] });
+    expect(left).toEqual(['Expand', 'Mul', 'Mul', 'Mul', 'Neg']);
+  });
+
+  const gramOps = (target: string): Parameters<typeof model>[0] => [
+    ['Reshape', ['x', 'i:1,4,6'], 'f'],
+    ['Transpose', ['f'], 'ft', { perm: [0, 2, 1] }],
+    ['MatMul', ['f', 'ft'], 'gram'],
+    ['Sub', ['gram', target], 'diff'],
+    ['Mul', ['diff', 'f:0.25'], 'dg'],
+    ['Transpose', ['dg'], 'dgt', { perm: [0, 2, 1] }],
+    ['Add', ['dg', 'dgt'], 'dsym'],
+    ['MatMul', ['dsym', 'f'], 'df3'],
+    ['Reshape', ['df3', 'i:1,4,2,3'], 'df'],
+  ];
+
+  it('computes a Gram as one Gemm and its gradient without a transpose, against a style target', async () => {
+    const shapes = { diff: [1, 4, 4], dg: [1, 4, 4], f: [1, 4, 6] };
+    const left = await rewrite(gramOps('target.style:t'), { x: [1, 4, 2, 3], 'target.style:t': [1, 4, 4] }, { df: [1, 4, 2, 3], diff: [1, 4, 4] }, shapes, ['target.style:t']);
+    expect(left).toEqual(['Reshape', 'Gemm', 'Sub', 'Mul', 'MatMul', 'Reshape']);
+  });
+
+  it('keeps (X + Xᵀ) where X is not known to be symmetric (an operand that is no style target)', async () => {
+    const shapes = { diff: [1, 4, 4], dg: [1, 4, 4], f: [1, 4, 6] };
+    const left = await rewrite(gramOps('other'), { x: [1, 4, 2, 3], other: [1, 4, 4] }, { df: [1, 4, 2, 3], diff: [1, 4, 4] }, shapes);
+    expect(left.filter((op) => op === 'Transpose')).toHaveLength(1);
+    expect(left).toContain('Gemm');
+  });
+
+  it('fuses a ReLU mask with the tiling max pool after it, not when the ReLU has another reader', async () => {
+    const up = { mode: 'nearest', coordinate_transformation_mode: 'asymmetric', nearest_mode: 'floor' };
+    const ops = (extra: boolean): Parameters<typeof model>[0] => [
+      ['Relu', ['c'], 'r'],
+      ['MaxPool', ['r'], 'p', { kernel_shape: [2, 2], strides: [2, 2] }],
+      ['Resize', ['p', '', 'scales'], 'up_p', up],
+      ['Equal', ['r', 'up_p'], 'is_max'],
+      ['Resize', ['dp', '', 'scales'], 'up_dp', up],
+      ['Where', ['is_max', 'up_dp', 'f:0'], 'dr'],
+      ['Greater', ['r', 'f:0'], 'pos'],
+      ['Where', ['pos', 'dr', 'f:0'], 'dc'],
+      ...(extra ? [['Mul', ['r', 'f:2'], 'r2'] as [string, string[], string]] : []),
+    ];
+    const withScales = (m: ModelProto): ModelProto => ({ ...m, graph: { ...m.graph, initializer: [...m.graph!.initializer!, floatTensor('scales', [4], Float32Array.of(1, 1, 2, 2))] } });
+    const io = { c: [1, 2, 4, 6], dp: [1, 2, 2, 3] };
+    for (const extra of [false, true]) {
+      const outs = { p: [1, 2, 2, 3], dc: [1, 2, 4, 6], ...(extra && { r2: [1, 2, 4, 6] }) };
+      const before = withScales(model(ops(extra), io, outs));
+      const shapes: Shapes = { ...io, ...outs };
+      const after = peephole(withScales(model(ops(extra), io, outs)), (n) => shapes[n]);
+      const [want, got] = [await run(before, io), await run(after, io)];
+      for (const [k, w] of Object.entries(want)) expect([...got[k]!.data], k).toEqual([...w.data]);
+      expect(after.graph!.node!.length).toBe(before.graph!.node!.length - (extra ? 0 : 2));
+    }
+  });
+
+  it("rewrites TV's neighbour differences as a depthwise Conv and their gradient as a ConvTranspose, the scale in its kernel", async () => {
+    const ops: Parameters<typeof model>[0] = [
+      ['Slice', ['x', 'i:1', 'i:5', 'i:2'], 'hi'],
+      ['Slice', ['x', 'i:0', 'i:4', 'i:2'], 'lo'],
+      ['Sub', ['hi', 'lo'], 'dh'],
+      ['Mul', ['dh', 'f:0.5'], 'g'],
+      ['Neg', ['g'], 'ng'],
+      ['Pad', ['ng', 'i:0,0,0,0,0,0,1,0'], 'pa'],
+      ['Add', ['pa', 'other'], 's1'],
+      ['Pad', ['g', 'i:0,0,1,0,0,0,0,0'], 'pb'],
+      ['Add', ['s1', 'pb'], 'dx'],
+    ];
+    const left = await rewrite(ops, { x: [1, 2, 5, 6], other: [1, 2, 5, 6] }, { dh: [1, 2, 4, 6], dx: [1, 2, 5, 6] }, { g: [1, 2, 4, 6] });
+    expect(left).toEqual(['Conv', 'ConvTranspose', 'Add']);
+  });
+
+  it('moves a loss scale into the terms of the sum it multiplies', async () => {
+    const ops: Parameters<typeof model>[0] = [
+      ['Mul', ['a', 'f:2'], 'a2'],
+      ['Mul', ['b', 'f:3'], 'b3'],
+      ['Add', ['a2', 'b3'], 's'],
+      ['Mul', ['s', 'f:10'], 'loss'],
+    ];
+    expect(await rewrite(ops, { a: [], b: [] }, { loss: [] })).toEqual(['Mul', 'Mul', 'Add']);
+  });
+});
+
+describe('GPU peephole rewrites, sums', () => {
+  it('writes a sum of just the two Pads of a difference gradient as the ConvTranspose itself', async () => {
+    const ops: Parameters<typeof model>[0] = [
+      ['Neg', ['g'], 'ng'],
+      ['Pad', ['ng', 'i:0,0,0,0,0,0,0,1'], 'pa'],
+      ['Pad', ['g', 'i:0,0,0,1,0,0,0,0'], 'pb'],
+      ['Add', ['pa', 'pb'], 'dx'],
+    ];
+    expect(await rewrite(ops, { g: [1, 3, 4, 5] }, { dx: [1, 3, 4, 6] })).toEqual(['ConvTranspose']);
+  });
+
+  it("drops Identities: a reader takes the input, a graph output is written by the input's producer", async () => {
+    const ops: Parameters<typeof model>[0] = [
+      ['Relu', ['x'], 'r'],
+      ['Identity', ['r'], 'i1'],
+      ['Neg', ['i1'], 'y'],
+      ['Sigmoid', ['x'], 's'],
+      ['Identity', ['s'], 'z'],
+      ['Identity', ['x'], 'w'],
+    ];
+    // The last copies an input to an output: nothing else can write that name, so it stays.
+    expect(await rewrite(ops, { x: [2, 3] }, { y: [2, 3], z: [2, 3], w: [2, 3] })).toEqual(['Relu', 'Neg', 'Sigmoid', 'Identity']);
+  });
+});
