@@ -53,7 +53,7 @@ function relL2(a: Float32Array, b: Float32Array): number {
 
 async function residentRun(opts: BackendOptions, hyper: AdamHyper = HYPER, bounds?: PixelBounds): Promise<{ image: Float32Array; losses: number[]; perStep: { up: number; down: number }[]; terms: number }> {
   const { graphs, weights, feeds } = await setup();
-  const loop = await ResidentGatysAdam.create(graphs, weights, feeds, hyper, { threads: 1, ...opts }, bounds);
+  const loop = await ResidentGatysAdam.create(graphs, weights, feeds, hyper, { threads: 1, ...opts }, { ...(bounds && { bounds }) });
   await loop.start(image(7));
   const losses: number[] = [];
   const perStep: { up: number; down: number }[] = [];
