@@ -80,10 +80,10 @@ async function objective(net: GatysNet, size: number): Promise<{ graphs: Objecti
 }
 
 /** The all-GPU step as an ONNX session on WebGPU, every output in a GPU buffer; `capture` sets the config entry. */
-async function session(g: Graph, weights: WeightMap, capture: boolean): Promise<ort.InferenceSession> {
+async function session(g: Graph, weights: WeightMap, capture: boolean, verbose = false): Promise<ort.InferenceSession> {
   const proto = buildModelProto(optimizeGraph(g, weights, { passes: GPU_PASSES }), weights, { maxPoolGrad: 'window', reluGrad: 'where' });
   const bytes = onnx.ModelProto.encode(onnx.ModelProto.create(proto)).finish();
-  const options = { ...sessionOptions({ threads: 1, nchwc: false }), ...(capture && { extra: { [CAPTURE_KEY]: '1' } }) };
+  const options = { ...sessionOptions({ threads: 1, nchwc: false }), ...(capture && { extra: { [CAPTURE_KEY]: '1' } }), ...(verbose && { logSeverityLevel: 0 as const, logVerbosityLevel: 0 }) };
   const { session: s, provider } = await createSessionOn(bytes, 'gpu', options, { gpuOutputs: [...g.outputs.keys()] });
   if (provider !== 'webgpu') throw new Error(`graph-capture: needs the WebGPU provider, got ${provider}`);
   return s;
@@ -110,7 +110,9 @@ async function main(): Promise<void> {
   const image = graphs.imageInput;
   const g = deviceScalarGraph(gatysAdamGraph(graphs, HYPER, { bounds: PIXEL_BOUNDS }), HYPER);
   if (values['log-probe']) {
-    const s = await session(g, weights, true);
+    const s = await session(g, weights, true, true);
+    // Two runs: ORT captures after its first regular run when the provider has capture on, and says so.
+    for (let i = 0; i < 2; i++) await s.run(Object.fromEntries(s.inputNames.map((n) => [n, new ort.Tensor('float32', new Float32Array(concreteShapeOf(g, n).reduce((a, c) => a * c, 1)).fill(i === 0 ? 1 : 0.5), concreteShapeOf(g, n))])));
     await s.release();
     return;
   }
@@ -165,8 +167,11 @@ function logProbe(net: string, size: number): void {
   const said = lines
     .filter((l) => /graph capture|Replaying|enableGraphCapture/i.test(l))
     .map((l) => (l.includes('config_options') ? `session config_options: ${l.slice(l.indexOf('config_options: {') + 17).trim()}` : l.replace(/^.*?\] /, '')).slice(0, 200));
-  console.log(`  ORT verbose log of a session created with ${CAPTURE_KEY} = 1 (exit ${r.status}):`);
+  const programs = lines.filter((l) => l.includes('Starting program')).length;
+  console.log(`  ORT verbose log of a session created with ${CAPTURE_KEY} = 1, two runs (exit ${r.status}):`);
   for (const l of [...new Set(said)]) console.log(`    ${l}`);
+  // A replayed run submits recorded commands without recording them again, so it logs no programs.
+  console.log(`    ${programs} WebGPU programs recorded over the two runs (a replay would record none)`);
 }
 
 await main();
