@@ -242,6 +242,8 @@ export async function stylize(opts: StylizeOptions): Promise<StylizeResult> {
     throw new UserError(`--style-blend: ${(e as Error).message}`);
   }
   await checkWritablePath(opts.output);
+  if (opts.device === 'gpu' && (opts.optimizer ?? 'lbfgs') === 'lbfgs')
+    phase('L-BFGS keeps its history and line search on the host: the image and its gradient cross to the GPU and back every evaluation (--optimizer adam keeps them on the GPU)');
 
   phase(`compiling ${opts.spec}`);
   const { objective, net } = await loadObjective(opts, phase);
@@ -425,7 +427,6 @@ async function prepareStep(s: ScaleSetup, margin: number, padded: RgbImage, styl
   const { graphs } = plan;
   const optimizer = opts.optimizer ?? 'lbfgs';
   if (opts.device === 'gpu' && backend === 'onnx' && optimizer === 'adam') return residentWithTargets(s, graphs, engineOpts, padded, styles, build, margin, loadWeights);
-  if (opts.device === 'gpu' && optimizer === 'lbfgs') s.phase('L-BFGS keeps its history and line search on the host: the image and its gradient cross to the GPU and back every evaluation (--optimizer adam keeps them on the GPU)');
   const { engine, step } = await engineWithTargets({
     graphs,
     build,
