@@ -7,7 +7,8 @@
 import { describe, expect, it } from 'vitest';
 import { twoTapLossNet } from '../../backends/onnx/two-tap-net.ts';
 import type { HostTensor } from '../../../src/compiler/ir/types.ts';
-import { buildObjectiveGraphs, type ObjectiveGraphs } from '../../../src/compiler/objective/build.ts';
+import { LOSS, buildObjectiveGraphs, type ObjectiveGraphs } from '../../../src/compiler/objective/build.ts';
+import { GraphBuilder } from '../../../src/compiler/ir/builder.ts';
 import type { AdamHyper } from '../../../src/compiler/passes/adam-update.ts';
 import type { BackendOptions, WeightMap } from '../../../src/backends/types.ts';
 import { Rng } from '../../../src/runtime/data/rng.ts';
@@ -104,6 +105,24 @@ describe('ResidentGatysAdam on the CPU', () => {
     expect(Math.max(...res.image)).toBe(255);
     expect(relL2(res.image, host.image)).toBeLessThanOrEqual(1e-4);
   }, 60_000);
+});
+
+describe('ResidentGatysAdam divergence', () => {
+  it('reports a NaN loss when only the gradient is non-finite, and the exact loss otherwise', async () => {
+    // loss = Σ √x: finite at x = 0, where its gradient 1 / (2√x) is infinite (the case the host loop's checkFinite
+    // catches on the gradient, which the device never sends back).
+    const b = new GraphBuilder();
+    const x = b.input('img', [1, 3, 2, 2]);
+    b.output(LOSS, b.add('reduceSum', [b.add('sqrt', [x], {})], { axes: [0, 1, 2, 3], keepDims: false }));
+    const graphs = { step: b.build(), imageInput: 'img', termOutputs: [] } as unknown as ObjectiveGraphs;
+    const loop = await ResidentGatysAdam.create(graphs, new Map(), {}, HYPER, { threads: 1 });
+    const positive = Float32Array.from({ length: 12 }, (_, i) => i + 1);
+    await loop.start(positive);
+    expect((await loop.step()).loss).toBeCloseTo(positive.reduce((a, v) => a + Math.sqrt(v), 0), 4);
+    await loop.start(Float32Array.from(positive, (v, i) => (i === 5 ? 0 : v)));
+    expect((await loop.step()).loss).toBeNaN();
+    await loop.dispose();
+  });
 });
 
 const icd = SWIFTSHADER_ICD();
