@@ -71,7 +71,7 @@ export const register: Register = (program: Command, setExit) => {
     .option('--weights <path>', "loss network weights, replacing the spec's binding")
     .option('--size <n>', 'output long side in pixels', '512')
     .option('--iters <n>', 'optimiser iterations', '500')
-    .option('--optimizer <name>', 'lbfgs or adam', 'lbfgs')
+    .option('--optimizer <name>', 'lbfgs or adam (with --device gpu, adam keeps the image on the GPU; L-BFGS steps on the host)', 'lbfgs')
     .option('--lr <x>', 'Adam step size in pixel units (default 2)')
     .option('--style-mask <image>', 'for style(mask: true): where the matching --style goes (white), one per --style', collect, [])
     .option('--content-mask <image>', 'for content(mask: true): where the content is kept (white)')

@@ -67,6 +67,9 @@ export interface GatysRunResult {
 
 export const PIXEL_BOUNDS = { lower: 0, upper: 255 } as const;
 
+/** Adam's default step size in pixel units (GatysRunOptions.lr). */
+export const GATYS_ADAM_LR = 2;
+
 export async function runGatys(opts: GatysRunOptions): Promise<GatysRunResult> {
   const { width, height } = opts.init;
   const wrap = (data: Float32Array): RgbImage => ({ width, height, data: Float32Array.from(data) });
@@ -112,7 +115,7 @@ export async function runGatys(opts: GatysRunOptions): Promise<GatysRunResult> {
       const r =
         opts.optimizer === 'lbfgs'
           ? await lbfgs(x, evaluate, { ...common, history: opts.history ?? 10 })
-          : await adam(x, evaluate, { ...common, lr: opts.lr ?? 2 });
+          : await adam(x, evaluate, { ...common, lr: opts.lr ?? GATYS_ADAM_LR });
       x = r.x;
       done += r.iterations;
       evaluations += r.evaluations;

@@ -32,7 +32,9 @@ import type { GatysEngine, StepFn } from './types.ts';
 import { checkWritablePath, readImage, resizeImage, sizeForLongSide, writeImage } from '../image.ts';
 import { noiseImage } from './init.ts';
 import { objectiveForWeights } from './partial-weights.ts';
-import { runGatys, type GatysRunResult, type LossRecord, type OptimizerName } from './run.ts';
+import { GATYS_ADAM_LR, runGatys, type GatysRunResult, type LossRecord, type OptimizerName } from './run.ts';
+import { runGatysResident } from './resident-run.ts';
+import { createResidentStep, type ResidentStep } from './resident-step.ts';
 import { fitMargin, foldPadGradient, reflectPad } from './margin.ts';
 import { matchPalette } from './palette.ts';
 import { scaleIterations, scaleSizes } from './scales.ts';
@@ -240,6 +242,8 @@ export async function stylize(opts: StylizeOptions): Promise<StylizeResult> {
     throw new UserError(`--style-blend: ${(e as Error).message}`);
   }
   await checkWritablePath(opts.output);
+  if (opts.device === 'gpu' && (opts.optimizer ?? 'lbfgs') === 'lbfgs')
+    phase('L-BFGS keeps its history and line search on the host: the image and its gradient cross to the GPU and back every evaluation (--optimizer adam keeps them on the GPU)');
 
   phase(`compiling ${opts.spec}`);
   const { objective, net } = await loadObjective(opts, phase);
@@ -334,41 +338,52 @@ async function runScale(s: ScaleSetup): Promise<ScaleRun> {
     }
   };
   const prepared = await prepareStep(s, margin, padded, styles, build);
-  const paddedStep = prepared.step;
   const padImage = (x: Float32Array): Float32Array => reflectPad({ width: content.width, height: content.height, data: x }, margin).data;
-  const step: StepFn = async (x) => {
-    const r = await paddedStep(padImage(x));
-    return { ...r, grad: foldPadGradient(r.grad, content.width, content.height, margin) };
-  };
   try {
-    s.phase(`optimising (${opts.optimizer ?? 'lbfgs'}, ${s.iterations} iterations)`);
+    s.phase(`optimising (${opts.optimizer ?? 'lbfgs'}, ${s.iterations} iterations${prepared.resident ? ', image and moments resident on the device' : ''})`);
     const snapshots: string[] = [];
     const t0 = Date.now();
-    const result = await runGatys({
+    const common = {
       init: s.init,
-      step,
       iterations: s.iterations,
-      optimizer: opts.optimizer ?? 'lbfgs',
-      ...(opts.lr !== undefined && { lr: opts.lr }),
       ...(s.last && opts.snapshotEvery !== undefined && { snapshotEvery: opts.snapshotEvery }),
-      onSnapshot: async (img, it) => {
+      onSnapshot: async (img: RgbImage, it: number) => {
         const p = snapshotPath(opts.output, it);
         await writeImage(p, opts.preserveColour === 'luminance' ? transferLuminance(img, content) : img);
         snapshots.push(p);
       },
       ...(opts.onProgress && { onProgress: opts.onProgress }),
       ...(opts.signal && { signal: opts.signal }),
-      ...(prepared.advance && { afterIteration: prepared.advance }),
-      ...(prepared.refresh && { refresh: { every: prepared.refresh.every, update: (x) => prepared.refresh!.update(padImage(x)) } }),
-    });
+      ...(prepared.refresh && { refresh: { every: prepared.refresh.every, update: (x: Float32Array) => prepared.refresh!.update(padImage(x)) } }),
+    };
+    const result = prepared.resident
+      ? await runGatysResident({ ...common, loop: prepared.resident })
+      : await runGatys({
+          ...common,
+          step: hostStep(prepared.step!, content, margin, padImage),
+          optimizer: opts.optimizer ?? 'lbfgs',
+          ...(opts.lr !== undefined && { lr: opts.lr }),
+          ...(prepared.advance && { afterIteration: prepared.advance }),
+        });
     return { result, snapshots, optimiseMs: Date.now() - t0 };
   } finally {
     await prepared.dispose();
   }
 }
 
+/** The step over the unpadded image: pad on the host, fold the padded gradient back (margin.ts). */
+function hostStep(paddedStep: StepFn, content: RgbImage, margin: number, padImage: (x: Float32Array) => Float32Array): StepFn {
+  return async (x) => {
+    const r = await paddedStep(padImage(x));
+    return { ...r, grad: foldPadGradient(r.grad, content.width, content.height, margin) };
+  };
+}
+
 interface PreparedStep {
-  readonly step: StepFn;
+  /** The host step over the padded image; absent when the loop runs device-resident (`resident`). */
+  readonly step?: StepFn;
+  /** The device-resident Adam loop (resident-step.ts), for `device: 'gpu'` with Adam on a whole-image step. */
+  readonly resident?: ResidentStep['loop'];
   readonly advance?: () => void;
   /** Targets recomputed from the (padded) image every `every` iterations (GatysEngine.refresh). */
   readonly refresh?: { readonly every: number; readonly update: (padded: Float32Array) => Promise<void> };
@@ -401,6 +416,7 @@ async function prepareStep(s: ScaleSetup, margin: number, padded: RgbImage, styl
   const loadWeights = (g: Graph): Promise<WeightMap> =>
     bindWeights(g, s.net.binding, { specDir: s.net.specDir, onNote: s.phase, ...(opts.weights !== undefined && { pathOverride: opts.weights }) });
   if (plan.kind === 'tiled') {
+    if (opts.device === 'gpu' && opts.optimizer === 'adam') s.phase('tiled: each tile step runs on the GPU, the image and Adam stay on the host');
     // Tiles run no masked term (tile-objective.ts), so masks given to one are a mistake, as for maskFeeds.
     if ((opts.styleMasks?.length ?? 0) > 0 || opts.contentMask !== undefined) throw new UserError('--style-mask / --content-mask: a tiled run has no masked term');
     s.phase(`compiling tiles for ${backend}`);
@@ -409,6 +425,8 @@ async function prepareStep(s: ScaleSetup, margin: number, padded: RgbImage, styl
     return { step: t.step, advance: t.advance, dispose: () => t.dispose() };
   }
   const { graphs } = plan;
+  const optimizer = opts.optimizer ?? 'lbfgs';
+  if (opts.device === 'gpu' && backend === 'onnx' && optimizer === 'adam') return residentWithTargets(s, graphs, engineOpts, padded, styles, build, margin, loadWeights);
   const { engine, step } = await engineWithTargets({
     graphs,
     build,
@@ -426,6 +444,44 @@ async function prepareStep(s: ScaleSetup, margin: number, padded: RgbImage, styl
     ...(graphs.refreshEvery !== undefined && { refresh: { every: graphs.refreshEvery, update: (x: Float32Array) => engine.refresh(x) } }),
     dispose: () => engine.dispose(),
   };
+}
+
+/** The device-resident Adam loop (resident-step.ts): the engine computes the targets, then is released. */
+async function residentWithTargets(
+  s: ScaleSetup,
+  graphs: ObjectiveGraphs,
+  engineOpts: BackendOptions,
+  padded: RgbImage,
+  styles: readonly RgbImage[],
+  build: (style: RgbImage) => ObjectiveGraphs,
+  margin: number,
+  loadWeights: (g: Graph) => Promise<WeightMap>,
+): Promise<PreparedStep> {
+  const weights = await loadWeights(graphs.step);
+  const targets = await targetsOnce({ graphs, build, weights, engineOpts, content: padded, styles, blend: s.blend, phase: s.phase });
+  s.phase('compiling the GPU-resident Adam step');
+  const r = await createResidentStep({
+    graphs,
+    weights,
+    targets,
+    masks: await maskFeeds(graphs, s.opts, s.content, margin),
+    backendOptions: engineOpts,
+    lr: s.opts.lr ?? GATYS_ADAM_LR,
+    margin,
+  });
+  return { resident: r.loop, ...(r.refresh && { refresh: r.refresh }), dispose: () => r.dispose() };
+}
+
+/** The content and blended style targets, from an engine compiled for them alone and released afterwards. */
+async function targetsOnce(s: Omit<EngineSetup, 'loadWeights' | 'backend' | 'masks'> & { readonly weights: WeightMap }): Promise<Record<string, HostTensor>> {
+  s.phase('compiling for onnx');
+  const engine = await createGatysEngine(s.graphs, s.weights, 'onnx', s.engineOpts);
+  try {
+    s.phase('computing targets');
+    return await targetsOf(engine, { ...s, backend: 'onnx' }, s.weights);
+  } finally {
+    await engine.dispose();
+  }
 }
 
 interface EngineSetup {
@@ -455,25 +511,34 @@ async function engineWithTargets(s: EngineSetup): Promise<{ readonly engine: Gat
   const engine = await createGatysEngine(s.graphs, weights, s.backend, s.engineOpts);
   try {
     s.phase('computing targets');
-    const contentTargets = await engine.contentTargets(asTensor(s.content));
-    const perStyle: Record<string, HostTensor>[] = [];
-    for (const style of s.styles) {
-      if (style.width === s.styles[0]!.width && style.height === s.styles[0]!.height) perStyle.push(await engine.styleTargets(asTensor(style)));
-      else {
-        // A style image of another shape: its own style-target graph (Gram shapes do not depend on size).
-        const e = await createGatysEngine(s.build(style), weights, s.backend);
-        try {
-          perStyle.push(await e.styleTargets(asTensor(style)));
-        } finally {
-          await e.dispose();
-        }
-      }
-    }
-    return { engine, step: engine.bindTargets({ ...contentTargets, ...combineStyleTargets(s.graphs, perStyle, s.blend) }, s.masks) };
+    return { engine, step: engine.bindTargets(await targetsOf(engine, s, weights), s.masks) };
   } catch (e) {
     await engine.dispose();
     throw e;
   }
+}
+
+/** The content targets and the style targets blended over the style images (by key, as bindTargets takes them). */
+async function targetsOf(
+  engine: GatysEngine,
+  s: Pick<EngineSetup, 'graphs' | 'build' | 'backend' | 'content' | 'styles' | 'blend'>,
+  weights: WeightMap,
+): Promise<Record<string, HostTensor>> {
+  const contentTargets = await engine.contentTargets(asTensor(s.content));
+  const perStyle: Record<string, HostTensor>[] = [];
+  for (const style of s.styles) {
+    if (style.width === s.styles[0]!.width && style.height === s.styles[0]!.height) perStyle.push(await engine.styleTargets(asTensor(style)));
+    else {
+      // A style image of another shape: its own style-target graph (Gram shapes do not depend on size).
+      const e = await createGatysEngine(s.build(style), weights, s.backend);
+      try {
+        perStyle.push(await e.styleTargets(asTensor(style)));
+      } finally {
+        await e.dispose();
+      }
+    }
+  }
+  return { ...contentTargets, ...combineStyleTargets(s.graphs, perStyle, s.blend) };
 }
 
 async function initialImage(init: string, content: RgbImage, style: RgbImage, seed: number): Promise<RgbImage> {
