@@ -12,7 +12,8 @@
  * `new/<id>`, `new.m/<id>`, `new.v/<id>`. The step-dependent bias corrections
  * enter as two [1]-shaped inputs, `adam.alpha` (α_t) and `adam.r` (r_t), computed
  * on the host by `adamScalars` (the IR has no power operator, and this keeps
- * the step count exact in float64).
+ * the step count exact in float64). Device-resident loops, which should send
+ * nothing up per step, compute them in the graph instead (`adamStateGraph`).
  */
 import { GraphBuilder } from '../ir/builder.ts';
 import type { Graph, Value } from '../ir/types.ts';
@@ -36,6 +37,58 @@ export const newVName = (p: string): string => `new.v/${p}`;
 export function adamScalars(h: AdamHyper, t: number): { alpha: number; r: number } {
   if (!Number.isInteger(t) || t < 1) throw new Error(`adamScalars: step must be a positive integer, got ${t}`);
   return { alpha: h.lr / (1 - h.beta1 ** t), r: 1 / (1 - h.beta2 ** t) };
+}
+
+/** Device-side Adam state: d1 = 1 − β1^(t−1), d2 = 1 − β2^(t−1) (0 before the first step), [1] each. */
+export const ADAM_D1 = 'adam.d1';
+export const ADAM_D2 = 'adam.d2';
+
+/** One step of adamStateGraph's recurrence d_t = (1 − β) + β·d_{t−1}, in float32 as ONNX's Mul then Add compute it. */
+function stepState(d: number, beta: number): number {
+  return Math.fround(Math.fround(Math.fround(beta) * d) + Math.fround(1 - beta));
+}
+
+/**
+ * The device-side state (ADAM_D1, ADAM_D2) after `t` completed steps, as adamStateGraph's recurrence computes it
+ * step by step in float32 (≈ 1 − βᵗ): what a loop uploads to start or resume at step `t` so that its next steps equal
+ * those of an uninterrupted run bit for bit. O(t), a few microseconds per thousand steps.
+ */
+export function adamStepState(h: AdamHyper, t: number): { d1: number; d2: number } {
+  if (!Number.isInteger(t) || t < 0) throw new Error(`adamStepState: step must be a non-negative integer, got ${t}`);
+  let d1 = 0;
+  let d2 = 0;
+  for (let i = 0; i < t; i++) ((d1 = stepState(d1, h.beta1)), (d2 = stepState(d2, h.beta2)));
+  return { d1, d2 };
+}
+
+/**
+ * `g` (with appendAdamUpdate's α_t and r_t inputs) with α_t = lr / d1_t and r_t = 1 / d2_t computed in the graph from
+ * inputs d1, d2, stepped as d_t = (1 − β) + β·d_{t−1} = 1 − βᵗ and output as `new/adam.d1`, `new/adam.d2`: every
+ * input of a step is then an output of the last one or a bound feed. The recurrence keeps 1 − βᵗ itself (not βᵗ,
+ * whose difference from 1 would lose digits for β2 = 0.999) to float32 rounding per step; adamStepState mirrors it
+ * on the host.
+ */
+export function adamStateGraph(g: Graph, h: AdamHyper): Graph {
+  const b = GraphBuilder.from(g);
+  const step = (d: string, beta: number): string => b.add('shift', [b.add('scale', [d], { value: beta })], { value: 1 - beta });
+  const d1 = step(b.input(ADAM_D1, [1]), h.beta1);
+  const d2 = step(b.input(ADAM_D2, [1]), h.beta2);
+  const alpha = b.add('div', [b.constant('adam.lr', [1], Float32Array.of(h.lr)), d1], {});
+  const r = b.add('div', [b.constant('adam.one', [1], Float32Array.of(1)), d2], {});
+  b.output(newParamName(ADAM_D1), d1);
+  b.output(newParamName(ADAM_D2), d2);
+  const built = b.build();
+  const rename = (i: string): string => (i === ADAM_ALPHA ? alpha : i === ADAM_R ? r : i);
+  const values = new Map(built.values);
+  values.delete(ADAM_ALPHA);
+  values.delete(ADAM_R);
+  return {
+    ...built,
+    values,
+    // The new nodes read only the new inputs and constants: they go first, and the update reads their outputs.
+    nodes: [...built.nodes.slice(g.nodes.length), ...g.nodes.map((n) => ({ ...n, inputs: n.inputs.map(rename) }) as typeof n)],
+    inputs: built.inputs.filter((i) => i !== ADAM_ALPHA && i !== ADAM_R),
+  };
 }
 
 export interface AdamUpdateOptions {

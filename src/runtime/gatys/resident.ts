@@ -17,7 +17,7 @@ import type { Graph, HostTensor, Node } from '../../compiler/ir/types.ts';
 import { GraphBuilder } from '../../compiler/ir/builder.ts';
 import { concreteShapeOf } from '../../compiler/passes/specialize.ts';
 import { differentiate, defaultGradName } from '../../compiler/passes/autodiff/index.ts';
-import { ADAM_ALPHA, ADAM_R, appendAdamUpdate, mName, newMName, newParamName, newVName, vName, type AdamHyper } from '../../compiler/passes/adam-update.ts';
+import { ADAM_D1, ADAM_D2, adamStateGraph, appendAdamUpdate, mName, newMName, newParamName, newVName, vName, type AdamHyper } from '../../compiler/passes/adam-update.ts';
 import { foldInputNormalisation } from '../../backends/onnx/optimize/index.ts';
 import { OnnxBackend, deviceCopier, type DeviceCopier, type OnnxModel, type ResidentTensor, type TransferCounter } from '../../backends/onnx/index.ts';
 import type { BackendOptions, WeightMap } from '../../backends/types.ts';
@@ -62,39 +62,6 @@ export function padInputInGraph(g: Graph, input: string, margin: number): { grap
   values.set(inner, { id: inner, shape: [n!, c!, h - 2 * margin, w - 2 * margin], dtype: 'float32', kind: 'input' });
   const pad: Node = { id: `pad_${input}`, op: 'pad', inputs: [inner], outputs: [input], attrs: { mode: 'reflect', pads: [margin, margin, margin, margin], value: 0 } };
   return { graph: { ...g, values, nodes: [pad, ...g.nodes], inputs: g.inputs.map((i) => (i === input ? inner : i)) }, input: inner };
-}
-
-/** Device-side Adam state: d1 = 1 − β1^(t−1), d2 = 1 − β2^(t−1) (0 before the first step), [1] each. */
-export const ADAM_D1 = 'adam.d1';
-export const ADAM_D2 = 'adam.d2';
-
-/**
- * `g` (with appendAdamUpdate's α_t and r_t inputs) with α_t = lr / d1_t and r_t = 1 / d2_t computed in the graph from
- * inputs d1, d2, stepped as d_t = (1 − β) + β·d_{t−1} = 1 − βᵗ and output as `new/adam.d1`, `new/adam.d2`: every
- * input of a step is then an output of the last one or a bound feed. The recurrence keeps 1 − βᵗ itself (not βᵗ,
- * whose difference from 1 would lose digits for β2 = 0.999) to float32 rounding per step.
- */
-export function adamStateGraph(g: Graph, h: AdamHyper): Graph {
-  const b = GraphBuilder.from(g);
-  const step = (d: string, beta: number): string => b.add('shift', [b.add('scale', [d], { value: beta })], { value: 1 - beta });
-  const d1 = step(b.input(ADAM_D1, [1]), h.beta1);
-  const d2 = step(b.input(ADAM_D2, [1]), h.beta2);
-  const alpha = b.add('div', [b.constant('adam.lr', [1], Float32Array.of(h.lr)), d1], {});
-  const r = b.add('div', [b.constant('adam.one', [1], Float32Array.of(1)), d2], {});
-  b.output(newParamName(ADAM_D1), d1);
-  b.output(newParamName(ADAM_D2), d2);
-  const built = b.build();
-  const rename = (i: string): string => (i === ADAM_ALPHA ? alpha : i === ADAM_R ? r : i);
-  const values = new Map(built.values);
-  values.delete(ADAM_ALPHA);
-  values.delete(ADAM_R);
-  return {
-    ...built,
-    values,
-    // The new nodes read only the new inputs and constants: they go first, and the update reads their outputs.
-    nodes: [...built.nodes.slice(g.nodes.length), ...g.nodes.map((n) => ({ ...n, inputs: n.inputs.map(rename) }) as typeof n)],
-    inputs: built.inputs.filter((i) => i !== ADAM_ALPHA && i !== ADAM_R),
-  };
 }
 
 /** The optimised image's input id in gatysAdamGraph's graph: the step's image, or its unpadded source with a margin. */

@@ -1,10 +1,12 @@
 /**
  * The device-resident training step (runtime/train/resident-step.ts): on the CPU it follows OnnxTrainStep (the
- * host-resident step) step for step; on WebGPU over SwiftShader it matches the CPU and, in steady state, moves
- * only the data batch and Adam's two scalars up and the loss scalars down per step. Tiny nets, 16², batch 1.
+ * host-resident step) step for step, resumes from a synced state exactly as an uninterrupted run, and keeps a
+ * constant number of live device tensors (each step frees the state it superseded); per step only the data batch
+ * goes up and the loss scalars come down (Adam's bias corrections are device-side state), on the CPU and on WebGPU
+ * over SwiftShader, where it also matches the CPU. Tiny nets, 16², batch 1.
  * Tolerance: relative L2 per parameter ≤ 1e-4 (float32, different devices and summation orders).
  */
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { paramsOf } from '../../../src/compiler/ir/graph.ts';
 import type { HostTensor } from '../../../src/compiler/ir/types.ts';
 import type { AdamHyper } from '../../../src/compiler/passes/adam-update.ts';
@@ -12,15 +14,26 @@ import type { BackendOptions } from '../../../src/backends/types.ts';
 import { Rng } from '../../../src/runtime/data/rng.ts';
 import { initParams } from '../../../src/runtime/train/init.ts';
 import { ResidentTrainStep } from '../../../src/runtime/train/resident-step.ts';
-import { OnnxTrainStep, freshOptimState, type OptimState, type TrainStep } from '../../../src/runtime/train/step.ts';
+import { OnnxTrainStep, cloneOptimState, freshOptimState, type OptimState, type TrainStep } from '../../../src/runtime/train/step.ts';
 import { buildTrainGraph, lossNetWeights, type TrainGraph } from '../../../src/runtime/train/train-graph.ts';
 import type { WeightMap } from '../../../src/backends/types.ts';
 import { TINY_LOSS, tinyLossNet, tinyTransformer } from './tiny-nets.ts';
 import { SWIFTSHADER_ICD, useSwiftShader } from '../../backends/onnx/swiftshader.ts';
+import type { ResidentTensor } from '../../../src/backends/onnx/index.ts';
+
+// Every ResidentTensor the backend makes (run outputs kept on the device, uploads), to count the live ones: a
+// disposed ORT tensor's location is 'none'.
+const made = vi.hoisted(() => [] as ResidentTensor[]);
+vi.mock('../../../src/backends/onnx/resident.ts', async (original) => {
+  const mod = await original<typeof import('../../../src/backends/onnx/resident.ts')>();
+  return { ...mod, residentOf: (t: Parameters<typeof mod.residentOf>[0]) => made[made.push(mod.residentOf(t)) - 1]! };
+});
+const liveTensors = (): number => made.filter((t) => t.ort.location !== 'none').length;
 
 const S = 16;
 const STEPS = 3;
 const HYPER: AdamHyper = { lr: 1e-2, beta1: 0.9, beta2: 0.999, epsilon: 1e-8 };
+const batchBytes = 3 * S * S * 4;
 
 function setup(): { tg: TrainGraph; frozen: WeightMap; targets: Map<string, HostTensor>; state: () => OptimState; batches: HostTensor[] } {
   const loss = tinyLossNet();
@@ -44,26 +57,43 @@ function relL2(a: Float32Array, b: Float32Array): number {
 
 type Make = (tg: TrainGraph, frozen: WeightMap, targets: ReadonlyMap<string, HostTensor>) => Promise<TrainStep>;
 
-async function train(make: Make): Promise<{ state: OptimState; losses: number[]; perStep: { up: number; down: number }[] }> {
+interface Run {
+  state: OptimState;
+  losses: number[];
+  perStep: { up: number; down: number }[];
+  /** Live device tensors made during the run, after each step and after dispose. */
+  live: number[];
+  liveAfter: number;
+}
+
+async function train(make: Make): Promise<Run> {
   const { tg, frozen, targets, state: fresh, batches } = setup();
+  const live0 = liveTensors();
   const step = await make(tg, frozen, targets);
   const state = fresh();
   const losses: number[] = [];
   const perStep: { up: number; down: number }[] = [];
+  const live: number[] = [];
   for (const b of batches) {
     const before = step instanceof ResidentTrainStep ? { ...step.transfer } : { up: 0, down: 0 };
     losses.push((await step.run(state, b)).loss!);
     if (step instanceof ResidentTrainStep) perStep.push({ up: step.transfer.up - before.up, down: step.transfer.down - before.down });
+    live.push(liveTensors() - live0);
   }
   if (step instanceof ResidentTrainStep) await step.sync(state);
-  const copy = { ...state, params: new Map([...state.params].map(([k, t]) => [k, { shape: t.shape, data: t.data.slice() }])) };
+  const copy = cloneOptimState(state);
   await step.dispose();
-  return { state: copy, losses, perStep };
+  return { state: copy, losses, perStep, live, liveAfter: liveTensors() - live0 };
 }
 
-const resident = (opts: BackendOptions): Make => (tg, frozen, targets) => ResidentTrainStep.create(tg, frozen, targets, HYPER, { threads: 1, ...opts });
+/** Device tensors a resident step holds: the style targets, each trained parameter and its two moments, d1, d2. */
+const residentCount = (tg: TrainGraph): number => tg.styleTargetShapes.size + 3 * tg.params.length + 2;
 
-function expectSameTraining(a: Awaited<ReturnType<typeof train>>, b: Awaited<ReturnType<typeof train>>, tol: number): void {
+const residentStep = (tg: TrainGraph, frozen: WeightMap, targets: ReadonlyMap<string, HostTensor>, opts: BackendOptions = {}): Promise<ResidentTrainStep> =>
+  ResidentTrainStep.create(tg, frozen, targets, HYPER, { threads: 1, ...opts });
+const resident = (opts: BackendOptions): Make => (tg, frozen, targets) => residentStep(tg, frozen, targets, opts);
+
+function expectSameTraining(a: Run, b: Run, tol: number): void {
   expect(a.state.step).toBe(STEPS);
   for (let i = 0; i < STEPS; i++) expect(Math.abs(a.losses[i]! - b.losses[i]!)).toBeLessThanOrEqual(tol * Math.abs(b.losses[i]!));
   // Not conv1.bias: it feeds an instance norm, so its gradient is zero in exact arithmetic and its float32 gradient
@@ -80,6 +110,49 @@ describe('ResidentTrainStep on the CPU', () => {
     // The parameters moved: a step that never wrote the state back would fail here.
     const init = setup().state();
     expect([...init.params].some(([id, t]) => relL2(res.state.params.get(id)!.data, t.data) > 1e-4)).toBe(true);
+    // Past the first step (which uploads the state): the batch up, the loss scalars down.
+    for (const s of res.perStep.slice(1)) expect(s).toEqual({ up: batchBytes, down: (1 + setup().tg.termOutputs.length) * 4 });
+  }, 60_000);
+
+  it('resumed from a synced state (a checkpoint) in a new step, equals the uninterrupted run bit for bit', async () => {
+    const whole = await train(resident({}));
+    const { tg, frozen, targets, state: fresh, batches } = setup();
+    const first = await residentStep(tg, frozen, targets);
+    const state = fresh();
+    for (const b of batches.slice(0, 2)) await first.run(state, b);
+    await first.sync(state);
+    const saved = cloneOptimState(state);
+    await first.dispose();
+    // Adam's step state is not in the checkpoint: the new step must restore it from the step count.
+    const second = await residentStep(tg, frozen, targets);
+    const losses: number[] = [];
+    for (const b of batches.slice(2)) losses.push((await second.run(saved, b)).loss!);
+    await second.sync(saved);
+    await second.dispose();
+    expect(saved.step).toBe(STEPS);
+    expect(losses).toEqual(whole.losses.slice(2));
+    for (const key of ['params', 'm', 'v'] as const)
+      for (const [id, t] of whole.state[key]) expect(Buffer.from(saved[key].get(id)!.data.buffer).equals(Buffer.from(t.data.buffer)), `${key} ${id}`).toBe(true);
+  }, 60_000);
+
+  it('keeps a constant number of live device tensors over the steps, a state switch and a sync; none after dispose', async () => {
+    const { tg, frozen, targets, state: fresh, batches } = setup();
+    const before = liveTensors();
+    const step = await residentStep(tg, frozen, targets);
+    const state = fresh();
+    const expected = residentCount(tg);
+    const live: number[] = [];
+    for (const b of [...batches, ...batches]) {
+      await step.run(state, b);
+      live.push(liveTensors() - before);
+    }
+    await step.sync(state);
+    live.push(liveTensors() - before);
+    await step.run(fresh(), batches[0]!);
+    live.push(liveTensors() - before);
+    expect(live).toEqual(live.map(() => expected));
+    await step.dispose();
+    expect(liveTensors()).toBe(before);
   }, 60_000);
 });
 
@@ -89,11 +162,14 @@ if (!icd) console.warn('resident-step.test: SwiftShader part skipped: no SwiftSh
 describe.skipIf(!icd)('ResidentTrainStep on WebGPU over SwiftShader', () => {
   useSwiftShader(icd!);
 
-  it('moves only the batch and Adam\'s scalars up and the loss scalars down per step, and matches the CPU', async () => {
+  it('moves only the batch up and the loss scalars down per step, and matches the CPU', async () => {
     const gpu = await train(resident({ device: 'gpu' }));
     const cpu = await train(resident({}));
     const terms = setup().tg.termOutputs.length;
-    for (const s of gpu.perStep.slice(1)) expect(s).toEqual({ up: 3 * S * S * 4 + 2 * 4, down: (1 + terms) * 4 });
+    for (const s of gpu.perStep.slice(1)) expect(s).toEqual({ up: batchBytes, down: (1 + terms) * 4 });
+    // Each step frees the GPU buffers it superseded: as many live after every step, none after dispose.
+    expect(gpu.live).toEqual(gpu.live.map(() => residentCount(setup().tg)));
+    expect(gpu.liveAfter).toBe(0);
     expectSameTraining(gpu, cpu, 1e-4);
   }, 300_000);
 });
