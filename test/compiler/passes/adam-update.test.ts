@@ -3,8 +3,12 @@ import { GraphBuilder } from '../../../src/compiler/ir/builder.ts';
 import type { HostTensor } from '../../../src/compiler/ir/types.ts';
 import {
   ADAM_ALPHA,
+  ADAM_D1,
+  ADAM_D2,
   ADAM_R,
   adamScalars,
+  adamStateGraph,
+  adamStepState,
   appendAdamUpdate,
   mName,
   newMName,
@@ -123,5 +127,63 @@ describe('appendAdamUpdate, batched (one update over the concatenated parameters
     expect(Object.fromEntries(all.byOp)).toMatchObject({ Split: 3, Concat: 4 });
     expect(Object.fromEntries(all.byOp).Identity).toBeUndefined();
     expect(Object.fromEntries(all.byOp).Slice).toBeUndefined();
+  });
+});
+
+describe('adamStateGraph (bias corrections from device-side state d = 1 − βᵗ)', () => {
+  it('replaces the α_t, r_t inputs by d1, d2 inputs and their stepped outputs', () => {
+    const b = new GraphBuilder();
+    const p = b.param('p', [3], { kind: 'zeros' });
+    const g = appendAdamUpdate(b.build(), { grads: new Map([['p', p]]), hyper: HYPER });
+    const out = adamStateGraph(g, HYPER);
+    expect(out.inputs).toContain(ADAM_D1);
+    expect(out.inputs).toContain(ADAM_D2);
+    expect(out.inputs).not.toContain(ADAM_ALPHA);
+    expect(out.inputs).not.toContain(ADAM_R);
+    expect(out.values.has(ADAM_ALPHA) || out.values.has(ADAM_R)).toBe(false);
+    expect(out.outputs.has(newParamName(ADAM_D1)) && out.outputs.has(newParamName(ADAM_D2))).toBe(true);
+  });
+
+  it('steps d as adamStepState does, bit for bit, and updates as the host-scalar graph does', async () => {
+    // grad = x ⊙ p, as above; the same update fed α_t, r_t from the host (float64) and from d1, d2 in the graph.
+    const b = new GraphBuilder();
+    const x = b.input('x', [2, 3]);
+    const p = b.param('p', [2, 3], { kind: 'zeros' });
+    const grad = b.add('mul', [p, x], {});
+    const withScalars = appendAdamUpdate(b.build(), { grads: new Map([['p', grad]]), hyper: HYPER });
+    const host = await new OnnxBackend().compile(withScalars, new Map(), { threads: 1 });
+    const dev = await new OnnxBackend().compile(adamStateGraph(withScalars, HYPER), new Map(), { threads: 1 });
+    const xs: HostTensor = { shape: [2, 3], data: Float32Array.of(1, -2, 0.5, 3, 0.1, -0.7) };
+    const p0: HostTensor = { shape: [2, 3], data: Float32Array.of(0.3, -0.2, 1, 0.05, -1.5, 2) };
+    const zeros = (): HostTensor => ({ shape: [2, 3], data: new Float32Array(6) });
+    let a = { p: p0, m: zeros(), v: zeros() };
+    let c = { p: p0, m: zeros(), v: zeros(), d1: Float32Array.of(0), d2: Float32Array.of(0) };
+    for (let t = 1; t <= 6; t++) {
+      const { alpha, r } = adamScalars(HYPER, t);
+      const ra = await host.run({ x: xs, p: a.p, [mName('p')]: a.m, [vName('p')]: a.v, [ADAM_ALPHA]: { shape: [1], data: Float32Array.of(alpha) }, [ADAM_R]: { shape: [1], data: Float32Array.of(r) } });
+      const rc = await dev.run({ x: xs, p: c.p, [mName('p')]: c.m, [vName('p')]: c.v, [ADAM_D1]: { shape: [1], data: c.d1 }, [ADAM_D2]: { shape: [1], data: c.d2 } });
+      a = { p: ra[newParamName('p')]!, m: ra[newMName('p')]!, v: ra[newVName('p')]! };
+      c = { p: rc[newParamName('p')]!, m: rc[newMName('p')]!, v: rc[newVName('p')]!, d1: Float32Array.from(rc[newParamName(ADAM_D1)]!.data), d2: Float32Array.from(rc[newParamName(ADAM_D2)]!.data) };
+      const want = adamStepState(HYPER, t);
+      expect([c.d1[0], c.d2[0]]).toEqual([want.d1, want.d2]);
+      // α_t and r_t differ from the host's float64 values by float32 roundings only.
+      for (let i = 0; i < 6; i++) expect(Math.abs(c.p.data[i]! - a.p.data[i]!)).toBeLessThanOrEqual(1e-6 * Math.max(1, Math.abs(a.p.data[i]!)));
+    }
+    await host.dispose();
+    await dev.dispose();
+  });
+});
+
+describe('adamStepState', () => {
+  it('is 0 before the first step and 1 − βᵗ after t steps, within the recurrence\'s float32 error bound', () => {
+    expect(adamStepState(HYPER, 0)).toEqual({ d1: 0, d2: 0 });
+    expect(adamStepState(HYPER, 1)).toEqual({ d1: Math.fround(1 - 0.9), d2: Math.fround(1 - 0.999) });
+    // Two roundings of values ≤ 1 per step add ≤ 2⁻²³, which the recurrence damps by β: |d_t − (1 − βᵗ)| ≤ 2⁻²³ / (1 − β).
+    for (const t of [10, 1000, 40_000]) {
+      const { d1, d2 } = adamStepState(HYPER, t);
+      expect(Math.abs(d1 - (1 - 0.9 ** t))).toBeLessThanOrEqual(2 ** -23 / (1 - 0.9));
+      expect(Math.abs(d2 - (1 - 0.999 ** t))).toBeLessThanOrEqual(2 ** -23 / (1 - 0.999));
+    }
+    expect(() => adamStepState(HYPER, -1)).toThrow(/non-negative integer/);
   });
 });
