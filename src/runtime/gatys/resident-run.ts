@@ -2,11 +2,12 @@
  * The Gatys Adam loop on a device-resident step (resident.ts): runGatys's contract (history, progress, snapshots,
  * target refresh, stop signal, divergence with the last good image) with the image and its moments on the device.
  *
- * What crosses per iteration is the loss scalars (and Adam's two bias-correction scalars up). The image comes down
- * only where the host needs it: a snapshot, a target refresh (`refresh.every`: each segment restarts Adam from the
- * synced image, as runGatys restarts its optimiser), the end of the run, and a non-finite loss (the step's input
- * image, kept on the device until its loss is known, is the last good one). Results equal runGatys with
- * `optimizer: 'adam'` up to float32 rounding (its moments are float64 on the host, float32 here).
+ * What crosses per iteration is the loss scalars, down (Adam's bias corrections are device-side state, so nothing
+ * goes up). The image comes down only where the host needs it: a snapshot, a target refresh (`refresh.every`: each
+ * segment restarts Adam from the synced image, as runGatys restarts its optimiser), the end of the run, and a
+ * non-finite loss (the step's input image, kept on the device until its loss is known, is the last good one).
+ * Results equal runGatys with `optimizer: 'adam'` up to float32 rounding (its moments are float64 on the host,
+ * float32 here).
  */
 import { NonFiniteLossError } from '../optim/errors.ts';
 import type { RgbImage } from '../image-types.ts';
