@@ -18,8 +18,8 @@ import { isConcrete, optimizeGraph } from './optimize/index.ts';
 import type { BackendOptions, WeightMap } from '../types.ts';
 import { optimizeOptions, sessionOptions, toOrtTensor } from './backend.ts';
 import { type EmitOptions, buildModelProto } from './emit.ts';
-import { type ModelProto, type NodeProto, type TensorProto, node, onnx } from './proto.ts';
-import { type TensorRange, quantizeBias, quantizeWeightsPerChannel, uint8Affine } from './quant-math.ts';
+import { type ModelProto, type NodeProto, type TensorProto, int64Tensor, node, onnx } from './proto.ts';
+import { type ChannelAffine, type ChannelRanges, type TensorRange, equalizingAffine, quantizeBias, quantizeWeightsPerChannel, uint8Affine } from './quant-math.ts';
 
 const DT = onnx.TensorProto.DataType;
 
@@ -38,6 +38,20 @@ export interface QuantizeOptions {
    * (wave at 256²: 30.6 dB quantising them, 38.9 dB keeping them). 'first' or 'last' keeps only that one.
    */
   readonly keepEnds?: boolean | 'first' | 'last';
+  /** Convs kept in float32 besides the ends, by node name or output name (sensitivity studies, bench/int8-quality.ts). */
+  readonly keepFloat?: readonly string[];
+  /**
+   * Instance-norm channel equalisation (quant-math.ts equalizingAffine); default true. A conv read only by an
+   * InstanceNormalization has its kernel and bias mapped per output channel so that every channel spans the
+   * widest one's range, centred: the norm removes the map, and the per-tensor uint8 output no longer spends
+   * its 256 steps on the widest channel while the narrow ones, which the norm then scales up, get a few.
+   */
+  readonly equalize?: boolean;
+}
+
+/** A calibrated range, with per-channel ranges for the conv outputs that instance norm reads (see instanceNormFed). */
+export interface CalibratedRange extends TensorRange {
+  readonly channels?: ChannelRanges;
 }
 
 /** One quantisable convolution of a model. */
@@ -109,48 +123,86 @@ function quantizedOutput(site: ConvSite, acts: ReadonlyMap<NodeProto, NodeProto>
 }
 
 const rangeOutputs = (name: string): [string, string] => [`${name}.calib_min`, `${name}.calib_max`];
+const AXES_NHW = 'calib.axes_nhw';
 
 /**
- * The model with a scalar min and max output for each named tensor (ReduceMin/ReduceMax over all
- * axes), so calibration reads two floats per tensor instead of every activation map.
+ * The conv sites whose output is read by exactly one node, an InstanceNormalization (as its input), and is
+ * not a graph output, each with that norm's ε: the convs instance-norm equalisation applies to.
  */
-function withRangeOutputs(model: ModelProto, names: readonly string[]): ModelProto {
+export function instanceNormFed(model: ModelProto): Map<string, number> {
+  const g = model.graph!;
+  const consumers = new Map<string, NodeProto[]>();
+  for (const n of g.node ?? []) for (const i of n.input ?? []) if (i) consumers.set(i, [...(consumers.get(i) ?? []), n]);
+  const graphOutputs = new Set((g.output ?? []).map((o) => o.name!));
+  const fed = new Map<string, number>();
+  for (const s of convSites(model)) {
+    const c = consumers.get(s.output) ?? [];
+    const norm = c[0];
+    if (c.length !== 1 || graphOutputs.has(s.output) || norm?.opType !== 'InstanceNormalization' || (norm.domain ?? '') !== '' || norm.input?.[0] !== s.output) continue;
+    const eps = (norm.attribute ?? []).find((a) => a.name === 'epsilon')?.f;
+    fed.set(s.output, eps ?? 1e-5);
+  }
+  return fed;
+}
+
+/**
+ * The model with a min and a max output for each named tensor, so calibration reads a few floats per tensor
+ * instead of every activation map: scalars (ReduceMin/ReduceMax over all axes), or, for `perChannel` names,
+ * [C] vectors (over N, H, W).
+ */
+function withRangeOutputs(model: ModelProto, names: readonly string[], perChannel: ReadonlySet<string>): ModelProto {
   const g = model.graph!;
   const nodes: NodeProto[] = [];
   const outputs = [];
   for (const name of names) {
     const [lo, hi] = rangeOutputs(name);
-    nodes.push(node('ReduceMin', [name], [lo], `${lo}_node`, { keepdims: 0 }), node('ReduceMax', [name], [hi], `${hi}_node`, { keepdims: 0 }));
+    const axes = perChannel.has(name) ? [AXES_NHW] : [];
+    nodes.push(node('ReduceMin', [name, ...axes], [lo], `${lo}_node`, { keepdims: 0 }), node('ReduceMax', [name, ...axes], [hi], `${hi}_node`, { keepdims: 0 }));
     for (const o of [lo, hi]) outputs.push({ name: o, type: { tensorType: { elemType: DT.FLOAT } } });
   }
-  return { ...model, graph: { ...g, node: [...(g.node ?? []), ...nodes], output: [...(g.output ?? []), ...outputs] } };
+  const inits = perChannel.size > 0 ? [...(g.initializer ?? []), int64Tensor(AXES_NHW, [3], [0, 2, 3])] : (g.initializer ?? []);
+  return { ...model, graph: { ...g, node: [...(g.node ?? []), ...nodes], output: [...(g.output ?? []), ...outputs], initializer: inits } };
+}
+
+function minMax(a: Float32Array): TensorRange {
+  let [min, max] = [Infinity, -Infinity];
+  for (const v of a) [min, max] = [Math.min(min, v), Math.max(max, v)];
+  return { min, max };
+}
+
+function mergeRanges(old: CalibratedRange | undefined, r: CalibratedRange): CalibratedRange {
+  if (!old) return r;
+  const merged = { min: Math.min(old.min, r.min), max: Math.max(old.max, r.max) };
+  if (!old.channels || !r.channels) return merged;
+  const ch = { min: old.channels.min.map((v, i) => Math.min(v, r.channels!.min[i]!)), max: old.channels.max.map((v, i) => Math.max(v, r.channels!.max[i]!)) };
+  return { ...merged, channels: ch };
 }
 
 /**
  * Run the float model on each calibration feed and record the min/max of every quantisable conv's
- * input and output over all of them.
+ * input and output over all of them (per channel, too, for the outputs instance norm reads).
  */
 export async function calibrate(
   model: ModelProto,
   feeds: readonly Readonly<Record<string, HostTensor>>[],
   opts: BackendOptions = {},
-): Promise<Map<string, TensorRange>> {
+): Promise<Map<string, CalibratedRange>> {
   if (feeds.length === 0) throw new Error('quantize: calibration needs at least one input');
   const acts = quantizationPoints(model);
   const names = [...new Set(convSites(model).flatMap((s) => [s.input, quantizedOutput(s, acts)]))];
-  const bytes = onnx.ModelProto.encode(onnx.ModelProto.create(withRangeOutputs(model, names))).finish();
+  const perChannel = new Set(instanceNormFed(model).keys());
+  const bytes = onnx.ModelProto.encode(onnx.ModelProto.create(withRangeOutputs(model, names, perChannel))).finish();
   const session = await ort.InferenceSession.create(bytes, { ...sessionOptions(opts), executionProviders: ['cpu'] });
-  const ranges = new Map<string, TensorRange>();
+  const ranges = new Map<string, CalibratedRange>();
   try {
     for (const f of feeds) {
       const ortFeeds: Record<string, ort.Tensor> = {};
       for (const [k, v] of Object.entries(f)) ortFeeds[k] = toOrtTensor(v);
       const out = await session.run(ortFeeds, names.flatMap(rangeOutputs));
       for (const name of names) {
-        const [lo, hi] = rangeOutputs(name);
-        const r = { min: (out[lo]!.data as Float32Array)[0]!, max: (out[hi]!.data as Float32Array)[0]! };
-        const old = ranges.get(name);
-        ranges.set(name, old ? { min: Math.min(old.min, r.min), max: Math.max(old.max, r.max) } : r);
+        const [lo, hi] = rangeOutputs(name).map((o) => Float32Array.from(out[o]!.data as Float32Array));
+        const r: CalibratedRange = perChannel.has(name) ? { min: minMax(lo!).min, max: minMax(hi!).max, channels: { min: lo!, max: hi! } } : { min: lo![0]!, max: hi![0]! };
+        ranges.set(name, mergeRanges(ranges.get(name), r));
       }
     }
   } finally {
@@ -160,15 +212,47 @@ export async function calibrate(
 }
 
 /**
+ * The equalising map of each quantised conv that instance norm reads (see QuantizeOptions.equalize), by conv
+ * output name. A channel narrower than 64·√ε is only centred: its variance would not dominate the norm's ε,
+ * so scaling it would change the norm's output.
+ */
+function equalizations(model: ModelProto, sites: readonly ConvSite[], ranges: ReadonlyMap<string, CalibratedRange>): Map<string, ChannelAffine> {
+  const fed = instanceNormFed(model);
+  const out = new Map<string, ChannelAffine>();
+  for (const s of sites) {
+    const eps = fed.get(s.output);
+    const channels = ranges.get(s.output)?.channels;
+    if (eps === undefined || !channels) continue;
+    out.set(s.output, equalizingAffine(channels, 64 * Math.sqrt(eps)));
+  }
+  return out;
+}
+
+/** Kernel [O, ...] and bias [O] of a conv after `y'_c = scale_c · y_c + shift_c` on its output. */
+function mappedConv(w: Float32Array, b: Float32Array | undefined, m: ChannelAffine): { readonly w: Float32Array; readonly b: Float32Array } {
+  const o = m.scale.length;
+  const per = w.length / o;
+  const w2 = w.map((v, i) => v * m.scale[Math.floor(i / per)]!);
+  const b2 = m.shift.map((t, c) => m.scale[c]! * (b?.[c] ?? 0) + t);
+  return { w: w2, b: b2 };
+}
+
+/**
  * Rewrite every calibrated conv of `model` in QDQ form (see the module comment). Pure: returns a new
  * ModelProto; the input model is not modified. Throws when a conv's input or output has no range.
  */
-export function quantizeModel(model: ModelProto, ranges: ReadonlyMap<string, TensorRange>, opts: QuantizeOptions = {}): ModelProto {
+export function quantizeModel(model: ModelProto, calibrated: ReadonlyMap<string, CalibratedRange>, opts: QuantizeOptions = {}): ModelProto {
   const g = model.graph!;
   const qmax = opts.reduceRange === false ? 127 : 63;
   const all = convSites(model);
   const keep = opts.keepEnds ?? true;
-  const sites = all.slice(keep === true || keep === 'first' ? 1 : 0, keep === true || keep === 'last' ? -1 : all.length);
+  const keepFloat = new Set(opts.keepFloat ?? []);
+  const sites = all
+    .slice(keep === true || keep === 'first' ? 1 : 0, keep === true || keep === 'last' ? -1 : all.length)
+    .filter((s) => !keepFloat.has(s.node.name ?? '') && !keepFloat.has(s.output));
+  const equalized = opts.equalize === false ? new Map<string, ChannelAffine>() : equalizations(model, sites, calibrated);
+  const ranges = new Map<string, TensorRange>(calibrated);
+  for (const [name, m] of equalized) ranges.set(name, m.range);
   const siteOf = new Map(sites.map((s) => [s.node, s]));
   const replaced = new Set<string>(sites.flatMap((s) => [s.weight.name!, ...(s.bias ? [s.bias.name!] : [])]));
   // A kernel or bias shared with a non-conv consumer keeps its float initializer too.
@@ -226,7 +310,10 @@ export function quantizeModel(model: ModelProto, ranges: ReadonlyMap<string, Ten
     nodes.push(node('DequantizeLinear', [xq.q, xq.scale, xq.zp], [xdq], fresh('dequantize')));
 
     const wDims = dimsOf(s.weight);
-    const wq = quantizeWeightsPerChannel(floatData(s.weight), wDims[0]!, qmax);
+    const eq = equalized.get(s.output);
+    const floatBias = s.bias ? floatData(s.bias) : undefined;
+    const mapped = eq ? mappedConv(floatData(s.weight), floatBias, eq) : { w: floatData(s.weight), b: floatBias };
+    const wq = quantizeWeightsPerChannel(mapped.w, wDims[0]!, qmax);
     const wName = fresh(`${s.weight.name}.i8`);
     inits.push(rawTensor(wName, wDims, DT.INT8, wq.q));
     const wScale = fresh(`${s.weight.name}.scale`);
@@ -237,15 +324,16 @@ export function quantizeModel(model: ModelProto, ranges: ReadonlyMap<string, Ten
     nodes.push(node('DequantizeLinear', [wName, wScale, wZp], [wdq], fresh('dequantize'), { axis: 0 }));
 
     const convInputs = [xdq, wdq];
-    if (s.bias) {
-      const bq = quantizeBias(floatData(s.bias), xq.scaleValue, wq.scales);
-      const bName = fresh(`${s.bias.name}.i32`);
+    if (mapped.b) {
+      const stem = s.bias?.name ?? `${s.output}.bias`;
+      const bq = quantizeBias(mapped.b, xq.scaleValue, wq.scales);
+      const bName = fresh(`${stem}.i32`);
       inits.push(rawTensor(bName, [bq.q.length], DT.INT32, bq.q));
-      const bScale = fresh(`${s.bias.name}.scale`);
+      const bScale = fresh(`${stem}.scale`);
       inits.push(rawTensor(bScale, [bq.q.length], DT.FLOAT, bq.scales));
-      const bZp = fresh(`${s.bias.name}.zero_point`);
+      const bZp = fresh(`${stem}.zero_point`);
       inits.push(rawTensor(bZp, [bq.q.length], DT.INT32, new Int32Array(bq.q.length)));
-      const bdq = fresh(`${s.bias.name}.dq`);
+      const bdq = fresh(`${stem}.dq`);
       nodes.push(node('DequantizeLinear', [bName, bScale, bZp], [bdq], fresh('dequantize'), { axis: 0 }));
       convInputs.push(bdq);
     }
