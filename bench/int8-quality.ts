@@ -35,6 +35,10 @@ const VARIANTS: Record<string, QuantizeOptions> = {
   'quantize-first': { keepEnds: 'last' },
   'no-equalize-quantize-first': { equalize: false, keepEnds: 'last' },
   'full-8bit': { reduceRange: false },
+  'outputs-only': { equalizeInputs: 0 },
+  'inputs-half': { equalizeInputs: 0.5 },
+  'float-skips': { floatSkips: true },
+  'float-skips-conv2': { floatSkips: true, keepFloat: ['conv2'] },
 };
 
 const { values } = parseArgs({
@@ -66,6 +70,7 @@ for (const net of values.nets.split(',')) {
   const input = full.graph.inputs[0]!;
   const read = async (p: string, s: number): Promise<HostTensor> => imageToTensor(await readImage(p, { resize: { height: s, width: s } }));
   const calib = await Promise.all(coco.map(async (f) => ({ [small.graph.inputs[0]!]: await read(path.join(SHARED, 'datasets/coco128', f), 256) })));
+  if (process.env.CALIB_EVAL) calib.push(...(await Promise.all(EVAL.map(async (p) => ({ [small.graph.inputs[0]!]: await read(path.join(SHARED, p), 256) })))));
   const ranges = await calibrate(floatModelProto(small.graph, small.weights, opts), calib, opts);
   const probes = await Promise.all(EVAL.map(async (p) => ({ [input]: await read(path.join(SHARED, p), size) })));
   const fp = await loadOnnxModel(onnx.ModelProto.encode(onnx.ModelProto.create(model)).finish(), opts);

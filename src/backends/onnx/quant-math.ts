@@ -85,6 +85,11 @@ export interface ChannelRanges {
   readonly max: Float32Array;
 }
 
+/** A calibrated range, with per-channel ranges for the tensors channel equalisation reads (quant-equalize.ts). */
+export interface CalibratedRange extends TensorRange {
+  readonly channels?: ChannelRanges;
+}
+
 /** A per-channel affine map `y'_c = scale_c · y_c + shift_c` and the per-tensor range of `y'`. */
 export interface ChannelAffine {
   readonly scale: Float32Array;
@@ -115,4 +120,18 @@ export function equalizingAffine(r: ChannelRanges, minWidth: number): ChannelAff
     hi = Math.max(hi, (scale[i]! * w) / 2);
   }
   return { scale, shift, range: { min: -hi, max: hi } };
+}
+
+/**
+ * Per-channel positive scales `s_c` for a ReLU output `r = relu(IN(y))` read by one conv: scaling the norm's
+ * scale and shift by `s_c` scales `r_c` by `s_c` (ReLU is positively homogeneous), and dividing the conv's
+ * input-channel-c kernel slice by `s_c` undoes it. `s_c = (widest / max_c)^strength`: 1 gives every channel the
+ * widest one's range (the activation's per-tensor uint8 steps then serve each channel alike), at the cost of
+ * coarser int8 steps for the shrunk kernel slices; a dead channel (max 0) keeps 1. Cross-layer equalisation
+ * (Nagel et al., ICCV 2019, section 4.1), with the norm's float parameters as the first layer.
+ */
+export function reluInputScales(maxima: Float32Array, strength: number): Float32Array {
+  let widest = 0;
+  for (const m of maxima) widest = Math.max(widest, m);
+  return maxima.map((m) => (m > widest * 1e-6 ? (widest / m) ** strength : 1));
 }

@@ -19,9 +19,15 @@ import type { BackendOptions, WeightMap } from '../types.ts';
 import { optimizeOptions, sessionOptions, toOrtTensor } from './backend.ts';
 import { type EmitOptions, buildModelProto } from './emit.ts';
 import { type ModelProto, type NodeProto, type TensorProto, int64Tensor, node, onnx } from './proto.ts';
-import { type ChannelAffine, type ChannelRanges, type TensorRange, equalizingAffine, quantizeBias, quantizeWeightsPerChannel, uint8Affine } from './quant-math.ts';
+import { type CalibratedRange, type TensorRange, quantizeBias, quantizeWeightsPerChannel, uint8Affine } from './quant-math.ts';
+import { type ConvSite, convSites, dimsOf, floatData, rawTensor } from './quant-sites.ts';
+import { equalizeForQuantization, perChannelTensors } from './quant-equalize.ts';
 
 const DT = onnx.TensorProto.DataType;
+
+export { type ConvSite, convSites } from './quant-sites.ts';
+export type { CalibratedRange } from './quant-math.ts';
+export { instanceNormFed } from './quant-equalize.ts';
 
 export interface QuantizeOptions {
   /**
@@ -47,52 +53,17 @@ export interface QuantizeOptions {
    * its 256 steps on the widest channel while the narrow ones, which the norm then scales up, get a few.
    */
   readonly equalize?: boolean;
-}
-
-/** A calibrated range, with per-channel ranges for the conv outputs that instance norm reads (see instanceNormFed). */
-export interface CalibratedRange extends TensorRange {
-  readonly channels?: ChannelRanges;
-}
-
-/** One quantisable convolution of a model. */
-export interface ConvSite {
-  readonly node: NodeProto;
-  readonly input: string;
-  readonly output: string;
-  readonly weight: TensorProto;
-  readonly bias?: TensorProto;
-}
-
-function floatData(t: TensorProto): Float32Array {
-  if (t.dataType !== DT.FLOAT) throw new Error(`quantize: initializer ${t.name} is not float32`);
-  if (t.rawData && t.rawData.byteLength > 0) {
-    const copy = new Uint8Array(t.rawData); // aligned copy
-    return new Float32Array(copy.buffer, 0, copy.byteLength / 4);
-  }
-  return Float32Array.from(t.floatData ?? []);
-}
-
-function rawTensor(name: string, dims: readonly number[], dataType: number, data: ArrayBufferView): TensorProto {
-  return { name, dims: [...dims], dataType, rawData: new Uint8Array(data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength)) };
-}
-
-const dimsOf = (t: TensorProto): number[] => (t.dims ?? []).map(Number);
-
-/** The model's Conv nodes with initializer kernels (and biases), in graph order. */
-export function convSites(model: ModelProto): ConvSite[] {
-  const g = model.graph!;
-  const inits = new Map((g.initializer ?? []).map((t) => [t.name!, t]));
-  const sites: ConvSite[] = [];
-  for (const n of g.node ?? []) {
-    if (n.opType !== 'Conv' || (n.domain ?? '') !== '') continue;
-    const [x, w, b] = n.input ?? [];
-    const weight = w !== undefined ? inits.get(w) : undefined;
-    if (!x || !weight || weight.dataType !== DT.FLOAT) continue;
-    const bias = b ? inits.get(b) : undefined;
-    if (b && !bias) continue; // a computed bias cannot be quantised ahead of time
-    sites.push({ node: n, input: x, output: n.output![0]!, weight, ...(bias && { bias }) });
-  }
-  return sites;
+  /**
+   * Strength of the input-side equalisation of convs reading relu(instance norm) (quant-equalize.ts;
+   * quant-math.ts reluInputScales): 1 (default) equalises their input channels fully, 0 leaves them.
+   */
+  readonly equalizeInputs?: number;
+  /**
+   * Keep the float value of a conv input that another node reads as well (the residual trunk, which the next
+   * block's Add reads), quantising only the convs' copy; default false: such a tensor is quantised where it is
+   * computed, so that ORT fuses the Adds into QLinearAdd, and the trunk carries the rounding of every block.
+   */
+  readonly floatSkips?: boolean;
 }
 
 /**
@@ -124,26 +95,6 @@ function quantizedOutput(site: ConvSite, acts: ReadonlyMap<NodeProto, NodeProto>
 
 const rangeOutputs = (name: string): [string, string] => [`${name}.calib_min`, `${name}.calib_max`];
 const AXES_NHW = 'calib.axes_nhw';
-
-/**
- * The conv sites whose output is read by exactly one node, an InstanceNormalization (as its input), and is
- * not a graph output, each with that norm's ε: the convs instance-norm equalisation applies to.
- */
-export function instanceNormFed(model: ModelProto): Map<string, number> {
-  const g = model.graph!;
-  const consumers = new Map<string, NodeProto[]>();
-  for (const n of g.node ?? []) for (const i of n.input ?? []) if (i) consumers.set(i, [...(consumers.get(i) ?? []), n]);
-  const graphOutputs = new Set((g.output ?? []).map((o) => o.name!));
-  const fed = new Map<string, number>();
-  for (const s of convSites(model)) {
-    const c = consumers.get(s.output) ?? [];
-    const norm = c[0];
-    if (c.length !== 1 || graphOutputs.has(s.output) || norm?.opType !== 'InstanceNormalization' || (norm.domain ?? '') !== '' || norm.input?.[0] !== s.output) continue;
-    const eps = (norm.attribute ?? []).find((a) => a.name === 'epsilon')?.f;
-    fed.set(s.output, eps ?? 1e-5);
-  }
-  return fed;
-}
 
 /**
  * The model with a min and a max output for each named tensor, so calibration reads a few floats per tensor
@@ -190,7 +141,7 @@ export async function calibrate(
   if (feeds.length === 0) throw new Error('quantize: calibration needs at least one input');
   const acts = quantizationPoints(model);
   const names = [...new Set(convSites(model).flatMap((s) => [s.input, quantizedOutput(s, acts)]))];
-  const perChannel = new Set(instanceNormFed(model).keys());
+  const perChannel = perChannelTensors(model);
   const bytes = onnx.ModelProto.encode(onnx.ModelProto.create(withRangeOutputs(model, names, perChannel))).finish();
   const session = await ort.InferenceSession.create(bytes, { ...sessionOptions(opts), executionProviders: ['cpu'] });
   const ranges = new Map<string, CalibratedRange>();
@@ -199,9 +150,12 @@ export async function calibrate(
       const ortFeeds: Record<string, ort.Tensor> = {};
       for (const [k, v] of Object.entries(f)) ortFeeds[k] = toOrtTensor(v);
       const out = await session.run(ortFeeds, names.flatMap(rangeOutputs));
+      const read = (o: string): Float32Array => Float32Array.from(out[o]!.data as Float32Array);
       for (const name of names) {
-        const [lo, hi] = rangeOutputs(name).map((o) => Float32Array.from(out[o]!.data as Float32Array));
-        const r: CalibratedRange = perChannel.has(name) ? { min: minMax(lo!).min, max: minMax(hi!).max, channels: { min: lo!, max: hi! } } : { min: lo![0]!, max: hi![0]! };
+        const [lo, hi] = rangeOutputs(name).map(read);
+        const r: CalibratedRange = perChannel.has(name)
+          ? { min: minMax(lo!).min, max: minMax(hi!).max, channels: { min: lo!, max: hi! } }
+          : { min: lo![0]!, max: hi![0]! };
         ranges.set(name, mergeRanges(ranges.get(name), r));
       }
     }
@@ -212,47 +166,29 @@ export async function calibrate(
 }
 
 /**
- * The equalising map of each quantised conv that instance norm reads (see QuantizeOptions.equalize), by conv
- * output name. A channel narrower than 64·√ε is only centred: its variance would not dominate the norm's ε,
- * so scaling it would change the norm's output.
- */
-function equalizations(model: ModelProto, sites: readonly ConvSite[], ranges: ReadonlyMap<string, CalibratedRange>): Map<string, ChannelAffine> {
-  const fed = instanceNormFed(model);
-  const out = new Map<string, ChannelAffine>();
-  for (const s of sites) {
-    const eps = fed.get(s.output);
-    const channels = ranges.get(s.output)?.channels;
-    if (eps === undefined || !channels) continue;
-    out.set(s.output, equalizingAffine(channels, 64 * Math.sqrt(eps)));
-  }
-  return out;
-}
-
-/** Kernel [O, ...] and bias [O] of a conv after `y'_c = scale_c · y_c + shift_c` on its output. */
-function mappedConv(w: Float32Array, b: Float32Array | undefined, m: ChannelAffine): { readonly w: Float32Array; readonly b: Float32Array } {
-  const o = m.scale.length;
-  const per = w.length / o;
-  const w2 = w.map((v, i) => v * m.scale[Math.floor(i / per)]!);
-  const b2 = m.shift.map((t, c) => m.scale[c]! * (b?.[c] ?? 0) + t);
-  return { w: w2, b: b2 };
-}
-
-/**
  * Rewrite every calibrated conv of `model` in QDQ form (see the module comment). Pure: returns a new
  * ModelProto; the input model is not modified. Throws when a conv's input or output has no range.
  */
 export function quantizeModel(model: ModelProto, calibrated: ReadonlyMap<string, CalibratedRange>, opts: QuantizeOptions = {}): ModelProto {
-  const g = model.graph!;
-  const qmax = opts.reduceRange === false ? 127 : 63;
+  const eq = opts.equalize === false ? { model, ranges: calibrated } : equalizeForQuantization(model, new Set(selectedSites(model, opts).map((s) => s.output)), calibrated, opts.equalizeInputs ?? 1);
+  return quantizeSites(eq.model, eq.ranges, opts);
+}
+
+/** The conv sites to quantise: all but the ends kept in float32 and those named in keepFloat. */
+function selectedSites(model: ModelProto, opts: QuantizeOptions): ConvSite[] {
   const all = convSites(model);
   const keep = opts.keepEnds ?? true;
   const keepFloat = new Set(opts.keepFloat ?? []);
-  const sites = all
+  return all
     .slice(keep === true || keep === 'first' ? 1 : 0, keep === true || keep === 'last' ? -1 : all.length)
     .filter((s) => !keepFloat.has(s.node.name ?? '') && !keepFloat.has(s.output));
-  const equalized = opts.equalize === false ? new Map<string, ChannelAffine>() : equalizations(model, sites, calibrated);
-  const ranges = new Map<string, TensorRange>(calibrated);
-  for (const [name, m] of equalized) ranges.set(name, m.range);
+}
+
+/** quantizeModel after equalisation. */
+function quantizeSites(model: ModelProto, ranges: ReadonlyMap<string, TensorRange>, opts: QuantizeOptions): ModelProto {
+  const g = model.graph!;
+  const qmax = opts.reduceRange === false ? 127 : 63;
+  const sites = selectedSites(model, opts);
   const siteOf = new Map(sites.map((s) => [s.node, s]));
   const replaced = new Set<string>(sites.flatMap((s) => [s.weight.name!, ...(s.bias ? [s.bias.name!] : [])]));
   // A kernel or bias shared with a non-conv consumer keeps its float initializer too.
@@ -284,7 +220,14 @@ export function quantizeModel(model: ModelProto, calibrated: ReadonlyMap<string,
   const acts = quantizationPoints(model);
   // Quantised right where they are computed: the fused activations' outputs and every quantised conv's input
   // (a residual Add's output then reaches the next Add as DQ(Q(x)) too, so that Add fuses into a QLinearAdd).
-  const atSource = new Set([...sites.flatMap((s) => (acts.has(s.node) ? [quantizedOutput(s, acts)] : [])), ...sites.map((s) => s.input)]);
+  // With floatSkips, a conv input that some other node reads too (a residual trunk's sum, read by the next
+  // block's Add) is quantised for the convs only, and its float value carries on along the skip connection.
+  const siteNodes = new Set(sites.map((s) => s.node));
+  const onlyConvsRead = (name: string): boolean => (g.node ?? []).every((n) => siteNodes.has(n) || !(n.input ?? []).includes(name));
+  const atSource = new Set([
+    ...sites.flatMap((s) => (acts.has(s.node) ? [quantizedOutput(s, acts)] : [])),
+    ...sites.map((s) => s.input).filter((x) => !opts.floatSkips || onlyConvsRead(x)),
+  ]);
 
   for (const n of g.node ?? []) {
     const s = siteOf.get(n);
@@ -310,10 +253,8 @@ export function quantizeModel(model: ModelProto, calibrated: ReadonlyMap<string,
     nodes.push(node('DequantizeLinear', [xq.q, xq.scale, xq.zp], [xdq], fresh('dequantize')));
 
     const wDims = dimsOf(s.weight);
-    const eq = equalized.get(s.output);
     const floatBias = s.bias ? floatData(s.bias) : undefined;
-    const mapped = eq ? mappedConv(floatData(s.weight), floatBias, eq) : { w: floatData(s.weight), b: floatBias };
-    const wq = quantizeWeightsPerChannel(mapped.w, wDims[0]!, qmax);
+    const wq = quantizeWeightsPerChannel(floatData(s.weight), wDims[0]!, qmax);
     const wName = fresh(`${s.weight.name}.i8`);
     inits.push(rawTensor(wName, wDims, DT.INT8, wq.q));
     const wScale = fresh(`${s.weight.name}.scale`);
@@ -324,9 +265,9 @@ export function quantizeModel(model: ModelProto, calibrated: ReadonlyMap<string,
     nodes.push(node('DequantizeLinear', [wName, wScale, wZp], [wdq], fresh('dequantize'), { axis: 0 }));
 
     const convInputs = [xdq, wdq];
-    if (mapped.b) {
-      const stem = s.bias?.name ?? `${s.output}.bias`;
-      const bq = quantizeBias(mapped.b, xq.scaleValue, wq.scales);
+    if (s.bias && floatBias) {
+      const stem = s.bias.name!;
+      const bq = quantizeBias(floatBias, xq.scaleValue, wq.scales);
       const bName = fresh(`${stem}.i32`);
       inits.push(rawTensor(bName, [bq.q.length], DT.INT32, bq.q));
       const bScale = fresh(`${stem}.scale`);
