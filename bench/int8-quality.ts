@@ -36,7 +36,8 @@ const VARIANTS: Record<string, QuantizeOptions> = {
   'no-equalize-quantize-first': { equalize: false, keepEnds: 'last' },
   'full-8bit': { reduceRange: false },
   'outputs-only': { equalizeInputs: 0 },
-  'inputs-half': { equalizeInputs: 0.5 },
+  'inputs-full': { equalizeInputs: 1 },
+  'full-8bit-skips': { reduceRange: false, floatSkips: true },
   'float-skips': { floatSkips: true },
   'float-skips-conv2': { floatSkips: true, keepFloat: ['conv2'] },
 };

@@ -36,7 +36,7 @@ export function instanceNormFed(model: ModelProto): Map<string, number> {
   return fed;
 }
 
-/** A conv input `relu(IN(y))` that only that conv reads, with the norm whose scale and shift absorb the input-side scales. */
+/** A conv input `relu(IN(y))` (or a padding of it) that only that conv reads, with the norm whose scale and shift absorb the input-side scales. */
 interface ReluOfNorm {
   readonly norm: NodeProto;
   readonly scale: TensorProto;
@@ -53,9 +53,12 @@ export function reluOfNormInputs(model: ModelProto): Map<string, ReluOfNorm> {
   const only = (name: string, n: NodeProto): boolean => !graphOutputs.has(name) && (consumers.get(name) ?? []).every((c) => c === n);
   const out = new Map<string, ReluOfNorm>();
   for (const s of convSites(model)) {
-    const relu = producer.get(s.input);
+    // Through a Pad that copies values or pads zeros (a per-channel scale commutes with it), as reflect padding has.
+    const first = producer.get(s.input);
+    const pad = first?.opType === 'Pad' && scalesThrough(first, inits) && only(s.input, s.node) ? first : undefined;
+    const relu = pad ? producer.get(pad.input![0]!) : first;
     const norm = relu?.opType === 'Relu' ? producer.get(relu.input![0]!) : undefined;
-    if (!relu || norm?.opType !== 'InstanceNormalization' || !only(s.input, s.node) || !only(norm.output![0]!, relu)) continue;
+    if (!relu || norm?.opType !== 'InstanceNormalization' || !only(relu.output![0]!, pad ?? s.node) || !only(norm.output![0]!, relu)) continue;
     const [, scaleName, shiftName] = norm.input ?? [];
     const scale = inits.get(scaleName ?? '');
     const shift = inits.get(shiftName ?? '');
@@ -63,6 +66,14 @@ export function reluOfNormInputs(model: ModelProto): Map<string, ReluOfNorm> {
     out.set(s.input, { norm, scale, shift });
   }
   return out;
+}
+
+/** Whether a per-channel positive scale of a Pad's input scales its output alike: any mode but a nonzero constant. */
+function scalesThrough(pad: NodeProto, inits: ReadonlyMap<string, TensorProto>): boolean {
+  const mode = (pad.attribute ?? []).find((a) => a.name === 'mode')?.s;
+  if (mode && new TextDecoder().decode(mode) !== 'constant') return true;
+  const value = pad.input?.[2] ? inits.get(pad.input[2]) : undefined;
+  return !pad.input?.[2] || (value?.dataType === DT.FLOAT && floatData(value).every((v) => v === 0));
 }
 
 /** The tensors calibration should record per channel: the inputs of both equalisations. */

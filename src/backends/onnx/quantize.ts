@@ -20,7 +20,7 @@ import { optimizeOptions, sessionOptions, toOrtTensor } from './backend.ts';
 import { type EmitOptions, buildModelProto } from './emit.ts';
 import { type ModelProto, type NodeProto, type TensorProto, int64Tensor, node, onnx } from './proto.ts';
 import { type CalibratedRange, type TensorRange, quantizeBias, quantizeWeightsPerChannel, uint8Affine } from './quant-math.ts';
-import { type ConvSite, convSites, dimsOf, floatData, rawTensor } from './quant-sites.ts';
+import { type ConvSite, consumersOf, convSites, dimsOf, floatData, foldConstantConcats, rawTensor } from './quant-sites.ts';
 import { equalizeForQuantization, perChannelTensors } from './quant-equalize.ts';
 
 const DT = onnx.TensorProto.DataType;
@@ -55,7 +55,8 @@ export interface QuantizeOptions {
   readonly equalize?: boolean;
   /**
    * Strength of the input-side equalisation of convs reading relu(instance norm) (quant-equalize.ts;
-   * quant-math.ts reluInputScales): 1 (default) equalises their input channels fully, 0 leaves them.
+   * quant-math.ts reluInputScales): 1 equalises their input channels fully, 0 leaves them; default 0.5, which
+   * measured best on ../shared's four fast-style networks (bench/int8-quality.ts, docs/benchmarks.md).
    */
   readonly equalizeInputs?: number;
   /**
@@ -134,11 +135,12 @@ function mergeRanges(old: CalibratedRange | undefined, r: CalibratedRange): Cali
  * input and output over all of them (per channel, too, for the outputs instance norm reads).
  */
 export async function calibrate(
-  model: ModelProto,
+  unfolded: ModelProto,
   feeds: readonly Readonly<Record<string, HostTensor>>[],
   opts: BackendOptions = {},
 ): Promise<Map<string, CalibratedRange>> {
   if (feeds.length === 0) throw new Error('quantize: calibration needs at least one input');
+  const model = foldConstantConcats(unfolded);
   const acts = quantizationPoints(model);
   const names = [...new Set(convSites(model).flatMap((s) => [s.input, quantizedOutput(s, acts)]))];
   const perChannel = perChannelTensors(model);
@@ -169,8 +171,9 @@ export async function calibrate(
  * Rewrite every calibrated conv of `model` in QDQ form (see the module comment). Pure: returns a new
  * ModelProto; the input model is not modified. Throws when a conv's input or output has no range.
  */
-export function quantizeModel(model: ModelProto, calibrated: ReadonlyMap<string, CalibratedRange>, opts: QuantizeOptions = {}): ModelProto {
-  const eq = opts.equalize === false ? { model, ranges: calibrated } : equalizeForQuantization(model, new Set(selectedSites(model, opts).map((s) => s.output)), calibrated, opts.equalizeInputs ?? 1);
+export function quantizeModel(unfolded: ModelProto, calibrated: ReadonlyMap<string, CalibratedRange>, opts: QuantizeOptions = {}): ModelProto {
+  const model = foldConstantConcats(unfolded);
+  const eq = opts.equalize === false ? { model, ranges: calibrated } : equalizeForQuantization(model, new Set(selectedSites(model, opts).map((s) => s.output)), calibrated, opts.equalizeInputs ?? 0.5);
   return quantizeSites(eq.model, eq.ranges, opts);
 }
 
@@ -229,8 +232,23 @@ function quantizeSites(model: ModelProto, ranges: ReadonlyMap<string, TensorRang
     ...sites.map((s) => s.input).filter((x) => !opts.floatSkips || onlyConvsRead(x)),
   ]);
 
+  const pads = uint8Pads(model, siteNodes);
   for (const n of g.node ?? []) {
     const s = siteOf.get(n);
+    if (pads.has(n)) {
+      // Pad the uint8 tensor: Q(x) -> Pad -> (DQ -> Conv per reader), a quarter of the float pad's bytes.
+      const out = n.output![0]!;
+      const a = affine(out);
+      const xq = fresh(`${n.input![0]}.u8`);
+      nodes.push(node('QuantizeLinear', [n.input![0]!, a.scale, a.zp], [xq], fresh('quantize')));
+      const [, padsIn, , axes] = n.input!;
+      const constantValue = pads.get(n) === 'constant' ? a.zp : '';
+      const inputs = [xq, padsIn!, ...(constantValue || axes ? [constantValue] : []), ...(axes ? [axes] : [])];
+      const pq = fresh(`${out}.u8`);
+      nodes.push({ ...n, input: inputs, output: [pq] });
+      quantized.set(out, { q: pq, ...a, scaleValue: uint8Affine(ranges.get(out)!).scale });
+      continue;
+    }
     if (!s) {
       const name = n.output?.[0];
       if (name !== undefined && n.output!.length === 1 && atSource.has(name)) {
@@ -289,6 +307,30 @@ function quantizeSites(model: ModelProto, ranges: ReadonlyMap<string, TensorRang
     quantizeOutput(y, s.output);
   }
   return { ...model, graph: { ...g, node: withoutDeadNodes(nodes, g.output ?? []), initializer: inits } };
+}
+
+/**
+ * The Pad nodes that can pad a uint8 tensor instead of a float one, with their mode: only quantised convs read
+ * the output, and a constant pad's value is 0 (which becomes the zero point; the other modes copy values).
+ */
+function uint8Pads(model: ModelProto, siteNodes: ReadonlySet<NodeProto>): Map<NodeProto, string> {
+  const g = model.graph!;
+  const inits = new Map((g.initializer ?? []).map((t) => [t.name!, t]));
+  const graphOutputs = new Set((g.output ?? []).map((o) => o.name!));
+  const consumers = consumersOf(model);
+  const out = new Map<NodeProto, string>();
+  for (const n of g.node ?? []) {
+    const y = n.output?.[0];
+    if (n.opType !== 'Pad' || (n.domain ?? '') !== '' || !y || graphOutputs.has(y)) continue;
+    const readers = consumers.get(y) ?? [];
+    if (readers.length === 0 || !readers.every((r) => siteNodes.has(r) && r.input![0] === y)) continue;
+    const modeAttr = (n.attribute ?? []).find((a) => a.name === 'mode')?.s;
+    const mode = modeAttr ? new TextDecoder().decode(modeAttr) : 'constant';
+    const value = n.input?.[2] ? inits.get(n.input[2]) : undefined;
+    if (mode === 'constant' && n.input?.[2] && (!value || value.dataType !== DT.FLOAT || floatData(value).some((v) => v !== 0))) continue;
+    out.set(n, mode);
+  }
+  return out;
 }
 
 /** `nodes` without those none of whose outputs is read (a DequantizeLinear whose every reader was quantised). */

@@ -9,7 +9,8 @@ import type { HostTensor } from '../../../src/compiler/ir/types.ts';
 import { buildModelProto, emitModel, loadOnnxModel } from '../../../src/backends/onnx/index.ts';
 import { onnx } from '../../../src/backends/onnx/proto.ts';
 import { psnr, quantizeWeightsPerChannel, roundHalfEven, uint8Affine } from '../../../src/backends/onnx/quant-math.ts';
-import { calibrate, convSites, quantizeGraph, quantizeModel } from '../../../src/backends/onnx/quantize.ts';
+import { calibrate, convSites, floatModelProto, quantizeGraph, quantizeModel } from '../../../src/backends/onnx/quantize.ts';
+import { foldConstantConcats } from '../../../src/backends/onnx/quant-sites.ts';
 import { loadSpec, pickNetwork } from '../../../src/cli/load-spec.ts';
 import { prepareNetwork } from '../../../src/cli/commands/prepare.ts';
 import { imageToTensor, readImage } from '../../../src/runtime/image.ts';
@@ -182,4 +183,43 @@ describe.skipIf(!hasShared)('int8 fast-style wave network on a real photo (../sh
     console.info(`int8 wave @256: PSNR ${db.toFixed(2)} dB against float32`);
     expect(db).toBeGreaterThanOrEqual(30);
   }, 120_000);
+});
+
+describe('int8 on the Johnson-IN spec (reflect pads, phase-rewritten upsampling; random weights, 32x32)', () => {
+  const size = { height: 32, width: 32 };
+  const net = pickNetwork(loadSpec(join(ROOT, 'specs/johnson-in.style')), undefined);
+
+  it('folds the phase convs\' concatenated kernels, keeps the true last conv in float32 and pads uint8 tensors', async () => {
+    const { graph, weights } = await prepareNetwork(net, { size });
+    const input = graph.inputs[0]!;
+    const proto = floatModelProto(graph, weights);
+    // The last conv's kernel is a Concat of per-phase initializers: folded, it is a site, and the last one.
+    const concats = proto.graph!.node!.filter((n) => n.opType === 'Concat');
+    expect(concats.length).toBeGreaterThan(0);
+    const folded = foldConstantConcats(proto);
+    expect(folded.graph!.node!.filter((n) => n.opType === 'Concat')).toHaveLength(0);
+    expect(convSites(folded).length).toBe(convSites(proto).length + 1);
+    const lastConv = proto.graph!.node!.filter((n) => n.opType === 'Conv').pop()!;
+    expect(convSites(folded).pop()!.node.name).toBe(lastConv.name);
+
+    const calib = [1, 2].map((s) => ({ [input]: tensor([1, 3, 32, 32], 20 + s, 0, 255) }));
+    const bytes = await quantizeGraph(graph, weights, calib, { threads: 1 });
+    const q = onnx.ModelProto.decode(bytes);
+    // Float32 kernels are left only for the first and the last conv.
+    const floatKernels = q.graph!.node!.filter((n) => n.opType === 'Conv' && q.graph!.initializer!.some((t) => t.name === n.input![1] && t.dataType === onnx.TensorProto.DataType.FLOAT));
+    expect(floatKernels.map((n) => n.name)).toEqual([convSites(folded)[0]!.node.name, lastConv.name]);
+    // Every Pad in front of a quantised conv pads the uint8 tensor: it reads a QuantizeLinear's output.
+    const byOutput = new Map(q.graph!.node!.flatMap((n) => (n.output ?? []).map((o) => [o, n] as const)));
+    const pads = q.graph!.node!.filter((n) => n.opType === 'Pad');
+    expect(pads.filter((p) => byOutput.get(p.input![0]!)?.opType === 'QuantizeLinear')).toHaveLength(pads.length - 2);
+
+    // Still a working int8 network (reflect padding copies uint8 values as it copied floats).
+    const probe = { [input]: tensor([1, 3, 32, 32], 99, 0, 255) };
+    const fp = await loadOnnxModel(emitModel(graph, weights), { threads: 1 });
+    const qm = await loadOnnxModel(bytes, { threads: 1 });
+    const out = fp.outputNames[0]!;
+    const [a, c] = [(await fp.run(probe))[out]!.data, (await qm.run(probe))[out]!.data];
+    await Promise.all([fp.dispose(), qm.dispose()]);
+    expect(psnr(a, c)).toBeGreaterThan(25); // random weights: a loose bar, the real networks are measured above
+  }, 60_000);
 });
