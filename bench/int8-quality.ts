@@ -31,15 +31,14 @@ const EVAL = ['references/fast-style/chicago.jpg', 'references/fast-style/stata.
 const VARIANTS: Record<string, QuantizeOptions> = {
   default: {},
   'no-equalize': { equalize: false },
-  'quantize-ends': { keepEnds: false },
-  'quantize-first': { keepEnds: 'last' },
-  'no-equalize-quantize-first': { equalize: false, keepEnds: 'last' },
-  'full-8bit': { reduceRange: false },
   'outputs-only': { equalizeInputs: 0 },
   'inputs-full': { equalizeInputs: 1 },
-  'full-8bit-skips': { reduceRange: false, floatSkips: true },
-  'float-skips': { floatSkips: true },
-  'float-skips-conv2': { floatSkips: true, keepFloat: ['conv2'] },
+  '7bit': { reduceRange: true },
+  'quantized-skips': { floatSkips: false },
+  'before-issue22-item1': { equalize: false, reduceRange: true, floatSkips: false },
+  'quantize-first': { keepEnds: 'last' },
+  'quantize-ends': { keepEnds: false },
+  'float-conv2': { keepFloat: ['conv2'] },
 };
 
 const { values } = parseArgs({

@@ -108,7 +108,7 @@ export async function johnsonInference(size: number): Promise<{ readonly graph: 
 export const CALIBRATION_SIZE = 64;
 
 /**
- * An inference graph as stc's int8 QDQ model (default QuantizeOptions: 7-bit weights, first and
+ * An inference graph as stc's int8 QDQ model (default QuantizeOptions: channel-equalised, first and
  * last conv kept float32), calibrated on two seeded noise images (seeds 2 and 3; the timed input is
  * seed 1) run through `calibration` (default `g`): the same network specialised to a small size, so
  * calibration's float run does not count in the job's peak RSS (a user calibrates once, at export,

@@ -31,10 +31,12 @@ export { instanceNormFed } from './quant-equalize.ts';
 
 export interface QuantizeOptions {
   /**
-   * 7-bit weights (qmax 63) instead of 8-bit; default true. x86 CPUs without VNNI (AVX2 only, as this
-   * build machine) run u8×s8 through VPMADDUBSW, whose int16 pair sums saturate with full-range
-   * weights: on the fast-style wave network at 256² full range gave 25.3 dB PSNR against float32,
-   * 7-bit 30.6 dB.
+   * 7-bit weights (qmax 63) instead of 8-bit. x86 CPUs without VNNI (AVX2 only, as this build machine) run
+   * u8×s8 through VPMADDUBSW, whose int16 pair sums saturate with full-range weights: with the first conv
+   * quantised (its input, the 0..255 image, fills the uint8 range) full range gave 25.3 dB PSNR against
+   * float32 on the fast-style wave network at 256², 7-bit 30.6 dB. Without the first conv, 8-bit weights
+   * were better on all four fast-style networks at 512² (+0.2 to +0.5 dB, bench/int8-quality.ts). Default:
+   * true when the first conv is quantised (keepEnds false or 'last'), else false.
    */
   readonly reduceRange?: boolean;
   /**
@@ -61,8 +63,10 @@ export interface QuantizeOptions {
   readonly equalizeInputs?: number;
   /**
    * Keep the float value of a conv input that another node reads as well (the residual trunk, which the next
-   * block's Add reads), quantising only the convs' copy; default false: such a tensor is quantised where it is
-   * computed, so that ORT fuses the Adds into QLinearAdd, and the trunk carries the rounding of every block.
+   * block's Add reads), quantising only the convs' copy; default true. With false such a tensor is quantised
+   * where it is computed, so the trunk carries the rounding of every block; ORT still runs the Adds in float
+   * (their other input, an instance norm's output, is float), so that costs quality (0.1-1.0 dB on the
+   * fast-style networks at 512²) for no speed.
    */
   readonly floatSkips?: boolean;
 }
@@ -190,7 +194,8 @@ function selectedSites(model: ModelProto, opts: QuantizeOptions): ConvSite[] {
 /** quantizeModel after equalisation. */
 function quantizeSites(model: ModelProto, ranges: ReadonlyMap<string, TensorRange>, opts: QuantizeOptions): ModelProto {
   const g = model.graph!;
-  const qmax = opts.reduceRange === false ? 127 : 63;
+  const keep = opts.keepEnds ?? true;
+  const qmax = (opts.reduceRange ?? (keep !== true && keep !== 'first')) ? 63 : 127;
   const sites = selectedSites(model, opts);
   const siteOf = new Map(sites.map((s) => [s.node, s]));
   const replaced = new Set<string>(sites.flatMap((s) => [s.weight.name!, ...(s.bias ? [s.bias.name!] : [])]));
@@ -223,13 +228,13 @@ function quantizeSites(model: ModelProto, ranges: ReadonlyMap<string, TensorRang
   const acts = quantizationPoints(model);
   // Quantised right where they are computed: the fused activations' outputs and every quantised conv's input
   // (a residual Add's output then reaches the next Add as DQ(Q(x)) too, so that Add fuses into a QLinearAdd).
-  // With floatSkips, a conv input that some other node reads too (a residual trunk's sum, read by the next
+  // With floatSkips (default), a conv input that some other node reads too (a residual trunk's sum, read by the next
   // block's Add) is quantised for the convs only, and its float value carries on along the skip connection.
   const siteNodes = new Set(sites.map((s) => s.node));
   const onlyConvsRead = (name: string): boolean => (g.node ?? []).every((n) => siteNodes.has(n) || !(n.input ?? []).includes(name));
   const atSource = new Set([
     ...sites.flatMap((s) => (acts.has(s.node) ? [quantizedOutput(s, acts)] : [])),
-    ...sites.map((s) => s.input).filter((x) => !opts.floatSkips || onlyConvsRead(x)),
+    ...sites.map((s) => s.input).filter((x) => opts.floatSkips === false || onlyConvsRead(x)),
   ]);
 
   const pads = uint8Pads(model, siteNodes);
