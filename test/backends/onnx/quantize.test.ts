@@ -165,7 +165,7 @@ describe('int8 QDQ export of a tiny random network', () => {
 });
 
 describe.skipIf(!hasShared)('int8 fast-style wave network on a real photo (../shared)', () => {
-  it('has PSNR >= 30 dB against float32 at 256x256', async () => {
+  it('has PSNR >= 39 dB against float32 at 256x256', async () => {
     const size = { height: 256, width: 256 };
     const net = pickNetwork(loadSpec(join(ROOT, 'specs/fast-style.style')), undefined);
     const { graph, weights } = await prepareNetwork(net, { size, weightsPath: join(SHARED, 'models/fast-style/wave') });
@@ -181,7 +181,8 @@ describe.skipIf(!hasShared)('int8 fast-style wave network on a real photo (../sh
     await Promise.all([fp.dispose(), q.dispose()]);
     const db = psnr(a, c);
     console.info(`int8 wave @256: PSNR ${db.toFixed(2)} dB against float32`);
-    expect(db).toBeGreaterThanOrEqual(30);
+    // 40.35 dB when written (channel equalisation, 8-bit weights, float skips); 37.8 dB before them.
+    expect(db).toBeGreaterThanOrEqual(39);
   }, 120_000);
 });
 
