@@ -36,7 +36,7 @@ export interface QuantizeOptions {
    * quantised (its input, the 0..255 image, fills the uint8 range) full range gave 25.3 dB PSNR against
    * float32 on the fast-style wave network at 256², 7-bit 30.6 dB. Without the first conv, 8-bit weights
    * were better on all four fast-style networks at 512² (+0.2 to +0.5 dB, bench/int8-quality.ts). Default:
-   * true when the first conv is quantised (keepEnds false or 'last'), else false.
+   * 7-bit for a conv that reads a graph input (the image), 8-bit for the others.
    */
   readonly reduceRange?: boolean;
   /**
@@ -194,8 +194,11 @@ function selectedSites(model: ModelProto, opts: QuantizeOptions): ConvSite[] {
 /** quantizeModel after equalisation. */
 function quantizeSites(model: ModelProto, ranges: ReadonlyMap<string, TensorRange>, opts: QuantizeOptions): ModelProto {
   const g = model.graph!;
-  const keep = opts.keepEnds ?? true;
-  const qmax = (opts.reduceRange ?? (keep !== true && keep !== 'first')) ? 63 : 127;
+  // A conv reading the image, directly or through a Pad.
+  const graphInputs = new Set((g.input ?? []).map((i) => i.name!));
+  const padOf = new Map((g.node ?? []).filter((n) => n.opType === 'Pad').map((n) => [n.output![0]!, n.input![0]!]));
+  const readsImage = (s: ConvSite): boolean => graphInputs.has(s.input) || graphInputs.has(padOf.get(s.input) ?? '');
+  const qmaxOf = (s: ConvSite): number => ((opts.reduceRange ?? readsImage(s)) ? 63 : 127);
   const sites = selectedSites(model, opts);
   const siteOf = new Map(sites.map((s) => [s.node, s]));
   const replaced = new Set<string>(sites.flatMap((s) => [s.weight.name!, ...(s.bias ? [s.bias.name!] : [])]));
@@ -277,7 +280,7 @@ function quantizeSites(model: ModelProto, ranges: ReadonlyMap<string, TensorRang
 
     const wDims = dimsOf(s.weight);
     const floatBias = s.bias ? floatData(s.bias) : undefined;
-    const wq = quantizeWeightsPerChannel(floatData(s.weight), wDims[0]!, qmax);
+    const wq = quantizeWeightsPerChannel(floatData(s.weight), wDims[0]!, qmaxOf(s));
     const wName = fresh(`${s.weight.name}.i8`);
     inits.push(rawTensor(wName, wDims, DT.INT8, wq.q));
     const wScale = fresh(`${s.weight.name}.scale`);
