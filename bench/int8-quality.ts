@@ -5,6 +5,8 @@
  *
  *   npx tsx bench/int8-quality.ts [--size 512] [--calibrate 8] [--nets wave,udnie,scream,wreck] [--variants default,...]
  *   npx tsx bench/int8-quality.ts --sensitivity [--nets wave]   (one conv kept in float32 at a time)
+ *   npx tsx bench/int8-quality.ts --calibration noise|with-eval  (calibrate on two noise images, as `stc compile
+ *       --precision int8` does without --calibrate; or on the COCO photos plus the evaluation photos)
  *
  * Calibration: the first `--calibrate` COCO photos of ../shared/datasets/coco128 at 256², through the network
  * specialised to 256² (as `stc run --precision int8` calibrates at a small size); evaluation: the content photos
@@ -22,6 +24,7 @@ import { prepareNetwork } from '../src/cli/commands/prepare.ts';
 import { loadSpec, pickNetwork } from '../src/cli/load-spec.ts';
 import type { HostTensor } from '../src/compiler/ir/types.ts';
 import { imageToTensor, readImage } from '../src/runtime/image.ts';
+import { uniformTensor } from '../src/verify/det.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const SHARED = path.resolve(ROOT, '../shared');
@@ -49,6 +52,7 @@ const { values } = parseArgs({
     variants: { type: 'string', default: Object.keys(VARIANTS).join(',') },
     sensitivity: { type: 'boolean', default: false },
     threads: { type: 'string', default: '2' },
+    calibration: { type: 'string', default: 'coco' },
   },
 });
 
@@ -70,8 +74,10 @@ for (const net of values.nets.split(',')) {
   const input = full.graph.inputs[0]!;
   const read = async (p: string, s: number): Promise<HostTensor> => imageToTensor(await readImage(p, { resize: { height: s, width: s } }));
   const calib = await Promise.all(coco.map(async (f) => ({ [small.graph.inputs[0]!]: await read(path.join(SHARED, 'datasets/coco128', f), 256) })));
-  if (process.env.CALIB_EVAL) calib.push(...(await Promise.all(EVAL.map(async (p) => ({ [small.graph.inputs[0]!]: await read(path.join(SHARED, p), 256) })))));
-  const ranges = await calibrate(floatModelProto(small.graph, small.weights, opts), calib, opts);
+  if (values.calibration === 'with-eval') calib.push(...(await Promise.all(EVAL.map(async (p) => ({ [small.graph.inputs[0]!]: await read(path.join(SHARED, p), 256) })))));
+  // 'noise': what `stc compile/export --precision int8` calibrates on without --calibrate (two seeded noise images).
+  const feeds = values.calibration === 'noise' ? [0, 1].map((i) => ({ [small.graph.inputs[0]!]: uniformTensor([1, 3, 256, 256], `calibration-${i}`, 0, 255) })) : calib;
+  const ranges = await calibrate(floatModelProto(small.graph, small.weights, opts), feeds, opts);
   const probes = await Promise.all(EVAL.map(async (p) => ({ [input]: await read(path.join(SHARED, p), size) })));
   const fp = await loadOnnxModel(onnx.ModelProto.encode(onnx.ModelProto.create(model)).finish(), opts);
   const out = fp.outputNames[0]!;
@@ -87,7 +93,7 @@ for (const net of values.nets.split(',')) {
     const dbs = [];
     for (let i = 0; i < probes.length; i++) dbs.push(psnr(ref[i]!, (await m.run(probes[i]!))[out]!.data));
     await m.dispose();
-    const row = { net, size, variant: name, mean_db: +mean(dbs).toFixed(2), min_db: +Math.min(...dbs).toFixed(2), db: dbs.map((d) => +d.toFixed(2)) };
+    const row = { net, size, variant: name, calibration: values.calibration, mean_db: +mean(dbs).toFixed(2), min_db: +Math.min(...dbs).toFixed(2), db: dbs.map((d) => +d.toFixed(2)) };
     process.stdout.write(`${JSON.stringify(row)}\n`);
   }
 }
