@@ -63,10 +63,11 @@ export interface QuantizeOptions {
   readonly equalizeInputs?: number;
   /**
    * Keep the float value of a conv input that another node reads as well (the residual trunk, which the next
-   * block's Add reads), quantising only the convs' copy; default true. With false such a tensor is quantised
-   * where it is computed, so the trunk carries the rounding of every block; ORT still runs the Adds in float
-   * (their other input, an instance norm's output, is float), so that costs quality (0.1-1.0 dB on the
-   * fast-style networks at 512²) for no speed.
+   * block's Add reads), quantising only the convs' copy. With false such a tensor is quantised where it is
+   * computed, so the trunk carries the rounding of every block. Default: float, unless each other reader is an
+   * Add that ORT fuses into QLinearAdd once it is quantised (its other inputs are quantised conv outputs, as in
+   * MobileNet-v2). A transformation network's Adds also read an instance norm's float output and stay float Adds,
+   * so quantising its trunk cost 0.1-1.0 dB on the fast-style networks at 512² for no speed.
    */
   readonly floatSkips?: boolean;
 }
@@ -234,10 +235,9 @@ function quantizeSites(model: ModelProto, ranges: ReadonlyMap<string, TensorRang
   // With floatSkips (default), a conv input that some other node reads too (a residual trunk's sum, read by the next
   // block's Add) is quantised for the convs only, and its float value carries on along the skip connection.
   const siteNodes = new Set(sites.map((s) => s.node));
-  const onlyConvsRead = (name: string): boolean => (g.node ?? []).every((n) => siteNodes.has(n) || !(n.input ?? []).includes(name));
   const atSource = new Set([
     ...sites.flatMap((s) => (acts.has(s.node) ? [quantizedOutput(s, acts)] : [])),
-    ...sites.map((s) => s.input).filter((x) => opts.floatSkips === false || onlyConvsRead(x)),
+    ...sites.map((s) => s.input).filter((x) => opts.floatSkips === false || (opts.floatSkips === undefined ? othersFuse(model, x, sites, acts) : onlyConvsRead(model, x, siteNodes))),
   ]);
 
   const pads = uint8Pads(model, siteNodes);
@@ -315,6 +315,22 @@ function quantizeSites(model: ModelProto, ranges: ReadonlyMap<string, TensorRang
     quantizeOutput(y, s.output);
   }
   return { ...model, graph: { ...g, node: withoutDeadNodes(nodes, g.output ?? []), initializer: inits } };
+}
+
+const onlyConvsRead = (model: ModelProto, name: string, siteNodes: ReadonlySet<NodeProto>): boolean =>
+  (model.graph!.node ?? []).every((n) => siteNodes.has(n) || !(n.input ?? []).includes(name));
+
+/**
+ * Whether every reader of `name` besides the quantised convs is an Add whose other inputs are quantised conv
+ * outputs: ORT then fuses it into a QLinearAdd once `name` is quantised where it is computed (MobileNet-v2's
+ * inverted residuals). A transformation network's residual Add also reads an instance norm's float output, so it
+ * stays a float Add, and its trunk is better left float (QuantizeOptions.floatSkips).
+ */
+function othersFuse(model: ModelProto, name: string, sites: readonly ConvSite[], acts: ReadonlyMap<NodeProto, NodeProto>): boolean {
+  const siteNodes = new Set(sites.map((s) => s.node));
+  const quantizedOutputs = new Set(sites.map((s) => quantizedOutput(s, acts)));
+  const others = (model.graph!.node ?? []).filter((n) => !siteNodes.has(n) && (n.input ?? []).includes(name));
+  return others.every((n) => n.opType === 'Add' && (n.input ?? []).every((i) => i === name || quantizedOutputs.has(i)));
 }
 
 /**

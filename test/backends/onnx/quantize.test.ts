@@ -224,3 +224,42 @@ describe('int8 on the Johnson-IN spec (reflect pads, phase-rewritten upsampling;
     expect(psnr(a, c)).toBeGreaterThan(25); // random weights: a loose bar, the real networks are measured above
   }, 60_000);
 });
+
+describe('residual sums: quantised where computed only when the next Add can fuse (floatSkips default)', () => {
+  // x -> c1 -> relu = h; a = c2(h); s1 = h + a; b = c3(s1), or instance_norm(c3(s1)); s2 = s1 + b -> y.
+  const build = (normed: boolean) => {
+    const ZEROS = { kind: 'zeros' } as const;
+    const b = new GraphBuilder();
+    const x = b.input('x', [1, 3, 12, 12]);
+    const conv = (inp: string, name: string, i: number): string =>
+      b.add('conv2d', [inp, b.param(`${name}.weight`, [8, i, 3, 3], ZEROS), b.param(`${name}.bias`, [8], ZEROS)], {
+        strides: [1, 1], dilations: [1, 1], group: 1, padding: { kind: 'explicit', pads: [1, 1, 1, 1] },
+      });
+    const h = b.add('relu', [conv(x, 'c1', 3)], {});
+    const s1 = b.add('add', [h, conv(h, 'c2', 8)], {});
+    const c3 = conv(s1, 'c3', 8);
+    const last = normed ? b.add('instanceNorm', [c3, b.param('in.scale', [8], ZEROS), b.param('in.bias', [8], ZEROS)], { epsilon: 1e-3 }) : c3;
+    b.output('y', b.add('add', [s1, last], {}));
+    const weights = new Map<string, HostTensor>([
+      ...['c1', 'c2', 'c3'].flatMap((c, k): [string, HostTensor][] => [[`${c}.weight`, tensor([8, c === 'c1' ? 3 : 8, 3, 3], 30 + k, -0.2, 0.2)], [`${c}.bias`, tensor([8], 40 + k, -1, 1)]]),
+      ['in.scale', tensor([8], 50, 0.5, 1.5)], ['in.bias', tensor([8], 51, -0.5, 0.5)],
+    ]);
+    return { g: b.build(), weights, s1 };
+  };
+  const producerOf = async (normed: boolean, floatSkips?: boolean): Promise<string> => {
+    const { g, weights, s1 } = build(normed);
+    const calib = [{ x: tensor([1, 3, 12, 12], 60, 0, 255) }];
+    const model = onnx.ModelProto.decode(await quantizeGraph(g, weights, calib, { threads: 1, keepEnds: false, ...(floatSkips !== undefined && { floatSkips }) }));
+    return model.graph!.node!.find((n) => n.output!.includes(s1))!.opType;
+  };
+
+  it('quantises the sum in place when the other Add input is a quantised conv output (QLinearAdd, as MobileNet-v2)', async () => {
+    expect(await producerOf(false)).toBe('DequantizeLinear');
+  });
+
+  it('keeps the sum float when the other Add input is an instance norm output (a float Add either way)', async () => {
+    expect(await producerOf(true)).toBe('Add');
+    expect(await producerOf(true, false)).toBe('DequantizeLinear');
+    expect(await producerOf(false, true)).toBe('Add');
+  });
+});
