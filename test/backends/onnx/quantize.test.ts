@@ -250,7 +250,7 @@ describe('residual sums: quantised where computed only when the next Add can fus
     const { g, weights, s1 } = build(normed);
     const calib = [{ x: tensor([1, 3, 12, 12], 60, 0, 255) }];
     const model = onnx.ModelProto.decode(await quantizeGraph(g, weights, calib, { threads: 1, keepEnds: false, ...(floatSkips !== undefined && { floatSkips }) }));
-    return model.graph!.node!.find((n) => n.output!.includes(s1))!.opType;
+    return model.graph!.node!.find((n) => n.output!.includes(s1))!.opType ?? '';
   };
 
   it('quantises the sum in place when the other Add input is a quantised conv output (QLinearAdd, as MobileNet-v2)', async () => {
