@@ -29,6 +29,15 @@ export { type ConvSite, convSites } from './quant-sites.ts';
 export type { CalibratedRange } from './quant-math.ts';
 export { instanceNormFed } from './quant-equalize.ts';
 
+/**
+ * Options for a model calibrated on noise images rather than photos (no calibration photos given): without
+ * channel equalisation. Equalisation takes per-channel ranges from calibration, and uniform noise drives a
+ * transformation network's channels unlike a photo: on the fast-style wave and udnie networks at 512²
+ * (bench/int8-quality.ts --calibration noise) noise calibration gave 31.5 and 29.0 dB equalised, 35.9 and
+ * 35.0 dB not (photo calibration, equalised: 40.1 and 40.2 dB). 1/f ("pink") noise was no better (29.7 dB).
+ */
+export const NOISE_QUANTIZE_OPTIONS: QuantizeOptions = { equalize: false };
+
 export interface QuantizeOptions {
   /**
    * 7-bit weights (qmax 63) instead of 8-bit. x86 CPUs without VNNI (AVX2 only, as this build machine) run
