@@ -287,32 +287,7 @@ function quantizeSites(model: ModelProto, ranges: ReadonlyMap<string, TensorRang
     const xdq = fresh(`${s.input}.dq`);
     nodes.push(node('DequantizeLinear', [xq.q, xq.scale, xq.zp], [xdq], fresh('dequantize')));
 
-    const wDims = dimsOf(s.weight);
-    const floatBias = s.bias ? floatData(s.bias) : undefined;
-    const wq = quantizeWeightsPerChannel(floatData(s.weight), wDims[0]!, qmaxOf(s));
-    const wName = fresh(`${s.weight.name}.i8`);
-    inits.push(rawTensor(wName, wDims, DT.INT8, wq.q));
-    const wScale = fresh(`${s.weight.name}.scale`);
-    inits.push(rawTensor(wScale, [wDims[0]!], DT.FLOAT, wq.scales));
-    const wZp = fresh(`${s.weight.name}.zero_point`);
-    inits.push(rawTensor(wZp, [wDims[0]!], DT.INT8, new Int8Array(wDims[0]!)));
-    const wdq = fresh(`${s.weight.name}.dq`);
-    nodes.push(node('DequantizeLinear', [wName, wScale, wZp], [wdq], fresh('dequantize'), { axis: 0 }));
-
-    const convInputs = [xdq, wdq];
-    if (s.bias && floatBias) {
-      const stem = s.bias.name!;
-      const bq = quantizeBias(floatBias, xq.scaleValue, wq.scales);
-      const bName = fresh(`${stem}.i32`);
-      inits.push(rawTensor(bName, [bq.q.length], DT.INT32, bq.q));
-      const bScale = fresh(`${stem}.scale`);
-      inits.push(rawTensor(bScale, [bq.q.length], DT.FLOAT, bq.scales));
-      const bZp = fresh(`${stem}.zero_point`);
-      inits.push(rawTensor(bZp, [bq.q.length], DT.INT32, new Int32Array(bq.q.length)));
-      const bdq = fresh(`${stem}.dq`);
-      nodes.push(node('DequantizeLinear', [bName, bScale, bZp], [bdq], fresh('dequantize'), { axis: 0 }));
-      convInputs.push(bdq);
-    }
+    const convInputs = [xdq, ...dequantizedKernel(s, xq.scaleValue, qmaxOf(s), fresh, inits, nodes)];
 
     // Output: Conv -> Q -> DQ -> the original output name, or, with a fused activation, Conv -> act -> Q -> DQ.
     if (acts.has(n)) {
@@ -328,6 +303,25 @@ function quantizeSites(model: ModelProto, ranges: ReadonlyMap<string, TensorRang
 
 const onlyConvsRead = (model: ModelProto, name: string, siteNodes: ReadonlySet<NodeProto>): boolean =>
   (model.graph!.node ?? []).every((n) => siteNodes.has(n) || !(n.input ?? []).includes(name));
+
+/**
+ * A conv's kernel as int8 (symmetric, per output channel) and its bias as int32 at the accumulator's scale, each
+ * behind a DequantizeLinear: pushes the initializers and nodes, returns the dequantised names (kernel, bias).
+ */
+function dequantizedKernel(s: ConvSite, xScale: number, qmax: number, fresh: (stem: string) => string, inits: TensorProto[], nodes: NodeProto[]): string[] {
+  const dq = (stem: string, dims: readonly number[], q: [number, ArrayBufferView], scales: Float32Array, zp: [number, ArrayBufferView]): string => {
+    const [qName, sName, zName, out] = [fresh(`${stem}.${q[0] === DT.INT8 ? 'i8' : 'i32'}`), fresh(`${stem}.scale`), fresh(`${stem}.zero_point`), fresh(`${stem}.dq`)];
+    inits.push(rawTensor(qName, dims, q[0], q[1]), rawTensor(sName, [scales.length], DT.FLOAT, scales), rawTensor(zName, [scales.length], zp[0], zp[1]));
+    nodes.push(node('DequantizeLinear', [qName, sName, zName], [out], fresh('dequantize'), { axis: 0 }));
+    return out;
+  };
+  const wDims = dimsOf(s.weight);
+  const wq = quantizeWeightsPerChannel(floatData(s.weight), wDims[0]!, qmax);
+  const kernel = dq(s.weight.name!, wDims, [DT.INT8, wq.q], wq.scales, [DT.INT8, new Int8Array(wDims[0]!)]);
+  if (!s.bias) return [kernel];
+  const bq = quantizeBias(floatData(s.bias), xScale, wq.scales);
+  return [kernel, dq(s.bias.name!, [bq.q.length], [DT.INT32, bq.q], bq.scales, [DT.INT32, new Int32Array(bq.q.length)])];
+}
 
 /**
  * Whether every reader of `name` besides the quantised convs is an Add whose other inputs are quantised conv
