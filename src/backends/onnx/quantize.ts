@@ -9,8 +9,10 @@
  * with int8 symmetric per-output-channel weights and uint8 activations whose ranges are calibrated
  * by running the float model on sample inputs (min/max over every calibration input). onnxruntime's
  * QDQ transformer fuses each group into one QLinearConv (u8 activations × s8 weights, MLAS's integer
- * GEMM); everything else (instance norm, ReLU, tanh, resize, pad, ConvTranspose) stays float32.
- * Quantisation maths: quant-math.ts.
+ * GEMM); everything else (instance norm, ReLU, tanh, resize, ConvTranspose) stays float32, and a Pad in front
+ * of a quantised conv pads the uint8 tensor. Before quantising, the float model is channel-equalised around its
+ * instance norms (quant-equalize.ts), with per-channel ranges from calibration. Quantisation maths: quant-math.ts;
+ * which convs: quant-sites.ts. Measurements behind the defaults: docs/benchmarks.md, bench/int8-quality.ts.
  */
 import * as ort from 'onnxruntime-node';
 import type { Graph, HostTensor } from '../../compiler/ir/types.ts';
@@ -27,7 +29,6 @@ const DT = onnx.TensorProto.DataType;
 
 export { type ConvSite, convSites } from './quant-sites.ts';
 export type { CalibratedRange } from './quant-math.ts';
-export { instanceNormFed } from './quant-equalize.ts';
 
 /**
  * Options for a model calibrated on noise images rather than photos (no calibration photos given): without
