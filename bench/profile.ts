@@ -5,6 +5,7 @@
  *   npx tsx bench/profile.ts --job gatys-vgg19-256 [--runs 3] [--warmup 1] [--threads 2] [--no-optimize] [--nchwc on|off] [--winograd | --no-winograd]
  *   npx tsx bench/profile.ts --job inference-johnson_in-1024 --compare   # also without stc's passes, same process
  *   npx tsx bench/profile.ts --job train-johnson_in-b2-128 --device gpu   # ops tagged with the provider that ran them
+ *   npx tsx bench/profile.ts --job inference-johnson_in-512 --backend onnx-int8   # stc's int8 QDQ model (or torch-onnx: the export)
  *   npx tsx bench/profile.ts --job gatys-vgg19-256 --winograd --detail MatMul,DepthToSpace   # also each node of these op types,
  *                                                              # named <IR value>/<ONNX op>__n (the IR value it lowers)
  *
@@ -17,7 +18,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import type { BackendOptions } from '../src/backends/types.ts';
 import { jobById } from './jobs.ts';
-import { prepareJob } from './setup.ts';
+import { type StcBackend, STC_BACKENDS, prepareJob } from './setup.ts';
 
 interface ProfileEvent {
   readonly cat: string;
@@ -58,10 +59,10 @@ function summarise(events: readonly ProfileEvent[], runs: number, byProvider: bo
   ];
 }
 
-async function profile(jobId: string, opts: BackendOptions, runs: number, warmup: number, detail: readonly string[]): Promise<string[]> {
+async function profile(jobId: string, backend: StcBackend, opts: BackendOptions, runs: number, warmup: number, detail: readonly string[]): Promise<string[]> {
   const dir = mkdtempSync(path.join(tmpdir(), 'stc-profile-'));
   try {
-    const job = await prepareJob(jobById(jobId), 'onnx', { ...opts, profilePrefix: path.join(dir, 'ort') });
+    const job = await prepareJob(jobById(jobId), backend, { ...opts, profilePrefix: path.join(dir, 'ort') });
     for (let i = 0; i < warmup + runs; i++) await job.step();
     await job.dispose();
     // ORT names each file <prefix>_<timestamp>.json: the newest is the step model's (disposed last).
@@ -89,16 +90,19 @@ async function main(): Promise<void> {
       winograd: { type: 'boolean', default: false },
       'no-winograd': { type: 'boolean', default: false },
       detail: { type: 'string', default: '' },
+      backend: { type: 'string', default: 'onnx' },
     },
   });
   if (!values.job) throw new Error('bench/profile: --job ID is required');
+  const backend = values.backend as StcBackend;
+  if (!STC_BACKENDS.includes(backend) || backend === 'tfjs') throw new Error(`bench/profile: --backend must be one of onnx, onnx-int8, torch-onnx`);
   const opts: BackendOptions = { threads: Number(values.threads), device: values.device === 'gpu' ? 'gpu' : 'cpu', ...(values.nchwc !== undefined && { nchwc: values.nchwc !== 'off' }),
     ...(values.winograd && { winograd: true }), ...(values['no-winograd'] && { winograd: false }) };
   const configs: [string, BackendOptions][] = values.compare
     ? [['with stc passes', opts], ['without stc passes (--no-optimize)', { ...opts, optimize: false }]]
     : [[values['no-optimize'] ? 'without stc passes' : 'with stc passes', { ...opts, ...(values['no-optimize'] && { optimize: false }) }]];
   for (const [label, o] of configs) {
-    const lines = await profile(values.job, o, Number(values.runs), Number(values.warmup), values.detail ? values.detail.split(',') : []);
+    const lines = await profile(values.job, backend, o, Number(values.runs), Number(values.warmup), values.detail ? values.detail.split(',') : []);
     process.stdout.write(`${values.job}, ${label}:\n${lines.join('\n')}\n`);
   }
 }

@@ -24,6 +24,7 @@ import { differentiate } from '../src/compiler/passes/autodiff/index.ts';
 import { paramsOf } from '../src/compiler/ir/graph.ts';
 import { selectOutputs } from '../src/compiler/passes/prune.ts';
 import type { BackendOptions, CompiledModel, WeightMap } from '../src/backends/types.ts';
+import type { QuantizeOptions } from '../src/backends/onnx/quantize.ts';
 import { bindWeights } from '../src/weights/index.ts';
 import { createGatysEngine } from '../src/runtime/gatys/engine.ts';
 import { buildLossGraph, buildTrainGraph, lossNetWeights, styleTargetGraph, type JohnsonLossConfig } from '../src/runtime/train/train-graph.ts';
@@ -108,13 +109,13 @@ export async function johnsonInference(size: number): Promise<{ readonly graph: 
 export const CALIBRATION_SIZE = 64;
 
 /**
- * An inference graph as stc's int8 QDQ model (default QuantizeOptions: 7-bit weights, first and
+ * An inference graph as stc's int8 QDQ model (default QuantizeOptions: channel-equalised, first and
  * last conv kept float32), calibrated on two seeded noise images (seeds 2 and 3; the timed input is
  * seed 1) run through `calibration` (default `g`): the same network specialised to a small size, so
  * calibration's float run does not count in the job's peak RSS (a user calibrates once, at export,
  * in another process).
  */
-export async function int8Model(g: Graph, weights: WeightMap, opts: BackendOptions, calibration: Graph = g): Promise<CompiledModel> {
+export async function int8Model(g: Graph, weights: WeightMap, opts: BackendOptions & QuantizeOptions, calibration: Graph = g): Promise<CompiledModel> {
   const { loadOnnxModel } = await import('../src/backends/onnx/index.ts');
   const { floatModelProto, quantizeToBytes } = await import('../src/backends/onnx/quantize.ts');
   const input = calibration.inputs[0]!;

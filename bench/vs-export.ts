@@ -4,10 +4,12 @@
  * options, or `--stc-flags`-style variants below), torch.onnx.export's graph (bench/torch_export.py) with stc's
  * session options and threads, and stc's int8 QDQ model. Prints medians, minima and ratios to the export.
  *
- *   npx tsx bench/vs-export.ts [--size 512] [--repeats 7] [--warmup 2] [--threads 2] [--winograd] [--nchwc-off] [--no-int8]
+ *   npx tsx bench/vs-export.ts [--size 512] [--repeats 7] [--warmup 2] [--threads 2] [--winograd] [--nchwc-off] [--no-int8] [--int8-first] [--int8-nchwc-off]
  *
  * --winograd adds an stc-onnx variant with the Winograd conv rewrite forced on (BackendOptions.winograd);
- * --nchwc-off one without ORT's NCHWc layout (graph optimisation 'extended': no reorders around instance norm).
+ * --nchwc-off one without ORT's NCHWc layout (graph optimisation 'extended': no reorders around instance norm);
+ * --int8-first an int8 variant with the first conv quantised too (QuantizeOptions.keepEnds 'last'); --int8-nchwc-off
+ * one on graph optimisation 'extended' (no NCHWc reorders around the float convs, no NHWC transposes around QLinearConv).
  */
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
@@ -26,6 +28,8 @@ const { values } = parseArgs({
     winograd: { type: 'boolean', default: false },
     'nchwc-off': { type: 'boolean', default: false },
     'no-int8': { type: 'boolean', default: false },
+    'int8-first': { type: 'boolean', default: false },
+    'int8-nchwc-off': { type: 'boolean', default: false },
   },
 });
 const size = Number(values.size);
@@ -38,7 +42,10 @@ const exported = await loadOnnxModel(torchExport(size), opts);
 models.push(['torch-onnx-ort', exported, { [exported.inputNames[0]!]: x }]);
 if (values.winograd) models.push(['stc-onnx --winograd', await new OnnxBackend().compile(g, weights, { ...opts, winograd: {} }), { [input]: x }]);
 if (values['nchwc-off']) models.push(['stc-onnx --nchwc off', await new OnnxBackend().compile(g, weights, { ...opts, nchwc: false }), { [input]: x }]);
-if (!values['no-int8']) models.push(['stc-onnx-int8', await int8Model(g, weights, opts, (await johnsonInference(CALIBRATION_SIZE)).graph), { [input]: x }]);
+const calibrationGraph = (await johnsonInference(CALIBRATION_SIZE)).graph;
+if (!values['no-int8']) models.push(['stc-onnx-int8', await int8Model(g, weights, opts, calibrationGraph), { [input]: x }]);
+if (values['int8-nchwc-off']) models.push(['stc-onnx-int8, NCHWc off', await int8Model(g, weights, { ...opts, nchwc: false }, calibrationGraph), { [input]: x }]);
+if (values['int8-first']) models.push(['stc-onnx-int8, first conv quantised', await int8Model(g, weights, { ...opts, keepEnds: 'last' }, calibrationGraph), { [input]: x }]);
 const times = new Map<string, number[]>(models.map(([n]) => [n, []]));
 for (let i = 0; i < Number(values.warmup) + Number(values.repeats); i++)
   for (const [name, m, feeds] of models) {

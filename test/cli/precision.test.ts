@@ -76,11 +76,12 @@ describe.skipIf(!hasShared)('int8 against fp32 on the fast-style wave network (.
     const runDb = psnr(r32!, r8!);
     const applyDb = psnr(a32!, a8!);
     console.info(`int8 vs fp32, wave on chicago at 96 px: stc run ${runDb.toFixed(2)} dB, stc apply ${applyDb.toFixed(2)} dB`);
-    // int8 really ran (the images differ) and stayed close: 39.4 and 38.0 dB when written (noise calibration gave
-    // apply 30.8 dB, so this also checks that apply calibrates on the photo); quantize.test.ts: 37.8-38.8 dB at 256².
+    // int8 really ran (the images differ) and stayed close: 44.6 dB for both when written, with instance-norm channel
+    // equalisation and 8-bit weights (39.4 and 38.0 dB before them; noise calibration gave apply 30.8 dB then, so this
+    // also checks that apply calibrates on the photo); bench/int8-quality.ts measures held-out photos at 512².
     for (const db of [runDb, applyDb]) {
       expect(db).toBeLessThan(80);
-      expect(db).toBeGreaterThan(35);
+      expect(db).toBeGreaterThan(42);
     }
   }, 300_000);
 });

@@ -78,3 +78,60 @@ export function psnr(a: ArrayLike<number>, b: ArrayLike<number>, peak = 255): nu
   const mse = se / a.length;
   return mse === 0 ? Infinity : 10 * Math.log10((peak * peak) / mse);
 }
+
+/** Per-channel calibrated ranges of one [N, C, H, W] tensor (over N, H, W and every calibration input). */
+export interface ChannelRanges {
+  readonly min: Float32Array;
+  readonly max: Float32Array;
+}
+
+/** A calibrated range, with per-channel ranges for the tensors channel equalisation reads (quant-equalize.ts). */
+export interface CalibratedRange extends TensorRange {
+  readonly channels?: ChannelRanges;
+}
+
+/** A per-channel affine map `y'_c = scale_c · y_c + shift_c` and the per-tensor range of `y'`. */
+export interface ChannelAffine {
+  readonly scale: Float32Array;
+  readonly shift: Float32Array;
+  readonly range: TensorRange;
+}
+
+/**
+ * The per-channel affine map that gives every channel of `r` the widest channel's range, centred on 0: a
+ * per-tensor uint8 scale then resolves each channel as finely as the widest one. Meant for a conv output
+ * read only by instance norm, which removes any per-channel affine map of its input (up to its ε, whose
+ * relative weight the scales ≥ 1 only shrink): `IN(a·y + t) = IN(y)` for a > 0. A channel whose range is
+ * under `minWidth` (constant, or nearly: its variance would not dominate ε) is only centred.
+ * Channel equalisation for per-tensor activation quantisation: Nagel et al., "Data-free quantization
+ * through weight equalization and bias correction", ICCV 2019; here the norm absorbs the scales.
+ */
+export function equalizingAffine(r: ChannelRanges, minWidth: number): ChannelAffine {
+  const c = r.min.length;
+  let widest = 0;
+  for (let i = 0; i < c; i++) widest = Math.max(widest, r.max[i]! - r.min[i]!);
+  const scale = new Float32Array(c);
+  const shift = new Float32Array(c);
+  let hi = 0;
+  for (let i = 0; i < c; i++) {
+    const w = r.max[i]! - r.min[i]!;
+    scale[i] = w >= minWidth && w > 0 ? widest / w : 1;
+    shift[i] = (-scale[i]! * (r.max[i]! + r.min[i]!)) / 2;
+    hi = Math.max(hi, (scale[i]! * w) / 2);
+  }
+  return { scale, shift, range: { min: -hi, max: hi } };
+}
+
+/**
+ * Per-channel positive scales `s_c` for a ReLU output `r = relu(IN(y))` read by one conv: scaling the norm's
+ * scale and shift by `s_c` scales `r_c` by `s_c` (ReLU is positively homogeneous), and dividing the conv's
+ * input-channel-c kernel slice by `s_c` undoes it. `s_c = (widest / max_c)^strength`: 1 gives every channel the
+ * widest one's range (the activation's per-tensor uint8 steps then serve each channel alike), at the cost of
+ * coarser int8 steps for the shrunk kernel slices; a dead channel (max 0) keeps 1. Cross-layer equalisation
+ * (Nagel et al., ICCV 2019, section 4.1), with the norm's float parameters as the first layer.
+ */
+export function reluInputScales(maxima: Float32Array, strength: number): Float32Array {
+  let widest = 0;
+  for (const m of maxima) widest = Math.max(widest, m);
+  return maxima.map((m) => (m > widest * 1e-6 ? (widest / m) ** strength : 1));
+}

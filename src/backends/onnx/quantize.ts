@@ -9,8 +9,10 @@
  * with int8 symmetric per-output-channel weights and uint8 activations whose ranges are calibrated
  * by running the float model on sample inputs (min/max over every calibration input). onnxruntime's
  * QDQ transformer fuses each group into one QLinearConv (u8 activations × s8 weights, MLAS's integer
- * GEMM); everything else (instance norm, ReLU, tanh, resize, pad, ConvTranspose) stays float32.
- * Quantisation maths: quant-math.ts.
+ * GEMM); everything else (instance norm, ReLU, tanh, resize, ConvTranspose) stays float32, and a Pad in front
+ * of a quantised conv pads the uint8 tensor. Before quantising, the float model is channel-equalised around its
+ * instance norms (quant-equalize.ts), with per-channel ranges from calibration. Quantisation maths: quant-math.ts;
+ * which convs: quant-sites.ts. Measurements behind the defaults: docs/benchmarks.md, bench/int8-quality.ts.
  */
 import * as ort from 'onnxruntime-node';
 import type { Graph, HostTensor } from '../../compiler/ir/types.ts';
@@ -18,17 +20,35 @@ import { isConcrete, optimizeGraph } from './optimize/index.ts';
 import type { BackendOptions, WeightMap } from '../types.ts';
 import { optimizeOptions, sessionOptions, toOrtTensor } from './backend.ts';
 import { type EmitOptions, buildModelProto } from './emit.ts';
-import { type ModelProto, type NodeProto, type TensorProto, node, onnx } from './proto.ts';
-import { type TensorRange, quantizeBias, quantizeWeightsPerChannel, uint8Affine } from './quant-math.ts';
+import { type ModelProto, type NodeProto, type TensorProto, int64Tensor, node, onnx } from './proto.ts';
+import { type CalibratedRange, type TensorRange, quantizeBias, quantizeWeightsPerChannel, uint8Affine } from './quant-math.ts';
+import { type ConvSite, consumersOf, convSites, dimsOf, floatData, foldConstantConcats, rawTensor } from './quant-sites.ts';
+import { equalizeForQuantization, perChannelTensors } from './quant-equalize.ts';
+import { alignedInputChannels, channelPadder, padInputChannels } from './quant-align.ts';
 
 const DT = onnx.TensorProto.DataType;
 
+export { type ConvSite, convSites } from './quant-sites.ts';
+export { MLAS_INPUT_CHANNEL_ALIGN, alignedInputChannels, padInputChannels } from './quant-align.ts';
+export type { CalibratedRange } from './quant-math.ts';
+
+/**
+ * Options for a model calibrated on noise images rather than photos (no calibration photos given): without
+ * channel equalisation. Equalisation takes per-channel ranges from calibration, and uniform noise drives a
+ * transformation network's channels unlike a photo: on the fast-style wave and udnie networks at 512²
+ * (bench/int8-quality.ts --calibration noise) noise calibration gave 31.5 and 29.0 dB equalised, 35.9 and
+ * 35.0 dB not (photo calibration, equalised: 40.1 and 40.2 dB). 1/f ("pink") noise was no better (29.7 dB).
+ */
+export const NOISE_QUANTIZE_OPTIONS: QuantizeOptions = { equalize: false };
+
 export interface QuantizeOptions {
   /**
-   * 7-bit weights (qmax 63) instead of 8-bit; default true. x86 CPUs without VNNI (AVX2 only, as this
-   * build machine) run u8×s8 through VPMADDUBSW, whose int16 pair sums saturate with full-range
-   * weights: on the fast-style wave network at 256² full range gave 25.3 dB PSNR against float32,
-   * 7-bit 30.6 dB.
+   * 7-bit weights (qmax 63) instead of 8-bit. x86 CPUs without VNNI (AVX2 only, as this build machine) run
+   * u8×s8 through VPMADDUBSW, whose int16 pair sums saturate with full-range weights: with the first conv
+   * quantised (its input, the 0..255 image, fills the uint8 range) full range gave 25.3 dB PSNR against
+   * float32 on the fast-style wave network at 256², 7-bit 30.6 dB. Without the first conv, 8-bit weights
+   * were better on all four fast-style networks at 512² (+0.2 to +0.5 dB, bench/int8-quality.ts). Default:
+   * 7-bit for a conv that reads a graph input (the image), 8-bit for the others.
    */
   readonly reduceRange?: boolean;
   /**
@@ -44,95 +64,30 @@ export interface QuantizeOptions {
    * (alignedInputChannels); default true. Exact: the padded channels hold the zero point.
    */
   readonly alignChannels?: boolean;
-}
-
-/**
- * MLAS (onnxruntime's CPU kernels, 1.30) runs a QLinearConv with int8 weights of zero point 0 on its
- * "symmetric" indirect-conv kernels (requantisation fused, VNNI where the CPU has it) only when the group's
- * input channels are a multiple of 4 and its output channels at least 16 and a multiple of 4 (the AVX-512
- * kernels; MlasConvSymPackWSize in mlas/lib/convsym.cpp); any other conv goes through im2col, a generic
- * u8 GEMM into an int32 buffer and a separate requantisation. A 3-channel image conv is the usual
- * misfit: MobileNet-v2's 3x3 stride-2 stem at 256² (32 outputs) took 442 µs of kernel time on 3 channels
- * and 190 µs on 4 (plus ~20 µs for the uint8 Pad), single-threaded (docs/benchmarks.md, "Style prediction speed").
- */
-export const MLAS_INPUT_CHANNEL_ALIGN = 4;
-const MLAS_MIN_OUTPUT_CHANNELS = 16;
-
-const intAttribute = (n: NodeProto, name: string, dflt: number): number => {
-  const a = (n.attribute ?? []).find((x) => x.name === name);
-  return a?.i === undefined || a.i === null ? dflt : Number(a.i);
-};
-
-/** The input channel count a quantised conv is padded to (see MLAS_INPUT_CHANNEL_ALIGN), or undefined when it keeps its own. */
-export function alignedInputChannels(site: ConvSite): number | undefined {
-  const [o, i] = dimsOf(site.weight);
-  if (o === undefined || i === undefined || intAttribute(site.node, 'group', 1) !== 1) return undefined;
-  if (i % MLAS_INPUT_CHANNEL_ALIGN === 0 || o < MLAS_MIN_OUTPUT_CHANNELS || o % MLAS_INPUT_CHANNEL_ALIGN !== 0) return undefined;
-  return Math.ceil(i / MLAS_INPUT_CHANNEL_ALIGN) * MLAS_INPUT_CHANNEL_ALIGN;
-}
-
-/** An [O, I, ...k] int8 kernel with zero input channels appended up to `channels`. */
-export function padInputChannels(q: Int8Array, dims: readonly number[], channels: number): Int8Array {
-  const [o, i] = dims as [number, number];
-  const k = q.length / (o * i);
-  const out = new Int8Array(o * channels * k);
-  for (let c = 0; c < o; c++) out.set(q.subarray(c * i * k, (c + 1) * i * k), c * channels * k);
-  return out;
-}
-
-/**
- * A Pad node appending zero-point channels to the uint8 input of a conv with kernel dims `weightDims`
- * ([O, I, ...k]) up to `channels` (axis 1), and its pads initializer.
- */
-function channelPad(q: string, zp: string, weightDims: readonly number[], channels: number, fresh: (stem: string) => string): { node: NodeProto; pads: TensorProto; output: string } {
-  const [, have, ...kernel] = weightDims;
-  const rank = 2 + kernel.length;
-  // ONNX Pad: every axis' begin pad, then every axis' end pad; only axis 1's end grows.
-  const padsName = fresh(`${q}.pads`);
-  const pads = rawTensor(padsName, [2 * rank], DT.INT64, BigInt64Array.from({ length: 2 * rank }, (_, i) => (i === rank + 1 ? BigInt(channels - have!) : 0n)));
-  const output = fresh(`${q}.padded`);
-  return { node: node('Pad', [q, padsName, zp], [output], fresh('pad_channels'), { mode: 'constant' }), pads, output };
-}
-
-/** One quantisable convolution of a model. */
-export interface ConvSite {
-  readonly node: NodeProto;
-  readonly input: string;
-  readonly output: string;
-  readonly weight: TensorProto;
-  readonly bias?: TensorProto;
-}
-
-function floatData(t: TensorProto): Float32Array {
-  if (t.dataType !== DT.FLOAT) throw new Error(`quantize: initializer ${t.name} is not float32`);
-  if (t.rawData && t.rawData.byteLength > 0) {
-    const copy = new Uint8Array(t.rawData); // aligned copy
-    return new Float32Array(copy.buffer, 0, copy.byteLength / 4);
-  }
-  return Float32Array.from(t.floatData ?? []);
-}
-
-function rawTensor(name: string, dims: readonly number[], dataType: number, data: ArrayBufferView): TensorProto {
-  return { name, dims: [...dims], dataType, rawData: new Uint8Array(data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength)) };
-}
-
-const dimsOf = (t: TensorProto): number[] => (t.dims ?? []).map(Number);
-
-/** The model's Conv nodes with initializer kernels (and biases), in graph order. */
-export function convSites(model: ModelProto): ConvSite[] {
-  const g = model.graph!;
-  const inits = new Map((g.initializer ?? []).map((t) => [t.name!, t]));
-  const sites: ConvSite[] = [];
-  for (const n of g.node ?? []) {
-    if (n.opType !== 'Conv' || (n.domain ?? '') !== '') continue;
-    const [x, w, b] = n.input ?? [];
-    const weight = w !== undefined ? inits.get(w) : undefined;
-    if (!x || !weight || weight.dataType !== DT.FLOAT) continue;
-    const bias = b ? inits.get(b) : undefined;
-    if (b && !bias) continue; // a computed bias cannot be quantised ahead of time
-    sites.push({ node: n, input: x, output: n.output![0]!, weight, ...(bias && { bias }) });
-  }
-  return sites;
+  /** Convs kept in float32 besides the ends, by node name or output name (sensitivity studies, bench/int8-quality.ts). */
+  readonly keepFloat?: readonly string[];
+  /**
+   * Instance-norm channel equalisation (quant-math.ts equalizingAffine); default true. A conv read only by an
+   * InstanceNormalization has its kernel and bias mapped per output channel so that every channel spans the
+   * widest one's range, centred: the norm removes the map, and the per-tensor uint8 output no longer spends
+   * its 256 steps on the widest channel while the narrow ones, which the norm then scales up, get a few.
+   */
+  readonly equalize?: boolean;
+  /**
+   * Strength of the input-side equalisation of convs reading relu(instance norm) (quant-equalize.ts;
+   * quant-math.ts reluInputScales): 1 equalises their input channels fully, 0 leaves them; default 0.5, which
+   * measured best on ../shared's four fast-style networks (bench/int8-quality.ts, docs/benchmarks.md).
+   */
+  readonly equalizeInputs?: number;
+  /**
+   * Keep the float value of a conv input that another node reads as well (the residual trunk, which the next
+   * block's Add reads), quantising only the convs' copy. With false such a tensor is quantised where it is
+   * computed, so the trunk carries the rounding of every block. Default: float, unless each other reader is an
+   * Add that ORT fuses into QLinearAdd once it is quantised (its other inputs are quantised conv outputs, as in
+   * MobileNet-v2). A transformation network's Adds also read an instance norm's float output and stay float Adds,
+   * so quantising its trunk cost 0.1-1.0 dB on the fast-style networks at 512² for no speed.
+   */
+  readonly floatSkips?: boolean;
 }
 
 /**
@@ -163,48 +118,70 @@ function quantizedOutput(site: ConvSite, acts: ReadonlyMap<NodeProto, NodeProto>
 }
 
 const rangeOutputs = (name: string): [string, string] => [`${name}.calib_min`, `${name}.calib_max`];
+const AXES_NHW = 'calib.axes_nhw';
 
 /**
- * The model with a scalar min and max output for each named tensor (ReduceMin/ReduceMax over all
- * axes), so calibration reads two floats per tensor instead of every activation map.
+ * The model with a min and a max output for each named tensor, so calibration reads a few floats per tensor
+ * instead of every activation map: scalars (ReduceMin/ReduceMax over all axes), or, for `perChannel` names,
+ * [C] vectors (over N, H, W).
  */
-function withRangeOutputs(model: ModelProto, names: readonly string[]): ModelProto {
+function withRangeOutputs(model: ModelProto, names: readonly string[], perChannel: ReadonlySet<string>): ModelProto {
   const g = model.graph!;
   const nodes: NodeProto[] = [];
   const outputs = [];
   for (const name of names) {
     const [lo, hi] = rangeOutputs(name);
-    nodes.push(node('ReduceMin', [name], [lo], `${lo}_node`, { keepdims: 0 }), node('ReduceMax', [name], [hi], `${hi}_node`, { keepdims: 0 }));
+    const axes = perChannel.has(name) ? [AXES_NHW] : [];
+    nodes.push(node('ReduceMin', [name, ...axes], [lo], `${lo}_node`, { keepdims: 0 }), node('ReduceMax', [name, ...axes], [hi], `${hi}_node`, { keepdims: 0 }));
     for (const o of [lo, hi]) outputs.push({ name: o, type: { tensorType: { elemType: DT.FLOAT } } });
   }
-  return { ...model, graph: { ...g, node: [...(g.node ?? []), ...nodes], output: [...(g.output ?? []), ...outputs] } };
+  const inits = perChannel.size > 0 ? [...(g.initializer ?? []), int64Tensor(AXES_NHW, [3], [0, 2, 3])] : (g.initializer ?? []);
+  return { ...model, graph: { ...g, node: [...(g.node ?? []), ...nodes], output: [...(g.output ?? []), ...outputs], initializer: inits } };
+}
+
+function minMax(a: Float32Array): TensorRange {
+  let [min, max] = [Infinity, -Infinity];
+  for (const v of a) [min, max] = [Math.min(min, v), Math.max(max, v)];
+  return { min, max };
+}
+
+function mergeRanges(old: CalibratedRange | undefined, r: CalibratedRange): CalibratedRange {
+  if (!old) return r;
+  const merged = { min: Math.min(old.min, r.min), max: Math.max(old.max, r.max) };
+  if (!old.channels || !r.channels) return merged;
+  const ch = { min: old.channels.min.map((v, i) => Math.min(v, r.channels!.min[i]!)), max: old.channels.max.map((v, i) => Math.max(v, r.channels!.max[i]!)) };
+  return { ...merged, channels: ch };
 }
 
 /**
  * Run the float model on each calibration feed and record the min/max of every quantisable conv's
- * input and output over all of them.
+ * input and output over all of them (per channel, too, for the outputs instance norm reads).
  */
 export async function calibrate(
-  model: ModelProto,
+  unfolded: ModelProto,
   feeds: readonly Readonly<Record<string, HostTensor>>[],
   opts: BackendOptions = {},
-): Promise<Map<string, TensorRange>> {
+): Promise<Map<string, CalibratedRange>> {
   if (feeds.length === 0) throw new Error('quantize: calibration needs at least one input');
+  const model = foldConstantConcats(unfolded);
   const acts = quantizationPoints(model);
   const names = [...new Set(convSites(model).flatMap((s) => [s.input, quantizedOutput(s, acts)]))];
-  const bytes = onnx.ModelProto.encode(onnx.ModelProto.create(withRangeOutputs(model, names))).finish();
+  const perChannel = perChannelTensors(model);
+  const bytes = onnx.ModelProto.encode(onnx.ModelProto.create(withRangeOutputs(model, names, perChannel))).finish();
   const session = await ort.InferenceSession.create(bytes, { ...sessionOptions(opts), executionProviders: ['cpu'] });
-  const ranges = new Map<string, TensorRange>();
+  const ranges = new Map<string, CalibratedRange>();
   try {
     for (const f of feeds) {
       const ortFeeds: Record<string, ort.Tensor> = {};
       for (const [k, v] of Object.entries(f)) ortFeeds[k] = toOrtTensor(v);
       const out = await session.run(ortFeeds, names.flatMap(rangeOutputs));
+      const read = (o: string): Float32Array => Float32Array.from(out[o]!.data as Float32Array);
       for (const name of names) {
-        const [lo, hi] = rangeOutputs(name);
-        const r = { min: (out[lo]!.data as Float32Array)[0]!, max: (out[hi]!.data as Float32Array)[0]! };
-        const old = ranges.get(name);
-        ranges.set(name, old ? { min: Math.min(old.min, r.min), max: Math.max(old.max, r.max) } : r);
+        const [lo, hi] = rangeOutputs(name).map(read);
+        const r: CalibratedRange = perChannel.has(name)
+          ? { min: minMax(lo!).min, max: minMax(hi!).max, channels: { min: lo!, max: hi! } }
+          : { min: lo![0]!, max: hi![0]! };
+        ranges.set(name, mergeRanges(ranges.get(name), r));
       }
     }
   } finally {
@@ -217,12 +194,31 @@ export async function calibrate(
  * Rewrite every calibrated conv of `model` in QDQ form (see the module comment). Pure: returns a new
  * ModelProto; the input model is not modified. Throws when a conv's input or output has no range.
  */
-export function quantizeModel(model: ModelProto, ranges: ReadonlyMap<string, TensorRange>, opts: QuantizeOptions = {}): ModelProto {
-  const g = model.graph!;
-  const qmax = opts.reduceRange === false ? 127 : 63;
+export function quantizeModel(unfolded: ModelProto, calibrated: ReadonlyMap<string, CalibratedRange>, opts: QuantizeOptions = {}): ModelProto {
+  const model = foldConstantConcats(unfolded);
+  const eq = opts.equalize === false ? { model, ranges: calibrated } : equalizeForQuantization(model, new Set(selectedSites(model, opts).map((s) => s.output)), calibrated, opts.equalizeInputs ?? 0.5);
+  return quantizeSites(eq.model, eq.ranges, opts);
+}
+
+/** The conv sites to quantise: all but the ends kept in float32 and those named in keepFloat. */
+function selectedSites(model: ModelProto, opts: QuantizeOptions): ConvSite[] {
   const all = convSites(model);
   const keep = opts.keepEnds ?? true;
-  const sites = all.slice(keep === true || keep === 'first' ? 1 : 0, keep === true || keep === 'last' ? -1 : all.length);
+  const keepFloat = new Set(opts.keepFloat ?? []);
+  return all
+    .slice(keep === true || keep === 'first' ? 1 : 0, keep === true || keep === 'last' ? -1 : all.length)
+    .filter((s) => !keepFloat.has(s.node.name ?? '') && !keepFloat.has(s.output));
+}
+
+/** quantizeModel after equalisation. */
+function quantizeSites(model: ModelProto, ranges: ReadonlyMap<string, TensorRange>, opts: QuantizeOptions): ModelProto {
+  const g = model.graph!;
+  // A conv reading the image, directly or through a Pad.
+  const graphInputs = new Set((g.input ?? []).map((i) => i.name!));
+  const padOf = new Map((g.node ?? []).filter((n) => n.opType === 'Pad').map((n) => [n.output![0]!, n.input![0]!]));
+  const readsImage = (s: ConvSite): boolean => graphInputs.has(s.input) || graphInputs.has(padOf.get(s.input) ?? '');
+  const qmaxOf = (s: ConvSite): number => ((opts.reduceRange ?? readsImage(s)) ? 63 : 127);
+  const sites = selectedSites(model, opts);
   const siteOf = new Map(sites.map((s) => [s.node, s]));
   const replaced = new Set<string>(sites.flatMap((s) => [s.weight.name!, ...(s.bias ? [s.bias.name!] : [])]));
   // A kernel or bias shared with a non-conv consumer keeps its float initializer too.
@@ -251,25 +247,35 @@ export function quantizeModel(model: ModelProto, ranges: ReadonlyMap<string, Ten
     nodes.push(node('DequantizeLinear', [yq, ya.scale, ya.zp], [name], fresh('dequantize')));
     quantized.set(name, { q: yq, ...ya, scaleValue: uint8Affine(ranges.get(name)!).scale });
   };
-  // A uint8 tensor with zero-point channels appended (axis 1), once per tensor and channel count.
-  const padded = new Map<string, string>();
-  const paddedInput = (xq: { q: string; zp: string }, site: ConvSite, channels: number): string => {
-    const key = `${xq.q}/${channels}`;
-    if (!padded.has(key)) {
-      const pad = channelPad(xq.q, xq.zp, dimsOf(site.weight), channels, fresh);
-      inits.push(pad.pads);
-      nodes.push(pad.node);
-      padded.set(key, pad.output);
-    }
-    return padded.get(key)!;
-  };
+  const paddedInput = channelPadder(fresh, inits, nodes);
   const acts = quantizationPoints(model);
   // Quantised right where they are computed: the fused activations' outputs and every quantised conv's input
   // (a residual Add's output then reaches the next Add as DQ(Q(x)) too, so that Add fuses into a QLinearAdd).
-  const atSource = new Set([...sites.flatMap((s) => (acts.has(s.node) ? [quantizedOutput(s, acts)] : [])), ...sites.map((s) => s.input)]);
+  // With floatSkips (default), a conv input that some other node reads too (a residual trunk's sum, read by the next
+  // block's Add) is quantised for the convs only, and its float value carries on along the skip connection.
+  const siteNodes = new Set(sites.map((s) => s.node));
+  const atSource = new Set([
+    ...sites.flatMap((s) => (acts.has(s.node) ? [quantizedOutput(s, acts)] : [])),
+    ...sites.map((s) => s.input).filter((x) => opts.floatSkips === false || (opts.floatSkips === undefined ? othersFuse(model, x, sites, acts) : onlyConvsRead(model, x, siteNodes))),
+  ]);
 
+  const pads = uint8Pads(model, siteNodes);
   for (const n of g.node ?? []) {
     const s = siteOf.get(n);
+    if (pads.has(n)) {
+      // Pad the uint8 tensor: Q(x) -> Pad -> (DQ -> Conv per reader), a quarter of the float pad's bytes.
+      const out = n.output![0]!;
+      const a = affine(out);
+      const xq = fresh(`${n.input![0]}.u8`);
+      nodes.push(node('QuantizeLinear', [n.input![0]!, a.scale, a.zp], [xq], fresh('quantize')));
+      const [, padsIn, , axes] = n.input!;
+      const constantValue = pads.get(n) === 'constant' ? a.zp : '';
+      const inputs = [xq, padsIn!, ...(constantValue || axes ? [constantValue] : []), ...(axes ? [axes] : [])];
+      const pq = fresh(`${out}.u8`);
+      nodes.push({ ...n, input: inputs, output: [pq] });
+      quantized.set(out, { q: pq, ...a, scaleValue: uint8Affine(ranges.get(out)!).scale });
+      continue;
+    }
     if (!s) {
       const name = n.output?.[0];
       if (name !== undefined && n.output!.length === 1 && atSource.has(name)) {
@@ -293,31 +299,7 @@ export function quantizeModel(model: ModelProto, ranges: ReadonlyMap<string, Ten
     const xdq = fresh(`${s.input}.dq`);
     nodes.push(node('DequantizeLinear', [xin, xq.scale, xq.zp], [xdq], fresh('dequantize')));
 
-    const wDims = dimsOf(s.weight);
-    const wq = quantizeWeightsPerChannel(floatData(s.weight), wDims[0]!, qmax);
-    const wName = fresh(`${s.weight.name}.i8`);
-    if (channels === undefined) inits.push(rawTensor(wName, wDims, DT.INT8, wq.q));
-    else inits.push(rawTensor(wName, [wDims[0]!, channels, ...wDims.slice(2)], DT.INT8, padInputChannels(wq.q, wDims, channels)));
-    const wScale = fresh(`${s.weight.name}.scale`);
-    inits.push(rawTensor(wScale, [wDims[0]!], DT.FLOAT, wq.scales));
-    const wZp = fresh(`${s.weight.name}.zero_point`);
-    inits.push(rawTensor(wZp, [wDims[0]!], DT.INT8, new Int8Array(wDims[0]!)));
-    const wdq = fresh(`${s.weight.name}.dq`);
-    nodes.push(node('DequantizeLinear', [wName, wScale, wZp], [wdq], fresh('dequantize'), { axis: 0 }));
-
-    const convInputs = [xdq, wdq];
-    if (s.bias) {
-      const bq = quantizeBias(floatData(s.bias), xq.scaleValue, wq.scales);
-      const bName = fresh(`${s.bias.name}.i32`);
-      inits.push(rawTensor(bName, [bq.q.length], DT.INT32, bq.q));
-      const bScale = fresh(`${s.bias.name}.scale`);
-      inits.push(rawTensor(bScale, [bq.q.length], DT.FLOAT, bq.scales));
-      const bZp = fresh(`${s.bias.name}.zero_point`);
-      inits.push(rawTensor(bZp, [bq.q.length], DT.INT32, new Int32Array(bq.q.length)));
-      const bdq = fresh(`${s.bias.name}.dq`);
-      nodes.push(node('DequantizeLinear', [bName, bScale, bZp], [bdq], fresh('dequantize'), { axis: 0 }));
-      convInputs.push(bdq);
-    }
+    const convInputs = [xdq, ...dequantizedKernel(s, xq.scaleValue, qmaxOf(s), fresh, inits, nodes, channels)];
 
     // Output: Conv -> Q -> DQ -> the original output name, or, with a fused activation, Conv -> act -> Q -> DQ.
     if (acts.has(n)) {
@@ -329,6 +311,67 @@ export function quantizeModel(model: ModelProto, ranges: ReadonlyMap<string, Ten
     quantizeOutput(y, s.output);
   }
   return { ...model, graph: { ...g, node: withoutDeadNodes(nodes, g.output ?? []), initializer: inits } };
+}
+
+const onlyConvsRead = (model: ModelProto, name: string, siteNodes: ReadonlySet<NodeProto>): boolean =>
+  (model.graph!.node ?? []).every((n) => siteNodes.has(n) || !(n.input ?? []).includes(name));
+
+/**
+ * A conv's kernel as int8 (symmetric, per output channel) and its bias as int32 at the accumulator's scale, each
+ * behind a DequantizeLinear: pushes the initializers and nodes, returns the dequantised names (kernel, bias).
+ */
+function dequantizedKernel(s: ConvSite, xScale: number, qmax: number, fresh: (stem: string) => string, inits: TensorProto[], nodes: NodeProto[], channels?: number): string[] {
+  const dq = (stem: string, dims: readonly number[], q: [number, ArrayBufferView], scales: Float32Array, zp: [number, ArrayBufferView]): string => {
+    const [qName, sName, zName, out] = [fresh(`${stem}.${q[0] === DT.INT8 ? 'i8' : 'i32'}`), fresh(`${stem}.scale`), fresh(`${stem}.zero_point`), fresh(`${stem}.dq`)];
+    inits.push(rawTensor(qName, dims, q[0], q[1]), rawTensor(sName, [scales.length], DT.FLOAT, scales), rawTensor(zName, [scales.length], zp[0], zp[1]));
+    nodes.push(node('DequantizeLinear', [qName, sName, zName], [out], fresh('dequantize'), { axis: 0 }));
+    return out;
+  };
+  const wDims = dimsOf(s.weight);
+  const wq = quantizeWeightsPerChannel(floatData(s.weight), wDims[0]!, qmax);
+  // With `channels`, the kernel gets zero input channels to match its channel-padded input (quant-align.ts).
+  const [kDims, kq] = channels === undefined ? [wDims, wq.q] : [[wDims[0]!, channels, ...wDims.slice(2)], padInputChannels(wq.q, wDims, channels)];
+  const kernel = dq(s.weight.name!, kDims, [DT.INT8, kq], wq.scales, [DT.INT8, new Int8Array(wDims[0]!)]);
+  if (!s.bias) return [kernel];
+  const bq = quantizeBias(floatData(s.bias), xScale, wq.scales);
+  return [kernel, dq(s.bias.name!, [bq.q.length], [DT.INT32, bq.q], bq.scales, [DT.INT32, new Int32Array(bq.q.length)])];
+}
+
+/**
+ * Whether every reader of `name` besides the quantised convs is an Add whose other inputs are quantised conv
+ * outputs: ORT then fuses it into a QLinearAdd once `name` is quantised where it is computed (MobileNet-v2's
+ * inverted residuals). A transformation network's residual Add also reads an instance norm's float output, so it
+ * stays a float Add, and its trunk is better left float (QuantizeOptions.floatSkips).
+ */
+function othersFuse(model: ModelProto, name: string, sites: readonly ConvSite[], acts: ReadonlyMap<NodeProto, NodeProto>): boolean {
+  const siteNodes = new Set(sites.map((s) => s.node));
+  const quantizedOutputs = new Set(sites.map((s) => quantizedOutput(s, acts)));
+  const others = (model.graph!.node ?? []).filter((n) => !siteNodes.has(n) && (n.input ?? []).includes(name));
+  return others.every((n) => n.opType === 'Add' && (n.input ?? []).every((i) => i === name || quantizedOutputs.has(i)));
+}
+
+/**
+ * The Pad nodes that can pad a uint8 tensor instead of a float one, with their mode: only quantised convs read
+ * the output, and a constant pad's value is 0 (which becomes the zero point; the other modes copy values).
+ */
+function uint8Pads(model: ModelProto, siteNodes: ReadonlySet<NodeProto>): Map<NodeProto, string> {
+  const g = model.graph!;
+  const inits = new Map((g.initializer ?? []).map((t) => [t.name!, t]));
+  const graphOutputs = new Set((g.output ?? []).map((o) => o.name!));
+  const consumers = consumersOf(model);
+  const out = new Map<NodeProto, string>();
+  for (const n of g.node ?? []) {
+    const y = n.output?.[0];
+    if (n.opType !== 'Pad' || (n.domain ?? '') !== '' || !y || graphOutputs.has(y)) continue;
+    const readers = consumers.get(y) ?? [];
+    if (readers.length === 0 || !readers.every((r) => siteNodes.has(r) && r.input![0] === y)) continue;
+    const modeAttr = (n.attribute ?? []).find((a) => a.name === 'mode')?.s;
+    const mode = modeAttr ? new TextDecoder().decode(modeAttr) : 'constant';
+    const value = n.input?.[2] ? inits.get(n.input[2]) : undefined;
+    if (mode === 'constant' && n.input?.[2] && (!value || value.dataType !== DT.FLOAT || floatData(value).some((v) => v !== 0))) continue;
+    out.set(n, mode);
+  }
+  return out;
 }
 
 /** `nodes` without those none of whose outputs is read (a DequantizeLinear whose every reader was quantised). */

@@ -10,7 +10,7 @@ import { nonFiniteInitializer } from '../../backends/onnx/finite.ts';
 import { GpuUnavailableError, createSessionOn } from '../../backends/onnx/providers.ts';
 import type { Device } from '../../backends/types.ts';
 import type { HostTensor } from '../../compiler/ir/types.ts';
-import { onnxImageInput, quantizeOnnxBytes } from '../../backends/onnx/quantize.ts';
+import { NOISE_QUANTIZE_OPTIONS, onnxImageInput, quantizeOnnxBytes } from '../../backends/onnx/quantize.ts';
 import { mulberry32 } from '../../util/prng.ts';
 import { UserError } from '../../util/errors.ts';
 import { instanceNormStatsModels } from '../../backends/onnx/instance-norm-stats.ts';
@@ -58,7 +58,9 @@ async function quantizeOnLoad(bytes: Uint8Array, opts: ImageModelOptions): Promi
   const { name, dims } = onnxImageInput(bytes);
   const [h, w] = [dims[2] ?? CALIBRATION_SIDE, dims[3] ?? CALIBRATION_SIDE];
   const images = opts.calibration ?? [noiseTensor(h, w, 1), noiseTensor(h, w, 2)];
-  return quantizeOnnxBytes(bytes, images.map((t) => ({ [name]: t })), { ...(opts.threads !== undefined && { threads: opts.threads }) });
+  // Channel equalisation needs per-channel ranges like a photo's; noise gives others (see NOISE_QUANTIZE_OPTIONS).
+  const noise = opts.calibration === undefined ? NOISE_QUANTIZE_OPTIONS : {};
+  return quantizeOnnxBytes(bytes, images.map((t) => ({ [name]: t })), { ...noise, ...(opts.threads !== undefined && { threads: opts.threads }) });
 }
 
 export async function loadImageModel(path: string, opts: ImageModelOptions = {}): Promise<ImageModel> {

@@ -9,7 +9,8 @@ import type { HostTensor } from '../../../src/compiler/ir/types.ts';
 import { buildModelProto, emitModel, loadOnnxModel } from '../../../src/backends/onnx/index.ts';
 import { onnx } from '../../../src/backends/onnx/proto.ts';
 import { psnr, quantizeWeightsPerChannel, roundHalfEven, uint8Affine } from '../../../src/backends/onnx/quant-math.ts';
-import { MLAS_INPUT_CHANNEL_ALIGN, alignedInputChannels, calibrate, convSites, padInputChannels, quantizeGraph, quantizeModel } from '../../../src/backends/onnx/quantize.ts';
+import { MLAS_INPUT_CHANNEL_ALIGN, alignedInputChannels, calibrate, convSites, floatModelProto, padInputChannels, quantizeGraph, quantizeModel } from '../../../src/backends/onnx/quantize.ts';
+import { foldConstantConcats } from '../../../src/backends/onnx/quant-sites.ts';
 import { loadSpec, pickNetwork } from '../../../src/cli/load-spec.ts';
 import { prepareNetwork } from '../../../src/cli/commands/prepare.ts';
 import { imageToTensor, readImage } from '../../../src/runtime/image.ts';
@@ -232,7 +233,7 @@ describe('input channels aligned for MLAS symmetric kernels', () => {
 });
 
 describe.skipIf(!hasShared)('int8 fast-style wave network on a real photo (../shared)', () => {
-  it('has PSNR >= 30 dB against float32 at 256x256', async () => {
+  it('has PSNR >= 39 dB against float32 at 256x256', async () => {
     const size = { height: 256, width: 256 };
     const net = pickNetwork(loadSpec(join(ROOT, 'specs/fast-style.style')), undefined);
     const { graph, weights } = await prepareNetwork(net, { size, weightsPath: join(SHARED, 'models/fast-style/wave') });
@@ -248,6 +249,85 @@ describe.skipIf(!hasShared)('int8 fast-style wave network on a real photo (../sh
     await Promise.all([fp.dispose(), q.dispose()]);
     const db = psnr(a, c);
     console.info(`int8 wave @256: PSNR ${db.toFixed(2)} dB against float32`);
-    expect(db).toBeGreaterThanOrEqual(30);
+    // 40.35 dB when written (channel equalisation, 8-bit weights, float skips); 37.8 dB before them.
+    expect(db).toBeGreaterThanOrEqual(39);
   }, 120_000);
+});
+
+describe('int8 on the Johnson-IN spec (reflect pads, phase-rewritten upsampling; random weights, 32x32)', () => {
+  const size = { height: 32, width: 32 };
+  const net = pickNetwork(loadSpec(join(ROOT, 'specs/johnson-in.style')), undefined);
+
+  it('folds the phase convs\' concatenated kernels, keeps the true last conv in float32 and pads uint8 tensors', async () => {
+    const { graph, weights } = await prepareNetwork(net, { size });
+    const input = graph.inputs[0]!;
+    const proto = floatModelProto(graph, weights);
+    // The last conv's kernel is a Concat of per-phase initializers: folded, it is a site, and the last one.
+    const concats = proto.graph!.node!.filter((n) => n.opType === 'Concat');
+    expect(concats.length).toBeGreaterThan(0);
+    const folded = foldConstantConcats(proto);
+    expect(folded.graph!.node!.filter((n) => n.opType === 'Concat')).toHaveLength(0);
+    expect(convSites(folded).length).toBe(convSites(proto).length + 1);
+    const lastConv = proto.graph!.node!.filter((n) => n.opType === 'Conv').pop()!;
+    expect(convSites(folded).pop()!.node.name).toBe(lastConv.name);
+
+    const calib = [1, 2].map((s) => ({ [input]: tensor([1, 3, 32, 32], 20 + s, 0, 255) }));
+    const bytes = await quantizeGraph(graph, weights, calib, { threads: 1 });
+    const q = onnx.ModelProto.decode(bytes);
+    // Float32 kernels are left only for the first and the last conv.
+    const floatKernels = q.graph!.node!.filter((n) => n.opType === 'Conv' && q.graph!.initializer!.some((t) => t.name === n.input![1] && t.dataType === onnx.TensorProto.DataType.FLOAT));
+    expect(floatKernels.map((n) => n.name)).toEqual([convSites(folded)[0]!.node.name, lastConv.name]);
+    // Every Pad in front of a quantised conv pads the uint8 tensor: it reads a QuantizeLinear's output.
+    const byOutput = new Map(q.graph!.node!.flatMap((n) => (n.output ?? []).map((o) => [o, n] as const)));
+    const pads = q.graph!.node!.filter((n) => n.opType === 'Pad');
+    expect(pads.filter((p) => byOutput.get(p.input![0]!)?.opType === 'QuantizeLinear')).toHaveLength(pads.length - 2);
+
+    // Still a working int8 network (reflect padding copies uint8 values as it copied floats).
+    const probe = { [input]: tensor([1, 3, 32, 32], 99, 0, 255) };
+    const fp = await loadOnnxModel(emitModel(graph, weights), { threads: 1 });
+    const qm = await loadOnnxModel(bytes, { threads: 1 });
+    const out = fp.outputNames[0]!;
+    const [a, c] = [(await fp.run(probe))[out]!.data, (await qm.run(probe))[out]!.data];
+    await Promise.all([fp.dispose(), qm.dispose()]);
+    expect(psnr(a, c)).toBeGreaterThan(25); // random weights: a loose bar, the real networks are measured above
+  }, 60_000);
+});
+
+describe('residual sums: quantised where computed only when the next Add can fuse (floatSkips default)', () => {
+  // x -> c1 -> relu = h; a = c2(h); s1 = h + a; b = c3(s1), or instance_norm(c3(s1)); s2 = s1 + b -> y.
+  const build = (normed: boolean) => {
+    const ZEROS = { kind: 'zeros' } as const;
+    const b = new GraphBuilder();
+    const x = b.input('x', [1, 3, 12, 12]);
+    const conv = (inp: string, name: string, i: number): string =>
+      b.add('conv2d', [inp, b.param(`${name}.weight`, [8, i, 3, 3], ZEROS), b.param(`${name}.bias`, [8], ZEROS)], {
+        strides: [1, 1], dilations: [1, 1], group: 1, padding: { kind: 'explicit', pads: [1, 1, 1, 1] },
+      });
+    const h = b.add('relu', [conv(x, 'c1', 3)], {});
+    const s1 = b.add('add', [h, conv(h, 'c2', 8)], {});
+    const c3 = conv(s1, 'c3', 8);
+    const last = normed ? b.add('instanceNorm', [c3, b.param('in.scale', [8], ZEROS), b.param('in.bias', [8], ZEROS)], { epsilon: 1e-3 }) : c3;
+    b.output('y', b.add('add', [s1, last], {}));
+    const weights = new Map<string, HostTensor>([
+      ...['c1', 'c2', 'c3'].flatMap((c, k): [string, HostTensor][] => [[`${c}.weight`, tensor([8, c === 'c1' ? 3 : 8, 3, 3], 30 + k, -0.2, 0.2)], [`${c}.bias`, tensor([8], 40 + k, -1, 1)]]),
+      ['in.scale', tensor([8], 50, 0.5, 1.5)], ['in.bias', tensor([8], 51, -0.5, 0.5)],
+    ]);
+    return { g: b.build(), weights, s1 };
+  };
+  const producerOf = async (normed: boolean, floatSkips?: boolean): Promise<string> => {
+    const { g, weights, s1 } = build(normed);
+    const calib = [{ x: tensor([1, 3, 12, 12], 60, 0, 255) }];
+    const model = onnx.ModelProto.decode(await quantizeGraph(g, weights, calib, { threads: 1, keepEnds: false, ...(floatSkips !== undefined && { floatSkips }) }));
+    return model.graph!.node!.find((n) => n.output!.includes(s1))!.opType ?? '';
+  };
+
+  it('quantises the sum in place when the other Add input is a quantised conv output (QLinearAdd, as MobileNet-v2)', async () => {
+    expect(await producerOf(false)).toBe('DequantizeLinear');
+  });
+
+  it('keeps the sum float when the other Add input is an instance norm output (a float Add either way)', async () => {
+    expect(await producerOf(true)).toBe('Add');
+    expect(await producerOf(true, false)).toBe('DequantizeLinear');
+    expect(await producerOf(false, true)).toBe('Add');
+  });
 });
