@@ -70,8 +70,8 @@ export const loadRunNetwork: RunLoader = async (run, checkpoint) => {
 async function action(run: string | undefined, o: Opts): Promise<void> {
   if (o.target === 'web') {
     const precision = parsePrecision(o.precision, o.quantize);
-    if (precision !== 'fp32') throw new UserError(`--precision ${precision} is for --target onnx, not web`);
-    process.stdout.write(`${await exportWeb(run === undefined ? o.model : [run, ...o.model], o, loadRunNetwork)}\n`);
+    if (precision === 'int8') throw new UserError('--precision int8 is for --target onnx, not web');
+    process.stdout.write(`${await exportWeb(run === undefined ? o.model : [run, ...o.model], { ...o, float16: precision === 'fp16' }, loadRunNetwork)}\n`);
     return;
   }
   if (o.target !== 'onnx' && o.target !== 'tfjs') throw new UserError(`--target must be onnx, tfjs or web, got '${o.target}'`);
@@ -112,7 +112,7 @@ export const register: Register = (program: Command) => {
     .option('--engine <name>', '--target web: onnx (onnxruntime-web) or tfjs (compiled tfjs program)', 'onnx')
     .option('--tile <px>', '--target web: the page tiles images larger than this (default 512)')
     .option('--checkpoint <file>', 'export this checkpoint instead of the newest one')
-    .option(PRECISION_FLAGS, `${PRECISION_HELP}; int8 and fp16 need the ONNX target; int8 is calibrated on --calibrate images or noise`)
+    .option(PRECISION_FLAGS, `${PRECISION_HELP}; int8 needs the ONNX target and is calibrated on --calibrate images or noise; fp16: the ONNX target, or --target web (the page picks the float16 model on WebGPU with shader-f16)`)
     .option('--quantize <mode>', 'int8: the same as --precision int8')
     .option('--calibrate <images>', 'comma-separated photos to calibrate --precision int8 activation ranges on');
   addStyleOptions(cmd).action(action);
