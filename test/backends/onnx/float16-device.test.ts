@@ -3,10 +3,10 @@
  * `shader-f16` (the `webgpu` package lists its features: subgroups, timestamp-query, ... but not shader-f16).
  * ONNX Runtime's WebGPU provider does not fall back to the CPU for float16 nodes: the session starts and the
  * first float16 shader fails. stc probes for that once (float16-device.ts) and says so in one line: the probe,
- * the UserError, and `stc apply --precision fp16 --device gpu` (and a float16 file on --device gpu) end to end.
+ * the UserError, and `stc apply`/`stc run --precision fp16 --device gpu` (and a float16 file on --device gpu) end to end.
  * Skips with a notice when chromium's SwiftShader ICD is absent (`apt-get install chromium`).
  */
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
@@ -42,7 +42,7 @@ describe.skipIf(!icd)('float16 on WebGPU over SwiftShader (no shader-f16)', () =
     expect((e as Error).message).not.toContain('\n');
   }, 300_000);
 
-  it('stc apply --precision fp16 --device gpu, and a float16 file on --device gpu, end in that one line', async () => {
+  it('stc apply and run --precision fp16 --device gpu, and a float16 file on --device gpu, end in that one line', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'stc-fp16-gpu-'));
     dirs.push(dir);
     const g = tinyTransformer();
@@ -51,8 +51,15 @@ describe.skipIf(!icd)('float16 on WebGPU over SwiftShader (no shader-f16)', () =
     await writeModel(m32, g, weights);
     await writeModel(m16, g, weights, { float16: true });
     await sharp({ create: { width: 16, height: 16, channels: 3, background: { r: 200, g: 40, b: 90 } } }).png().toFile(img);
-    for (const args of [[m32, '--precision', 'fp16'], [m16]]) {
-      const r = await cli('apply', args[0]!, img, '-o', join(dir, 'out.png'), '--device', 'gpu', ...args.slice(1));
+    const spec = join(dir, 'tiny.style');
+    await writeFile(spec, 'main network tiny {\n  input x: image[N, 3, H, W]\n  output y = conv(3, 3, padding: same)\n  weights random(seed: 0)\n}\n');
+    const runs = [
+      ['apply', m32, img, '--precision', 'fp16'],
+      ['apply', m16, img],
+      ['run', spec, '--input', img, '--precision', 'fp16'],
+    ];
+    for (const args of runs) {
+      const r = await cli(...args, '-o', join(dir, 'out.png'), '--device', 'gpu');
       expect(r.code, r.err).toBe(1);
       expect(r.err).toMatch(/^stc: error: --precision fp16 cannot run on this GPU: the WebGPU adapter lacks the 'shader-f16' feature/);
       expect(r.err.trim().split('\n').filter((l) => !/^apply \[/.test(l))).toHaveLength(1);
