@@ -107,7 +107,7 @@ function outputTail(model: ModelProto, float: ReadonlySet<string>): Set<NodeProt
   return tail;
 }
 
-/** The precision of each float node, and which float tensors are wide (must be read in float32). */
+/** The precision of each float node, tracking which tensors are wide (read in float32 by the elementwise nodes after them). */
 function assignPrecisions(model: ModelProto, float: ReadonlySet<string>, opts: Float16Options): Map<NodeProto, Precision> {
   const g = model.graph!;
   const wide = new Set<string>(opts.float32Inputs ?? []);
@@ -121,7 +121,8 @@ function assignPrecisions(model: ModelProto, float: ReadonlySet<string>, opts: F
     const readsWide = tInputs(n).some((i) => wide.has(ins[i]!) && !inits.has(ins[i]!));
     const p: Precision = HEAVY.has(op) ? 'f16' : STATISTICS.has(op) || tail.has(n) || readsWide ? 'f32' : 'f16';
     precision.set(n, p);
-    if (p === 'f32' && !NORMALISED.has(op)) for (const o of n.output ?? []) wide.add(o);
+    // Wide: a statistic that is not normalised (a mean, a sum), or anything computed from a wide value.
+    if ((STATISTICS.has(op) && !NORMALISED.has(op)) || (readsWide && !HEAVY.has(op))) for (const o of n.output ?? []) wide.add(o);
   }
   return precision;
 }
