@@ -2,7 +2,7 @@
  * `--precision fp16` against fp32 on the real fast-style networks (../shared/models/fast-style), in one run:
  *
  *   npx tsx bench/fp16.ts [--sizes 256,512] [--nets wave,udnie,scream,wreck] [--threads 2] [--repeats 3]
- *                         [--device cpu|gpu] [--save DIR]
+ *                         [--device cpu|gpu] [--save DIR] [--shared ../shared]
  *
  * Each network is emitted from specs/fast-style.style at each size (no stc optimisation passes, so both models
  * are the same graph), once as float32 and once through the float16 pass (backends/onnx/float16.ts), and run on
@@ -10,11 +10,12 @@
  * network and size: PSNR of the float16 image against the float32 one (both rounded to 8 bits, peak 255), the
  * largest pixel difference, the model files' sizes, and median times. `--save DIR` writes both models and the
  * input as .onnx/.bin for tools/reference/fp16_emulate.py, which replays the float16 model with float16
- * accumulation (what a WebGPU shader-f16 conv does) where no such GPU is at hand.
+ * accumulation (what a WebGPU shader-f16 conv does) where no such GPU is at hand. `--device gpu` first checks that
+ * the GPU runs float16 (one line and exit 1 where its WebGPU adapter lacks shader-f16, as SwiftShader's does).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { emitModel, float16Bytes, loadOnnxModel, type OnnxModel } from '../src/backends/onnx/index.ts';
+import { emitModel, float16Bytes, loadOnnxModel, requireFloat16Gpu, type OnnxModel } from '../src/backends/onnx/index.ts';
 import { psnr } from '../src/backends/onnx/quant-math.ts';
 import type { Device } from '../src/backends/types.ts';
 import { compileFile, getNetwork } from '../src/compiler/frontend.ts';
@@ -24,12 +25,12 @@ import { imageToTensor, readImage } from '../src/runtime/image.ts';
 import { bindWeights } from '../src/weights/index.ts';
 
 const ROOT = join(import.meta.dirname, '..');
-const SHARED = join(ROOT, '../shared');
-
 function arg(name: string, dflt: string): string {
   const i = process.argv.indexOf(`--${name}`);
   return i > 0 ? process.argv[i + 1]! : dflt;
 }
+
+const SHARED = arg('shared', join(ROOT, '../shared'));
 
 const sizes = arg('sizes', '256,512').split(',').map(Number);
 const nets = arg('nets', 'wave,udnie,scream,wreck').split(',');
@@ -47,6 +48,14 @@ async function timedRun(m: OnnxModel, x: HostTensor): Promise<{ ms: number; y: H
   return { ms: performance.now() - t0, y: out.y! };
 }
 
+if (device === 'gpu') {
+  try {
+    console.log(`float16 on the GPU: ${await requireFloat16Gpu()}`);
+  } catch (e) {
+    console.error((e as Error).message);
+    process.exit(1);
+  }
+}
 const spec = compileFile(join(ROOT, 'specs/fast-style.style')).module!;
 const net = getNetwork(spec, 'fast_style')!;
 const rows = [];
