@@ -14,7 +14,8 @@ in float32 as in the model. Reported: PSNR (8-bit, peak 255) of the emulated flo
 float32 model run by the same interpreter in float32.
 
 Written from the ONNX operator definitions, not from stc's sources. Slow by design (a loop over K):
-about half a minute per network at 256 px, two minutes at 512 px, on this machine under load.
+about a minute of CPU per network at 256 px and four times that at 512 px (4 minutes and more of wall time
+per network at 256 px on this 2-core machine under load).
 """
 import argparse
 import json
