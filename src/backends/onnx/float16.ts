@@ -87,7 +87,9 @@ function floatTensors(model: ModelProto): Set<string> {
       if (ins.some((x) => float.has(x))) throw new Error(`float16: ${op} (node ${n.name}) has float inputs and is not in the float16 pass's op table`);
       continue;
     }
-    if (tInputs(n).some((i) => float.has(ins[i]!))) for (const o of n.output ?? []) float.add(o);
+    // MaxPool's second output is its int64 Indices.
+    const outs = op === 'MaxPool' ? (n.output ?? []).slice(0, 1) : (n.output ?? []);
+    if (tInputs(n).some((i) => float.has(ins[i]!))) for (const o of outs) float.add(o);
   }
   return float;
 }
@@ -210,7 +212,7 @@ export function toFloat16Model(model: ModelProto, opts: Float16Options = {}): Mo
       if (x && float.has(x)) ins[i] = tensorIn(x, t.includes(i) ? p : 'f32'); // Resize's scales stay float32
     });
     // A graph output computed in float16 keeps its name for the float32 Cast after it.
-    const outs = (n.output ?? []).map((o) => (p === 'f16' && outputs.has(o) ? `${o}.f16` : o));
+    const outs = (n.output ?? []).map((o) => (p === 'f16' && outputs.has(o) && float.has(o) ? `${o}.f16` : o));
     nodes.push({ ...n, input: ins, output: outs });
     (n.output ?? []).forEach((o, k) => {
       if (!float.has(o)) return;
