@@ -1,6 +1,6 @@
 /**
  * `--precision fp16` through the CLI (issue 19): `stc export` and `stc compile` write float16 files (float16
- * weights, about half the bytes) whose images match the float32 files' within a PSNR bound, `stc apply` runs
+ * weights in half the bytes, the image-facing convs kept float32) whose images match the float32 files' within a PSNR bound, `stc apply` runs
  * such a file (here on the CPU provider, which computes it behind Casts), and run/apply/export refuse fp16
  * where it does not apply in one line. A small fast-style-like network with seeded weights at 24 px, saved as a
  * training run's checkpoint.
@@ -54,27 +54,28 @@ const pixels = async (f: string): Promise<Uint8Array> => new Uint8Array(await sh
 const initializers = async (f: string) => new Map((onnx.ModelProto.decode(await readFile(f)).graph?.initializer ?? []).map((t) => [t.name!, t]));
 
 describe('stc export and compile --precision fp16', () => {
-  it('export writes float16 weights in about half the bytes, and apply renders it as the float32 file within 50 dB', async () => {
+  it('export writes float16 inner weights in half their bytes, and apply renders it as the float32 file within 50 dB', async () => {
     const [m32, m16] = [join(dir, 'm32.onnx'), join(dir, 'm16.onnx')];
     const [e32, e16] = [await cli('export', run, '-o', m32), await cli('export', run, '-o', m16, '--precision', 'fp16')];
     expect(e32.code, e32.err).toBe(0);
     expect(e16.code, e16.err).toBe(0);
     expect(e16.out).toMatch(/wrote .*m16\.onnx .*float16\) from .*step 1/);
-    // Each conv kernel is stored under its name as float16, in half its float32 bytes; the file (norm parameters
-    // stay float32, the graph grows by its Casts) is a little over half.
+    // The inner conv kernels are stored under their names as float16, in half their float32 bytes; the
+    // image-facing first and last convs stay float32 (keepEnds), as do the norm parameters. In this tiny network
+    // the two 9×9 end convs hold 3888 of the 6192 kernel weights, so the file shrinks by much less than half
+    // (the fast-style networks: 6.72 → 3.39 MB).
     const [i32, i16] = [await initializers(m32), await initializers(m16)];
     const halves = [...i16].filter(([, t]) => t.dataType === DT.FLOAT16);
-    expect(halves.map(([n]) => n).sort()).toEqual(['conv1.weight', 'conv2.weight', 'conv3.weight', 'deconv1.weight']);
+    expect(halves.map(([n]) => n).sort()).toEqual(['conv2.weight', 'deconv1.weight']);
     for (const [n, t] of halves) expect(t.rawData!.byteLength * 2, n).toBe(i32.get(n)!.rawData!.byteLength);
-    const ratio = (await stat(m16)).size / (await stat(m32)).size;
-    expect(ratio).toBeGreaterThan(0.45);
-    expect(ratio).toBeLessThan(0.6);
+    expect(i16.get('conv1.weight')?.dataType).toBe(DT.FLOAT);
+    expect((await stat(m16)).size).toBeLessThan((await stat(m32)).size);
 
     const [a32, a16] = [await cli('apply', m32, img, '-o', join(dir, 'a32.png'), '--threads', '1'), await cli('apply', m16, img, '-o', join(dir, 'a16.png'), '--threads', '1')];
     expect(a32.code, a32.err).toBe(0);
     expect(a16.code, a16.err).toBe(0);
     const db = psnr(await pixels(join(dir, 'a32.png')), await pixels(join(dir, 'a16.png')));
-    // 60.6 dB when written; 50 dB is an RMS error of 0.8 of an 8-bit level (the real networks: 67-69 dB).
+    // 61.2 dB when written; 50 dB is an RMS error of 0.8 of an 8-bit level (the real networks: 67-69 dB).
     expect(db).toBeGreaterThan(50);
   }, 120_000);
 
@@ -83,7 +84,7 @@ describe('stc export and compile --precision fp16', () => {
     const ok = await cli('compile', spec, '-o', join(dir, 'c16.onnx'), '--precision', 'fp16');
     expect(ok.code, ok.err).toBe(0);
     expect(ok.out).toMatch(/float16/);
-    expect((await initializers(join(dir, 'c16.onnx'))).get('conv1.weight')?.dataType).toBe(DT.FLOAT16);
+    expect((await initializers(join(dir, 'c16.onnx'))).get('conv2.weight')?.dataType).toBe(DT.FLOAT16);
     const tfjs = await cli('compile', spec, '-o', join(dir, 'c.js'), '--target', 'tfjs', '--precision', 'fp16');
     expect(tfjs.code).toBe(1);
     expect(tfjs.err).toMatch(/^stc: error: --precision fp16 is for --target onnx, not 'tfjs'\n$/);

@@ -4,9 +4,12 @@
  * (float32 inputs and outputs, same names).
  *
  * Each float node is given a precision:
- * - **float16**: the heavy ops (Conv, ConvTranspose, MatMul, Gemm), and every other node (ReLU, residual Add,
- *   Pad, Resize, ...) whose float inputs are all safe in float16.
+ * - **float16**: the heavy ops (Conv, ConvTranspose, MatMul, Gemm) but the first and the last (`keepEnds`), and
+ *   every other node (ReLU, residual Add, Pad, Resize, ...) whose float inputs are all safe in float16.
  * - **float32**, because float16 would overflow or lose too much there:
+ *   - the first and the last heavy op: a transformation network's image-facing convs, whose outputs reach the
+ *     thousands (float16's spacing is 2 at 2048-4096) and whose long dot products (K = 2592 for a 9×9 conv from
+ *     32 channels) accumulate most rounding where the GPU accumulates in float16;
  *   - statistics (InstanceNormalization, BatchNormalization, ReduceMean/ReduceSum, GlobalAveragePool, Softmax):
  *     an instance norm's variance accumulates squares of conv outputs that reach thousands (the fast-style wave
  *     network at 256²: conv1's outputs reach 3734, one channel's variance 7.05e5; float16 tops out at 65504), and BatchNormalization's default ε, 1e-5, is below float16's smallest normal (6.1e-5), where
@@ -32,6 +35,13 @@ type Precision = 'f16' | 'f32';
 export interface Float16Options {
   /** Float graph inputs read in float32 (not cast to float16): statistics fed from outside. */
   readonly float32Inputs?: readonly string[];
+  /**
+   * Keep the first and the last heavy op (graph order: a transformation network's image-facing 9×9 convs) in
+   * float32; default true. With float16 accumulation (tools/reference/fp16_emulate.py) the fast-style wave network
+   * at 512² gave 51.3 dB PSNR against float32 with every conv in float16 and 56.4 dB with these two in float32
+   * (largest pixel error 16 → 5); they are under a tenth of its multiply-adds (docs/benchmarks.md, "fp16 inference").
+   */
+  readonly keepEnds?: boolean;
 }
 
 /**
@@ -116,13 +126,15 @@ function assignPrecisions(model: ModelProto, float: ReadonlySet<string>, opts: F
   const wide = new Set<string>(opts.float32Inputs ?? []);
   const inits = new Set((g.initializer ?? []).map((t) => t.name!));
   const tail = outputTail(model, float);
+  const heavy = (g.node ?? []).filter((n) => HEAVY.has(n.opType ?? '') && (n.output ?? []).some((o) => float.has(o)));
+  const ends = new Set(opts.keepEnds === false ? [] : [heavy[0], heavy[heavy.length - 1]].filter((n): n is NodeProto => n !== undefined));
   const precision = new Map<NodeProto, Precision>();
   for (const n of g.node ?? []) {
     const op = n.opType ?? '';
     if (!(op in T_INPUTS) || !(n.output ?? []).some((o) => float.has(o))) continue;
     const ins = n.input ?? [];
     const readsWide = tInputs(n).some((i) => wide.has(ins[i]!) && !inits.has(ins[i]!));
-    const p: Precision = HEAVY.has(op) ? 'f16' : STATISTICS.has(op) || tail.has(n) || readsWide ? 'f32' : 'f16';
+    const p: Precision = HEAVY.has(op) ? (ends.has(n) ? 'f32' : 'f16') : STATISTICS.has(op) || tail.has(n) || readsWide ? 'f32' : 'f16';
     precision.set(n, p);
     // Wide: a statistic that is not normalised (a mean, a sum), or anything computed from a wide value.
     if ((STATISTICS.has(op) && !NORMALISED.has(op)) || (readsWide && !HEAVY.has(op))) for (const o of n.output ?? []) wide.add(o);
