@@ -63,7 +63,7 @@ describe('stc export and compile --precision fp16', () => {
     // The inner conv kernels are stored under their names as float16, in half their float32 bytes; the
     // image-facing first and last convs stay float32 (keepEnds), as do the norm parameters. In this tiny network
     // the two 9×9 end convs hold 3888 of the 6192 kernel weights, so the file shrinks by much less than half
-    // (the fast-style networks: 6.72 → 3.39 MB).
+    // (the fast-style networks: 6.72 → 3.40 MB).
     const [i32, i16] = [await initializers(m32), await initializers(m16)];
     const halves = [...i16].filter(([, t]) => t.dataType === DT.FLOAT16);
     expect(halves.map(([n]) => n).sort()).toEqual(['conv2.weight', 'deconv1.weight']);
