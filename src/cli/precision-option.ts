@@ -24,7 +24,7 @@ export function parsePrecision(precision: string | undefined, quantize?: string)
 
 /**
  * `run`/`apply --precision fp16` need `--device gpu`. ONNX Runtime's CPU provider has no float16 kernels for
- * these networks on x86: it wraps every node in Casts back to float32 (46 Casts in the fast-style network), so a
+ * these networks on x86: it wraps every float16 node in Casts back to float32 (44 Casts in the fast-style network's optimised graph), so a
  * float16 model computes in float32 there and only runs slower (docs/benchmarks.md, "fp16 inference").
  */
 export function checkFloat16Device(precision: Precision, device: string | undefined): void {
