@@ -2,7 +2,7 @@
  * `--precision fp16` against fp32 on the real fast-style networks (../shared/models/fast-style), in one run:
  *
  *   npx tsx bench/fp16.ts [--sizes 256,512] [--nets wave,udnie,scream,wreck] [--threads 2] [--repeats 3]
- *                         [--device cpu|gpu] [--save DIR] [--shared ../shared]
+ *                         [--device cpu|gpu] [--save DIR] [--shared ../shared] [--keep-ends false]
  *
  * Each network is emitted from specs/fast-style.style at each size (no stc optimisation passes, so both models
  * are the same graph), once as float32 and once through the float16 pass (backends/onnx/float16.ts), and run on
@@ -38,6 +38,8 @@ const threads = Number(arg('threads', '2'));
 const repeats = Number(arg('repeats', '3'));
 const device = arg('device', 'cpu') as Device;
 const save = arg('save', '');
+/** `--keep-ends false`: every conv in float16 (Float16Options.keepEnds), for the comparison in docs/benchmarks.md. */
+const keepEnds = arg('keep-ends', 'true') !== 'false';
 
 const median = (t: readonly number[]): number => [...t].sort((a, b) => a - b)[Math.floor(t.length / 2)]!;
 const rgb8 = (t: HostTensor): Uint8Array => Uint8Array.from(t.data, (v) => Math.round(Math.min(255, Math.max(0, v))));
@@ -65,7 +67,7 @@ for (const size of sizes) {
     const g = specialize(net.graph, { N: 1, H: size, W: size });
     const weights = await bindWeights(g, net.weights!, { specDir: net.specDir, pathOverride: join(SHARED, 'models/fast-style', name) });
     const bytes32 = emitModel(g, weights, { name });
-    const bytes16 = float16Bytes(bytes32);
+    const bytes16 = float16Bytes(bytes32, { keepEnds });
     if (save) {
       mkdirSync(save, { recursive: true });
       writeFileSync(join(save, `${name}_${size}_fp32.onnx`), bytes32);
