@@ -64,6 +64,10 @@ stage_profile() {
   step "where the GPU training step's time goes"
   timeout 60 node --import tsx bench/profile.ts --job train-johnson_in-b2-128 --device gpu --threads 16 --runs 2 | tee "$OUT/profile-train.txt"
 }
+stage_fp16() { # not in the default run: needs ../shared's fast-style networks beside the tree (--shared DIR)
+  step "fp16 against fp32 on the GPU (issue 19)"
+  timeout 300 node --import tsx bench/fp16.ts --device gpu --threads 16 --repeats 10 "$@" | tee "$OUT/fp16.txt"
+}
 
 step "probe: which GPU provider starts"
 if ! timeout 60 node --import tsx bench/worker.ts --job inference-johnson_in-256 --backend onnx --device gpu --repeats 3 --warmup 1; then

@@ -36,7 +36,8 @@ describe('parsePrecision', () => {
     expect(parsePrecision('int8')).toBe('int8');
     expect(parsePrecision(undefined, 'int8')).toBe('int8');
     expect(parsePrecision('int8', 'int8')).toBe('int8');
-    expect(() => parsePrecision('fp16')).toThrow(UserError);
+    expect(parsePrecision('fp16')).toBe('fp16');
+    expect(() => parsePrecision('fp8')).toThrow(UserError);
     expect(() => parsePrecision(undefined, 'int4')).toThrow(/unknown --quantize 'int4'/);
     expect(() => parsePrecision('fp32', 'int8')).toThrow(/disagree/);
   });
@@ -48,14 +49,14 @@ describe('--precision through the CLI', () => {
     await sharp({ create: { width: 8, height: 8, channels: 3, background: { r: 9, g: 99, b: 199 } } }).png().toFile(img);
     const [tfjs, unknown, disagree, calibrate, styleSpec] = await Promise.all([
       stc(['run', 'specs/johnson-in.style', '--input', img, '-o', join(dir, 'x.png'), '--backend', 'tfjs', '--precision', 'int8']),
-      stc(['run', 'specs/johnson-in.style', '--input', img, '-o', join(dir, 'x.png'), '--precision', 'fp16']),
+      stc(['run', 'specs/johnson-in.style', '--input', img, '-o', join(dir, 'x.png'), '--precision', 'fp8']),
       stc(['compile', 'specs/johnson-in.style', '-o', join(dir, 'x.onnx'), '--precision', 'fp32', '--quantize', 'int8']),
       stc(['apply', join(dir, 'missing.onnx'), img, '-o', join(dir, 'x.png'), '--calibrate', img]),
       stc(['export', 'specs/arbitrary.style', '--style', img, '-o', join(dir, 'x.onnx'), '--precision', 'int8']),
     ]);
     for (const r of [tfjs, unknown, disagree, calibrate, styleSpec]) expect(isOneLineError(r), r.stderr).toBe(true);
     expect(tfjs.stderr).toContain("--precision int8 runs on --backend onnx, not 'tfjs'");
-    expect(unknown.stderr).toContain("unknown --precision 'fp16'");
+    expect(unknown.stderr).toContain("unknown --precision 'fp8'");
     expect(disagree.stderr).toContain('disagree');
     expect(calibrate.stderr).toContain('--calibrate needs --precision int8');
     expect(styleSpec.stderr).toContain('a style-conditioned spec exports in fp32');

@@ -12,10 +12,18 @@ function floats(t: TensorProto): Float32Array {
   return Float32Array.from(t.floatData ?? []);
 }
 
-/** The name of the first float32 initializer with a NaN or infinite value, or undefined when there is none. */
+/** Whether a float16 initializer (raw little-endian bits) holds a NaN or an infinity: an all-ones exponent. */
+function float16NonFinite(t: TensorProto): boolean {
+  const raw = t.rawData ?? new Uint8Array();
+  for (let i = 0; i + 1 < raw.length; i += 2) if ((raw[i + 1]! & 0x7c) === 0x7c) return true;
+  return (t.int32Data ?? []).some((h) => (h & 0x7c00) === 0x7c00);
+}
+
+/** The name of the first float32 or float16 initializer with a NaN or infinite value, or undefined when there is none. */
 export function nonFiniteInitializer(model: Uint8Array): string | undefined {
   const proto = onnx.ModelProto.decode(model);
   for (const t of proto.graph?.initializer ?? []) {
+    if (t.dataType === onnx.TensorProto.DataType.FLOAT16 && float16NonFinite(t)) return t.name ?? '(unnamed)';
     if (t.dataType !== onnx.TensorProto.DataType.FLOAT) continue;
     for (const v of floats(t)) if (!Number.isFinite(v)) return t.name ?? '(unnamed)';
   }

@@ -8,7 +8,8 @@ import { execFile } from 'node:child_process';
 import { packageRoot } from '../../util/package-root.ts';
 import type { probeGpu } from './backend.ts';
 
-export type GpuProbe = Awaited<ReturnType<typeof probeGpu>>;
+/** probeGpu's answer; where a provider starts, also whether it runs float16 (float16-device.ts). */
+export type GpuProbe = Awaited<ReturnType<typeof probeGpu>> & { readonly float16?: { readonly ok: boolean; readonly reason?: string } };
 
 export interface QuietProbe {
   readonly result: GpuProbe;
@@ -19,8 +20,11 @@ export interface QuietProbe {
 export function probeGpuQuietly(timeoutMs = 60_000): Promise<QuietProbe> {
   // The child imports this module's sibling as it runs here: TypeScript through tsx, or the compiled JavaScript.
   const source = import.meta.url.endsWith('.ts');
-  const backend = new URL(`./backend.${source ? 'ts' : 'js'}`, import.meta.url).href;
-  const script = `const { probeGpu } = await import(${JSON.stringify(backend)}); process.stdout.write(JSON.stringify(await probeGpu()));`;
+  const sibling = (name: string): string => JSON.stringify(new URL(`./${name}.${source ? 'ts' : 'js'}`, import.meta.url).href);
+  const script =
+    `const { probeGpu } = await import(${sibling('backend')}); const { probeFloat16Gpu } = await import(${sibling('float16-device')});` +
+    "const r = await probeGpu(); const f = 'provider' in r ? await probeFloat16Gpu() : undefined;" +
+    'process.stdout.write(JSON.stringify(f ? { ...r, float16: { ok: f.ok, ...(f.ok ? {} : { reason: f.reason }) } } : r));';
   const args = [...(source ? ['--import', 'tsx'] : []), '--input-type=module', '-e', script];
   return new Promise((resolve) => {
     execFile(process.execPath, args, { cwd: packageRoot(import.meta.url), timeout: timeoutMs, maxBuffer: 1 << 20 }, (err, stdout, stderr) => {

@@ -1,6 +1,7 @@
 /**
  * `stc apply model.onnx <image|folder|video> -o <out> [--max-size N] [--tile N --overlap N] [--batch N] [--device cpu|gpu]
- *   [--precision fp32|int8 [--calibrate a.jpg,b.jpg]]`: stylise with an exported model (int8: a float model is quantised on load) (see runtime/apply/apply.ts for the folder batching and tiling policy).
+ *   [--precision fp32|int8|fp16 [--calibrate a.jpg,b.jpg]]`: stylise with an exported model (int8: a float model is quantised on
+ * load; fp16, --device gpu only: converted to float16 on load) (see runtime/apply/apply.ts for the folder batching and tiling policy).
  */
 import type { Command } from 'commander';
 import { loadImageModel } from '../../runtime/apply/model.ts';
@@ -11,7 +12,7 @@ import { DEVICE_FLAGS, DEVICE_HELP, parseDevice } from '../device-option.ts';
 import { UserError } from '../../util/errors.ts';
 import { intFlag } from '../flags.ts';
 import type { Register } from './index.ts';
-import { PRECISION_FLAGS, PRECISION_HELP, parsePrecision } from '../precision-option.ts';
+import { PRECISION_FLAGS, PRECISION_HELP, checkFloat16Device, parsePrecision } from '../precision-option.ts';
 import { calibrationList } from '../quantize-option.ts';
 import { imageToTensor, readImage } from '../../runtime/image.ts';
 
@@ -52,6 +53,7 @@ async function action(modelPath: string, input: string, o: Opts): Promise<void> 
   const kind = await inputKind(input);
   const device = parseDevice(o.device);
   const precision = parsePrecision(o.precision);
+  checkFloat16Device(precision, device);
   const photos = calibrationList(o.calibrate);
   if (photos.length > 0 && precision !== 'int8') throw new UserError('--calibrate needs --precision int8');
   // One image and no --calibrate: calibrate on that image (wave on chicago at 96 px, test/cli/precision.test.ts:
@@ -63,6 +65,7 @@ async function action(modelPath: string, input: string, o: Opts): Promise<void> 
     ...(o.threads !== undefined && { threads: int(o.threads, 'threads', 1)! }),
     ...(device && { device }),
     ...(precision === 'int8' && { precision, ...(calibration.length > 0 && { calibration }) }),
+    ...(precision === 'fp16' && { precision }),
   });
   if (model.tileRunner) Object.assign(opts, { tileRunner: model.tileRunner });
   const bar = new ProgressBar(process.stderr);
@@ -111,7 +114,7 @@ export const register: Register = (program: Command) => {
     .option('--batch <n>', 'images of equal size per model run in folder mode (default 4)')
     .option('--threads <n>', 'ONNX Runtime intra-op threads (default: all cores)')
     .option(DEVICE_FLAGS, DEVICE_HELP)
-    .option(PRECISION_FLAGS, `${PRECISION_HELP}; a float model is quantised on load`)
+    .option(PRECISION_FLAGS, `${PRECISION_HELP}; a float model is quantised (int8) or converted (fp16, --device gpu) on load`)
     .option('--calibrate <images>', '--precision int8: comma-separated photos to calibrate activation ranges on (default: the input image, scaled down; noise for folders and videos)')
     .action(action);
 };

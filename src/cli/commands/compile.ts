@@ -57,15 +57,16 @@ export const register: Register = (program) => {
     .option('--outputs <names>', 'comma-separated outputs or taps to keep (default: the outputs)')
     .option('--seed <n>', 'seed for networks without a weights binding', '0')
     .option('--target <name>', `output format: ${Object.keys(targets).join(', ')}`, 'onnx')
-    .option(PRECISION_FLAGS, `${PRECISION_HELP}; int8 needs the ONNX target and is calibrated on --calibrate images or noise`)
+    .option(PRECISION_FLAGS, `${PRECISION_HELP}; int8 and fp16 need the ONNX target; int8 is calibrated on --calibrate images or noise`)
     .option('--quantize <mode>', 'int8: the same as --precision int8')
     .option('--calibrate <images>', 'comma-separated photos to calibrate --precision int8 activation ranges on')
     .option(MAX_MEMORY_FLAGS, MAX_MEMORY_HELP)
     .action(async (spec: string, flags: Flags & { maxMemory?: string }) => {
       const target = targets[flags.target];
       if (!target) throw new UserError(`unknown --target '${flags.target}' (known: ${Object.keys(targets).join(', ')})`);
-      const quantize = parsePrecision(flags.precision, flags.quantize) === 'int8' ? 'int8' : undefined;
-      if (quantize && flags.target !== 'onnx') throw new UserError(`--precision int8 is for --target onnx, not '${flags.target}'`);
+      const precision = parsePrecision(flags.precision, flags.quantize);
+      const quantize = precision === 'int8' ? 'int8' : undefined;
+      if (precision !== 'fp32' && flags.target !== 'onnx') throw new UserError(`--precision ${precision} is for --target onnx, not '${flags.target}'`);
       await checkOutputFolder(flags.output);
       const net = pickNetwork(loadSpec(spec), flags.network);
       const seed = intFlag('seed', flags.seed, 0) ?? 0;
@@ -80,6 +81,9 @@ export const register: Register = (program) => {
       if (quantize) {
         const bytes = await writeQuantizedOnnx(flags.output, graph, weights, { calibrate: calibrationList(flags.calibrate), name: net.name });
         process.stdout.write(`wrote ${flags.output} (ONNX opset ${ONNX_OPSET}, ${quantize} convs, ${(bytes / 1e6).toFixed(2)} MB)\n`);
+      } else if (precision === 'fp16') {
+        const bytes = await writeModel(flags.output, graph, weights, { name: net.name, float16: true });
+        process.stdout.write(`wrote ${flags.output} (ONNX opset ${ONNX_OPSET}, float16, ${(bytes / 1e6).toFixed(2)} MB)\n`);
       } else process.stdout.write(`${await target(flags.output, graph, weights, net.name)}\n`);
     });
 };

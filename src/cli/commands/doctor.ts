@@ -14,7 +14,9 @@ export interface OrtReport {
   /** Execution providers: name and whether the installed binary includes it. */
   readonly providers: readonly { readonly name: string; readonly bundled: boolean }[];
   /** What `--device gpu` does here: the provider a one-op session started on, or why none did. */
-  readonly gpu?: { readonly provider: string } | { readonly attempts: readonly { readonly provider: string; readonly reason: string }[] };
+  readonly gpu?:
+    | { readonly provider: string; readonly float16?: { readonly ok: boolean; readonly reason?: string } }
+    | { readonly attempts: readonly { readonly provider: string; readonly reason: string }[] };
   readonly error?: string;
 }
 
@@ -88,6 +90,8 @@ export function renderDoctor(r: DoctorReport): string {
   const gpu = r.ort.gpu;
   if (gpu && 'provider' in gpu) L.push(`  --device gpu: runs on ${gpu.provider}`);
   else if (gpu) L.push(`  --device gpu: unavailable (${gpu.attempts.map((a) => `${a.provider}: ${a.reason}`).join('; ') || 'no GPU provider in this build'})`);
+  if (gpu && 'provider' in gpu && gpu.float16)
+    L.push(`  --precision fp16 on the GPU: ${gpu.float16.ok ? 'yes' : `no (${gpu.provider === 'webgpu' ? "the adapter lacks 'shader-f16'; " : ''}${gpu.float16.reason ?? ''})`}`);
   L.push(`  intra-op threads: ORT default (one per physical core); stc passes --threads when given`);
   L.push('');
   L.push(`tensorflow.js ${r.tfjs.version ?? '(unavailable)'}${r.tfjs.error ? `: ${r.tfjs.error}` : ''}${r.tfjs.active ? `; stc uses: ${r.tfjs.active}` : ''}`);

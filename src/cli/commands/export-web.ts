@@ -16,6 +16,7 @@ import type { CompiledModule, NetworkDef } from '../../compiler/frontend.ts';
 import { writeWebSite, type WebStyleModel } from '../../runtime/web/site.ts';
 import { WEB_ENGINES, type WebEngine } from '../../runtime/web/site-types.ts';
 import { UserError } from '../../util/errors.ts';
+import { float16Bytes } from '../../backends/onnx/float16.ts';
 import { loadSpec, pickNetwork } from '../load-spec.ts';
 
 export interface WebExportOptions {
@@ -30,6 +31,8 @@ export interface WebExportOptions {
   readonly weights?: string;
   readonly styleWeights?: string;
   readonly weightsDir?: string;
+  /** `--precision fp16`: each feedforward style's float16 model too (SiteStyle.file16). */
+  readonly float16?: boolean;
 }
 
 /** A trained network: its graph and weights. */
@@ -80,6 +83,13 @@ async function styleModel(source: string, engine: WebEngine, o: WebExportOptions
   return { name, model: webModel(engine, name, net.graph, net.weights) };
 }
 
+/** The style with its float16 model added (float16.ts), when asked; an arbitrary style keeps float32 only (refused). */
+function withFloat16(s: WebStyleModel, float16: boolean): WebStyleModel {
+  if (!float16) return s;
+  if (s.arbitrary) throw new UserError(`--precision fp16: style ${s.name} is an arbitrary-style network, which the page runs in fp32 only`);
+  return { ...s, model16: float16Bytes(s.model as Uint8Array) };
+}
+
 export async function exportWeb(sources: readonly string[], o: WebExportOptions, loadRun: RunLoader): Promise<string> {
   const engine = (o.engine ?? 'onnx') as WebEngine;
   if (!WEB_ENGINES.includes(engine)) throw new UserError(`--engine must be ${WEB_ENGINES.join(' or ')}, got '${o.engine}'`);
@@ -90,9 +100,10 @@ export async function exportWeb(sources: readonly string[], o: WebExportOptions,
     tile = Number(o.tile);
     if (!/^\s*\d+\s*$/.test(o.tile) || tile < 16) throw new UserError(`--tile must be an integer ≥ 16, got '${o.tile}'`);
   }
+  if (o.float16 && engine !== 'onnx') throw new UserError('--precision fp16 is for --engine onnx (onnxruntime-web on WebGPU), not tfjs');
   const styles: WebStyleModel[] = [];
-  for (const source of sources) styles.push(await styleModel(source, engine, o, loadRun));
+  for (const source of sources) styles.push(withFloat16(await styleModel(source, engine, o, loadRun), o.float16 === true));
   const summary = await writeWebSite(o.output, { engine, styles, ...(tile !== undefined && { tile }) });
   const names = styles.map((s) => s.name).join(', ');
-  return `wrote ${o.output} (${summary.files} files, ${(summary.bytes / 1e6).toFixed(1)} MB, ${engine} engine, style${styles.length === 1 ? '' : 's'} ${names}); serve it with: stc serve ${o.output}`;
+  return `wrote ${o.output} (${summary.files} files, ${(summary.bytes / 1e6).toFixed(1)} MB, ${engine} engine${o.float16 ? ' with float16 models for WebGPU' : ''}, style${styles.length === 1 ? '' : 's'} ${names}); serve it with: stc serve ${o.output}`;
 }

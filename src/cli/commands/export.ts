@@ -1,7 +1,8 @@
 /**
  * `stc export RUN -o model.onnx [--target onnx|tfjs] [--checkpoint FILE]`: an inference-only model of a
  * training run's newest complete checkpoint: symbolic N, H, W; weights embedded; input the network's
- * image input (RGB 0..255, NCHW), output `image` (RGB 0..255, clamped).
+ * image input (RGB 0..255, NCHW), output `image` (RGB 0..255, clamped). `--precision int8|fp16`: an int8 QDQ or a
+ * float16 model (float32 input and output either way).
  * `stc export RUN|model.onnx|spec.style --target web -o site/ [--model ...]`: a static web page (export-web.ts).
  */
 import path from 'node:path';
@@ -68,19 +69,21 @@ export const loadRunNetwork: RunLoader = async (run, checkpoint) => {
 
 async function action(run: string | undefined, o: Opts): Promise<void> {
   if (o.target === 'web') {
-    if (parsePrecision(o.precision, o.quantize) === 'int8') throw new UserError('--precision int8 is for --target onnx, not web');
-    process.stdout.write(`${await exportWeb(run === undefined ? o.model : [run, ...o.model], o, loadRunNetwork)}\n`);
+    const precision = parsePrecision(o.precision, o.quantize);
+    if (precision === 'int8') throw new UserError('--precision int8 is for --target onnx, not web');
+    process.stdout.write(`${await exportWeb(run === undefined ? o.model : [run, ...o.model], { ...o, float16: precision === 'fp16' }, loadRunNetwork)}\n`);
     return;
   }
   if (o.target !== 'onnx' && o.target !== 'tfjs') throw new UserError(`--target must be onnx, tfjs or web, got '${o.target}'`);
   if (run === undefined || o.model.length > 0) throw new UserError(`--target ${o.target} exports one run: stc export RUN -o FILE`);
-  const quantize = parsePrecision(o.precision, o.quantize) === 'int8' ? 'int8' : undefined;
+  const precision = parsePrecision(o.precision, o.quantize);
+  const quantize = precision === 'int8' ? 'int8' : undefined;
   if (run.endsWith('.style')) {
     // The arbitrary-style predictor's int8 export fell short of its float32 vectors (docs/benchmarks.md, issue 17).
-    if (quantize) throw new UserError('--precision int8 exports a trained run; a style-conditioned spec exports in fp32');
+    if (precision !== 'fp32') throw new UserError(`--precision ${precision} exports a trained run; a style-conditioned spec exports in fp32`);
     return exportStyleSpec(run, o);
   }
-  if (quantize && o.target !== 'onnx') throw new UserError(`--precision int8 is for --target onnx, not '${o.target}'`);
+  if (precision !== 'fp32' && o.target !== 'onnx') throw new UserError(`--precision ${precision} is for --target onnx, not '${o.target}'`);
   const { graph, weights, from } = await loadRunNetwork(run, o.checkpoint);
   const dir = path.dirname(path.resolve(o.output));
   if (!(await stat(dir).catch(() => undefined))?.isDirectory()) throw new UserError(`cannot write ${o.output}: folder ${dir} does not exist`);
@@ -89,8 +92,9 @@ async function action(run: string | undefined, o: Opts): Promise<void> {
     const bytes = await writeQuantizedOnnx(o.output, inferenceGraph(graph), weights, { calibrate: calibrationList(o.calibrate), name: 'stc-johnson', docString: 'stc fast style transfer (int8 convs): input RGB 0..255 NCHW, output `image` RGB 0..255' });
     process.stdout.write(`wrote ${o.output} (${(bytes / 1e6).toFixed(1)} MB, ONNX opset 18, ${quantize} convs) from ${from}\n`);
   } else if (o.target === 'onnx') {
-    const bytes = await exportOnnx(o.output, graph, weights);
-    process.stdout.write(`wrote ${o.output} (${(bytes / 1e6).toFixed(1)} MB, ONNX opset 18) from ${from}\n`);
+    const float16 = precision === 'fp16';
+    const bytes = await exportOnnx(o.output, graph, weights, { float16 });
+    process.stdout.write(`wrote ${o.output} (${(bytes / 1e6).toFixed(1)} MB, ONNX opset 18${float16 ? ', float16' : ''}) from ${from}\n`);
   } else {
     await exportTfjs(o.output, graph, weights);
     process.stdout.write(`wrote ${o.output} (tfjs ES module) from ${from}\n`);
@@ -108,7 +112,7 @@ export const register: Register = (program: Command) => {
     .option('--engine <name>', '--target web: onnx (onnxruntime-web) or tfjs (compiled tfjs program)', 'onnx')
     .option('--tile <px>', '--target web: the page tiles images larger than this (default 512)')
     .option('--checkpoint <file>', 'export this checkpoint instead of the newest one')
-    .option(PRECISION_FLAGS, `${PRECISION_HELP}; int8 needs the ONNX target and is calibrated on --calibrate images or noise`)
+    .option(PRECISION_FLAGS, `${PRECISION_HELP}; int8 needs the ONNX target and is calibrated on --calibrate images or noise; fp16: the ONNX target, or --target web (the page picks the float16 model on WebGPU with shader-f16)`)
     .option('--quantize <mode>', 'int8: the same as --precision int8')
     .option('--calibrate <images>', 'comma-separated photos to calibrate --precision int8 activation ranges on');
   addStyleOptions(cmd).action(action);

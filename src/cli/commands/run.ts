@@ -1,7 +1,7 @@
 /**
  * `stc run <spec> --input in.jpg -o out.png [--weights PATH] [--network NAME] [--backend onnx|tfjs|reference]
- *   [--size HxW|N] [--threads N] [--device cpu|gpu] [--precision fp32|int8 [--calibrate a.jpg,b.jpg]]`: run an
- * image-to-image network on one image (int8: int8-run.ts).
+ *   [--size HxW|N] [--threads N] [--device cpu|gpu] [--precision fp32|int8|fp16 [--calibrate a.jpg,b.jpg]]`: run an
+ * image-to-image network on one image (int8: int8-run.ts; fp16, --device gpu only: fp16-run.ts).
  * The network's first output must be an [N, 3, H, W] image in 0..255.
  */
 import type { Backend } from '../../backends/types.ts';
@@ -15,7 +15,7 @@ import type { Register } from './index.ts';
 import { prepareNetwork } from './prepare.ts';
 import { MAX_MEMORY_FLAGS, MAX_MEMORY_HELP, parseMaxMemory } from '../memory-option.ts';
 import { checkMemory, estimateGraphBytes } from '../../runtime/limits.ts';
-import { PRECISION_FLAGS, PRECISION_HELP, parsePrecision } from '../precision-option.ts';
+import { PRECISION_FLAGS, PRECISION_HELP, checkFloat16Device, parsePrecision } from '../precision-option.ts';
 import { calibrationList } from '../quantize-option.ts';
 
 const backends: Record<string, () => Promise<Backend>> = {
@@ -54,7 +54,7 @@ export const register: Register = (program) => {
     .option('--seed <n>', 'seed for networks without a weights binding', '0')
     .option(DEVICE_FLAGS, DEVICE_HELP)
     .option(MAX_MEMORY_FLAGS, MAX_MEMORY_HELP)
-    .option(PRECISION_FLAGS, `${PRECISION_HELP}; int8 needs --backend onnx`)
+    .option(PRECISION_FLAGS, `${PRECISION_HELP}; int8 and fp16 need --backend onnx, fp16 also --device gpu`)
     .option('--calibrate <images>', '--precision int8: comma-separated photos to calibrate activation ranges on (default: the input, scaled down)')
     .action(async (spec: string, flags: Flags) => {
       const makeBackend = backends[flags.backend];
@@ -62,7 +62,8 @@ export const register: Register = (program) => {
       const device = parseDevice(flags.device);
       checkDeviceBackend(device, flags.backend);
       const precision = parsePrecision(flags.precision);
-      if (precision === 'int8' && flags.backend !== 'onnx') throw new UserError(`--precision int8 runs on --backend onnx, not '${flags.backend}'`);
+      if (precision !== 'fp32' && flags.backend !== 'onnx') throw new UserError(`--precision ${precision} runs on --backend onnx, not '${flags.backend}'`);
+      checkFloat16Device(precision, flags.device);
       await checkWritablePath(flags.output);
       const net = pickNetwork(loadSpec(spec), flags.network);
       if (net.graph.inputs.length !== 1) throw new UserError(`network ${net.name} has ${net.graph.inputs.length} inputs; stc run needs exactly one image input`);
@@ -87,7 +88,9 @@ export const register: Register = (program) => {
       const model =
         precision === 'int8'
           ? await (await import('../int8-run.ts')).compileInt8(net, graph, weights, outName, image, calibrationList(flags.calibrate), opts)
-          : await (await makeBackend()).compile(graph, weights, opts);
+          : precision === 'fp16'
+            ? await (await import('../fp16-run.ts')).compileFloat16(graph, weights, opts)
+            : await (await makeBackend()).compile(graph, weights, opts);
       let written = image;
       try {
         const out = await model.run({ [graph.inputs[0]!]: imageToTensor(image) });

@@ -13,7 +13,10 @@ import type { HostTensor } from '../../compiler/ir/types.ts';
 import { NOISE_QUANTIZE_OPTIONS, onnxImageInput, quantizeOnnxBytes } from '../../backends/onnx/quantize.ts';
 import { mulberry32 } from '../../util/prng.ts';
 import { UserError } from '../../util/errors.ts';
-import { instanceNormStatsModels } from '../../backends/onnx/instance-norm-stats.ts';
+import { type InstanceNormStatsModels, instanceNormStatsModels } from '../../backends/onnx/instance-norm-stats.ts';
+import { float16Bytes, isFloat16Model } from '../../backends/onnx/float16.ts';
+import { type ModelProto, onnx } from '../../backends/onnx/proto.ts';
+import { requireFloat16Gpu } from '../../backends/onnx/float16-device.ts';
 import { fedTileRunner, sessionRunner, wholeImageStats } from './global-stats.ts';
 import type { Rgb8, TileRunner } from './tiling.ts';
 
@@ -40,8 +43,10 @@ export interface ImageModelOptions {
    * int8: a float model is quantised on load (backends/onnx/quantize.ts), its activation ranges calibrated on
    * `calibration` (RGB 0..255 NCHW tensors), by default on two seeded noise images of CALIBRATION_SIDE²
    * (or the model's fixed size), as `stc compile --precision int8` without --calibrate does.
+   * fp16 (`device: 'gpu'` only): a float32 model is converted to float16 on load (backends/onnx/float16.ts), after
+   * checking that the GPU runs float16 (a UserError when its WebGPU adapter lacks shader-f16).
    */
-  readonly precision?: 'fp32' | 'int8';
+  readonly precision?: 'fp32' | 'int8' | 'fp16';
   readonly calibration?: readonly HostTensor[];
 }
 
@@ -84,6 +89,8 @@ export async function loadImageModel(path: string, opts: ImageModelOptions = {})
       throw new UserError(`cannot quantise ${path} to int8: ${(e as Error).message}`);
     }
   }
+  const float16 = await toFloat16OnLoad(bytes, opts);
+  bytes = float16.bytes;
   let session: ort.InferenceSession;
   try {
     session = await open(bytes, opts);
@@ -95,7 +102,7 @@ export async function loadImageModel(path: string, opts: ImageModelOptions = {})
     throw new UserError(`${path} must have exactly one image input; it has ${session.inputNames.length}`);
   const input = session.inputNames[0]!;
   const output = session.outputNames[0]!;
-  const variants = instanceNormStatsModels(bytes);
+  const variants = float16.variants();
   // Sessions for the two variants are made on first use (most images are not tiled) and kept for the
   // next tiled image or video frame.
   let sessions: Promise<{ stats: ort.InferenceSession; fed: ort.InferenceSession }> | undefined;
@@ -125,6 +132,34 @@ export async function loadImageModel(path: string, opts: ImageModelOptions = {})
       }
     },
   };
+}
+
+/**
+ * `precision: 'fp16'`: the model converted to float16, its tiled variants derived from the float32 model and
+ * converted each (a float16 file is used as it is). A float16 model, converted or read, runs on the GPU only
+ * where it runs float16 (else a UserError, not a failure on the first image).
+ */
+async function toFloat16OnLoad(bytes: Uint8Array, opts: ImageModelOptions): Promise<{ bytes: Uint8Array; variants: () => InstanceNormStatsModels | undefined }> {
+  const asIs = { bytes, variants: () => instanceNormStatsModels(bytes) };
+  const file16 = isFloat16Model(onnx.ModelProto.decode(bytes) as ModelProto);
+  if (opts.precision !== 'fp16') {
+    if (file16 && opts.device === 'gpu') await requireFloat16Gpu();
+    return asIs;
+  }
+  if (opts.device !== 'gpu') throw new UserError('float16 models run on the GPU only (device: gpu)');
+  await requireFloat16Gpu();
+  if (file16) return asIs;
+  try {
+    return { bytes: float16Bytes(bytes), variants: () => float16Variants(instanceNormStatsModels(bytes)) };
+  } catch (e) {
+    throw new UserError(`cannot convert this model to float16: ${(e as Error).message}`);
+  }
+}
+
+/** The tiled variants in float16; the fed model reads the statistics it is given in float32. */
+function float16Variants(v: InstanceNormStatsModels | undefined): InstanceNormStatsModels | undefined {
+  if (!v) return undefined;
+  return { ...v, stats: float16Bytes(v.stats), fed: float16Bytes(v.fed, { float32Inputs: v.names.flatMap((n) => [n.mean, n.variance]) }) };
 }
 
 async function open(bytes: Uint8Array, opts: ImageModelOptions): Promise<ort.InferenceSession> {

@@ -21,8 +21,13 @@ export function inferenceGraph(transformer: Graph): Graph {
   return selectOutputs(b.build(), new Map([[EXPORT_OUTPUT, out]]));
 }
 
-export async function exportOnnx(path: string, transformer: Graph, weights: WeightMap): Promise<number> {
-  return writeModel(path, inferenceGraph(transformer), weights, { name: 'stc-johnson', docString: 'stc fast style transfer: input RGB 0..255 NCHW, output `image` RGB 0..255' });
+/** `float16`: float16 weights and compute, float32 input and output (backends/onnx/float16.ts). */
+export async function exportOnnx(path: string, transformer: Graph, weights: WeightMap, opts: { readonly float16?: boolean } = {}): Promise<number> {
+  return writeModel(path, inferenceGraph(transformer), weights, {
+    name: 'stc-johnson',
+    docString: `stc fast style transfer${opts.float16 ? ' (float16 weights and compute)' : ''}: input RGB 0..255 NCHW, output \`image\` RGB 0..255`,
+    ...(opts.float16 && { float16: true }),
+  });
 }
 
 export async function exportTfjs(path: string, transformer: Graph, weights: WeightMap): Promise<void> {

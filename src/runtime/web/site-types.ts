@@ -17,6 +17,11 @@ export interface SiteStyle {
   readonly kind: StyleKind;
   /** Model path relative to the site root. */
   readonly file: string;
+  /**
+   * kind 'feedforward', engine onnx, `stc export --target web --precision fp16`: the float16 model (float32 input
+   * and output), which the page loads instead of `file` when it runs on WebGPU and the adapter has `shader-f16`.
+   */
+  readonly file16?: string;
   /** kind 'arbitrary': the style predictor's model path (one 1×3×size×size image in, [1, S, 1, 1] out). */
   readonly predictor?: string;
   /** kind 'arbitrary': the transformation network's style-vector input name and its length S. */

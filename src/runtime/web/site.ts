@@ -7,6 +7,7 @@
  *   image-header.js                 image size from the file header, checked before decoding
  *   site.json                       the manifest (site-types.ts)
  *   models/<style>.onnx | .js       one model per style (ONNX file, or compiled tfjs program)
+ *   models/<style>.fp16.onnx        --precision fp16: its float16 model too (WebGPU with shader-f16)
  *   vendor/                         the runtime from node_modules (vendor.ts)
  *
  * The folder is built beside the destination and renamed into place, so a failed export leaves the
@@ -27,6 +28,8 @@ export interface WebStyleModel {
   readonly model: Uint8Array | string;
   /** An arbitrary-style network (engine onnx): `model` takes the style vector as a second input. */
   readonly arbitrary?: ArbitraryWebParts;
+  /** Engine onnx, feedforward: the float16 model as well (SiteStyle.file16). */
+  readonly model16?: Uint8Array;
 }
 
 /** The arbitrary kind's extra parts (site-types.ts SiteStyle). */
@@ -97,7 +100,10 @@ async function writeInto(dir: string, opts: WebSiteOptions, tile: number, overla
     const stem = styleFileStem(s.name, taken);
     const file = `models/${stem}.${isOnnx ? 'onnx' : 'js'}`;
     await writeFile(path.join(dir, file), s.model);
-    styles.push(s.arbitrary ? await writeArbitrary(dir, stem, s.name, file, s.arbitrary, opts.engine) : { name: s.name, kind: 'feedforward', file });
+    if (s.model16 && (s.arbitrary || !isOnnx)) throw new Error(`style ${s.name}: a float16 model is for a feedforward ONNX style`);
+    const file16 = s.model16 && `models/${stem}.fp16.onnx`;
+    if (file16) await writeFile(path.join(dir, file16), s.model16!);
+    styles.push(s.arbitrary ? await writeArbitrary(dir, stem, s.name, file, s.arbitrary, opts.engine) : { name: s.name, kind: 'feedforward', file, ...(file16 && { file16 }) });
   }
   const manifest: SiteManifest = { engine: opts.engine, styles, tile, overlap, maxPixels: MAX_PIXELS };
   await writeFile(path.join(dir, 'site.json'), JSON.stringify(manifest, null, 2) + '\n');

@@ -270,7 +270,7 @@ function choosePainting(f) {
 async function loadStyle(i) {
   const s = site.styles[i];
   if (s.kind !== 'feedforward' && s.kind !== 'arbitrary') throw new Error(`style kind ${s.kind} is not supported by this page`);
-  const next = await engine.load(s.file);
+  const next = await engine.load(s.file, s.file16);
   const nextPredictor = s.kind === 'arbitrary' ? await engine.load(s.predictor) : null;
   if (model) await model.dispose();
   if (predictor) await predictor.dispose();
