@@ -7,74 +7,109 @@
  *   `--max-memory 6`, Adam, `--iters` iterations (default 1), in a child process under /usr/bin/time: its
  *   peak RSS must stay under 6 GiB.
  * - scales: 1024² with the partial VGG-19 (`gatys_vgg19_partial`), one scale against three (512, 724, 1024),
- *   each given the same wall-clock budget (`--budget` seconds, default 300, compile and targets included;
- *   a quarter each to the two coarse scales): the final style loss at 1024² of each.
+ *   each given the same budget of CPU time (`--budget` CPU seconds of this process, default 400, compile and
+ *   targets included; a quarter each to the two coarse scales): the final style loss at 1024² of each.
  * - seams: 1024² with the partial VGG-19 and `--tile 384`: the mean image gradient across the tile
  *   borders (every layout's core borders) relative to the mean elsewhere.
  * Needs ../shared (weights and images); prints markdown rows.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import sharp from 'sharp';
 import { stylize } from '../src/runtime/gatys/stylize.ts';
 import { readImage } from '../src/runtime/image.ts';
 import type { RgbImage } from '../src/runtime/image-types.ts';
+import type { ProgressCallback } from '../src/runtime/progress.ts';
+import { cpuBudget, cpuSeconds, type CpuBudget } from './cpu-budget.ts';
 import { axisSpans, tileOffset, tileOverlap } from '../src/runtime/gatys/tiles.ts';
 
 const SHARED = join(import.meta.dirname, '../../shared');
-const { values: args } = parseArgs({ options: { part: { type: 'string', default: 'all' }, budget: { type: 'string', default: '300' }, iters: { type: 'string', default: '1' } } });
+const { values: args } = parseArgs({ options: { part: { type: 'string', default: 'all' }, budget: { type: 'string', default: '400' }, iters: { type: 'string', default: '1' }, 'seam-iters': { type: 'string', default: '30' }, only: { type: 'string' } } });
 if (!existsSync(join(SHARED, 'weights/vgg19-keras-partial'))) {
   console.warn('hires: ../shared is absent (weights and images): nothing to run');
   process.exit(0);
 }
 const CONTENT = join(SHARED, 'images/content/tubingen.jpg');
 const STYLE = join(SHARED, 'images/style/starry_night.jpg');
+const PARTIAL = join(SHARED, 'weights/vgg19-keras-partial');
 const dir = mkdtempSync(join(tmpdir(), 'stc-hires-'));
 const part = (p: string): boolean => args.part === 'all' || args.part === p;
 
-if (part('memory')) {
-  const out = join(dir, 'm2048.png');
-  // A square content image (the centre of tubingen), so the run is 2048×2048.
-  const square = join(dir, 'square.png');
+/** The centre square of tubingen (so a run at size N is N×N), written once. */
+let square: string | undefined;
+async function squareContent(): Promise<string> {
+  if (square) return square;
+  const path = join(dir, 'square.png');
   const meta = await sharp(CONTENT).metadata();
   const side = Math.min(meta.width!, meta.height!);
-  await sharp(CONTENT).extract({ left: (meta.width! - side) >> 1, top: (meta.height! - side) >> 1, width: side, height: side }).png().toFile(square);
+  await sharp(CONTENT).extract({ left: (meta.width! - side) >> 1, top: (meta.height! - side) >> 1, width: side, height: side }).png().toFile(path);
+  return (square = path);
+}
+const load = (): string => loadavg().map((l) => l.toFixed(1)).join(' ');
+
+if (part('memory')) {
+  const out = join(dir, 'm2048.png');
+  console.log(`memory: ${new Date().toISOString()}, load average ${load()}`);
   const r = spawnSync('/usr/bin/time', ['-f', 'TIME %M %e', process.execPath, join(import.meta.dirname, '../bin/stc'), 'stylize', join(import.meta.dirname, 'hires.style'), '--objective', 'gatys_random',
-    '--content', square, '--style', STYLE, '--size', '2048', '--max-memory', '6', '--optimizer', 'adam', '--iters', args.iters!, '-o', out], { encoding: 'utf8' });
+    '--content', await squareContent(), '--style', STYLE, '--size', '2048', '--max-memory', '6', '--optimizer', 'adam', '--iters', args.iters!, '-o', out], { encoding: 'utf8' });
   const m = /TIME (\d+) ([\d.]+)/.exec(r.stderr);
   const lines = r.stderr.split('\n').filter((l) => /max-memory|tiled:|stylize: gatys/.test(l));
   console.log(lines.join('\n'));
-  console.log(`| 2048² VGG-19 to relu5_1 (random weights), --max-memory 6, Adam ${args.iters} it. | exit ${r.status} | peak RSS ${m ? (Number(m[1]) / 2 ** 20).toFixed(2) : '?'} GiB | wall ${m?.[2]} s |`);
+  const written = existsSync(out) ? await sharp(out).metadata() : undefined;
+  console.log(`memory: ended ${new Date().toISOString()}, load average ${load()}`);
+  console.log(
+    `| 2048² VGG-19 to relu5_1 (random weights), --max-memory 6, Adam ${args.iters} it. | output ${written ? `${written.width}×${written.height}` : 'none'} | exit ${r.status} | peak RSS ${m ? (Number(m[1]) / 2 ** 20).toFixed(2) : '?'} GiB | wall ${m?.[2]} s |`,
+  );
 }
 
 if (part('scales')) {
-  // Equal time: one scale gets the whole budget at 1024; three scales get a quarter each at 512 and 724 and the
-  // rest at 1024, each starting from the last result upsampled (what --scales does, with time budgets in place
-  // of --scale-iters so the total is the same under any load). Compile and target times count.
-  const budget = Number(args.budget) * 1000;
-  const common = { spec: join(import.meta.dirname, '../specs/gatys.style'), objective: 'gatys_vgg19_partial', content: CONTENT, styles: [STYLE], threads: 2, iterations: 1e6 };
-  const report = (name: string, t0: number, r: Awaited<ReturnType<typeof stylize>>, its: string): void => {
-    const last = r.history.at(-1)!;
-    console.log(`| ${name} | ${((Date.now() - t0) / 1000).toFixed(0)} s | ${its} | style ${last.terms.style!.toExponential(3)} | content ${last.terms.content!.toExponential(3)} | total ${last.loss.toExponential(3)} |`);
+  // Equal CPU time (cpu-budget.ts: this process's CPU seconds, ONNX Runtime's threads included, so a change of
+  // the machine's load between the two runs does not change the work each gets; wall time is reported beside
+  // it). One scale gets the whole budget at 1024; three scales get a quarter each at 512 and 724 and the rest at
+  // 1024, each starting from the last result upsampled (what --scales does, with CPU budgets in place of
+  // --scale-iters). Compile and target computations count. Both end with the same objective at 1024² (the same
+  // content, style image at 1024, margin and weights), so their last reported losses compare directly.
+  const budget = Number(args.budget);
+  const common = { spec: join(import.meta.dirname, '../specs/gatys.style'), objective: 'gatys_vgg19_partial', weights: PARTIAL, content: CONTENT, styles: [STYLE], threads: 2, iterations: 1e6 };
+  const trace = (name: string, b: CpuBudget): ProgressCallback => (p) =>
+    console.error(`${name}: it ${p.current}, CPU ${b.used().toFixed(0)} s, wall ${b.wall().toFixed(0)} s, style ${Number(p.fields?.style).toExponential(3)}`);
+  const report = (name: string, b: CpuBudget, r: Awaited<ReturnType<typeof stylize>>, its: string, evaluations: number): void => {
+    const [first, last] = [r.history[0]!, r.history.at(-1)!];
+    console.log(
+      `| ${name} | ${b.used().toFixed(0)} s | ${b.wall().toFixed(0)} s | ${its} | ${evaluations} | ${first.terms.style!.toExponential(3)} | **${last.terms.style!.toExponential(3)}** | ${last.terms.content!.toExponential(3)} | ${last.loss.toExponential(3)} |`,
+    );
   };
-  let t0 = Date.now();
-  const single = await stylize({ ...common, size: 1024, output: join(dir, 'single.png'), signal: AbortSignal.timeout(budget) });
-  report('1 scale (1024)', t0, single, `${single.iterations}@1024`);
-  t0 = Date.now();
+  console.log(`scales: ${new Date().toISOString()}, CPU budget ${budget} s per run, load average ${load()}`);
+  console.log('| run | CPU | wall | iterations | evaluations | style at 1024² (start) | style at 1024² (end) | content | total |');
+  console.log('|---|---|---|---|---|---|---|---|---|');
+  if (args.only !== 'multi') {
+    const one = cpuBudget(budget);
+    const single = await stylize({ ...common, size: 1024, output: join(dir, 'single.png'), signal: one.signal, onProgress: trace('1 scale', one) });
+    one.dispose();
+    report('1 scale (1024)', one, single, `${single.iterations}@1024`, single.evaluations);
+  }
+  if (args.only !== 'single') {
+  const all = cpuBudget(budget);
   let init: string | undefined;
   const its: string[] = [];
   let r: Awaited<ReturnType<typeof stylize>> | undefined;
+  let evaluations = 0;
   for (const [k, size] of [512, 724, 1024].entries()) {
-    const left = budget - (Date.now() - t0);
     const output = join(dir, `multi${size}.png`);
-    r = await stylize({ ...common, size, output, ...(init && { init }), signal: AbortSignal.timeout(k < 2 ? budget / 4 : left) });
+    const coarse = k < 2 ? cpuBudget(budget / 4) : undefined;
+    r = await stylize({ ...common, size, output, ...(init && { init }), signal: coarse ? AbortSignal.any([coarse.signal, all.signal]) : all.signal, onProgress: trace(`3 scales, ${size}`, all) });
+    coarse?.dispose();
     its.push(`${r.iterations}@${size}`);
+    evaluations += r.evaluations;
     init = output;
   }
-  report('3 scales (512, 724, 1024)', t0, r!, its.join(' + '));
+  all.dispose();
+  report('3 scales (512, 724, 1024)', all, r!, its.join(' + '), evaluations);
+  }
+  console.log(`scales: ended ${new Date().toISOString()}, load average ${load()}`);
 }
 
 /** Mean |difference| across the listed borders (between i−1 and i, along x then y) and elsewhere. */
@@ -97,8 +132,9 @@ if (part('seams')) {
   const tile = 384;
   const margin = 8;
   const output = join(dir, 'tiled1024.png');
+  console.log(`seams: ${new Date().toISOString()}, load average ${load()}`);
   const t0 = Date.now();
-  const r = await stylize({ spec: join(import.meta.dirname, '../specs/gatys.style'), objective: 'gatys_vgg19_partial', content: CONTENT, styles: [STYLE], size: 1024, tile, iterations: Number(args.iters) > 1 ? Number(args.iters) : 30, threads: 2, output, margin });
+  const r = await stylize({ spec: join(import.meta.dirname, '../specs/gatys.style'), objective: 'gatys_vgg19_partial', weights: PARTIAL, content: CONTENT, styles: [STYLE], size: 1024, tile, iterations: Number(args['seam-iters']), threads: 2, output, margin });
   const img = await readImage(output);
   // The partial VGG-19's deepest tap (relu3_1) has stride 4: the offsets' alignment.
   const overlap = tileOverlap(tile, 4);
@@ -109,5 +145,6 @@ if (part('seams')) {
     for (const s of axisSpans(img.height + 2 * margin, tile, overlap, o.y)) if (s.coreStart > margin) by.add(s.coreStart - margin);
   }
   const g = seamRatio(img, bx, by);
-  console.log(`| 1024² tiled (--tile ${tile}), ${r.iterations} L-BFGS it., ${((Date.now() - t0) / 1000).toFixed(0)} s | border ${g.border.toFixed(2)} | interior ${g.interior.toFixed(2)} | ratio ${(g.border / g.interior).toFixed(3)} |`);
+  console.log(`seams: ended ${new Date().toISOString()}, load average ${load()}`);
+  console.log(`| ${img.width}×${img.height} tiled (--tile ${tile}), ${r.iterations} L-BFGS it., CPU ${cpuSeconds().toFixed(0)} s, wall ${((Date.now() - t0) / 1000).toFixed(0)} s | border ${g.border.toFixed(2)} | interior ${g.interior.toFixed(2)} | ratio ${(g.border / g.interior).toFixed(3)} |`);
 }
