@@ -20,7 +20,8 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import sharp from 'sharp';
 import { stylize } from '../src/runtime/gatys/stylize.ts';
-import { readImage } from '../src/runtime/image.ts';
+import { readImage, resizeImage } from '../src/runtime/image.ts';
+import { matchPalette } from '../src/runtime/gatys/palette.ts';
 import type { RgbImage } from '../src/runtime/image-types.ts';
 import type { ProgressCallback } from '../src/runtime/progress.ts';
 import { cpuBudget, cpuSeconds, type CpuBudget } from './cpu-budget.ts';
@@ -134,17 +135,25 @@ if (part('seams')) {
   const output = join(dir, 'tiled1024.png');
   console.log(`seams: ${new Date().toISOString()}, load average ${load()}`);
   const t0 = Date.now();
-  const r = await stylize({ spec: join(import.meta.dirname, '../specs/gatys.style'), objective: 'gatys_vgg19_partial', weights: PARTIAL, content: CONTENT, styles: [STYLE], size: 1024, tile, iterations: Number(args['seam-iters']), threads: 2, output, margin });
-  const img = await readImage(output);
-  // The partial VGG-19's deepest tap (relu3_1) has stride 4: the offsets' alignment.
+  const r = await stylize({ spec: join(import.meta.dirname, '../specs/gatys.style'), objective: 'gatys_vgg19_partial', weights: PARTIAL, content: CONTENT, styles: [STYLE], size: 1024, tile, iterations: Number(args['seam-iters']), threads: 2, output, margin,
+    onProgress: (p) => console.error(`seams: it ${p.current}, CPU ${cpuSeconds().toFixed(0)} s, wall ${((Date.now() - t0) / 1000).toFixed(0)} s, loss ${p.fields?.loss}`) });
+  const img = r.image;
+  // The start stylize used (its default init, 'palette'), to measure the change the tiled steps made as well:
+  // after a few iterations the result's edges are mostly the photo's, which would hide a seam in the update.
+  const content = await readImage(CONTENT, { resize: { longSide: 1024 } });
+  const start = matchPalette(content, resizeImage(await readImage(STYLE, { resize: { longSide: 1024 } }), content.width, content.height));
+  const change = { ...img, data: img.data.map((v, i) => v - start.data[i]!) };
+  // The partial VGG-19's deepest tap (relu3_1) has stride 4: the offsets' alignment. Only the layouts the run
+  // evaluated (iteration k uses layout k mod 4) have borders.
   const overlap = tileOverlap(tile, 4);
   const [bx, by] = [new Set<number>(), new Set<number>()];
-  for (let k = 0; k < 4; k++) {
+  for (let k = 0; k < Math.min(4, r.iterations); k++) {
     const o = tileOffset(k, tile - 2 * overlap, 4);
     for (const s of axisSpans(img.width + 2 * margin, tile, overlap, o.x)) if (s.coreStart > margin) bx.add(s.coreStart - margin);
     for (const s of axisSpans(img.height + 2 * margin, tile, overlap, o.y)) if (s.coreStart > margin) by.add(s.coreStart - margin);
   }
   const g = seamRatio(img, bx, by);
+  const u = seamRatio(change, bx, by);
   console.log(`seams: ended ${new Date().toISOString()}, load average ${load()}`);
-  console.log(`| ${img.width}×${img.height} tiled (--tile ${tile}), ${r.iterations} L-BFGS it., CPU ${cpuSeconds().toFixed(0)} s, wall ${((Date.now() - t0) / 1000).toFixed(0)} s | border ${g.border.toFixed(2)} | interior ${g.interior.toFixed(2)} | ratio ${(g.border / g.interior).toFixed(3)} |`);
+  console.log(`| ${img.width}×${img.height} tiled (--tile ${tile}), ${r.iterations} L-BFGS it., CPU ${cpuSeconds().toFixed(0)} s, wall ${((Date.now() - t0) / 1000).toFixed(0)} s | border ${g.border.toFixed(2)} | interior ${g.interior.toFixed(2)} | **ratio ${(g.border / g.interior).toFixed(3)}** | change: border ${u.border.toFixed(2)}, interior ${u.interior.toFixed(2)}, ratio ${(u.border / u.interior).toFixed(3)} |`);
 }
