@@ -28,7 +28,7 @@ import { cpuBudget, cpuSeconds, type CpuBudget } from './cpu-budget.ts';
 import { axisSpans, tileOffset, tileOverlap } from '../src/runtime/gatys/tiles.ts';
 
 const SHARED = join(import.meta.dirname, '../../shared');
-const { values: args } = parseArgs({ options: { part: { type: 'string', default: 'all' }, budget: { type: 'string', default: '400' }, iters: { type: 'string', default: '1' }, 'seam-iters': { type: 'string', default: '30' }, only: { type: 'string' } } });
+const { values: args } = parseArgs({ options: { part: { type: 'string', default: 'all' }, budget: { type: 'string', default: '400' }, iters: { type: 'string', default: '1' }, 'seam-iters': { type: 'string', default: '30' }, only: { type: 'string' }, 'coarse-iters': { type: 'string', default: '10,5' } } });
 if (!existsSync(join(SHARED, 'weights/vgg19-keras-partial'))) {
   console.warn('hires: ../shared is absent (weights and images): nothing to run');
   process.exit(0);
@@ -92,7 +92,17 @@ if (part('scales')) {
     one.dispose();
     report('1 scale (1024)', one, single, `${single.iterations}@1024`, single.evaluations);
   }
-  if (args.only !== 'single') {
+  if (args.only === undefined || args.only === 'multi') {
+    // `stc stylize --scales 3 --start-size 512 --scale-iters A,B,∞` under the same CPU budget: fixed counts at the
+    // coarse scales (--coarse-iters, chosen to take about a quarter of the budget each), the rest at 1024.
+    const b = cpuBudget(budget);
+    const coarse = args['coarse-iters']!.split(',').map(Number);
+    const r = await stylize({ ...common, size: 1024, scales: 3, startSize: 512, scaleIterations: [...coarse, 1e6], output: join(dir, 'multi.png'), signal: b.signal, onProgress: trace('3 scales', b), onPhase: (m) => m.startsWith('scale ') && console.error(m) });
+    b.dispose();
+    report(`3 scales (--scales 3 --start-size 512 --scale-iters ${coarse.join(',')},…)`, b, r, r.scales.map((x) => `${x.iterations}@${x.width}`).join(' + '), r.evaluations);
+  }
+  if (args.only === 'split') {
+  // The same three scales as separate stylize runs, each coarse one stopped by its own quarter of the budget.
   const all = cpuBudget(budget);
   let init: string | undefined;
   const its: string[] = [];
@@ -108,7 +118,7 @@ if (part('scales')) {
     init = output;
   }
   all.dispose();
-  report('3 scales (512, 724, 1024)', all, r!, its.join(' + '), evaluations);
+  report('3 scales (512, 724, 1024), separate runs, ¼ budget each coarse', all, r!, its.join(' + '), evaluations);
   }
   console.log(`scales: ended ${new Date().toISOString()}, load average ${load()}`);
 }
