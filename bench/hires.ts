@@ -75,17 +75,27 @@ if (part('scales')) {
   // content, style image at 1024, margin and weights), so their last reported losses compare directly.
   const budget = Number(args.budget);
   const common = { spec: join(import.meta.dirname, '../specs/gatys.style'), objective: 'gatys_vgg19_partial', weights: PARTIAL, content: CONTENT, styles: [STYLE], threads: 2, iterations: 1e6 };
-  const trace = (name: string, b: CpuBudget): ProgressCallback => (p) =>
+  // CPU seconds at the end of each iteration (all scales), to find the last 1024² iteration that ended within the budget:
+  // a run stops at the first iteration that ends after it, so the runs overshoot by different amounts.
+  const cpuAt: number[] = [];
+  const trace = (name: string, b: CpuBudget): ProgressCallback => (p) => {
+    cpuAt.push(b.used());
     console.error(`${name}: it ${p.current}, CPU ${b.used().toFixed(0)} s, wall ${b.wall().toFixed(0)} s, style ${Number(p.fields?.style).toExponential(3)}`);
+  };
   const report = (name: string, b: CpuBudget, r: Awaited<ReturnType<typeof stylize>>, its: string, evaluations: number): void => {
     const [first, last] = [r.history[0]!, r.history.at(-1)!];
+    // r.history is the 1024² run's: its iterations are the last history.length − 1 entries of cpuAt.
+    const times = cpuAt.splice(0).slice(-(r.history.length - 1));
+    let k = times.length - 1;
+    while (k >= 0 && times[k]! > budget) k--;
+    const within = k >= 0 ? `${r.history[k + 1]!.terms.style!.toExponential(3)} (it. ${k + 1}, ${times[k]!.toFixed(0)} s)` : '–';
     console.log(
-      `| ${name} | ${b.used().toFixed(0)} s | ${b.wall().toFixed(0)} s | ${its} | ${evaluations} | ${first.terms.style!.toExponential(3)} | **${last.terms.style!.toExponential(3)}** | ${last.terms.content!.toExponential(3)} | ${last.loss.toExponential(3)} |`,
+      `| ${name} | ${b.used().toFixed(0)} s | ${b.wall().toFixed(0)} s | ${its} | ${evaluations} | ${first.terms.style!.toExponential(3)} | **${last.terms.style!.toExponential(3)}** | ${within} | ${last.terms.content!.toExponential(3)} | ${last.loss.toExponential(3)} |`,
     );
   };
   console.log(`scales: ${new Date().toISOString()}, CPU budget ${budget} s per run, load average ${load()}`);
-  console.log('| run | CPU | wall | iterations | evaluations | style at 1024² (start) | style at 1024² (end) | content | total |');
-  console.log('|---|---|---|---|---|---|---|---|---|');
+  console.log('| run | CPU | wall | iterations | evaluations | style at 1024² (start) | style at 1024² (end) | style, last iteration within the budget | content (end) | total (end) |');
+  console.log('|---|---|---|---|---|---|---|---|---|---|');
   if (args.only !== 'multi') {
     const one = cpuBudget(budget);
     const single = await stylize({ ...common, size: 1024, output: join(dir, 'single.png'), signal: one.signal, onProgress: trace('1 scale', one) });
