@@ -1,16 +1,21 @@
 /**
  * High-resolution Gatys checks (issue 18): run once by hand, not in the suite (each part takes minutes).
  *
- *   npx tsx bench/hires.ts [--part memory|scales|seams|all] [--budget S] [--iters N]
+ *   npx tsx bench/hires.ts [--part memory|scales|seams|all] [--budget S] [--iters N] [--only single|multi|split]
+ *                          [--coarse-iters A,B] [--seam-iters N]
  *
- * - memory: `stc stylize` at 2048² with VGG-19 to relu5_1 (seeded random weights, bench/hires.style) under
- *   `--max-memory 6`, Adam, `--iters` iterations (default 1), in a child process under /usr/bin/time: its
- *   peak RSS must stay under 6 GiB.
- * - scales: 1024² with the partial VGG-19 (`gatys_vgg19_partial`), one scale against three (512, 724, 1024),
- *   each given the same budget of CPU time (`--budget` CPU seconds of this process, default 400, compile and
- *   targets included; a quarter each to the two coarse scales): the final style loss at 1024² of each.
- * - seams: 1024² with the partial VGG-19 and `--tile 384`: the mean image gradient across the tile
- *   borders (every layout's core borders) relative to the mean elsewhere.
+ * - memory: `stc stylize` at 2048² (the centre square of tubingen) with VGG-19 to relu5_1 (seeded random weights,
+ *   bench/hires.style) under `--max-memory 6`, Adam, `--iters` iterations (default 1), in a child process under
+ *   /usr/bin/time: its peak RSS must stay under 6 GiB.
+ * - scales: tubingen at --size 1024 with the partial VGG-19 (`gatys_vgg19_partial`), one scale against three
+ *   (`--scales 3 --start-size 512 --scale-iters A,B,…`: `--coarse-iters`, default 10,5, then the rest of the budget
+ *   at 1024), each given the same budget of CPU time (`--budget` CPU seconds of this process, cpu-budget.ts; default
+ *   400; compile and targets included): the style loss at 1024 of each. `--only single` / `--only multi` runs one
+ *   of them (two processes can then run concurrently: the budget is each process's own CPU time); `--only split`
+ *   runs the three scales as separate stylize runs with a quarter of the budget to each coarse one instead.
+ * - seams: tubingen at --size 1024 with the partial VGG-19 and `--tile 384`, `--seam-iters` L-BFGS iterations
+ *   (default 30): the mean image gradient across the tile borders (the core borders of every layout the run used)
+ *   relative to the mean elsewhere, on the result and on its change from the start image.
  * Needs ../shared (weights and images); prints markdown rows.
  */
 import { spawnSync } from 'node:child_process';
@@ -96,7 +101,7 @@ if (part('scales')) {
   console.log(`scales: ${new Date().toISOString()}, CPU budget ${budget} s per run, load average ${load()}`);
   console.log('| run | CPU | wall | iterations | evaluations | style at 1024² (start) | style at 1024² (end) | style, last iteration within the budget | content (end) | total (end) |');
   console.log('|---|---|---|---|---|---|---|---|---|---|');
-  if (args.only !== 'multi') {
+  if (args.only === undefined || args.only === 'single') {
     const one = cpuBudget(budget);
     const single = await stylize({ ...common, size: 1024, output: join(dir, 'single.png'), signal: one.signal, onProgress: trace('1 scale', one) });
     one.dispose();
@@ -112,23 +117,23 @@ if (part('scales')) {
     report(`3 scales (--scales 3 --start-size 512 --scale-iters ${coarse.join(',')},…)`, b, r, r.scales.map((x) => `${x.iterations}@${x.width}`).join(' + '), r.evaluations);
   }
   if (args.only === 'split') {
-  // The same three scales as separate stylize runs, each coarse one stopped by its own quarter of the budget.
-  const all = cpuBudget(budget);
-  let init: string | undefined;
-  const its: string[] = [];
-  let r: Awaited<ReturnType<typeof stylize>> | undefined;
-  let evaluations = 0;
-  for (const [k, size] of [512, 724, 1024].entries()) {
-    const output = join(dir, `multi${size}.png`);
-    const coarse = k < 2 ? cpuBudget(budget / 4) : undefined;
-    r = await stylize({ ...common, size, output, ...(init && { init }), signal: coarse ? AbortSignal.any([coarse.signal, all.signal]) : all.signal, onProgress: trace(`3 scales, ${size}`, all) });
-    coarse?.dispose();
-    its.push(`${r.iterations}@${size}`);
-    evaluations += r.evaluations;
-    init = output;
-  }
-  all.dispose();
-  report('3 scales (512, 724, 1024), separate runs, ¼ budget each coarse', all, r!, its.join(' + '), evaluations);
+    // The same three scales as separate stylize runs, each coarse one stopped by its own quarter of the budget.
+    const all = cpuBudget(budget);
+    let init: string | undefined;
+    const its: string[] = [];
+    let r: Awaited<ReturnType<typeof stylize>> | undefined;
+    let evaluations = 0;
+    for (const [k, size] of [512, 724, 1024].entries()) {
+      const output = join(dir, `multi${size}.png`);
+      const coarse = k < 2 ? cpuBudget(budget / 4) : undefined;
+      r = await stylize({ ...common, size, output, ...(init && { init }), signal: coarse ? AbortSignal.any([coarse.signal, all.signal]) : all.signal, onProgress: trace(`3 scales, ${size}`, all) });
+      coarse?.dispose();
+      its.push(`${r.iterations}@${size}`);
+      evaluations += r.evaluations;
+      init = output;
+    }
+    all.dispose();
+    report('3 scales (512, 724, 1024), separate runs, ¼ budget each coarse', all, r!, its.join(' + '), evaluations);
   }
   console.log(`scales: ended ${new Date().toISOString()}, load average ${load()}`);
 }
