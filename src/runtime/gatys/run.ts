@@ -15,7 +15,7 @@
 import { adam } from '../optim/adam.ts';
 import { NonFiniteLossError } from '../optim/errors.ts';
 import { lbfgs } from '../optim/lbfgs.ts';
-import type { Evaluate, IterationInfo } from '../optim/types.ts';
+import type { Evaluate, IterationInfo, OptimizeResult } from '../optim/types.ts';
 import type { RgbImage } from '../image-types.ts';
 import type { ProgressCallback } from '../progress.ts';
 import type { StepFn } from './types.ts';
@@ -31,6 +31,8 @@ export interface GatysRunOptions {
   readonly lr?: number;
   /** L-BFGS history (default 10). */
   readonly history?: number;
+  /** L-BFGS: the largest pixel move of the first trial step (LbfgsOptions.firstMove; a warm start's hint). */
+  readonly firstMove?: number;
   /** Call onSnapshot every this many iterations (0 or absent: never). */
   readonly snapshotEvery?: number;
   readonly onSnapshot?: (image: RgbImage, iteration: number) => Promise<void>;
@@ -63,6 +65,8 @@ export interface GatysRunResult {
   readonly history: readonly LossRecord[];
   /** Why a diverged run stopped. */
   readonly message?: string;
+  /** L-BFGS: the largest pixel move of the last accepted step (LbfgsResult.lastMove), for a warm start's firstMove. */
+  readonly lastMove?: number;
 }
 
 export const PIXEL_BOUNDS = { lower: 0, upper: 255 } as const;
@@ -105,6 +109,7 @@ export async function runGatys(opts: GatysRunOptions): Promise<GatysRunResult> {
     let x: Float32Array = Float32Array.from(opts.init.data, (v) => Math.min(255, Math.max(0, v)));
     let done = 0;
     let evaluations = 0;
+    let lastMove: number | undefined;
     let status: GatysRunResult['status'] = 'done';
     const every = opts.refresh?.every ?? opts.iterations;
     while (done < opts.iterations) {
@@ -112,10 +117,14 @@ export async function runGatys(opts: GatysRunOptions): Promise<GatysRunResult> {
       const offset = done;
       const segment = Math.min(every, opts.iterations - done);
       const common = { iterations: segment, bounds: PIXEL_BOUNDS, onIteration: (info: IterationInfo) => onIteration({ ...info, iteration: info.iteration + offset }) };
-      const r =
-        opts.optimizer === 'lbfgs'
-          ? await lbfgs(x, evaluate, { ...common, history: opts.history ?? 10 })
-          : await adam(x, evaluate, { ...common, lr: opts.lr ?? GATYS_ADAM_LR });
+      // Only the first segment is a warm start; a refreshed objective's segments keep the default first step.
+      const firstMove = offset === 0 ? opts.firstMove : undefined;
+      let r: OptimizeResult;
+      if (opts.optimizer === 'lbfgs') {
+        const l = await lbfgs(x, evaluate, { ...common, history: opts.history ?? 10, ...(firstMove !== undefined && { firstMove }) });
+        if (l.lastMove > 0) lastMove = l.lastMove;
+        r = l;
+      } else r = await adam(x, evaluate, { ...common, lr: opts.lr ?? GATYS_ADAM_LR });
       x = r.x;
       done += r.iterations;
       evaluations += r.evaluations;
@@ -123,7 +132,7 @@ export async function runGatys(opts: GatysRunOptions): Promise<GatysRunResult> {
       // A converged segment ends the run unless a refresh may move the optimum.
       if (status === 'stopped' || (status === 'converged' && !opts.refresh) || r.iterations === 0) break;
     }
-    return { status, image: wrap(x), iterations: done, evaluations, history };
+    return { status, image: wrap(x), iterations: done, evaluations, history, ...(lastMove !== undefined && { lastMove }) };
   } catch (e) {
     if (!(e instanceof NonFiniteLossError)) throw e;
     const it = history.at(-1)?.iteration ?? 0;

@@ -255,6 +255,8 @@ export async function stylize(opts: StylizeOptions): Promise<StylizeResult> {
   const stylesFull = await Promise.all(opts.styles.map((p) => readImage(p, { resize: { longSide: Math.max(1, Math.round(size * styleScale)) } })));
   const runs: ScaleRun[] = [];
   let previous: RgbImage | undefined;
+  // The last L-BFGS step's size at the previous scale: the first step of the next (upsampled) start (scales.ts).
+  let previousMove: number | undefined;
   for (const [k, long] of sizes.entries()) {
     const last = k === sizes.length - 1;
     const fit = (img: RgbImage, side: number): RgbImage => {
@@ -272,9 +274,13 @@ export async function stylize(opts: StylizeOptions): Promise<StylizeResult> {
       continue;
     }
     if (sizes.length > 1) phase(`scale ${k + 1}/${sizes.length}: ${content.width}x${content.height}`);
-    const run = await runScale({ opts, objective, net: { graph: net.graph, specDir: net.specDir, binding }, content, styles, blend, init, iterations: itersPerScale[k]!, last, phase });
+    const run = await runScale({
+      ...{ opts, objective, net: { graph: net.graph, specDir: net.specDir, binding }, content, styles, blend, init, iterations: itersPerScale[k]!, last, phase },
+      ...(previous && previousMove !== undefined && { firstMove: previousMove }),
+    });
     runs.push(run);
     previous = run.result.image;
+    previousMove = run.result.lastMove;
     if (run.result.status === 'diverged' || run.result.status === 'stopped') break;
   }
   const final = runs.at(-1)!;
@@ -315,6 +321,8 @@ interface ScaleSetup {
   readonly iterations: number;
   /** The finest scale: the one that writes snapshots. */
   readonly last: boolean;
+  /** L-BFGS's first trial move (GatysRunOptions.firstMove): the previous scale's last step, for a warm start. */
+  readonly firstMove?: number;
   readonly phase: (what: string) => void;
 }
 
@@ -363,6 +371,7 @@ async function runScale(s: ScaleSetup): Promise<ScaleRun> {
           step: hostStep(prepared.step!, content, margin, padImage),
           optimizer: opts.optimizer ?? 'lbfgs',
           ...(opts.lr !== undefined && { lr: opts.lr }),
+          ...(s.firstMove !== undefined && { firstMove: s.firstMove }),
           ...(prepared.advance && { afterIteration: prepared.advance }),
         });
     return { result, snapshots, optimiseMs: Date.now() - t0 };

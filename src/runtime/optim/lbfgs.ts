@@ -8,7 +8,9 @@
  *   implicit inverse Hessian positive definite.
  * - Step: strong-Wolfe line search (line-search.ts). The first iteration tries
  *   t = min(1, 1/‖g‖₁) (PyTorch's choice), raised where it would move nothing in
- *   float32 (steepestStep), later ones t = 1 (the quasi-Newton step).
+ *   float32 (steepestStep), or the step whose largest move is `firstMove` when the
+ *   caller knows the scale of a good step (a warm start); later ones t = 1 (the
+ *   quasi-Newton step).
  * - Safeguards: if the direction is not a descent direction (gᵀd ≥ 0, possible
  *   with float32 gradients), or the line search makes no progress, the history is
  *   discarded and steepest descent is tried; a second consecutive failure ends the
@@ -37,6 +39,18 @@ export interface LbfgsOptions extends OptimizeOptions {
   /** Stop when the step or the loss change falls below this. Default 1e-9. */
   readonly tolChange?: number;
   readonly lineSearch?: Partial<LineSearchOptions>;
+  /**
+   * The largest coordinate move of the first iteration's trial step (along −g), in place of steepestStep's
+   * guess. steepestStep's floor moves the largest pixel by 2⁻²⁰ of the range, so the line search needs about
+   * five extra evaluations, growing the step tenfold each, before the first iteration ends; a run that starts
+   * from the upsampled result of a similar run (coarse-to-fine Gatys) passes that run's `lastMove` instead.
+   */
+  readonly firstMove?: number;
+}
+
+export interface LbfgsResult extends OptimizeResult {
+  /** The largest coordinate move of the last accepted step (0 when no step was taken): a later warm start's `firstMove`. */
+  readonly lastMove: number;
 }
 
 interface Pair {
@@ -61,7 +75,7 @@ export function steepestStep(x: Float32Array, d: Float64Array, g: Float32Array):
   return Math.max(t, (xMax * 2 ** -20) / dMax);
 }
 
-export async function lbfgs(x0: Float32Array, evaluate: Evaluate, opts: LbfgsOptions): Promise<OptimizeResult> {
+export async function lbfgs(x0: Float32Array, evaluate: Evaluate, opts: LbfgsOptions): Promise<LbfgsResult> {
   const m = opts.history ?? 10;
   const tolGrad = opts.tolGrad ?? 1e-7;
   const tolChange = opts.tolChange ?? 1e-9;
@@ -83,7 +97,8 @@ export async function lbfgs(x0: Float32Array, evaluate: Evaluate, opts: LbfgsOpt
   let failures = 0;
   let iteration = 0;
   let reason: StopReason = 'iterations';
-  if (projectedGradMax(x, grad, opts.bounds) <= tolGrad) return { x, loss, iterations: 0, evaluations, reason: 'converged' };
+  let lastMove = 0;
+  if (projectedGradMax(x, grad, opts.bounds) <= tolGrad) return { x, loss, iterations: 0, evaluations, reason: 'converged', lastMove };
 
   while (iteration < opts.iterations) {
     iteration++;
@@ -110,7 +125,7 @@ export async function lbfgs(x0: Float32Array, evaluate: Evaluate, opts: LbfgsOpt
     }
     if (free) for (let i = 0; i < n; i++) if (!free[i]) d[i] = 0;
     let gtd = dot(grad, d);
-    let t = pairs.length === 0 ? steepestStep(x, d, gFree) : 1;
+    let t = pairs.length > 0 ? 1 : iteration === 1 && opts.firstMove !== undefined && opts.firstMove > 0 ? opts.firstMove / maxAbs(d) : steepestStep(x, d, gFree);
     if (!(gtd < -tolChange) && pairs.length > 0) {
       // Not a descent direction: forget the curvature history and fall back to −g.
       pairs.length = 0;
@@ -154,6 +169,7 @@ export async function lbfgs(x0: Float32Array, evaluate: Evaluate, opts: LbfgsOpt
       s[i] = x[i]! - xPrev[i]!;
       y[i] = grad[i]! - gPrev[i]!;
     }
+    lastMove = maxAbs(s);
     const ys = dot(y, s);
     if (ys > 1e-10) {
       if (pairs.length === m) pairs.shift();
@@ -173,7 +189,7 @@ export async function lbfgs(x0: Float32Array, evaluate: Evaluate, opts: LbfgsOpt
       break;
     }
   }
-  return { x, loss, iterations: iteration, evaluations, reason };
+  return { x, loss, iterations: iteration, evaluations, reason, lastMove };
 }
 
 /**

@@ -86,6 +86,17 @@ describe('runGatys', () => {
     for (const e of events) expect(e.fields!.content! + e.fields!.smooth!).toBeCloseTo(e.fields!.loss!, 0);
   });
 
+  it('lbfgs: reports its last step\'s largest move, and a warm start\'s firstMove sets the first trial step', async () => {
+    const first = await runGatys({ init, step: step({ smooth: 0.1 }), iterations: 4, optimizer: 'lbfgs' });
+    expect(first.lastMove).toBeGreaterThan(0);
+    const trials: Float32Array[] = [];
+    const inner = step({ smooth: 0.1 });
+    await runGatys({ init: first.image, step: (x) => (trials.push(Float32Array.from(x)), inner(x)), iterations: 1, optimizer: 'lbfgs', firstMove: first.lastMove! });
+    const moved = Math.max(...trials[1]!.map((v, i) => Math.abs(v - trials[0]![i]!)));
+    expect(moved).toBeCloseTo(first.lastMove!, 3);
+    expect((await runGatys({ init, step: step(), iterations: 3, optimizer: 'adam' })).lastMove).toBeUndefined();
+  });
+
   it('stops on a NaN loss with a clear message and the last good image', async () => {
     const snaps: RgbImage[] = [];
     const r = await runGatys({

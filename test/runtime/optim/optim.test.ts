@@ -99,6 +99,42 @@ describe('lbfgs', () => {
     expect(err).toBeLessThan(0.01);
   });
 
+  it('firstMove sets the first trial step\'s largest move, and a good one saves the first line search its growth steps', async () => {
+    // A pixel-scale quadratic (x ≈ 128, stiff, many pixels so 1/‖g‖₁ is below the floor): the default first trial
+    // moves the largest pixel by 128·2⁻²⁰, so the line search grows the step tenfold per evaluation to reach the
+    // minimiser up to 3 pixels away along −g.
+    const n = 20_000;
+    const a = new Float32Array(n).fill(1e4);
+    const c = Float32Array.from({ length: n }, (_, i) => 128 + 3 * Math.sin(i + 1));
+    const x0 = new Float32Array(n).fill(128);
+    const firstIteration = async (firstMove?: number): Promise<{ evaluations: number; trialMove: number }> => {
+      const trials: Float32Array[] = [];
+      const f = quadraticF32(a, c);
+      let evaluations = 0;
+      await lbfgs(x0, (x) => (trials.push(Float32Array.from(x)), f(x)), {
+        iterations: 1,
+        ...(firstMove !== undefined && { firstMove }),
+        onIteration: (i) => void (evaluations = i.evaluations),
+      });
+      return { evaluations, trialMove: Math.max(...trials[1]!.map((v, i) => Math.abs(v - x0[i]!))) };
+    };
+    const cold = await firstIteration();
+    const maxMove = Math.max(...c.map((v) => Math.abs(v - 128)));
+    const warm = await firstIteration(maxMove);
+    expect(cold.trialMove).toBeCloseTo(128 * 2 ** -20, 6);
+    expect(warm.trialMove).toBeCloseTo(maxMove, 3);
+    expect(cold.evaluations).toBeGreaterThanOrEqual(5);
+    expect(warm.evaluations).toBeLessThanOrEqual(2);
+  });
+
+  it('reports the largest move of its last accepted step as lastMove', async () => {
+    const xs: Float32Array[] = [Float32Array.of(-1.2, 1)];
+    const r = await lbfgs(xs[0]!, rosenbrock(), { iterations: 7, onIteration: (i) => void xs.push(Float32Array.from(i.x)) });
+    const [prev, last] = [xs.at(-2)!, xs.at(-1)!];
+    expect(r.lastMove).toBeGreaterThan(0);
+    expect(r.lastMove).toBeCloseTo(Math.max(...last.map((v, i) => Math.abs(v - prev[i]!))), 6);
+  });
+
   it('with a box projection, ends at the clamp of the unconstrained minimiser (separable quadratic)', async () => {
     const n = 20;
     const { a, c } = quadraticProblem(n);
