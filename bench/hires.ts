@@ -160,12 +160,12 @@ if (part('seams')) {
   const output = join(dir, 'tiled1024.png');
   console.log(`seams: ${new Date().toISOString()}, load average ${load()}`);
   const t0 = Date.now();
-  const r = await stylize({ spec: join(import.meta.dirname, '../specs/gatys.style'), objective: 'gatys_vgg19_partial', weights: PARTIAL, content: CONTENT, styles: [STYLE], size: 1024, tile, iterations: Number(args['seam-iters']), threads: 2, output, margin,
+  const r = await stylize({ spec: join(import.meta.dirname, '../specs/gatys.style'), objective: 'gatys_vgg19_partial', weights: PARTIAL, content: await squareContent(), styles: [STYLE], size: 1024, tile, iterations: Number(args['seam-iters']), threads: 2, output, margin,
     onProgress: (p) => console.error(`seams: it ${p.current}, CPU ${cpuSeconds().toFixed(0)} s, wall ${((Date.now() - t0) / 1000).toFixed(0)} s, loss ${p.fields?.loss}`) });
   const img = r.image;
   // The start stylize used (its default init, 'palette'), to measure the change the tiled steps made as well:
   // after a few iterations the result's edges are mostly the photo's, which would hide a seam in the update.
-  const content = await readImage(CONTENT, { resize: { longSide: 1024 } });
+  const content = await readImage(await squareContent(), { resize: { longSide: 1024 } });
   const start = matchPalette(content, resizeImage(await readImage(STYLE, { resize: { longSide: 1024 } }), content.width, content.height));
   const change = { ...img, data: img.data.map((v, i) => v - start.data[i]!) };
   // The partial VGG-19's deepest tap (relu3_1) has stride 4: the offsets' alignment. Only the layouts the run

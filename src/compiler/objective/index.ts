@@ -19,6 +19,7 @@ export {
 } from './build.ts';
 export { normaliseBlend, blendTargets } from './blend.ts';
 export { withOverrides, type WeightOverrides } from './overrides.ts';
+export { atScale } from './scale-weights.ts';
 export { finishTargets, combineStyleTargets, refreshTargets } from './targets.ts';
 export { downsampleMask, type Mask } from './masks.ts';
 export { matchHistogram, sortedQuantiles } from './histogram-match.ts';

@@ -97,6 +97,12 @@ export interface TermKind {
   addWithWeight?(weight: number): LossTerm;
   /** Cross-attribute checks the schema cannot express; a message, or undefined when valid. */
   validate?(term: LossTerm): string | undefined;
+  /**
+   * Whether the unweighted loss is a sum over positions, so it grows with the pixel count while the Gram
+   * terms (normalised by N²M²) do not: a coarse scale of `stylize --scales` raises such a term's weight by
+   * the area ratio (atScale in scale-weights.ts) to keep the final scale's balance of terms.
+   */
+  extensive?(term: LossTerm): boolean;
   readonly target?: TermTarget;
   readonly refresh?: TermRefresh;
   /** The unweighted scalar loss of the term (its `weight` is applied by the assembler). */

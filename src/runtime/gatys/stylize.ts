@@ -15,6 +15,7 @@ import { normaliseBlend } from '../../compiler/objective/blend.ts';
 import { buildObjectiveGraphs, type ObjectiveGraphs } from '../../compiler/objective/build.ts';
 import { combineStyleTargets } from '../../compiler/objective/targets.ts';
 import { withOverrides, type WeightOverrides } from '../../compiler/objective/overrides.ts';
+import { atScale } from '../../compiler/objective/scale-weights.ts';
 import { downsampleMask, type Mask } from '../../compiler/objective/masks.ts';
 import type { ObjectiveSpec } from '../../compiler/objective/types.ts';
 import type { Graph, HostTensor } from '../../compiler/ir/types.ts';
@@ -274,8 +275,10 @@ export async function stylize(opts: StylizeOptions): Promise<StylizeResult> {
       continue;
     }
     if (sizes.length > 1) phase(`scale ${k + 1}/${sizes.length}: ${content.width}x${content.height}`);
+    // Extensive terms (content, TV) weigh less against the style at fewer pixels: keep the output size's balance.
+    const areaRatio = (contentFull.width * contentFull.height) / (content.width * content.height);
     const run = await runScale({
-      ...{ opts, objective, net: { graph: net.graph, specDir: net.specDir, binding }, content, styles, blend, init, iterations: itersPerScale[k]!, last, phase },
+      ...{ opts, objective: atScale(objective, areaRatio), net: { graph: net.graph, specDir: net.specDir, binding }, content, styles, blend, init, iterations: itersPerScale[k]!, last, phase },
       ...(previous && previousMove !== undefined && { firstMove: previousMove }),
     });
     runs.push(run);

@@ -21,6 +21,7 @@ export const contentTerm: TermKind = {
   ],
   taps: 'required',
   override: 'content-weight',
+  extensive: (term) => attr<ContentNorm>(term, 'norm') === 'half_sum',
   target: {
     image: 'content',
     build: (ctx, term) => new Map(term.taps.map(({ tap }) => [tap, ctx.feature(tap)])),

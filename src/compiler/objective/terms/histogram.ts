@@ -21,6 +21,7 @@ const quantilesOf = (tap: string): string => `${tap}.quantiles`;
 export const histogramTerm: TermKind = {
   kind: 'histogram',
   summary: 'histogram matching of feature maps (Risser et al. 2017)',
+  extensive: (term) => attr<ContentNorm>(term, 'norm') === 'half_sum',
   attributes: [
     { name: 'weight', type: tFloat, default: 1 },
     { name: 'every', type: tPosInt, default: 10 },

@@ -18,6 +18,7 @@ export const tvTerm: TermKind = {
   ],
   taps: 'none',
   override: 'tv-weight',
+  extensive: (term) => attr<'sum' | 'mean'>(term, 'norm') === 'sum',
   addWithWeight: (weight) => ({ kind: 'tv', weight, taps: [], attrs: { norm: 'sum' } }),
   step(ctx, term) {
     const norm = attr<'sum' | 'mean'>(term, 'norm');
