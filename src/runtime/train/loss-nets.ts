@@ -25,14 +25,21 @@ export interface LossLayers {
 /**
  * SqueezeNet weights were tuned on a real run (coco128, wave.jpg, 128 px, batch 2, 300 steps, Adam 1e-3):
  * content 20 keeps the photo's layout while the style term still falls ~4x (content 1 lets style
- * dominate and the content is lost). The VGG defaults are untuned starting points (no full VGG weights here).
+ * dominate and the content is lost). The VGG-16 defaults are untuned starting points (no VGG-16 weights here).
  */
 const SQUEEZENET_WEIGHTS: LossWeights = { content: 20, style: 5e-3, tv: 1e-4 };
 const VGG_WEIGHTS: LossWeights = { content: 1, style: 5e-3, tv: 1e-4 };
+/**
+ * VGG-19 tuned with the partial Keras weights in ../shared (Caffe preprocessing, so features on a 0..255
+ * scale): content 1 let the style erase the photo within 100 steps (coco128 + wave, 128 px, batch 2);
+ * content 20 keeps its layout at the same colour figures (docs/quality.md). specs/johnson-in.style's
+ * johnson_vgg19_partial is the same objective.
+ */
+const VGG19_WEIGHTS: LossWeights = { content: 20, style: 5e-3, tv: 1e-4 };
 
 export const LOSS_NETS: Readonly<Record<string, LossLayers>> = {
   vgg16: { content: ['relu2_2'], style: ['relu1_2', 'relu2_2', 'relu3_3', 'relu4_3'], weights: VGG_WEIGHTS },
-  vgg19: { content: ['relu2_2'], style: ['relu1_1', 'relu2_1', 'relu3_1'], weights: VGG_WEIGHTS },
+  vgg19: { content: ['relu2_2'], style: ['relu1_1', 'relu2_1', 'relu3_1'], weights: VGG19_WEIGHTS },
   squeezenet1_1: { content: ['fire3'], style: ['relu1', 'fire2', 'fire3', 'fire5', 'fire7'], weights: SQUEEZENET_WEIGHTS },
 };
 

@@ -7,14 +7,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { compileSource, type CompiledModule } from '../../../src/compiler/frontend.ts';
+import { compileFile, compileSource, type CompiledModule } from '../../../src/compiler/frontend.ts';
 import { runReference, type Float64Tensor } from '../../../src/backends/reference/index.ts';
 import { bindWeights, encodeSafetensors } from '../../../src/weights/index.ts';
 import { main } from '../../../src/cli/main.ts';
 import { loadLatestCheckpoint } from '../../../src/runtime/checkpoint/checkpoint.ts';
 import { writeImage } from '../../../src/runtime/image.ts';
 import { noiseImage } from '../../../src/runtime/gatys/init.ts';
-import { applyTrainFlags } from '../../../src/runtime/train/objective.ts';
+import { applyTrainFlags, defaultTrainObjective } from '../../../src/runtime/train/objective.ts';
 import { buildLossGraph, lossNetWeights, styleTargetGraph, styleTargetInput } from '../../../src/runtime/train/train-graph.ts';
 import { CHECKPOINT_DIR } from '../../../src/runtime/train/trainer.ts';
 import { makeDataFolder } from '../data/fixtures.ts';
@@ -66,6 +66,20 @@ async function styleLoss(relu1Weight: number): Promise<{ style: number; keys: st
   expect(lg.termOutputs).toEqual(['loss:content', 'loss:style', 'loss:tv']);
   return { style: out['loss:style']!.data[0]!, keys: [...lg.styleTargetShapes.keys()] };
 }
+
+describe('the tuned training objectives', () => {
+  // `stc train --loss-net X` and `--objective` of specs/johnson-in.style must train the same loss (docs/quality.md).
+  it('specs/johnson-in.style declares the same taps and weights as the --loss-net defaults', () => {
+    const r = compileFile(join(import.meta.dirname, '../../../specs/johnson-in.style'));
+    expect(r.diagnostics).toEqual([]);
+    for (const [objective, lossNet] of [['johnson_squeezenet', 'squeezenet1_1'], ['johnson_vgg19_partial', 'vgg19']] as const) {
+      const fromSpec = r.module!.objectives.get(objective)!;
+      expect(fromSpec.lossNet).toBe(lossNet);
+      const weights = (o: typeof fromSpec) => o.terms.map((t) => ({ kind: t.kind, weight: t.weight, taps: t.taps, norm: t.attrs['norm'] }));
+      expect(weights(fromSpec)).toEqual(weights(defaultTrainObjective(lossNet)));
+    }
+  });
+});
 
 describe('training with a spec-declared objective', () => {
   it('a style-layer weight changed in the spec changes the compiled training graph’s style loss linearly', async () => {
