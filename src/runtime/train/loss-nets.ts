@@ -34,11 +34,12 @@ const SQUEEZENET_WEIGHTS: LossWeights = { content: 20, style: 5e-3, tv: 1e-4 };
  * against wave.jpg, E_relu1 ≈ 3e-4 and E_fire2 ≈ 6e-3 but E_fire7 ≈ 416, so with equal w_l the style term
  * is a fire7 term, blind to colour, and it scores a washed-out output below the photo in the painting's
  * colours (316 against 379): 1,200 trained steps gave saturation 0.13. These w_l bring every layer to the
- * same order on a photo (relu1 and fire2 twice that, for colour); docs/quality.md.
+ * same order on a photo (relu1 and fire2 four times that, for colour: twice left tubingen × la_muse at 0.799 of
+ * the style's saturation after 300 steps); docs/quality.md.
  */
 const SQUEEZENET_STYLE: readonly TapWeight[] = [
-  { tap: 'relu1', weight: 2e6 },
-  { tap: 'fire2', weight: 1e5 },
+  { tap: 'relu1', weight: 4e6 },
+  { tap: 'fire2', weight: 2e5 },
   { tap: 'fire3', weight: 5e3 },
   { tap: 'fire5', weight: 20 },
   { tap: 'fire7', weight: 1 },
