@@ -48,7 +48,7 @@ const VGG_WEIGHTS: LossWeights = { content: 1, style: 5e-3, tv: 1e-4 };
 /**
  * VGG-19 tuned with the partial Keras weights, conv1_1 .. conv3_4 (Caffe preprocessing, so features on a 0..255
  * scale): content 1 let the style erase the photo within 100 steps (coco128 + wave, 128 px, batch 2);
- * content 20 keeps its layout at the same colour figures (docs/quality.md). specs/johnson-in.style's
+ * content 20 keeps more of it at the same saturation (docs/quality.md). specs/johnson-in.style's
  * johnson_vgg19_partial is the same objective.
  */
 const VGG19_WEIGHTS: LossWeights = { content: 20, style: 5e-3, tv: 1e-4 };
