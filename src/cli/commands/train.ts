@@ -10,7 +10,7 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { compileFile } from '../../compiler/frontend.ts';
 import { STDLIB_DIR } from '../../compiler/checker/modules.ts';
-import { bindWeights } from '../../weights/index.ts';
+import { bindWeights, explainIdentityMiss, weightSourceWithOverride } from '../../weights/index.ts';
 import { readImage } from '../../runtime/image.ts';
 import { listImages } from '../../runtime/data/scan.ts';
 import { ProgressBar } from '../../runtime/progress.ts';
@@ -19,6 +19,8 @@ import { LOSS_NETS } from '../../runtime/train/loss-nets.ts';
 import { applyTrainFlags, defaultTrainObjective } from '../../runtime/train/objective.ts';
 import { johnsonObjective, type JohnsonLossConfig } from '../../runtime/train/train-graph.ts';
 import type { ObjectiveSpec } from '../../compiler/objective/types.ts';
+import { tapValue } from '../../compiler/objective/build.ts';
+import { selectOutputs } from '../../compiler/passes/prune.ts';
 import type { CompiledModule } from '../../compiler/frontend.ts';
 import { intFlag, listFlag, numberFlag } from '../flags.ts';
 import { addTermWeightOptions, termWeightOverrides } from '../term-weight-options.ts';
@@ -72,7 +74,11 @@ function pickObjective(mod: CompiledModule, o: Opts): { objective: ObjectiveSpec
   return { objective, fromSpec: true };
 }
 
-async function loadLossNet(name: string, weights?: string, mod?: CompiledModule) {
+/**
+ * The loss network cut down to the objective's taps, then bound: a partial weights file (VGG-19 to
+ * conv3_4) serves an objective whose taps it covers, as it does for `stc stylize`.
+ */
+async function loadLossNet(name: string, taps: readonly string[], weights?: string, mod?: CompiledModule) {
   let net;
   if (mod) net = pickNetwork(mod, name);
   else {
@@ -81,9 +87,14 @@ async function loadLossNet(name: string, weights?: string, mod?: CompiledModule)
     if (!r.module) throw new UserError(`cannot load loss network ${name}:\n${renderDiagnostics(r.diagnostics, r.sources)}`);
     net = pickNetwork(r.module, name);
   }
-  if (!net.weights) throw new UserError(`loss network ${name} has no weight binding`);
-  const bound = await bindWeights(net.graph, net.weights, { specDir: net.specDir, ...(weights !== undefined && { pathOverride: weights }) });
-  return { graph: net.graph, weights: bound };
+  if (!net.weights && weights === undefined) throw new UserError(`loss network ${name} has no weight binding`);
+  const graph = selectOutputs(net.graph, new Map(taps.map((tap) => [tap, tapValue(net.graph, tap)])));
+  // --weights is used or refused, never dropped: over `weights random` it is read by parameter name.
+  const source = await weightSourceWithOverride(net.weights, weights, 0);
+  const bound = await bindWeights(graph, source, { specDir: net.specDir, ...(weights !== undefined && { pathOverride: weights }) }).catch((e: unknown) => {
+    throw explainIdentityMiss(e, net.weights, name);
+  });
+  return { graph, weights: bound };
 }
 
 /** Lock the run folder before anything reads or writes it, so a second run into it is refused at once. */
@@ -141,7 +152,8 @@ async function trainAction(spec: string, o: Opts, cmd: Command, lock: RunLock): 
 
   const maxMemory = parseMaxMemory(o.maxMemory);
   checkPixels(cfg.size, cfg.size * cfg.batch, `--size ${cfg.size} --batch ${cfg.batch}`);
-  const lossNet = await loadLossNet(cfg.objective.lossNet, o.weights, picked.fromSpec ? mod : undefined);
+  const taps = [...new Set(cfg.objective.terms.flatMap((t) => t.taps.map((w) => w.tap)))];
+  const lossNet = await loadLossNet(cfg.objective.lossNet, taps, o.weights, picked.fromSpec ? mod : undefined);
   const adam = { beta1: cfg.beta1, beta2: cfg.beta2, epsilon: cfg.epsilon };
   const stepBytes = trainStepBytes({ transformer: net.graph, lossNet: lossNet.graph, loss: cfg.objective, batch: cfg.batch, size: cfg.size, adam });
   checkMemory(stepBytes, maxMemory, `--size ${cfg.size} --batch ${cfg.batch}`);

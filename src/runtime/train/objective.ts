@@ -25,7 +25,7 @@ export function defaultTrainObjective(lossNet: string): ObjectiveSpec {
   const d = LOSS_NETS[lossNet];
   if (!d) throw new UserError(`--loss-net must be one of ${Object.keys(LOSS_NETS).join(', ')}, got '${lossNet}'`);
   const spec = johnsonObjective(
-    { contentTaps: equalWeights(d.content), styleTaps: equalWeights(d.style), contentWeight: d.weights.content, styleWeight: d.weights.style, tvWeight: d.weights.tv },
+    { contentTaps: equalWeights(d.content), styleTaps: d.style, contentWeight: d.weights.content, styleWeight: d.weights.style, tvWeight: d.weights.tv },
     lossNet,
   );
   return { ...spec, name: `johnson_${lossNet}` };

@@ -7,14 +7,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { compileSource, type CompiledModule } from '../../../src/compiler/frontend.ts';
+import { compileFile, compileSource, type CompiledModule } from '../../../src/compiler/frontend.ts';
 import { runReference, type Float64Tensor } from '../../../src/backends/reference/index.ts';
-import { bindWeights } from '../../../src/weights/index.ts';
+import { bindWeights, encodeSafetensors } from '../../../src/weights/index.ts';
 import { main } from '../../../src/cli/main.ts';
 import { loadLatestCheckpoint } from '../../../src/runtime/checkpoint/checkpoint.ts';
 import { writeImage } from '../../../src/runtime/image.ts';
 import { noiseImage } from '../../../src/runtime/gatys/init.ts';
-import { applyTrainFlags } from '../../../src/runtime/train/objective.ts';
+import { applyTrainFlags, defaultTrainObjective } from '../../../src/runtime/train/objective.ts';
 import { buildLossGraph, lossNetWeights, styleTargetGraph, styleTargetInput } from '../../../src/runtime/train/train-graph.ts';
 import { CHECKPOINT_DIR } from '../../../src/runtime/train/trainer.ts';
 import { makeDataFolder } from '../data/fixtures.ts';
@@ -66,6 +66,20 @@ async function styleLoss(relu1Weight: number): Promise<{ style: number; keys: st
   expect(lg.termOutputs).toEqual(['loss:content', 'loss:style', 'loss:tv']);
   return { style: out['loss:style']!.data[0]!, keys: [...lg.styleTargetShapes.keys()] };
 }
+
+describe('the tuned training objectives', () => {
+  // `stc train --loss-net X` and `--objective` of specs/johnson-in.style must train the same loss (docs/quality.md).
+  it('specs/johnson-in.style declares the same taps and weights as the --loss-net defaults', () => {
+    const r = compileFile(join(import.meta.dirname, '../../../specs/johnson-in.style'));
+    expect(r.diagnostics).toEqual([]);
+    for (const [objective, lossNet] of [['johnson_squeezenet', 'squeezenet1_1'], ['johnson_vgg19_partial', 'vgg19']] as const) {
+      const fromSpec = r.module!.objectives.get(objective)!;
+      expect(fromSpec.lossNet).toBe(lossNet);
+      const weights = (o: typeof fromSpec) => o.terms.map((t) => ({ kind: t.kind, weight: t.weight, taps: t.taps, norm: t.attrs['norm'] }));
+      expect(weights(fromSpec)).toEqual(weights(defaultTrainObjective(lossNet)));
+    }
+  });
+});
 
 describe('training with a spec-declared objective', () => {
   it('a style-layer weight changed in the spec changes the compiled training graph’s style loss linearly', async () => {
@@ -133,6 +147,18 @@ describe('training with a spec-declared objective', () => {
       const saved = (await loadLatestCheckpoint(join(run, CHECKPOINT_DIR)))!.checkpoint.meta.config as { objective: unknown };
       const want = compile(0.5).objectives.get('tiny_objective')!;
       expect(saved.objective).toEqual({ ...want, terms: want.terms.map((t) => (t.kind === 'style' ? { ...t, weight: 9 } : t)) });
+    }, 60_000);
+
+    it('binds only the loss-network layers the taps need, so a partial weights file serves shallow taps', async () => {
+      // tiny_loss's c1 only, as ../shared's VGG-19 file holds conv1_1 .. conv3_4 only.
+      const partial = join(dir, 'c1-only.safetensors');
+      const w = (n: number) => Float32Array.from({ length: n }, (_, i) => Math.sin(i + 1) * 0.3);
+      await writeFile(partial, Buffer.concat(encodeSafetensors(new Map([['c1.weight', { shape: [4, 3, 3, 3], data: w(108) }], ['c1.bias', { shape: [4], data: w(4) }]]))));
+      const shallow = ['--objective', 'tiny_objective', '--weights', partial, '--content-layers', 'relu1', '--style-layers', 'relu1'];
+      const ok = await train(...shallow, '--out', join(dir, 'partial'));
+      expect(ok.code, ok.err).toBe(0);
+      const deep = await train('--objective', 'tiny_objective', '--weights', partial, '--out', join(dir, 'partial-deep'));
+      expect(deep).toMatchObject({ code: 1, err: expect.stringMatching(/c2/) });
     }, 60_000);
 
     it('reports an unknown objective and a --loss-net that contradicts the objective', async () => {
