@@ -15,8 +15,13 @@ const ROOT = packageRoot(import.meta.url);
 
 /** test/goldens in this checkout. */
 export const DEFAULT_GOLDENS_DIR = path.join(ROOT, 'test', 'goldens');
-/** ../shared beside this checkout (real weights; absent in a user's fresh clone). */
-export const DEFAULT_SHARED_DIR = path.resolve(ROOT, '..', 'shared');
+/**
+ * The folder holding the real weight files that some goldens were written with (their `weights.path` is relative
+ * to it): `$STC_GOLDEN_DATA`, or none (those goldens are then skipped with the reason).
+ */
+export function goldenDataDir(env: NodeJS.ProcessEnv = process.env): string | undefined {
+  return env['STC_GOLDEN_DATA'] || undefined;
+}
 
 export interface UniformGen {
   readonly fn: 'uniform';
@@ -85,7 +90,7 @@ export async function readGoldenTensor(c: GoldenCase, spec: GoldenTensorSpec): P
 /**
  * Which whole-network golden belongs to which stc network: the network's name, and the
  * golden's output names mapped to the network's output or tap names. A golden applies
- * only when the network also runs with the golden's weights (the same ../shared file, or
+ * only when the network also runs with the golden's weights (the same real weight file, or
  * the hash rule for networks whose spec binds random weights).
  */
 export interface GoldenBinding {

@@ -6,7 +6,7 @@ export { DEFAULT_TOLERANCES, toleranceFor, type PairKey } from './tolerances.ts'
 export {
   GOLDEN_BINDINGS,
   DEFAULT_GOLDENS_DIR,
-  DEFAULT_SHARED_DIR,
+  goldenDataDir,
   goldenBindingFor,
   listGoldenCases,
   loadGoldenCase,

@@ -21,7 +21,7 @@ import { runConformance, type ConformanceOptions } from './engine.ts';
 import { hashInitWeights } from './hash-init.ts';
 import {
   DEFAULT_GOLDENS_DIR,
-  DEFAULT_SHARED_DIR,
+  goldenDataDir,
   goldenBindingFor,
   loadGoldenCase,
   readGoldenTensor,
@@ -56,7 +56,7 @@ export interface VerifyOptions extends Pick<ConformanceOptions, 'tolerances' | '
   readonly seed?: number;
   /** `--weights PATH`, in place of the spec's path (or read by parameter id when the spec binds none). */
   readonly weightsPath?: string;
-  /** Weights to use instead of the network's binding, e.g. `{ kind: 'random', seed: 0 }` without ../shared. */
+  /** Weights to use instead of the network's binding, e.g. `{ kind: 'random', seed: 0 }` without the real files. */
   readonly weightSource?: WeightSource;
   /** Outputs or taps to compare (default: the golden's, else the network's outputs). */
   readonly outputs?: readonly string[];
@@ -75,7 +75,7 @@ interface GoldenPlan {
 }
 
 /** Why a golden does not apply to this run, or undefined when it does. */
-async function goldenMismatch(net: NetworkDef, gc: GoldenCase, opts: VerifyOptions, size: { height: number; width: number }, batch: number, inputs: readonly string[], sharedDir: string): Promise<string | undefined> {
+async function goldenMismatch(net: NetworkDef, gc: GoldenCase, opts: VerifyOptions, size: { height: number; width: number }, batch: number, inputs: readonly string[], sharedDir: string | undefined): Promise<string | undefined> {
   const gin = gc.inputs[0];
   if (gc.inputs.length !== 1 || inputs.length !== 1 || !gin?.gen) return `golden ${gc.name}: its inputs do not match the network's`;
   const [gn, , gh, gw] = gin.shape;
@@ -89,8 +89,9 @@ async function goldenMismatch(net: NetworkDef, gc: GoldenCase, opts: VerifyOptio
     return undefined;
   }
   if (w?.source === 'shared' && 'path' in w) {
+    if (sharedDir === undefined) return `golden ${gc.name} needs its weights (${w.path}) from the golden data folder: skipped (set $STC_GOLDEN_DATA)`;
     const want = path.join(sharedDir, w.path);
-    if (!(await access(sharedDir).then(() => true, () => false))) return `../shared is absent (${sharedDir}): golden ${gc.name} (weights ${w.path}) skipped`;
+    if (!(await access(sharedDir).then(() => true, () => false))) return `the golden data folder is absent (${sharedDir}): golden ${gc.name} (weights ${w.path}) skipped`;
     const src = opts.weightSource ?? net.weights;
     const have =
       opts.weightsPath !== undefined
@@ -173,7 +174,7 @@ export async function verifyNetwork(net: NetworkDef, opts: VerifyOptions = {}): 
   const graph = prepareGraph(net, opts.outputs ?? goldenOutputs, size, batch);
 
   if (plan) {
-    const why = await goldenMismatch(net, plan.case, opts, size, batch, graph.inputs, opts.sharedDir ?? DEFAULT_SHARED_DIR);
+    const why = await goldenMismatch(net, plan.case, opts, size, batch, graph.inputs, opts.sharedDir ?? goldenDataDir());
     if (why) {
       notes.push(why);
       plan = undefined;

@@ -7,8 +7,8 @@ import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { formatVerifyReport } from '../../src/cli/commands/verify.ts';
-import { DEFAULT_SHARED_DIR, DEFAULT_TOLERANCES, type VerifyReport } from '../../src/verify/index.ts';
-import { ROOT, hasShared, sharedNotice } from './helpers.ts';
+import { DEFAULT_TOLERANCES, type VerifyReport } from '../../src/verify/index.ts';
+import { ROOT, SHARED_DIR, hasShared, sharedNotice } from './helpers.ts';
 
 sharedNotice('`stc verify specs/fast-style.style --weights ../shared/models/fast-style/wave`');
 
@@ -26,7 +26,7 @@ describe('stc verify', () => {
   it('passes on johnson-in and fast-style wave, comparing both backends with each other and the goldens; exits 1 when nothing is compared or a backend is unknown', async () => {
     const [johnson, wave, nothing, unknown] = await Promise.all([
       stc('verify', 'specs/johnson-in.style'),
-      hasShared ? stc('verify', 'specs/fast-style.style', '--weights', join(DEFAULT_SHARED_DIR, 'models/fast-style/wave')) : undefined,
+      hasShared ? stc('verify', 'specs/fast-style.style', '--weights', join(SHARED_DIR, 'models/fast-style/wave')) : undefined,
       stc('verify', 'specs/johnson-in.style', '--size', '12x16', '--backends', 'onnx'),
       stc('verify', 'specs/johnson-in.style', '--backends', 'onnx,pytorch'),
     ]);

@@ -4,10 +4,11 @@ import { join } from 'node:path';
 import { compileFile, getNetwork, type NetworkDef } from '../../src/compiler/frontend.ts';
 import type { Graph, Node } from '../../src/compiler/ir/types.ts';
 import { specialize } from '../../src/compiler/passes/specialize.ts';
-import { DEFAULT_SHARED_DIR } from '../../src/verify/index.ts';
 
 export const ROOT = join(import.meta.dirname, '../..');
-export const hasShared = existsSync(join(DEFAULT_SHARED_DIR, 'weights'));
+/** ../shared beside the checkout, which test/setup-weights.ts names as $STC_GOLDEN_DATA. */
+export const SHARED_DIR = join(import.meta.dirname, '../../../shared');
+export const hasShared = existsSync(join(SHARED_DIR, 'weights'));
 export const sharedNotice = (what: string): void => {
   if (!hasShared) console.warn(`[stc tests] ../shared is absent: skipping ${what}`);
 };

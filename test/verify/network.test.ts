@@ -52,7 +52,7 @@ describe('verifyNetwork on Johnson-IN (hash-initialised golden)', () => {
 });
 
 describe.skipIf(!hasShared)('verifyNetwork with real weights in ../shared', () => {
-  it('fast-style wave: the spec weights match the golden; random weights or a missing ../shared skip it', async () => {
+  it('fast-style wave: the spec weights match the golden; random weights, a missing folder or no $STC_GOLDEN_DATA skip it', async () => {
     const fs = network('specs/fast-style.style');
     const r = await verifyNetwork(fs, { backends: ['onnx'] });
     expect(r.golden).toBe('models/fast_style_wave');
@@ -61,7 +61,15 @@ describe.skipIf(!hasShared)('verifyNetwork with real weights in ../shared', () =
     const random = await verifyNetwork(fs, { backends: ['onnx'], weightSource: { kind: 'random', seed: 0 } });
     expect(random.notes.join('\n')).toMatch(/this run uses random weights: golden comparison skipped/);
     const noShared = await verifyNetwork(fs, { backends: ['onnx'], sharedDir: '/nonexistent/shared' });
-    expect(noShared.notes.join('\n')).toMatch(/\.\.\/shared is absent \(\/nonexistent\/shared\): golden models\/fast_style_wave/);
+    expect(noShared.notes.join('\n')).toMatch(/the golden data folder is absent \(\/nonexistent\/shared\): golden models\/fast_style_wave/);
+    const saved = process.env['STC_GOLDEN_DATA'];
+    delete process.env['STC_GOLDEN_DATA'];
+    try {
+      const unset = await verifyNetwork(fs, { backends: ['onnx'] });
+      expect(unset.notes.join('\n')).toMatch(/golden models\/fast_style_wave needs its weights \(models\/fast-style\/wave\) from the golden data folder: skipped \(set \$STC_GOLDEN_DATA\)/);
+    } finally {
+      process.env['STC_GOLDEN_DATA'] = saved;
+    }
   }, 60_000);
 
   it('VGG-19 partial and SqueezeNet: the golden taps are compared on all three backends', async () => {

@@ -76,7 +76,7 @@ export interface QuantizeOptions {
   /**
    * Strength of the input-side equalisation of convs reading relu(instance norm) (quant-equalize.ts;
    * quant-math.ts reluInputScales): 1 equalises their input channels fully, 0 leaves them; default 0.5, which
-   * measured best on ../shared's four fast-style networks (bench/int8-quality.ts, docs/benchmarks.md).
+   * measured best on the four published fast-style networks (bench/int8-quality.ts, docs/benchmarks.md).
    */
   readonly equalizeInputs?: number;
   /**

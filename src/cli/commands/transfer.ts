@@ -78,7 +78,7 @@ export function addStyleOptions(cmd: Command): Command {
     .option('--predictor <name>', 'the style-predictor network', 'style_predict')
     .option('--weights <file>', 'weight file of the transformation network (instead of the spec\'s)')
     .option('--style-weights <file>', 'weight file of the style predictor (instead of the spec\'s)')
-    .option('--weights-dir <dir>', 'folder holding the weight files the spec names (e.g. ../shared/models/arbitrary-style)')
+    .option('--weights-dir <dir>', 'folder holding the weight files the spec names (the Magenta .tflite files)')
     .option('--threads <n>', 'ONNX Runtime intra-op threads (default: all cores)')
     .option('--predictor-int8', 'run the style predictor in int8, calibrated on noise (CPU; faster per image, slower to load)')
     .option(DEVICE_FLAGS, DEVICE_HELP);

@@ -3,7 +3,7 @@
  *
  * - vgg16: Johnson et al.'s choice: content relu2_2; style relu1_2, relu2_2, relu3_3, relu4_3.
  * - vgg19: content relu2_2; style relu1_1, relu2_1, relu3_1 (the layers the partial
- *   Keras weights in ../shared cover; add relu4_1 with --style-layers when you have full weights).
+ *   partial Keras VGG-19 weights cover; add relu4_1 with --style-layers when you have full weights).
  * - squeezenet1_1: content fire3 (1/4 resolution, like relu2_2); style relu1, fire2, fire3, fire5,
  *   fire7 (resolutions 1/2 .. 1/16, mirroring VGG's spread), weighted per layer (SQUEEZENET_STYLE).
  */
