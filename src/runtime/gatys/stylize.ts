@@ -38,7 +38,7 @@ import { runGatysResident } from './resident-run.ts';
 import { createResidentStep, type ResidentStep } from './resident-step.ts';
 import { fitMargin, foldPadGradient, reflectPad } from './margin.ts';
 import { matchPalette } from './palette.ts';
-import { scaleIterations, scaleSizes } from './scales.ts';
+import { scaleIterations, scaleSizes, upsampleWithDetail } from './scales.ts';
 import { planStep } from './step-plan.ts';
 import { createTiledEngine } from './tiled-step.ts';
 
@@ -268,7 +268,7 @@ export async function stylize(opts: StylizeOptions): Promise<StylizeResult> {
     let styles = last ? stylesFull : stylesFull.map((s) => fit(s, Math.max(1, Math.round(long * styleScale))));
     if (opts.preserveColour === 'histogram') styles = styles.map((s) => matchColour(s, content));
     const init = previous
-      ? resizeImage(previous, content.width, content.height)
+      ? upsampleWithDetail(previous, content)
       : await initialImage(opts.init ?? DEFAULT_INIT, content, styles[0]!, opts.seed ?? 0);
     if (itersPerScale[k] === 0) {
       previous = init;

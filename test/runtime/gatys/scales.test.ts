@@ -2,11 +2,27 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { scaleIterations, scaleSizes } from '../../../src/runtime/gatys/scales.ts';
+import { scaleIterations, scaleSizes, upsampleWithDetail } from '../../../src/runtime/gatys/scales.ts';
 import { stylize } from '../../../src/runtime/gatys/stylize.ts';
-import { readImage, writeImage } from '../../../src/runtime/image.ts';
+import { readImage, resizeImage, writeImage } from '../../../src/runtime/image.ts';
 import { Rng } from '../../../src/runtime/data/rng.ts';
 import { UserError } from '../../../src/util/errors.ts';
+
+describe('the start of a finer scale', () => {
+  const rng = Rng.fromSeed(7);
+  const content = { width: 24, height: 18, data: Float32Array.from({ length: 3 * 24 * 18 }, () => 40 + 170 * rng.next()) };
+  const coarse = resizeImage(content, 12, 9);
+  it('is the content itself when the coarse result is the content downsampled (the detail band restores it)', () => {
+    const start = upsampleWithDetail(coarse, content);
+    expect([start.width, start.height]).toEqual([24, 18]);
+    for (let i = 0; i < content.data.length; i++) expect(start.data[i]).toBeCloseTo(content.data[i]!, 3);
+  });
+  it('keeps what the coarse scale changed: a shift of the coarse image shifts the start, within 0..255', () => {
+    const shifted = { ...coarse, data: coarse.data.map((v) => v + 30) };
+    const start = upsampleWithDetail(shifted, content);
+    for (let i = 0; i < content.data.length; i++) expect(start.data[i]).toBeCloseTo(Math.min(255, content.data[i]! + 30), 3);
+  });
+});
 
 describe('scale schedule', () => {
   it('steps by about √2 down from the output size, or spaces the sizes from --start-size', () => {
