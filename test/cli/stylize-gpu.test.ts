@@ -10,19 +10,9 @@ import { describe, expect, it } from 'vitest';
 import { cli } from './in-process.ts';
 import { readImage, writeImage } from '../../src/runtime/image.ts';
 import { SWIFTSHADER_ICD, useSwiftShader } from '../backends/onnx/swiftshader.ts';
+import { toySpec } from '../runtime/gatys/toy-spec.ts';
 
-const TOY = `
-network toy {
-  input x: image[N, 3, H, W]
-  conv1 = conv(4, 3, pad: 1); relu1 = relu()
-  conv2 = conv(6, 3, pad: 1); relu2 = relu()
-  weights random(seed: 1)
-}
-objective o on toy {
-  content(weight: 1, norm: half_sum) { relu2 }
-  style(weight: 1000, norm: gatys) { relu1: 0.5, relu2: 0.5 }
-}
-`;
+const TOY = toySpec();
 
 const icd = SWIFTSHADER_ICD();
 if (!icd) console.warn('stylize-gpu.test: skipped: no SwiftShader Vulkan ICD (chromium-common); `apt-get install chromium` to run it');

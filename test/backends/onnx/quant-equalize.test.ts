@@ -6,22 +6,9 @@ import { onnx, type ModelProto } from '../../../src/backends/onnx/proto.ts';
 import { equalizingAffine, psnr, reluInputScales } from '../../../src/backends/onnx/quant-math.ts';
 import { equalizeForQuantization, perChannelTensors } from '../../../src/backends/onnx/quant-equalize.ts';
 import { calibrate, convSites, quantizeModel } from '../../../src/backends/onnx/quantize.ts';
+import { seeded } from './optimize/helpers.ts';
 
-/** Seeded uniform values in [lo, hi) (mulberry32). */
-function uniform(n: number, seed: number, lo: number, hi: number): Float32Array {
-  const out = new Float32Array(n);
-  let a = seed >>> 0;
-  for (let i = 0; i < n; i++) {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    out[i] = lo + (((t ^ (t >>> 14)) >>> 0) / 4294967296) * (hi - lo);
-  }
-  return out;
-}
-
-const tensor = (shape: number[], seed: number, lo: number, hi: number): HostTensor => ({ shape, data: uniform(shape.reduce((a, b) => a * b, 1), seed, lo, hi) });
+const tensor = (shape: number[], seed: number, lo: number, hi: number): HostTensor => seeded(shape, seed, lo, hi);
 
 /** Multiplies the slice of axis-0 index c by factors[c % factors.length]: channels of very different sizes. */
 function spread(t: HostTensor, factors: readonly number[]): HostTensor {

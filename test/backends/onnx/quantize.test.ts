@@ -14,27 +14,27 @@ import { foldConstantConcats } from '../../../src/backends/onnx/quant-sites.ts';
 import { loadSpec, pickNetwork } from '../../../src/cli/load-spec.ts';
 import { prepareNetwork } from '../../../src/cli/commands/prepare.ts';
 import { imageToTensor, readImage } from '../../../src/runtime/image.ts';
+import { seeded } from './optimize/helpers.ts';
 
 const ROOT = resolve(fileURLToPath(import.meta.url), '../../../..');
 const SHARED = resolve(ROOT, '../shared');
 const hasShared = existsSync(join(SHARED, 'models/fast-style/wave')) && existsSync(join(SHARED, 'references/fast-style/chicago.jpg'));
 if (!hasShared) console.warn('[skip] ../shared is absent: the int8 quality check on the fast-style wave network is skipped');
 
-/** Seeded uniform values in [lo, hi) (mulberry32). */
-function uniform(n: number, seed: number, lo: number, hi: number): Float32Array {
-  const out = new Float32Array(n);
-  let a = seed >>> 0;
-  for (let i = 0; i < n; i++) {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    out[i] = lo + (((t ^ (t >>> 14)) >>> 0) / 4294967296) * (hi - lo);
-  }
-  return out;
-}
+const tensor = (shape: number[], seed: number, lo: number, hi: number): HostTensor => seeded(shape, seed, lo, hi);
 
-const tensor = (shape: number[], seed: number, lo: number, hi: number): HostTensor => ({ shape, data: uniform(shape.reduce((a, b) => a * b, 1), seed, lo, hi) });
+/** The op types of ORT's optimised graph of a model (level 'all', one thread). */
+async function ortOptimizedOps(bytes: Uint8Array): Promise<string[]> {
+  const dir = mkdtempSync(join(tmpdir(), 'stc-q-'));
+  try {
+    const file = join(dir, 'opt.onnx');
+    const s = await ort.InferenceSession.create(bytes, { graphOptimizationLevel: 'all', intraOpNumThreads: 1, optimizedModelFilePath: file, logSeverityLevel: 3 });
+    await s.release();
+    return onnx.ModelProto.decode(readFileSync(file)).graph!.node!.map((n) => n.opType ?? '');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
 
 describe('quantisation maths', () => {
   it('rounds half to even, as QuantizeLinear does', () => {
@@ -116,17 +116,9 @@ describe('int8 QDQ export of a tiny random network', () => {
     expect(int8).toHaveLength(3);
 
     // ORT's optimised graph: each QDQ group became one QLinearConv (integer conv), no float Conv left.
-    const dir = mkdtempSync(join(tmpdir(), 'stc-q-'));
-    try {
-      const file = join(dir, 'opt.onnx');
-      const s = await ort.InferenceSession.create(bytes, { graphOptimizationLevel: 'all', intraOpNumThreads: 1, optimizedModelFilePath: file, logSeverityLevel: 3 });
-      await s.release();
-      const fused = onnx.ModelProto.decode(readFileSync(file)).graph!.node!.map((n) => n.opType);
-      expect(fused.filter((o) => o === 'QLinearConv')).toHaveLength(3);
-      expect(fused.filter((o) => o === 'Conv' || o === 'FusedConv')).toHaveLength(0);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+    const fused = await ortOptimizedOps(bytes);
+    expect(fused.filter((o) => o === 'QLinearConv')).toHaveLength(3);
+    expect(fused.filter((o) => o === 'Conv' || o === 'FusedConv')).toHaveLength(0);
 
     const fp = await loadOnnxModel(emitModel(g, weights), { threads: 1 });
     const q = await loadOnnxModel(bytes, { threads: 1 });
@@ -205,17 +197,9 @@ describe('input channels aligned for MLAS symmetric kernels', () => {
     const kernels = model.graph!.initializer!.filter((t) => t.dataType === onnx.TensorProto.DataType.INT8 && t.dims!.length === 4);
     expect(kernels.map((t) => t.dims!.map(Number))).toEqual([[16, 4, 3, 3], [4, 16, 1, 1]]);
 
-    const dir = mkdtempSync(join(tmpdir(), 'stc-q-'));
-    try {
-      const file = join(dir, 'opt.onnx');
-      const s = await ort.InferenceSession.create(bytes, { graphOptimizationLevel: 'all', intraOpNumThreads: 1, optimizedModelFilePath: file, logSeverityLevel: 3 });
-      await s.release();
-      const fused = onnx.ModelProto.decode(readFileSync(file)).graph!.node!.map((n) => n.opType);
-      expect(fused.filter((o) => o === 'QLinearConv')).toHaveLength(2);
-      expect(fused.filter((o) => o === 'Conv' || o === 'FusedConv')).toHaveLength(0);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+    const fused = await ortOptimizedOps(bytes);
+    expect(fused.filter((o) => o === 'QLinearConv')).toHaveLength(2);
+    expect(fused.filter((o) => o === 'Conv' || o === 'FusedConv')).toHaveLength(0);
 
     const plain = await loadOnnxModel(await quantizeGraph(g, weights, calib, { ...opts, alignChannels: false }), { threads: 1 });
     const aligned = await loadOnnxModel(bytes, { threads: 1 });

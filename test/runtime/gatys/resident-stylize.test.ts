@@ -29,6 +29,7 @@ import { stylize } from '../../../src/runtime/gatys/stylize.ts';
 import { writeImage } from '../../../src/runtime/image.ts';
 import type { RgbImage } from '../../../src/runtime/image-types.ts';
 import { SWIFTSHADER_ICD, useSwiftShader } from '../../backends/onnx/swiftshader.ts';
+import { toySpec } from './toy-spec.ts';
 
 const S = 12;
 const MARGIN = 2;
@@ -141,19 +142,7 @@ describe('the resident Gatys run on the CPU', () => {
   }, 60_000);
 });
 
-const TOY = `
-network toy {
-  input x: image[N, 3, H, W]
-  conv1 = conv(4, 3, pad: 1); relu1 = relu()
-  conv2 = conv(6, 3, pad: 1); relu2 = relu()
-  weights random(seed: 1)
-}
-objective o on toy {
-  content(weight: 1, norm: half_sum) { relu2 }
-  style(weight: 1000, norm: gatys) { relu1: 0.5, relu2: 0.5 }
-  histogram(weight: 10, every: 2) { relu1 }
-}
-`;
+const TOY = toySpec('  histogram(weight: 10, every: 2) { relu1 }\n');
 
 const icd = SWIFTSHADER_ICD();
 if (!icd) console.warn('resident-stylize.test: SwiftShader part skipped: no SwiftShader Vulkan ICD (chromium-common); `apt-get install chromium` to run it');
