@@ -74,6 +74,13 @@ interface GoldenPlan {
   readonly case: GoldenCase;
 }
 
+/** Whether `file` (absolute) ends with the relative path `rel`, component by component. */
+function endsWithPath(file: string, rel: string): boolean {
+  const a = path.resolve(file).split(path.sep).filter(Boolean);
+  const b = rel.split(/[\\/]+/).filter(Boolean);
+  return b.length > 0 && b.length <= a.length && b.every((part, i) => a[a.length - b.length + i] === part);
+}
+
 /** Why a golden does not apply to this run, or undefined when it does. */
 async function goldenMismatch(net: NetworkDef, gc: GoldenCase, opts: VerifyOptions, size: { height: number; width: number }, batch: number, inputs: readonly string[], sharedDir: string | undefined): Promise<string | undefined> {
   const gin = gc.inputs[0];
@@ -89,9 +96,6 @@ async function goldenMismatch(net: NetworkDef, gc: GoldenCase, opts: VerifyOptio
     return undefined;
   }
   if (w?.source === 'shared' && 'path' in w) {
-    if (sharedDir === undefined) return `golden ${gc.name} needs its weights (${w.path}) from the golden data folder: skipped (set $STC_GOLDEN_DATA)`;
-    const want = path.join(sharedDir, w.path);
-    if (!(await access(sharedDir).then(() => true, () => false))) return `the golden data folder is absent (${sharedDir}): golden ${gc.name} (weights ${w.path}) skipped`;
     const src = opts.weightSource ?? net.weights;
     const have =
       opts.weightsPath !== undefined
@@ -101,8 +105,15 @@ async function goldenMismatch(net: NetworkDef, gc: GoldenCase, opts: VerifyOptio
           : src?.kind === 'pretrained'
             ? await resolveWeightsPath(networkNamed(src.name), {}).catch(() => undefined)
             : undefined;
-    if (opts.weightSource?.kind === 'random' || have === undefined || !(await sameWeightPath(have, want)))
-      return `golden ${gc.name} is for the weights ${want}, this run uses ${have ?? 'random weights'}: golden comparison skipped`;
+    if (opts.weightSource?.kind === 'random' || have === undefined) return `golden ${gc.name} is for the weights ${w.path}, this run uses random weights: golden comparison skipped`;
+    if (sharedDir === undefined) {
+      // Without the golden data folder, the published file is recognised by its place in the published layout.
+      if (endsWithPath(have, w.path)) return undefined;
+      return `golden ${gc.name} is for the weights ${w.path}, this run uses ${have}: golden comparison skipped (set $STC_GOLDEN_DATA to the folder holding ${w.path})`;
+    }
+    const want = path.join(sharedDir, w.path);
+    if (!(await access(sharedDir).then(() => true, () => false))) return `the golden data folder is absent (${sharedDir}): golden ${gc.name} (weights ${w.path}) skipped`;
+    if (!(await sameWeightPath(have, want))) return `golden ${gc.name} is for the weights ${want}, this run uses ${have}: golden comparison skipped`;
     return undefined;
   }
   return `golden ${gc.name}: unknown weight source ${JSON.stringify(w)}`;

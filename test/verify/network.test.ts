@@ -6,7 +6,8 @@
 import { describe, expect, it } from 'vitest';
 import { UserError } from '../../src/util/errors.ts';
 import { loadGoldenCase, verifyNetwork } from '../../src/verify/index.ts';
-import { hasShared, network, sharedNotice } from './helpers.ts';
+import { SHARED_DIR, hasShared, network, sharedNotice } from './helpers.ts';
+import { join } from 'node:path';
 
 sharedNotice('the real-weights verify cases');
 const johnsonIn = network('specs/johnson-in.style');
@@ -65,8 +66,13 @@ describe.skipIf(!hasShared)('verifyNetwork with real weights in ../shared', () =
     const saved = process.env['STC_GOLDEN_DATA'];
     delete process.env['STC_GOLDEN_DATA'];
     try {
+      // Without the folder the published file is still recognised by its place in the published layout...
       const unset = await verifyNetwork(fs, { backends: ['onnx'] });
-      expect(unset.notes.join('\n')).toMatch(/golden models\/fast_style_wave needs its weights \(models\/fast-style\/wave\) from the golden data folder: skipped \(set \$STC_GOLDEN_DATA\)/);
+      expect(unset.comparisons).toHaveLength(1);
+      expect(unset.comparisons[0]!.relErr).toBeLessThan(1e-5);
+      // ...and another file is not.
+      const elsewhere = await verifyNetwork(fs, { backends: ['onnx'], weightsPath: join(SHARED_DIR, 'models/fast-style/udnie') });
+      expect(elsewhere.notes.join('\n')).toMatch(/golden models\/fast_style_wave is for the weights models\/fast-style\/wave, this run uses .*udnie: golden comparison skipped \(set \$STC_GOLDEN_DATA/);
     } finally {
       process.env['STC_GOLDEN_DATA'] = saved;
     }
