@@ -6,6 +6,7 @@
  */
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { WeightError } from './errors.ts';
+import { float16Value } from '../util/float16.ts';
 
 export class ByteSource {
   readonly size: number;
@@ -60,15 +61,8 @@ export type DType = 'f32' | 'f16' | 'f64' | 'bf16';
 
 export const DTYPE_BYTES: Readonly<Record<DType, number>> = { f32: 4, f16: 2, f64: 8, bf16: 2 };
 
-/** IEEE half -> float. */
-export function halfToFloat(h: number): number {
-  const s = h & 0x8000 ? -1 : 1;
-  const e = (h >> 10) & 0x1f;
-  const f = h & 0x3ff;
-  if (e === 0) return s * 2 ** -14 * (f / 1024);
-  if (e === 31) return f ? NaN : s * Infinity;
-  return s * 2 ** (e - 15) * (1 + f / 1024);
-}
+/** IEEE half -> float (util/float16.ts; the readers import it from here with the other decoders). */
+export const halfToFloat = float16Value;
 
 /** Read `count` little-endian values of `dtype` at `offset` as float32, converting 16- and 64-bit floats. */
 export function readFloats(src: ByteSource, offset: number, count: number, dtype: DType, what: string): Float32Array {
