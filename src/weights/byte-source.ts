@@ -61,9 +61,6 @@ export type DType = 'f32' | 'f16' | 'f64' | 'bf16';
 
 export const DTYPE_BYTES: Readonly<Record<DType, number>> = { f32: 4, f16: 2, f64: 8, bf16: 2 };
 
-/** IEEE half -> float (util/float16.ts; the readers import it from here with the other decoders). */
-export const halfToFloat = float16Value;
-
 /** Read `count` little-endian values of `dtype` at `offset` as float32, converting 16- and 64-bit floats. */
 export function readFloats(src: ByteSource, offset: number, count: number, dtype: DType, what: string): Float32Array {
   const out = new Float32Array(count);
@@ -80,7 +77,7 @@ export function readFloats(src: ByteSource, offset: number, count: number, dtype
     const bytes = src.read(offset + i * width, n * width, what);
     const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     for (let j = 0; j < n; j++)
-      out[i + j] = dtype === 'f64' ? v.getFloat64(8 * j, true) : dtype === 'f16' ? halfToFloat(v.getUint16(2 * j, true)) : bf16(v.getUint16(2 * j, true));
+      out[i + j] = dtype === 'f64' ? v.getFloat64(8 * j, true) : dtype === 'f16' ? float16Value(v.getUint16(2 * j, true)) : bf16(v.getUint16(2 * j, true));
   }
   return out;
 }

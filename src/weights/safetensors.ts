@@ -12,7 +12,7 @@ import { writeFileAtomic, type AtomicWriteHooks } from '../util/atomic-write.ts'
 import { numel } from '../compiler/ir/ops.ts';
 import { WeightError } from './errors.ts';
 import type { TensorEntry, TensorFile } from './tensor-file.ts';
-import { halfToFloat } from './byte-source.ts';
+import { float16Value } from '../util/float16.ts';
 
 interface HeaderEntry {
   dtype: string;
@@ -31,7 +31,7 @@ function decode(bytes: Uint8Array, dtype: string, n: number): Float32Array {
       new Uint8Array(out.buffer).set(bytes.subarray(0, n * 4));
       break;
     case 'F16':
-      for (let i = 0; i < n; i++) out[i] = halfToFloat(view.getUint16(2 * i, true));
+      for (let i = 0; i < n; i++) out[i] = float16Value(view.getUint16(2 * i, true));
       break;
     case 'BF16': {
       const u = new Uint32Array(out.buffer);

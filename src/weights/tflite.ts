@@ -15,7 +15,7 @@ import { readFile } from 'node:fs/promises';
 import type { HostTensor } from '../compiler/ir/types.ts';
 import { WeightError } from './errors.ts';
 import { permute4 } from './layout.ts';
-import { halfToFloat } from './byte-source.ts';
+import { float16Value } from '../util/float16.ts';
 import type { TensorEntry, TensorFile } from './tensor-file.ts';
 import { BuiltinOp, TensorType, parseTflite, type TfliteModel, type TfliteTensor } from './tflite-schema.ts';
 
@@ -69,7 +69,7 @@ function decode(m: TfliteModel, t: TfliteTensor): Float32Array {
       case TensorType.FLOAT32:
         return view.getFloat32(4 * i, true);
       case TensorType.FLOAT16:
-        return halfToFloat(view.getUint16(2 * i, true));
+        return float16Value(view.getUint16(2 * i, true));
       case TensorType.INT8:
         return view.getInt8(i);
       case TensorType.UINT8:

@@ -7,7 +7,8 @@
  */
 import { WeightError } from '../errors.ts';
 import type { TensorEntry, TensorFile } from '../tensor-file.ts';
-import { ByteSource, halfToFloat } from '../byte-source.ts';
+import { ByteSource } from '../byte-source.ts';
+import { float16Value } from '../../util/float16.ts';
 
 type H5 = typeof import('h5wasm/node').default;
 type H5File = InstanceType<H5['File']>;
@@ -98,7 +99,7 @@ export async function openH5(path: string): Promise<TensorFile> {
       const n = shape.reduce((a, b) => a * b, 1);
       if (!(v instanceof Float32Array || v instanceof Float64Array || v instanceof Uint16Array) || v.length !== n)
         throw new WeightError('bad_format', `weights file ${path}: tensor ${name} is not a float array of shape [${shape.join(', ')}]`);
-      return { shape, data: v instanceof Float32Array ? v : v instanceof Uint16Array ? Float32Array.from(v, halfToFloat) : Float32Array.from(v) };
+      return { shape, data: v instanceof Float32Array ? v : v instanceof Uint16Array ? Float32Array.from(v, float16Value) : Float32Array.from(v) };
     },
     close: () => {
       try {
