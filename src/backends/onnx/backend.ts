@@ -238,7 +238,8 @@ function lowerForDevice(g: Graph, weights: WeightMap, opts: BackendOptions): { r
     const s = graph.values.get(name)?.shape;
     return s?.every((d): d is number => typeof d === 'number') ? [...s] : undefined;
   };
-  return { graph, proto: peephole(slicesToSplit(elideOutputIdentities(proto), extent), shapeOf) };
+  const symmetric = new Set(graph.inputs.filter((id) => graph.values.get(id)?.symmetric === true));
+  return { graph, proto: peephole(slicesToSplit(elideOutputIdentities(proto), extent), shapeOf, symmetric) };
 }
 
 /**

@@ -54,9 +54,10 @@ export class GraphBuilder {
     return id;
   }
 
-  input(name: string, shape: readonly Dim[], span?: SourceSpan): string {
+  /** A graph input; `symmetric`: every tensor fed is symmetric in its last two axes (Value.symmetric). */
+  input(name: string, shape: readonly Dim[], span?: SourceSpan, symmetric = false): string {
     const id = this.fresh(name);
-    this.values.set(id, { id, shape, dtype: 'float32', kind: 'input', ...(span && { span }) });
+    this.values.set(id, { id, shape, dtype: 'float32', kind: 'input', ...(span && { span }), ...(symmetric && { symmetric }) });
     this.inputs.push(id);
     return id;
   }

@@ -196,6 +196,12 @@ export interface Value {
   readonly init?: ParamInit;
   /** Whether a parameter is trained (false for batch-norm running statistics and frozen loss networks). */
   readonly trainable?: boolean;
+  /**
+   * (kind 'input') Every tensor fed is symmetric in its last two axes: set where the graph's builder knows it by
+   * construction (a Gram target, objective/build.ts). Backends may rely on it (the GPU's Gram gradient,
+   * backends/onnx/peephole/gram.ts); a pass that rebuilds an input may drop it, never invent it.
+   */
+  readonly symmetric?: boolean;
   readonly span?: SourceSpan;
 }
 

@@ -10,7 +10,7 @@
  * - `targets.features`: image → `feature:<tap>`, the taps of terms whose targets are recomputed from
  *   the current image (TermRefresh), at `size`; absent when no term refreshes.
  * - `step`: the image x (`imageInput`), one input per target (`targetInputs`, keyed
- *   `<term stem>:<name>[#k]`) and per mask (`masks`); outputs `loss` and, per term, `loss:<stem>` (its
+ *   `<term stem>:<name>[#k]`; those fed Gram matrices marked `symmetric`) and per mask (`masks`); outputs `loss` and, per term, `loss:<stem>` (its
  *   weighted contribution, so the term outputs sum to `loss`). The autodiff pass adds `grad:<imageInput>`.
  *
  * The loss network is specialised at the requested sizes and pruned to the taps the terms use
@@ -20,6 +20,7 @@ import { GraphBuilder } from '../ir/builder.ts';
 import type { Graph } from '../ir/types.ts';
 import { selectOutputs } from '../passes/prune.ts';
 import { concreteShapeOf, specialize } from '../passes/specialize.ts';
+import { symmetricByConstruction } from '../ir/symmetric.ts';
 import { assembleLoss, nameTerms, ObjectiveError, targetKey, type NamedTerm } from './assemble.ts';
 import { termRegistry, type TermRegistry } from './registry.ts';
 import type { ObjectiveSpec } from './types.ts';
@@ -128,6 +129,15 @@ export function buildTargetGraph(terms: readonly NamedTerm[], image: 'content' |
   return selectOutputs(b.build(), out);
 }
 
+/**
+ * Whether the values fed to a target input are symmetric matrices (Value.symmetric): the target graph computes
+ * them as a Gram (or a scaled, summed one) and no host step changes them but blending, a convex combination of
+ * such (targets.ts). A term's `finish` may compute anything, so its targets are never marked.
+ */
+function gramTarget(t: NamedTerm, graph: Graph, v: string): boolean {
+  return t.kind.target?.finish === undefined && symmetricByConstruction(graph, v);
+}
+
 export function buildObjectiveGraphs(spec: ObjectiveSpec, lossNet: Graph, opts: ObjectiveBuildOptions): ObjectiveGraphs {
   const terms = nameTerms(spec, opts.registry ?? termRegistry());
   const imageInput = imageInputOf(lossNet);
@@ -150,9 +160,9 @@ export function buildObjectiveGraphs(spec: ObjectiveSpec, lossNet: Graph, opts: 
   // The step graph: network + terms.
   const b = GraphBuilder.from(selectOutputs(net, taps));
   const targetInputs = new Map<string, string>();
-  const input = (key: string, shape: readonly number[]): string => {
+  const input = (key: string, shape: readonly number[], symmetric = false): string => {
     let id = targetInputs.get(key);
-    if (id === undefined) targetInputs.set(key, (id = b.input(`target.${key}`, shape)));
+    if (id === undefined) targetInputs.set(key, (id = b.input(`target.${key}`, shape, undefined, symmetric)));
     return id;
   };
   const masks: MaskInput[] = [];
@@ -169,7 +179,7 @@ export function buildObjectiveGraphs(spec: ObjectiveSpec, lossNet: Graph, opts: 
       const key = targetKey(t.stem, name);
       const v = graph.outputs.get(key);
       if (v === undefined) throw new Error(`term ${t.stem} reads a target ${name} it does not build`);
-      return input(targetKey(t.stem, name, k), concreteShapeOf(graph, v));
+      return input(targetKey(t.stem, name, k), concreteShapeOf(graph, v), gramTarget(t, graph, v));
     },
     mask(source, index, tap) {
       const [, , h, w] = outputShape(tap);

@@ -7,10 +7,10 @@
  *   read F as their second operand take F' (a [1, C, C]·[C, HW] product is [1, C, HW] again).
  * - symmetricGramGradient: autodiff's gradient of a matmul by its own transpose is (X + Xᵀ)·F; where X is
  *   symmetric, X + Xᵀ = 2X, so the Transpose and the Add go (the 2 joins the scalar factors). X is symmetric
- *   when it is built from Grams and the style targets by subtraction and scalar factors: the targets
- *   (`target.*` inputs of the objective, build.ts) that a Gram is compared with are Gram matrices of the style
- *   image(s) (style.ts: gram(), blends and rescalings of it), symmetric up to the rounding of their sums. For a
- *   non-symmetric target the result would not be the gradient: only the style targets may be compared with Grams.
+ *   when it is built by sums, differences and scalar factors from Grams and from the graph inputs marked
+ *   symmetric (ProtoGraph.symmetricInput: the IR's Value.symmetric, which the objective builder sets on the
+ *   targets its target graphs compute as Grams, build.ts), symmetric up to the rounding of their sums. Any
+ *   other input, whatever its name or shape, keeps X + Xᵀ.
  */
 import type { NodeProto } from '../proto.ts';
 import { attribute, newNode, type ProtoGraph } from './graph.ts';
@@ -34,16 +34,10 @@ function isGram(g: ProtoGraph, name: string): boolean {
   return gemm !== undefined && gemm.input!.length === 2 && gemm.input![0] === gemm.input![1] && Number(attribute(gemm, 'transB')?.i ?? 0) === 1 && Number(attribute(gemm, 'transA')?.i ?? 0) === 0;
 }
 
-/** An objective's target input (never computed in the graph) holding square matrices. */
-function isStyleTarget(g: ProtoGraph, name: string): boolean {
-  const s = g.shape(name);
-  return name.startsWith('target.') && !g.producer(name) && s !== undefined && s.length >= 2 && s.at(-1) === s.at(-2);
-}
-
-/** Symmetric by construction (see the module comment): Grams, style targets, their sums, differences and scalar multiples. */
+/** Symmetric by construction (see the module comment): Grams, inputs marked symmetric, their sums, differences and scalar multiples. */
 function symmetric(g: ProtoGraph, name: string, depth = 0): boolean {
   if (depth > 8) return false;
-  if (isGram(g, name) || isStyleTarget(g, name)) return true;
+  if (isGram(g, name) || g.symmetricInput(name)) return true;
   const n = g.producer(name);
   if (!n || (n.input ?? []).length !== 2) return false;
   const [a, b] = n.input as [string, string];

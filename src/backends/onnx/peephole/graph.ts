@@ -40,9 +40,14 @@ export class ProtoGraph {
   private counter = 0;
   private readonly shapes = new Map<string, readonly number[]>();
 
+  /**
+   * `symmetricInputs`: graph inputs whose every fed tensor is symmetric in its last two axes (the IR's
+   * Value.symmetric: Gram targets); rewrites may rely on it.
+   */
   constructor(
     private readonly model: ModelProto,
     readonly shapeOf: ShapeOf,
+    private readonly symmetricInputs: ReadonlySet<string> = new Set(),
   ) {
     const g = model.graph ?? {};
     // Copies: rewrites reassign nodes' inputs and outputs, and the caller's model stays as it was.
@@ -75,6 +80,11 @@ export class ProtoGraph {
   singleUse(name: string): boolean {
     const r = this.consumers(name);
     return !this.outputs.has(name) && r.length === 1 && r[0]!.input!.filter((i) => i === name).length === 1;
+  }
+
+  /** Whether `name` is a graph input marked symmetric (never a value a node computes). */
+  symmetricInput(name: string): boolean {
+    return this.symmetricInputs.has(name) && !this.producers.has(name) && !this.inits.has(name);
   }
 
   /** The value of a one-element float32 initializer, or undefined. */

@@ -24,8 +24,9 @@ type Rewrite = (g: ProtoGraph) => boolean;
 /** In order: each is tried until none applies, then the next; the whole list repeats while any applied. */
 export const PEEPHOLE_REWRITES: readonly Rewrite[] = [dropIdentities, commonSubexpressions, dropBroadcastExpands, foldScalarFactors, fuseSumOfSquares, symmetricGramGradient, gramAsGemm, fuseReluPoolGradients, differenceAsConv, differenceGradientAsConvTranspose, scaleIntoConvWeights, scaleOverSum];
 
-export function peephole(model: ModelProto, shapeOf: ShapeOf, rewrites: readonly Rewrite[] = PEEPHOLE_REWRITES): ModelProto {
-  const g = new ProtoGraph(model, shapeOf);
+/** `symmetricInputs`: the graph inputs fed symmetric matrices only (ProtoGraph). */
+export function peephole(model: ModelProto, shapeOf: ShapeOf, symmetricInputs: ReadonlySet<string> = new Set(), rewrites: readonly Rewrite[] = PEEPHOLE_REWRITES): ModelProto {
+  const g = new ProtoGraph(model, shapeOf, symmetricInputs);
   for (let changed = true; changed; ) {
     changed = false;
     for (const r of rewrites)

@@ -1,7 +1,7 @@
 /**
  * Each GPU peephole rewrite on a small hand-built ONNX graph: where it applies, the graph loses nodes and
  * computes the same outputs on ONNX Runtime's CPU provider (1e-5 relative); where its precondition fails
- * (another reader, a shape the broadcast would change, a non-target operand), the graph is left as it was.
+ * (another reader, a shape the broadcast would change, an operand not marked symmetric), the graph is left as it was.
  */
 import { describe, expect, it } from 'vitest';
 import { loadOnnxModel } from '../../../../src/backends/onnx/index.ts';
@@ -59,11 +59,14 @@ async function run(m: ModelProto, inputs: Shapes, symmetric: string[] = []): Pro
   }
 }
 
-/** Rewrite with the shapes given; returns the op types left and checks the outputs are unchanged. */
+/**
+ * Rewrite with the shapes given and the `symmetric` inputs marked so (and fed symmetric matrices); returns the
+ * op types left and checks the outputs are unchanged.
+ */
 async function rewrite(ops: Parameters<typeof model>[0], inputs: Shapes, outputs: Shapes, known: Shapes = {}, symmetric: string[] = []): Promise<string[]> {
   const before = model(ops, inputs, outputs);
   const shapes: Shapes = { ...inputs, ...outputs, ...known };
-  const after = peephole(model(ops, inputs, outputs), (n) => shapes[n]);
+  const after = peephole(model(ops, inputs, outputs), (n) => shapes[n], new Set(symmetric));
   const [want, got] = [await run(before, inputs, symmetric), await run(after, inputs, symmetric)];
   for (const [k, w] of Object.entries(want)) {
     expect(got[k]!.shape).toEqual(w.shape);
@@ -115,7 +118,7 @@ describe('GPU peephole rewrites', () => {
     ['Reshape', ['df3', 'i:1,4,2,3'], 'df'],
   ];
 
-  it('computes a Gram as one Gemm and its gradient without a transpose, against a style target', async () => {
+  it('computes a Gram as one Gemm and its gradient without a transpose, against an input marked symmetric', async () => {
     const shapes = { diff: [1, 4, 4], dg: [1, 4, 4], f: [1, 4, 6] };
     const left = await rewrite(gramOps('target.style:t'), { x: [1, 4, 2, 3], 'target.style:t': [1, 4, 4] }, { df: [1, 4, 2, 3], diff: [1, 4, 4] }, shapes, ['target.style:t']);
     expect(left).toEqual(['Reshape', 'Gemm', 'Sub', 'Mul', 'MatMul', 'Reshape']);
@@ -124,6 +127,14 @@ describe('GPU peephole rewrites', () => {
   it('keeps (X + Xᵀ) where X is not known to be symmetric (an operand that is no style target)', async () => {
     const shapes = { diff: [1, 4, 4], dg: [1, 4, 4], f: [1, 4, 6] };
     const left = await rewrite(gramOps('other'), { x: [1, 4, 2, 3], other: [1, 4, 4] }, { df: [1, 4, 2, 3], diff: [1, 4, 4] }, shapes);
+    expect(left.filter((op) => op === 'Transpose')).toHaveLength(1);
+    expect(left).toContain('Gemm');
+  });
+
+  it('keeps (X + Xᵀ) against a square target input that is not marked symmetric, whatever its name', async () => {
+    // Fed a non-symmetric matrix: X + Xᵀ ≠ 2X, so rewriting by the name `target.*` would change the gradient.
+    const shapes = { diff: [1, 4, 4], dg: [1, 4, 4], f: [1, 4, 6] };
+    const left = await rewrite(gramOps('target.cross:t'), { x: [1, 4, 2, 3], 'target.cross:t': [1, 4, 4] }, { df: [1, 4, 2, 3], diff: [1, 4, 4] }, shapes);
     expect(left.filter((op) => op === 'Transpose')).toHaveLength(1);
     expect(left).toContain('Gemm');
   });
