@@ -25,6 +25,7 @@ import { type CalibratedRange, type TensorRange, quantizeBias, quantizeWeightsPe
 import { type ConvSite, consumersOf, convSites, dimsOf, floatData, foldConstantConcats, rawTensor } from './quant-sites.ts';
 import { equalizeForQuantization, perChannelTensors } from './quant-equalize.ts';
 import { alignedInputChannels, channelPadder, padInputChannels } from './quant-align.ts';
+import { liveNodes } from './dead-nodes.ts';
 
 const DT = onnx.TensorProto.DataType;
 
@@ -310,7 +311,7 @@ function quantizeSites(model: ModelProto, ranges: ReadonlyMap<string, TensorRang
     nodes.push({ ...n, input: convInputs, output: [y] });
     quantizeOutput(y, s.output);
   }
-  return { ...model, graph: { ...g, node: withoutDeadNodes(nodes, g.output ?? []), initializer: inits } };
+  return { ...model, graph: { ...g, node: liveNodes(nodes, (g.output ?? []).map((o) => o.name ?? '')), initializer: inits } };
 }
 
 const onlyConvsRead = (model: ModelProto, name: string, siteNodes: ReadonlySet<NodeProto>): boolean =>
@@ -372,19 +373,6 @@ function uint8Pads(model: ModelProto, siteNodes: ReadonlySet<NodeProto>): Map<No
     out.set(n, mode);
   }
   return out;
-}
-
-/** `nodes` without those none of whose outputs is read (a DequantizeLinear whose every reader was quantised). */
-function withoutDeadNodes(nodes: readonly NodeProto[], outputs: readonly { readonly name?: string | null }[]): NodeProto[] {
-  const live = new Set(outputs.map((o) => o.name!));
-  const kept: NodeProto[] = [];
-  for (let i = nodes.length - 1; i >= 0; i--) {
-    const n = nodes[i]!;
-    if (!(n.output ?? []).some((o) => live.has(o))) continue;
-    kept.push(n);
-    for (const x of n.input ?? []) if (x) live.add(x);
-  }
-  return kept.reverse();
 }
 
 /**

@@ -4,6 +4,7 @@
  * constant initializers' values, and the shapes of the tensors that were IR values.
  */
 import { type AttributeProto, type ModelProto, type NodeProto, type TensorProto, floatTensor, onnx } from '../proto.ts';
+import { liveNodes } from '../dead-nodes.ts';
 
 /** A tensor's shape where it is known (the IR values the emitter kept the ids of), else undefined. */
 export type ShapeOf = (name: string) => readonly number[] | undefined;
@@ -178,16 +179,13 @@ export class ProtoGraph {
     return this.producers.has(to) && !this.outputs.has(to) && !this.inits.has(to);
   }
 
-  /** Drop nodes none of whose outputs is read or a graph output; returns whether any went. */
+  /** Drop the nodes no graph output depends on (liveNodes); returns whether any went. */
   removeDead(): boolean {
-    let removed = false;
-    for (;;) {
-      const live = this.nodes.filter((n) => (n.output ?? []).some((o) => this.outputs.has(o) || this.consumers(o).length > 0));
-      if (live.length === this.nodes.length) return removed;
-      this.nodes = live;
-      removed = true;
-      this.reindex();
-    }
+    const live = liveNodes(this.nodes, this.outputs);
+    if (live.length === this.nodes.length) return false;
+    this.nodes = live;
+    this.reindex();
+    return true;
   }
 
   /** The model with the rewritten node list and the initializers still read. */
