@@ -56,6 +56,9 @@ export class GraphBuilder {
 
   /** A graph input; `symmetric`: every tensor fed is symmetric in its last two axes (Value.symmetric). */
   input(name: string, shape: readonly Dim[], span?: SourceSpan, symmetric = false): string {
+    const [rows, cols] = shape.slice(-2);
+    if (symmetric && (shape.length < 2 || (typeof rows === 'number' && typeof cols === 'number' && rows !== cols)))
+      throw new Error(`GraphBuilder: symmetric input ${name} has shape [${shape.join(', ')}], not square matrices`);
     const id = this.fresh(name);
     this.values.set(id, { id, shape, dtype: 'float32', kind: 'input', ...(span && { span }), ...(symmetric && { symmetric }) });
     this.inputs.push(id);

@@ -1,8 +1,9 @@
 /**
- * Which values of a graph are symmetric in their last two axes by construction, whatever the inputs: Gram
- * products x·xᵀ and xᵀ·x (a matmul of one value with itself, exactly one operand transposed; Gatys et al. 2016,
- * eq. 3), and scalar multiples, sums and differences of them. Matmuls reading two different values are never
- * taken to be symmetric, even where their values happen to be: the answer holds for every input.
+ * Which values of a graph are symmetric in their last two axes by construction, for every tensor the inputs may
+ * be fed: Gram products x·xᵀ and xᵀ·x (a matmul of one value with itself, exactly one operand transposed; Gatys
+ * et al. 2016, eq. 3), inputs marked symmetric (Value.symmetric), and scalar multiples, sums and differences of
+ * them. Matmuls reading two different values are never taken to be symmetric, even where their values happen to
+ * be for some inputs.
  */
 import { producers } from './graph.ts';
 import type { Graph, Node } from './types.ts';

@@ -44,4 +44,8 @@ describe('symmetricByConstruction', () => {
     expect(g.values.get(v.marked)!.symmetric).toBe(true);
     expect(g.values.get(v.square)!.symmetric).toBeUndefined();
   });
+  it('refuses to mark an input that is not a stack of square matrices', () => {
+    expect(() => new GraphBuilder().input('t', [1, 3, 4], undefined, true)).toThrow(/not square/);
+    expect(() => new GraphBuilder().input('t', [3], undefined, true)).toThrow(/not square/);
+  });
 });
