@@ -2,7 +2,7 @@
  * High-resolution Gatys checks (issue 18): run once by hand, not in the suite (each part takes minutes).
  *
  *   npx tsx bench/hires.ts [--part memory|scales|seams|all] [--budget S] [--iters N] [--only single|multi|split]
- *                          [--coarse-iters A,B] [--seam-iters N]
+ *                          [--coarse-iters A,B] [--seam-iters N] [--init noise|content|palette|style|FILE] [--seed N]
  *
  * - memory: `stc stylize` at 2048² (the centre square of tubingen) with VGG-19 to relu5_1 (seeded random weights,
  *   bench/hires.style) under `--max-memory 6`, Adam, `--iters` iterations (default 1), in a child process under
@@ -13,6 +13,8 @@
  *   400; compile and targets included): the style loss at 1024 of each. `--only single` / `--only multi` runs one
  *   of them (two processes can then run concurrently: the budget is each process's own CPU time); `--only split`
  *   runs the three scales as separate stylize runs with a quarter of the budget to each coarse one instead.
+ *   `--init` / `--seed` are stylize's start image (default palette) and noise seed, the same for both runs; the
+ *   per-iteration trace (CPU seconds, style loss) goes to stderr, to compare the runs at matched CPU times.
  * - seams: tubingen at --size 1024 with the partial VGG-19 and `--tile 384`, `--seam-iters` L-BFGS iterations
  *   (default 30): the mean image gradient across the tile borders (the core borders of every layout the run used)
  *   relative to the mean elsewhere, on the result and on its change from the start image.
@@ -33,7 +35,7 @@ import { cpuBudget, cpuSeconds, type CpuBudget } from './cpu-budget.ts';
 import { axisSpans, tileOffset, tileOverlap } from '../src/runtime/gatys/tiles.ts';
 
 const SHARED = join(import.meta.dirname, '../../shared');
-const { values: args } = parseArgs({ options: { part: { type: 'string', default: 'all' }, budget: { type: 'string', default: '400' }, iters: { type: 'string', default: '1' }, 'seam-iters': { type: 'string', default: '30' }, only: { type: 'string' }, 'coarse-iters': { type: 'string', default: '10,5' } } });
+const { values: args } = parseArgs({ options: { part: { type: 'string', default: 'all' }, budget: { type: 'string', default: '400' }, iters: { type: 'string', default: '1' }, 'seam-iters': { type: 'string', default: '30' }, only: { type: 'string' }, 'coarse-iters': { type: 'string', default: '10,5' }, init: { type: 'string' }, seed: { type: 'string' } } });
 if (!existsSync(join(SHARED, 'weights/vgg19-keras-partial'))) {
   console.warn('hires: ../shared is absent (weights and images): nothing to run');
   process.exit(0);
@@ -79,7 +81,7 @@ if (part('scales')) {
   // --scale-iters). Compile and target computations count. Both end with the same objective at 1024² (the same
   // content, style image at 1024, margin and weights), so their last reported losses compare directly.
   const budget = Number(args.budget);
-  const common = { spec: join(import.meta.dirname, '../specs/gatys.style'), objective: 'gatys_vgg19_partial', weights: PARTIAL, content: CONTENT, styles: [STYLE], threads: 2, iterations: 1e6 };
+  const common = { spec: join(import.meta.dirname, '../specs/gatys.style'), objective: 'gatys_vgg19_partial', weights: PARTIAL, content: CONTENT, styles: [STYLE], threads: 2, iterations: 1e6, ...(args.init && { init: args.init }), ...(args.seed && { seed: Number(args.seed) }) };
   // CPU seconds at the end of each iteration (all scales), to find the last 1024² iteration that ended within the budget:
   // a run stops at the first iteration that ends after it, so the runs overshoot by different amounts.
   const cpuAt: number[] = [];
