@@ -42,6 +42,7 @@ const VARIANTS: Record<string, QuantizeOptions> = {
   'quantize-first': { keepEnds: 'last' },
   'quantize-ends': { keepEnds: false },
   'float-conv2': { keepFloat: ['conv2'] },
+  'nchw-phases': { channelsLastPhases: false },
 };
 
 const { values } = parseArgs({

@@ -4,12 +4,14 @@
  * options, or `--stc-flags`-style variants below), torch.onnx.export's graph (bench/torch_export.py) with stc's
  * session options and threads, and stc's int8 QDQ model. Prints medians, minima and ratios to the export.
  *
- *   npx tsx bench/vs-export.ts [--size 512] [--repeats 7] [--warmup 2] [--threads 2] [--winograd] [--nchwc-off] [--no-int8] [--int8-first] [--int8-nchwc-off]
+ *   npx tsx bench/vs-export.ts [--size 512] [--repeats 7] [--warmup 2] [--threads 2] [--winograd] [--nchwc-off] [--no-int8] [--int8-first] [--int8-nchwc-off] [--int8-nchw-phases]
  *
  * --winograd adds an stc-onnx variant with the Winograd conv rewrite forced on (BackendOptions.winograd);
  * --nchwc-off one without ORT's NCHWc layout (graph optimisation 'extended': no reorders around instance norm);
  * --int8-first an int8 variant with the first conv quantised too (QuantizeOptions.keepEnds 'last'); --int8-nchwc-off
- * one on graph optimisation 'extended' (no NCHWc reorders around the float convs, no NHWC transposes around QLinearConv).
+ * one on graph optimisation 'extended' (no NCHWc reorders around the float convs, no NHWC transposes around QLinearConv);
+ * --int8-nchw-phases one with the upsampling convs' phase shuffle left in NCHW (QuantizeOptions.channelsLastPhases false:
+ * the int8 model before channels-last-phases.ts).
  */
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
@@ -30,6 +32,7 @@ const { values } = parseArgs({
     'no-int8': { type: 'boolean', default: false },
     'int8-first': { type: 'boolean', default: false },
     'int8-nchwc-off': { type: 'boolean', default: false },
+    'int8-nchw-phases': { type: 'boolean', default: false },
   },
 });
 const size = Number(values.size);
@@ -45,6 +48,7 @@ if (values['nchwc-off']) models.push(['stc-onnx --nchwc off', await new OnnxBack
 const calibrationGraph = (await johnsonInference(CALIBRATION_SIZE)).graph;
 if (!values['no-int8']) models.push(['stc-onnx-int8', await int8Model(g, weights, opts, calibrationGraph), { [input]: x }]);
 if (values['int8-nchwc-off']) models.push(['stc-onnx-int8, NCHWc off', await int8Model(g, weights, { ...opts, nchwc: false }, calibrationGraph), { [input]: x }]);
+if (values['int8-nchw-phases']) models.push(['stc-onnx-int8, NCHW phase shuffle', await int8Model(g, weights, { ...opts, channelsLastPhases: false }, calibrationGraph), { [input]: x }]);
 if (values['int8-first']) models.push(['stc-onnx-int8, first conv quantised', await int8Model(g, weights, { ...opts, keepEnds: 'last' }, calibrationGraph), { [input]: x }]);
 const times = new Map<string, number[]>(models.map(([n]) => [n, []]));
 for (let i = 0; i < Number(values.warmup) + Number(values.repeats); i++)

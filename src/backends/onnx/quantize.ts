@@ -25,6 +25,7 @@ import { type CalibratedRange, type TensorRange, quantizeBias, quantizeWeightsPe
 import { type ConvSite, consumersOf, convSites, dimsOf, floatData, foldConstantConcats, rawTensor } from './quant-sites.ts';
 import { equalizeForQuantization, perChannelTensors } from './quant-equalize.ts';
 import { alignedInputChannels, channelPadder, padInputChannels } from './quant-align.ts';
+import { channelsLastPhaseShuffles } from './channels-last-phases.ts';
 import { liveNodes } from './dead-nodes.ts';
 
 const DT = onnx.TensorProto.DataType;
@@ -89,6 +90,11 @@ export interface QuantizeOptions {
    * so quantising its trunk cost 0.1-1.0 dB on the fast-style networks at 512² for no speed.
    */
   readonly floatSkips?: boolean;
+  /**
+   * Write the phase shuffle after a quantised upsampling conv channels-last (channels-last-phases.ts), so that
+   * onnxruntime moves channel blocks, not single bytes; default true. Exact: a permutation of the conv's rows.
+   */
+  readonly channelsLastPhases?: boolean;
 }
 
 /**
@@ -196,8 +202,10 @@ export async function calibrate(
  * ModelProto; the input model is not modified. Throws when a conv's input or output has no range.
  */
 export function quantizeModel(unfolded: ModelProto, calibrated: ReadonlyMap<string, CalibratedRange>, opts: QuantizeOptions = {}): ModelProto {
-  const model = foldConstantConcats(unfolded);
-  const eq = opts.equalize === false ? { model, ranges: calibrated } : equalizeForQuantization(model, new Set(selectedSites(model, opts).map((s) => s.output)), calibrated, opts.equalizeInputs ?? 0.5);
+  const folded = foldConstantConcats(unfolded);
+  const selected = new Set(selectedSites(folded, opts).map((s) => s.output));
+  const model = opts.channelsLastPhases === false ? folded : channelsLastPhaseShuffles(folded, selected);
+  const eq = opts.equalize === false ? { model, ranges: calibrated } : equalizeForQuantization(model, selected, calibrated, opts.equalizeInputs ?? 0.5);
   return quantizeSites(eq.model, eq.ranges, opts);
 }
 
