@@ -134,7 +134,7 @@ export function buildTargetGraph(terms: readonly NamedTerm[], image: 'content' |
  * them as a Gram (or a scaled, summed one) and no host step changes them but blending, a convex combination of
  * such (targets.ts). A term's `finish` may compute anything, so its targets are never marked.
  */
-function gramTarget(t: NamedTerm, graph: Graph, v: string): boolean {
+export function gramTarget(t: NamedTerm, graph: Graph, v: string): boolean {
   return t.kind.target?.finish === undefined && symmetricByConstruction(graph, v);
 }
 

@@ -23,7 +23,7 @@
 import { GraphBuilder } from '../../compiler/ir/builder.ts';
 import type { Graph, HostTensor, Value } from '../../compiler/ir/types.ts';
 import type { ObjectiveSpec, TapWeight } from '../../compiler/objective/types.ts';
-import { buildTargetGraph, specialiseLossNet, tapsOf, tapValue } from '../../compiler/objective/build.ts';
+import { buildTargetGraph, gramTarget, specialiseLossNet, tapsOf, tapValue } from '../../compiler/objective/build.ts';
 import { assembleLoss, nameTerms, type NamedTerm } from '../../compiler/objective/assemble.ts';
 import { termRegistry, type TermRegistry } from '../../compiler/objective/registry.ts';
 import { UserError } from '../../util/errors.ts';
@@ -214,7 +214,7 @@ export function buildLossGraph(o: LossGraphOptions): LossGraph {
       const shape = concreteShapeOf(styleShapes, v);
       if (!styleInputs.has(key)) {
         styleTargetShapes.set(key, shape);
-        styleInputs.set(key, b.input(styleTargetInput(key), shape));
+        styleInputs.set(key, b.input(styleTargetInput(key), shape, undefined, gramTarget(n, styleShapes, v)));
       }
       return styleInputs.get(key)!;
     },

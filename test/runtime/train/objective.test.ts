@@ -111,6 +111,11 @@ describe('training with a spec-declared objective', () => {
     const lg = buildLossGraph({ transformer: t, lossNet: l, loss: withTerm({ kind: 'mean_std', weight: 1, taps: [{ tap: 'relu1', weight: 1 }], attrs: {} }), batch: 2, size: 12 });
     expect(lg.termOutputs).toEqual(['loss:content', 'loss:style', 'loss:tv', 'loss:mean_std']);
     expect(lg.styleTargetShapes.get('mean_std:relu1.std')).toEqual([1, 4, 1, 1]);
+    // The Gram targets, and only they, are marked symmetric (Value.symmetric: the GPU's Gram gradient relies on it).
+    const marked = [...lg.graph.values.values()].filter((v) => v.kind === 'input' && v.symmetric === true).map((v) => v.id);
+    const grams = [...lg.styleTargetShapes.keys()].filter((k) => k.startsWith('style:'));
+    expect(grams.length).toBeGreaterThan(0);
+    expect(marked.sort()).toEqual(grams.map(styleTargetInput).sort());
     expect(() => buildLossGraph({ transformer: t, lossNet: l, loss: withTerm({ kind: 'histogram', weight: 1, taps: [{ tap: 'relu1', weight: 1 }], attrs: {} }), batch: 2, size: 12 })).toThrow(
       /the histogram term recomputes its targets from the current image: Gatys only/,
     );

@@ -35,6 +35,16 @@ const STEPS = 3;
 const HYPER: AdamHyper = { lr: 1e-2, beta1: 0.9, beta2: 0.999, epsilon: 1e-8 };
 const batchBytes = 3 * S * S * 4;
 
+/** Seeded matrices in the last two axes of `shape`, each (A + Aᵀ) / 2, so symmetric exactly. */
+function symmetricMatrices(shape: readonly number[], next: () => number): Float32Array {
+  const n = shape.at(-1)!;
+  const a = Float32Array.from({ length: shape.reduce((x, d) => x * d, 1) }, next);
+  const out = new Float32Array(a.length);
+  for (let m = 0; m < a.length; m += n * n)
+    for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) out[m + i * n + j] = (a[m + i * n + j]! + a[m + j * n + i]!) / 2;
+  return out;
+}
+
 function setup(): { tg: TrainGraph; frozen: WeightMap; targets: Map<string, HostTensor>; state: () => OptimState; batches: HostTensor[] } {
   const loss = tinyLossNet();
   const tg = buildTrainGraph({ transformer: tinyTransformer(), lossNet: loss.graph, loss: TINY_LOSS, batch: 1, size: S, adam: HYPER, batchedAdam: true });
@@ -43,8 +53,9 @@ function setup(): { tg: TrainGraph; frozen: WeightMap; targets: Map<string, Host
   for (const p of tg.frozen) if (!frozen.has(p.id)) frozen.set(p.id, init.get(p.id)!);
   const rng = Rng.fromSeed(9);
   const batches = Array.from({ length: STEPS }, () => ({ shape: [1, 3, S, S], data: Float32Array.from({ length: 3 * S * S }, () => 255 * rng.next()) }));
-  // Seeded style targets of the graph's shapes (a Gram is what the loss compares with; any values exercise the step).
-  const targets = new Map([...tg.styleTargetShapes].map(([key, shape]) => [key, { shape: [...shape], data: Float32Array.from({ length: shape.reduce((a, c) => a * c, 1) }, () => rng.next()) }]));
+  // Seeded style targets of the graph's shapes: symmetric, as the Grams they stand for are (the graph marks its
+  // Gram targets symmetric, Value.symmetric, and the GPU's Gram gradient relies on it).
+  const targets = new Map([...tg.styleTargetShapes].map(([key, shape]) => [key, { shape: [...shape], data: symmetricMatrices(shape, () => rng.next()) }]));
   return { tg, frozen, targets, state: () => freshOptimState(new Map(tg.params.map((p) => [p.id, init.get(p.id)!]))), batches };
 }
 
