@@ -26,6 +26,7 @@ import { initParams } from '../../../src/runtime/train/init.ts';
 import { buildTrainGraph, lossNetWeights } from '../../../src/runtime/train/train-graph.ts';
 import { TINY_LOSS, tinyLossNet, tinyTransformer } from '../../runtime/train/tiny-nets.ts';
 import { SWIFTSHADER_ICD, useSwiftShader } from './swiftshader.ts';
+import { symmetricMatrices } from '../../compiler/ir/seeded-symmetric.ts';
 
 const S = 16;
 const dirs: string[] = [];
@@ -33,14 +34,16 @@ afterAll(() => {
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
 });
 
-/** Seeded inputs in [0, 1); scalars (Adam's step count) are 1. */
+/** Seeded inputs in [0, 1); scalars (Adam's step count) are 1; inputs marked symmetric (Gram targets) symmetric. */
 function feedsOf(g: Graph): Record<string, HostTensor> {
   const rng = Rng.fromSeed(5);
   const out: Record<string, HostTensor> = {};
   for (const id of g.inputs) {
-    const shape = g.values.get(id)!.shape as number[];
+    const v = g.values.get(id)!;
+    const shape = v.shape as number[];
     const n = shape.reduce((a, b) => a * b, 1);
-    out[id] = { shape, data: n === 1 ? Float32Array.of(1) : Float32Array.from({ length: n }, () => rng.next()) };
+    const next = (): number => rng.next();
+    out[id] = { shape, data: n === 1 ? Float32Array.of(1) : v.symmetric ? symmetricMatrices(shape, next) : Float32Array.from({ length: n }, next) };
   }
   return out;
 }

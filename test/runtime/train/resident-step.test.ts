@@ -20,6 +20,7 @@ import type { WeightMap } from '../../../src/backends/types.ts';
 import { TINY_LOSS, tinyLossNet, tinyTransformer } from './tiny-nets.ts';
 import { SWIFTSHADER_ICD, useSwiftShader } from '../../backends/onnx/swiftshader.ts';
 import type { ResidentTensor } from '../../../src/backends/onnx/index.ts';
+import { symmetricMatrices } from '../../compiler/ir/seeded-symmetric.ts';
 
 // Every ResidentTensor the backend makes (run outputs kept on the device, uploads), to count the live ones: a
 // disposed ORT tensor's location is 'none'.
@@ -34,16 +35,6 @@ const S = 16;
 const STEPS = 3;
 const HYPER: AdamHyper = { lr: 1e-2, beta1: 0.9, beta2: 0.999, epsilon: 1e-8 };
 const batchBytes = 3 * S * S * 4;
-
-/** Seeded matrices in the last two axes of `shape`, each (A + Aᵀ) / 2, so symmetric exactly. */
-function symmetricMatrices(shape: readonly number[], next: () => number): Float32Array {
-  const n = shape.at(-1)!;
-  const a = Float32Array.from({ length: shape.reduce((x, d) => x * d, 1) }, next);
-  const out = new Float32Array(a.length);
-  for (let m = 0; m < a.length; m += n * n)
-    for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) out[m + i * n + j] = (a[m + i * n + j]! + a[m + j * n + i]!) / 2;
-  return out;
-}
 
 function setup(): { tg: TrainGraph; frozen: WeightMap; targets: Map<string, HostTensor>; state: () => OptimState; batches: HostTensor[] } {
   const loss = tinyLossNet();
