@@ -21,7 +21,7 @@
  * last moves one axis (its fast path). Measured: the two shuffles' transposes fell from 96 to about 7 ms; in the
  * float32 model (NCHWc convs) the same form was 4% slower, so it is applied to quantised convs only.
  */
-import { int64Tensor, node, onnx, type ModelProto, type NodeProto, type TensorProto } from './proto.ts';
+import { attribute, int64Tensor, node, onnx, tensorNumbers, type ModelProto, type NodeProto, type TensorProto } from './proto.ts';
 import { type ConvSite, consumersOf, convSites, dimsOf, floatData, rawTensor } from './quant-sites.ts';
 
 const DT = onnx.TensorProto.DataType;
@@ -29,15 +29,7 @@ const DT = onnx.TensorProto.DataType;
 /** stc's phase interleave: [N, C, a, b, H, W] → [N, C, H, a, W, b]. */
 const NCHW_INTERLEAVE = [0, 1, 4, 2, 5, 3];
 
-function int64Values(t: TensorProto): number[] {
-  if (t.rawData && t.rawData.byteLength > 0) {
-    const copy = new Uint8Array(t.rawData); // aligned copy
-    return Array.from(new BigInt64Array(copy.buffer, 0, copy.byteLength / 8), Number);
-  }
-  return (t.int64Data ?? []).map(Number);
-}
-
-const permOf = (n: NodeProto): number[] => ((n.attribute ?? []).find((a) => a.name === 'perm')?.ints ?? []).map(Number);
+const permOf = (n: NodeProto): number[] => (attribute(n, 'perm')?.ints ?? []).map(Number);
 const sameInts = (a: readonly number[], b: readonly number[]): boolean => a.length === b.length && a.every((v, i) => v === b[i]);
 
 /**
@@ -72,9 +64,9 @@ function matchShuffle(site: ConvSite, consumers: ReadonlyMap<string, NodeProto[]
   const shape1 = inits.get(r1.input![1]!);
   const shape2 = inits.get(r2.input![1]!);
   if (!shape1 || !shape2) return undefined; // computed shapes: a symbolic-size model
-  const [n, c, a, b, h, w] = int64Values(shape1);
+  const [n, c, a, b, h, w] = tensorNumbers(shape1) ?? [];
   if (a !== 2 || b !== 2 || ![n, c, h, w].every((v) => v !== undefined && v > 0)) return undefined;
-  if (!sameInts(int64Values(shape2), [n!, c!, 2 * h!, 2 * w!]) || dimsOf(site.weight)[0] !== 4 * c!) return undefined;
+  if (!sameInts(tensorNumbers(shape2) ?? [], [n!, c!, 2 * h!, 2 * w!]) || dimsOf(site.weight)[0] !== 4 * c!) return undefined;
   // The kernel and bias are rewritten in place, so nothing else may read them.
   const shared = (x: TensorProto | undefined): boolean => x !== undefined && (consumers.get(x.name!) ?? []).some((m) => m !== site.node);
   if (shared(site.weight) || shared(site.bias)) return undefined;

@@ -81,3 +81,23 @@ export function valueInfo(name: string, elemType: 'float32' | 'int64', dims: rea
     },
   };
 }
+
+/** A node attribute by name. */
+export function attribute(n: NodeProto, name: string): AttributeProto | undefined {
+  return n.attribute?.find((a) => a.name === name);
+}
+
+/** A float32 or int64 tensor's values (raw or typed field), as numbers; undefined for other types or a size mismatch. */
+export function tensorNumbers(t: TensorProto): number[] | undefined {
+  const n = (t.dims ?? []).reduce<number>((a, d) => a * Number(d), 1);
+  const raw = t.rawData;
+  if (t.dataType === onnx.TensorProto.DataType.FLOAT) {
+    if (raw && raw.byteLength === 4 * n) return Array.from(new Float32Array(raw.slice().buffer));
+    return t.floatData?.length === n ? t.floatData.map(Number) : undefined;
+  }
+  if (t.dataType === onnx.TensorProto.DataType.INT64) {
+    if (raw && raw.byteLength === 8 * n) return Array.from(new BigInt64Array(raw.slice().buffer), Number);
+    return t.int64Data?.length === n ? t.int64Data.map(Number) : undefined;
+  }
+  return undefined;
+}

@@ -3,14 +3,12 @@
  * per-parameter pieces, AdamUpdateOptions.batched) as one Split node: one dispatch on a GPU instead of one per
  * piece. Only exact tilings (from 0 to the axis's extent, in order, no gaps or overlaps, unit steps) are rewritten.
  */
-import type { ModelProto, NodeProto, TensorProto } from './proto.ts';
+import { onnx, tensorNumbers, type ModelProto, type NodeProto, type TensorProto } from './proto.ts';
 
-/** The values of a 1-element int64 initializer, or undefined. */
+/** The value of a 1-element int64 initializer, or undefined. */
 function scalarI64(t: TensorProto | undefined): number | undefined {
-  if (!t || (t.dims ?? []).reduce((a, d) => a * Number(d), 1) !== 1) return undefined;
-  if (t.rawData && t.rawData.byteLength === 8) return Number(new DataView(t.rawData.buffer, t.rawData.byteOffset, 8).getBigInt64(0, true));
-  const v = t.int64Data?.[0];
-  return v === undefined ? undefined : Number(v);
+  const v = t?.dataType === onnx.TensorProto.DataType.INT64 ? tensorNumbers(t) : undefined;
+  return v?.length === 1 ? v[0] : undefined;
 }
 
 interface Piece {

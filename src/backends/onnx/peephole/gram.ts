@@ -13,7 +13,8 @@
  *   other input, whatever its name or shape, keeps X + Xᵀ.
  */
 import type { NodeProto } from '../proto.ts';
-import { attribute, newNode, type ProtoGraph } from './graph.ts';
+import { attribute } from '../proto.ts';
+import { newNode, type ProtoGraph } from './graph.ts';
 
 /** Whether a Transpose swaps the last two axes (and only them). */
 function swapsLastTwo(t: NodeProto): boolean {

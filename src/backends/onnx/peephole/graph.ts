@@ -3,7 +3,7 @@
  * order: a replacement takes the place of the node it replaces), who produces and who reads each tensor, the
  * constant initializers' values, and the shapes of the tensors that were IR values.
  */
-import { type AttributeProto, type ModelProto, type NodeProto, type TensorProto, floatTensor, onnx } from '../proto.ts';
+import { type AttributeProto, type ModelProto, type NodeProto, type TensorProto, floatTensor, onnx, tensorNumbers } from '../proto.ts';
 import { liveNodes } from '../dead-nodes.ts';
 
 /** A tensor's shape where it is known (the IR values the emitter kept the ids of), else undefined. */
@@ -11,25 +11,6 @@ export type ShapeOf = (name: string) => readonly number[] | undefined;
 
 const FLOAT = onnx.TensorProto.DataType.FLOAT;
 const INT64 = onnx.TensorProto.DataType.INT64;
-
-function elementCount(t: TensorProto): number {
-  return (t.dims ?? []).reduce<number>((a, d) => a * Number(d), 1);
-}
-
-/** A float32 or int64 initializer's values (raw or typed field), as numbers. */
-function initValues(t: TensorProto): number[] | undefined {
-  const n = elementCount(t);
-  const raw = t.rawData;
-  if (t.dataType === FLOAT) {
-    if (raw && raw.byteLength === 4 * n) return Array.from(new Float32Array(raw.slice().buffer));
-    return t.floatData?.length === n ? t.floatData.map(Number) : undefined;
-  }
-  if (t.dataType === INT64) {
-    if (raw && raw.byteLength === 8 * n) return Array.from(new BigInt64Array(raw.slice().buffer), Number);
-    return t.int64Data?.length === n ? t.int64Data.map(Number) : undefined;
-  }
-  return undefined;
-}
 
 export class ProtoGraph {
   nodes: NodeProto[];
@@ -91,14 +72,14 @@ export class ProtoGraph {
   /** The value of a one-element float32 initializer, or undefined. */
   scalar(name: string): number | undefined {
     const t = this.inits.get(name);
-    if (!t || t.dataType !== FLOAT || elementCount(t) !== 1) return undefined;
-    return initValues(t)?.[0];
+    if (!t || t.dataType !== FLOAT || (t.dims ?? []).some((d) => Number(d) !== 1)) return undefined;
+    return tensorNumbers(t)?.[0];
   }
 
   /** The values of an int64 initializer, or undefined. */
   ints(name: string): number[] | undefined {
     const t = this.inits.get(name);
-    return t?.dataType === INT64 ? initValues(t) : undefined;
+    return t?.dataType === INT64 ? tensorNumbers(t) : undefined;
   }
 
   /** An initializer's shape, or the known shape of a tensor (a rewrite's override first, then the IR's). */
@@ -129,7 +110,7 @@ export class ProtoGraph {
   /** The values of a float32 initializer, or undefined. */
   floats(name: string): number[] | undefined {
     const t = this.inits.get(name);
-    return t?.dataType === FLOAT ? initValues(t) : undefined;
+    return t?.dataType === FLOAT ? tensorNumbers(t) : undefined;
   }
 
   /** A new rank-0 float32 initializer holding `v`. */
@@ -195,11 +176,6 @@ export class ProtoGraph {
     const initializer = [...(g.initializer ?? []), ...this.newInits].filter((t) => read.has(t.name ?? '') || this.outputs.has(t.name ?? ''));
     return { ...this.model, graph: { ...g, node: this.nodes, initializer } };
   }
-}
-
-/** A node attribute by name. */
-export function attribute(n: NodeProto, name: string): AttributeProto | undefined {
-  return n.attribute?.find((a) => a.name === name);
 }
 
 /** A new node, named as the emitter names them: `<its first output>/<op type>` (profiles attribute time by name). */
