@@ -74,14 +74,6 @@ export async function tapOf(net: NetworkDef, tap: string, image: HostTensor, pat
   return runReference(g, weights, { [inputId]: image })[tap]!.data;
 }
 
-export function relL2(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let d = 0;
-  let n = 0;
-  for (let i = 0; i < a.length; i++) {
-    d += (a[i]! - b[i]!) ** 2;
-    n += b[i]! ** 2;
-  }
-  return Math.sqrt(d / n);
-}
+export { relL2 } from '../rel-l2.ts';
 
 export { existsSync };

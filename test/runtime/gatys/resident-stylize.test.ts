@@ -30,6 +30,7 @@ import { writeImage } from '../../../src/runtime/image.ts';
 import type { RgbImage } from '../../../src/runtime/image-types.ts';
 import { SWIFTSHADER_ICD, useSwiftShader } from '../../backends/onnx/swiftshader.ts';
 import { toySpec } from './toy-spec.ts';
+import { relL2 } from '../../rel-l2.ts';
 
 const S = 12;
 const MARGIN = 2;
@@ -39,13 +40,6 @@ const noise = (seed: number, w: number, h: number): RgbImage => {
   const rng = Rng.fromSeed(seed);
   return { width: w, height: h, data: Float32Array.from({ length: 3 * w * h }, () => 255 * rng.next()) };
 };
-
-function relL2(a: Float32Array, b: Float32Array): number {
-  let num = 0;
-  let den = 0;
-  for (let i = 0; i < a.length; i++) ((num += (a[i]! - b[i]!) ** 2), (den += b[i]! ** 2));
-  return Math.sqrt(num / den);
-}
 
 const closeLosses = (a: GatysRunResult, b: GatysRunResult, tol = 1e-4): void => {
   expect(a.history.map((h) => h.iteration)).toEqual(b.history.map((h) => h.iteration));

@@ -16,6 +16,7 @@ import { createGatysEngine, targetFeeds } from '../../../src/runtime/gatys/engin
 import { ResidentGatysAdam, type PixelBounds } from '../../../src/runtime/gatys/resident.ts';
 import { adamStepHost, type AdamMoments } from '../../../src/runtime/train/adam-host.ts';
 import { SWIFTSHADER_ICD, useSwiftShader } from '../../backends/onnx/swiftshader.ts';
+import { relL2 } from '../../rel-l2.ts';
 
 const S = 16;
 const STEPS = 4;
@@ -43,13 +44,6 @@ async function setup(): Promise<{ graphs: ObjectiveGraphs; weights: WeightMap; f
   const targets = { ...(await engine.contentTargets({ shape, data: image(1) })), ...(await engine.styleTargets({ shape, data: image(2) })) };
   await engine.dispose();
   return { graphs, weights: net.weights, feeds: targetFeeds(graphs, targets, {}) };
-}
-
-function relL2(a: Float32Array, b: Float32Array): number {
-  let num = 0;
-  let den = 0;
-  for (let i = 0; i < a.length; i++) ((num += (a[i]! - b[i]!) ** 2), (den += b[i]! ** 2));
-  return Math.sqrt(num / den);
 }
 
 async function residentRun(opts: BackendOptions, hyper: AdamHyper = HYPER, bounds?: PixelBounds): Promise<{ image: Float32Array; losses: number[]; perStep: { up: number; down: number }[]; terms: number }> {
