@@ -91,8 +91,8 @@ describe.skipIf(!hasShared)('stc transfer', () => {
     expect((await stc(...base(), '--style', p('dots.png'), '--content', p('photo.png'), '-o', p('dots-f32.png'))).code).toBe(0);
     const [f32, int8, dots] = await Promise.all(['f32.png', 'int8.png', 'dots-f32.png'].map((f) => pixels(p(f))));
     expect([int8!.width, int8!.height]).toEqual([30, 21]);
-    // The vectors differ by the int8 rounding (cosine 0.9996 with float32's on this synthetic style, 0.9997+ on
-    // paintings): well below the change to another style.
+    // The vectors differ by the int8 rounding (on the .tflite file's activation scales; cosine 0.9998+ with
+    // TFLite's on paintings): well below the change to another style.
     const [rounding, otherStyle] = [meanAbs(f32!.data, int8!.data), meanAbs(f32!.data, dots!.data)];
     console.info(`[transfer] --predictor-int8 vs float32: mean |diff| ${rounding.toFixed(2)}; another style: ${otherStyle.toFixed(2)}`);
     expect(rounding).toBeGreaterThan(0);

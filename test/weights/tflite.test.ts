@@ -12,6 +12,8 @@ import { Builder } from 'flatbuffers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WeightError } from '../../src/weights/errors.ts';
 import { openTflite } from '../../src/weights/tflite.ts';
+import { convActivationRanges, quantizedRange } from '../../src/weights/tflite-activations.ts';
+import { parseTflite } from '../../src/weights/tflite-schema.ts';
 
 interface T {
   name: string;
@@ -213,5 +215,43 @@ describe('openTflite', () => {
     await expect(openTflite(bad)).rejects.toThrow(WeightError);
     await expect(openTflite(bad)).rejects.toThrow(/not a TensorFlow Lite file/);
     await expect(openTflite(join(dir, 'none.tflite'))).rejects.toThrow(/does not exist/);
+  });
+});
+
+// The int8 form of a conv followed by a depthwise conv: int8 activations with per-tensor scales (TFLite's
+// quantisation spec), so each range is [scale · (−128 − zp), scale · (127 − zp)]; the input is uint8.
+const QTENSORS: T[] = [
+  { name: 'x_u8', shape: [1, 4, 4, 3], type: UINT8, scale: [1 / 255], zeroPoint: [0] },
+  { name: 'conv/weights', shape: [2, 1, 1, 3], type: INT8, bytes: i8([1, 2, 3, 4, 5, 6]), scale: [0.1, 0.2], axis: 0 },
+  { name: 'conv/Relu6', shape: [1, 4, 4, 2], type: INT8, scale: [6 / 255], zeroPoint: [-128] },
+  { name: 'dw/weights', shape: [1, 1, 1, 2], type: INT8, bytes: i8([7, 8]), scale: [0.5, 0.25], axis: 3 },
+  { name: 'dw/y', shape: [1, 4, 4, 2], type: INT8, scale: [0.5], zeroPoint: [10] },
+  { name: 'f/weights', shape: [1, 1, 1, 2], type: FLOAT32, bytes: f32([1, 2]) },
+  { name: 'f/y', shape: [1, 4, 4, 1], type: FLOAT32 },
+];
+const QOPS: [number, number[], number[]][] = [
+  [CONV, [0, 1, -1], [2]],
+  [DEPTHWISE, [2, 3, -1], [4]],
+  [CONV, [4, 5, -1], [6]], // float output: no range
+];
+
+describe('convActivationRanges', () => {
+  it('gives each quantised conv its input and output range, by filter name', () => {
+    const ranges = convActivationRanges(parseTflite(buildModel(QTENSORS, QOPS)));
+    expect([...ranges.keys()]).toEqual(['conv/weights', 'dw/weights']);
+    const conv = ranges.get('conv/weights')!;
+    expect(conv.input.min).toBe(0);
+    expect(conv.input.max).toBeCloseTo(1, 6);
+    expect(conv.output.min).toBe(0); // a ReLU6 output: [0, 6]
+    expect(conv.output.max).toBeCloseTo(6, 5);
+    expect(ranges.get('dw/weights')!.input).toEqual(conv.output);
+    expect(ranges.get('dw/weights')!.output).toEqual({ min: 0.5 * (-128 - 10), max: 0.5 * (127 - 10) });
+  });
+
+  it('has no range for a float tensor or a per-channel one', () => {
+    const [x, w, , , , , fy] = parseTflite(buildModel(QTENSORS, QOPS)).tensors;
+    expect(quantizedRange(x!)).toBeDefined();
+    expect(quantizedRange(w!)).toBeUndefined(); // per-channel (a filter)
+    expect(quantizedRange(fy!)).toBeUndefined();
   });
 });

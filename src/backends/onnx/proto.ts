@@ -90,13 +90,14 @@ export function attribute(n: NodeProto, name: string): AttributeProto | undefine
 /** A float32 or int64 tensor's values (raw or typed field), as numbers; undefined for other types or a size mismatch. */
 export function tensorNumbers(t: TensorProto): number[] | undefined {
   const n = (t.dims ?? []).reduce<number>((a, d) => a * Number(d), 1);
-  const raw = t.rawData;
+  // A copy: a decoded proto's bytes may be a Node Buffer, whose slice() is a view of a larger, unaligned buffer.
+  const raw = t.rawData && new Uint8Array(t.rawData);
   if (t.dataType === onnx.TensorProto.DataType.FLOAT) {
-    if (raw && raw.byteLength === 4 * n) return Array.from(new Float32Array(raw.slice().buffer));
+    if (raw && raw.byteLength === 4 * n) return Array.from(new Float32Array(raw.buffer));
     return t.floatData?.length === n ? t.floatData.map(Number) : undefined;
   }
   if (t.dataType === onnx.TensorProto.DataType.INT64) {
-    if (raw && raw.byteLength === 8 * n) return Array.from(new BigInt64Array(raw.slice().buffer), Number);
+    if (raw && raw.byteLength === 8 * n) return Array.from(new BigInt64Array(raw.buffer), Number);
     return t.int64Data?.length === n ? t.int64Data.map(Number) : undefined;
   }
   return undefined;

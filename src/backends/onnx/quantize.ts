@@ -209,6 +209,17 @@ export function quantizeModel(unfolded: ModelProto, calibrated: ReadonlyMap<stri
   return quantizeSites(eq.model, eq.ranges, opts);
 }
 
+/**
+ * The tensors whose ranges quantizeModel reads for each conv it quantises under `opts`: the conv's input and the
+ * tensor its output is quantised at (quantizationPoints). For ranges that come from elsewhere than calibration
+ * (an int8 model's own activation quantisation).
+ */
+export function quantizedTensors(unfolded: ModelProto, opts: QuantizeOptions = {}): { readonly site: ConvSite; readonly input: string; readonly output: string }[] {
+  const model = foldConstantConcats(unfolded);
+  const acts = quantizationPoints(model);
+  return selectedSites(model, opts).map((site) => ({ site, input: site.input, output: quantizedOutput(site, acts) }));
+}
+
 /** The conv sites to quantise: all but the ends kept in float32 and those named in keepFloat. */
 function selectedSites(model: ModelProto, opts: QuantizeOptions): ConvSite[] {
   const all = convSites(model);

@@ -80,7 +80,7 @@ export function addStyleOptions(cmd: Command): Command {
     .option('--style-weights <file>', 'weight file of the style predictor (instead of the spec\'s)')
     .option('--weights-dir <dir>', 'folder holding the weight files the spec names (the Magenta .tflite files)')
     .option('--threads <n>', 'ONNX Runtime intra-op threads (default: all cores)')
-    .option('--predictor-int8', 'run the style predictor in int8, calibrated on noise (CPU; faster per image, slower to load)')
+    .option('--predictor-int8', "run the style predictor in int8 on the .tflite file's own activation scales (CPU; faster per image)")
     .option(DEVICE_FLAGS, DEVICE_HELP);
 }
 

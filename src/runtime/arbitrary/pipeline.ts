@@ -7,7 +7,8 @@
  */
 import { basename, join } from 'node:path';
 import { OnnxBackend, loadOnnxModel } from '../../backends/onnx/index.ts';
-import { floatModelProto, quantizeToBytes } from '../../backends/onnx/quantize.ts';
+import { floatModelProto, quantizeModel, quantizeToBytes } from '../../backends/onnx/quantize.ts';
+import { onnx } from '../../backends/onnx/proto.ts';
 import type { BackendOptions, CompiledModel, Device, WeightMap } from '../../backends/types.ts';
 import type { NetworkDef } from '../../compiler/frontend.ts';
 import type { Graph, HostTensor } from '../../compiler/ir/types.ts';
@@ -16,7 +17,9 @@ import { ShapeError } from '../../compiler/ir/ops.ts';
 import { specialize } from '../../compiler/passes/specialize.ts';
 import { UserError } from '../../util/errors.ts';
 import { uniformTensor } from '../../verify/det.ts';
-import { bindWeights } from '../../weights/index.ts';
+import { bindWeights, weightPath } from '../../weights/index.ts';
+import { readConvActivationRanges } from '../../weights/tflite-activations.ts';
+import { fileActivationRanges } from './int8-ranges.ts';
 import { STYLE_SIZE } from './style-image.ts';
 
 /** Where each network's weight file is: an explicit file, else the spec's file name inside `dir`, else the spec's path. */
@@ -47,13 +50,19 @@ export interface PredictorOptions {
   readonly threads?: number;
   /**
    * Run the predictor as an int8 QDQ model (backends/onnx/quantize.ts: per-channel 8-bit weights, uint8
-   * activations quantised after each ReLU6, as TFLite's int8 predictor is), calibrated on `calibration`
-   * (0..255 NCHW images at the predictor's size; default: NOISE_CALIBRATION seeded noise images). CPU only.
-   * Faster per prediction, but compiling costs the calibration runs: worth it for many predictions.
-   * Cosine with TFLite's own int8 vectors: 0.9997-0.9998 (noise), 0.9998-0.9999 (six paintings), against
-   * float32's 0.9999 (docs/benchmarks.md, "arbitrary style transfer").
+   * activations quantised after each ReLU6, as TFLite's int8 predictor is), on the activation ranges of the
+   * .tflite file (`ranges`), else calibrated on `calibration` (0..255 NCHW images at the predictor's size;
+   * default: NOISE_CALIBRATION seeded noise images). CPU only. Faster per prediction than float32.
+   * Cosine with TFLite's own int8 vectors: 0.99986-0.99997 on the file's ranges, 0.9997-0.9998 calibrated on
+   * noise, against float32's 0.99986-0.99993 (docs/benchmarks.md, "arbitrary style transfer").
    */
   readonly int8?: boolean;
+  /**
+   * Where the int8 predictor's activation ranges come from: 'file' (the default) reads them from an int8
+   * .tflite weights file's own quantisation (int8-ranges.ts), so loading runs no calibration, falling back to
+   * calibration when the file has none; 'calibrate' always calibrates. Giving `calibration` implies 'calibrate'.
+   */
+  readonly ranges?: 'file' | 'calibrate';
   readonly calibration?: readonly HostTensor[];
   /** ONNX Runtime's worker threads spin while waiting (BackendOptions.spinning); default true. */
   readonly spinning?: boolean;
@@ -83,8 +92,23 @@ export async function int8PredictorBytes(g: Graph, weights: WeightMap, calibrati
   return quantizeToBytes(floatModelProto(g, weights), feeds, { ...backend, ...INT8_PREDICTOR });
 }
 
-async function int8Predictor(g: Graph, weights: WeightMap, calibration: readonly HostTensor[], backend: BackendOptions): Promise<CompiledModel> {
-  return loadOnnxModel(await int8PredictorBytes(g, weights, calibration, backend), backend);
+/**
+ * The int8 predictor quantised on the activation ranges of its .tflite weights file (int8-ranges.ts), or
+ * undefined when the binding is not an explicit TFLite mapping or the file has no activation quantisation.
+ */
+export async function int8PredictorBytesFromFile(net: NetworkDef, g: Graph, weights: WeightMap, weightsFile?: string): Promise<Uint8Array | undefined> {
+  const source = net.weights;
+  if (source?.kind !== 'file' || source.format !== 'tflite' || source.mapping.kind !== 'explicit') return undefined;
+  const convs = await readConvActivationRanges(weightPath(source, { specDir: net.specDir, ...(weightsFile !== undefined && { pathOverride: weightsFile }) }));
+  const tensorOf = new Map(source.mapping.entries.map((e) => [e.param, e.tensor]));
+  const model = floatModelProto(g, weights);
+  const ranges = fileActivationRanges(model, (p) => tensorOf.get(p), convs, INT8_PREDICTOR);
+  return ranges && onnx.ModelProto.encode(onnx.ModelProto.create(quantizeModel(model, ranges, INT8_PREDICTOR))).finish();
+}
+
+async function int8Predictor(net: NetworkDef, g: Graph, weights: WeightMap, opts: PredictorOptions, backend: BackendOptions): Promise<CompiledModel> {
+  const fromFile = opts.ranges !== 'calibrate' && !opts.calibration ? await int8PredictorBytesFromFile(net, g, weights, opts.weights) : undefined;
+  return loadOnnxModel(fromFile ?? (await int8PredictorBytes(g, weights, opts.calibration ?? noiseCalibration(), backend)), backend);
 }
 
 /** The style predictor compiled for one 256 x 256 image: predict(image 0..255 NCHW) -> [1, S, 1, 1]. */
@@ -101,9 +125,8 @@ export class StylePredictor {
     const g = specialize(net.graph, { N: 1, H: STYLE_SIZE, W: STYLE_SIZE });
     const weights = await bind(net, g, opts.weights);
     if (opts.int8 && opts.device === 'gpu') throw new UserError('the int8 style predictor runs on the CPU only');
-    const calibration = opts.calibration ?? noiseCalibration();
     const backend: BackendOptions = { ...(opts.device && { device: opts.device }), ...(opts.threads && { threads: opts.threads }), ...(opts.spinning !== undefined && { spinning: opts.spinning }) };
-    const model = opts.int8 ? await int8Predictor(g, weights, calibration, backend) : await new OnnxBackend().compile(g, weights, backend);
+    const model = opts.int8 ? await int8Predictor(net, g, weights, opts, backend) : await new OnnxBackend().compile(g, weights, backend);
     return new StylePredictor(model, g.inputs[0]!, [...g.outputs.keys()][0]!);
   }
 
