@@ -57,7 +57,6 @@ async function main(): Promise<void> {
       'no-arena': { type: 'boolean', default: false },
       'mem-pattern': { type: 'boolean', default: false },
       nchwc: { type: 'string' },
-      'no-nchwc-runtime-kernels': { type: 'boolean', default: false },
     },
   });
   const baseline = rssMb();
@@ -76,7 +75,6 @@ async function main(): Promise<void> {
     ...(values['no-arena'] && { memArena: false }),
     ...(values['mem-pattern'] && { memPattern: true }),
     ...(values.nchwc !== undefined && { nchwc: values.nchwc !== 'off' }),
-    ...(values['no-nchwc-runtime-kernels'] && { nchwcRuntimeKernels: false }),
   };
   const t0 = performance.now();
   const job = values.job === 'peak' ? await preparePeak(opts) : await prepareJob(jobById(values.job!), backend, opts);

@@ -55,12 +55,6 @@ export interface BackendOptions {
    */
   readonly nchwc?: boolean;
   /**
-   * ONNX CPU, with `nchwc`: also write convs whose kernel is fed or computed at run time (a training step's
-   * transformer convs and their input gradients) in ORT's NCHWc blocks (backends/onnx/nchwc-convs.ts), which ORT's
-   * own transformer leaves on the slower NCHW path; default true.
-   */
-  readonly nchwcRuntimeKernels?: boolean;
-  /**
    * ONNX: how a ReLU's gradient masks dy. 'mul' (default): dy · Cast(y > 0), faster on ONNX Runtime's CPU
    * (its Where with a broadcast scalar is slow). 'where': Where(y > 0, dy, 0), leaner: ORT computes each mask as
    * soon as y exists, so in a gradient graph every layer's mask lives from the forward pass to its backward, and

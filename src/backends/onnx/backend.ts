@@ -14,8 +14,6 @@ import type { ModelProto } from './proto.ts';
 import { elideOutputIdentities } from './elide-identity.ts';
 import { slicesToSplit } from './slices-to-split.ts';
 import { peephole } from './peephole/index.ts';
-import { runTimeKernelConvsToNchwc } from './nchwc-convs.ts';
-import { nchwcBlockSize } from './nchwc-probe.ts';
 import { isForwardOp } from '../../compiler/passes/autodiff/index.ts';
 import { GpuUnavailableError, createSessionOn, type GpuProviderOptions, type OrtProvider } from './providers.ts';
 import { collectGarbage } from '../collect-garbage.ts';
@@ -219,37 +217,27 @@ function constantBytes(g: Graph): number {
  * function, so the optimised graph's derived constants and the ModelProto are garbage once it returns.
  */
 async function emitSession(g: Graph, weights: WeightMap, opts: BackendOptions): Promise<{ readonly file: ModelSource; readonly constantBytes: number; readonly winograd: boolean }> {
-  const block = opts.device !== 'gpu' && opts.nchwc !== false && opts.nchwcRuntimeKernels !== false ? await nchwcBlockSize() : 0;
-  const { graph, proto } = lowerForDevice(g, weights, opts, block);
+  const { graph, proto } = lowerForDevice(g, weights, opts);
   return { file: await writeModelSource(proto), constantBytes: constantBytes(graph), winograd: winogradGradient(graph) };
 }
 
-/** A value's concrete shape in `graph`, or undefined (symbolic or unknown). */
-function shapeOfGraph(graph: Graph): (name: string) => number[] | undefined {
-  return (name) => {
-    const s = graph.values.get(name)?.shape;
-    return s?.every((d): d is number => typeof d === 'number') ? [...s] : undefined;
-  };
-}
-
 /** The optimised graph and the ModelProto the backend would compile for these options (device-aware). */
-function lowerForDevice(g: Graph, weights: WeightMap, opts: BackendOptions, nchwcBlock = 0): { readonly graph: Graph; readonly proto: ModelProto } {
+function lowerForDevice(g: Graph, weights: WeightMap, opts: BackendOptions): { readonly graph: Graph; readonly proto: ModelProto } {
   const graph = opts.optimize !== false && isConcrete(g) ? optimizeGraph(g, weights, optimizeOptions(opts)) : g;
   // ORT 1.30's WebGPU provider takes MaxPool nodes but fails at run time on their Indices output. On a GPU the
   // ReLU gradient is Where(y > 0, dy, 0) unless asked otherwise: two nodes, not three (Greater, Cast, Mul).
   const gpu = opts.device === 'gpu' ? { maxPoolGrad: 'tiled' as const, reluGrad: 'where' as const } : {};
   const emit = { ...gpu, ...(opts.reluGrad && { reluGrad: opts.reluGrad }) };
   const proto = buildModelProto(graph, weights, emit);
-  if (opts.device !== 'gpu') {
-    // A Winograd gradient graph runs without NCHWc (winogradGradient), so its convs stay as they are too.
-    const nchwc = nchwcBlock > 0 && !winogradGradient(graph);
-    return { graph, proto: nchwc ? runTimeKernelConvsToNchwc(proto, nchwcBlock, shapeOfGraph(graph)) : proto };
-  }
+  if (opts.device !== 'gpu') return { graph, proto };
   const extent = (name: string, axis: number): number | undefined => {
     const d = graph.values.get(name)?.shape[axis];
     return typeof d === 'number' ? d : undefined;
   };
-  const shapeOf = shapeOfGraph(graph);
+  const shapeOf = (name: string): number[] | undefined => {
+    const s = graph.values.get(name)?.shape;
+    return s?.every((d): d is number => typeof d === 'number') ? [...s] : undefined;
+  };
   const symmetric = new Set(graph.inputs.filter((id) => graph.values.get(id)?.symmetric === true));
   return { graph, proto: peephole(slicesToSplit(elideOutputIdentities(proto), extent), shapeOf, symmetric) };
 }
