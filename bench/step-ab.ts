@@ -9,7 +9,10 @@
  * loaded machine a per-op-type comparison in the same window says where a variant gains or loses even when the
  * step times scatter by ±30% (docs/benchmarks.md, "Training step at 128², batch 2").
  *
- *   npx tsx bench/step-ab.ts --job train-johnson_in-b2-128 --b '{"memPattern":true}' [--a '{}'] [--pairs 12] [--warmup 2] [--profile]
+ * --detail OpA,OpB (with --profile) adds each node of those op types, per session (nodes are named after the IR
+ * values they lower, so a rewritten node and its replacement can be matched by hand).
+ *
+ *   npx tsx bench/step-ab.ts --job train-johnson_in-b2-128 --b '{"memPattern":true}' [--a '{}'] [--pairs 12] [--warmup 2] [--profile [--detail Pad,Resize]]
  */
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -51,20 +54,23 @@ async function timed(job: PreparedJob): Promise<number> {
 }
 
 /** Kernel ms per step by op type, and ORT's run time of each step, from the step model's profile (the largest file). */
-function profileOf(dir: string, steps: number): { readonly byOp: Map<string, number>; readonly runs: number[] } {
+function profileOf(dir: string, steps: number, detail: readonly string[]): { readonly byOp: Map<string, number>; readonly runs: number[]; readonly nodes: Map<string, number> } {
   const files = readdirSync(dir).map((f) => path.join(dir, f));
   const file = files.sort((a, b) => readFileSync(b).length - readFileSync(a).length)[0];
   if (!file) throw new Error('bench/step-ab: ONNX Runtime wrote no profile');
   const events = JSON.parse(readFileSync(file, 'utf8')) as ProfileEvent[];
   const byOp = new Map<string, number>();
+  const nodes = new Map<string, number>();
   const runs: number[] = [];
   for (const e of events) {
     if (e.cat === 'Session' && e.name === 'model_run') runs.push(e.dur / 1000);
     if (e.cat !== 'Node' || !e.name.endsWith('_kernel_time')) continue;
     const op = e.args?.op_name ?? '?';
     byOp.set(op, (byOp.get(op) ?? 0) + e.dur / 1000 / steps);
+    const name = `${op} ${e.name.replace(/_kernel_time$/, '')}`;
+    if (detail.includes(op)) nodes.set(name, (nodes.get(name) ?? 0) + e.dur / 1000 / steps);
   }
-  return { byOp, runs };
+  return { byOp, runs, nodes };
 }
 
 function printProfiles(a: ReturnType<typeof profileOf>, b: ReturnType<typeof profileOf>, warmup: number): void {
@@ -77,6 +83,9 @@ function printProfiles(a: ReturnType<typeof profileOf>, b: ReturnType<typeof pro
   for (const op of ops.sort((x, y) => most(y) - most(x)).slice(0, 24)) {
     console.log(`  ${op.padEnd(24)} ${(a.byOp.get(op) ?? 0).toFixed(1).padStart(8)} ${(b.byOp.get(op) ?? 0).toFixed(1).padStart(8)}`);
   }
+  for (const [tag, p] of [['A', a], ['B', b]] as const) {
+    for (const [name, ms] of [...p.nodes].sort((x, y) => y[1] - x[1]).slice(0, 20)) console.log(`  ${tag} ${ms.toFixed(2).padStart(7)} ms  ${name}`);
+  }
 }
 
 async function main(): Promise<void> {
@@ -88,6 +97,7 @@ async function main(): Promise<void> {
       pairs: { type: 'string', default: '12' },
       warmup: { type: 'string', default: '2' },
       profile: { type: 'boolean', default: false },
+      detail: { type: 'string', default: '' },
     },
   });
   const warmup = Number(values.warmup);
@@ -112,7 +122,8 @@ async function main(): Promise<void> {
     console.log(`A ${values.a}: median ${r(median(ta))} ms, min ${r(Math.min(...ta))} ms`);
     console.log(`B ${values.b}: median ${r(median(tb))} ms, min ${r(Math.min(...tb))} ms`);
     console.log(`B / A per pair: median ${median(ratios).toFixed(3)} (range ${Math.min(...ratios).toFixed(3)}-${Math.max(...ratios).toFixed(3)}); minima ${(Math.min(...tb) / Math.min(...ta)).toFixed(3)}`);
-    if (dirs[0] && dirs[1]) printProfiles(profileOf(dirs[0], warmup + pairs), profileOf(dirs[1], warmup + pairs), warmup);
+    const detail = values.detail!.split(',').filter(Boolean);
+    if (dirs[0] && dirs[1]) printProfiles(profileOf(dirs[0], warmup + pairs, detail), profileOf(dirs[1], warmup + pairs, detail), warmup);
   } finally {
     for (const d of dirs) if (d) rmSync(d, { recursive: true, force: true });
   }
