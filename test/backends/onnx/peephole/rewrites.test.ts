@@ -203,6 +203,17 @@ describe('GPU peephole rewrites, sums', () => {
     expect(await rewrite(ops, { g: [1, 3, 4, 5] }, { dx: [1, 3, 4, 6] })).toEqual(['ConvTranspose']);
   });
 
+  it('merges twin nodes only with as many outputs: a MaxPool with Indices is no twin of the same pool without', async () => {
+    const pool = { kernel_shape: [2, 2], strides: [2, 2] };
+    const m = model([['MaxPool', ['x'], 'y', pool], ['Neg', ['y'], 'a']], { x: [1, 2, 4, 4] }, { a: [1, 2, 2, 2], b: [1, 2, 2, 2] });
+    // The CPU lowering's max-pool gradient: the pool again, with its argmax, here read through a Cast.
+    m.graph!.node!.push(node('MaxPool', ['x'], ['y2', 'idx'], 'withIndices', pool), node('Cast', ['idx'], ['b'], 'cast', { to: onnx.TensorProto.DataType.FLOAT }));
+    const after = peephole(m, () => undefined);
+    expect(after.graph!.node!.map((n) => n.opType)).toEqual(['MaxPool', 'Neg', 'MaxPool', 'Cast']);
+    const [want, got] = [await run(m, { x: [1, 2, 4, 4] }), await run(after, { x: [1, 2, 4, 4] })];
+    for (const k of ['a', 'b']) expect(Array.from(got[k]!.data), k).toEqual(Array.from(want[k]!.data));
+  });
+
   it("drops Identities: a reader takes the input, a graph output is written by the input's producer", async () => {
     const ops: Parameters<typeof model>[0] = [
       ['Relu', ['x'], 'r'],
