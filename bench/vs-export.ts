@@ -59,17 +59,23 @@ if (values['int8-nchwc-off']) models.push(['stc-onnx-int8, NCHWc off', await int
 if (values['int8-nchw-phases']) models.push(['stc-onnx-int8, NCHW phase shuffle', await int8Model(g, weights, { ...opts, channelsLastPhases: false }, calibrationGraph), { [input]: x }]);
 if (values['int8-first']) models.push(['stc-onnx-int8, first conv quantised', await int8Model(g, weights, { ...opts, keepEnds: 'last' }, calibrationGraph), { [input]: x }]);
 const times = new Map<string, number[]>(models.map(([n]) => [n, []]));
+// CPU time (user + system, all threads) per run too: on the shared machine it moves less with the load than wall time.
+const cpu = new Map<string, number[]>(models.map(([n]) => [n, []]));
 for (let i = 0; i < Number(values.warmup) + Number(values.repeats); i++)
   for (const [name, m, feeds] of models) {
     const t = performance.now();
+    const c = process.cpuUsage();
     await m.run(feeds);
-    if (i >= Number(values.warmup)) times.get(name)!.push(performance.now() - t);
+    const used = process.cpuUsage(c);
+    if (i < Number(values.warmup)) continue;
+    times.get(name)!.push(performance.now() - t);
+    cpu.get(name)!.push((used.user + used.system) / 1000);
   }
 await Promise.all(models.map(([, m]) => m.dispose()));
 const ref = median(times.get('torch-onnx-ort')!);
 const rows = models.map(([name]) => {
   const t = times.get(name)!;
-  return { name, median_ms: round(median(t)), min_ms: round(Math.min(...t)), vs_export: round(median(t) / ref, 3), times_ms: t.map((v) => round(v)) };
+  return { name, median_ms: round(median(t)), min_ms: round(Math.min(...t)), vs_export: round(median(t) / ref, 3), times_ms: t.map((v) => round(v)), cpu_ms: cpu.get(name)!.map((v) => round(v)) };
 });
 process.stdout.write(`${JSON.stringify({ job: `inference-johnson_in-${size}`, threads: opts.threads, date: new Date().toISOString(), rows })}\n`);
 for (const r of rows) process.stderr.write(`${r.name}: median ${r.median_ms.toFixed(0)} ms, min ${r.min_ms.toFixed(0)} ms, ${r.vs_export.toFixed(2)}× the export\n`);
