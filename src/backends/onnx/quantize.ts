@@ -412,10 +412,13 @@ export async function quantizeToBytes(
 /**
  * The float model quantisation starts from: stc's optimisation passes (on concrete shapes), then
  * emission. Without the Winograd pass: its transformed tiles span a wider range than the activations
- * (transform entries up to 8), which an 8-bit scale would resolve coarsely.
+ * (transform entries up to 8), which an 8-bit scale would resolve coarsely. Without the phase-space tail
+ * (phase-tail.ts): channel equalisation and the channels-last phase shuffle expect the resize-conv's shuffle
+ * and a norm reading the conv; the tail in phase space is unmeasured in int8.
  */
 export function floatModelProto(g: Graph, weights: WeightMap, opts: BackendOptions & EmitOptions = {}): ModelProto {
-  const graph = opts.optimize !== false && isConcrete(g) ? optimizeGraph(g, weights, optimizeOptions({ ...opts, winograd: false })) : g;
+  const passes = (optimizeOptions({ ...opts, winograd: false }).passes ?? []).filter((p) => p !== 'phaseTail');
+  const graph = opts.optimize !== false && isConcrete(g) ? optimizeGraph(g, weights, { passes }) : g;
   return buildModelProto(graph, weights, opts);
 }
 

@@ -4,6 +4,8 @@
  * 1. foldInputNormalisation — scale / BGR swap / mean / std into the first conv's weights and bias;
  * 2. resizeConvToDepthToSpace — nearest ×2 upsample + pad + 3×3 conv as a low-resolution conv with
  *    4× the output channels and a depth-to-space shuffle (never materialises the upsampled image);
+ * 2b. upsampleTailInPhases — the last such upsampling followed by instance norm, ReLU and a few-output-channel
+ *    "same" conv (Johnson's 9×9 output layer) kept in phase space: no shuffle, no padded copy of the image;
  * 3. weightGradToMatmul — autodiff's transposed-conv weight gradients as per-tap matmuls, and kernels
  *    over 9 taps with fewer output than input channels as one conv with image and kernel swapped;
  * 4. convOutputPhases — convs with at most 4 output channels and a kernel of 25 taps or more
@@ -26,6 +28,7 @@ import { constantFold } from './fold.ts';
 import { convTransposeToConv } from './conv-transpose.ts';
 import { foldInputNormalisation } from './preprocess.ts';
 import { resizeConvToDepthToSpace } from './resize-conv.ts';
+import { upsampleTailInPhases } from './phase-tail.ts';
 import { weightGradToMatmul } from './weight-grad.ts';
 import { convOutputPhases } from './output-phases.ts';
 import { winogradConvs, type WinogradOptions } from './winograd.ts';
@@ -36,6 +39,7 @@ export { foldInputNormalisation } from './preprocess.ts';
 export { resizeConvToDepthToSpace, phaseMatrix, ROW_TAP } from './resize-conv.ts';
 export { weightGradToMatmul, MAX_TAPS } from './weight-grad.ts';
 export { convOutputPhases, phaseStride, MAX_OUT_CHANNELS, MIN_TAPS } from './output-phases.ts';
+export { upsampleTailInPhases } from './phase-tail.ts';
 export {
   winogradConvs,
   inputTransformKernels,
@@ -51,8 +55,8 @@ export {
   type WinogradTile,
 } from './winograd.ts';
 
-export type PassName = 'normalisation' | 'resizeConv' | 'weightGrad' | 'outputPhases' | 'winograd' | 'convTranspose' | 'fold';
-export const ALL_PASSES: readonly PassName[] = ['normalisation', 'resizeConv', 'weightGrad', 'outputPhases', 'winograd', 'convTranspose', 'fold'];
+export type PassName = 'normalisation' | 'resizeConv' | 'phaseTail' | 'weightGrad' | 'outputPhases' | 'winograd' | 'convTranspose' | 'fold';
+export const ALL_PASSES: readonly PassName[] = ['normalisation', 'resizeConv', 'phaseTail', 'weightGrad', 'outputPhases', 'winograd', 'convTranspose', 'fold'];
 
 export interface OptimizeOptions {
   /** Passes to run, in the fixed order above (default all). */
@@ -66,6 +70,7 @@ export function optimizeGraph(g: Graph, weights: WeightMap, opts: OptimizeOption
   let out = g;
   if (on.has('normalisation')) out = foldInputNormalisation(out);
   if (on.has('resizeConv')) out = resizeConvToDepthToSpace(out);
+  if (on.has('phaseTail')) out = upsampleTailInPhases(out);
   if (on.has('weightGrad')) out = weightGradToMatmul(out);
   if (on.has('outputPhases')) out = convOutputPhases(out);
   if (on.has('winograd')) out = winogradConvs(out, opts.winograd, weights);

@@ -34,7 +34,8 @@ export function phaseStride(ho: number, wo: number): number | undefined {
   return [4, 2].find((s) => ho % s === 0 && wo % s === 0);
 }
 
-function eligible(n: NodeOf<'conv2d'>, shape: (id: string) => number[]): number | undefined {
+/** The phase stride convOutputPhases would give this conv, or undefined where it leaves the conv alone. */
+export function outputPhaseStride(n: NodeOf<'conv2d'>, shape: (id: string) => number[]): number | undefined {
   const a = n.attrs;
   if (a.group !== 1 || a.strides.some((s) => s !== 1) || a.dilations.some((d) => d !== 1) || a.padding.kind !== 'explicit') return undefined;
   const [o, , kh, kw] = shape(n.inputs[1]!) as [number, number, number, number];
@@ -43,13 +44,26 @@ function eligible(n: NodeOf<'conv2d'>, shape: (id: string) => number[]): number 
   return phaseStride(ho, wo);
 }
 
+/**
+ * The stride-s conv's kernel w' [s²·O, C, K + s − 1, K + s − 1] (and its bias, the original repeated s² times), as IR
+ * on `rw` (one zero pad per phase and a concat).
+ */
+export function phaseKernel(rw: Rewriter, w: string, bias: string | undefined, s: number, stem: string): string[] {
+  const shifted: string[] = [];
+  for (let p = 0; p < s; p++)
+    for (let q = 0; q < s; q++) shifted.push(rw.add('pad', [w], { mode: 'constant', pads: [p, q, s - 1 - p, s - 1 - q], value: 0 }, stem));
+  const ins = [rw.add('concat', shifted, { axis: 0 }, stem)];
+  if (bias) ins.push(rw.add('concat', Array.from({ length: s * s }, () => bias), { axis: 0 }, stem));
+  return ins;
+}
+
 export function convOutputPhases(g: Graph): Graph {
   const rw = new Rewriter(g);
   const shape = (id: string): number[] => rw.shape(id);
   const strides = new Map<Node, number>();
   for (const n of g.nodes) {
     if (n.op !== 'conv2d') continue;
-    const s = eligible(n, shape);
+    const s = outputPhaseStride(n, shape);
     if (s !== undefined) strides.set(n, s);
   }
   if (strides.size === 0) return g;
@@ -62,11 +76,7 @@ export function convOutputPhases(g: Graph): Graph {
     const [x, w, bias] = n.inputs as [string, string, string | undefined];
     const out = n.outputs[0]!;
     const stem = `${out}.phases`;
-    const shifted: string[] = [];
-    for (let p = 0; p < s; p++)
-      for (let q = 0; q < s; q++) shifted.push(rw.add('pad', [w], { mode: 'constant', pads: [p, q, s - 1 - p, s - 1 - q], value: 0 }, stem));
-    const ins = [x, rw.add('concat', shifted, { axis: 0 }, stem)];
-    if (bias) ins.push(rw.add('concat', Array.from({ length: s * s }, () => bias), { axis: 0 }, stem));
+    const ins = [x, ...phaseKernel(rw, w, bias, s, stem)];
     const phases = rw.add('conv2d', ins, { ...n.attrs, strides: [s, s] }, stem, undefined, n.layer); // [N, s²·O, HO/s, WO/s]
     rw.add('depthToSpace', [phases], { block: s }, stem, out, n.layer);
   }
