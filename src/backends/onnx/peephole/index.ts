@@ -14,6 +14,7 @@ import { foldScalarFactors } from './scalars.ts';
 import { fuseSumOfSquares } from './sum-square.ts';
 import { gramAsGemm, symmetricGramGradient } from './gram.ts';
 import { fuseReluPoolGradients } from './relu-pool.ts';
+import { maskPooledGradient } from './pool-mask.ts';
 import { scaleIntoConvWeights, scaleOverSum } from './scale-into.ts';
 import { differenceAsConv, differenceGradientAsConvTranspose } from './shift-difference.ts';
 
@@ -23,6 +24,12 @@ type Rewrite = (g: ProtoGraph) => boolean;
 
 /** In order: each is tried until none applies, then the next; the whole list repeats while any applied. */
 export const PEEPHOLE_REWRITES: readonly Rewrite[] = [dropIdentities, commonSubexpressions, dropBroadcastExpands, foldScalarFactors, fuseSumOfSquares, symmetricGramGradient, gramAsGemm, fuseReluPoolGradients, differenceAsConv, differenceGradientAsConvTranspose, scaleIntoConvWeights, scaleOverSum];
+
+/**
+ * The rewrites the CPU pipeline runs on its emitted graph: those that save ONNX Runtime's CPU kernels work, not
+ * only dispatches.
+ */
+export const CPU_PEEPHOLE_REWRITES: readonly Rewrite[] = [maskPooledGradient];
 
 /** `symmetricInputs`: the graph inputs fed symmetric matrices only (ProtoGraph). */
 export function peephole(model: ModelProto, shapeOf: ShapeOf, symmetricInputs: ReadonlySet<string> = new Set(), rewrites: readonly Rewrite[] = PEEPHOLE_REWRITES): ModelProto {
