@@ -349,19 +349,12 @@ export function winogradConvs(g: Graph, opts: WinogradOptions = {}, weights: Wei
       m = rw.add('matmul', [u, v], {}, stem, undefined, n.layer);
       const o2 = rw.add('matmul', [outT, rw.add('reshape', [m], { shape: [...lead, a2, cout * t] }, stem)], {}, stem);
       phases = o2;
-    } else if (process.env.STC_WINOGRAD_REV_T) {
+    } else {
       // Vᵀ [(N,) α², T, Cin]; Mᵀ = Vᵀ · U [(N,) α², T, Cout]; O = AᵀA · Mᵀ, then [m², T, Cout] -> [m², Cout, T].
       const vt = rw.add('transpose', [byPlane], { perm: [...lead.map((_, i) => i), ax + 1, ax + 2, ax] }, stem);
       m = rw.add('matmul', [vt, u], {}, stem, undefined, n.layer);
       const o2 = rw.add('matmul', [outT, rw.add('reshape', [m], { shape: [...lead, a2, t * cout] }, stem)], {}, stem);
       phases = rw.add('transpose', [rw.add('reshape', [o2], { shape: [...lead, m2, t, cout] }, stem)], { perm: [...lead.map((_, i) => i), ax, ax + 2, ax + 1] }, stem);
-    } else {
-      // V [(N,) α², Cin, T] as for a forward conv; M = Uᵀ · V [(N,) α², Cout, T] (U read transposed in its last two
-      // axes, U being [α², Cin, Cout] here); O = AᵀA · M is then already [m², Cout, T], with no transpose of the
-      // products (ONNX Runtime fuses both operands' transposes into its batched GEMM).
-      const v = rw.add('transpose', [byPlane], { perm: [...lead.map((_, i) => i), ax + 1, ax, ax + 2] }, stem);
-      m = rw.add('matmul', [u, v], { transA: true }, stem, undefined, n.layer);
-      phases = rw.add('matmul', [outT, rw.add('reshape', [m], { shape: [...lead, a2, cout * t] }, stem)], {}, stem);
     }
     const grid = rw.add('reshape', [phases], { shape: [nb, m2 * cout, h, wt] }, stem);
     if (s.bias) {
