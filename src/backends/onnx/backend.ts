@@ -233,7 +233,8 @@ function lowerForDevice(g: Graph, weights: WeightMap, opts: BackendOptions): { r
     const s = graph.values.get(name)?.shape;
     return s?.every((d): d is number => typeof d === 'number') ? [...s] : undefined;
   };
-  if (opts.device !== 'gpu') return { graph, proto: process.env.STC_NO_CPU_PEEPHOLE ? proto : peephole(proto, shapeOf, new Set(), CPU_PEEPHOLE_REWRITES) };
+  // The CPU's own peephole rewrites (peephole/pool-mask.ts); the GPU's list follows below.
+  if (opts.device !== 'gpu') return { graph, proto: peephole(proto, shapeOf, new Set(), CPU_PEEPHOLE_REWRITES) };
   const extent = (name: string, axis: number): number | undefined => {
     const d = graph.values.get(name)?.shape[axis];
     return typeof d === 'number' ? d : undefined;

@@ -74,7 +74,7 @@ export function optimizeGraph(g: Graph, weights: WeightMap, opts: OptimizeOption
   if (on.has('outputPhases')) out = convOutputPhases(out);
   if (on.has('winograd')) out = winogradConvs(out, opts.winograd, weights);
   if (on.has('convTranspose')) out = convTransposeToConv(out, weights);
-  if (on.has('narrowConv') && !process.env.STC_NO_NARROW) out = narrowConvAsMatmul(out);
+  if (on.has('narrowConv')) out = narrowConvAsMatmul(out);
   if (on.has('fold')) out = constantFold(out, weights);
   return out;
 }

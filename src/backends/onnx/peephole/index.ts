@@ -2,8 +2,8 @@
  * Peephole rewrites of the ONNX graph emitted for a GPU (`device: 'gpu'`), where every node is at least one
  * dispatch: each rewrite removes nodes and keeps the value computed, up to float rounding (the rewrites'
  * modules say where they reorder arithmetic). They run to a fixed point, then unread nodes go; the model given
- * is not modified. The CPU pipeline does not run them: its graphs stay as emitted (its own passes and ONNX
- * Runtime's CPU fusions serve it, where a node is not a dispatch).
+ * is not modified. The CPU pipeline does not run them (its own passes and ONNX Runtime's CPU fusions serve it,
+ * where a node is not a dispatch); it runs CPU_PEEPHOLE_REWRITES, which save kernel work, not nodes.
  */
 import type { ModelProto } from '../proto.ts';
 import { commonSubexpressions } from './cse.ts';
