@@ -4,7 +4,8 @@
  *
  * ONNX Runtime runs such a conv as a GEMM with O = 3 rows over an im2col of C·K² rows per pixel (576 at
  * 64 channels: 151 MB at 256²), so it is bound by the im2col it writes and reads: 10.9 ms at 21 GFLOP/s in
- * the VGG-19 Gatys step at 256² (docs/benchmarks.md, "Few-output-channel convs"). Written instead as
+ * the VGG-19 Gatys step at 256², 2.4-2.7 ms rewritten (docs/benchmarks.md, "The VGG-19 Gatys step at 256²: ReLU masks at
+ * the pooled size, the image gradient as a matmul"). Written instead as
  *
  *     z = (w as [K²·O, C]) · (x as [N, C, H·W])                  one GEMM, K²·O rows, no im2col
  *     y[n, o, i, j] = Σ_{a,b} pad(z)[n, (a·K + b)·O + o, i + a, j + b]   K² shifted windows, summed
