@@ -13,7 +13,7 @@ import { ALL_PASSES, WINOGRAD_STEM, isConcrete, optimizeGraph, type OptimizeOpti
 import type { ModelProto } from './proto.ts';
 import { elideOutputIdentities } from './elide-identity.ts';
 import { slicesToSplit } from './slices-to-split.ts';
-import { peephole } from './peephole/index.ts';
+import { CPU_PEEPHOLE_REWRITES, peephole } from './peephole/index.ts';
 import { isForwardOp } from '../../compiler/passes/autodiff/index.ts';
 import { GpuUnavailableError, createSessionOn, type GpuProviderOptions, type OrtProvider } from './providers.ts';
 import { collectGarbage } from '../collect-garbage.ts';
@@ -229,14 +229,15 @@ function lowerForDevice(g: Graph, weights: WeightMap, opts: BackendOptions): { r
   const gpu = opts.device === 'gpu' ? { maxPoolGrad: 'tiled' as const, reluGrad: 'where' as const } : {};
   const emit = { ...gpu, ...(opts.reluGrad && { reluGrad: opts.reluGrad }) };
   const proto = buildModelProto(graph, weights, emit);
-  if (opts.device !== 'gpu') return { graph, proto };
-  const extent = (name: string, axis: number): number | undefined => {
-    const d = graph.values.get(name)?.shape[axis];
-    return typeof d === 'number' ? d : undefined;
-  };
   const shapeOf = (name: string): number[] | undefined => {
     const s = graph.values.get(name)?.shape;
     return s?.every((d): d is number => typeof d === 'number') ? [...s] : undefined;
+  };
+  // The CPU's own peephole rewrites (peephole/pool-mask.ts); the GPU's list follows below.
+  if (opts.device !== 'gpu') return { graph, proto: peephole(proto, shapeOf, new Set(), CPU_PEEPHOLE_REWRITES) };
+  const extent = (name: string, axis: number): number | undefined => {
+    const d = graph.values.get(name)?.shape[axis];
+    return typeof d === 'number' ? d : undefined;
   };
   const symmetric = new Set(graph.inputs.filter((id) => graph.values.get(id)?.symmetric === true));
   return { graph, proto: peephole(slicesToSplit(elideOutputIdentities(proto), extent), shapeOf, symmetric) };

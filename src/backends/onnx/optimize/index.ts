@@ -16,7 +16,9 @@
  *    the ONNX backend runs it only when asked (BackendOptions.winograd: faster, more memory; the Gatys
  *    engine asks for its CPU step);
  * 6. convTransposeToConv — the remaining stride-1 transposed convs (input gradients) as convs;
- * 7. constantFold — everything computable from constants and bound (frozen) weights, once.
+ * 7. narrowConvAsMatmul — convs with at most 4 output channels and a small kernel (VGG's image gradient) as
+ *    one matmul over the channels and a sum of the kernel's shifted taps;
+ * 8. constantFold — everything computable from constants and bound (frozen) weights, once.
  *
  * ONNX Runtime's own optimiser ('all') then does what it does well and stc does not repeat:
  * Conv+bias+Relu fusion (FusedConv), the NCHWc layout transform, MatMul+Transpose fusion
@@ -32,6 +34,7 @@ import { upsampleTailInPhases } from './phase-tail.ts';
 import { weightGradToMatmul } from './weight-grad.ts';
 import { convOutputPhases } from './output-phases.ts';
 import { winogradConvs, type WinogradOptions } from './winograd.ts';
+import { narrowConvAsMatmul } from './narrow-conv.ts';
 
 export { constantFold, type FoldOptions } from './fold.ts';
 export { convTransposeToConv, flipTransposeKernel, reversalMatrix } from './conv-transpose.ts';
@@ -40,6 +43,7 @@ export { resizeConvToDepthToSpace, phaseMatrix, ROW_TAP } from './resize-conv.ts
 export { weightGradToMatmul, MAX_TAPS } from './weight-grad.ts';
 export { convOutputPhases, phaseStride, MAX_OUT_CHANNELS, MIN_TAPS } from './output-phases.ts';
 export { upsampleTailInPhases } from './phase-tail.ts';
+export { narrowConvAsMatmul, MIN_IN_CHANNELS } from './narrow-conv.ts';
 export {
   winogradConvs,
   inputTransformKernels,
@@ -55,8 +59,8 @@ export {
   type WinogradTile,
 } from './winograd.ts';
 
-export type PassName = 'normalisation' | 'resizeConv' | 'phaseTail' | 'weightGrad' | 'outputPhases' | 'winograd' | 'convTranspose' | 'fold';
-export const ALL_PASSES: readonly PassName[] = ['normalisation', 'resizeConv', 'phaseTail', 'weightGrad', 'outputPhases', 'winograd', 'convTranspose', 'fold'];
+export type PassName = 'normalisation' | 'resizeConv' | 'phaseTail' | 'weightGrad' | 'outputPhases' | 'winograd' | 'convTranspose' | 'narrowConv' | 'fold';
+export const ALL_PASSES: readonly PassName[] = ['normalisation', 'resizeConv', 'phaseTail', 'weightGrad', 'outputPhases', 'winograd', 'convTranspose', 'narrowConv', 'fold'];
 
 export interface OptimizeOptions {
   /** Passes to run, in the fixed order above (default all). */
@@ -75,6 +79,7 @@ export function optimizeGraph(g: Graph, weights: WeightMap, opts: OptimizeOption
   if (on.has('outputPhases')) out = convOutputPhases(out);
   if (on.has('winograd')) out = winogradConvs(out, opts.winograd, weights);
   if (on.has('convTranspose')) out = convTransposeToConv(out, weights);
+  if (on.has('narrowConv')) out = narrowConvAsMatmul(out);
   if (on.has('fold')) out = constantFold(out, weights);
   return out;
 }

@@ -2,8 +2,8 @@
  * Peephole rewrites of the ONNX graph emitted for a GPU (`device: 'gpu'`), where every node is at least one
  * dispatch: each rewrite removes nodes and keeps the value computed, up to float rounding (the rewrites'
  * modules say where they reorder arithmetic). They run to a fixed point, then unread nodes go; the model given
- * is not modified. The CPU pipeline does not run them: its graphs stay as emitted (its own passes and ONNX
- * Runtime's CPU fusions serve it, where a node is not a dispatch).
+ * is not modified. The CPU pipeline does not run them (its own passes and ONNX Runtime's CPU fusions serve it,
+ * where a node is not a dispatch); it runs CPU_PEEPHOLE_REWRITES, which save kernel work, not nodes.
  */
 import type { ModelProto } from '../proto.ts';
 import { commonSubexpressions } from './cse.ts';
@@ -14,6 +14,7 @@ import { foldScalarFactors } from './scalars.ts';
 import { fuseSumOfSquares } from './sum-square.ts';
 import { gramAsGemm, symmetricGramGradient } from './gram.ts';
 import { fuseReluPoolGradients } from './relu-pool.ts';
+import { maskPooledGradient } from './pool-mask.ts';
 import { scaleIntoConvWeights, scaleOverSum } from './scale-into.ts';
 import { differenceAsConv, differenceGradientAsConvTranspose } from './shift-difference.ts';
 
@@ -23,6 +24,12 @@ type Rewrite = (g: ProtoGraph) => boolean;
 
 /** In order: each is tried until none applies, then the next; the whole list repeats while any applied. */
 export const PEEPHOLE_REWRITES: readonly Rewrite[] = [dropIdentities, commonSubexpressions, dropBroadcastExpands, foldScalarFactors, fuseSumOfSquares, symmetricGramGradient, gramAsGemm, fuseReluPoolGradients, differenceAsConv, differenceGradientAsConvTranspose, scaleIntoConvWeights, scaleOverSum];
+
+/**
+ * The rewrites the CPU pipeline runs on its emitted graph: those that save ONNX Runtime's CPU kernels work, not
+ * only dispatches.
+ */
+export const CPU_PEEPHOLE_REWRITES: readonly Rewrite[] = [maskPooledGradient];
 
 /** `symmetricInputs`: the graph inputs fed symmetric matrices only (ProtoGraph). */
 export function peephole(model: ModelProto, shapeOf: ShapeOf, symmetricInputs: ReadonlySet<string> = new Set(), rewrites: readonly Rewrite[] = PEEPHOLE_REWRITES): ModelProto {

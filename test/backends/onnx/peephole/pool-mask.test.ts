@@ -1,0 +1,85 @@
+/**
+ * The CPU rewrite of a ReLU's gradient under a non-overlapping max pool (peephole/pool-mask.ts): relu → 2×2 pool
+ * → a weighted sum, differentiated by autodiff and emitted for the CPU, then run on ONNX Runtime with and without
+ * the rewrite. It must be exact (equal values) with both ReLU-gradient lowerings, on inputs with many exact zeros
+ * after the ReLU (windows whose maxima all tie at 0) and on an odd size whose last row and column the pool drops.
+ */
+import { describe, expect, it } from 'vitest';
+import { loadOnnxModel } from '../../../../src/backends/onnx/index.ts';
+import { buildModelProto } from '../../../../src/backends/onnx/emit.ts';
+import { CPU_PEEPHOLE_REWRITES, peephole } from '../../../../src/backends/onnx/peephole/index.ts';
+import { onnx, type ModelProto } from '../../../../src/backends/onnx/proto.ts';
+import { GraphBuilder } from '../../../../src/compiler/ir/builder.ts';
+import type { Graph, HostTensor, PoolAttrs } from '../../../../src/compiler/ir/types.ts';
+import { differentiate } from '../../../../src/compiler/passes/autodiff/index.ts';
+import { Rng } from '../../../../src/runtime/data/rng.ts';
+
+const POOL: PoolAttrs = { kernel: [2, 2], strides: [2, 2], pads: [0, 0, 0, 0], ceilMode: false, countIncludePad: false };
+
+/** loss = Σ weights · maxPool(relu(x)), and the pooled map as an output too (the forward pool stays needed). */
+function step(side: number): { graph: Graph; pooledShape: number[] } {
+  const b = new GraphBuilder();
+  const x = b.input('x', [1, 3, side, side]);
+  const pooled = b.add('maxPool', [b.add('relu', [x], {})], POOL);
+  const o = Math.floor(side / 2);
+  const weighted = b.add('mul', [pooled, b.input('weights', [1, 3, o, o])], {});
+  b.output('pooled', pooled);
+  b.output('loss', b.add('reduceSum', [weighted], { axes: [0, 1, 2, 3], keepDims: false }));
+  return { graph: differentiate(b.build(), { loss: 'loss', wrt: [x] }), pooledShape: [1, 3, o, o] };
+}
+
+function noise(shape: number[], seed: number, zeros: boolean): HostTensor {
+  const rng = Rng.fromSeed(seed);
+  // Rounded to eighths: many exact zeros after the ReLU, and tied positive maxima as well.
+  const data = Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => (zeros ? Math.round(8 * (2 * rng.next() - 1)) / 8 : rng.next()));
+  return { shape, data };
+}
+
+async function run(m: ModelProto, feeds: Record<string, HostTensor>): Promise<Record<string, HostTensor>> {
+  const session = await loadOnnxModel(onnx.ModelProto.encode(onnx.ModelProto.create(m)).finish(), { threads: 1 });
+  try {
+    return await session.run(feeds);
+  } finally {
+    await session.dispose();
+  }
+}
+
+const opTypes = (m: ModelProto): string[] => (m.graph?.node ?? []).map((n) => n.opType ?? '');
+
+describe('CPU peephole: a ReLU gradient under a non-overlapping max pool, masked at the pooled size', () => {
+  for (const reluGrad of ['where', 'mul'] as const)
+    for (const side of [8, 9])
+      it(`is exact (reluGrad '${reluGrad}', ${side}×${side})`, async () => {
+        const { graph, pooledShape } = step(side);
+        const plain = buildModelProto(graph, new Map(), { reluGrad });
+        const shapeOf = (name: string): number[] | undefined => graph.values.get(name)?.shape as number[] | undefined;
+        const rewritten = peephole(plain, shapeOf, new Set(), CPU_PEEPHOLE_REWRITES);
+        // One MaxPool (forward values and indices) where there were two; the mask is applied before MaxUnpool.
+        expect(opTypes(plain).filter((t) => t === 'MaxPool')).toHaveLength(2);
+        expect(opTypes(rewritten).filter((t) => t === 'MaxPool')).toHaveLength(1);
+        const ops = opTypes(rewritten);
+        expect(ops.indexOf('MaxUnpool')).toBeGreaterThan(ops.lastIndexOf(reluGrad === 'where' ? 'Where' : 'Mul'));
+        const feeds = { x: noise([1, 3, side, side], 5, true), weights: noise(pooledShape, 6, false) };
+        const [want, got] = [await run(plain, feeds), await run(rewritten, feeds)];
+        const grad = Object.keys(want).find((k) => k.startsWith('grad'))!;
+        expect(want[grad]!.data.some((v) => v !== 0)).toBe(true);
+        // Equal values (+ 0: MaxPool with and without indices may differ in the sign of a zero maximum).
+        const values = (t: HostTensor): number[] => Array.from(t.data, (v) => v + 0);
+        for (const k of Object.keys(want)) expect(values(got[k]!), k).toEqual(values(want[k]!));
+      });
+
+  it('leaves a pool whose input has another gradient reader alone', () => {
+    // relu(x) is also summed into the loss directly: its gradient is the unpooled gradient plus that term, so the
+    // ReLU mask reads a sum, not the MaxUnpool.
+    const b = new GraphBuilder();
+    const x = b.input('x', [1, 2, 4, 4]);
+    const r = b.add('relu', [x], {});
+    const sum = (v: string): string => b.add('reduceSum', [v], { axes: [0, 1, 2, 3], keepDims: false });
+    b.output('loss', b.add('add', [sum(b.add('maxPool', [r], POOL)), sum(r)], {}));
+    const graph = differentiate(b.build(), { loss: 'loss', wrt: [x] });
+    const plain = buildModelProto(graph, new Map(), { reluGrad: 'where' });
+    const rewritten = peephole(plain, (n) => graph.values.get(n)?.shape as number[] | undefined, new Set(), CPU_PEEPHOLE_REWRITES);
+    expect(opTypes(rewritten).filter((t) => t === 'MaxPool')).toHaveLength(opTypes(plain).filter((t) => t === 'MaxPool').length);
+    expect(opTypes(rewritten)).toContain('Greater');
+  });
+});
