@@ -29,7 +29,8 @@ function eligible(n: NodeOf<'conv2d'>, shape: (id: string) => number[]): boolean
   if (a.group !== 1 || a.strides.some((s) => s !== 1) || a.dilations.some((d) => d !== 1) || a.padding.kind !== 'explicit') return false;
   if (a.padding.pads.some((p) => p < 0)) return false;
   const [o, c, kh, kw] = shape(n.inputs[1]!) as [number, number, number, number];
-  return o <= MAX_OUT_CHANNELS && kh * kw < MIN_TAPS && c >= MIN_IN_CHANNELS;
+  // A 1×1 conv has no im2col to save: ORT runs it as a GEMM already.
+  return o <= MAX_OUT_CHANNELS && kh * kw > 1 && kh * kw < MIN_TAPS && c >= MIN_IN_CHANNELS;
 }
 
 export function narrowConvAsMatmul(g: Graph): Graph {
