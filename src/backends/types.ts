@@ -37,10 +37,10 @@ export interface BackendOptions {
   readonly optimize?: boolean;
   /**
    * ONNX: with `optimize`, compute wide 3×3 convs on large maps as Winograd F(4×4, 3×3)
-   * (passes/optimize/winograd.ts); by default on for forward-only (inference) graphs on the CPU
-   * (onnx/backend.ts withInferenceWinograd) and for the Gatys engine's CPU step (STEP_WINOGRAD), off for other
-   * gradient graphs (no gain on the training step). Faster where it applies, at a memory cost: its transformed
-   * kernels hold 4× the weights they replace (docs/benchmarks.md, "Winograd"). An object turns it on with its own
+   * (passes/optimize/winograd.ts); default false here, on for the Gatys engine's CPU step (STEP_WINOGRAD).
+   * Faster where it applies (the VGG-19 Gatys step), at a memory cost: its transformed kernels hold 4× the
+   * weights they replace (docs/benchmarks.md, "Winograd"); no measurable gain on Johnson-IN's 128-channel
+   * convs (inference, training), so off by default. An object turns it on with its own
    * thresholds (channels, output pixels). A gradient graph with Winograd convs compiles without NCHWc
    * unless `nchwc` is set (ORT 1.30's transform skews its gradient; see OnnxBackend).
    */

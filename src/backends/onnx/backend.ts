@@ -189,20 +189,6 @@ export function optimizeOptions(opts: BackendOptions): OptimizeOptions {
 }
 
 /**
- * Winograd F(4×4, 3×3) on by default for a forward-only graph on the CPU (inference: `stc run`, `apply`,
- * `transfer`), with the pass's own thresholds (wide convs on large maps: Johnson-IN's residual blocks from 512²
- * up). Interleaved with the default in one process on the 2-core build machine it took 0.91-0.96× the time at
- * 512² in five runs of six and 0.73-0.91× at 1024² in three of three, for about 12% more peak memory at 1024²
- * (docs/benchmarks.md, "Winograd at inference, quiet re-run"). Gradient graphs keep it off unless asked: the
- * training step gained nothing, and the Gatys engine sets it itself. Export files are not optimised, so this
- * does not touch them.
- */
-export function withInferenceWinograd(g: Graph, opts: BackendOptions): BackendOptions {
-  if (opts.winograd !== undefined || opts.device === 'gpu' || !g.nodes.every((n) => isForwardOp(n.op))) return opts;
-  return { ...opts, winograd: true };
-}
-
-/**
  * Whether a graph runs Winograd convs inside a gradient graph. With ONNX Runtime 1.30's NCHWc transform
  * (level 'all') the Gatys VGG-19 step at 256² (gatys_vgg19_partial, real weights) gave an image gradient
  * 1.35e-3 (relative L2) away from the direct convs', against 1.1e-6 at level 'extended' on the same images
@@ -237,7 +223,7 @@ async function emitSession(g: Graph, weights: WeightMap, opts: BackendOptions): 
 
 /** The optimised graph and the ModelProto the backend would compile for these options (device-aware). */
 function lowerForDevice(g: Graph, weights: WeightMap, opts: BackendOptions): { readonly graph: Graph; readonly proto: ModelProto } {
-  const graph = opts.optimize !== false && isConcrete(g) ? optimizeGraph(g, weights, optimizeOptions(withInferenceWinograd(g, opts))) : g;
+  const graph = opts.optimize !== false && isConcrete(g) ? optimizeGraph(g, weights, optimizeOptions(opts)) : g;
   // ORT 1.30's WebGPU provider takes MaxPool nodes but fails at run time on their Indices output. On a GPU the
   // ReLU gradient is Where(y > 0, dy, 0) unless asked otherwise: two nodes, not three (Greater, Cast, Mul).
   const gpu = opts.device === 'gpu' ? { maxPoolGrad: 'tiled' as const, reluGrad: 'where' as const } : {};

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { GraphBuilder } from '../../../src/compiler/ir/builder.ts';
 import { differentiate } from '../../../src/compiler/passes/autodiff/index.ts';
 import { optimizeGraph } from '../../../src/backends/onnx/optimize/index.ts';
-import { winogradGradient, withInferenceWinograd } from '../../../src/backends/onnx/backend.ts';
+import { winogradGradient } from '../../../src/backends/onnx/backend.ts';
 
 /** loss = Σ conv3(relu(conv1(x)))² — conv1 3×3 8 → 8 channels, conv3 5×5 to 3 channels (the output-phases rewrite). */
 function step() {
@@ -24,20 +24,5 @@ describe('winogradGradient (gradient graphs with Winograd convs compile without 
   it('is true once Winograd rewrote a conv of the gradient graph', () => {
     const g = optimizeGraph(step(), new Map(), { passes: ['winograd'], winograd: { minChannels: 8, minPixels: 64 } });
     expect(winogradGradient(g)).toBe(true);
-  });
-});
-
-describe('withInferenceWinograd (Winograd on by default for forward-only graphs on the CPU)', () => {
-  const forward = () => {
-    const b = new GraphBuilder();
-    const x = b.input('x', [1, 8, 8, 8]);
-    b.output('y', b.add('conv2d', [x, b.param('w', [8, 8, 3, 3], { kind: 'zeros' })], { strides: [1, 1], dilations: [1, 1], padding: { kind: 'explicit', pads: [1, 1, 1, 1] }, group: 1 }));
-    return b.build();
-  };
-  it('turns it on for an inference graph, leaves gradient graphs, the GPU and an explicit choice alone', () => {
-    expect(withInferenceWinograd(forward(), { threads: 2 }).winograd).toBe(true);
-    expect(withInferenceWinograd(step(), {}).winograd).toBeUndefined();
-    expect(withInferenceWinograd(forward(), { device: 'gpu' }).winograd).toBeUndefined();
-    expect(withInferenceWinograd(forward(), { winograd: false }).winograd).toBe(false);
   });
 });
