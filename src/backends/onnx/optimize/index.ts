@@ -77,7 +77,12 @@ export function optimizeGraph(g: Graph, weights: WeightMap, opts: OptimizeOption
   if (on.has('phaseTail')) out = upsampleTailInPhases(out);
   if (on.has('weightGrad')) out = weightGradToMatmul(out);
   if (on.has('outputPhases')) out = convOutputPhases(out);
-  if (on.has('winograd')) out = winogradConvs(out, opts.winograd, weights);
+  if (on.has('winograd')) {
+    // Kernels computed from bound weights (the resize-conv's phase kernels) folded first, so the Winograd pass
+    // transforms them directly (transformKernels) instead of through the float64 reference interpreter.
+    if (on.has('fold')) out = constantFold(out, weights);
+    out = winogradConvs(out, opts.winograd, weights);
+  }
   if (on.has('convTranspose')) out = convTransposeToConv(out, weights);
   if (on.has('narrowConv')) out = narrowConvAsMatmul(out);
   if (on.has('fold')) out = constantFold(out, weights);
