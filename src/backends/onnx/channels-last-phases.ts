@@ -23,11 +23,9 @@
  */
 import { attribute, int64Tensor, node, onnx, tensorNumbers, type ModelProto, type NodeProto, type TensorProto } from './proto.ts';
 import { type ConvSite, consumersOf, convSites, dimsOf, floatData, rawTensor } from './quant-sites.ts';
+import { PHASE_INTERLEAVE } from './optimize/resize-conv.ts';
 
 const DT = onnx.TensorProto.DataType;
-
-/** stc's phase interleave: [N, C, a, b, H, W] → [N, C, H, a, W, b]. */
-const NCHW_INTERLEAVE = [0, 1, 4, 2, 5, 3];
 
 const permOf = (n: NodeProto): number[] => (attribute(n, 'perm')?.ints ?? []).map(Number);
 const sameInts = (a: readonly number[], b: readonly number[]): boolean => a.length === b.length && a.every((v, i) => v === b[i]);
@@ -59,7 +57,7 @@ function matchShuffle(site: ConvSite, consumers: ReadonlyMap<string, NodeProto[]
   };
   const r1 = only(site.output);
   const t = r1?.opType === 'Reshape' ? only(r1.output![0]!) : undefined;
-  const r2 = t?.opType === 'Transpose' && sameInts(permOf(t), NCHW_INTERLEAVE) ? only(t.output![0]!) : undefined;
+  const r2 = t?.opType === 'Transpose' && sameInts(permOf(t), PHASE_INTERLEAVE) ? only(t.output![0]!) : undefined;
   if (!r1 || !t || r2?.opType !== 'Reshape') return undefined;
   const shape1 = inits.get(r1.input![1]!);
   const shape2 = inits.get(r2.input![1]!);

@@ -33,9 +33,8 @@ import type { Graph, Node, NodeOf, PadMode } from '../../../compiler/ir/types.ts
 import { consumers } from '../../../compiler/ir/graph.ts';
 import { Rewriter } from './rewrite.ts';
 import { outputPhaseStride, phaseKernel } from './output-phases.ts';
+import { PHASE_INTERLEAVE, interleavePhases } from './resize-conv.ts';
 
-/** The phase shuffle resize-conv.ts writes after a phase conv: [N, C·4, h, w] → [N, C, 2, 2, h, w] → perm → [N, C, 2h, 2w]. */
-const INTERLEAVE = [0, 1, 4, 2, 5, 3];
 
 interface Match {
   /** The phase conv's output [N, 4·C, h, w], channel 4c + 2a + b. */
@@ -66,7 +65,7 @@ function match(conv: NodeOf<'conv2d'>, from: Lookup, shape: (id: string) => numb
   const merge = norm && from(norm.inputs[0]!, 'reshape');
   const perm = merge && from(merge.inputs[0]!, 'transpose');
   const split = perm && from(perm.inputs[0]!, 'reshape');
-  if (!relu || !norm || !merge || !perm || !split || perm.op !== 'transpose' || perm.attrs.perm.join() !== INTERLEAVE.join()) return undefined;
+  if (!relu || !norm || !merge || !perm || !split || perm.op !== 'transpose' || perm.attrs.perm.join() !== PHASE_INTERLEAVE.join()) return undefined;
   const phases = split.inputs[0]!;
   const [n, c4, h, w] = shape(phases) as [number, number, number, number];
   const [n6, c, two, two2, h6, w6] = shape(split.outputs[0]!);
@@ -138,8 +137,7 @@ function rewriteTail(rw: Rewriter, m: Match): void {
   const border = (st: Strip): string => {
     const slice = rw.add('slice', [act], { axis: st.axis, start: st.start, end: st.end }, stem);
     const [, , sh, sw] = rw.shape(slice) as [number, number, number, number];
-    const inter = rw.add('transpose', [rw.add('reshape', [slice], { shape: [n, c, 2, 2, sh, sw] }, stem)], { perm: INTERLEAVE }, stem);
-    const image = rw.add('reshape', [inter], { shape: [n, c, 2 * sh, 2 * sw] }, stem);
+    const image = interleavePhases(rw, slice, [n, c, sh, sw], stem);
     const padded = rw.add('pad', [image], { mode, pads: st.pads, value: m.pad.attrs.value }, stem);
     return rw.add('conv2d', withBias([padded, kernel]), convAttrs(m.s), stem, undefined, layer);
   };

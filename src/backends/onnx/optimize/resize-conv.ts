@@ -118,9 +118,20 @@ export function resizeConvToDepthToSpace(g: Graph): Graph {
     // c3d764f: inference-johnson_in-512 782-844 ms with it against 820-865 ms without (3 alternations, within the noise), and at
     // 1024² a peak of 1069-1077 against 971 MB (2 alternations), PyTorch's level: ORT 1.30's DepthToSpace holds
     // more memory. Reverted.)
-    const split = rw.add('reshape', [y], { shape: [nb, co, 2, 2, h, wd] }, stem);
-    const inter = rw.add('transpose', [split], { perm: [0, 1, 4, 2, 5, 3] }, stem);
-    rw.add('reshape', [inter], { shape: [nb, co, 2 * h, 2 * wd] }, out, out, m.conv.layer);
+    interleavePhases(rw, y, [nb, co, h, wd], stem, out, m.conv.layer);
   }
   return rw.build();
+}
+
+/**
+ * The phase interleave's permutation, [N, C, a, b, H, W] → [N, C, H, a, W, b]: the shape of stc's shuffle that
+ * later rewrites (phase-tail.ts, and the int8 model's channels-last-phases.ts) recognise.
+ */
+export const PHASE_INTERLEAVE: readonly number[] = [0, 1, 4, 2, 5, 3];
+
+/** y [N, 4·C, H, W] (channel 4c + 2a + b) interleaved into [N, C, 2H, 2W]: Reshape, Transpose, Reshape. */
+export function interleavePhases(rw: Rewriter, y: string, [n, c, h, w]: readonly number[], stem: string, into?: string, layer?: string): string {
+  const split = rw.add('reshape', [y], { shape: [n!, c!, 2, 2, h!, w!] }, stem);
+  const inter = rw.add('transpose', [split], { perm: PHASE_INTERLEAVE }, stem);
+  return rw.add('reshape', [inter], { shape: [n!, c!, 2 * h!, 2 * w!] }, stem, into, layer);
 }
