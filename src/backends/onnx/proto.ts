@@ -87,6 +87,12 @@ export function attribute(n: NodeProto, name: string): AttributeProto | undefine
   return n.attribute?.find((a) => a.name === name);
 }
 
+/** A node's attributes as a string, equal for two nodes exactly when their attributes are (in any order). */
+export function attributesKey(n: NodeProto): string {
+  const sorted = [...(n.attribute ?? [])].sort((a, b) => (a.name ?? '').localeCompare(b.name ?? ''));
+  return JSON.stringify(sorted, (_, v: unknown) => (v instanceof Uint8Array ? Array.from(v) : typeof v === 'bigint' ? String(v) : v));
+}
+
 /** A float32 or int64 tensor's values (raw or typed field), as numbers; undefined for other types or a size mismatch. */
 export function tensorNumbers(t: TensorProto): number[] | undefined {
   const n = (t.dims ?? []).reduce<number>((a, d) => a * Number(d), 1);

@@ -3,14 +3,13 @@
  * the same tensors (ONNX's standard ops are pure). Autodiff emits such twins: the vector-Jacobian product of x·x is
  * g·x + x·g, whose two products are one node here.
  */
-import type { NodeProto } from '../proto.ts';
+import { attributesKey, type NodeProto } from '../proto.ts';
 import type { ProtoGraph } from './graph.ts';
 
 function key(n: NodeProto): string {
-  const attrs = JSON.stringify(n.attribute ?? [], (_, v: unknown) => (v instanceof Uint8Array ? Array.from(v) : typeof v === 'bigint' ? String(v) : v));
   // The output count too: a MaxPool that also writes Indices (the CPU's max-pool gradient recomputes the forward pool
   // with them) has the op type, inputs and attributes of the forward pool, but a second output the other lacks.
-  return `${n.opType}\u0000${(n.input ?? []).join('\u0001')}\u0000${attrs}\u0000${(n.output ?? []).length}`;
+  return `${n.opType}\u0000${(n.input ?? []).join('\u0001')}\u0000${attributesKey(n)}\u0000${(n.output ?? []).length}`;
 }
 
 export function commonSubexpressions(g: ProtoGraph): boolean {

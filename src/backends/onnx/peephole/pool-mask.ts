@@ -16,13 +16,8 @@
  * itself, so r need not stay alive for the backward pass. CPU only: the GPU lowers the pool's gradient without
  * Indices (peephole/relu-pool.ts fuses that form).
  */
-import type { NodeProto } from '../proto.ts';
-import { int64Tensor } from '../proto.ts';
+import { attributesKey, int64Tensor, type NodeProto } from '../proto.ts';
 import type { ProtoGraph } from './graph.ts';
-
-/** The attributes of a node as a comparable string (name and value, sorted by name). */
-const attrKey = (n: NodeProto): string =>
-  JSON.stringify([...(n.attribute ?? [])].map((a) => [a.name, a.i, a.ints, a.f, a.s]).sort((a, b) => String(a[0]).localeCompare(String(b[0]))));
 
 /** The mask node reading `dr` and the Greater(r, 0) it masks with (through a Cast for 'mul'), if that is the pattern. */
 function maskOf(g: ProtoGraph, r: string, dr: string): { mask: NodeProto; gt: NodeProto } | undefined {
@@ -53,7 +48,7 @@ export function maskPooledGradient(g: ProtoGraph): boolean {
     const { mask, gt } = found;
     // The pooled values: the forward pool of r with the same attributes (which then also writes the indices), else
     // the indexed pool's own first output.
-    const forward = g.consumers(r).find((n) => n !== indexed && n.opType === 'MaxPool' && n.output!.length === 1 && attrKey(n) === attrKey(indexed));
+    const forward = g.consumers(r).find((n) => n !== indexed && n.opType === 'MaxPool' && n.output!.length === 1 && attributesKey(n) === attributesKey(indexed));
     let p: string;
     if (forward) {
       p = forward.output![0]!;
