@@ -8,9 +8,8 @@
  * [scale · (qmin − zp), scale · (qmax − zp)]: a uint8 affine map over that range (scale, zp + 128 for int8)
  * reproduces TFLite's grid exactly. A ReLU6 output converted this way spans [0, 6].
  */
-import { readFile } from 'node:fs/promises';
-import { WeightError } from './errors.ts';
-import { BuiltinOp, TensorType, parseTflite, type TfliteModel, type TfliteTensor } from './tflite-schema.ts';
+import { readTfliteModel } from './tflite.ts';
+import { BuiltinOp, TensorType, type TfliteModel, type TfliteTensor } from './tflite-schema.ts';
 
 export interface RealRange {
   readonly min: number;
@@ -59,15 +58,5 @@ export function convActivationRanges(m: TfliteModel): Map<string, ConvActivation
 
 /** convActivationRanges of a .tflite file (empty for a float model). */
 export async function readConvActivationRanges(path: string): Promise<Map<string, ConvActivations>> {
-  let bytes: Uint8Array;
-  try {
-    bytes = await readFile(path);
-  } catch {
-    throw new WeightError('missing_file', `weights file ${path} does not exist or cannot be read`);
-  }
-  try {
-    return convActivationRanges(parseTflite(bytes));
-  } catch (e) {
-    throw new WeightError('bad_format', `weights file ${path}: ${(e as Error).message}`);
-  }
+  return convActivationRanges(await readTfliteModel(path));
 }

@@ -103,19 +103,23 @@ function stcShape(shape: readonly number[], role: Role): number[] {
   return role === 'other' || shape.length !== 4 ? [...shape] : PERM[role].map((p) => shape[p]!);
 }
 
-export async function openTflite(path: string): Promise<TensorFile> {
+/** A .tflite file parsed, with a missing file or a malformed one as a WeightError. */
+export async function readTfliteModel(path: string): Promise<TfliteModel> {
   let bytes: Uint8Array;
   try {
     bytes = await readFile(path);
   } catch {
     throw new WeightError('missing_file', `weights file ${path} does not exist or cannot be read`);
   }
-  let model: TfliteModel;
   try {
-    model = parseTflite(bytes);
+    return parseTflite(bytes);
   } catch (e) {
     throw new WeightError('bad_format', `weights file ${path}: ${(e as Error).message}`);
   }
+}
+
+export async function openTflite(path: string): Promise<TensorFile> {
+  const model = await readTfliteModel(path);
   const roles = kernelRoles(model);
   const byName = new Map<string, TfliteTensor>();
   for (const t of model.tensors) if (readable(model, t) && !byName.has(t.name)) byName.set(t.name, t);
