@@ -12,8 +12,8 @@
  * same load: `warmup` untimed rounds, then `repeats` timed ones. Reported: medians, best times, and the
  * median of the per-repetition ratios (the steadiest figure on a loaded machine). stc's models are compiled
  * by the ONNX backend from the spec with the .tflite weights: the predictor in float32 (dequantised int8
- * weights) and as the int8 QDQ model of PredictorOptions.int8 (noise-calibrated, as `stc transfer
- * --predictor-int8`); the transformation network in float32. `--jobs` (comma-separated) runs only those jobs: without
+ * weights) and as the int8 QDQ model of PredictorOptions.int8 (on the .tflite file's activation scales, as
+ * `stc transfer --predictor-int8`); the transformation network in float32. `--jobs` (comma-separated) runs only those jobs: without
  * transfer_384 the predictor rounds are not interleaved with a 384² network's, whose cache and scheduler footprint
  * a loaded machine's 2 ms predictor timings otherwise carry.
  */
