@@ -4,7 +4,7 @@
  * options, or `--stc-flags`-style variants below), torch.onnx.export's graph (bench/torch_export.py) with stc's
  * session options and threads, and stc's int8 QDQ model. Prints medians, minima and ratios to the export.
  *
- *   npx tsx bench/vs-export.ts [--size 512] [--repeats 7] [--warmup 2] [--threads 2] [--winograd] [--nchwc-off] [--no-int8] [--int8-first] [--int8-nchwc-off] [--int8-nchw-phases] [--no-phase-tail]
+ *   npx tsx bench/vs-export.ts [--size 512] [--repeats 7] [--warmup 2] [--threads 2] [--winograd] [--nchwc-off] [--no-int8] [--int8-first] [--int8-nchwc-off] [--int8-nchw-phases] [--no-phase-tail] [--no-phase-taps]
  *
  * --winograd adds an stc-onnx variant with the Winograd conv rewrite forced on (BackendOptions.winograd);
  * --nchwc-off one without ORT's NCHWc layout (graph optimisation 'extended': no reorders around instance norm);
@@ -12,13 +12,14 @@
  * one on graph optimisation 'extended' (no NCHWc reorders around the float convs, no NHWC transposes around QLinearConv);
  * --int8-nchw-phases one with the upsampling convs' phase shuffle left in NCHW (QuantizeOptions.channelsLastPhases false:
  * the int8 model before channels-last-phases.ts); --no-phase-tail one without the last upsampling kept in phase space
- * (optimize/phase-tail.ts: the fp32 model before it).
+ * (optimize/phase-tail.ts: the fp32 model before it); --no-phase-taps one with the upsampling convs' phases on the
+ * merged 3×3 taps (optimize/resize-conv.ts without splitTaps: the fp32 model before it).
  */
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { OnnxBackend, loadOnnxModel } from '../src/backends/onnx/index.ts';
 import { optimizeOptions } from '../src/backends/onnx/backend.ts';
-import { optimizeGraph } from '../src/backends/onnx/optimize/index.ts';
+import { type PassName, optimizeGraph } from '../src/backends/onnx/optimize/index.ts';
 import type { CompiledModel } from '../src/backends/types.ts';
 import type { HostTensor } from '../src/compiler/ir/types.ts';
 import { CALIBRATION_SIZE, int8Model, johnsonInference, noiseImage, torchExport } from './setup.ts';
@@ -37,6 +38,7 @@ const { values } = parseArgs({
     'int8-nchwc-off': { type: 'boolean', default: false },
     'int8-nchw-phases': { type: 'boolean', default: false },
     'no-phase-tail': { type: 'boolean', default: false },
+    'no-phase-taps': { type: 'boolean', default: false },
   },
 });
 const size = Number(values.size);
@@ -48,10 +50,13 @@ models.push(['stc-onnx', await new OnnxBackend().compile(g, weights, opts), { [i
 const exported = await loadOnnxModel(torchExport(size), opts);
 models.push(['torch-onnx-ort', exported, { [exported.inputNames[0]!]: x }]);
 if (values.winograd) models.push(['stc-onnx --winograd', await new OnnxBackend().compile(g, weights, { ...opts, winograd: {} }), { [input]: x }]);
-if (values['no-phase-tail']) {
-  const passes = (optimizeOptions(opts).passes ?? []).filter((p) => p !== 'phaseTail');
-  models.push(['stc-onnx, no phase tail', await new OnnxBackend().compile(optimizeGraph(g, weights, { passes }), weights, { ...opts, optimize: false }), { [input]: x }]);
+/** stc-onnx with one optimisation pass left out. */
+async function without(pass: PassName, label: string): Promise<void> {
+  const passes = (optimizeOptions(opts).passes ?? []).filter((p) => p !== pass);
+  models.push([label, await new OnnxBackend().compile(optimizeGraph(g, weights, { passes }), weights, { ...opts, optimize: false }), { [input]: x }]);
 }
+if (values['no-phase-tail']) await without('phaseTail', 'stc-onnx, no phase tail');
+if (values['no-phase-taps']) await without('phaseTaps', 'stc-onnx, 3x3 phase taps');
 if (values['nchwc-off']) models.push(['stc-onnx --nchwc off', await new OnnxBackend().compile(g, weights, { ...opts, nchwc: false }), { [input]: x }]);
 const calibrationGraph = (await johnsonInference(CALIBRATION_SIZE)).graph;
 if (!values['no-int8']) models.push(['stc-onnx-int8', await int8Model(g, weights, opts, calibrationGraph), { [input]: x }]);

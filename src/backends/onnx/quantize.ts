@@ -415,10 +415,11 @@ export async function quantizeToBytes(
  * (transform entries up to 8), which an 8-bit scale would resolve coarsely. Without the phase-space tail
  * (phase-tail.ts): channel equalisation and the channels-last phase shuffle expect the resize-conv's shuffle
  * and a norm reading the conv; the tail in phase space is unmeasured in int8. Without narrow convs as matmuls
- * (narrow-conv.ts): a conv is what QLinearConv quantises.
+ * (narrow-conv.ts): a conv is what QLinearConv quantises. Without the 2×2 phase taps (phaseTaps): equalisation and
+ * the channels-last shuffle match the resize-conv's single 3×3 phase conv feeding the shuffle.
  */
 export function floatModelProto(g: Graph, weights: WeightMap, opts: BackendOptions & EmitOptions = {}): ModelProto {
-  const passes = (optimizeOptions({ ...opts, winograd: false }).passes ?? []).filter((p) => p !== 'phaseTail' && p !== 'narrowConv');
+  const passes = (optimizeOptions({ ...opts, winograd: false }).passes ?? []).filter((p) => p !== 'phaseTail' && p !== 'narrowConv' && p !== 'phaseTaps');
   const graph = opts.optimize !== false && isConcrete(g) ? optimizeGraph(g, weights, { passes }) : g;
   return buildModelProto(graph, weights, opts);
 }

@@ -4,6 +4,7 @@
  * 1. foldInputNormalisation — scale / BGR swap / mean / std into the first conv's weights and bias;
  * 2. resizeConvToDepthToSpace — nearest ×2 upsample + pad + 3×3 conv as a low-resolution conv with
  *    4× the output channels and a depth-to-space shuffle (never materialises the upsampled image);
+ *    with 'phaseTaps', each phase on its own 2×2 taps (4/9 of the multiply-adds) and four slices;
  * 2b. upsampleTailInPhases — the last such upsampling followed by instance norm, ReLU and a few-output-channel
  *    "same" conv (Johnson's 9×9 output layer) kept in phase space: no shuffle, no padded copy of the image;
  * 3. weightGradToMatmul — autodiff's transposed-conv weight gradients as per-tap matmuls, and kernels
@@ -39,7 +40,7 @@ import { narrowConvAsMatmul } from './narrow-conv.ts';
 export { constantFold, type FoldOptions } from './fold.ts';
 export { convTransposeToConv, flipTransposeKernel, reversalMatrix } from './conv-transpose.ts';
 export { foldInputNormalisation } from './preprocess.ts';
-export { resizeConvToDepthToSpace, phaseMatrix, ROW_TAP } from './resize-conv.ts';
+export { resizeConvToDepthToSpace, phaseMatrix, phaseTapMatrix, ROW_TAP, type ResizeConvOptions } from './resize-conv.ts';
 export { weightGradToMatmul, MAX_TAPS } from './weight-grad.ts';
 export { convOutputPhases, phaseStride, MAX_OUT_CHANNELS, MIN_TAPS } from './output-phases.ts';
 export { upsampleTailInPhases } from './phase-tail.ts';
@@ -59,8 +60,8 @@ export {
   type WinogradTile,
 } from './winograd.ts';
 
-export type PassName = 'normalisation' | 'resizeConv' | 'phaseTail' | 'weightGrad' | 'outputPhases' | 'winograd' | 'convTranspose' | 'narrowConv' | 'fold';
-export const ALL_PASSES: readonly PassName[] = ['normalisation', 'resizeConv', 'phaseTail', 'weightGrad', 'outputPhases', 'winograd', 'convTranspose', 'narrowConv', 'fold'];
+export type PassName = 'normalisation' | 'resizeConv' | 'phaseTaps' | 'phaseTail' | 'weightGrad' | 'outputPhases' | 'winograd' | 'convTranspose' | 'narrowConv' | 'fold';
+export const ALL_PASSES: readonly PassName[] = ['normalisation', 'resizeConv', 'phaseTaps', 'phaseTail', 'weightGrad', 'outputPhases', 'winograd', 'convTranspose', 'narrowConv', 'fold'];
 
 export interface OptimizeOptions {
   /** Passes to run, in the fixed order above (default all). */
@@ -73,7 +74,7 @@ export function optimizeGraph(g: Graph, weights: WeightMap, opts: OptimizeOption
   const on = new Set(opts.passes ?? ALL_PASSES);
   let out = g;
   if (on.has('normalisation')) out = foldInputNormalisation(out);
-  if (on.has('resizeConv')) out = resizeConvToDepthToSpace(out);
+  if (on.has('resizeConv')) out = resizeConvToDepthToSpace(out, { splitTaps: on.has('phaseTaps') });
   if (on.has('phaseTail')) out = upsampleTailInPhases(out);
   if (on.has('weightGrad')) out = weightGradToMatmul(out);
   if (on.has('outputPhases')) out = convOutputPhases(out);

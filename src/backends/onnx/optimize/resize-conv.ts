@@ -20,6 +20,13 @@
  * Applied when the upsample and the pad each feed only the next node (in a training graph the
  * backward pass reads the upsampled tensor, so it stays). The weight transform is written in IR
  * (a matmul with the 9×36 tap-merging matrix), folded once for bound weights by `constantFold`.
+ *
+ * Each phase kernel has only 2×2 non-zero taps (rows a, a+1 and columns b, b+1 of the 3×3 window), so with
+ * `splitTaps` the layer is computed with 4/9 of those multiply-adds (the "sub-pixel" decomposition of Shi et al.,
+ * CVPR 2016): one 2×2 conv over the same padded x with the four phases' kernels stacked phase-major gives
+ * [N, 4·C_out, h+1, w+1], phase (a, b) of which is the phase conv's output shifted by (a, b); four slices
+ * (channels, rows a…a+h−1, columns b…b+w−1, one ONNX Slice each after the peephole's merge) and a concat
+ * rebuild exactly the [N, 4·C_out, h, w] phase tensor above, so every later rewrite sees the same tensor.
  */
 import type { Graph, Node, NodeOf, PadMode } from '../../../compiler/ir/types.ts';
 import { consumers } from '../../../compiler/ir/graph.ts';
@@ -42,6 +49,25 @@ export function phaseMatrix(): Float32Array {
       for (let a = 0; a < 2; a++)
         for (let b = 0; b < 2; b++) m[(r * 3 + s) * 36 + (2 * a + b) * 9 + ROW_TAP[a]![r]! * 3 + ROW_TAP[b]![s]!] = 1;
   return m;
+}
+
+/**
+ * The [9, 16] matrix mapping a 3×3 kernel's taps (r·3+s) to the four phases' 2×2 kernels' taps
+ * ((2a+b)·4 + R·2 + S): entry 1 where R = ROW_TAP[a][r] − a and S = ROW_TAP[b][s] − b (each phase's window
+ * starts a rows and b columns into the 3×3 one).
+ */
+export function phaseTapMatrix(): Float32Array {
+  const m = new Float32Array(9 * 16);
+  for (let r = 0; r < 3; r++)
+    for (let s = 0; s < 3; s++)
+      for (let a = 0; a < 2; a++)
+        for (let b = 0; b < 2; b++) m[(r * 3 + s) * 16 + (2 * a + b) * 4 + (ROW_TAP[a]![r]! - a) * 2 + ROW_TAP[b]![s]! - b] = 1;
+  return m;
+}
+
+export interface ResizeConvOptions {
+  /** Each phase on its own 2×2 taps (4/9 of the multiply-adds) instead of one 3×3 conv with zero taps. */
+  readonly splitTaps?: boolean;
 }
 
 interface Match {
@@ -78,7 +104,7 @@ function match(conv: NodeOf<'conv2d'>, byOutput: ReadonlyMap<string, Node>, uses
   return { up: src, ...(pad && { pad }), conv, mode, value };
 }
 
-export function resizeConvToDepthToSpace(g: Graph): Graph {
+export function resizeConvToDepthToSpace(g: Graph, opts: ResizeConvOptions = {}): Graph {
   const byOutput = new Map<string, Node>();
   for (const n of g.nodes) for (const o of n.outputs) byOutput.set(o, n);
   const uses = consumers(g);
@@ -100,19 +126,12 @@ export function resizeConvToDepthToSpace(g: Graph): Graph {
       rw.keep(n);
       continue;
     }
-    const [, w, bias] = m.conv.inputs as [string, string, string | undefined];
     const x = m.up.inputs[0]!;
-    const [nb, ci, h, wd] = rw.shape(x) as [number, number, number, number];
-    const co = rw.shape(w)[0]!;
+    const [nb, , h, wd] = rw.shape(x) as [number, number, number, number];
+    const co = rw.shape(m.conv.inputs[1]!)[0]!;
     const out = m.conv.outputs[0]!;
     const stem = `${out}.phases`;
-    // Phase kernels [4·Co, Ci, 3, 3], output channel 4o + 2a + b.
-    const taps = rw.add('matmul', [rw.add('reshape', [w], { shape: [co, ci, 9] }, stem), rw.constant(`${stem}.taps`, [9, 36], phaseMatrix())], {}, stem);
-    const perPhase = rw.add('transpose', [rw.add('reshape', [taps], { shape: [co, ci, 4, 9] }, stem)], { perm: [0, 2, 1, 3] }, stem);
-    const wp = rw.add('reshape', [perPhase], { shape: [4 * co, ci, 3, 3] }, stem);
-    const ins = [rw.add('pad', [x], { mode: m.mode, pads: [1, 1, 1, 1], value: m.value }, stem), wp];
-    if (bias) ins.push(rw.add('reshape', [rw.add('expand', [rw.add('reshape', [bias], { shape: [co, 1] }, stem)], { shape: [co, 4] }, stem)], { shape: [4 * co] }, stem));
-    const y = rw.add('conv2d', ins, { strides: [1, 1], dilations: [1, 1], padding: { kind: 'explicit', pads: [0, 0, 0, 0] }, group: 1 }, stem, undefined, m.conv.layer);
+    const y = (opts.splitTaps ? splitTapPhases : mergedTapPhases)(rw, m, stem);
     // Depth-to-space: [N, Co·4, H, W] -> [N, Co, 2, 2, H, W] -> [N, Co, H, 2, W, 2] -> [N, Co, 2H, 2W].
     // (An ONNX DepthToSpace with phase-major kernels was tried, c3d764f. `bash bench/ab.sh HEAD~1 HEAD JOB N` at
     // c3d764f: inference-johnson_in-512 782-844 ms with it against 820-865 ms without (3 alternations, within the noise), and at
@@ -121,6 +140,48 @@ export function resizeConvToDepthToSpace(g: Graph): Graph {
     interleavePhases(rw, y, [nb, co, h, wd], stem, out, m.conv.layer);
   }
   return rw.build();
+}
+
+const CONV_VALID = { strides: [1, 1], dilations: [1, 1], padding: { kind: 'explicit', pads: [0, 0, 0, 0] }, group: 1 } as const;
+
+/** The conv's weights through a tap matrix [9, P·T] into [P·Co, Ci, k, k] (phase-major, or channel-major). */
+function phaseKernels(rw: Rewriter, m: Match, stem: string, taps: { matrix: Float32Array; k: number; phaseMajor: boolean }): string[] {
+  const [, w, bias] = m.conv.inputs as [string, string, string | undefined];
+  const [co, ci] = rw.shape(w) as [number, number];
+  const t = taps.k * taps.k;
+  const merged = rw.add('matmul', [rw.add('reshape', [w], { shape: [co, ci, 9] }, stem), rw.constant(`${stem}.taps`, [9, 4 * t], taps.matrix)], {}, stem);
+  const perPhase = rw.add('transpose', [rw.add('reshape', [merged], { shape: [co, ci, 4, t] }, stem)], { perm: taps.phaseMajor ? [2, 0, 1, 3] : [0, 2, 1, 3] }, stem);
+  const out = [rw.add('reshape', [perPhase], { shape: [4 * co, ci, taps.k, taps.k] }, stem)];
+  if (bias) {
+    const [rows, cols] = taps.phaseMajor ? [[1, co], [4, co]] : [[co, 1], [co, 4]];
+    out.push(rw.add('reshape', [rw.add('expand', [rw.add('reshape', [bias], { shape: rows }, stem)], { shape: cols }, stem)], { shape: [4 * co] }, stem));
+  }
+  return out;
+}
+
+/** The phase tensor [N, 4·Co, h, w] (channel 4o + 2a + b) as one 3×3 conv whose phase kernels hold zero taps. */
+function mergedTapPhases(rw: Rewriter, m: Match, stem: string): string {
+  const [wp, bp] = phaseKernels(rw, m, stem, { matrix: phaseMatrix(), k: 3, phaseMajor: false });
+  const padded = rw.add('pad', [m.up.inputs[0]!], { mode: m.mode, pads: [1, 1, 1, 1], value: m.value }, stem);
+  return rw.add('conv2d', bp ? [padded, wp!, bp] : [padded, wp!], CONV_VALID, stem, undefined, m.conv.layer);
+}
+
+/** The same phase tensor from one 2×2 conv (phase-major outputs, one row and column larger) and four shifted slices. */
+function splitTapPhases(rw: Rewriter, m: Match, stem: string): string {
+  const [n, , h, w] = rw.shape(m.up.inputs[0]!) as [number, number, number, number];
+  const [wp, bp] = phaseKernels(rw, m, stem, { matrix: phaseTapMatrix(), k: 2, phaseMajor: true });
+  const co = rw.shape(wp!)[0]! / 4;
+  const padded = rw.add('pad', [m.up.inputs[0]!], { mode: m.mode, pads: [1, 1, 1, 1], value: m.value }, stem);
+  const shifted = rw.add('conv2d', bp ? [padded, wp!, bp] : [padded, wp!], CONV_VALID, stem, undefined, m.conv.layer);
+  const phases: string[] = [];
+  for (let a = 0; a < 2; a++)
+    for (let b = 0; b < 2; b++) {
+      const p = 2 * a + b;
+      const rows = rw.add('slice', [rw.add('slice', [shifted], { axis: 1, start: p * co, end: (p + 1) * co }, stem)], { axis: 2, start: a, end: a + h }, stem);
+      const phase = rw.add('slice', [rows], { axis: 3, start: b, end: b + w }, stem);
+      phases.push(rw.add('reshape', [phase], { shape: [n, co, 1, h, w] }, stem));
+    }
+  return rw.add('reshape', [rw.add('concat', phases, { axis: 2 }, stem)], { shape: [n, 4 * co, h, w] }, stem);
 }
 
 /**

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { GraphBuilder } from '../../../../src/compiler/ir/builder.ts';
 import type { PadMode } from '../../../../src/compiler/ir/types.ts';
-import { constantFold, phaseMatrix, resizeConvToDepthToSpace } from '../../../../src/backends/onnx/optimize/index.ts';
-import { OnnxBackend } from '../../../../src/backends/onnx/index.ts';
+import { constantFold, phaseMatrix, phaseTapMatrix, resizeConvToDepthToSpace } from '../../../../src/backends/onnx/optimize/index.ts';
+import { OnnxBackend, modelForDevice } from '../../../../src/backends/onnx/index.ts';
 import { expectSameOutputs, opsOf, seeded } from './helpers.ts';
 
 const X = [2, 3, 5, 6];
@@ -43,6 +43,23 @@ describe('resizeConvToDepthToSpace', () => {
     expect(opsOf(constantFold(opt, weights)).filter((op) => op !== 'reshape')).toEqual(['pad', 'conv2d', 'transpose']);
   });
 
+  it.each([
+    ['reflect pad', { mode: 'reflect' as const }],
+    ['edge pad', { mode: 'edge' as const }],
+    ['constant pad 0.25', { mode: 'constant' as const, value: 0.25 }],
+    ['the conv padding with zeros itself', { convPads: 1 }],
+    ['no bias', { mode: 'reflect' as const, bias: false }],
+  ])('with each phase on its own 2×2 taps (splitTaps) is exact with %s (float64 reference)', (_name, o) => {
+    const g = resizeConv(o);
+    const opt = resizeConvToDepthToSpace(g, { splitTaps: true });
+    expectSameOutputs(g, opt, weights, feeds, 0.5, 1e-12);
+    // One 2×2 conv (4/9 of the 3×3 phase conv's multiply-adds), its four phases cut out and stacked, the interleave.
+    const hot = opsOf(constantFold(opt, weights)).filter((op) => op !== 'reshape');
+    expect(hot).toEqual(['pad', 'conv2d', ...Array<string>(12).fill('slice'), 'concat', 'transpose']);
+    const conv = constantFold(opt, weights).nodes.find((n) => n.op === 'conv2d')!;
+    expect(opt.values.get(conv.inputs[1]!)?.shape).toEqual([16, 3, 2, 2]);
+  });
+
   it('runs on onnxruntime and matches the unrewritten graph there', async () => {
     const g = resizeConv({ mode: 'reflect' });
     const b = new OnnxBackend();
@@ -54,6 +71,10 @@ describe('resizeConvToDepthToSpace', () => {
     for (let i = 0; i < y0.length; i++) diff = Math.max(diff, Math.abs(y0[i]! - y1[i]!));
     expect(y0.length).toBe(2 * 4 * 10 * 12);
     expect(diff).toBeLessThan(1e-5);
+    // The default CPU model splits the taps; each phase is one Slice over three axes (peephole/slice-chain.ts).
+    const ops = modelForDevice(g, weights).graph!.node!.map((n) => n.opType);
+    expect(ops.filter((op) => op === 'Slice')).toHaveLength(4);
+    expect(ops.filter((op) => op === 'Conv')).toHaveLength(1);
   });
 
   it('leaves the layer alone when the upsampled image is read elsewhere (e.g. by a backward pass)', () => {
@@ -86,5 +107,19 @@ describe('resizeConvToDepthToSpace', () => {
     expect(target(0, 0, 0)).toBe(0);
     expect(target(2, 2, 3)).toBe(2 * 3 + 2);
     expect(target(0, 0, 3)).toBe(1 * 3 + 1);
+  });
+
+  it('the 2×2 tap matrix is the 3×3 one with each phase window cut to its non-zero rows and columns', () => {
+    const [m3, m2] = [phaseMatrix(), phaseTapMatrix()];
+    for (let t = 0; t < 9; t++)
+      for (let a = 0; a < 2; a++)
+        for (let b = 0; b < 2; b++) {
+          const ph = 2 * a + b;
+          const k3 = [...Array(9).keys()].filter((k) => m3[t * 36 + ph * 9 + k] === 1);
+          const k2 = [...Array(4).keys()].filter((k) => m2[t * 16 + ph * 4 + k] === 1);
+          expect(k2).toHaveLength(1);
+          // tap (R, S) of the 2×2 window is tap (R + a, S + b) of the 3×3 one
+          expect(k3).toEqual([(Math.floor(k2[0]! / 2) + a) * 3 + (k2[0]! % 2) + b]);
+        }
   });
 });

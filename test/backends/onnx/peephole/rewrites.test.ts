@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { loadOnnxModel } from '../../../../src/backends/onnx/index.ts';
-import { peephole } from '../../../../src/backends/onnx/peephole/index.ts';
+import { CPU_PEEPHOLE_REWRITES, peephole } from '../../../../src/backends/onnx/peephole/index.ts';
 import { type ModelProto, type NodeProto, type TensorProto, floatTensor, int64Tensor, node, onnx, valueInfo, type AttrValue } from '../../../../src/backends/onnx/proto.ts';
 import type { HostTensor } from '../../../../src/compiler/ir/types.ts';
 import { Rng } from '../../../../src/runtime/data/rng.ts';
@@ -63,10 +63,10 @@ async function run(m: ModelProto, inputs: Shapes, symmetric: string[] = []): Pro
  * Rewrite with the shapes given and the `symmetric` inputs marked so (and fed symmetric matrices); returns the
  * op types left and checks the outputs are unchanged.
  */
-async function rewrite(ops: Parameters<typeof model>[0], inputs: Shapes, outputs: Shapes, known: Shapes = {}, symmetric: string[] = []): Promise<string[]> {
+async function rewrite(ops: Parameters<typeof model>[0], inputs: Shapes, outputs: Shapes, known: Shapes = {}, symmetric: string[] = [], rewrites?: Parameters<typeof peephole>[3]): Promise<string[]> {
   const before = model(ops, inputs, outputs);
   const shapes: Shapes = { ...inputs, ...outputs, ...known };
-  const after = peephole(model(ops, inputs, outputs), (n) => shapes[n], new Set(symmetric));
+  const after = peephole(model(ops, inputs, outputs), (n) => shapes[n], new Set(symmetric), rewrites);
   const [want, got] = [await run(before, inputs, symmetric), await run(after, inputs, symmetric)];
   for (const [k, w] of Object.entries(want)) {
     expect(got[k]!.shape).toEqual(w.shape);
@@ -225,5 +225,26 @@ describe('GPU peephole rewrites, sums', () => {
     ];
     // The last copies an input to an output: nothing else can write that name, so it stays.
     expect(await rewrite(ops, { x: [2, 3] }, { y: [2, 3], z: [2, 3], w: [2, 3] })).toEqual(['Relu', 'Neg', 'Sigmoid', 'Identity']);
+  });
+});
+
+describe('CPU peephole rewrites', () => {
+  it('merges a Slice of a Slice on other axes into one Slice, not when the axes overlap or the inner one has another reader', async () => {
+    const cpu = (ops: Parameters<typeof model>[0], outputs: Shapes): Promise<string[]> => rewrite(ops, { x: [1, 8, 5, 6] }, outputs, {}, [], CPU_PEEPHOLE_REWRITES);
+    // channels 2..4, then rows 1..5, then columns 0..4: one Slice over three axes
+    const chain: Parameters<typeof model>[0] = [
+      ['Slice', ['x', 'i:2', 'i:4', 'i:1'], 'c'],
+      ['Slice', ['c', 'i:1', 'i:5', 'i:2'], 'r'],
+      ['Slice', ['r', 'i:0', 'i:4', 'i:3'], 'y'],
+    ];
+    expect(await cpu(chain, { y: [1, 2, 4, 4] })).toEqual(['Slice']);
+    // the same axis twice (a slice of a slice of rows) composes differently: left alone
+    const sameAxis: Parameters<typeof model>[0] = [
+      ['Slice', ['x', 'i:1', 'i:5', 'i:2'], 'r'],
+      ['Slice', ['r', 'i:1', 'i:3', 'i:2'], 'y'],
+    ];
+    expect(await cpu(sameAxis, { y: [1, 8, 2, 6] })).toEqual(['Slice', 'Slice']);
+    // the inner slice is also an output: both stay
+    expect(await cpu(chain.slice(0, 2), { c: [1, 2, 5, 6], r: [1, 2, 4, 6] })).toEqual(['Slice', 'Slice']);
   });
 });
