@@ -1,7 +1,7 @@
 /**
  * The style predictor's load time and its vectors' cosine with TensorFlow Lite's, per way of building it: int8 on
- * the .tflite file's activation scales (`ranges: 'file'`), int8 calibrated on noise (`ranges: 'calibrate'`), and
- * float32. The three loads alternate in one process, `--rounds` times; the first round carries module warm-up.
+ * the .tflite file's activation scales (`ranges: 'file'`; what `precision: 'auto'` builds on the CPU), int8
+ * calibrated on noise (`ranges: 'calibrate'`), and float32. The three loads alternate in one process, `--rounds` times; the first round carries module warm-up.
  * The vectors are compared with the TFLite goldens of test/goldens/arbitrary (the three paintings' crops).
  *
  *   npx tsx bench/predictor-load.ts [--rounds 3] [--shared ../shared]
