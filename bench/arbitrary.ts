@@ -2,7 +2,7 @@
  * Arbitrary style transfer (specs/arbitrary.style) on stc-onnx against TensorFlow Lite with XNNPACK, in the
  * same run, alternating:
  *
- *   npx tsx bench/arbitrary.ts [--models ../shared/models/arbitrary-style] [--threads 2] [--repeats 10] [--jobs predict_256,predict_256_int8]
+ *   npx tsx bench/arbitrary.ts [--models ../shared/models/arbitrary-style] [--threads 2] [--repeats 10] [--jobs predict_256_int8_default,predict_256_float32]
  *
  * Goals (issue 17): transformation network at 384² in at most 0.8× TFLite's time, style prediction at 256²
  * in at most 1.0×. Both sides use `--threads` intra-op threads on fixed inputs. TFLite runs in
@@ -11,9 +11,12 @@
  * extra. Each repetition runs every stc variant of a job and then TFLite's, back to back, so both see the
  * same load: `warmup` untimed rounds, then `repeats` timed ones. Reported: medians, best times, and the
  * median of the per-repetition ratios (the steadiest figure on a loaded machine). stc's models are compiled
- * by the ONNX backend from the spec with the .tflite weights: the predictor in float32 (dequantised int8
- * weights) and as the int8 QDQ model of PredictorOptions.int8 (on the .tflite file's activation scales, as
- * `stc transfer --predictor-int8`); the transformation network in float32. `--jobs` (comma-separated) runs only those jobs: without
+ * by the ONNX backend from the spec with the .tflite weights. Jobs: transfer_384, the transformation network
+ * in float32 (f16 weights); predict_256_int8_default, the style predictor as stc builds it by default on the
+ * CPU (`stc transfer` without --predictor-precision): the int8 QDQ model on the .tflite file's activation
+ * scales; predict_256_float32, the predictor in float32 (dequantised int8 weights, `--predictor-precision
+ * float32`); predict_256_int8_nospin, the default with ORT's spinning off. Each row's `what` says so in the
+ * JSON. `--jobs` (comma-separated) runs only those jobs: without
  * transfer_384 the predictor rounds are not interleaved with a 384² network's, whose cache and scheduler footprint
  * a loaded machine's 2 ms predictor timings otherwise carry.
  */
@@ -81,20 +84,21 @@ async function timed(f: () => Promise<unknown>): Promise<number> {
 const median = (t: readonly number[]): number => [...t].sort((a, b) => a - b)[Math.floor(t.length / 2)]!;
 
 const styleImage = tensor([1, 3, 256, 256], (i) => (i * 37) % 256);
-const predict = await compile('style_predict', 'style_predict_quantized_256.tflite', 256);
 const net = getNetwork(compileFile(join(ROOT, 'specs/arbitrary.style')).module!, 'style_predict')!;
 const predictorWeights = join(models, 'style_predict_quantized_256.tflite');
-const predictInt8 = await StylePredictor.load(net, { weights: predictorWeights, threads, int8: true });
-const predictInt8NoSpin = await StylePredictor.load(net, { weights: predictorWeights, threads, int8: true, spinning: false });
+const predictDefault = await StylePredictor.load(net, { weights: predictorWeights, threads });
+if (predictDefault.precision !== 'int8') throw new Error(`bench/arbitrary: the default predictor resolved to ${predictDefault.precision}, not int8: does ${predictorWeights} carry activation scales?`);
+const predictFloat32 = await StylePredictor.load(net, { weights: predictorWeights, threads, precision: 'float32' });
+const predictNoSpin = await StylePredictor.load(net, { weights: predictorWeights, threads, spinning: false });
 const transfer = await compile('style_transfer', 'style_transfer_f16_384.tflite', 384);
 const transferFeeds = { content: tensor([1, 3, 384, 384], (i) => (i * 53) % 256), style: tensor([1, 100, 1, 1], (i) => Math.sin(i)) };
 const tfl = await tflite();
 /** Each job's stc variants and the TFLite job they are compared with. */
 const allJobs = [
-  { job: 'transfer_384', tflite: 'transfer_384', goal: 0.8, stc: () => transfer.run(transferFeeds) },
-  { job: 'predict_256', tflite: 'predict_256', goal: 1.0, stc: () => predict.run({ style_image: styleImage }) },
-  { job: 'predict_256_int8', tflite: 'predict_256', goal: 1.0, stc: () => predictInt8.predict(styleImage) },
-  { job: 'predict_256_int8_nospin', tflite: 'predict_256', goal: 1.0, stc: () => predictInt8NoSpin.predict(styleImage) },
+  { job: 'transfer_384', what: 'transformation network at 384², float32 (f16 weights), the default', tflite: 'transfer_384', goal: 0.8, stc: () => transfer.run(transferFeeds) },
+  { job: 'predict_256_int8_default', what: "style predictor at 256², stc's default on the CPU: int8 on the .tflite file's activation scales", tflite: 'predict_256', goal: 1.0, stc: () => predictDefault.predict(styleImage) },
+  { job: 'predict_256_float32', what: 'style predictor at 256², float32 (--predictor-precision float32)', tflite: 'predict_256', goal: 1.0, stc: () => predictFloat32.predict(styleImage) },
+  { job: 'predict_256_int8_nospin', what: "style predictor at 256², the default with ORT's worker spinning off", tflite: 'predict_256', goal: 1.0, stc: () => predictNoSpin.predict(styleImage) },
 ];
 const unknown = only.filter((j) => !allJobs.some((a) => a.job === j));
 if (unknown.length > 0) throw new Error(`bench/arbitrary: unknown job ${unknown.join(', ')} (jobs: ${allJobs.map((a) => a.job).join(', ')})`);
@@ -108,11 +112,12 @@ for (let r = -warmup; r < repeats; r++)
     times.get(j.job)!.tflite.push(b);
   }
 tfl.close();
-await Promise.all([predict.dispose(), predictInt8.dispose(), predictInt8NoSpin.dispose(), transfer.dispose()]);
-const rows = jobs.map(({ job, goal }) => {
+await Promise.all([predictDefault.dispose(), predictFloat32.dispose(), predictNoSpin.dispose(), transfer.dispose()]);
+const rows = jobs.map(({ job, what, goal }) => {
   const t = times.get(job)!;
   return {
     job,
+    what,
     stc_ms: median(t.stc),
     tflite_ms: median(t.tflite),
     ratio: median(t.stc) / median(t.tflite),

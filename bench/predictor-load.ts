@@ -1,7 +1,7 @@
 /**
  * The style predictor's load time and its vectors' cosine with TensorFlow Lite's, per way of building it: int8 on
- * the .tflite file's activation scales (`ranges: 'file'`), int8 calibrated on noise (`ranges: 'calibrate'`), and
- * float32. The three loads alternate in one process, `--rounds` times; the first round carries module warm-up.
+ * the .tflite file's activation scales (`ranges: 'file'`; what `precision: 'auto'` builds on the CPU), int8
+ * calibrated on noise (`ranges: 'calibrate'`), and float32. The three loads alternate in one process, `--rounds` times; the first round carries module warm-up.
  * The vectors are compared with the TFLite goldens of test/goldens/arbitrary (the three paintings' crops).
  *
  *   npx tsx bench/predictor-load.ts [--rounds 3] [--shared ../shared]
@@ -38,7 +38,7 @@ const cosine = (a: ArrayLike<number>, b: ArrayLike<number>): number => {
 
 const crops = await Promise.all(golden.paintings.map(crop));
 const wants = await Promise.all(golden.paintings.map((p) => readNpy(join(DIR, p.vector))));
-const ways: [string, PredictorOptions][] = [['int8, file ranges', { int8: true, ranges: 'file' }], ['int8, calibrated', { int8: true, ranges: 'calibrate' }], ['float32', {}]];
+const ways: [string, PredictorOptions][] = [['int8, file ranges (the default)', { precision: 'int8', ranges: 'file' }], ['int8, calibrated', { precision: 'int8', ranges: 'calibrate' }], ['float32', { precision: 'float32' }]];
 for (let r = 1; r <= Number(values.rounds); r++)
   for (const [name, opts] of ways) {
     const t0 = performance.now();

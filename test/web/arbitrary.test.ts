@@ -1,8 +1,8 @@
 /**
  * The web page with a painting as the style (kind 'arbitrary', specs/arbitrary.style on ../shared's Magenta
  * models): in headless Chromium the page runs the style predictor on the painting and the style-conditioned
- * network on a photo; its output must match `stc transfer` (onnxruntime-node, the same pipeline) on the
- * same files. Skipped with a notice when Chromium or the models are absent.
+ * network on a photo; its output must match `stc transfer --predictor-precision float32` (onnxruntime-node,
+ * the same pipeline) on the same files. Skipped with a notice when Chromium or the models are absent.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
@@ -44,8 +44,9 @@ describe.skipIf(!chromium || !haveModels)('the web page with a painting as the s
   let browser: Browser;
   let page: Page;
   let camera: string | null;
+  // The page runs the float32 predictor (onnxruntime-web); stc transfer's default on the CPU is int8.
   const transfer = (strength: string, out: string) =>
-    stc(['transfer', 'specs/arbitrary.style', '--style', painting, '--content', photo, '--strength', strength, '--weights-dir', MODELS, '--threads', '1', '-o', out]);
+    stc(['transfer', 'specs/arbitrary.style', '--style', painting, '--content', photo, '--strength', strength, '--weights-dir', MODELS, '--threads', '1', '--predictor-precision', 'float32', '-o', out]);
 
   beforeAll(async () => {
     dir = await mkdtemp(path.join(tmpdir(), 'stc-web-arbitrary-'));

@@ -16,6 +16,7 @@ import { firstNonFinite } from '../../runtime/train/health.ts';
 import { exportOnnx, exportTfjs, inferenceGraph } from '../../runtime/train/export.ts';
 import { calibrationList, writeQuantizedOnnx } from '../quantize-option.ts';
 import { PRECISION_FLAGS, PRECISION_HELP, parsePrecision } from '../precision-option.ts';
+import { parsePredictorPrecision } from '../predictor-precision-option.ts';
 import { stat } from 'node:fs/promises';
 import { probeWritable } from '../../util/atomic-write.ts';
 import { UserError } from '../../util/errors.ts';
@@ -71,6 +72,8 @@ async function action(run: string | undefined, o: Opts): Promise<void> {
   if (o.target === 'web') {
     const precision = parsePrecision(o.precision, o.quantize);
     if (precision === 'int8') throw new UserError('--precision int8 is for --target onnx, not web');
+    // The page predicts style vectors itself, with the float32 predictor on onnxruntime-web.
+    if (parsePredictorPrecision(o.predictorPrecision, o.predictorInt8) === 'int8') throw new UserError('--predictor-precision int8 is for stc transfer and --target onnx: the web page runs the style predictor in float32');
     process.stdout.write(`${await exportWeb(run === undefined ? o.model : [run, ...o.model], { ...o, float16: precision === 'fp16' }, loadRunNetwork)}\n`);
     return;
   }

@@ -3,6 +3,7 @@
  *
  *   stc transfer specs/arbitrary.style --style painting.jpg --content photo.jpg -o out.png
  *       [--style b.jpg --style-blend 0.7,0.3] [--strength 0.8] [--size 512] [--weights-dir DIR] [--device gpu]
+ *       [--predictor-precision auto|float32|int8]
  *   stc export specs/arbitrary.style --style painting.jpg -o fixed.onnx [--target tfjs]
  *
  * The predictor turns each --style painting (256 centre crop) into a style vector; the vectors are blended;
@@ -20,6 +21,7 @@ import { applyToFolder, applyToImage, applyToVideo, inputKind } from '../../runt
 import { loadImageModel } from '../../runtime/apply/model.ts';
 import { StylePredictor, bakedTransfer, checkImageSize, styleInput, weightOverride } from '../../runtime/arbitrary/pipeline.ts';
 import type { TileRunner } from '../../runtime/apply/tiling.ts';
+import { predictorPrecisionPlan, type PredictorPrecision } from '../../runtime/arbitrary/predictor-precision.ts';
 import { readStyleImage } from '../../runtime/arbitrary/style-image.ts';
 import { blendVectors, blendWeights, withStrength } from '../../runtime/arbitrary/vector.ts';
 import { exportOnnx, exportTfjs } from '../../runtime/train/export.ts';
@@ -28,6 +30,7 @@ import { UserError } from '../../util/errors.ts';
 import { readNpy } from '../../weights/index.ts';
 import { DEVICE_FLAGS, DEVICE_HELP, parseDevice } from '../device-option.ts';
 import { loadSpec, pickNetwork } from '../load-spec.ts';
+import { PREDICTOR_INT8_HELP, PREDICTOR_PRECISION_FLAGS, PREDICTOR_PRECISION_HELP, parsePredictorPrecision } from '../predictor-precision-option.ts';
 import type { Register } from './index.ts';
 
 /** The options `transfer` and `export SPEC.style` share: where the style vector and the weights come from. */
@@ -43,6 +46,7 @@ export interface StyleOpts {
   weightsDir?: string;
   device?: string;
   threads?: string;
+  predictorPrecision?: string;
   predictorInt8?: boolean;
 }
 
@@ -80,12 +84,25 @@ export function addStyleOptions(cmd: Command): Command {
     .option('--style-weights <file>', 'weight file of the style predictor (instead of the spec\'s)')
     .option('--weights-dir <dir>', 'folder holding the weight files the spec names (the Magenta .tflite files)')
     .option('--threads <n>', 'ONNX Runtime intra-op threads (default: all cores)')
-    .option('--predictor-int8', "run the style predictor in int8 on the .tflite file's own activation scales (CPU; faster per image)")
+    .option(PREDICTOR_PRECISION_FLAGS, PREDICTOR_PRECISION_HELP)
+    .option('--predictor-int8', PREDICTOR_INT8_HELP)
     .option(DEVICE_FLAGS, DEVICE_HELP);
 }
 
+/**
+ * The predictor precision the options ask for, refused up front where int8 cannot run (the GPU, a tfjs
+ * export). `target`: the backend the baked network is for.
+ */
+function predictorPrecision(o: StyleOpts, target: 'onnx' | 'tfjs'): PredictorPrecision {
+  const precision = parsePredictorPrecision(o.predictorPrecision, o.predictorInt8);
+  const device = parseDevice(o.device);
+  predictorPrecisionPlan(precision, { ...(device && { device }), target });
+  return precision;
+}
+
 /** The style vector the options ask for. `content` is the single content image that --strength < 1 needs. */
-async function styleVector(mod: CompiledModule, o: StyleOpts, content: string | undefined): Promise<HostTensor> {
+async function styleVector(mod: CompiledModule, o: StyleOpts, content: string | undefined, target: 'onnx' | 'tfjs'): Promise<HostTensor> {
+  const precision = predictorPrecision(o, target);
   const strength = o.strength === undefined ? 1 : num('strength', o.strength);
   if (o.styleVector !== undefined) {
     if (o.style.length) throw new UserError('give either --style images or --style-vector, not both');
@@ -104,7 +121,8 @@ async function styleVector(mod: CompiledModule, o: StyleOpts, content: string | 
     ...(weightOverride(net, o.styleWeights, o.weightsDir) !== undefined && { weights: weightOverride(net, o.styleWeights, o.weightsDir)! }),
     ...(device && { device }),
     ...(threads && { threads }),
-    ...(o.predictorInt8 && { int8: true }),
+    precision,
+    target,
   });
   try {
     const vectors: HostTensor[] = [];
@@ -116,16 +134,18 @@ async function styleVector(mod: CompiledModule, o: StyleOpts, content: string | 
   }
 }
 
-/** The transformation network of `spec` with the options' style vector baked in. */
-export async function bakedFromOptions(spec: string, o: StyleOpts, content?: string) {
+/** The transformation network of `spec` with the options' style vector baked in, for the `target` backend. */
+export async function bakedFromOptions(spec: string, o: StyleOpts, content?: string, target: 'onnx' | 'tfjs' = 'onnx') {
+  predictorPrecision(o, target);
   const mod = loadSpec(spec);
   const net = pickNetwork(mod, o.network);
   styleInput(net); // fail on a network without a style input before predicting anything
-  const vector = await styleVector(mod, o, content);
+  const vector = await styleVector(mod, o, content, target);
   return bakedTransfer(net, vector, weightOverride(net, o.weights, o.weightsDir));
 }
 
 async function action(spec: string, o: TransferOpts): Promise<void> {
+  predictorPrecision(o, 'onnx');
   const kind = await inputKind(o.content);
   const maxSize = int('size', o.size, 16);
   const tile = int('tile', o.tile, 16);
@@ -174,7 +194,7 @@ async function action(spec: string, o: TransferOpts): Promise<void> {
 /** `stc export SPEC.style --style ... -o FILE`: the transformation network with one style baked in. */
 export async function exportStyleSpec(spec: string, o: StyleOpts & { output: string; target: string }): Promise<void> {
   if (o.strength !== undefined && num('strength', o.strength) !== 1) throw new UserError('--strength below 1 depends on the content image: it is for stc transfer, not export');
-  const baked = await bakedFromOptions(spec, o);
+  const baked = await bakedFromOptions(spec, o, undefined, o.target === 'tfjs' ? 'tfjs' : 'onnx');
   if (o.target === 'onnx') {
     const bytes = await exportOnnx(o.output, baked.graph, baked.weights);
     process.stdout.write(`wrote ${o.output} (${(bytes / 1e6).toFixed(1)} MB, ONNX opset 18, one style baked in)\n`);

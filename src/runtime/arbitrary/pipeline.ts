@@ -8,7 +8,8 @@
 import { basename, join } from 'node:path';
 import { OnnxBackend, loadOnnxModel } from '../../backends/onnx/index.ts';
 import { floatModelProto, quantizeModel, quantizeToBytes } from '../../backends/onnx/quantize.ts';
-import { onnx } from '../../backends/onnx/proto.ts';
+import { onnx, type ModelProto } from '../../backends/onnx/proto.ts';
+import type { TensorRange } from '../../backends/onnx/quant-math.ts';
 import type { BackendOptions, CompiledModel, Device, WeightMap } from '../../backends/types.ts';
 import type { NetworkDef } from '../../compiler/frontend.ts';
 import type { Graph, HostTensor } from '../../compiler/ir/types.ts';
@@ -20,6 +21,7 @@ import { uniformTensor } from '../../verify/det.ts';
 import { bindWeights, weightPath } from '../../weights/index.ts';
 import { readConvActivationRanges } from '../../weights/tflite-activations.ts';
 import { fileActivationRanges } from './int8-ranges.ts';
+import { predictorPrecisionPlan, resolvePredictorPrecision, type PrecisionContext, type PredictorPrecision } from './predictor-precision.ts';
 import { STYLE_SIZE } from './style-image.ts';
 
 /** Where each network's weight file is: an explicit file, else the spec's file name inside `dir`, else the spec's path. */
@@ -49,14 +51,18 @@ export interface PredictorOptions {
   readonly device?: Device;
   readonly threads?: number;
   /**
-   * Run the predictor as an int8 QDQ model (backends/onnx/quantize.ts: per-channel 8-bit weights, uint8
+   * 'int8' runs the predictor as an int8 QDQ model (backends/onnx/quantize.ts: per-channel 8-bit weights, uint8
    * activations quantised after each ReLU6, as TFLite's int8 predictor is), on the activation ranges of the
    * .tflite file (`ranges`), else calibrated on `calibration` (0..255 NCHW images at the predictor's size;
    * default: NOISE_CALIBRATION seeded noise images). CPU only. Faster per prediction than float32.
    * Cosine with TFLite's own int8 vectors: 0.99986-0.99997 on the file's ranges, 0.9997-0.9998 calibrated on
    * noise, against float32's 0.99986-0.99993 (docs/benchmarks.md, "arbitrary style transfer").
+   * 'auto' (the default): int8 on the CPU when the weights file carries activation scales, else float32
+   * (predictor-precision.ts).
    */
-  readonly int8?: boolean;
+  readonly precision?: PredictorPrecision;
+  /** The backend the vector is for (predictor-precision.ts: 'tfjs' keeps 'auto' in float32); default 'onnx'. */
+  readonly target?: 'onnx' | 'tfjs';
   /**
    * Where the int8 predictor's activation ranges come from: 'file' (the default) reads them from an int8
    * .tflite weights file's own quantisation (int8-ranges.ts), so loading runs no calibration, falling back to
@@ -93,23 +99,46 @@ export async function int8PredictorBytes(g: Graph, weights: WeightMap, calibrati
 }
 
 /**
- * The int8 predictor quantised on the activation ranges of its .tflite weights file (int8-ranges.ts), or
- * undefined when the binding is not an explicit TFLite mapping or the file has no activation quantisation.
+ * The predictor's float model with the activation range of every tensor its int8 model quantises, read from
+ * its .tflite weights file (int8-ranges.ts); undefined when the binding is not an explicit TFLite mapping or
+ * the file has no activation quantisation.
  */
-export async function int8PredictorBytesFromFile(net: NetworkDef, g: Graph, weights: WeightMap, weightsFile?: string): Promise<Uint8Array | undefined> {
+async function fileRangedModel(net: NetworkDef, g: Graph, weights: WeightMap, weightsFile?: string): Promise<{ model: ModelProto; ranges: Map<string, TensorRange> } | undefined> {
   const source = net.weights;
   if (source?.kind !== 'file' || source.format !== 'tflite' || source.mapping.kind !== 'explicit') return undefined;
   const convs = await readConvActivationRanges(weightPath(source, { specDir: net.specDir, ...(weightsFile !== undefined && { pathOverride: weightsFile }) }));
   const tensorOf = new Map(source.mapping.entries.map((e) => [e.param, e.tensor]));
   const model = floatModelProto(g, weights);
   const ranges = fileActivationRanges(model, (p) => tensorOf.get(p), convs, INT8_PREDICTOR);
-  return ranges && onnx.ModelProto.encode(onnx.ModelProto.create(quantizeModel(model, ranges, INT8_PREDICTOR))).finish();
+  return ranges && { model, ranges };
 }
 
-async function int8Predictor(net: NetworkDef, g: Graph, weights: WeightMap, opts: PredictorOptions, backend: BackendOptions): Promise<CompiledModel> {
-  const fromFile = opts.ranges !== 'calibrate' && !opts.calibration ? await int8PredictorBytesFromFile(net, g, weights, opts.weights) : undefined;
-  return loadOnnxModel(fromFile ?? (await int8PredictorBytes(g, weights, opts.calibration ?? noiseCalibration(), backend)), backend);
+const encodeQuantized = (m: { model: ModelProto; ranges: Map<string, TensorRange> }): Uint8Array =>
+  onnx.ModelProto.encode(onnx.ModelProto.create(quantizeModel(m.model, m.ranges, INT8_PREDICTOR))).finish();
+
+/**
+ * The int8 predictor quantised on the activation ranges of its .tflite weights file (int8-ranges.ts), or
+ * undefined when the binding is not an explicit TFLite mapping or the file has no activation quantisation.
+ */
+export async function int8PredictorBytesFromFile(net: NetworkDef, g: Graph, weights: WeightMap, weightsFile?: string): Promise<Uint8Array | undefined> {
+  const m = await fileRangedModel(net, g, weights, weightsFile);
+  return m && encodeQuantized(m);
 }
+
+/**
+ * The predictor's model in the precision `opts` resolves to (predictor-precision.ts). The file's activation
+ * ranges are read unless the plan is float32: 'auto' depends on whether the file has them.
+ */
+async function predictorModel(net: NetworkDef, g: Graph, weights: WeightMap, opts: PredictorOptions, backend: BackendOptions): Promise<{ model: CompiledModel; precision: 'float32' | 'int8' }> {
+  const [asked, ctx] = [opts.precision ?? 'auto', precisionContext(opts)];
+  const fromFile = predictorPrecisionPlan(asked, ctx) === 'float32' ? undefined : await fileRangedModel(net, g, weights, opts.weights);
+  if (resolvePredictorPrecision(asked, ctx, fromFile !== undefined) === 'float32') return { model: await new OnnxBackend().compile(g, weights, backend), precision: 'float32' };
+  const calibrate = opts.ranges === 'calibrate' || opts.calibration !== undefined || fromFile === undefined;
+  const bytes = calibrate ? await int8PredictorBytes(g, weights, opts.calibration ?? noiseCalibration(), backend) : encodeQuantized(fromFile);
+  return { model: await loadOnnxModel(bytes, backend), precision: 'int8' };
+}
+
+const precisionContext = (opts: PredictorOptions): PrecisionContext => ({ ...(opts.device && { device: opts.device }), ...(opts.target && { target: opts.target }) });
 
 /** The style predictor compiled for one 256 x 256 image: predict(image 0..255 NCHW) -> [1, S, 1, 1]. */
 export class StylePredictor {
@@ -117,17 +146,19 @@ export class StylePredictor {
     private readonly model: CompiledModel,
     private readonly input: string,
     private readonly output: string,
+    /** The precision `PredictorOptions.precision` resolved to. */
+    readonly precision: 'float32' | 'int8',
   ) {}
 
   static async load(net: NetworkDef, opts: PredictorOptions = {}): Promise<StylePredictor> {
     if (net.graph.inputs.length !== 1 || net.graph.outputs.size !== 1)
       throw new UserError(`network '${net.name}' is not a style predictor: it needs one image input and one output`);
+    predictorPrecisionPlan(opts.precision ?? 'auto', precisionContext(opts)); // int8 where it cannot run: fail before reading weights
     const g = specialize(net.graph, { N: 1, H: STYLE_SIZE, W: STYLE_SIZE });
     const weights = await bind(net, g, opts.weights);
-    if (opts.int8 && opts.device === 'gpu') throw new UserError('the int8 style predictor runs on the CPU only');
     const backend: BackendOptions = { ...(opts.device && { device: opts.device }), ...(opts.threads && { threads: opts.threads }), ...(opts.spinning !== undefined && { spinning: opts.spinning }) };
-    const model = opts.int8 ? await int8Predictor(net, g, weights, opts, backend) : await new OnnxBackend().compile(g, weights, backend);
-    return new StylePredictor(model, g.inputs[0]!, [...g.outputs.keys()][0]!);
+    const { model, precision } = await predictorModel(net, g, weights, opts, backend);
+    return new StylePredictor(model, g.inputs[0]!, [...g.outputs.keys()][0]!, precision);
   }
 
   async predict(image: HostTensor): Promise<HostTensor> {
