@@ -134,9 +134,12 @@ function swapped(rw: Rewriter, n: Node, m: Match): void {
  * Padded x split into its sh·sw phases (space-to-depth; one phase for stride 1), each phase image flattened:
  * `phase(p, q)` is [N, C, Hq·Wq] with phase[y, x] = xp[sh·y + p, sw·x + q], so tap (a, b) reads the stride-1
  * window at (⌊a/sh⌋, ⌊b/sw⌋) of phase (a mod sh, b mod sw). xp is zero-padded to whole phases, plus
- * `extraRows` phase rows below; dy is widened to the phases' Wq columns with zeros.
+ * `extraRows` phase rows below; dy is widened to the phases' Wq columns with zeros. The phases are
+ * [N, sh·sw·C, Hq·Wq], phase-major (ONNX's SpaceToDepth order, which the CPU peephole
+ * space-to-depth.ts substitutes for the reshape-transpose-reshape: ORT's 6-D Transpose is 5× slower).
  */
 interface PhaseGrid {
+  /** Phase (p, q) as its own [N, C, Hq·Wq] slice (a fresh slice each call: `window` of it merges with it into one ONNX Slice). */
   readonly phase: (p: number, q: number) => string;
   readonly dyWide: string;
   readonly hq: number;
@@ -161,12 +164,7 @@ function phaseGrid(rw: Rewriter, m: Match, c: number, extraRows: number, stem: s
   const split = rw.add('reshape', [xp], { shape: [nb, c, hq, sh, wq, sw] }, stem);
   const phases = rw.add('transpose', [split], { perm: [0, 3, 5, 1, 2, 4] }, stem);
   const flat = rw.add('reshape', [phases], { shape: [nb, sh * sw * c, hq * wq] }, stem);
-  const cache = new Map<number, string>();
-  const phase = (p: number, q: number): string => {
-    const k = p * sw + q;
-    if (!cache.has(k)) cache.set(k, rw.add('slice', [flat], { axis: 1, start: k * c, end: (k + 1) * c }, stem));
-    return cache.get(k)!;
-  };
+  const phase = (p: number, q: number): string => rw.add('slice', [flat], { axis: 1, start: (p * sw + q) * c, end: (p * sw + q + 1) * c }, stem);
   return { phase, dyWide, hq, wq };
 }
 
@@ -236,9 +234,16 @@ function shiftedDy(rw: Rewriter, n: Node, m: Match): void {
   // [N, O, 1, front + Hq·Wq]: dy's flat rows after `front` zeros, zeros to the end of the grid.
   const dyRow = rw.add('reshape', [dyWide], { shape: [nb, o, 1, ho * wq] }, stem);
   const dyBig = rw.add('pad', [dyRow], { mode: 'constant', pads: [0, front, 0, grid - ho * wq], value: 0 }, stem);
+  // Each phase is read whole by its taps: sliced once.
+  const phases = new Map<number, string>();
+  const phaseOnce = (p: number, q: number): string => {
+    const k = p * m.strides[1] + q;
+    if (!phases.has(k)) phases.set(k, phase(p, q));
+    return phases.get(k)!;
+  };
   stackTaps(rw, n, stem, (a, b) => {
     const { p, q, i, j } = tapOf(a, b, m.strides);
     const start = front - (i * wq + j);
-    return [rw.add('reshape', [rw.add('slice', [dyBig], { axis: 3, start, end: start + grid }, stem)], { shape: [nb, o, grid] }, stem), phase(p, q)];
+    return [rw.add('reshape', [rw.add('slice', [dyBig], { axis: 3, start, end: start + grid }, stem)], { shape: [nb, o, grid] }, stem), phaseOnce(p, q)];
   });
 }
