@@ -67,10 +67,8 @@ function match(final: Node, prod: ReadonlyMap<string, Node>, uses: ReadonlyMap<s
   }
   if (cur?.op !== 'conv2d' || uses.get(cur.outputs[0]!) !== 1) return undefined;
   const a = cur.attrs;
+  // A forward stride s is autodiff's conv dilation s (dy read as a dilated kernel); its conv strides are the forward dilations.
   if (a.group !== 1 || a.padding.kind !== 'explicit' || a.strides.some((s) => s !== 1) || cur.inputs.length !== 2) return undefined;
-  // A forward stride s is autodiff's conv dilation s (dy read as a dilated kernel); STC_WEIGHT_GRAD_STRIDED=0 is a temporary A/B switch.
-  const strided = a.dilations.some((d) => d !== 1);
-  if (strided && process.env.STC_WEIGHT_GRAD_STRIDED === '0') return undefined;
   const tx = prod.get(cur.inputs[0]!);
   const tdy = prod.get(cur.inputs[1]!);
   if (!isSwap01(tx) || !isSwap01(tdy)) return undefined;
