@@ -137,7 +137,7 @@ function swapped(rw: Rewriter, n: Node, m: Match): void {
  * space-to-depth.ts substitutes for the reshape-transpose-reshape: ORT's 6-D Transpose is 5× slower).
  */
 interface PhaseGrid {
-  /** Phase (p, q) as its own [N, C, Hq·Wq] slice (a fresh slice each call: `window` of it merges with it into one ONNX Slice). */
+  /** Phase (p, q) as [N, C, Hq·Wq]: a fresh slice each call, so that a tap's window slice of it merges with it into one ONNX Slice. */
   readonly phase: (p: number, q: number) => string;
   readonly dyWide: string;
   readonly hq: number;
