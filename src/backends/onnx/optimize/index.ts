@@ -7,8 +7,9 @@
  *    with 'phaseTaps', each phase on its own 2×2 taps (4/9 of the multiply-adds) and four slices;
  * 2b. upsampleTailInPhases — the last such upsampling followed by instance norm, ReLU and a few-output-channel
  *    "same" conv (Johnson's 9×9 output layer) kept in phase space: no shuffle, no padded copy of the image;
- * 3. weightGradToMatmul — autodiff's transposed-conv weight gradients as per-tap matmuls, and kernels
- *    over 9 taps with fewer output than input channels as one conv with image and kernel swapped;
+ * 3. weightGradToMatmul — autodiff's transposed-conv weight gradients as per-tap matmuls (a strided conv's on
+ *    the padded input's stride phases), and kernels over 9 taps with fewer output than input channels as one
+ *    conv with image and kernel swapped;
  * 4. convOutputPhases — convs with at most 4 output channels and a kernel of 25 taps or more
  *    (Johnson's 9×9 output layer) as a stride-s conv over the output's s² phases and a depth-to-space;
  * 5. winogradConvs — wide 3×3 stride-1 convs on large maps, and their input gradients (stride-1

@@ -3,8 +3,8 @@
  *
  * Autodiff writes dW of a conv (x [N, C, H, W], dy [N, O, HO, WO]) as one convolution over
  * transposed tensors — transpose(conv(transposeᵀ x, transposeᵀ dy)) with dy as a HO×WO kernel —
- * which ONNX Runtime runs as C small GEMMs of width KH·KW: a few GFLOP/s. For stride-1,
- * dilation-1, single-group convs this pass rewrites it as
+ * which ONNX Runtime runs as C small GEMMs of width KH·KW: a few GFLOP/s. For dilation-1,
+ * single-group convs (stride 1 first; strided below) this pass rewrites it as
  *
  *   dW[:, :, a, b] = Σ_n dy_n [O, HO·WO] · (xpad_n[:, a : a + HO, b : b + WO])ᵀ [HO·WO, C]
  *
@@ -14,12 +14,21 @@
  * the columns a window wraps into meet zeros in dy: a flat slice copies whole rows at once, where a
  * row slice and then a column slice (the 2-D window) copied WO floats at a time (measured in
  * docs/benchmarks.md, item 3). The pattern matched is exactly what autodiff's weightGrad emits:
- * conv2d(transpose₁₀₂₃(x), transpose₁₀₂₃(dy)) with unit strides and dilations, optional
- * slices trimming KH', KW' to KH, KW, then transpose₁₀₂₃. With fewer output than input channels the
- * windows are taken of dy instead, the smaller side (shiftedDy).
+ * conv2d(transpose₁₀₂₃(x), transpose₁₀₂₃(dy)) with unit strides, optional slices trimming KH', KW'
+ * to KH, KW, then transpose₁₀₂₃. With fewer output than input channels the windows are taken of dy
+ * instead, the smaller side (shiftedDy).
  *
- * Kernels over MAX_TAPS taps (Johnson's 9×9 first and last convs) keep one conv, but when O < C
- * (the last conv: 32 → 3 channels) the roles swap: autodiff's conv is a GEMM with O rows over an
+ * A forward stride s is autodiff's conv dilation s: dy is a dilated HO×WO kernel, and the conv
+ * computes KH' = Hp − s·(HO − 1) rows of taps where KH are kept (4×4 for 3×3 at stride 2: 16/9 of the
+ * work), at a few tens of GFLOP/s. There the taps read xpad[:, :, s·y + a, s·x + b]; xpad is split once
+ * into its sh·sw phases (space-to-depth: a reshape and a transpose), phase (p, q) holding
+ * xpad[:, :, sh·y + p, sw·x + q], and tap (a, b) is the stride-1 window at (⌊a/sh⌋, ⌊b/sw⌋) of phase
+ * (a mod sh, b mod sw), flattened and sliced as above:
+ *
+ *   dW[:, :, a, b] = Σ_n dy_n [O, HO·WO] · (xpad_n[:, a : a + s·HO : s, b : b + s·WO : s])ᵀ
+ *
+ * Kernels over MAX_TAPS taps (Johnson's 9×9 first and last convs) keep one conv, but at stride 1
+ * when O < C (the last conv: 32 → 3 channels) the roles swap: autodiff's conv is a GEMM with O rows over an
  * im2col of x repeated for each of the C channels, 3 rows at a few GFLOP/s. Instead dy is the
  * image and x the kernel:
  *
@@ -46,6 +55,8 @@ interface Match {
   readonly x: string;
   readonly dy: string;
   readonly pads: readonly [number, number, number, number];
+  /** The forward conv's strides (autodiff's conv dilations). */
+  readonly strides: readonly [number, number];
 }
 
 function match(final: Node, prod: ReadonlyMap<string, Node>, uses: ReadonlyMap<string, number>): Match | undefined {
@@ -56,11 +67,12 @@ function match(final: Node, prod: ReadonlyMap<string, Node>, uses: ReadonlyMap<s
   }
   if (cur?.op !== 'conv2d' || uses.get(cur.outputs[0]!) !== 1) return undefined;
   const a = cur.attrs;
-  if (a.group !== 1 || a.padding.kind !== 'explicit' || a.strides.some((s) => s !== 1) || a.dilations.some((d) => d !== 1) || cur.inputs.length !== 2) return undefined;
+  // A forward stride s is autodiff's conv dilation s (dy read as a dilated kernel); its conv strides are the forward dilations.
+  if (a.group !== 1 || a.padding.kind !== 'explicit' || a.strides.some((s) => s !== 1) || cur.inputs.length !== 2) return undefined;
   const tx = prod.get(cur.inputs[0]!);
   const tdy = prod.get(cur.inputs[1]!);
   if (!isSwap01(tx) || !isSwap01(tdy)) return undefined;
-  return { x: tx.inputs[0]!, dy: tdy.inputs[0]!, pads: a.padding.pads };
+  return { x: tx.inputs[0]!, dy: tdy.inputs[0]!, pads: a.padding.pads, strides: [a.dilations[0], a.dilations[1]] };
 }
 
 export function weightGradToMatmul(g: Graph): Graph {
@@ -72,7 +84,8 @@ export function weightGradToMatmul(g: Graph): Graph {
     if (!m) continue;
     const [o, c, kh, kw] = g.values.get(n.outputs[0]!)!.shape as number[];
     if (o === undefined || c === undefined) continue;
-    if (kh! * kw! > MAX_TAPS && !(o < c && swappedPads(shapeOf(g, m.x), shapeOf(g, m.dy), m.pads, kh!, kw!))) continue;
+    const unit = m.strides[0] === 1 && m.strides[1] === 1;
+    if (kh! * kw! > MAX_TAPS && !(unit && o < c && swappedPads(shapeOf(g, m.x), shapeOf(g, m.dy), m.pads, kh!, kw!))) continue;
     matches.set(n, m);
   }
   if (matches.size === 0) return g;
@@ -115,36 +128,58 @@ function swapped(rw: Rewriter, n: Node, m: Match): void {
   rw.add('reshape', [rev], { shape: [o, c, kh, kw] }, stem, out, n.layer);
 }
 
-/** Padded x flattened to [N, C, Hp·Wp] (with `extraRows` more zero rows below), and dy widened to the grid's Wp columns. */
-interface FlatGrid {
-  readonly xFlat: string;
+/**
+ * Padded x split into its sh·sw phases (space-to-depth; one phase for stride 1), each phase image flattened:
+ * `phase(p, q)` is [N, C, Hq·Wq] with phase[y, x] = xp[sh·y + p, sw·x + q], so tap (a, b) reads the stride-1
+ * window at (⌊a/sh⌋, ⌊b/sw⌋) of phase (a mod sh, b mod sw). xp is zero-padded to whole phases, plus
+ * `extraRows` phase rows below; dy is widened to the phases' Wq columns with zeros. The phases are
+ * [N, sh·sw·C, Hq·Wq], phase-major (ONNX's SpaceToDepth order, which the CPU peephole
+ * space-to-depth.ts substitutes for the reshape-transpose-reshape: ORT's 6-D Transpose is 5× slower).
+ */
+interface PhaseGrid {
+  /** Phase (p, q) as [N, C, Hq·Wq]: a fresh slice each call, so that a tap's window slice of it merges with it into one ONNX Slice. */
+  readonly phase: (p: number, q: number) => string;
   readonly dyWide: string;
-  readonly hp: number;
-  readonly wp: number;
+  readonly hq: number;
+  readonly wq: number;
 }
 
-function flatGrid(rw: Rewriter, m: Match, c: number, extraRows: number, stem: string): FlatGrid {
+function phaseGrid(rw: Rewriter, m: Match, c: number, extraRows: number, stem: string): PhaseGrid {
   const [t, l, b, r] = m.pads;
-  const [nb, , , wo] = rw.shape(m.dy) as [number, number, number, number];
-  const xp = m.pads.some((p) => p > 0) || extraRows ? rw.add('pad', [m.x], { mode: 'constant', pads: [t, l, b + extraRows, r], value: 0 }, stem) : m.x;
-  const [, , hp, wp] = rw.shape(xp) as [number, number, number, number];
-  const xFlat = rw.add('reshape', [xp], { shape: [nb, c, hp * wp] }, stem);
-  // dy on the padded grid's width (zeros in the wp − wo extra columns).
-  const dyWide = wp > wo ? rw.add('pad', [m.dy], { mode: 'constant', pads: [0, 0, 0, wp - wo], value: 0 }, stem) : m.dy;
-  return { xFlat, dyWide, hp, wp };
+  const [sh, sw] = m.strides;
+  const [nb, , h, w] = rw.shape(m.x) as [number, number, number, number];
+  const wo = rw.shape(m.dy)[3]!;
+  const hq = Math.ceil((h + t + b) / sh) + extraRows;
+  const wq = Math.ceil((w + l + r) / sw);
+  const pads = [t, l, hq * sh - h - t, wq * sw - w - l] as const;
+  const xp = pads.some((p) => p > 0) ? rw.add('pad', [m.x], { mode: 'constant', pads, value: 0 }, stem) : m.x;
+  const dyWide = wq > wo ? rw.add('pad', [m.dy], { mode: 'constant', pads: [0, 0, 0, wq - wo], value: 0 }, stem) : m.dy;
+  if (sh === 1 && sw === 1) {
+    const xFlat = rw.add('reshape', [xp], { shape: [nb, c, hq * wq] }, stem);
+    return { phase: () => xFlat, dyWide, hq, wq };
+  }
+  // [N, C, Hq, sh, Wq, sw] -> [N, sh, sw, C, Hq, Wq]: phase (p, q) is channel block p·sw + q of C channels.
+  const split = rw.add('reshape', [xp], { shape: [nb, c, hq, sh, wq, sw] }, stem);
+  const phases = rw.add('transpose', [split], { perm: [0, 3, 5, 1, 2, 4] }, stem);
+  const flat = rw.add('reshape', [phases], { shape: [nb, sh * sw * c, hq * wq] }, stem);
+  const phase = (p: number, q: number): string => rw.add('slice', [flat], { axis: 1, start: (p * sw + q) * c, end: (p * sw + q + 1) * c }, stem);
+  return { phase, dyWide, hq, wq };
 }
+
+/** Tap (a, b) of a stride-(sh, sw) kernel: its phase (p, q) and its offset (i, j) in that phase. */
+const tapOf = (a: number, b: number, [sh, sw]: Match['strides']) => ({ p: a % sh, q: b % sw, i: Math.floor(a / sh), j: Math.floor(b / sw) });
 
 /**
- * dW from one product per tap: `operands(i, j)` gives [N, O, L] and [N, C, L] for tap (i, j); each pair is
+ * dW from one product per tap: `operands(a, b)` gives [N, O, L] and [N, C, L] for tap (a, b); each pair is
  * multiplied (the second transposed), summed over N and stacked into [O, C, KH, KW], written to n's output.
  */
-function stackTaps(rw: Rewriter, n: Node, stem: string, operands: (i: number, j: number) => readonly [string, string]): void {
+function stackTaps(rw: Rewriter, n: Node, stem: string, operands: (a: number, b: number) => readonly [string, string]): void {
   const out = n.outputs[0]!;
   const [o, c, kh, kw] = rw.shape(out) as [number, number, number, number];
   const taps: string[] = [];
-  for (let i = 0; i < kh; i++)
-    for (let j = 0; j < kw; j++) {
-      const [dyPart, xPart] = operands(i, j);
+  for (let a = 0; a < kh; a++)
+    for (let b = 0; b < kw; b++) {
+      const [dyPart, xPart] = operands(a, b);
       let p = rw.add('matmul', [dyPart, rw.add('transpose', [xPart], { perm: [0, 2, 1] }, stem)], {}, stem); // [N, O, C]
       p = rw.shape(p)[0]! > 1 ? rw.add('reduceSum', [p], { axes: [0], keepDims: false }, stem) : p;
       taps.push(rw.add('reshape', [p], { shape: [o, c, 1] }, stem));
@@ -153,46 +188,60 @@ function stackTaps(rw: Rewriter, n: Node, stem: string, operands: (i: number, j:
   rw.add('reshape', [stacked], { shape: [o, c, kh, kw] }, stem, out, n.layer);
 }
 
-/** The per-tap matmuls with x's windows: one contiguous slice of the flat padded x per tap (see the header). */
+/**
+ * The per-tap matmuls with x's windows: one contiguous slice of a flat phase of the padded x per tap (see the
+ * header). A tap's window at (i, j) starts at i·Wq + j and runs HO·Wq; the columns it wraps into meet dy's zero
+ * columns (Wq ≥ WO + ⌊(KW − 1)/sw⌋), and one extra phase row below covers the last windows' overrun.
+ */
 function shiftedX(rw: Rewriter, n: Node, m: Match): void {
   const out = n.outputs[0]!;
-  const [o, c, , kw] = rw.shape(out) as [number, number, number, number];
-  const [nb, , ho] = rw.shape(m.dy) as [number, number, number, number];
+  const [, c, , kw] = rw.shape(out) as [number, number, number, number];
+  const [nb, o, ho] = rw.shape(m.dy) as [number, number, number, number];
   const stem = `${out}.taps`;
-  // One extra zero row below when there are column taps: the last taps' flat windows run kw − 1 past the grid.
-  const { xFlat, dyWide, hp, wp } = flatGrid(rw, m, c, kw > 1 ? 1 : 0, stem);
-  const dyFlat = rw.add('reshape', [dyWide], { shape: [nb, o, ho * wp] }, stem); // [N, O, HO·Wp]
-  const len = ho * wp;
-  // Tap (i, j) reads xp[:, :, y + i, x + j] = xFlat[:, :, (i·Wp + j) + y·Wp + x]: one contiguous window.
-  stackTaps(rw, n, stem, (i, j) => {
-    const off = i * wp + j;
-    return [dyFlat, off === 0 && len === hp * wp ? xFlat : rw.add('slice', [xFlat], { axis: 2, start: off, end: off + len }, stem)];
+  const columnTaps = kw > m.strides[1];
+  const { phase, dyWide, hq, wq } = phaseGrid(rw, m, c, columnTaps ? 1 : 0, stem);
+  const dyFlat = rw.add('reshape', [dyWide], { shape: [nb, o, ho * wq] }, stem); // [N, O, HO·Wq]
+  const len = ho * wq;
+  stackTaps(rw, n, stem, (a, b) => {
+    const { p, q, i, j } = tapOf(a, b, m.strides);
+    const off = i * wq + j;
+    const flat = phase(p, q);
+    return [dyFlat, off === 0 && len === hq * wq ? flat : rw.add('slice', [flat], { axis: 2, start: off, end: off + len }, stem)];
   });
 }
 
 /**
  * The per-tap matmuls with dy shifted instead of x, for O < C (Johnson's decoder: 64 → 32, 128 → 64 channels):
- * each tap copies O·Hp·Wp floats of dy rather than C·HO·Wp of x. dy, widened to Wp columns and flattened, is
- * padded once in front by the largest tap offset; tap (a, b) at offset off = a·Wp + b is the window of it that
- * puts dy[y, x] at flat position off + y·Wp + x of the padded input's grid, multiplied with all of xp:
+ * each tap copies O·Hq·Wq floats of dy rather than C·HO·Wq of x. dy, widened to Wq columns and flattened, is
+ * padded once in front by the largest tap offset; tap (a, b), at offset off = i·Wq + j in phase (p, q), is the
+ * window of it that puts dy[y, x] at flat position off + y·Wq + x of that phase's grid, multiplied with all of it:
  *
- *   dW[:, :, a, b] = Σ_n window_off(dy)_n [O, Hp·Wp] · xp_n [C, Hp·Wp]ᵀ
+ *   dW[:, :, a, b] = Σ_n window_off(dy)_n [O, Hq·Wq] · phase_pq(xp)_n [C, Hq·Wq]ᵀ
  *
- * A window runs past the grid only over dy's widened zero columns (Wp − WO ≥ KW − 1), so nothing is lost.
+ * A window runs past the grid only over dy's widened zero columns (Wq − WO ≥ ⌊(KW − 1)/sw⌋), so nothing is lost.
  */
 function shiftedDy(rw: Rewriter, n: Node, m: Match): void {
   const out = n.outputs[0]!;
   const [o, c, kh, kw] = rw.shape(out) as [number, number, number, number];
   const [nb, , ho] = rw.shape(m.dy) as [number, number, number, number];
   const stem = `${out}.taps`;
-  const { xFlat, dyWide, hp, wp } = flatGrid(rw, m, c, 0, stem);
-  const grid = hp * wp;
-  const front = (kh - 1) * wp + (kw - 1);
-  // [N, O, 1, front + Hp·Wp]: dy's flat rows after `front` zeros, zeros to the end of the grid.
-  const dyRow = rw.add('reshape', [dyWide], { shape: [nb, o, 1, ho * wp] }, stem);
-  const dyBig = rw.add('pad', [dyRow], { mode: 'constant', pads: [0, front, 0, grid - ho * wp], value: 0 }, stem);
-  stackTaps(rw, n, stem, (i, j) => {
-    const start = front - (i * wp + j);
-    return [rw.add('reshape', [rw.add('slice', [dyBig], { axis: 3, start, end: start + grid }, stem)], { shape: [nb, o, grid] }, stem), xFlat];
+  const { phase, dyWide, hq, wq } = phaseGrid(rw, m, c, 0, stem);
+  const grid = hq * wq;
+  const last = tapOf(kh - 1, kw - 1, m.strides);
+  const front = last.i * wq + last.j;
+  // [N, O, 1, front + Hq·Wq]: dy's flat rows after `front` zeros, zeros to the end of the grid.
+  const dyRow = rw.add('reshape', [dyWide], { shape: [nb, o, 1, ho * wq] }, stem);
+  const dyBig = rw.add('pad', [dyRow], { mode: 'constant', pads: [0, front, 0, grid - ho * wq], value: 0 }, stem);
+  // Each phase is read whole by its taps: sliced once.
+  const phases = new Map<number, string>();
+  const phaseOnce = (p: number, q: number): string => {
+    const k = p * m.strides[1] + q;
+    if (!phases.has(k)) phases.set(k, phase(p, q));
+    return phases.get(k)!;
+  };
+  stackTaps(rw, n, stem, (a, b) => {
+    const { p, q, i, j } = tapOf(a, b, m.strides);
+    const start = front - (i * wq + j);
+    return [rw.add('reshape', [rw.add('slice', [dyBig], { axis: 3, start, end: start + grid }, stem)], { shape: [nb, o, grid] }, stem), phaseOnce(p, q)];
   });
 }

@@ -16,6 +16,7 @@ import { gramAsGemm, symmetricGramGradient } from './gram.ts';
 import { fuseReluPoolGradients } from './relu-pool.ts';
 import { maskPooledGradient } from './pool-mask.ts';
 import { mergeSliceChains } from './slice-chain.ts';
+import { transposeAsSpaceToDepth } from './space-to-depth.ts';
 import { scaleIntoConvWeights, scaleOverSum } from './scale-into.ts';
 import { differenceAsConv, differenceGradientAsConvTranspose } from './shift-difference.ts';
 
@@ -30,7 +31,7 @@ export const PEEPHOLE_REWRITES: readonly Rewrite[] = [dropIdentities, commonSube
  * The rewrites the CPU pipeline runs on its emitted graph: those that save ONNX Runtime's CPU kernels work, not
  * only dispatches.
  */
-export const CPU_PEEPHOLE_REWRITES: readonly Rewrite[] = [maskPooledGradient, mergeSliceChains];
+export const CPU_PEEPHOLE_REWRITES: readonly Rewrite[] = [maskPooledGradient, mergeSliceChains, transposeAsSpaceToDepth];
 
 /** `symmetricInputs`: the graph inputs fed symmetric matrices only (ProtoGraph). */
 export function peephole(model: ModelProto, shapeOf: ShapeOf, symmetricInputs: ReadonlySet<string> = new Set(), rewrites: readonly Rewrite[] = PEEPHOLE_REWRITES): ModelProto {

@@ -247,4 +247,19 @@ describe('CPU peephole rewrites', () => {
     // the inner slice is also an output: both stay
     expect(await cpu(chain.slice(0, 2), { c: [1, 2, 5, 6], r: [1, 2, 4, 6] })).toEqual(['Slice', 'Slice']);
   });
+
+  it('runs a 2×2 block split (Reshape, Transpose 0,3,5,1,2,4) read by Reshapes as SpaceToDepth, not when another op reads it', async () => {
+    const cpu = (ops: Parameters<typeof model>[0], outputs: Shapes): Promise<string[]> =>
+      rewrite(ops, { x: [2, 3, 4, 6] }, outputs, { s: [2, 3, 2, 2, 3, 2], t: [2, 2, 2, 3, 2, 3] }, [], CPU_PEEPHOLE_REWRITES);
+    const split: Parameters<typeof model>[0] = [
+      ['Reshape', ['x', 'i:2,3,2,2,3,2'], 's'],
+      ['Transpose', ['s'], 't', { perm: [0, 3, 5, 1, 2, 4] }],
+      ['Reshape', ['t', 'i:2,12,6'], 'y'],
+    ];
+    expect(await cpu(split, { y: [2, 12, 6] })).toEqual(['SpaceToDepth', 'Reshape']);
+    // another permutation, or a reader that is not a Reshape: left alone
+    const other: Parameters<typeof model>[0] = [split[0]!, ['Transpose', ['s'], 't', { perm: [0, 1, 3, 5, 2, 4] }], split[2]!];
+    expect(await cpu(other, { y: [2, 12, 6] })).toEqual(['Reshape', 'Transpose', 'Reshape']);
+    expect(await cpu([...split.slice(0, 2), ['Relu', ['t'], 'y']], { y: [2, 2, 2, 3, 2, 3] })).toEqual(['Reshape', 'Transpose', 'Relu']);
+  });
 });
