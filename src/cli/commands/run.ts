@@ -98,6 +98,9 @@ export const register: Register = (program) => {
       const winograd = winogradFor(winogradChoice, { largeImages: isLargeImage(image.width, image.height) ? 1 : 0 });
       const compiled = winograd ? optimizeGraph(graph, weights, optimizeOptions({ ...opts, winograd: true })) : graph;
       checkMemory(estimateGraphBytes(compiled), parseMaxMemory(flags.maxMemory), `the input at ${image.width}x${image.height} (--input, --size)`);
+      // Each Winograd conv starts with its input transform, a conv with the pass's fixed kernels.
+      const winogradConvs = compiled.nodes.filter((n) => n.op === 'conv2d' && n.inputs[1]!.startsWith('winograd.')).length;
+      if (winogradConvs > 0) process.stderr.write(`Winograd F(4x4,3x3) on ${winogradConvs} convs\n`);
       const model =
         precision === 'int8'
           ? await (await import('../int8-run.ts')).compileInt8(net, graph, weights, outName, image, calibrationList(flags.calibrate), opts)
