@@ -18,7 +18,7 @@
  * pads, and at least `minChannels` input and output channels (the IR pass's DEFAULT_MIN_CHANNELS: Johnson-IN's
  * residual convs). The caller decides whether the images are large enough to pay (runtime/apply/winograd-choice.ts).
  */
-import { DEFAULT_MIN_CHANNELS, F4X4, inputTransformKernels, outputTransformMatrix, transformKernels } from './optimize/winograd.ts';
+import { DEFAULT_MIN_CHANNELS, F4X4, inputTransformKernels, outputTransformMatrix, weightTransformMatrix } from './optimize/winograd.ts';
 import { attribute, floatTensor, int64Tensor, node, onnx, type ModelProto, type NodeProto, type TensorProto } from './proto.ts';
 
 /** Prefix of every name this rewrite adds. */
@@ -37,17 +37,10 @@ export interface WinogradModel {
 
 const ints = (n: NodeProto, name: string): number[] | undefined => attribute(n, name)?.ints?.map(Number);
 
-/** A float32 initializer's values (a copy: decoded bytes may be an unaligned view). */
-function floats(t: TensorProto): Float32Array | undefined {
-  const n = (t.dims ?? []).reduce<number>((a, d) => a * Number(d), 1);
-  if (t.dataType !== onnx.TensorProto.DataType.FLOAT) return undefined;
-  if (t.rawData && t.rawData.byteLength === 4 * n) return new Float32Array(new Uint8Array(t.rawData).buffer);
-  return t.floatData?.length === n ? Float32Array.from(t.floatData) : undefined;
-}
-
 interface Site {
   readonly conv: NodeProto;
-  readonly weight: Float32Array;
+  /** The kernel's initializer [Co, Ci, 3, 3]. */
+  readonly weight: string;
   readonly cin: number;
   readonly cout: number;
   readonly pads: readonly [number, number, number, number];
@@ -66,21 +59,21 @@ function siteOf(n: NodeProto, init: ReadonlyMap<string, TensorProto>, normedOnly
   if (autoPad && autoPad.length > 0 && new TextDecoder().decode(autoPad) !== 'NOTSET') return undefined;
   if (kh !== 3 || kw !== 3 || Number(attribute(n, 'group')?.i ?? 1) !== 1 || !unit(ints(n, 'strides')) || !unit(ints(n, 'dilations'))) return undefined;
   if (Math.min(cin, cout) < minChannels) return undefined;
-  const weight = floats(t);
   const pads = ints(n, 'pads') ?? [0, 0, 0, 0];
-  if (!weight || pads.length !== 4 || pads.some((p) => p < 0)) return undefined;
+  if (t.dataType !== onnx.TensorProto.DataType.FLOAT || pads.length !== 4 || pads.some((p) => p < 0)) return undefined;
   const keepBias = b !== undefined && b !== '' && !normedOnly(n.output![0]!);
-  return { conv: n, weight, cin, cout, pads: pads as unknown as Site['pads'], ...(keepBias && { bias: b }) };
+  return { conv: n, weight: w, cin, cout, pads: pads as unknown as Site['pads'], ...(keepBias && { bias: b }) };
 }
 
 /** The nodes that compute one site's output (named as the conv's output), and the initializers they add. */
-function rewriteSite(s: Site, k: number, shared: { readonly btb: string; readonly ata: string }): { nodes: NodeProto[]; inits: TensorProto[] } {
+function rewriteSite(s: Site, k: number, shared: { readonly btb: string; readonly ata: string; readonly ggt: string }): { nodes: NodeProto[]; inits: TensorProto[] } {
   const x = s.conv.input![0]!;
   const out = s.conv.output![0]!;
   const p = `${WINOGRAD_MODEL_STEM}${k}`;
   const [p0, p1, p2, p3] = s.pads;
   const inits = [
-    floatTensor(`${p}_u`, [36, s.cout, s.cin], transformKernels({ shape: [s.cout, s.cin, 3, 3], data: s.weight }, F4X4)),
+    int64Tensor(`${p}_taps`, [2], [s.cout * s.cin, 9]),
+    int64Tensor(`${p}_kernels`, [3], [s.cout, s.cin, 36]),
     int64Tensor(`${p}_planes`, [4], [-1, 1, 0, 0]),
     int64Tensor(`${p}_cin_36_t`, [3], [s.cin, 36, -1]),
     int64Tensor(`${p}_36_cot`, [3], [0, 36, -1]),
@@ -90,6 +83,13 @@ function rewriteSite(s: Site, k: number, shared: { readonly btb: string; readonl
     int64Tensor(`${p}_axes`, [2], [2, 3]),
   ];
   const nodes = [
+    // U = G g Gᵀ as [36, Co, Ci], from the weight by ONNX Runtime's constant folding when the session is created
+    // (MLAS, in milliseconds), not by a JavaScript loop here, which runs mostly before V8 has optimised it and
+    // would make the file 4× the weights larger to encode and decode.
+    node('Reshape', [s.weight, `${p}_taps`], [`${p}_w9`], `${p}_reshape_w`),
+    node('MatMul', [`${p}_w9`, shared.ggt], [`${p}_w36`], `${p}_kernel_transform`),
+    node('Reshape', [`${p}_w36`, `${p}_kernels`], [`${p}_wk`], `${p}_reshape_wk`),
+    node('Transpose', [`${p}_wk`], [`${p}_u`], `${p}_transpose_u`, { perm: [2, 0, 1] }),
     node('Shape', [x], [`${p}_n`], `${p}_shape_n`, { start: 0, end: 1 }),
     node('Shape', [x], [`${p}_hw`], `${p}_shape_hw`, { start: 2, end: 4 }),
     node('Reshape', [x, `${p}_planes`], [`${p}_x1`], `${p}_reshape_planes`),
@@ -129,7 +129,7 @@ export function winogradModel(bytes: Uint8Array, opts: WinogradModelOptions = {}
     const r = readers.get(v) ?? [];
     return !outputs.has(v) && r.length === 1 && r[0]!.opType === 'InstanceNormalization' && r[0]!.input?.[0] === v;
   };
-  const shared = { btb: `${WINOGRAD_MODEL_STEM}_btb`, ata: `${WINOGRAD_MODEL_STEM}_ata` };
+  const shared = { btb: `${WINOGRAD_MODEL_STEM}_btb`, ata: `${WINOGRAD_MODEL_STEM}_ata`, ggt: `${WINOGRAD_MODEL_STEM}_ggt` };
   const nodes: NodeProto[] = [];
   const added: TensorProto[] = [];
   let k = 0;
@@ -144,7 +144,11 @@ export function winogradModel(bytes: Uint8Array, opts: WinogradModelOptions = {}
     added.push(...r.inits);
   }
   if (k === 0) return { bytes, convs: 0 };
-  added.push(floatTensor(shared.btb, [36, 1, 6, 6], inputTransformKernels(F4X4)), floatTensor(shared.ata, [16, 36], outputTransformMatrix(F4X4)));
+  added.push(
+    floatTensor(shared.btb, [36, 1, 6, 6], inputTransformKernels(F4X4)),
+    floatTensor(shared.ata, [16, 36], outputTransformMatrix(F4X4)),
+    floatTensor(shared.ggt, [9, 36], weightTransformMatrix(F4X4)),
+  );
   const read = new Set(nodes.flatMap((n) => n.input ?? []));
   const initializer = [...(g.initializer ?? []).filter((t) => read.has(t.name ?? '')), ...added];
   const rewritten = { ...model, graph: { ...g, node: nodes, initializer } };
