@@ -9,15 +9,11 @@ import type { Graph, HostTensor, Value } from '../../../compiler/ir/types.ts';
 import type { WeightMap } from '../../types.ts';
 import { runReference } from '../../reference/index.ts';
 import { knownTensor, Rewriter } from './rewrite.ts';
-import { WINOGRAD_KERNEL_STEM } from './winograd.ts';
 
 export interface FoldOptions {
   /** Largest output/input element ratio folded (default 4). */
   readonly maxGrowth?: number;
 }
-
-/** Left to ONNX Runtime's own folding: the Winograd kernel transforms of inference graphs (winograd.ts). */
-const runtimeFolds = (out: string): boolean => out.includes(WINOGRAD_KERNEL_STEM);
 
 const numel = (s: readonly number[]): number => s.reduce((a, b) => a * b, 1);
 
@@ -29,7 +25,7 @@ export function constantFold(g: Graph, weights: WeightMap, opts: FoldOptions = {
   let changed = false;
   for (const n of g.nodes) {
     const ins = n.inputs.map((i) => valueOf(rw.value(i)));
-    if (n.outputs.length !== 1 || ins.some((t) => t === undefined) || runtimeFolds(n.outputs[0]!)) {
+    if (n.outputs.length !== 1 || ins.some((t) => t === undefined)) {
       rw.keep(n);
       continue;
     }

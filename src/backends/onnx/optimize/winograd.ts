@@ -40,7 +40,6 @@
 import type { Graph, HostTensor, Node } from '../../../compiler/ir/types.ts';
 import type { WeightMap } from '../../types.ts';
 import { knownTensor, Rewriter } from './rewrite.ts';
-import { isForwardOp } from '../../../compiler/passes/autodiff/index.ts';
 
 type Matrix = readonly (readonly number[])[];
 
@@ -199,8 +198,6 @@ export interface WinogradOptions {
 
 /** Every value the Winograd rewrite creates has this in its id (so a backend can tell the rewrite ran). */
 export const WINOGRAD_STEM = '.winograd';
-/** The kernel transform of a known weight left to ONNX Runtime's folding has this in its ids (constantFold skips them). */
-export const WINOGRAD_KERNEL_STEM = '.winograd.kernel';
 
 export const DEFAULT_MIN_CHANNELS = 128;
 export const DEFAULT_MIN_PIXELS = 32 * 32;
@@ -285,11 +282,6 @@ export function winogradConvs(g: Graph, opts: WinogradOptions = {}, weights: Wei
   };
   const rw = new Rewriter(g);
   const shape = (id: string): number[] => rw.shape(id);
-  // In a forward-only graph (inference) every known kernel is transformed once, when the session is created; in
-  // JavaScript that took ~20 ms per 128×128 kernel, mostly before V8 had optimised the loop (the ~300 ms Winograd
-  // added to Johnson-IN's compile, docs/benchmarks.md). A gradient graph (the Gatys step) keeps the host transform:
-  // its session creation is its memory peak, which W and U side by side would raise.
-  const forward = g.nodes.every((n) => isForwardOp(n.op));
   const consts = new Map<string, string>();
   const constant = (name: string, f: WinogradTile, dims: readonly number[], data: () => Float32Array): string => {
     const key = `${name}${f.m}`;
@@ -307,14 +299,11 @@ export function winogradConvs(g: Graph, opts: WinogradOptions = {}, weights: Wei
     const [d0, d1] = shape(w) as [number, number];
     const stem = f === F4X4 ? `${w}${WINOGRAD_STEM}` : `${w}${WINOGRAD_STEM}${f.m}`;
     const known = knownTensor(rw.value(w), weights);
-    if (known && !forward) u = rw.constant(stem, [a2, d0, d1], transformKernels(known, f));
+    if (known) u = rw.constant(stem, [a2, d0, d1], transformKernels(known, f));
     else {
-      // A trained weight, or a known one in a forward-only graph: in the graph, where ONNX Runtime folds the known
-      // ones when it creates the session (MLAS, milliseconds; constantFold leaves them, WINOGRAD_KERNEL_STEM).
-      const ks = known ? `${w}${WINOGRAD_KERNEL_STEM}` : stem;
-      const flat = rw.add('reshape', [w], { shape: [d0 * d1, KERNEL * KERNEL] }, ks);
-      const taps = rw.add('matmul', [flat, constant('GgG', f, [KERNEL * KERNEL, a2], () => weightTransformMatrix(f))], {}, ks);
-      u = rw.add('transpose', [rw.add('reshape', [taps], { shape: [d0, d1, a2] }, ks)], { perm: [2, 0, 1] }, ks);
+      const flat = rw.add('reshape', [w], { shape: [d0 * d1, KERNEL * KERNEL] }, stem);
+      const taps = rw.add('matmul', [flat, constant('GgG', f, [KERNEL * KERNEL, a2], () => weightTransformMatrix(f))], {}, stem);
+      u = rw.add('transpose', [rw.add('reshape', [taps], { shape: [d0, d1, a2] }, stem)], { perm: [2, 0, 1] }, stem);
     }
     transformed.set(key, u);
     return u;
