@@ -4,10 +4,9 @@
  * options, or `--stc-flags`-style variants below), torch.onnx.export's graph (bench/torch_export.py) with stc's
  * session options and threads, and stc's int8 QDQ model. Prints medians, minima and ratios to the export.
  *
- *   npx tsx bench/vs-export.ts [--size 512] [--repeats 7] [--warmup 2] [--threads 2] [--winograd] [--winograd-keep-bias] [--nchwc-off] [--no-int8] [--int8-first] [--int8-nchwc-off] [--int8-nchw-phases] [--no-phase-tail]
+ *   npx tsx bench/vs-export.ts [--size 512] [--repeats 7] [--warmup 2] [--threads 2] [--winograd] [--nchwc-off] [--no-int8] [--int8-first] [--int8-nchwc-off] [--int8-nchw-phases] [--no-phase-tail]
  *
  * --winograd adds an stc-onnx variant with the Winograd conv rewrite forced on (BackendOptions.winograd);
- * --winograd-keep-bias one with it on but the biases in front of instance norms kept (no optimize/norm-bias.ts);
  * --nchwc-off one without ORT's NCHWc layout (graph optimisation 'extended': no reorders around instance norm);
  * --int8-first an int8 variant with the first conv quantised too (QuantizeOptions.keepEnds 'last'); --int8-nchwc-off
  * one on graph optimisation 'extended' (no NCHWc reorders around the float convs, no NHWC transposes around QLinearConv);
@@ -19,7 +18,7 @@ import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { OnnxBackend, loadOnnxModel } from '../src/backends/onnx/index.ts';
 import { optimizeOptions } from '../src/backends/onnx/backend.ts';
-import { ALL_PASSES, optimizeGraph } from '../src/backends/onnx/optimize/index.ts';
+import { optimizeGraph } from '../src/backends/onnx/optimize/index.ts';
 import type { CompiledModel } from '../src/backends/types.ts';
 import type { HostTensor } from '../src/compiler/ir/types.ts';
 import { CALIBRATION_SIZE, int8Model, johnsonInference, noiseImage, torchExport } from './setup.ts';
@@ -32,7 +31,6 @@ const { values } = parseArgs({
     warmup: { type: 'string', default: '2' },
     threads: { type: 'string', default: '2' },
     winograd: { type: 'boolean', default: false },
-    'winograd-keep-bias': { type: 'boolean', default: false },
     'nchwc-off': { type: 'boolean', default: false },
     'no-int8': { type: 'boolean', default: false },
     'int8-first': { type: 'boolean', default: false },
@@ -50,10 +48,6 @@ models.push(['stc-onnx', await new OnnxBackend().compile(g, weights, opts), { [i
 const exported = await loadOnnxModel(torchExport(size), opts);
 models.push(['torch-onnx-ort', exported, { [exported.inputNames[0]!]: x }]);
 if (values.winograd) models.push(['stc-onnx --winograd', await new OnnxBackend().compile(g, weights, { ...opts, winograd: {} }), { [input]: x }]);
-if (values['winograd-keep-bias']) {
-  const passes = (optimizeOptions({ ...opts, winograd: true }).passes ?? ALL_PASSES).filter((p) => p !== 'normBias');
-  models.push(['stc-onnx --winograd, biases kept', await new OnnxBackend().compile(optimizeGraph(g, weights, { passes }), weights, { ...opts, winograd: true, optimize: false }), { [input]: x }]);
-}
 if (values['no-phase-tail']) {
   const passes = (optimizeOptions(opts).passes ?? []).filter((p) => p !== 'phaseTail');
   models.push(['stc-onnx, no phase tail', await new OnnxBackend().compile(optimizeGraph(g, weights, { passes }), weights, { ...opts, optimize: false }), { [input]: x }]);

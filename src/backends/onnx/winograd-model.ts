@@ -12,7 +12,7 @@
  * at the end by 3 more zero rows and columns than the conv's own pads, which gives ⌈ho/4⌉ tiles (exactly ho/4 when it
  * divides), and the Slice drops the extra rows and columns the last tiles computed from those zeros (their outputs
  * never read a padded value inside the conv's own window: an output at row r < ho reads rows r..r+2 of the padded
- * input). A conv's bias is dropped when its only reader is an instance norm, which removes it exactly (norm-bias.ts).
+ * input).
  *
  * Rewritten: Conv nodes with a 3×3 float kernel held as an initializer, stride and dilation 1, one group, explicit
  * pads, and at least `minChannels` input and output channels (the IR pass's DEFAULT_MIN_CHANNELS: Johnson-IN's
@@ -44,11 +44,11 @@ interface Site {
   readonly cin: number;
   readonly cout: number;
   readonly pads: readonly [number, number, number, number];
-  /** The bias to add after the conv, if any (undefined also when an instance norm alone reads the conv). */
+  /** The bias to add after the conv, if any. */
   readonly bias?: string;
 }
 
-function siteOf(n: NodeProto, init: ReadonlyMap<string, TensorProto>, normedOnly: (out: string) => boolean, minChannels: number): Site | undefined {
+function siteOf(n: NodeProto, init: ReadonlyMap<string, TensorProto>, minChannels: number): Site | undefined {
   if (n.opType !== 'Conv' || (n.domain ?? '') !== '') return undefined;
   const [x, w, b] = n.input ?? [];
   const t = w === undefined ? undefined : init.get(w);
@@ -61,8 +61,7 @@ function siteOf(n: NodeProto, init: ReadonlyMap<string, TensorProto>, normedOnly
   if (Math.min(cin, cout) < minChannels) return undefined;
   const pads = ints(n, 'pads') ?? [0, 0, 0, 0];
   if (t.dataType !== onnx.TensorProto.DataType.FLOAT || pads.length !== 4 || pads.some((p) => p < 0)) return undefined;
-  const keepBias = b !== undefined && b !== '' && !normedOnly(n.output![0]!);
-  return { conv: n, weight: w, cin, cout, pads: pads as unknown as Site['pads'], ...(keepBias && { bias: b }) };
+  return { conv: n, weight: w, cin, cout, pads: pads as unknown as Site['pads'], ...(b !== undefined && b !== '' && { bias: b }) };
 }
 
 /** The nodes that compute one site's output (named as the conv's output), and the initializers they add. */
@@ -122,19 +121,12 @@ export function winogradModel(bytes: Uint8Array, opts: WinogradModelOptions = {}
   const opset = Number((model.opsetImport ?? []).find((o) => !o.domain || o.domain === 'ai.onnx')?.version ?? 0);
   if (!g?.node || opset < 15) return { bytes, convs: 0 };
   const init = new Map((g.initializer ?? []).map((t) => [t.name ?? '', t]));
-  const readers = new Map<string, NodeProto[]>();
-  for (const n of g.node) for (const i of n.input ?? []) readers.set(i, [...(readers.get(i) ?? []), n]);
-  const outputs = new Set((g.output ?? []).map((o) => o.name));
-  const normedOnly = (v: string): boolean => {
-    const r = readers.get(v) ?? [];
-    return !outputs.has(v) && r.length === 1 && r[0]!.opType === 'InstanceNormalization' && r[0]!.input?.[0] === v;
-  };
   const shared = { btb: `${WINOGRAD_MODEL_STEM}_btb`, ata: `${WINOGRAD_MODEL_STEM}_ata`, ggt: `${WINOGRAD_MODEL_STEM}_ggt` };
   const nodes: NodeProto[] = [];
   const added: TensorProto[] = [];
   let k = 0;
   for (const n of g.node) {
-    const s = siteOf(n, init, normedOnly, opts.minChannels ?? DEFAULT_MIN_CHANNELS);
+    const s = siteOf(n, init, opts.minChannels ?? DEFAULT_MIN_CHANNELS);
     if (!s) {
       nodes.push(n);
       continue;

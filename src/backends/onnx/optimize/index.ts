@@ -14,8 +14,7 @@
  *    transposed convs), as Winograd F(4×4, 3×3) (and, opt-in, F(2×2, 3×3) on smaller maps): a batched GEMM with 4× fewer multiply-adds between
  *    fixed input and output transforms, one transformed kernel shared by a conv and its gradient;
  *    the ONNX backend runs it only when asked (BackendOptions.winograd: faster, more memory; the Gatys
- *    engine asks for its CPU step); before it, dropBiasBeforeNorm (norm-bias.ts) drops the bias of convs
- *    read only by an instance norm, which would otherwise be a separate Add after each Winograd conv;
+ *    engine asks for its CPU step);
  * 6. convTransposeToConv — the remaining stride-1 transposed convs (input gradients) as convs;
  * 7. narrowConvAsMatmul — convs with at most 4 output channels and a small kernel (VGG's image gradient) as
  *    one matmul over the channels and a sum of the kernel's shifted taps;
@@ -36,7 +35,6 @@ import { weightGradToMatmul } from './weight-grad.ts';
 import { convOutputPhases } from './output-phases.ts';
 import { winogradConvs, type WinogradOptions } from './winograd.ts';
 import { narrowConvAsMatmul } from './narrow-conv.ts';
-import { dropBiasBeforeNorm } from './norm-bias.ts';
 
 export { constantFold, type FoldOptions } from './fold.ts';
 export { convTransposeToConv, flipTransposeKernel, reversalMatrix } from './conv-transpose.ts';
@@ -46,7 +44,6 @@ export { weightGradToMatmul, MAX_TAPS } from './weight-grad.ts';
 export { convOutputPhases, phaseStride, MAX_OUT_CHANNELS, MIN_TAPS } from './output-phases.ts';
 export { upsampleTailInPhases } from './phase-tail.ts';
 export { narrowConvAsMatmul, MIN_IN_CHANNELS } from './narrow-conv.ts';
-export { dropBiasBeforeNorm } from './norm-bias.ts';
 export {
   winogradConvs,
   inputTransformKernels,
@@ -62,9 +59,8 @@ export {
   type WinogradTile,
 } from './winograd.ts';
 
-export type PassName = 'normalisation' | 'resizeConv' | 'phaseTail' | 'weightGrad' | 'outputPhases' | 'normBias' | 'winograd' | 'convTranspose' | 'narrowConv' | 'fold';
-/** Every pass; 'normBias' runs only with 'winograd' (it saves nothing in front of a direct conv). */
-export const ALL_PASSES: readonly PassName[] = ['normalisation', 'resizeConv', 'phaseTail', 'weightGrad', 'outputPhases', 'normBias', 'winograd', 'convTranspose', 'narrowConv', 'fold'];
+export type PassName = 'normalisation' | 'resizeConv' | 'phaseTail' | 'weightGrad' | 'outputPhases' | 'winograd' | 'convTranspose' | 'narrowConv' | 'fold';
+export const ALL_PASSES: readonly PassName[] = ['normalisation', 'resizeConv', 'phaseTail', 'weightGrad', 'outputPhases', 'winograd', 'convTranspose', 'narrowConv', 'fold'];
 
 export interface OptimizeOptions {
   /** Passes to run, in the fixed order above (default all). */
@@ -82,7 +78,6 @@ export function optimizeGraph(g: Graph, weights: WeightMap, opts: OptimizeOption
   if (on.has('weightGrad')) out = weightGradToMatmul(out);
   if (on.has('outputPhases')) out = convOutputPhases(out);
   if (on.has('winograd')) {
-    if (on.has('normBias')) out = dropBiasBeforeNorm(out);
     // Kernels computed from bound weights (the resize-conv's phase kernels) folded first, so the Winograd pass
     // transforms them directly (transformKernels) instead of through the float64 reference interpreter.
     if (on.has('fold')) out = constantFold(out, weights);
