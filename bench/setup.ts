@@ -33,7 +33,6 @@ import { initParams } from '../src/runtime/train/init.ts';
 import { OnnxTrainStep, freshOptimState } from '../src/runtime/train/step.ts';
 
 import { GATYS, TRAIN, type GatysNet, type Job } from './jobs.ts';
-import { AUTO_MIN_IMAGES, isLargeImage, winogradFor } from '../src/runtime/apply/winograd-choice.ts';
 
 export const STC_BACKENDS = ['onnx', 'onnx-int8', 'tfjs', 'torch-onnx'] as const;
 export type StcBackend = (typeof STC_BACKENDS)[number];
@@ -155,35 +154,15 @@ async function inferenceModel(g: Graph, weights: WeightMap, job: Job, backend: S
   }
 }
 
-/**
- * The inference job times the steady-state cost per image, which is what `stc apply` pays on a folder or a video;
- * so stc-onnx on the CPU compiles it as apply would there (`--winograd auto`: on for 8+ images of 256² or more,
- * runtime/apply/winograd-choice.ts) unless the worker's --winograd / --no-winograd say otherwise. `stc run` on one
- * image keeps the direct convs; bench/first-image.ts times that.
- */
-export function folderWinograd(job: Job, backend: StcBackend, opts: BackendOptions): boolean {
-  if (backend !== 'onnx' || opts.device === 'gpu' || opts.winograd !== undefined) return false;
-  return winogradFor('auto', { largeImages: isLargeImage(job.size, job.size) ? AUTO_MIN_IMAGES : 0 });
-}
-
-async function prepareInference(job: Job, backend: StcBackend, givenOpts: BackendOptions): Promise<PreparedJob> {
+async function prepareInference(job: Job, backend: StcBackend, opts: BackendOptions): Promise<PreparedJob> {
   const { graph: g, weights, input } = await johnsonInference(job.size);
-  const folder = folderWinograd(job, backend, givenOpts);
-  const opts = folder ? { ...givenOpts, winograd: true } : givenOpts;
   const model = await inferenceModel(g, weights, job, backend, opts);
   const feeds = { [model.inputNames[0] ?? input]: noiseImage(job.batch, job.size, 1) };
   return {
     step: async () => void (await model.run(feeds)),
     probe: async () => Object.fromEntries(Object.entries(await model.run(feeds)).map(([k, t]) => [k, t.data])),
     flop: graphFlop(g),
-    detail:
-      backend === 'onnx-int8'
-        ? 'forward, int8 QDQ convs (FLOPs: the float32 graph\'s)'
-        : backend === 'torch-onnx'
-          ? 'forward, torch.onnx.export\'s graph (FLOPs: stc\'s graph\'s)'
-          : folder
-            ? 'forward, Winograd F(4×4,3×3) as apply on a folder or video runs it (--winograd auto; FLOPs: the direct convs\')'
-            : 'forward',
+    detail: backend === 'onnx-int8' ? 'forward, int8 QDQ convs (FLOPs: the float32 graph\'s)' : backend === 'torch-onnx' ? 'forward, torch.onnx.export\'s graph (FLOPs: stc\'s graph\'s)' : 'forward',
     dispose: () => model.dispose(),
   };
 }

@@ -8,7 +8,7 @@ import { UserError } from '../util/errors.ts';
 
 export const WINOGRAD_FLAGS = '--winograd <mode>';
 export const WINOGRAD_HELP =
-  'Winograd F(4x4,3x3) for the wide 3x3 convs, ONNX on the CPU: on, off, or auto (default: on for 8+ images of 256x256 or more, or a video; off for one image)';
+  'Winograd F(4x4,3x3) for the wide 3x3 convs, ONNX on the CPU in fp32: on, off, or auto (default; off for one image and for exported models, where it measured slower at 2 threads)';
 
 export function parseWinograd(v: string | undefined): WinogradChoice {
   if (v === undefined) return 'auto';

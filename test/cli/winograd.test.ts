@@ -1,7 +1,8 @@
 /**
- * `--winograd auto|on|off` through the real CLI: `stc apply` on a folder of 8 images of 256² loads the wide convs as
- * Winograd (auto), not when --max-size makes them small; `stc run` on one image does not unless asked, and gives the
- * same image either way; an explicit `on` where it cannot run is one error line.
+ * `--winograd auto|on|off` through the real CLI: `stc apply --winograd on` on a folder loads the wide convs as
+ * Winograd and writes the direct model's pixels, `auto` (the default) keeps an exported model's direct convs;
+ * `stc run` on one image does not use it unless asked, and gives the same image either way; an explicit `on` where
+ * it cannot run is one error line.
  */
 import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -12,6 +13,7 @@ import { AUTO_MIN_IMAGES } from '../../src/runtime/apply/winograd-choice.ts';
 import { isOneLineError, stc } from './run-cli.ts';
 
 // One 128-channel 3×3 conv (Winograd's minimum width) on a 32² map at 256² input: cheap, and the only wide conv.
+// AUTO_MIN_IMAGES images of 256²: a folder that auto would count for a compiled spec.
 const WIDE = `main network wide {
   input x: image[N, 3, H, W]
   conv(128, 8, stride: 8); relu()
@@ -39,32 +41,30 @@ const pixels = async (f: string) => (await sharp(f).raw().toBuffer()) as Uint8Ar
 const maxDiff = (a: Uint8Array, b: Uint8Array) => a.reduce((m, v, i) => Math.max(m, Math.abs(v - b[i]!)), 0);
 
 describe('stc apply --winograd', () => {
-  it(`auto: on for a folder of ${AUTO_MIN_IMAGES} images of 256², off at --max-size 128 and for one image; same pixels`, async () => {
-    const [folder, small, one] = await Promise.all([
-      stc(['apply', p('wide.onnx'), p('photos'), '-o', p('out')]),
-      stc(['apply', p('wide.onnx'), p('photos'), '-o', p('out-small'), '--max-size', '128']),
+  it(`on: the folder's wide conv as Winograd, the same pixels as auto (direct convs for an exported model)`, async () => {
+    const [on, auto] = await Promise.all([
+      stc(['apply', p('wide.onnx'), p('photos'), '-o', p('out'), '--winograd', 'on']),
       stc(['apply', p('wide.onnx'), join(p('photos'), '0.png'), '-o', p('one.png')]),
     ]);
-    for (const r of [folder, small, one]) expect(r.code, r.stderr).toBe(0);
-    expect(folder.stderr).toMatch(LINE);
-    expect(small.stderr).not.toMatch(/Winograd/);
-    expect(one.stderr).not.toMatch(/Winograd/);
+    for (const r of [on, auto]) expect(r.code, r.stderr).toBe(0);
+    expect(on.stderr).toMatch(LINE);
+    expect(auto.stderr).not.toMatch(/Winograd/);
     expect((await readdir(p('out'))).length).toBe(AUTO_MIN_IMAGES);
     // float32 rounding of the two conv forms may move a pixel by one level
     expect(maxDiff(await pixels(join(p('out'), '0.png')), await pixels(p('one.png')))).toBeLessThanOrEqual(1);
   }, 120_000);
 
-  it('off turns it off for the folder; on with --device gpu or another backend, or a bad mode, is one error line', async () => {
-    const [off, gpu, bad, backend] = await Promise.all([
-      stc(['apply', p('wide.onnx'), p('photos'), '-o', p('out-off'), '--winograd', 'off', '--max-size', '64']),
+  it('auto keeps a folder of 256² images direct for an exported model; on with --device gpu or another backend, or a bad mode, is one error line', async () => {
+    const [auto, gpu, bad, backend] = await Promise.all([
+      stc(['apply', p('wide.onnx'), p('photos'), '-o', p('out-auto')]),
       stc(['apply', p('wide.onnx'), p('photos'), '-o', p('out-gpu'), '--winograd', 'on', '--device', 'gpu']),
       stc(['apply', p('wide.onnx'), p('photos'), '-o', p('out-bad'), '--winograd', 'maybe']),
       stc(['run', p('wide.style'), '--input', join(p('photos'), '1.png'), '-o', p('x.png'), '--winograd', 'on', '--backend', 'reference']),
     ]);
     expect(isOneLineError(backend)).toBe(true);
     expect(backend.stderr).toMatch(/--backend onnx/);
-    expect(off.code, off.stderr).toBe(0);
-    expect(off.stderr).not.toMatch(/Winograd/);
+    expect(auto.code, auto.stderr).toBe(0);
+    expect(auto.stderr).not.toMatch(/Winograd/);
     expect(isOneLineError(gpu)).toBe(true);
     expect(gpu.stderr).toMatch(/--winograd on is for the CPU/);
     expect(isOneLineError(bad)).toBe(true);

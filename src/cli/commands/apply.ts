@@ -2,8 +2,8 @@
  * `stc apply model.onnx <image|folder|video> -o <out> [--max-size N] [--tile N --overlap N] [--batch N] [--device cpu|gpu]
  *   [--precision fp32|int8|fp16 [--calibrate a.jpg,b.jpg]] [--winograd auto|on|off]`: stylise with an exported model (int8: a
  * float model is quantised on load; fp16, --device gpu only: converted to float16 on load) (see runtime/apply/apply.ts for the
- * folder batching and tiling policy). `--winograd auto` (the default) loads the wide 3×3 convs as Winograd F(4×4, 3×3) for a
- * folder of 8+ images of 256² or more, or a video (runtime/apply/winograd-choice.ts).
+ * folder batching and tiling policy). `--winograd on` loads the wide 3×3 convs as Winograd F(4×4, 3×3); `auto` (the default)
+ * keeps the direct convs for an exported model (runtime/apply/winograd-choice.ts says why).
  */
 import type { Command } from 'commander';
 import { loadImageModel } from '../../runtime/apply/model.ts';
@@ -19,7 +19,6 @@ import { calibrationList } from '../quantize-option.ts';
 import { imageToTensor, readImage } from '../../runtime/image.ts';
 import { WINOGRAD_FLAGS, WINOGRAD_HELP, checkWinogradTarget, parseWinograd } from '../winograd-option.ts';
 import { winogradFor } from '../../runtime/apply/winograd-choice.ts';
-import { applyJob } from '../../runtime/apply/winograd-job.ts';
 
 /** Longer side calibration photos are scaled to (or --max-size, when smaller: the size the model will see). */
 const CALIBRATION_MAX_SIDE = 256;
@@ -62,7 +61,8 @@ async function action(modelPath: string, input: string, o: Opts): Promise<void> 
   checkFloat16Device(precision, device);
   const winogradChoice = parseWinograd(o.winograd);
   checkWinogradTarget(winogradChoice, { ...(device && { device }), precision });
-  const winograd = device !== 'gpu' && precision === 'fp32' && winogradFor(winogradChoice, await applyJob(kind, input, opts.maxSize));
+  // An exported model: `auto` keeps the direct convs (measured: runtime/apply/winograd-choice.ts), `on` rewrites it.
+  const winograd = device !== 'gpu' && precision === 'fp32' && winogradFor(winogradChoice, { largeImages: 0, exportedModel: true });
   const photos = calibrationList(o.calibrate);
   if (photos.length > 0 && precision !== 'int8') throw new UserError('--calibrate needs --precision int8');
   // One image and no --calibrate: calibrate on that image (wave on chicago at 96 px, test/cli/precision.test.ts:

@@ -11,6 +11,12 @@
  * AUTO_MIN_IMAGES images or more (a folder), or any video (hundreds of frames of one size), and only when the images
  * are at least AUTO_MIN_PIXELS (below that the maps it pays on are too small: the pass itself skips maps under 32²,
  * and a 256² image's residual maps are 64²). One image (`stc run`, `stc apply` on a file) keeps the direct convs.
+ *
+ * Those figures are for a compiled spec (the IR pass after stc's other optimisations). `stc apply` runs an exported
+ * model, which the IR passes cannot rewrite (symbolic sizes); the rewrite of the ONNX model itself
+ * (backends/onnx/winograd-model.ts) measured slower than the direct model at 2 threads in 6 of 7 interleaved runs
+ * (1.05-1.26× wall, bench/apply-winograd.ts, 512² and 1024², load 3-7) and faster only at one thread (0.78-1.0×), so
+ * `auto` leaves exported models alone (docs/benchmarks.md, "Winograd for folders and videos (2026-12-07 evening)").
  */
 
 export const WINOGRAD_CHOICES = ['auto', 'on', 'off'] as const;
@@ -27,11 +33,14 @@ export interface InferenceJob {
   readonly largeImages: number;
   /** A video: every frame runs through the model at one size (its frame size counts as for an image). */
   readonly video?: { readonly width: number; readonly height: number };
+  /** The model is an exported ONNX file (`stc apply`), not a spec compiled here: `auto` is off (see above). */
+  readonly exportedModel?: boolean;
 }
 
 /** Winograd on or off for this job under `choice`. */
 export function winogradFor(choice: WinogradChoice, job: InferenceJob): boolean {
   if (choice !== 'auto') return choice === 'on';
+  if (job.exportedModel) return false;
   if (job.video) return job.video.width * job.video.height >= AUTO_MIN_PIXELS;
   return job.largeImages >= AUTO_MIN_IMAGES;
 }
