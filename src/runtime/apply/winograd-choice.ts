@@ -14,9 +14,9 @@
  *
  * Those figures are for a compiled spec (the IR pass after stc's other optimisations). `stc apply` runs an exported
  * model, which the IR passes cannot rewrite (symbolic sizes); the rewrite of the ONNX model itself
- * (backends/onnx/winograd-model.ts) measured slower than the direct model at 2 threads in 6 of 7 interleaved runs
- * (1.05-1.26× wall, bench/apply-winograd.ts, 512² and 1024², load 3-7) and faster only at one thread (0.78-1.0×), so
- * `auto` leaves exported models alone (docs/benchmarks.md, "Winograd for folders and videos (2026-12-07 evening)").
+ * (backends/onnx/winograd-model.ts) measured slower than the direct model at 2 threads in 6 of 8 interleaved runs
+ * (1.05-1.26× wall; 1.00 and 0.94 in the other two; bench/apply-winograd.ts, 512² and 1024², load 3-7), and at one
+ * thread 0.78-1.04× (CPU time 0.91-1.00×), so `auto` leaves exported models alone (docs/benchmarks.md, "Winograd for folders and videos (2026-12-07 evening)").
  */
 
 export const WINOGRAD_CHOICES = ['auto', 'on', 'off'] as const;
