@@ -1,7 +1,9 @@
 /**
  * `stc apply model.onnx <image|folder|video> -o <out> [--max-size N] [--tile N --overlap N] [--batch N] [--device cpu|gpu]
- *   [--precision fp32|int8|fp16 [--calibrate a.jpg,b.jpg]]`: stylise with an exported model (int8: a float model is quantised on
- * load; fp16, --device gpu only: converted to float16 on load) (see runtime/apply/apply.ts for the folder batching and tiling policy).
+ *   [--precision fp32|int8|fp16 [--calibrate a.jpg,b.jpg]] [--winograd auto|on|off]`: stylise with an exported model (int8: a
+ * float model is quantised on load; fp16, --device gpu only: converted to float16 on load) (see runtime/apply/apply.ts for the
+ * folder batching and tiling policy). `--winograd on` loads the wide 3×3 convs as Winograd F(4×4, 3×3); `auto` (the default)
+ * keeps the direct convs for an exported model (runtime/apply/winograd-choice.ts says why).
  */
 import type { Command } from 'commander';
 import { loadImageModel } from '../../runtime/apply/model.ts';
@@ -15,6 +17,8 @@ import type { Register } from './index.ts';
 import { PRECISION_FLAGS, PRECISION_HELP, checkFloat16Device, parsePrecision } from '../precision-option.ts';
 import { calibrationList } from '../quantize-option.ts';
 import { imageToTensor, readImage } from '../../runtime/image.ts';
+import { WINOGRAD_FLAGS, WINOGRAD_HELP, checkWinogradTarget, parseWinograd } from '../winograd-option.ts';
+import { winogradFor } from '../../runtime/apply/winograd-choice.ts';
 
 /** Longer side calibration photos are scaled to (or --max-size, when smaller: the size the model will see). */
 const CALIBRATION_MAX_SIDE = 256;
@@ -29,6 +33,7 @@ interface Opts {
   device?: string;
   precision?: string;
   calibrate?: string;
+  winograd?: string;
 }
 
 const int = (v: string | undefined, name: string, min: number): number | undefined => intFlag(name, v, min);
@@ -54,6 +59,10 @@ async function action(modelPath: string, input: string, o: Opts): Promise<void> 
   const device = parseDevice(o.device);
   const precision = parsePrecision(o.precision);
   checkFloat16Device(precision, device);
+  const winogradChoice = parseWinograd(o.winograd);
+  checkWinogradTarget(winogradChoice, { ...(device && { device }), precision });
+  // An exported model: `auto` keeps the direct convs (measured: runtime/apply/winograd-choice.ts), `on` rewrites it.
+  const winograd = device !== 'gpu' && precision === 'fp32' && winogradFor(winogradChoice, { largeImages: 0, exportedModel: true });
   const photos = calibrationList(o.calibrate);
   if (photos.length > 0 && precision !== 'int8') throw new UserError('--calibrate needs --precision int8');
   // One image and no --calibrate: calibrate on that image (wave on chicago at 96 px, test/cli/precision.test.ts:
@@ -66,7 +75,9 @@ async function action(modelPath: string, input: string, o: Opts): Promise<void> 
     ...(device && { device }),
     ...(precision === 'int8' && { precision, ...(calibration.length > 0 && { calibration }) }),
     ...(precision === 'fp16' && { precision }),
+    ...(winograd && { winograd }),
   });
+  if (model.winogradConvs > 0) process.stderr.write(`Winograd F(4x4,3x3) on ${model.winogradConvs} convs\n`);
   if (model.tileRunner) Object.assign(opts, { tileRunner: model.tileRunner });
   const bar = new ProgressBar(process.stderr);
   const t0 = performance.now();
@@ -116,5 +127,6 @@ export const register: Register = (program: Command) => {
     .option(DEVICE_FLAGS, DEVICE_HELP)
     .option(PRECISION_FLAGS, `${PRECISION_HELP}; a float model is quantised (int8) or converted (fp16, --device gpu) on load`)
     .option('--calibrate <images>', '--precision int8: comma-separated photos to calibrate activation ranges on (default: the input image, scaled down; noise for folders and videos)')
+    .option(WINOGRAD_FLAGS, WINOGRAD_HELP)
     .action(action);
 };

@@ -1,7 +1,8 @@
 /**
  * `stc run <spec> --input in.jpg -o out.png [--weights PATH] [--network NAME] [--backend onnx|tfjs|reference]
- *   [--size HxW|N] [--threads N] [--device cpu|gpu] [--precision fp32|int8|fp16 [--calibrate a.jpg,b.jpg]]`: run an
- * image-to-image network on one image (int8: int8-run.ts; fp16, --device gpu only: fp16-run.ts).
+ *   [--size HxW|N] [--threads N] [--device cpu|gpu] [--precision fp32|int8|fp16 [--calibrate a.jpg,b.jpg]]
+ *   [--winograd auto|on|off]`: run an image-to-image network on one image (int8: int8-run.ts; fp16, --device gpu
+ * only: fp16-run.ts). One image: `--winograd auto` is off (runtime/apply/winograd-choice.ts).
  * The network's first output must be an [N, 3, H, W] image in 0..255.
  */
 import type { Backend } from '../../backends/types.ts';
@@ -17,6 +18,10 @@ import { MAX_MEMORY_FLAGS, MAX_MEMORY_HELP, parseMaxMemory } from '../memory-opt
 import { checkMemory, estimateGraphBytes } from '../../runtime/limits.ts';
 import { PRECISION_FLAGS, PRECISION_HELP, checkFloat16Device, parsePrecision } from '../precision-option.ts';
 import { calibrationList } from '../quantize-option.ts';
+import { WINOGRAD_FLAGS, WINOGRAD_HELP, checkWinogradTarget, parseWinograd } from '../winograd-option.ts';
+import { isLargeImage, winogradFor } from '../../runtime/apply/winograd-choice.ts';
+import { optimizeGraph } from '../../backends/onnx/optimize/index.ts';
+import { optimizeOptions } from '../../backends/onnx/backend.ts';
 
 const backends: Record<string, () => Promise<Backend>> = {
   onnx: async () => new OnnxBackend(),
@@ -37,6 +42,7 @@ interface Flags {
   maxMemory?: string;
   precision?: string;
   calibrate?: string;
+  winograd?: string;
 }
 
 export const register: Register = (program) => {
@@ -56,6 +62,7 @@ export const register: Register = (program) => {
     .option(MAX_MEMORY_FLAGS, MAX_MEMORY_HELP)
     .option(PRECISION_FLAGS, `${PRECISION_HELP}; int8 and fp16 need --backend onnx, fp16 also --device gpu`)
     .option('--calibrate <images>', '--precision int8: comma-separated photos to calibrate activation ranges on (default: the input, scaled down)')
+    .option(WINOGRAD_FLAGS, WINOGRAD_HELP)
     .action(async (spec: string, flags: Flags) => {
       const makeBackend = backends[flags.backend];
       if (!makeBackend) throw new UserError(`unknown --backend '${flags.backend}' (known: ${Object.keys(backends).join(', ')})`);
@@ -64,6 +71,8 @@ export const register: Register = (program) => {
       const precision = parsePrecision(flags.precision);
       if (precision !== 'fp32' && flags.backend !== 'onnx') throw new UserError(`--precision ${precision} runs on --backend onnx, not '${flags.backend}'`);
       checkFloat16Device(precision, flags.device);
+      const winogradChoice = parseWinograd(flags.winograd);
+      checkWinogradTarget(winogradChoice, { backend: flags.backend, ...(device && { device }), precision });
       await checkWritablePath(flags.output);
       const net = pickNetwork(loadSpec(spec), flags.network);
       if (net.graph.inputs.length !== 1) throw new UserError(`network ${net.name} has ${net.graph.inputs.length} inputs; stc run needs exactly one image input`);
@@ -82,15 +91,22 @@ export const register: Register = (program) => {
         ...(flags.weights && { weightsPath: flags.weights }),
         seed: intFlag('seed', flags.seed, 0) ?? 0,
       });
-      checkMemory(estimateGraphBytes(graph), parseMaxMemory(flags.maxMemory), `the input at ${image.width}x${image.height} (--input, --size)`);
       const threads = intFlag('threads', flags.threads, 1);
       const opts = { ...(threads !== undefined && { threads }), ...(device && { device }) };
+      // Winograd's transformed kernels and tiles are part of the working memory, so with it on the estimate is
+      // made on the optimised graph that is then compiled as it is (not optimised a second time).
+      const winograd = winogradFor(winogradChoice, { largeImages: isLargeImage(image.width, image.height) ? 1 : 0 });
+      const compiled = winograd ? optimizeGraph(graph, weights, optimizeOptions({ ...opts, winograd: true })) : graph;
+      checkMemory(estimateGraphBytes(compiled), parseMaxMemory(flags.maxMemory), `the input at ${image.width}x${image.height} (--input, --size)`);
+      // Each Winograd conv starts with its input transform, a conv with the pass's fixed kernels.
+      const winogradConvs = compiled.nodes.filter((n) => n.op === 'conv2d' && n.inputs[1]!.startsWith('winograd.')).length;
+      if (winogradConvs > 0) process.stderr.write(`Winograd F(4x4,3x3) on ${winogradConvs} convs\n`);
       const model =
         precision === 'int8'
           ? await (await import('../int8-run.ts')).compileInt8(net, graph, weights, outName, image, calibrationList(flags.calibrate), opts)
           : precision === 'fp16'
             ? await (await import('../fp16-run.ts')).compileFloat16(graph, weights, opts)
-            : await (await makeBackend()).compile(graph, weights, opts);
+            : await (await makeBackend()).compile(compiled, weights, winograd ? { ...opts, winograd: true, optimize: false } : opts);
       let written = image;
       try {
         const out = await model.run({ [graph.inputs[0]!]: imageToTensor(image) });

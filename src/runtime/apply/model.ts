@@ -17,6 +17,7 @@ import { type InstanceNormStatsModels, instanceNormStatsModels } from '../../bac
 import { float16Bytes, isFloat16Model } from '../../backends/onnx/float16.ts';
 import { type ModelProto, onnx } from '../../backends/onnx/proto.ts';
 import { requireFloat16Gpu } from '../../backends/onnx/float16-device.ts';
+import { winogradModel } from '../../backends/onnx/winograd-model.ts';
 import { fedTileRunner, sessionRunner, wholeImageStats } from './global-stats.ts';
 import type { Rgb8, TileRunner } from './tiling.ts';
 
@@ -31,6 +32,8 @@ export interface ImageModel {
    * tiles need no statistics.
    */
   readonly tileRunner?: (img: Rgb8) => Promise<TileRunner>;
+  /** Convs loaded as Winograd F(4×4, 3×3) (ImageModelOptions.winograd; 0 without it). */
+  readonly winogradConvs: number;
   dispose(): Promise<void>;
 }
 
@@ -48,6 +51,11 @@ export interface ImageModelOptions {
    */
   readonly precision?: 'fp32' | 'int8' | 'fp16';
   readonly calibration?: readonly HostTensor[];
+  /**
+   * The wide 3×3 convs as Winograd F(4×4, 3×3) (backends/onnx/winograd-model.ts): faster per image, dearer to load
+   * and in memory (runtime/apply/winograd-choice.ts says when it pays). fp32 on the CPU only; ignored elsewhere.
+   */
+  readonly winograd?: boolean;
 }
 
 /** Side of the default noise calibration images of `precision: 'int8'`. */
@@ -89,6 +97,11 @@ export async function loadImageModel(path: string, opts: ImageModelOptions = {})
       throw new UserError(`cannot quantise ${path} to int8: ${(e as Error).message}`);
     }
   }
+  let winogradConvs = 0;
+  if (opts.winograd && (opts.device ?? 'cpu') === 'cpu' && (opts.precision ?? 'fp32') === 'fp32') {
+    // Before the tiled variants are derived from the bytes, so tiles run the same convs.
+    ({ bytes, convs: winogradConvs } = winogradModel(bytes));
+  }
   const float16 = await toFloat16OnLoad(bytes, opts);
   bytes = float16.bytes;
   let session: ort.InferenceSession;
@@ -116,6 +129,7 @@ export async function loadImageModel(path: string, opts: ImageModelOptions = {})
     });
   return {
     ...(tileRunner && { tileRunner }),
+    winogradConvs,
     async run(x) {
       const res = await session.run({ [input]: new ort.Tensor('float32', x.data, [...x.shape]) });
       const t = res[output]!;
