@@ -27,14 +27,17 @@ const weights = new Map([
 ]);
 const feeds = { x: seeded(X, 23) };
 
+/** The borders and bias cases each form of the rewrite must keep exact. */
+const BORDERS: [string, Parameters<typeof resizeConv>[0]][] = [
+  ['reflect pad', { mode: 'reflect' }],
+  ['edge pad', { mode: 'edge' }],
+  ['constant pad 0.25', { mode: 'constant', value: 0.25 }],
+  ['the conv padding with zeros itself', { convPads: 1 }],
+  ['no bias', { mode: 'reflect', bias: false }],
+];
+
 describe('resizeConvToDepthToSpace', () => {
-  it.each([
-    ['reflect pad', { mode: 'reflect' as const }],
-    ['edge pad', { mode: 'edge' as const }],
-    ['constant pad 0.25', { mode: 'constant' as const, value: 0.25 }],
-    ['the conv padding with zeros itself', { convPads: 1 }],
-    ['no bias', { mode: 'reflect' as const, bias: false }],
-  ])('is exact with %s (float64 reference)', (_name, o) => {
+  it.each(BORDERS)('is exact with %s (float64 reference)', (_name, o) => {
     const g = resizeConv(o);
     const opt = resizeConvToDepthToSpace(g);
     expect(opsOf(opt)).not.toContain('upsampleNearest');
@@ -43,13 +46,7 @@ describe('resizeConvToDepthToSpace', () => {
     expect(opsOf(constantFold(opt, weights)).filter((op) => op !== 'reshape')).toEqual(['pad', 'conv2d', 'transpose']);
   });
 
-  it.each([
-    ['reflect pad', { mode: 'reflect' as const }],
-    ['edge pad', { mode: 'edge' as const }],
-    ['constant pad 0.25', { mode: 'constant' as const, value: 0.25 }],
-    ['the conv padding with zeros itself', { convPads: 1 }],
-    ['no bias', { mode: 'reflect' as const, bias: false }],
-  ])('with each phase on its own 2×2 taps (splitTaps) is exact with %s (float64 reference)', (_name, o) => {
+  it.each(BORDERS)('with each phase on its own 2×2 taps (splitTaps) is exact with %s (float64 reference)', (_name, o) => {
     const g = resizeConv(o);
     const opt = resizeConvToDepthToSpace(g, { splitTaps: true });
     expectSameOutputs(g, opt, weights, feeds, 0.5, 1e-12);
