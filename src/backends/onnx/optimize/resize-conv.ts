@@ -132,11 +132,10 @@ export function resizeConvToDepthToSpace(g: Graph, opts: ResizeConvOptions = {})
     const out = m.conv.outputs[0]!;
     const stem = `${out}.phases`;
     const y = (opts.splitTaps ? splitTapPhases : mergedTapPhases)(rw, m, stem);
-    // Depth-to-space: [N, Co·4, H, W] -> [N, Co, 2, 2, H, W] -> [N, Co, H, 2, W, 2] -> [N, Co, 2H, 2W].
-    // (An ONNX DepthToSpace with phase-major kernels was tried, c3d764f. `bash bench/ab.sh HEAD~1 HEAD JOB N` at
-    // c3d764f: inference-johnson_in-512 782-844 ms with it against 820-865 ms without (3 alternations, within the noise), and at
-    // 1024² a peak of 1069-1077 against 971 MB (2 alternations), PyTorch's level: ORT 1.30's DepthToSpace holds
-    // more memory. Reverted.)
+    // Depth-to-space: [N, Co·4, H, W] -> [N, Co, 2, 2, H, W] -> [N, Co, H, 2, W, 2] -> [N, Co, 2H, 2W], written so that
+    // later rewrites (phase-tail.ts, the int8 channels-last shuffle) recognise it; the CPU peephole then runs it as one
+    // DepthToSpace in CRD mode (peephole/depth-to-space.ts). (Phase-major kernels with a DCR DepthToSpace, c3d764f, held
+    // about 100 MB more at 1024²; the CRD form measured +17-25 MB.)
     interleavePhases(rw, y, [nb, co, h, wd], stem, out, m.conv.layer);
   }
   return rw.build();

@@ -72,6 +72,9 @@ describe('resizeConvToDepthToSpace', () => {
     const ops = modelForDevice(g, weights).graph!.node!.map((n) => n.opType);
     expect(ops.filter((op) => op === 'Slice')).toHaveLength(4);
     expect(ops.filter((op) => op === 'Conv')).toHaveLength(1);
+    // and the phase interleave is one DepthToSpace (peephole/depth-to-space.ts), not a 6-D Transpose
+    expect(ops).toContain('DepthToSpace');
+    expect(ops).not.toContain('Transpose');
   });
 
   it('leaves the layer alone when the upsampled image is read elsewhere (e.g. by a backward pass)', () => {

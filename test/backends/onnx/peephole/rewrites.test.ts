@@ -262,4 +262,17 @@ describe('CPU peephole rewrites', () => {
     expect(await cpu(other, { y: [2, 12, 6] })).toEqual(['Reshape', 'Transpose', 'Reshape']);
     expect(await cpu([...split.slice(0, 2), ['Relu', ['t'], 'y']], { y: [2, 2, 2, 3, 2, 3] })).toEqual(['Reshape', 'Transpose', 'Relu']);
   });
+
+  it('writes the phase interleave (Reshape, 6-D Transpose, Reshape) as one DepthToSpace in CRD mode, not another permutation', async () => {
+    const interleave = (perm: number[]): Parameters<typeof model>[0] => [
+      ['Reshape', ['x', 'i:1,3,2,2,5,6'], 's'],
+      ['Transpose', ['s'], 't', { perm }],
+      ['Reshape', ['t', 'i:1,3,10,12'], 'y'],
+    ];
+    const known = { s: [1, 3, 2, 2, 5, 6], t: [1, 3, 5, 2, 6, 2] };
+    const [x, y] = [{ x: [1, 12, 5, 6] }, { y: [1, 3, 10, 12] }];
+    expect(await rewrite(interleave([0, 1, 4, 2, 5, 3]), x, y, known, [], CPU_PEEPHOLE_REWRITES)).toEqual(['DepthToSpace']);
+    // the phases the other way round (a, b swapped) are not CRD's order: left alone
+    expect(await rewrite(interleave([0, 1, 4, 3, 5, 2]), x, y, known, [], CPU_PEEPHOLE_REWRITES)).toEqual(['Reshape', 'Transpose', 'Reshape']);
+  });
 });
