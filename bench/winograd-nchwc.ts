@@ -4,7 +4,7 @@
  * at 256², its image gradient with Winograd against the direct convs', once with NCHWc (level 'all') and
  * once without ('extended'), on the same seeded noise images. Prints the relative L2 and max errors.
  *
- *   npx tsx bench/winograd-nchwc.ts [--size 256]
+ *   npx tsx bench/winograd-nchwc.ts [--size 256] [--weights ../shared/weights/vgg19-keras-partial]
  */
 import { parseArgs } from 'node:util';
 import { loadSpec, pickNetwork } from '../src/cli/load-spec.ts';
@@ -14,13 +14,13 @@ import { createGatysEngine } from '../src/runtime/gatys/engine.ts';
 import { mulberry32 } from '../src/util/prng.ts';
 import { bindWeights } from '../src/weights/index.ts';
 
-const { values } = parseArgs({ options: { size: { type: 'string', default: '256' } } });
+const { values } = parseArgs({ options: { size: { type: 'string', default: '256' }, weights: { type: 'string' } } });
 const S = Number(values.size);
 const mod = loadSpec('specs/gatys.style');
 const objective = mod.objectives.get('gatys_vgg19_partial')!;
 const net = pickNetwork(mod, objective.lossNet);
 const graphs = buildObjectiveGraphs(objective, net.graph, { size: { H: S, W: S } });
-const weights = await bindWeights(graphs.step, net.weights!, { specDir: net.specDir });
+const weights = await bindWeights(graphs.step, net.weights!, { specDir: net.specDir, ...(values.weights !== undefined && { pathOverride: values.weights }) });
 const image = (seed: number): HostTensor => {
   const next = mulberry32(seed);
   return { shape: [1, 3, S, S], data: Float32Array.from({ length: 3 * S * S }, () => next() * 255) };

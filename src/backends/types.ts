@@ -39,10 +39,11 @@ export interface BackendOptions {
    * ONNX: with `optimize`, compute wide 3×3 convs on large maps as Winograd F(4×4, 3×3)
    * (passes/optimize/winograd.ts); default false here, on for the Gatys engine's CPU step (STEP_WINOGRAD).
    * Faster where it applies (the VGG-19 Gatys step), at a memory cost: its transformed kernels hold 4× the
-   * weights they replace (docs/benchmarks.md, "Winograd"); no measurable gain on Johnson-IN's 128-channel
-   * convs (inference, training), so off by default. An object turns it on with its own
+   * weights they replace (docs/benchmarks.md, "Winograd"). On Johnson-IN's 128-channel convs it saves 4-27% per
+   * image at inference but costs ~300 ms of compile, so it is off by default and `stc run --winograd on` opts in
+   * (runtime/apply/winograd-choice.ts); no gain in training. An object turns it on with its own
    * thresholds (channels, output pixels). A gradient graph with Winograd convs compiles without NCHWc
-   * unless `nchwc` is set (ORT 1.30's transform skews its gradient; see OnnxBackend).
+   * unless `nchwc` is set (memory; see winogradGradient in OnnxBackend).
    */
   readonly winograd?: boolean | WinogradOptions;
   /** ONNX CPU: keep freed buffers in ORT's memory arena for reuse (faster allocation, higher peak RSS); default true. */
