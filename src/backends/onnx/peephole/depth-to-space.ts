@@ -8,25 +8,23 @@
  * phase interleave as DepthToSpace"). Exact: a copy. The int8 model is built without the CPU peephole, so its
  * channels-last shuffle (channels-last-phases.ts) still finds the Reshape and Transpose it matches.
  */
-import { attr, attribute } from '../proto.ts';
+import { attr } from '../proto.ts';
+import { reshapedTranspose } from './reshaped-transpose.ts';
 import { newNode, type ProtoGraph } from './graph.ts';
 
 const PHASE_INTERLEAVE = '0,1,4,2,5,3';
 
 export function interleaveAsDepthToSpace(g: ProtoGraph): boolean {
   for (const t of g.nodes) {
-    if (t.opType !== 'Transpose' || attribute(t, 'perm')?.ints?.map(Number).join() !== PHASE_INTERLEAVE) continue;
-    const split = g.producer(t.input![0]!, 'Reshape');
-    const x = split?.input![0];
-    const xs = x === undefined ? undefined : g.shape(x);
-    const ss = g.shape(t.input![0]!);
+    const m = reshapedTranspose(g, t, PHASE_INTERLEAVE);
     const out = t.output![0]!;
     const merge = g.consumers(out)[0];
-    if (!split || !xs || xs.length !== 4 || !ss || ss.length !== 6 || !g.singleUse(t.input![0]!) || !g.singleUse(out) || merge?.opType !== 'Reshape') continue;
+    if (!m || !g.singleUse(t.input![0]!) || !g.singleUse(out) || merge?.opType !== 'Reshape') continue;
+    const [x, xs, ss] = [m.x, m.xShape, m.split];
     const [n, c, b, b2, h, w] = ss as [number, number, number, number, number, number];
     const ms = g.shape(merge.output![0]!);
     if (b !== b2 || xs.join() !== [n, b * b * c, h, w].join() || ms?.join() !== [n, c, b * h, b * w].join()) continue;
-    g.replaceNode(merge, newNode(g, 'DepthToSpace', [x!], merge.output!, [attr('blocksize', b), attr('mode', 'CRD')]));
+    g.replaceNode(merge, newNode(g, 'DepthToSpace', [x], merge.output!, [attr('blocksize', b), attr('mode', 'CRD')]));
     return true;
   }
   return false;

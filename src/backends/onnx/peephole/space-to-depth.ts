@@ -6,19 +6,17 @@
  * SpaceToDepth was 5× faster on the strided weight gradients' phase split (optimize/weight-grad.ts; [2, 32, 130, 130]
  * at two threads: 0.69 against 3.45 ms, docs/benchmarks.md "Strided weight gradients as per-tap matmuls"). Exact: a copy.
  */
-import { attr, attribute } from '../proto.ts';
+import { attr } from '../proto.ts';
+import { reshapedTranspose } from './reshaped-transpose.ts';
 import { newNode, type ProtoGraph } from './graph.ts';
 
 const BLOCK_SPLIT = '0,3,5,1,2,4';
 
 export function transposeAsSpaceToDepth(g: ProtoGraph): boolean {
   for (const t of g.nodes) {
-    if (t.opType !== 'Transpose' || attribute(t, 'perm')?.ints?.map(Number).join() !== BLOCK_SPLIT) continue;
-    const split = g.producer(t.input![0]!, 'Reshape');
-    const x = split?.input![0];
-    const xs = x === undefined ? undefined : g.shape(x);
-    const ss = g.shape(t.input![0]!);
-    if (!xs || xs.length !== 4 || !ss || ss.length !== 6) continue;
+    const m = reshapedTranspose(g, t, BLOCK_SPLIT);
+    if (!m) continue;
+    const [x, xs, ss] = [m.x, m.xShape, m.split];
     const [n, c, h, w] = xs as [number, number, number, number];
     const b = ss[3]!;
     if (ss[0] !== n || ss[1] !== c || ss[5] !== b || ss[2]! * b !== h || ss[4]! * b !== w) continue;
@@ -26,7 +24,7 @@ export function transposeAsSpaceToDepth(g: ProtoGraph): boolean {
     const readers = g.consumers(out);
     if (g.outputs.has(out) || readers.length === 0 || readers.some((r) => r.opType !== 'Reshape' || r.input![0] !== out)) continue;
     const blocks = g.fresh(out);
-    g.replaceNode(t, newNode(g, 'SpaceToDepth', [x!], [blocks], [attr('blocksize', b)]));
+    g.replaceNode(t, newNode(g, 'SpaceToDepth', [x], [blocks], [attr('blocksize', b)]));
     g.setShape(blocks, [n, b * b * c, h / b, w / b]);
     for (const r of readers) r.input = [blocks, ...r.input!.slice(1)];
     g.reindex();
