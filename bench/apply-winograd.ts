@@ -15,14 +15,11 @@ import { specialize } from '../src/compiler/passes/specialize.ts';
 import { exportOnnx } from '../src/runtime/train/export.ts';
 import { loadImageModel, type ImageModel } from '../src/runtime/apply/model.ts';
 import { network, noiseImage, randomWeights } from './setup.ts';
-import { median, round } from './stats.ts';
+import { TIMING_OPTIONS, median, round } from './stats.ts';
 
 const { values } = parseArgs({
   options: {
-    size: { type: 'string', default: '512' },
-    repeats: { type: 'string', default: '7' },
-    warmup: { type: 'string', default: '2' },
-    threads: { type: 'string', default: '2' },
+    ...TIMING_OPTIONS,
     batch: { type: 'string', default: '1' },
   },
 });

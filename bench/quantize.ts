@@ -13,16 +13,11 @@ import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { OnnxBackend } from '../src/backends/onnx/index.ts';
 import { int8Model, johnsonInference, noiseImage } from './setup.ts';
-import { median, round } from './stats.ts';
+import { TIMING_OPTIONS, median, round } from './stats.ts';
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
-    options: {
-      size: { type: 'string', default: '512' },
-      repeats: { type: 'string', default: '7' },
-      warmup: { type: 'string', default: '2' },
-      threads: { type: 'string', default: '2' },
-    },
+    options: TIMING_OPTIONS,
   });
   const size = Number(values.size);
   const opts = { threads: Number(values.threads) };

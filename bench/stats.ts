@@ -42,3 +42,11 @@ export function round(x: number, digits = 3): number {
   const f = 10 ** digits;
   return Math.round(x * f) / f;
 }
+
+/** The options every interleaved inference timing script takes (parseArgs), with their defaults. */
+export const TIMING_OPTIONS = {
+  size: { type: 'string', default: '512' },
+  repeats: { type: 'string', default: '7' },
+  warmup: { type: 'string', default: '2' },
+  threads: { type: 'string', default: '2' },
+} as const;

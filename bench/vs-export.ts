@@ -23,14 +23,11 @@ import { type PassName, optimizeGraph } from '../src/backends/onnx/optimize/inde
 import type { CompiledModel } from '../src/backends/types.ts';
 import type { HostTensor } from '../src/compiler/ir/types.ts';
 import { CALIBRATION_SIZE, int8Model, johnsonInference, noiseImage, torchExport } from './setup.ts';
-import { median, round } from './stats.ts';
+import { TIMING_OPTIONS, median, round } from './stats.ts';
 
 const { values } = parseArgs({
   options: {
-    size: { type: 'string', default: '512' },
-    repeats: { type: 'string', default: '7' },
-    warmup: { type: 'string', default: '2' },
-    threads: { type: 'string', default: '2' },
+    ...TIMING_OPTIONS,
     winograd: { type: 'boolean', default: false },
     'nchwc-off': { type: 'boolean', default: false },
     'no-int8': { type: 'boolean', default: false },
