@@ -13,7 +13,7 @@
  */
 import type { Graph, HostTensor, Node, NodeOf } from '../../../compiler/ir/types.ts';
 import type { WeightMap } from '../../types.ts';
-import { knownTensor, Rewriter } from './rewrite.ts';
+import { convAttrs, knownTensor, Rewriter } from './rewrite.ts';
 
 /** The reversal permutation matrix P [n, n]: (r · P)[:, q] = r[:, n − 1 − q]. */
 export function reversalMatrix(n: number): Float32Array {
@@ -67,7 +67,7 @@ export function convTransposeToConv(g: Graph, weights: WeightMap = new Map()): G
       wf = rw.add('reshape', [rev], { shape: [co, ci, kh, kw] }, stem);
     }
     const ins = bias ? [dy, wf, bias] : [dy, wf];
-    rw.add('conv2d', ins, { strides: [1, 1], dilations: [1, 1], padding: { kind: 'explicit', pads }, group: 1 }, n.outputs[0]!, n.outputs[0]!, n.layer);
+    rw.add('conv2d', ins, convAttrs(1, pads), n.outputs[0]!, n.outputs[0]!, n.layer);
   }
   return changed ? rw.build() : g;
 }

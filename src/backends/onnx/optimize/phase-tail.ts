@@ -31,7 +31,7 @@
  */
 import type { Graph, Node, NodeOf, PadMode } from '../../../compiler/ir/types.ts';
 import { consumers } from '../../../compiler/ir/graph.ts';
-import { Rewriter } from './rewrite.ts';
+import { convAttrs, Rewriter } from './rewrite.ts';
 import { outputPhaseStride, phaseKernel } from './output-phases.ts';
 import { PHASE_INTERLEAVE, interleavePhases } from './resize-conv.ts';
 
@@ -131,7 +131,6 @@ function rewriteTail(rw: Rewriter, m: Match): void {
   const [wt, bias] = [m.conv.inputs[1]!, m.conv.inputs[2]];
   const [kernel, phaseBias] = phaseKernel(rw, wt, bias, m.s, stem) as [string, string | undefined];
   const withBias = (ins: string[]): string[] => (phaseBias ? [...ins, phaseBias] : ins);
-  const convAttrs = (stride: number) => ({ strides: [stride, stride] as const, dilations: [1, 1] as const, padding: { kind: 'explicit' as const, pads: [0, 0, 0, 0] as const }, group: 1 });
   const interior = rw.add('conv2d', withBias([act, phaseSpaceKernel(rw, kernel, stem)]), convAttrs(m.s / 2), stem, undefined, layer);
   const mode: PadMode = m.pad.attrs.mode;
   const border = (st: Strip): string => {

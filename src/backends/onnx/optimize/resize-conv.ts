@@ -30,7 +30,7 @@
  */
 import type { Graph, Node, NodeOf, PadMode } from '../../../compiler/ir/types.ts';
 import { consumers } from '../../../compiler/ir/graph.ts';
-import { Rewriter } from './rewrite.ts';
+import { convAttrs, Rewriter } from './rewrite.ts';
 
 /** ROW_TAP[phase][kernel row] = row offset in the padded low-resolution window. */
 export const ROW_TAP: readonly (readonly number[])[] = [
@@ -141,8 +141,6 @@ export function resizeConvToDepthToSpace(g: Graph, opts: ResizeConvOptions = {})
   return rw.build();
 }
 
-const CONV_VALID = { strides: [1, 1], dilations: [1, 1], padding: { kind: 'explicit', pads: [0, 0, 0, 0] }, group: 1 } as const;
-
 /** The conv's weights through a tap matrix [9, P·T] into [P·Co, Ci, k, k] (phase-major, or channel-major). */
 function phaseKernels(rw: Rewriter, m: Match, stem: string, taps: { matrix: Float32Array; k: number; phaseMajor: boolean }): string[] {
   const [, w, bias] = m.conv.inputs as [string, string, string | undefined];
@@ -162,7 +160,7 @@ function phaseKernels(rw: Rewriter, m: Match, stem: string, taps: { matrix: Floa
 function mergedTapPhases(rw: Rewriter, m: Match, stem: string): string {
   const [wp, bp] = phaseKernels(rw, m, stem, { matrix: phaseMatrix(), k: 3, phaseMajor: false });
   const padded = rw.add('pad', [m.up.inputs[0]!], { mode: m.mode, pads: [1, 1, 1, 1], value: m.value }, stem);
-  return rw.add('conv2d', bp ? [padded, wp!, bp] : [padded, wp!], CONV_VALID, stem, undefined, m.conv.layer);
+  return rw.add('conv2d', bp ? [padded, wp!, bp] : [padded, wp!], convAttrs(), stem, undefined, m.conv.layer);
 }
 
 /** The same phase tensor from one 2×2 conv (phase-major outputs, one row and column larger) and four shifted slices. */
@@ -171,7 +169,7 @@ function splitTapPhases(rw: Rewriter, m: Match, stem: string): string {
   const [wp, bp] = phaseKernels(rw, m, stem, { matrix: phaseTapMatrix(), k: 2, phaseMajor: true });
   const co = rw.shape(wp!)[0]! / 4;
   const padded = rw.add('pad', [m.up.inputs[0]!], { mode: m.mode, pads: [1, 1, 1, 1], value: m.value }, stem);
-  const shifted = rw.add('conv2d', bp ? [padded, wp!, bp] : [padded, wp!], CONV_VALID, stem, undefined, m.conv.layer);
+  const shifted = rw.add('conv2d', bp ? [padded, wp!, bp] : [padded, wp!], convAttrs(), stem, undefined, m.conv.layer);
   const phases: string[] = [];
   for (let a = 0; a < 2; a++)
     for (let b = 0; b < 2; b++) {

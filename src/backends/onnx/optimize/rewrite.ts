@@ -5,7 +5,7 @@
  * topological order holds.
  */
 import { inferShapes } from '../../../compiler/ir/ops.ts';
-import type { DType, Graph, HostTensor, Node, OpAttrs, OpKind, Value } from '../../../compiler/ir/types.ts';
+import type { Conv2dAttrs, DType, Graph, HostTensor, Node, OpAttrs, OpKind, Value } from '../../../compiler/ir/types.ts';
 import type { WeightMap } from '../../types.ts';
 import { pruneDead } from '../../../compiler/passes/prune.ts';
 
@@ -77,4 +77,9 @@ export function useCounts(g: Graph): Map<string, number> {
   for (const n of g.nodes) for (const i of n.inputs) m.set(i, (m.get(i) ?? 0) + 1);
   for (const id of g.outputs.values()) m.set(id, (m.get(id) ?? 0) + 1);
   return m;
+}
+
+/** A single-group, undilated conv's attributes: `stride` on both axes, explicit `pads` [top, left, bottom, right]. */
+export function convAttrs(stride = 1, pads: readonly [number, number, number, number] = [0, 0, 0, 0]): Conv2dAttrs {
+  return { strides: [stride, stride], dilations: [1, 1], padding: { kind: 'explicit', pads }, group: 1 };
 }

@@ -42,7 +42,7 @@
 import type { Graph, Node } from '../../../compiler/ir/types.ts';
 import { producers } from '../../../compiler/ir/graph.ts';
 import { reversalMatrix } from './conv-transpose.ts';
-import { Rewriter, useCounts } from './rewrite.ts';
+import { convAttrs, Rewriter, useCounts } from './rewrite.ts';
 
 const SWAP01 = [1, 0, 2, 3];
 const isSwap01 = (n: Node | undefined): n is Node & { op: 'transpose' } =>
@@ -122,7 +122,7 @@ function swapped(rw: Rewriter, n: Node, m: Match): void {
   const pads = swappedPads(rw.shape(m.x), rw.shape(m.dy), m.pads, kh, kw)!;
   const dyT = rw.add('transpose', [m.dy], { perm: SWAP01 }, stem); // [O, N, HO, WO]
   const xT = rw.add('transpose', [m.x], { perm: SWAP01 }, stem); // [C, N, H, W]
-  const flipped = rw.add('conv2d', [dyT, xT], { strides: [1, 1], dilations: [1, 1], padding: { kind: 'explicit', pads }, group: 1 }, stem); // [O, C, KH, KW]
+  const flipped = rw.add('conv2d', [dyT, xT], convAttrs(1, pads), stem); // [O, C, KH, KW]
   const flat = rw.add('reshape', [flipped], { shape: [o * c, kh * kw] }, stem);
   const rev = rw.add('matmul', [flat, rw.constant(`${stem}.reverse`, [kh * kw, kh * kw], reversalMatrix(kh * kw))], {}, stem);
   rw.add('reshape', [rev], { shape: [o, c, kh, kw] }, stem, out, n.layer);

@@ -39,7 +39,7 @@
  */
 import type { Graph, HostTensor, Node } from '../../../compiler/ir/types.ts';
 import type { WeightMap } from '../../types.ts';
-import { knownTensor, Rewriter } from './rewrite.ts';
+import { convAttrs, knownTensor, Rewriter } from './rewrite.ts';
 
 type Matrix = readonly (readonly number[])[];
 
@@ -333,7 +333,7 @@ export function winogradConvs(g: Graph, opts: WinogradOptions = {}, weights: Wei
     const kernels = rev
       ? constant('JBtBJ', f, [a2, 1, alpha, alpha], () => inputTransformKernels(f, true))
       : constant('BtB', f, [a2, 1, alpha, alpha], () => inputTransformKernels(f));
-    const tiled = rw.add('conv2d', [planes, kernels], { strides: [f.m, f.m], dilations: [1, 1], padding: { kind: 'explicit', pads: s.pads }, group: 1 }, stem);
+    const tiled = rw.add('conv2d', [planes, kernels], convAttrs(f.m, s.pads), stem);
     const byPlane = rw.add('reshape', [tiled], { shape: nb === 1 ? [cin, a2, t] : [nb, cin, a2, t] }, stem);
     const lead = nb === 1 ? [] : [nb];
     const ax = lead.length; // first axis after the batch
