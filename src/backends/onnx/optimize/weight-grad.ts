@@ -48,6 +48,9 @@ const SWAP01 = [1, 0, 2, 3];
 const isSwap01 = (n: Node | undefined): n is Node & { op: 'transpose' } =>
   n?.op === 'transpose' && n.attrs.perm.length === 4 && n.attrs.perm.every((p, i) => p === SWAP01[i]);
 
+/** The stride-phase split's permutation, [N, C, Hq, sh, Wq, sw] → [N, sh, sw, C, Hq, Wq] (peephole/space-to-depth.ts matches it). */
+export const PHASE_SPLIT: readonly number[] = [0, 3, 5, 1, 2, 4];
+
 /** Most taps rewritten; larger kernels keep autodiff's single conv. */
 export const MAX_TAPS = 9;
 
@@ -160,7 +163,7 @@ function phaseGrid(rw: Rewriter, m: Match, c: number, extraRows: number, stem: s
   }
   // [N, C, Hq, sh, Wq, sw] -> [N, sh, sw, C, Hq, Wq]: phase (p, q) is channel block p·sw + q of C channels.
   const split = rw.add('reshape', [xp], { shape: [nb, c, hq, sh, wq, sw] }, stem);
-  const phases = rw.add('transpose', [split], { perm: [0, 3, 5, 1, 2, 4] }, stem);
+  const phases = rw.add('transpose', [split], { perm: PHASE_SPLIT }, stem);
   const flat = rw.add('reshape', [phases], { shape: [nb, sh * sw * c, hq * wq] }, stem);
   const phase = (p: number, q: number): string => rw.add('slice', [flat], { axis: 1, start: (p * sw + q) * c, end: (p * sw + q + 1) * c }, stem);
   return { phase, dyWide, hq, wq };

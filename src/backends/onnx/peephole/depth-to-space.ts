@@ -10,13 +10,14 @@
  */
 import { attr } from '../proto.ts';
 import { reshapedTranspose } from './reshaped-transpose.ts';
+import { PHASE_INTERLEAVE } from '../optimize/resize-conv.ts';
 import { newNode, type ProtoGraph } from './graph.ts';
 
-const PHASE_INTERLEAVE = '0,1,4,2,5,3';
+const INTERLEAVE = PHASE_INTERLEAVE.join();
 
 export function interleaveAsDepthToSpace(g: ProtoGraph): boolean {
   for (const t of g.nodes) {
-    const m = reshapedTranspose(g, t, PHASE_INTERLEAVE);
+    const m = reshapedTranspose(g, t, INTERLEAVE);
     const out = t.output![0]!;
     const merge = g.consumers(out)[0];
     if (!m || !g.singleUse(t.input![0]!) || !g.singleUse(out) || merge?.opType !== 'Reshape') continue;

@@ -8,9 +8,10 @@
  */
 import { attr } from '../proto.ts';
 import { reshapedTranspose } from './reshaped-transpose.ts';
+import { PHASE_SPLIT } from '../optimize/weight-grad.ts';
 import { newNode, type ProtoGraph } from './graph.ts';
 
-const BLOCK_SPLIT = '0,3,5,1,2,4';
+const BLOCK_SPLIT = PHASE_SPLIT.join();
 
 export function transposeAsSpaceToDepth(g: ProtoGraph): boolean {
   for (const t of g.nodes) {
