@@ -20,7 +20,7 @@ import { PRECISION_FLAGS, PRECISION_HELP, checkFloat16Device, parsePrecision } f
 import { calibrationList } from '../quantize-option.ts';
 import { WINOGRAD_FLAGS, WINOGRAD_HELP, checkWinogradTarget, parseWinograd } from '../winograd-option.ts';
 import { isLargeImage, winogradFor } from '../../runtime/apply/winograd-choice.ts';
-import { optimizeGraph } from '../../backends/onnx/optimize/index.ts';
+import { optimizeGraph, winogradConvCount } from '../../backends/onnx/optimize/index.ts';
 import { optimizeOptions } from '../../backends/onnx/backend.ts';
 
 const backends: Record<string, () => Promise<Backend>> = {
@@ -98,8 +98,7 @@ export const register: Register = (program) => {
       const winograd = winogradFor(winogradChoice, { largeImages: isLargeImage(image.width, image.height) ? 1 : 0 });
       const compiled = winograd ? optimizeGraph(graph, weights, optimizeOptions({ ...opts, winograd: true })) : graph;
       checkMemory(estimateGraphBytes(compiled), parseMaxMemory(flags.maxMemory), `the input at ${image.width}x${image.height} (--input, --size)`);
-      // Each Winograd conv starts with its input transform, a conv with the pass's fixed kernels.
-      const winogradConvs = compiled.nodes.filter((n) => n.op === 'conv2d' && n.inputs[1]!.startsWith('winograd.')).length;
+      const winogradConvs = winogradConvCount(compiled);
       if (winogradConvs > 0) process.stderr.write(`Winograd F(4x4,3x3) on ${winogradConvs} convs\n`);
       const model =
         precision === 'int8'

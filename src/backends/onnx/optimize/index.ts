@@ -48,6 +48,7 @@ export { upsampleTailInPhases } from './phase-tail.ts';
 export { narrowConvAsMatmul, MIN_IN_CHANNELS } from './narrow-conv.ts';
 export {
   winogradConvs,
+  winogradConvCount,
   inputTransformKernels,
   weightTransformMatrix,
   outputTransformMatrix,

@@ -199,6 +199,14 @@ export interface WinogradOptions {
 /** Every value the Winograd rewrite creates has this in its id (so a backend can tell the rewrite ran). */
 export const WINOGRAD_STEM = '.winograd';
 
+/** Prefix of the ids of the pass's fixed transform constants. */
+const CONSTANT_PREFIX = 'winograd.';
+
+/** How many convs a graph runs as Winograd: each starts with its input transform, a conv with the pass's fixed kernels. */
+export function winogradConvCount(g: Graph): number {
+  return g.nodes.filter((n) => n.op === 'conv2d' && n.inputs[1]!.startsWith(CONSTANT_PREFIX)).length;
+}
+
 export const DEFAULT_MIN_CHANNELS = 128;
 export const DEFAULT_MIN_PIXELS = 32 * 32;
 export const DEFAULT_F2_MIN_CHANNELS = Infinity;
@@ -286,7 +294,7 @@ export function winogradConvs(g: Graph, opts: WinogradOptions = {}, weights: Wei
   const constant = (name: string, f: WinogradTile, dims: readonly number[], data: () => Float32Array): string => {
     const key = `${name}${f.m}`;
     let id = consts.get(key);
-    if (!id) consts.set(key, (id = rw.constant(`winograd.${key}`, dims, data())));
+    if (!id) consts.set(key, (id = rw.constant(`${CONSTANT_PREFIX}${key}`, dims, data())));
     return id;
   };
   /** U = G w Gᵀ as [α², w's axis 0, w's axis 1], one per weight and variant. */
