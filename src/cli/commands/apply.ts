@@ -61,8 +61,9 @@ async function action(modelPath: string, input: string, o: Opts): Promise<void> 
   checkFloat16Device(precision, device);
   const winogradChoice = parseWinograd(o.winograd);
   checkWinogradTarget(winogradChoice, { ...(device && { device }), precision });
-  // An exported model: `auto` keeps the direct convs (measured: runtime/apply/winograd-choice.ts), `on` rewrites it.
-  const winograd = device !== 'gpu' && precision === 'fp32' && winogradFor(winogradChoice, { largeImages: 0, exportedModel: true });
+  // An exported model: `auto` keeps the direct convs (measured: runtime/apply/winograd-choice.ts), `on` rewrites it
+  // (checkWinogradTarget has refused `on` off the CPU or outside fp32).
+  const winograd = winogradFor(winogradChoice, { largeImages: 0, exportedModel: true });
   const photos = calibrationList(o.calibrate);
   if (photos.length > 0 && precision !== 'int8') throw new UserError('--calibrate needs --precision int8');
   // One image and no --calibrate: calibrate on that image (wave on chicago at 96 px, test/cli/precision.test.ts:
