@@ -100,9 +100,11 @@ function predictorPrecision(o: StyleOpts, target: 'onnx' | 'tfjs'): PredictorPre
   return precision;
 }
 
-/** The style vector the options ask for. `content` is the single content image that --strength < 1 needs. */
-async function styleVector(mod: CompiledModule, o: StyleOpts, content: string | undefined, target: 'onnx' | 'tfjs'): Promise<HostTensor> {
-  const precision = predictorPrecision(o, target);
+/**
+ * The style vector the options ask for, from a predictor in `precision` (checked for `target` by the caller).
+ * `content` is the single content image that --strength < 1 needs.
+ */
+async function styleVector(mod: CompiledModule, o: StyleOpts, content: string | undefined, precision: PredictorPrecision, target: 'onnx' | 'tfjs'): Promise<HostTensor> {
   const strength = o.strength === undefined ? 1 : num('strength', o.strength);
   if (o.styleVector !== undefined) {
     if (o.style.length) throw new UserError('give either --style images or --style-vector, not both');
@@ -136,11 +138,11 @@ async function styleVector(mod: CompiledModule, o: StyleOpts, content: string | 
 
 /** The transformation network of `spec` with the options' style vector baked in, for the `target` backend. */
 export async function bakedFromOptions(spec: string, o: StyleOpts, content?: string, target: 'onnx' | 'tfjs' = 'onnx') {
-  predictorPrecision(o, target);
+  const precision = predictorPrecision(o, target);
   const mod = loadSpec(spec);
   const net = pickNetwork(mod, o.network);
   styleInput(net); // fail on a network without a style input before predicting anything
-  const vector = await styleVector(mod, o, content, target);
+  const vector = await styleVector(mod, o, content, precision, target);
   return bakedTransfer(net, vector, weightOverride(net, o.weights, o.weightsDir));
 }
 
