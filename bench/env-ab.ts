@@ -6,6 +6,7 @@
  *
  *   npx tsx bench/env-ab.ts --job gatys-vgg19-256 --env STC_NO_NARROW=1 --steps 20 --warmup 2 [--no-spin]
  *   npx tsx bench/env-ab.ts --job gatys-vgg19-256 --b-options '{"reluGrad":"mul"}'   # B with other BackendOptions
+ *   npx tsx bench/env-ab.ts --job inference-johnson_in-512 --options '{"winograd":{}}' --env STC_X=1   # both with these
  *
  * --no-spin: ONNX Runtime's threads wait without spinning (BackendOptions.spinning false), so a step's CPU time is
  * the work done and not the time waited: on a machine shared with other jobs, CPU time then tells variants apart
@@ -38,11 +39,12 @@ async function timed(j: PreparedJob): Promise<{ wall: number; cpu: number }> {
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { job: { type: 'string' }, env: { type: 'string' }, steps: { type: 'string', default: '20' }, warmup: { type: 'string', default: '2' }, 'no-spin': { type: 'boolean', default: false }, 'b-options': { type: 'string' } } });
+  const { values } = parseArgs({ options: { job: { type: 'string' }, env: { type: 'string' }, steps: { type: 'string', default: '20' }, warmup: { type: 'string', default: '2' }, 'no-spin': { type: 'boolean', default: false }, 'b-options': { type: 'string' }, options: { type: 'string' } } });
   if (!values.job || (!values.env && !values['b-options'])) throw new Error('bench/env-ab: --job and --env NAME=VALUE or --b-options JSON are required');
   const extra = values['b-options'] ? (JSON.parse(values['b-options']) as BackendOptions) : {};
-  const a = await prepared(values.job, undefined, !values['no-spin']);
-  const b = await prepared(values.job, values.env, !values['no-spin'], extra);
+  const both = values.options ? (JSON.parse(values.options) as BackendOptions) : {};
+  const a = await prepared(values.job, undefined, !values['no-spin'], both);
+  const b = await prepared(values.job, values.env, !values['no-spin'], { ...both, ...extra });
   for (let i = 0; i < Number(values.warmup); i++) (await a.step(), await b.step());
   const ta: { wall: number; cpu: number }[] = [];
   const tb: { wall: number; cpu: number }[] = [];
@@ -55,7 +57,7 @@ async function main(): Promise<void> {
   await b.dispose();
   const row = (name: string, t: { wall: number; cpu: number }[]): string =>
     `${name}: wall median ${median(t.map((x) => x.wall)).toFixed(1)} ms, min ${Math.min(...t.map((x) => x.wall)).toFixed(1)} ms; CPU median ${median(t.map((x) => x.cpu)).toFixed(1)} ms`;
-  process.stdout.write(`${values.job}, A = default, B = ${values.env ?? ''} ${values['b-options'] ?? ''}, ${values.steps} steps each${values['no-spin'] ? ', no spinning' : ''}\n${row('A', ta)}\n${row('B', tb)}\n`);
+  process.stdout.write(`${values.job}, A = default, B = ${values.env ?? ''} ${values['b-options'] ?? ''}${values.options ? `, both ${values.options}` : ''}, ${values.steps} steps each${values['no-spin'] ? ', no spinning' : ''}\n${row('A', ta)}\n${row('B', tb)}\n`);
   process.stdout.write(`paired B / A: wall ${median(ta.map((x, i) => tb[i]!.wall / x.wall)).toFixed(3)}, CPU ${median(ta.map((x, i) => tb[i]!.cpu / x.cpu)).toFixed(3)}\n`);
 }
 

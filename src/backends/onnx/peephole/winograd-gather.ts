@@ -1,0 +1,86 @@
+/**
+ * Winograd's output stage (optimize/winograd.ts) as ONNX Runtime's CPU provider runs it in parallel. The pass writes
+ * it as O = AᵀA · M, [(N,) m², C·h·w] (tile position major), then DepthToSpace (DCR, block m) to [N, C, m·h, m·w].
+ * ORT's DepthToSpace (and Transpose) kernels run on one thread, so with two threads the interleave costs as much as the
+ * output transform and the batched GEMM together (docs/benchmarks.md, "Winograd's interleave as a Gather"). Here the
+ * output transform is taken the other way round, O' = Mᵀ · (AᵀA)ᵀ, [(N,) C·h·w, m²] (a transposed operand ORT fuses
+ * into its GEMM's packing), which leaves each tile's m×m block contiguous: [N·C·h, w, m, m], and only the tile column
+ * and the row within the tile remain to swap. That is one Gather along the [w·m] axis (units of m floats), which ORT
+ * splits across its threads, then a free Reshape to the image. Exact: the same products, summed in the same order.
+ */
+import { attr, attribute, floatTensor } from '../proto.ts';
+import { newNode, type ProtoGraph } from './graph.ts';
+import type { NodeProto } from '../proto.ts';
+
+/** The matched stage: MatMul(outT [m², α²], r [(N,) α², C·h·w]) → Reshape [N, m²·C, h, w] → DepthToSpace DCR m. */
+interface OutputStage {
+  readonly matmul: NodeProto;
+  readonly outT: readonly number[];
+  readonly r: string;
+  readonly rShape: readonly number[];
+  readonly dims: { readonly n: number; readonly c: number; readonly h: number; readonly w: number; readonly m: number; readonly a2: number };
+}
+
+function match(g: ProtoGraph, d: NodeProto): OutputStage | undefined {
+  const mode = attribute(d, 'mode')?.s;
+  if (d.opType !== 'DepthToSpace' || (mode ? new TextDecoder().decode(mode) : 'DCR') !== 'DCR') return undefined;
+  const m = Number(attribute(d, 'blocksize')?.i ?? 0);
+  const reshape = g.producer(d.input![0]!, 'Reshape');
+  const matmul = reshape && g.producer(reshape.input![0]!, 'MatMul');
+  if (!reshape || !matmul || !g.singleUse(d.input![0]!) || !g.singleUse(reshape.input![0]!)) return undefined;
+  const [tName, r] = matmul.input as [string, string];
+  const outT = g.floats(tName);
+  const tShape = g.shape(tName);
+  const rShape = g.shape(r);
+  const grid = g.shape(d.input![0]!);
+  if (!outT || !tShape || tShape.length !== 2 || tShape[0] !== m * m || !rShape || !grid || grid.length !== 4) return undefined;
+  const [n, mc, h, w] = grid as [number, number, number, number];
+  const c = mc / (m * m);
+  const a2 = tShape[1]!;
+  const expected = n === 1 && rShape.length === 2 ? [a2, c * h * w] : [n, a2, c * h * w];
+  if (!Number.isInteger(c) || rShape.join() !== expected.join()) return undefined;
+  return { matmul, outT, r, rShape, dims: { n, c, h, w, m, a2 } };
+}
+
+/** For output row q = i·w + tx of one [w·m, m] tile row, the input row tx·m + i it reads. */
+export function tileRowOrder(w: number, m: number): number[] {
+  const order: number[] = [];
+  for (let i = 0; i < m; i++) for (let tx = 0; tx < w; tx++) order.push(tx * m + i);
+  return order;
+}
+
+export function winogradOutputAsGather(g: ProtoGraph): boolean {
+  for (const d of g.nodes) {
+    const s = match(g, d);
+    if (!s) continue;
+    const { n, c, h, w, m, a2 } = s.dims;
+    const m2 = m * m;
+    const transposedT = new Float32Array(a2 * m2);
+    for (let p = 0; p < m2; p++) for (let k = 0; k < a2; k++) transposedT[k * m2 + p] = s.outT[p * a2 + k]!;
+    const tName = g.fresh('winograd_AtA_t');
+    g.addInitializer(floatTensor(tName, [a2, m2], transposedT));
+    const rank = s.rShape.length;
+    const perm = [...Array.from({ length: rank - 2 }, (_, i) => i), rank - 1, rank - 2];
+    const rt = g.fresh('winograd_mt');
+    const blocks = g.fresh('winograd_blocks');
+    const rows = g.fresh('winograd_rows');
+    const swapped = g.fresh('winograd_swapped');
+    g.setShape(rt, [...s.rShape.slice(0, rank - 2), c * h * w, a2]);
+    g.setShape(blocks, [...s.rShape.slice(0, rank - 2), c * h * w, m2]);
+    g.setShape(rows, [n * c * h, w * m, m]);
+    g.setShape(swapped, [n * c * h, w * m, m]);
+    const reshape = g.producer(d.input![0]!)!;
+    g.replaceNode(s.matmul);
+    g.replaceNode(reshape);
+    g.replaceNode(
+      d,
+      newNode(g, 'Transpose', [s.r], [rt], [attr('perm', perm)]),
+      newNode(g, 'MatMul', [rt, tName], [blocks]),
+      newNode(g, 'Reshape', [blocks, g.addInts([n * c * h, w * m, m])], [rows]),
+      newNode(g, 'Gather', [rows, g.addInts(tileRowOrder(w, m))], [swapped], [attr('axis', 1)]),
+      newNode(g, 'Reshape', [swapped, g.addInts([n, c, m * h, m * w])], d.output!),
+    );
+    return true;
+  }
+  return false;
+}
