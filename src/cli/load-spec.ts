@@ -56,13 +56,13 @@ export function pickNetwork(mod: CompiledModule, name?: string): NetworkDef {
   return net;
 }
 
-/** Bind the graph's input size variables: N = 1, H and W from the size. Other variables are an error. */
-export function sizeEnv(g: Graph, size: { height: number; width: number }): DimEnv {
+/** Bind the graph's input size variables: N (1 unless a batch is given), H and W from the size. Other variables are an error. */
+export function sizeEnv(g: Graph, size: { height: number; width: number; batch?: number }): DimEnv {
   const env: Record<string, number> = {};
   for (const id of g.inputs)
     for (const d of g.values.get(id)!.shape)
       for (const v of dimVars(d)) {
-        if (v === 'N') env[v] = 1;
+        if (v === 'N') env[v] = size.batch ?? 1;
         else if (v === 'H') env[v] = size.height;
         else if (v === 'W') env[v] = size.width;
         else throw new UserError(`input size variable '${v}' cannot be bound by --size (only N, H, W)`);

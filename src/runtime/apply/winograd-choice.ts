@@ -11,6 +11,9 @@
  * AUTO_MIN_IMAGES images or more (a folder), or any video (hundreds of frames of one size), and only when the images
  * are at least AUTO_MIN_PIXELS (below that the maps it pays on are too small: the pass itself skips maps under 32²,
  * and a 256² image's residual maps are 64²). One image (`stc run`, `stc apply` on a file) keeps the direct convs.
+ * `stc apply spec.style` on a folder or video is where it turns on (cli/apply-spec.ts); since Winograd's output
+ * interleave became a Gather (backends/onnx/peephole/winograd-gather.ts) it is 0.89× the direct graph's time per image
+ * at 512², 2 threads (docs/benchmarks.md, "Winograd's interleave as a Gather").
  *
  * Those figures are for a compiled spec (the IR pass after stc's other optimisations). `stc apply` runs an exported
  * model, which the IR passes cannot rewrite (symbolic sizes); the rewrite of the ONNX model itself

@@ -1,0 +1,136 @@
+/**
+ * An image model compiled from a spec, one ONNX session per input size (`stc apply spec.style …`). Unlike an exported
+ * model (model.ts), whose N, H and W are symbolic, each size is compiled with all of stc's optimisation passes for
+ * that size (and with Winograd when the job asks for it: winograd-choice.ts), which is what makes it faster per image.
+ * Compiling costs a few hundred milliseconds, so the sessions of the last few sizes are kept: a folder of photos of
+ * one size or a video compiles once (twice when the last batch is smaller).
+ *
+ * Images run whole: a compiled spec has no whole-image statistics variant for instance norm, so it cannot be tiled
+ * without seams; the caller bounds the image size instead (MAX_WHOLE_PIXELS).
+ */
+import { performance } from 'node:perf_hooks';
+import { OnnxBackend } from '../../backends/onnx/index.ts';
+import { optimizeOptions } from '../../backends/onnx/backend.ts';
+import { optimizeGraph, winogradConvCount } from '../../backends/onnx/optimize/index.ts';
+import type { CompiledModel, Device, WeightMap } from '../../backends/types.ts';
+import type { Graph } from '../../compiler/ir/types.ts';
+import type { ImageModel } from './model.ts';
+import { AUTO_TILE_PIXELS } from './stylize.ts';
+
+/** An input batch's size, for which the network is specialised and compiled. */
+export interface BatchSize {
+  readonly batch: number;
+  readonly height: number;
+  readonly width: number;
+}
+
+/** The network at one size: its graph (one image input, the image output first) and bound weights. */
+export type NetworkAt = (size: BatchSize) => { readonly graph: Graph; readonly weights: WeightMap };
+
+/** One compile, reported as it finishes. */
+export interface CompileEvent extends BatchSize {
+  readonly winogradConvs: number;
+  readonly ms: number;
+}
+
+export interface CompiledImageModelOptions {
+  readonly threads?: number;
+  readonly device?: Device;
+  /** The wide 3×3 convs as Winograd F(4×4, 3×3) (the CPU only; winograd-choice.ts decides). */
+  readonly winograd?: boolean;
+  /** Sessions kept (default 2: a size's full batches and its last, smaller one). */
+  readonly keep?: number;
+  readonly onCompile?: (e: CompileEvent) => void;
+}
+
+/** Largest image (pixels) a compiled spec runs: apply tiles larger ones (stylize.ts), which a compiled spec cannot do (see above). */
+export const MAX_WHOLE_PIXELS = AUTO_TILE_PIXELS;
+
+interface Entry {
+  readonly model: CompiledModel;
+  readonly input: string;
+  readonly output: string;
+}
+
+async function compileAt(networkAt: NetworkAt, size: BatchSize, opts: CompiledImageModelOptions): Promise<Entry & { winogradConvs: number }> {
+  const { graph, weights } = networkAt(size);
+  const input = graph.inputs[0];
+  const output = [...graph.outputs.keys()][0];
+  if (graph.inputs.length !== 1 || input === undefined || output === undefined) throw new Error('compiledImageModel: the network needs one image input and an output');
+  const base = { ...(opts.threads !== undefined && { threads: opts.threads }), ...(opts.device && { device: opts.device }) };
+  const backend = new OnnxBackend();
+  if (!opts.winograd || (opts.device ?? 'cpu') !== 'cpu') return { model: await backend.compile(graph, weights, base), input, output, winogradConvs: 0 };
+  // Optimised here to count the Winograd convs, then compiled as it is (as `stc run --winograd on` does).
+  const optimized = optimizeGraph(graph, weights, optimizeOptions({ ...base, winograd: true }));
+  const model = await backend.compile(optimized, weights, { ...base, winograd: true, optimize: false });
+  return { model, input, output, winogradConvs: winogradConvCount(optimized) };
+}
+
+/** A session in the cache: runs in flight, and whether it has been evicted (disposed when the last run ends). */
+interface Slot {
+  readonly entry: Promise<Entry>;
+  users: number;
+  evicted: boolean;
+}
+
+export function compiledImageModel(networkAt: NetworkAt, opts: CompiledImageModelOptions = {}): ImageModel {
+  const keep = Math.max(1, opts.keep ?? 2);
+  // Most recently used last; a promise, so concurrent runs of one size compile it once.
+  const slots = new Map<string, Slot>();
+  let winogradConvs = 0;
+  const release = async (slot: Slot): Promise<void> => {
+    if (!slot.evicted || slot.users > 0) return;
+    // A size that failed to compile has no session; its error reached the run that asked for it.
+    const e = await slot.entry.catch(() => undefined);
+    await e?.model.dispose();
+  };
+  const acquire = (size: BatchSize): Slot => {
+    const key = `${size.batch}x${size.height}x${size.width}`;
+    let slot = slots.get(key);
+    if (slot) slots.delete(key);
+    else {
+      const t0 = performance.now();
+      const entry = compileAt(networkAt, size, opts).then((e) => {
+        winogradConvs = e.winogradConvs;
+        opts.onCompile?.({ ...size, winogradConvs: e.winogradConvs, ms: performance.now() - t0 });
+        return e;
+      });
+      slot = { entry, users: 0, evicted: false };
+    }
+    slots.set(key, slot);
+    slot.users++;
+    while (slots.size > keep) {
+      const [oldest, old] = slots.entries().next().value as [string, Slot];
+      slots.delete(oldest);
+      old.evicted = true;
+      void release(old);
+    }
+    return slot;
+  };
+  return {
+    get winogradConvs() {
+      return winogradConvs;
+    },
+    async run(x) {
+      const [batch, , height, width] = x.shape as [number, number, number, number];
+      const slot = acquire({ batch, height, width });
+      try {
+        const { model, input, output } = await slot.entry;
+        const y = (await model.run({ [input]: { shape: [...x.shape], data: x.data } }))[output];
+        if (!y) throw new Error(`compiledImageModel: no output ${output}`);
+        return y;
+      } finally {
+        slot.users--;
+        await release(slot);
+      }
+    },
+    async dispose() {
+      const all = [...slots.values()];
+      slots.clear();
+      for (const slot of all) {
+        slot.evicted = true;
+        await release(slot);
+      }
+    },
+  };
+}

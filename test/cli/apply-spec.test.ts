@@ -1,0 +1,89 @@
+/**
+ * `stc apply spec.style` through the real CLI: a folder that `--winograd auto` counts runs the compiled spec with
+ * Winograd and gives `stc run`'s pixels to within a level; one image runs the same compiled graph as `stc run`, pixel
+ * for pixel; flags that need an exported model, and an image too large to run whole, are one error line each,
+ * before anything is written.
+ */
+import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import sharp from 'sharp';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AUTO_MIN_IMAGES } from '../../src/runtime/apply/winograd-choice.ts';
+import { isOneLineError, stc } from './run-cli.ts';
+
+// As in winograd.test.ts: one 128-channel 3×3 conv on a 32² map at 256², the only conv Winograd takes.
+const WIDE = `main network wide {
+  input x: image[N, 3, H, W]
+  conv(128, 8, stride: 8); relu()
+  conv(128, 3, padding: reflect); instance_norm(); relu()
+  upsample(8)
+  output y = conv(3, 1)
+}
+`;
+
+let dir = '';
+const p = (name: string) => join(dir, name);
+const noise = (seed: number, w: number, h: number) => Buffer.from(Array.from({ length: w * h * 3 }, (_, i) => (i * 37 + seed * 101 + ((i * i) % 251)) % 256));
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'stc-apply-spec-'));
+  await writeFile(p('wide.style'), WIDE);
+  await mkdir(p('photos'));
+  await Promise.all(Array.from({ length: AUTO_MIN_IMAGES }, (_, k) => sharp(noise(k, 256, 256), { raw: { width: 256, height: 256, channels: 3 } }).png().toFile(join(p('photos'), `${k}.png`))));
+  await sharp(noise(9, 1100, 1100), { raw: { width: 1100, height: 1100, channels: 3 } }).png().toFile(p('large.png'));
+  const c = await stc(['compile', p('wide.style'), '-o', p('wide.onnx')]);
+  if (c.code !== 0) throw new Error(c.stderr);
+}, 60_000);
+afterAll(() => rm(dir, { recursive: true, force: true }));
+
+const pixels = async (f: string) => (await sharp(f).raw().toBuffer()) as Uint8Array;
+const maxDiff = (a: Uint8Array, b: Uint8Array) => a.reduce((m, v, i) => Math.max(m, Math.abs(v - b[i]!)), 0);
+
+describe('stc apply spec.style', () => {
+  it('a folder of 256² images: compiled once, with Winograd under auto, the pixels of stc run to within a level', async () => {
+    const img = join(p('photos'), '3.png');
+    const [folder, run] = await Promise.all([
+      stc(['apply', p('wide.style'), p('photos'), '-o', p('out'), '--batch', '4']),
+      stc(['run', p('wide.style'), '--input', img, '-o', p('run.png')]),
+    ]);
+    for (const r of [folder, run]) expect(r.code, r.stderr).toBe(0);
+    // Two batches of four at one size: one compile.
+    expect(folder.stderr.match(/compiled for 256x256, batch 4 in [\d.]+ s; Winograd F\(4x4,3x3\) on 1 convs/g)?.length).toBe(1);
+    expect((await readdir(p('out'))).sort()).toEqual(Array.from({ length: AUTO_MIN_IMAGES }, (_, k) => `${k}.png`).sort());
+    expect(maxDiff(await pixels(join(p('out'), '3.png')), await pixels(p('run.png')))).toBeLessThanOrEqual(1);
+  }, 120_000);
+
+  it('one image: the graph stc run compiles (no Winograd under auto), pixel for pixel; --winograd off on a folder', async () => {
+    const img = join(p('photos'), '5.png');
+    const [one, run, off] = await Promise.all([
+      stc(['apply', p('wide.style'), img, '-o', p('one.png')]),
+      stc(['run', p('wide.style'), '--input', img, '-o', p('run5.png')]),
+      stc(['apply', p('wide.style'), p('photos'), '-o', p('out-off'), '--winograd', 'off']),
+    ]);
+    for (const r of [one, run, off]) expect(r.code, r.stderr).toBe(0);
+    expect(one.stderr).toMatch(/compiled for 256x256 in/);
+    expect(one.stderr + off.stderr).not.toMatch(/Winograd/);
+    expect(maxDiff(await pixels(p('one.png')), await pixels(p('run5.png')))).toBe(0);
+    expect(maxDiff(await pixels(join(p('out-off'), '5.png')), await pixels(p('run5.png')))).toBe(0);
+  }, 120_000);
+
+  it('flags for an exported model, and an image too large to run whole, are one error line, nothing written', async () => {
+    const [int8, tile, weights, large] = await Promise.all([
+      stc(['apply', p('wide.style'), p('photos'), '-o', p('e1'), '--precision', 'int8']),
+      stc(['apply', p('wide.style'), p('photos'), '-o', p('e2'), '--tile', '128']),
+      stc(['apply', p('wide.onnx'), p('photos'), '-o', p('e3'), '--weights', p('w.pth')]),
+      stc(['apply', p('wide.style'), p('large.png'), '-o', p('e4.png')]),
+    ]);
+    for (const r of [int8, tile, weights, large]) expect(isOneLineError(r), r.stderr).toBe(true);
+    expect(int8.stderr).toMatch(/stc export/);
+    expect(tile.stderr).toMatch(/--tile is for an exported model/);
+    expect(weights.stderr).toMatch(/--weights and --network are for a \.style spec/);
+    expect(large.stderr).toMatch(/large\.png \(1100x1100\) is larger than 1048576 pixels: .*--max-size/);
+    for (const out of ['e1', 'e2', 'e3', 'e4.png']) expect(existsSync(p(out))).toBe(false);
+    // --max-size brings it under the limit.
+    const fitted = await stc(['apply', p('wide.style'), p('large.png'), '-o', p('fitted.png'), '--max-size', '512']);
+    expect(fitted.code, fitted.stderr).toBe(0);
+    expect((await sharp(p('fitted.png')).metadata()).width).toBe(512);
+  }, 120_000);
+});
