@@ -308,6 +308,11 @@ async function main(): Promise<void> {
       '(bench/torch_export.py: TorchScript exporter, opset 18, InstanceNormalization nodes) and run by onnxruntime-node with stc\'s session options and threads; ' +
       'exporting is setup. Ratios in every cell are against the fastest of the peers on that job.',
   );
+  notes.push(
+    'stc-onnx on inference jobs: the per-image time of a folder or video of that size through `stc apply spec.style` (compiled for that size with ' +
+      'stc\'s passes, and with Winograd F(4×4, 3×3) on the residual convs, which `--winograd auto` turns on there from 256²; bench/setup.ts folderChoice). ' +
+      '`stc run` on one image compiles without Winograd; its time to the first image is the first-image row.',
+  );
   notes.push('Weights are seeded random (timing does not depend on values); inputs are seeded noise images; stc and PyTorch use the same shapes, not the same numbers.');
   notes.push(`Peak RSS: each backend and job in its own process (stc: Node + the runtime; PyTorch: Python + torch).`);
 

@@ -141,10 +141,22 @@ export function torchExport(size: number): Uint8Array {
   return readFileSync(file);
 }
 
+/**
+ * stc-onnx's inference job is the per-image time of a folder or video of that size through `stc apply spec.style`,
+ * so its options are the ones `--winograd auto` picks there (Winograd F(4×4, 3×3) from 256²); one image (`stc run`)
+ * compiles without it, and bench/first-image.ts times that. Options given explicitly (`winograd: false`, as
+ * bench/profile.ts --no-winograd passes) win.
+ */
+async function folderChoice(job: Job, opts: BackendOptions): Promise<BackendOptions> {
+  const { AUTO_MIN_IMAGES, isLargeImage, winogradFor } = await import('../src/runtime/apply/winograd-choice.ts');
+  const on = (opts.device ?? 'cpu') === 'cpu' && winogradFor('auto', { largeImages: isLargeImage(job.size, job.size) ? AUTO_MIN_IMAGES : 0 });
+  return on ? { winograd: true } : {};
+}
+
 async function inferenceModel(g: Graph, weights: WeightMap, job: Job, backend: StcBackend, opts: BackendOptions): Promise<CompiledModel> {
   switch (backend) {
     case 'onnx':
-      return new (await import('../src/backends/onnx/index.ts')).OnnxBackend().compile(g, weights, opts);
+      return new (await import('../src/backends/onnx/index.ts')).OnnxBackend().compile(g, weights, { ...(await folderChoice(job, opts)), ...opts });
     case 'onnx-int8':
       return int8Model(g, weights, opts, (await johnsonInference(CALIBRATION_SIZE)).graph);
     case 'tfjs':
