@@ -4,7 +4,7 @@
  * for pixel; flags that need an exported model, and an image too large to run whole, are one error line each,
  * before anything is written.
  */
-import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,33 +12,21 @@ import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AUTO_MIN_IMAGES } from '../../src/runtime/apply/winograd-choice.ts';
 import { isOneLineError, stc } from './run-cli.ts';
-
-// As in winograd.test.ts: one 128-channel 3×3 conv on a 32² map at 256², the only conv Winograd takes.
-const WIDE = `main network wide {
-  input x: image[N, 3, H, W]
-  conv(128, 8, stride: 8); relu()
-  conv(128, 3, padding: reflect); instance_norm(); relu()
-  upsample(8)
-  output y = conv(3, 1)
-}
-`;
+import { maxPixelDiff, noisePng, pngPixels, writeWideFolder } from '../fixtures/wide-spec.ts';
 
 let dir = '';
 const p = (name: string) => join(dir, name);
-const noise = (seed: number, w: number, h: number) => Buffer.from(Array.from({ length: w * h * 3 }, (_, i) => (i * 37 + seed * 101 + ((i * i) % 251)) % 256));
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'stc-apply-spec-'));
-  await writeFile(p('wide.style'), WIDE);
-  await mkdir(p('photos'));
-  await Promise.all(Array.from({ length: AUTO_MIN_IMAGES }, (_, k) => sharp(noise(k, 256, 256), { raw: { width: 256, height: 256, channels: 3 } }).png().toFile(join(p('photos'), `${k}.png`))));
-  await sharp(noise(9, 1100, 1100), { raw: { width: 1100, height: 1100, channels: 3 } }).png().toFile(p('large.png'));
+  await writeWideFolder(dir, AUTO_MIN_IMAGES);
+  await noisePng(p('large.png'), 9, 1100, 1100);
   const c = await stc(['compile', p('wide.style'), '-o', p('wide.onnx')]);
   if (c.code !== 0) throw new Error(c.stderr);
 }, 60_000);
 afterAll(() => rm(dir, { recursive: true, force: true }));
 
-const pixels = async (f: string) => (await sharp(f).raw().toBuffer()) as Uint8Array;
-const maxDiff = (a: Uint8Array, b: Uint8Array) => a.reduce((m, v, i) => Math.max(m, Math.abs(v - b[i]!)), 0);
+const pixels = pngPixels;
+const maxDiff = maxPixelDiff;
 
 describe('stc apply spec.style', () => {
   it('a folder of 256² images: compiled once, with Winograd under auto, the pixels of stc run to within a level', async () => {

@@ -4,41 +4,29 @@
  * `stc run` on one image does not use it unless asked, and gives the same image either way; an explicit `on` where
  * it cannot run is one error line.
  */
-import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AUTO_MIN_IMAGES } from '../../src/runtime/apply/winograd-choice.ts';
 import { isOneLineError, stc } from './run-cli.ts';
+import { maxPixelDiff, pngPixels, writeWideFolder } from '../fixtures/wide-spec.ts';
 
-// One 128-channel 3×3 conv (Winograd's minimum width) on a 32² map at 256² input: cheap, and the only wide conv.
 // AUTO_MIN_IMAGES images of 256²: a folder that auto would count for a compiled spec.
-const WIDE = `main network wide {
-  input x: image[N, 3, H, W]
-  conv(128, 8, stride: 8); relu()
-  conv(128, 3, padding: reflect); instance_norm(); relu()
-  upsample(8)
-  output y = conv(3, 1)
-}
-`;
 const LINE = /Winograd F\(4x4,3x3\) on 1 convs/;
 
 let dir = '';
 const p = (name: string) => join(dir, name);
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'stc-winograd-'));
-  await writeFile(p('wide.style'), WIDE);
-  await mkdir(p('photos'));
-  const noise = (seed: number) => Buffer.from(Array.from({ length: 256 * 256 * 3 }, (_, i) => (i * 37 + seed * 101 + ((i * i) % 251)) % 256));
-  await Promise.all(Array.from({ length: AUTO_MIN_IMAGES }, (_, k) => sharp(noise(k), { raw: { width: 256, height: 256, channels: 3 } }).png().toFile(join(p('photos'), `${k}.png`))));
+  await writeWideFolder(dir, AUTO_MIN_IMAGES);
   const c = await stc(['compile', p('wide.style'), '-o', p('wide.onnx')]);
   if (c.code !== 0) throw new Error(c.stderr);
 }, 60_000);
 afterAll(() => rm(dir, { recursive: true, force: true }));
 
-const pixels = async (f: string) => (await sharp(f).raw().toBuffer()) as Uint8Array;
-const maxDiff = (a: Uint8Array, b: Uint8Array) => a.reduce((m, v, i) => Math.max(m, Math.abs(v - b[i]!)), 0);
+const pixels = pngPixels;
+const maxDiff = maxPixelDiff;
 
 describe('stc apply --winograd', () => {
   it(`on: the folder's wide conv as Winograd, the same pixels as auto (direct convs for an exported model)`, async () => {

@@ -12,19 +12,10 @@ import type { WeightMap } from '../../../src/backends/types.ts';
 import { bindWeights } from '../../../src/weights/index.ts';
 import { type BatchSize, type CompileEvent, compiledImageModel } from '../../../src/runtime/apply/compiled-model.ts';
 import { relErr, seeded } from '../../backends/onnx/optimize/helpers.ts';
-
-// A stride-4 conv to a 128-channel map, one 3×3 128-channel conv (Winograd's minimum width) and an upsample back.
-const SPEC = `main network wide {
-  input x: image[N, 3, H, W]
-  conv(128, 4, stride: 4); relu()
-  conv(128, 3, padding: reflect); instance_norm(); relu()
-  upsample(4)
-  output y = conv(3, 1)
-}
-`;
+import { WIDE_SPEC } from '../../fixtures/wide-spec.ts';
 
 async function network(): Promise<{ graph: Graph; weights: WeightMap }> {
-  const r = compileSource(SPEC, '/virtual/wide.style');
+  const r = compileSource(WIDE_SPEC, '/virtual/wide.style');
   if (!r.module) throw new Error(r.diagnostics.map((d) => d.message).join('\n'));
   const graph = r.module.networks.get(r.module.main!)!.graph;
   return { graph, weights: await bindWeights(graph, { kind: 'random', seed: 5 }, { specDir: '/virtual' }) };
@@ -85,7 +76,7 @@ describe('compiledImageModel', () => {
     const { graph, weights } = await network();
     const events: CompileEvent[] = [];
     const model = compiledImageModel((s) => ({ graph: at(graph, s), weights }), { threads: 1, winograd: true, onCompile: (e) => events.push(e) });
-    const x = image(1, 128, 128, 6);
+    const x = image(1, 256, 256, 6);
     const y = await model.run(x);
     await model.dispose();
     expect(events.map((e) => e.winogradConvs)).toEqual([1]);
