@@ -20,8 +20,7 @@ import { PRECISION_FLAGS, PRECISION_HELP, checkFloat16Device, parsePrecision } f
 import { calibrationList } from '../quantize-option.ts';
 import { WINOGRAD_FLAGS, WINOGRAD_HELP, checkWinogradTarget, parseWinograd } from '../winograd-option.ts';
 import { isLargeImage, winogradFor } from '../../runtime/apply/winograd-choice.ts';
-import { optimizeGraph, winogradConvCount } from '../../backends/onnx/optimize/index.ts';
-import { optimizeOptions } from '../../backends/onnx/backend.ts';
+import { withWinograd } from '../../runtime/apply/compiled-model.ts';
 
 const backends: Record<string, () => Promise<Backend>> = {
   onnx: async () => new OnnxBackend(),
@@ -93,19 +92,15 @@ export const register: Register = (program) => {
       });
       const threads = intFlag('threads', flags.threads, 1);
       const opts = { ...(threads !== undefined && { threads }), ...(device && { device }) };
-      // Winograd's transformed kernels and tiles are part of the working memory, so with it on the estimate is
-      // made on the optimised graph that is then compiled as it is (not optimised a second time).
-      const winograd = winogradFor(winogradChoice, { largeImages: isLargeImage(image.width, image.height) ? 1 : 0 });
-      const compiled = winograd ? optimizeGraph(graph, weights, optimizeOptions({ ...opts, winograd: true })) : graph;
-      checkMemory(estimateGraphBytes(compiled), parseMaxMemory(flags.maxMemory), `the input at ${image.width}x${image.height} (--input, --size)`);
-      const winogradConvs = winogradConvCount(compiled);
-      if (winogradConvs > 0) process.stderr.write(`Winograd F(4x4,3x3) on ${winogradConvs} convs\n`);
+      const winograd = winogradFor(winogradChoice, { largeImages: isLargeImage(image.width, image.height) ? 1 : 0 }) ? withWinograd(graph, weights, opts) : undefined;
+      checkMemory(estimateGraphBytes(winograd?.graph ?? graph), parseMaxMemory(flags.maxMemory), `the input at ${image.width}x${image.height} (--input, --size)`);
+      if (winograd && winograd.convs > 0) process.stderr.write(`Winograd F(4x4,3x3) on ${winograd.convs} convs\n`);
       const model =
         precision === 'int8'
           ? await (await import('../int8-run.ts')).compileInt8(net, graph, weights, outName, image, calibrationList(flags.calibrate), opts)
           : precision === 'fp16'
             ? await (await import('../fp16-run.ts')).compileFloat16(graph, weights, opts)
-            : await (await makeBackend()).compile(compiled, weights, winograd ? { ...opts, winograd: true, optimize: false } : opts);
+            : await (await makeBackend()).compile(winograd?.graph ?? graph, weights, winograd?.options ?? opts);
       let written = image;
       try {
         const out = await model.run({ [graph.inputs[0]!]: imageToTensor(image) });

@@ -12,7 +12,7 @@ import { performance } from 'node:perf_hooks';
 import { OnnxBackend } from '../../backends/onnx/index.ts';
 import { optimizeOptions } from '../../backends/onnx/backend.ts';
 import { optimizeGraph, winogradConvCount } from '../../backends/onnx/optimize/index.ts';
-import type { CompiledModel, Device, WeightMap } from '../../backends/types.ts';
+import type { BackendOptions, CompiledModel, Device, WeightMap } from '../../backends/types.ts';
 import type { Graph } from '../../compiler/ir/types.ts';
 import type { ImageModel } from './model.ts';
 import { AUTO_TILE_PIXELS } from './stylize.ts';
@@ -52,6 +52,23 @@ interface Entry {
   readonly output: string;
 }
 
+/** A graph to compile with Winograd on the ONNX CPU path, and the options to compile it with. */
+export interface WinogradGraph {
+  readonly graph: Graph;
+  readonly options: BackendOptions;
+  /** Convs it runs as Winograd. */
+  readonly convs: number;
+}
+
+/**
+ * `graph` optimised with Winograd here, so that its Winograd convs can be counted (and its working memory estimated:
+ * the transformed kernels and tiles are part of it), then compiled as it is, not optimised a second time.
+ */
+export function withWinograd(graph: Graph, weights: WeightMap, opts: BackendOptions): WinogradGraph {
+  const optimized = optimizeGraph(graph, weights, optimizeOptions({ ...opts, winograd: true }));
+  return { graph: optimized, options: { ...opts, winograd: true, optimize: false }, convs: winogradConvCount(optimized) };
+}
+
 async function compileAt(networkAt: NetworkAt, size: BatchSize, opts: CompiledImageModelOptions): Promise<Entry & { winogradConvs: number }> {
   const { graph, weights } = networkAt(size);
   const input = graph.inputs[0];
@@ -60,10 +77,8 @@ async function compileAt(networkAt: NetworkAt, size: BatchSize, opts: CompiledIm
   const base = { ...(opts.threads !== undefined && { threads: opts.threads }), ...(opts.device && { device: opts.device }) };
   const backend = new OnnxBackend();
   if (!opts.winograd || (opts.device ?? 'cpu') !== 'cpu') return { model: await backend.compile(graph, weights, base), input, output, winogradConvs: 0 };
-  // Optimised here to count the Winograd convs, then compiled as it is (as `stc run --winograd on` does).
-  const optimized = optimizeGraph(graph, weights, optimizeOptions({ ...base, winograd: true }));
-  const model = await backend.compile(optimized, weights, { ...base, winograd: true, optimize: false });
-  return { model, input, output, winogradConvs: winogradConvCount(optimized) };
+  const w = withWinograd(graph, weights, base);
+  return { model: await backend.compile(w.graph, weights, w.options), input, output, winogradConvs: w.convs };
 }
 
 /** A session in the cache: runs in flight, and whether it has been evicted (disposed when the last run ends). */
