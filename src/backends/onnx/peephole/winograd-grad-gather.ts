@@ -5,14 +5,15 @@
  * movers that ORT runs on one thread (docs/benchmarks.md, "Winograd's interleave as a Gather"). Here, as in
  * winograd-gather.ts, the output transform is taken the other way round, O' = Mᵀᵀ · JAtAᵀ [(N,) T·C, m²] (a transposed
  * operand ORT fuses into its GEMM's packing), so each tile's m×m block is contiguous: rows (ty, tx, c, i) of m floats.
- * The image wants rows (c, ty, i, tx), so one Gather along that row axis, with one int32 index per output row
- * (C·h·m·w: a quarter of the gradient's element count), does the whole permutation, split across ORT's threads.
- * Exact: the same products, summed in the same order. The index tensor is shared by the convs of one shape.
+ * The image wants rows (c, ty, i, tx), and two Gathers, both split across ORT's threads, get there: within each tile
+ * row, one along the rows (units of m floats) to (ty, c, i, tx), then one along the tile rows (units of m·w·m floats,
+ * a channel's m image rows) to (c, ty). Their indices are small (C·m·w and C·h). One Gather with an index per output
+ * row (C·h·m·w int32s, a quarter of the gradient's element count: about 70 MB at VGG-19 1024²) was no faster on the
+ * whole step (docs/benchmarks.md, "Winograd's interleave as a Gather"). Exact: the same products, summed in the same order.
  */
-import { attr, attribute, floatTensor, onnx } from '../proto.ts';
-import type { NodeProto, TensorProto } from '../proto.ts';
+import { attr, attribute, floatTensor } from '../proto.ts';
+import type { NodeProto } from '../proto.ts';
 import { newNode, type ProtoGraph } from './graph.ts';
-import { tileRowOrder } from './winograd-gather.ts';
 
 interface Dims {
   readonly n: number;
@@ -76,41 +77,25 @@ function match(g: ProtoGraph, d: NodeProto): GradientOutputStage | undefined {
 }
 
 /**
- * For output row ((c·h + ty)·m + i)·w + tx of the image as [C·h·m·w, m] rows (c, ty, i, tx), the row of the tiles
- * [T·C·m, m] (rows (ty, tx, c, i), T = h·w) it reads: ((ty·w + tx)·C + c)·m + i.
+ * Within one tile row ty of the tiles [T·C·m, m] (rows (ty, tx, c, i), T = h·w): for output row (c·m + i)·w + tx, the
+ * row (tx·C + c)·m + i it reads. The result has rows (ty, c, i, tx): each channel's m image rows of that tile row.
  */
-export function gradientTileOrder(c: number, h: number, w: number, m: number): Int32Array {
-  const order = new Int32Array(c * h * m * w);
-  let q = 0;
-  for (let ch = 0; ch < c; ch++)
-    for (let ty = 0; ty < h; ty++) for (let i = 0; i < m; i++) for (let tx = 0; tx < w; tx++) order[q++] = ((ty * w + tx) * c + ch) * m + i;
+export function channelRowOrder(c: number, w: number, m: number): number[] {
+  const order: number[] = [];
+  for (let ch = 0; ch < c; ch++) for (let i = 0; i < m; i++) for (let tx = 0; tx < w; tx++) order.push((tx * c + ch) * m + i);
   return order;
 }
 
-function int32Tensor(name: string, data: Int32Array): TensorProto {
-  return { name, dims: [data.length], dataType: onnx.TensorProto.DataType.INT32, rawData: new Uint8Array(data.buffer, data.byteOffset, data.byteLength) };
-}
-
-/** Index tensors by graph and (C, h, w, m): VGG-19's conv3_2..conv3_4 gradients share one. */
-const indexCache = new WeakMap<ProtoGraph, Map<string, string>>();
-
-function tileIndices(g: ProtoGraph, { c, h, w, m }: Dims): string {
-  const cache = indexCache.get(g) ?? new Map<string, string>();
-  indexCache.set(g, cache);
-  const key = [c, h, w, m].join();
-  let name = cache.get(key);
-  if (!name) {
-    name = g.fresh('winograd_grad_rows');
-    g.addInitializer(int32Tensor(name, gradientTileOrder(c, h, w, m)));
-    cache.set(key, name);
-  }
-  return name;
+/** For output block c·h + ty of the blocks (ty, c) (each a channel's m image rows of one tile row), the block ty·C + c. */
+export function channelMajorOrder(c: number, h: number): number[] {
+  const order: number[] = [];
+  for (let ch = 0; ch < c; ch++) for (let ty = 0; ty < h; ty++) order.push(ty * c + ch);
+  return order;
 }
 
 export function winogradGradientOutputAsGather(g: ProtoGraph): boolean {
-  // TEMPORARY A/B switch (issue 22): off = the pass's form, r2b = a 3-D Transpose + the tile-row Gather.
-  const variant = process.env.STC_WG_REV;
-  if (variant === 'off') return false;
+  // TEMPORARY A/B switch (issue 22): off = the pass's form.
+  if (process.env.STC_WG_REV === 'off') return false;
   for (const d of g.nodes) {
     const s = match(g, d);
     if (!s) continue;
@@ -122,38 +107,22 @@ export function winogradGradientOutputAsGather(g: ProtoGraph): boolean {
     g.addInitializer(floatTensor(tName, [a2, m2], transposedT));
     const rank = s.rShape.length;
     const lead = s.rShape.slice(0, rank - 2);
-    const rt = g.fresh('winograd_grad_mt');
-    const blocks = g.fresh('winograd_grad_blocks');
-    const rows = g.fresh('winograd_grad_tile_rows');
-    const image = g.fresh('winograd_grad_image_rows');
+    const [rt, blocks, rows, byChannel, lines, image] = ['mt', 'blocks', 'tile_rows', 'by_channel', 'lines', 'image'].map((t) => g.fresh(`winograd_grad_${t}`)) as [string, string, string, string, string, string];
     g.setShape(rt, [...lead, h * w * c, a2]);
     g.setShape(blocks, [...lead, h * w * c, m2]);
-    g.setShape(rows, [n, h * w * c * m, m]);
-    g.setShape(image, [n, c * h * m * w, m]);
+    g.setShape(rows, [n * h, w * c * m, m]);
+    g.setShape(byChannel, [n * h, c * m * w, m]);
+    g.setShape(lines, [n, h * c, m * w * m]);
+    g.setShape(image, [n, c * h, m * w * m]);
     for (const old of s.movers) g.replaceNode(old);
-    if (variant === 'r2b') {
-      const byTile = g.fresh('r2b_tiles');
-      const moved = g.fresh('r2b_moved');
-      const rr = g.fresh('r2b_rows');
-      const sw = g.fresh('r2b_sw');
-      g.replaceNode(
-        d,
-        newNode(g, 'Transpose', [s.r], [rt], [attr('perm', [...lead.map((_, i) => i), rank - 1, rank - 2])]),
-        newNode(g, 'MatMul', [rt, tName], [blocks]),
-        newNode(g, 'Reshape', [blocks, g.addInts([n, h * w, c, m2])], [byTile]),
-        newNode(g, 'Transpose', [byTile], [moved], [attr('perm', [0, 2, 1, 3])]),
-        newNode(g, 'Reshape', [moved, g.addInts([n * c * h, w * m, m])], [rr]),
-        newNode(g, 'Gather', [rr, g.addInts(tileRowOrder(w, m))], [sw], [attr('axis', 1)]),
-        newNode(g, 'Reshape', [sw, g.addInts([n, c, m * h, m * w])], d.output!),
-      );
-      return true;
-    }
     g.replaceNode(
       d,
       newNode(g, 'Transpose', [s.r], [rt], [attr('perm', [...lead.map((_, i) => i), rank - 1, rank - 2])]),
       newNode(g, 'MatMul', [rt, tName], [blocks]),
-      newNode(g, 'Reshape', [blocks, g.addInts([n, h * w * c * m, m])], [rows]),
-      newNode(g, 'Gather', [rows, tileIndices(g, s.dims)], [image], [attr('axis', 1)]),
+      newNode(g, 'Reshape', [blocks, g.addInts([n * h, w * c * m, m])], [rows]),
+      newNode(g, 'Gather', [rows, g.addInts(channelRowOrder(c, w, m))], [byChannel], [attr('axis', 1)]),
+      newNode(g, 'Reshape', [byChannel, g.addInts([n, h * c, m * w * m])], [lines]),
+      newNode(g, 'Gather', [lines, g.addInts(channelMajorOrder(c, h))], [image], [attr('axis', 1)]),
       newNode(g, 'Reshape', [image, g.addInts([n, c, m * h, m * w])], d.output!),
     );
     return true;
