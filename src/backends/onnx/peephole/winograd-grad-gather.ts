@@ -94,8 +94,6 @@ export function channelMajorOrder(c: number, h: number): number[] {
 }
 
 export function winogradGradientOutputAsGather(g: ProtoGraph): boolean {
-  // TEMPORARY A/B switch (issue 22): off = the pass's form.
-  if (process.env.STC_WG_REV === 'off') return false;
   for (const d of g.nodes) {
     const s = match(g, d);
     if (!s) continue;
