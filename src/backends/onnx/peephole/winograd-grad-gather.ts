@@ -93,6 +93,7 @@ export function channelMajorOrder(c: number, h: number): number[] {
   return order;
 }
 
+/** Rewrite one input-gradient Winograd output stage (CPU_PEEPHOLE_REWRITES); false when none is left. */
 export function winogradGradientOutputAsGather(g: ProtoGraph): boolean {
   for (const d of g.nodes) {
     const s = match(g, d);
