@@ -19,6 +19,7 @@ import { mergeSliceChains } from './slice-chain.ts';
 import { transposeAsSpaceToDepth } from './space-to-depth.ts';
 import { interleaveAsDepthToSpace } from './depth-to-space.ts';
 import { winogradOutputAsGather } from './winograd-gather.ts';
+import { winogradGradientOutputAsGather } from './winograd-grad-gather.ts';
 import { scaleIntoConvWeights, scaleOverSum } from './scale-into.ts';
 import { differenceAsConv, differenceGradientAsConvTranspose } from './shift-difference.ts';
 
@@ -33,7 +34,7 @@ export const PEEPHOLE_REWRITES: readonly Rewrite[] = [dropIdentities, commonSube
  * The rewrites the CPU pipeline runs on its emitted graph: those that save ONNX Runtime's CPU kernels work, not
  * only dispatches.
  */
-export const CPU_PEEPHOLE_REWRITES: readonly Rewrite[] = [maskPooledGradient, mergeSliceChains, transposeAsSpaceToDepth, interleaveAsDepthToSpace, winogradOutputAsGather];
+export const CPU_PEEPHOLE_REWRITES: readonly Rewrite[] = [maskPooledGradient, mergeSliceChains, transposeAsSpaceToDepth, interleaveAsDepthToSpace, winogradOutputAsGather, winogradGradientOutputAsGather];
 
 /** `symmetricInputs`: the graph inputs fed symmetric matrices only (ProtoGraph). */
 export function peephole(model: ModelProto, shapeOf: ShapeOf, symmetricInputs: ReadonlySet<string> = new Set(), rewrites: readonly Rewrite[] = PEEPHOLE_REWRITES): ModelProto {

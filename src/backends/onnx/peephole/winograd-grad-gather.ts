@@ -1,0 +1,130 @@
+/**
+ * The output stage of Winograd's input-gradient convs (optimize/winograd.ts, `rev`) as ONNX Runtime's CPU provider runs
+ * it in parallel. There the products come tiles-major, Mᵀ [(N,) α², T·C] (T = h·w tiles, C channels innermost), and
+ * the pass writes O = JAtA · Mᵀ [(N,) m², T, C], a Transpose to [m², C, T] and a DepthToSpace (DCR, block m): two
+ * movers that ORT runs on one thread (docs/benchmarks.md, "Winograd's interleave as a Gather"). Here, as in
+ * winograd-gather.ts, the output transform is taken the other way round, O' = Mᵀᵀ · JAtAᵀ [(N,) T·C, m²] (a transposed
+ * operand ORT fuses into its GEMM's packing), so each tile's m×m block is contiguous: rows (ty, tx, c, i) of m floats.
+ * The image wants rows (c, ty, i, tx), and two Gathers, both split across ORT's threads, get there: within each tile
+ * row, one along the rows (units of m floats) to (ty, c, i, tx), then one along the tile rows (units of m·w·m floats,
+ * a channel's m image rows) to (c, ty). Their indices are small (C·m·w and C·h). One Gather with an index per output
+ * row (C·h·m·w int32s, a quarter of the gradient's element count: about 70 MB at VGG-19 1024²) was no faster on the
+ * whole step (docs/benchmarks.md, "Winograd's interleave as a Gather"). Exact: the same products, summed in the same order.
+ */
+import { attr, attribute, floatTensor } from '../proto.ts';
+import type { NodeProto } from '../proto.ts';
+import { newNode, type ProtoGraph } from './graph.ts';
+
+interface Dims {
+  readonly n: number;
+  readonly c: number;
+  readonly h: number;
+  readonly w: number;
+  readonly m: number;
+  readonly a2: number;
+}
+
+/**
+ * The matched stage: MatMul(outT [m², α²], r [(N,) α², T·C]) → Reshape [(N,) m², T, C] → Transpose (…, 2, 1) →
+ * Reshape [N, m²·C, h, w] → DepthToSpace DCR m.
+ */
+interface GradientOutputStage {
+  readonly movers: readonly NodeProto[];
+  readonly outT: readonly number[];
+  readonly r: string;
+  readonly rShape: readonly number[];
+  readonly dims: Dims;
+}
+
+const decode = (b: Uint8Array | null | undefined): string => (b ? new TextDecoder().decode(b) : '');
+
+/** The single-use chain of `opTypes` producing `name`, last first, or undefined. */
+function chain(g: ProtoGraph, name: string, opTypes: readonly string[]): NodeProto[] | undefined {
+  const nodes: NodeProto[] = [];
+  let t = name;
+  for (const op of opTypes) {
+    const p = g.producer(t, op);
+    if (!p || !g.singleUse(t)) return undefined;
+    nodes.push(p);
+    t = p.input![0]!;
+  }
+  return nodes;
+}
+
+function match(g: ProtoGraph, d: NodeProto): GradientOutputStage | undefined {
+  if (d.opType !== 'DepthToSpace' || (decode(attribute(d, 'mode')?.s) || 'DCR') !== 'DCR') return undefined;
+  const m = Number(attribute(d, 'blocksize')?.i ?? 0);
+  const nodes = chain(g, d.input![0]!, ['Reshape', 'Transpose', 'Reshape', 'MatMul']);
+  const grid = g.shape(d.input![0]!);
+  if (!nodes || !grid || grid.length !== 4) return undefined;
+  const [, transpose, phases, matmul] = nodes as [NodeProto, NodeProto, NodeProto, NodeProto];
+  const [n, mc, h, w] = grid as [number, number, number, number];
+  const m2 = m * m;
+  const c = mc / m2;
+  const lead = n === 1 && g.shape(phases.output![0]!)?.length === 3 ? [] : [n];
+  const perm = (attribute(transpose, 'perm')?.ints ?? []).map(Number);
+  const ax = lead.length;
+  if (!Number.isInteger(c) || perm.join() !== [...lead.map((_, i) => i), ax, ax + 2, ax + 1].join()) return undefined;
+  if (g.shape(phases.output![0]!)?.join() !== [...lead, m2, h * w, c].join()) return undefined;
+  const [tName, r] = matmul.input as [string, string];
+  const outT = g.floats(tName);
+  const tShape = g.shape(tName);
+  const rShape = g.shape(r);
+  if (!outT || !tShape || tShape.length !== 2 || tShape[0] !== m2 || !rShape) return undefined;
+  const a2 = tShape[1]!;
+  if (rShape.join() !== [...lead, a2, h * w * c].join()) return undefined;
+  return { movers: nodes, outT, r, rShape, dims: { n, c, h, w, m, a2 } };
+}
+
+/**
+ * Within one tile row ty of the tiles [T·C·m, m] (rows (ty, tx, c, i), T = h·w): for output row (c·m + i)·w + tx, the
+ * row (tx·C + c)·m + i it reads. The result has rows (ty, c, i, tx): each channel's m image rows of that tile row.
+ */
+export function channelRowOrder(c: number, w: number, m: number): number[] {
+  const order: number[] = [];
+  for (let ch = 0; ch < c; ch++) for (let i = 0; i < m; i++) for (let tx = 0; tx < w; tx++) order.push((tx * c + ch) * m + i);
+  return order;
+}
+
+/** For output block c·h + ty of the blocks (ty, c) (each a channel's m image rows of one tile row), the block ty·C + c. */
+export function channelMajorOrder(c: number, h: number): number[] {
+  const order: number[] = [];
+  for (let ch = 0; ch < c; ch++) for (let ty = 0; ty < h; ty++) order.push(ty * c + ch);
+  return order;
+}
+
+/** Rewrite one input-gradient Winograd output stage (CPU_PEEPHOLE_REWRITES); false when none is left. */
+export function winogradGradientOutputAsGather(g: ProtoGraph): boolean {
+  for (const d of g.nodes) {
+    const s = match(g, d);
+    if (!s) continue;
+    const { n, c, h, w, m, a2 } = s.dims;
+    const m2 = m * m;
+    const transposedT = new Float32Array(a2 * m2);
+    for (let p = 0; p < m2; p++) for (let k = 0; k < a2; k++) transposedT[k * m2 + p] = s.outT[p * a2 + k]!;
+    const tName = g.fresh('winograd_JAtA_t');
+    g.addInitializer(floatTensor(tName, [a2, m2], transposedT));
+    const rank = s.rShape.length;
+    const lead = s.rShape.slice(0, rank - 2);
+    const [rt, blocks, rows, byChannel, lines, image] = ['mt', 'blocks', 'tile_rows', 'by_channel', 'lines', 'image'].map((t) => g.fresh(`winograd_grad_${t}`)) as [string, string, string, string, string, string];
+    g.setShape(rt, [...lead, h * w * c, a2]);
+    g.setShape(blocks, [...lead, h * w * c, m2]);
+    g.setShape(rows, [n * h, w * c * m, m]);
+    g.setShape(byChannel, [n * h, c * m * w, m]);
+    g.setShape(lines, [n, h * c, m * w * m]);
+    g.setShape(image, [n, c * h, m * w * m]);
+    for (const old of s.movers) g.replaceNode(old);
+    g.replaceNode(
+      d,
+      newNode(g, 'Transpose', [s.r], [rt], [attr('perm', [...lead.map((_, i) => i), rank - 1, rank - 2])]),
+      newNode(g, 'MatMul', [rt, tName], [blocks]),
+      newNode(g, 'Reshape', [blocks, g.addInts([n * h, w * c * m, m])], [rows]),
+      newNode(g, 'Gather', [rows, g.addInts(channelRowOrder(c, w, m))], [byChannel], [attr('axis', 1)]),
+      newNode(g, 'Reshape', [byChannel, g.addInts([n, h * c, m * w * m])], [lines]),
+      newNode(g, 'Gather', [lines, g.addInts(channelMajorOrder(c, h))], [image], [attr('axis', 1)]),
+      newNode(g, 'Reshape', [image, g.addInts([n, c, m * h, m * w])], d.output!),
+    );
+    return true;
+  }
+  return false;
+}
