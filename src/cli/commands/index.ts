@@ -16,7 +16,7 @@ export interface CommandEntry {
 }
 
 export const COMMANDS: readonly CommandEntry[] = [
-  { name: 'apply', summary: 'stylise an image, a folder of images or a video with an exported model', load: () => import('./apply.ts') },
+  { name: 'apply', summary: 'stylise an image, a folder of images or a video with an exported model or a spec', load: () => import('./apply.ts') },
   { name: 'check', summary: 'check a .style spec and report every error', load: () => import('./check.ts') },
   { name: 'compile', summary: 'compile a network (with its weights) to ONNX', load: () => import('./compile.ts') },
   { name: 'doctor', summary: 'show available backends, execution providers, versions and thread counts', load: () => import('./doctor.ts') },
