@@ -49,24 +49,34 @@ export function tileRowOrder(w: number, m: number): number[] {
   return order;
 }
 
+/**
+ * The output transform taken the other way round: (r as [.., α², rows])ᵀ · (AᵀA)ᵀ, [.., rows, m²], as a Transpose that
+ * ORT folds into its GEMM's packing and a MatMul. Returns the nodes and the [.., rows, m²] tensor's name.
+ */
+export function transposedOutputTransform(g: ProtoGraph, outT: readonly number[], m2: number, r: string, rShape: readonly number[], stem: string): { nodes: NodeProto[]; blocks: string } {
+  const rank = rShape.length;
+  const [a2, rows] = rShape.slice(rank - 2) as [number, number];
+  const transposedT = new Float32Array(a2 * m2);
+  for (let p = 0; p < m2; p++) for (let k = 0; k < a2; k++) transposedT[k * m2 + p] = outT[p * a2 + k]!;
+  const tName = g.fresh(`${stem}_AtA_t`);
+  g.addInitializer(floatTensor(tName, [a2, m2], transposedT));
+  const lead = rShape.slice(0, rank - 2);
+  const rt = g.fresh(`${stem}_mt`);
+  const blocks = g.fresh(`${stem}_blocks`);
+  g.setShape(rt, [...lead, rows, a2]);
+  g.setShape(blocks, [...lead, rows, m2]);
+  const perm = [...lead.map((_, i) => i), rank - 1, rank - 2];
+  return { nodes: [newNode(g, 'Transpose', [r], [rt], [attr('perm', perm)]), newNode(g, 'MatMul', [rt, tName], [blocks])], blocks };
+}
+
 export function winogradOutputAsGather(g: ProtoGraph): boolean {
   for (const d of g.nodes) {
     const s = match(g, d);
     if (!s) continue;
-    const { n, c, h, w, m, a2 } = s.dims;
-    const m2 = m * m;
-    const transposedT = new Float32Array(a2 * m2);
-    for (let p = 0; p < m2; p++) for (let k = 0; k < a2; k++) transposedT[k * m2 + p] = s.outT[p * a2 + k]!;
-    const tName = g.fresh('winograd_AtA_t');
-    g.addInitializer(floatTensor(tName, [a2, m2], transposedT));
-    const rank = s.rShape.length;
-    const perm = [...Array.from({ length: rank - 2 }, (_, i) => i), rank - 1, rank - 2];
-    const rt = g.fresh('winograd_mt');
-    const blocks = g.fresh('winograd_blocks');
+    const { n, c, h, w, m } = s.dims;
+    const t = transposedOutputTransform(g, s.outT, m * m, s.r, s.rShape, 'winograd');
     const rows = g.fresh('winograd_rows');
     const swapped = g.fresh('winograd_swapped');
-    g.setShape(rt, [...s.rShape.slice(0, rank - 2), c * h * w, a2]);
-    g.setShape(blocks, [...s.rShape.slice(0, rank - 2), c * h * w, m2]);
     g.setShape(rows, [n * c * h, w * m, m]);
     g.setShape(swapped, [n * c * h, w * m, m]);
     const reshape = g.producer(d.input![0]!)!;
@@ -74,9 +84,8 @@ export function winogradOutputAsGather(g: ProtoGraph): boolean {
     g.replaceNode(reshape);
     g.replaceNode(
       d,
-      newNode(g, 'Transpose', [s.r], [rt], [attr('perm', perm)]),
-      newNode(g, 'MatMul', [rt, tName], [blocks]),
-      newNode(g, 'Reshape', [blocks, g.addInts([n * c * h, w * m, m])], [rows]),
+      ...t.nodes,
+      newNode(g, 'Reshape', [t.blocks, g.addInts([n * c * h, w * m, m])], [rows]),
       newNode(g, 'Gather', [rows, g.addInts(tileRowOrder(w, m))], [swapped], [attr('axis', 1)]),
       newNode(g, 'Reshape', [swapped, g.addInts([n, c, m * h, m * w])], d.output!),
     );

@@ -11,7 +11,8 @@
  * row (C·h·m·w int32s, a quarter of the gradient's element count: about 70 MB at VGG-19 1024²) was no faster on the
  * whole step (docs/benchmarks.md, "Winograd's interleave as a Gather"). Exact: the same products, summed in the same order.
  */
-import { attr, attribute, floatTensor } from '../proto.ts';
+import { attr, attribute } from '../proto.ts';
+import { transposedOutputTransform } from './winograd-gather.ts';
 import type { NodeProto } from '../proto.ts';
 import { newNode, type ProtoGraph } from './graph.ts';
 
@@ -98,17 +99,9 @@ export function winogradGradientOutputAsGather(g: ProtoGraph): boolean {
   for (const d of g.nodes) {
     const s = match(g, d);
     if (!s) continue;
-    const { n, c, h, w, m, a2 } = s.dims;
-    const m2 = m * m;
-    const transposedT = new Float32Array(a2 * m2);
-    for (let p = 0; p < m2; p++) for (let k = 0; k < a2; k++) transposedT[k * m2 + p] = s.outT[p * a2 + k]!;
-    const tName = g.fresh('winograd_JAtA_t');
-    g.addInitializer(floatTensor(tName, [a2, m2], transposedT));
-    const rank = s.rShape.length;
-    const lead = s.rShape.slice(0, rank - 2);
-    const [rt, blocks, rows, byChannel, lines, image] = ['mt', 'blocks', 'tile_rows', 'by_channel', 'lines', 'image'].map((t) => g.fresh(`winograd_grad_${t}`)) as [string, string, string, string, string, string];
-    g.setShape(rt, [...lead, h * w * c, a2]);
-    g.setShape(blocks, [...lead, h * w * c, m2]);
+    const { n, c, h, w, m } = s.dims;
+    const t = transposedOutputTransform(g, s.outT, m * m, s.r, s.rShape, 'winograd_grad');
+    const [rows, byChannel, lines, image] = ['tile_rows', 'by_channel', 'lines', 'image'].map((x) => g.fresh(`winograd_grad_${x}`)) as [string, string, string, string];
     g.setShape(rows, [n * h, w * c * m, m]);
     g.setShape(byChannel, [n * h, c * m * w, m]);
     g.setShape(lines, [n, h * c, m * w * m]);
@@ -116,9 +109,8 @@ export function winogradGradientOutputAsGather(g: ProtoGraph): boolean {
     for (const old of s.movers) g.replaceNode(old);
     g.replaceNode(
       d,
-      newNode(g, 'Transpose', [s.r], [rt], [attr('perm', [...lead.map((_, i) => i), rank - 1, rank - 2])]),
-      newNode(g, 'MatMul', [rt, tName], [blocks]),
-      newNode(g, 'Reshape', [blocks, g.addInts([n * h, w * c * m, m])], [rows]),
+      ...t.nodes,
+      newNode(g, 'Reshape', [t.blocks, g.addInts([n * h, w * c * m, m])], [rows]),
       newNode(g, 'Gather', [rows, g.addInts(channelRowOrder(c, w, m))], [byChannel], [attr('axis', 1)]),
       newNode(g, 'Reshape', [byChannel, g.addInts([n, h * c, m * w * m])], [lines]),
       newNode(g, 'Gather', [lines, g.addInts(channelMajorOrder(c, h))], [image], [attr('axis', 1)]),
