@@ -40,8 +40,9 @@ export interface BackendOptions {
    * (passes/optimize/winograd.ts); default false here, on for the Gatys engine's CPU step (STEP_WINOGRAD).
    * Faster where it applies (the VGG-19 Gatys step), at a memory cost: its transformed kernels hold 4× the
    * weights they replace (docs/benchmarks.md, "Winograd"). On Johnson-IN's 128-channel convs it saves 4-27% per
-   * image at inference but costs ~300 ms of compile, so it is off by default and `stc run --winograd on` opts in
-   * (runtime/apply/winograd-choice.ts); no gain in training. An object turns it on with its own
+   * image at inference but costs ~300 ms of compile, so it is off by default: `--winograd auto` turns it on for
+   * `stc apply spec.style` on folders and videos, and `stc run --winograd on` opts in (runtime/apply/winograd-choice.ts);
+   * no gain in training. An object turns it on with its own
    * thresholds (channels, output pixels). A gradient graph with Winograd convs compiles without NCHWc
    * unless `nchwc` is set (memory; see winogradGradient in OnnxBackend).
    */
