@@ -10,7 +10,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { spawnSync } from 'node:child_process';
 import { AUTO_MIN_IMAGES } from '../../src/runtime/apply/winograd-choice.ts';
+import { ffmpegAvailable, probeVideo } from '../../src/runtime/apply/video.ts';
 import { isOneLineError, stc } from './run-cli.ts';
 import { maxPixelDiff, noisePng, pngPixels, writeWideFolder } from '../fixtures/wide-spec.ts';
 
@@ -54,6 +56,19 @@ describe('stc apply spec.style', () => {
     expect(one.stderr + off.stderr).not.toMatch(/Winograd/);
     expect(maxDiff(await pixels(p('one.png')), await pixels(p('run5.png')))).toBe(0);
     expect(maxDiff(await pixels(join(p('out-off'), '5.png')), await pixels(p('run5.png')))).toBe(0);
+  }, 120_000);
+
+  if (!ffmpegAvailable()) console.warn('test/cli/apply-spec.test.ts: the video case is skipped: ffmpeg is not on PATH');
+  it.skipIf(!ffmpegAvailable())('a video: compiled once at its frame size, with Winograd under auto, every frame written', async () => {
+    const clip = p('clip.mp4');
+    const made = spawnSync('ffmpeg', ['-v', 'error', '-y', '-f', 'lavfi', '-i', 'testsrc=size=256x256:rate=10', '-frames:v', '6', '-pix_fmt', 'yuv420p', clip]);
+    expect(made.status, String(made.stderr)).toBe(0);
+    const r = await stc(['apply', p('wide.style'), clip, '-o', p('styled.mp4')]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr.match(/compiled for 256x256 in [\d.]+ s; Winograd F\(4x4,3x3\) on 1 convs/g)?.length).toBe(1);
+    expect(r.stderr).toMatch(/stylised 6 frames/);
+    const info = probeVideo(p('styled.mp4'));
+    expect([info.width, info.height]).toEqual([256, 256]);
   }, 120_000);
 
   it('flags for an exported model, and an image too large to run whole, are one error line, nothing written', async () => {

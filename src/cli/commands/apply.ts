@@ -8,7 +8,7 @@
  * on folders and videos, and keeps an exported model's direct convs (runtime/apply/winograd-choice.ts says why).
  */
 import type { Command } from 'commander';
-import { type InputKind, applyToFolder, applyToImage, applyToVideo, inputKind } from '../../runtime/apply/apply.ts';
+import { type ApplyOptions, type InputKind, applyToFolder, applyToImage, applyToVideo, inputKind } from '../../runtime/apply/apply.ts';
 import { checkGeometry } from '../../runtime/apply/tiling.ts';
 import { ProgressBar } from '../../runtime/progress.ts';
 import { DEVICE_FLAGS, DEVICE_HELP, parseDevice } from '../device-option.ts';
@@ -133,35 +133,40 @@ async function action(modelPath: string, input: string, o: Opts): Promise<void> 
     if (model.winogradConvs > 0) process.stderr.write(`Winograd F(4x4,3x3) on ${model.winogradConvs} convs\n`);
   }
   if (model.tileRunner) Object.assign(opts, { tileRunner: model.tileRunner });
-  const t0 = performance.now();
   try {
-    if (kind === 'image') {
-      bar.update({ label: 'apply', current: 0, total: 1, elapsedMs: 0 });
-      await applyToImage(model.run, input, o.output, {
-        ...opts,
-        onTile: (done, total) => bar.update({ label: 'tiles', current: done, total, elapsedMs: performance.now() - t0 }),
-      });
-      bar.done();
-      process.stdout.write(`wrote ${o.output} (${((performance.now() - t0) / 1000).toFixed(1)} s)\n`);
-    } else if (kind === 'folder') {
-      const skipped: string[] = [];
-      const n = await applyToFolder(model.run, input, o.output, {
-        ...opts,
-        onItem: (e) => bar.update({ label: 'apply', current: e.done, total: e.total, elapsedMs: performance.now() - t0 }),
-        onSkip: (e) => {
-          bar.done();
-          skipped.push(e.path);
-          process.stderr.write(`skipped unreadable image ${e.path}: ${e.reason}\n`);
-        },
-      });
-      bar.done();
-      process.stderr.write(`stylised ${n} images into ${o.output}${skipped.length ? `; skipped ${skipped.length} unreadable` : ''}\n`);
-    } else {
-      const n = await applyToVideo(model.run, input, o.output, opts);
-      process.stderr.write(`stylised ${n} frames into ${o.output}\n`);
-    }
+    await stylizeInput(model, kind, input, o.output, opts, bar);
   } finally {
     await model.dispose();
+  }
+}
+
+/** Run the image, folder or video through the model, rendering progress on `bar`. */
+async function stylizeInput(model: ImageModel, kind: InputKind, input: string, output: string, opts: ApplyOptions, bar: ProgressBar): Promise<void> {
+  const t0 = performance.now();
+  if (kind === 'image') {
+    bar.update({ label: 'apply', current: 0, total: 1, elapsedMs: 0 });
+    await applyToImage(model.run, input, output, {
+      ...opts,
+      onTile: (done, total) => bar.update({ label: 'tiles', current: done, total, elapsedMs: performance.now() - t0 }),
+    });
+    bar.done();
+    process.stdout.write(`wrote ${output} (${((performance.now() - t0) / 1000).toFixed(1)} s)\n`);
+  } else if (kind === 'folder') {
+    const skipped: string[] = [];
+    const n = await applyToFolder(model.run, input, output, {
+      ...opts,
+      onItem: (e) => bar.update({ label: 'apply', current: e.done, total: e.total, elapsedMs: performance.now() - t0 }),
+      onSkip: (e) => {
+        bar.done();
+        skipped.push(e.path);
+        process.stderr.write(`skipped unreadable image ${e.path}: ${e.reason}\n`);
+      },
+    });
+    bar.done();
+    process.stderr.write(`stylised ${n} images into ${output}${skipped.length ? `; skipped ${skipped.length} unreadable` : ''}\n`);
+  } else {
+    const n = await applyToVideo(model.run, input, output, opts);
+    process.stderr.write(`stylised ${n} frames into ${output}\n`);
   }
 }
 
