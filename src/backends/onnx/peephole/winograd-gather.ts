@@ -6,7 +6,8 @@
  * output transform is taken the other way round, O' = Mᵀ · (AᵀA)ᵀ, [(N,) C·h·w, m²] (a transposed operand ORT fuses
  * into its GEMM's packing), which leaves each tile's m×m block contiguous: [N·C·h, w, m, m], and only the tile column
  * and the row within the tile remain to swap. That is one Gather along the [w·m] axis (units of m floats), which ORT
- * splits across its threads, then a free Reshape to the image. Exact: the same products, summed in the same order.
+ * splits across its threads, then a free Reshape to the image. The same products and sums (ORT's GEMM may add them in
+ * another order: float32 rounding; the tests hold it to the direct conv).
  */
 import { attr, attribute, floatTensor } from '../proto.ts';
 import { newNode, type ProtoGraph } from './graph.ts';
@@ -14,32 +15,57 @@ import type { NodeProto } from '../proto.ts';
 
 /** The matched stage: MatMul(outT [m², α²], r [(N,) α², C·h·w]) → Reshape [N, m²·C, h, w] → DepthToSpace DCR m. */
 interface OutputStage {
-  readonly matmul: NodeProto;
+  readonly movers: readonly NodeProto[];
   readonly outT: readonly number[];
   readonly r: string;
   readonly rShape: readonly number[];
-  readonly dims: { readonly n: number; readonly c: number; readonly h: number; readonly w: number; readonly m: number; readonly a2: number };
+  readonly dims: { readonly n: number; readonly c: number; readonly h: number; readonly w: number; readonly m: number };
 }
 
-function match(g: ProtoGraph, d: NodeProto): OutputStage | undefined {
+/** A DepthToSpace in DCR mode (the mode the Winograd pass emits): its block size and its [N, m²·C, h, w] input's shape. */
+export function dcrDepthToSpace(g: ProtoGraph, d: NodeProto): { m: number; grid: [number, number, number, number] } | undefined {
   const mode = attribute(d, 'mode')?.s;
   if (d.opType !== 'DepthToSpace' || (mode ? new TextDecoder().decode(mode) : 'DCR') !== 'DCR') return undefined;
-  const m = Number(attribute(d, 'blocksize')?.i ?? 0);
-  const reshape = g.producer(d.input![0]!, 'Reshape');
-  const matmul = reshape && g.producer(reshape.input![0]!, 'MatMul');
-  if (!reshape || !matmul || !g.singleUse(d.input![0]!) || !g.singleUse(reshape.input![0]!)) return undefined;
+  const grid = g.shape(d.input![0]!);
+  if (!grid || grid.length !== 4) return undefined;
+  return { m: Number(attribute(d, 'blocksize')?.i ?? 0), grid: grid as [number, number, number, number] };
+}
+
+/** The chain of single-use producers of `name` with these op types, nearest first, or undefined. */
+export function producerChain(g: ProtoGraph, name: string, opTypes: readonly string[]): NodeProto[] | undefined {
+  const nodes: NodeProto[] = [];
+  let t = name;
+  for (const op of opTypes) {
+    const p = g.producer(t, op);
+    if (!p || !g.singleUse(t)) return undefined;
+    nodes.push(p);
+    t = p.input![0]!;
+  }
+  return nodes;
+}
+
+/** The output transform MatMul's constant [m², α²] matrix and its second operand, when `r`'s shape is `rShape(α²)`. */
+export function outputTransformOperands(g: ProtoGraph, matmul: NodeProto, m2: number, rShape: (a2: number) => readonly number[]): { outT: number[]; r: string; rShape: readonly number[] } | undefined {
   const [tName, r] = matmul.input as [string, string];
   const outT = g.floats(tName);
   const tShape = g.shape(tName);
-  const rShape = g.shape(r);
-  const grid = g.shape(d.input![0]!);
-  if (!outT || !tShape || tShape.length !== 2 || tShape[0] !== m * m || !rShape || !grid || grid.length !== 4) return undefined;
-  const [n, mc, h, w] = grid as [number, number, number, number];
+  const shape = g.shape(r);
+  if (!outT || !tShape || tShape.length !== 2 || tShape[0] !== m2 || !shape || shape.join() !== rShape(tShape[1]!).join()) return undefined;
+  return { outT, r, rShape: shape };
+}
+
+function match(g: ProtoGraph, d: NodeProto): OutputStage | undefined {
+  const stage = dcrDepthToSpace(g, d);
+  const movers = producerChain(g, d.input![0]!, ['Reshape', 'MatMul']);
+  if (!stage || !movers) return undefined;
+  const { m, grid } = stage;
+  const [n, mc, h, w] = grid;
   const c = mc / (m * m);
-  const a2 = tShape[1]!;
-  const expected = n === 1 && rShape.length === 2 ? [a2, c * h * w] : [n, a2, c * h * w];
-  if (!Number.isInteger(c) || rShape.join() !== expected.join()) return undefined;
-  return { matmul, outT, r, rShape, dims: { n, c, h, w, m, a2 } };
+  if (!Number.isInteger(c)) return undefined;
+  const matmul = movers[1]!;
+  const lead = n === 1 && g.shape(matmul.input![1]!)?.length === 2 ? [] : [n];
+  const ops = outputTransformOperands(g, matmul, m * m, (a2) => [...lead, a2, c * h * w]);
+  return ops && { movers, ...ops, dims: { n, c, h, w, m } };
 }
 
 /** For output row q = i·w + tx of one [w·m, m] tile row, the input row tx·m + i it reads. */
@@ -79,9 +105,7 @@ export function winogradOutputAsGather(g: ProtoGraph): boolean {
     const swapped = g.fresh('winograd_swapped');
     g.setShape(rows, [n * c * h, w * m, m]);
     g.setShape(swapped, [n * c * h, w * m, m]);
-    const reshape = g.producer(d.input![0]!)!;
-    g.replaceNode(s.matmul);
-    g.replaceNode(reshape);
+    for (const old of s.movers) g.replaceNode(old);
     g.replaceNode(
       d,
       ...t.nodes,

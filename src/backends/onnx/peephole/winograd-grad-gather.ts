@@ -12,18 +12,9 @@
  * whole step (docs/benchmarks.md, "Winograd's interleave as a Gather"). Exact: the same products, summed in the same order.
  */
 import { attr, attribute } from '../proto.ts';
-import { transposedOutputTransform } from './winograd-gather.ts';
+import { dcrDepthToSpace, outputTransformOperands, producerChain, transposedOutputTransform } from './winograd-gather.ts';
 import type { NodeProto } from '../proto.ts';
 import { newNode, type ProtoGraph } from './graph.ts';
-
-interface Dims {
-  readonly n: number;
-  readonly c: number;
-  readonly h: number;
-  readonly w: number;
-  readonly m: number;
-  readonly a2: number;
-}
 
 /**
  * The matched stage: MatMul(outT [m², α²], r [(N,) α², T·C]) → Reshape [(N,) m², T, C] → Transpose (…, 2, 1) →
@@ -34,32 +25,16 @@ interface GradientOutputStage {
   readonly outT: readonly number[];
   readonly r: string;
   readonly rShape: readonly number[];
-  readonly dims: Dims;
-}
-
-const decode = (b: Uint8Array | null | undefined): string => (b ? new TextDecoder().decode(b) : '');
-
-/** The single-use chain of `opTypes` producing `name`, last first, or undefined. */
-function chain(g: ProtoGraph, name: string, opTypes: readonly string[]): NodeProto[] | undefined {
-  const nodes: NodeProto[] = [];
-  let t = name;
-  for (const op of opTypes) {
-    const p = g.producer(t, op);
-    if (!p || !g.singleUse(t)) return undefined;
-    nodes.push(p);
-    t = p.input![0]!;
-  }
-  return nodes;
+  readonly dims: { readonly n: number; readonly c: number; readonly h: number; readonly w: number; readonly m: number };
 }
 
 function match(g: ProtoGraph, d: NodeProto): GradientOutputStage | undefined {
-  if (d.opType !== 'DepthToSpace' || (decode(attribute(d, 'mode')?.s) || 'DCR') !== 'DCR') return undefined;
-  const m = Number(attribute(d, 'blocksize')?.i ?? 0);
-  const nodes = chain(g, d.input![0]!, ['Reshape', 'Transpose', 'Reshape', 'MatMul']);
-  const grid = g.shape(d.input![0]!);
-  if (!nodes || !grid || grid.length !== 4) return undefined;
-  const [, transpose, phases, matmul] = nodes as [NodeProto, NodeProto, NodeProto, NodeProto];
-  const [n, mc, h, w] = grid as [number, number, number, number];
+  const stage = dcrDepthToSpace(g, d);
+  const movers = producerChain(g, d.input![0]!, ['Reshape', 'Transpose', 'Reshape', 'MatMul']);
+  if (!stage || !movers) return undefined;
+  const [, transpose, phases, matmul] = movers as [NodeProto, NodeProto, NodeProto, NodeProto];
+  const { m, grid } = stage;
+  const [n, mc, h, w] = grid;
   const m2 = m * m;
   const c = mc / m2;
   const lead = n === 1 && g.shape(phases.output![0]!)?.length === 3 ? [] : [n];
@@ -67,14 +42,8 @@ function match(g: ProtoGraph, d: NodeProto): GradientOutputStage | undefined {
   const ax = lead.length;
   if (!Number.isInteger(c) || perm.join() !== [...lead.map((_, i) => i), ax, ax + 2, ax + 1].join()) return undefined;
   if (g.shape(phases.output![0]!)?.join() !== [...lead, m2, h * w, c].join()) return undefined;
-  const [tName, r] = matmul.input as [string, string];
-  const outT = g.floats(tName);
-  const tShape = g.shape(tName);
-  const rShape = g.shape(r);
-  if (!outT || !tShape || tShape.length !== 2 || tShape[0] !== m2 || !rShape) return undefined;
-  const a2 = tShape[1]!;
-  if (rShape.join() !== [...lead, a2, h * w * c].join()) return undefined;
-  return { movers: nodes, outT, r, rShape, dims: { n, c, h, w, m, a2 } };
+  const ops = outputTransformOperands(g, matmul, m2, (a2) => [...lead, a2, h * w * c]);
+  return ops && { movers, ...ops, dims: { n, c, h, w, m } };
 }
 
 /**
