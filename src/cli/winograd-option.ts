@@ -8,7 +8,10 @@ import { UserError } from '../util/errors.ts';
 
 export const WINOGRAD_FLAGS = '--winograd <mode>';
 export const WINOGRAD_HELP =
-  'Winograd F(4x4,3x3) for the wide 3x3 convs, ONNX on the CPU in fp32: on, off, or auto (default; off for one image and for exported models, where it measured slower at 2 threads)';
+  'Winograd F(4x4,3x3) for the wide 3x3 convs, ONNX on the CPU in fp32: on, off, or auto (default; on for a .style spec on 8 or more images of 256² or more or a video, off for one image and for exported models, where it measured slower at 2 threads)';
+
+/** The line the inference commands print when convs run as Winograd. */
+export const winogradLine = (convs: number): string => `Winograd F(4x4,3x3) on ${convs} convs`;
 
 export function parseWinograd(v: string | undefined): WinogradChoice {
   if (v === undefined) return 'auto';

@@ -18,7 +18,7 @@ import type { Register } from './index.ts';
 import { PRECISION_FLAGS, PRECISION_HELP, checkFloat16Device, parsePrecision } from '../precision-option.ts';
 import { calibrationList } from '../quantize-option.ts';
 import { imageToTensor, readImage } from '../../runtime/image.ts';
-import { WINOGRAD_FLAGS, WINOGRAD_HELP, checkWinogradTarget, parseWinograd } from '../winograd-option.ts';
+import { WINOGRAD_FLAGS, WINOGRAD_HELP, checkWinogradTarget, parseWinograd, winogradLine } from '../winograd-option.ts';
 import { type WinogradChoice, winogradFor } from '../../runtime/apply/winograd-choice.ts';
 import { type ImageModel, loadImageModel } from '../../runtime/apply/model.ts';
 import type { CompileEvent } from '../../runtime/apply/compiled-model.ts';
@@ -54,7 +54,7 @@ function checkSpecFlags(precision: string, calibrate: string | undefined, tile: 
 }
 
 const compileLine = (e: CompileEvent): string =>
-  `compiled for ${e.width}x${e.height}${e.batch > 1 ? `, batch ${e.batch}` : ''} in ${(e.ms / 1000).toFixed(1)} s${e.winogradConvs > 0 ? `; Winograd F(4x4,3x3) on ${e.winogradConvs} convs` : ''}`;
+  `compiled for ${e.width}x${e.height}${e.batch > 1 ? `, batch ${e.batch}` : ''} in ${(e.ms / 1000).toFixed(1)} s${e.winogradConvs > 0 ? `; ${winogradLine(e.winogradConvs)}` : ''}`;
 
 interface ExportedOptions {
   readonly winogradChoice: WinogradChoice;
@@ -130,7 +130,7 @@ async function action(modelPath: string, input: string, o: Opts): Promise<void> 
   } else {
     if (o.weights !== undefined || o.network !== undefined) throw new UserError('--weights and --network are for a .style spec; an exported model holds its network and weights');
     model = await loadExported(modelPath, input, kind, { winogradChoice, precision, device, threads, calibrate: o.calibrate, maxSize: opts.maxSize });
-    if (model.winogradConvs > 0) process.stderr.write(`Winograd F(4x4,3x3) on ${model.winogradConvs} convs\n`);
+    if (model.winogradConvs > 0) process.stderr.write(`${winogradLine(model.winogradConvs)}\n`);
   }
   if (model.tileRunner) Object.assign(opts, { tileRunner: model.tileRunner });
   try {

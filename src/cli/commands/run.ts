@@ -18,7 +18,7 @@ import { MAX_MEMORY_FLAGS, MAX_MEMORY_HELP, parseMaxMemory } from '../memory-opt
 import { checkMemory, estimateGraphBytes } from '../../runtime/limits.ts';
 import { PRECISION_FLAGS, PRECISION_HELP, checkFloat16Device, parsePrecision } from '../precision-option.ts';
 import { calibrationList } from '../quantize-option.ts';
-import { WINOGRAD_FLAGS, WINOGRAD_HELP, checkWinogradTarget, parseWinograd } from '../winograd-option.ts';
+import { WINOGRAD_FLAGS, WINOGRAD_HELP, checkWinogradTarget, parseWinograd, winogradLine } from '../winograd-option.ts';
 import { isLargeImage, winogradFor } from '../../runtime/apply/winograd-choice.ts';
 import { withWinograd } from '../../runtime/apply/compiled-model.ts';
 
@@ -94,7 +94,7 @@ export const register: Register = (program) => {
       const opts = { ...(threads !== undefined && { threads }), ...(device && { device }) };
       const winograd = winogradFor(winogradChoice, { largeImages: isLargeImage(image.width, image.height) ? 1 : 0 }) ? withWinograd(graph, weights, opts) : undefined;
       checkMemory(estimateGraphBytes(winograd?.graph ?? graph), parseMaxMemory(flags.maxMemory), `the input at ${image.width}x${image.height} (--input, --size)`);
-      if (winograd && winograd.convs > 0) process.stderr.write(`Winograd F(4x4,3x3) on ${winograd.convs} convs\n`);
+      if (winograd && winograd.convs > 0) process.stderr.write(`${winogradLine(winograd.convs)}\n`);
       const model =
         precision === 'int8'
           ? await (await import('../int8-run.ts')).compileInt8(net, graph, weights, outName, image, calibrationList(flags.calibrate), opts)
