@@ -4,9 +4,8 @@
  * for pixel; flags that need an exported model, and an image too large to run whole, are one error line each,
  * before anything is written.
  */
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { readdir, rm } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -14,21 +13,16 @@ import { spawnSync } from 'node:child_process';
 import { AUTO_MIN_IMAGES } from '../../src/runtime/apply/winograd-choice.ts';
 import { ffmpegAvailable, probeVideo } from '../../src/runtime/apply/video.ts';
 import { isOneLineError, stc } from './run-cli.ts';
-import { maxPixelDiff, noisePng, pngPixels, writeWideFolder } from '../fixtures/wide-spec.ts';
+import { wideWorkspace } from './wide-workspace.ts';
+import { maxPixelDiff, noisePng, pngPixels } from '../fixtures/wide-spec.ts';
 
 let dir = '';
 const p = (name: string) => join(dir, name);
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'stc-apply-spec-'));
-  await writeWideFolder(dir, AUTO_MIN_IMAGES);
+  dir = await wideWorkspace('stc-apply-spec-');
   await noisePng(p('large.png'), 9, 1100, 1100);
-  const c = await stc(['compile', p('wide.style'), '-o', p('wide.onnx')]);
-  if (c.code !== 0) throw new Error(c.stderr);
 }, 60_000);
 afterAll(() => rm(dir, { recursive: true, force: true }));
-
-const pixels = pngPixels;
-const maxDiff = maxPixelDiff;
 
 describe('stc apply spec.style', () => {
   it('a folder of 256² images: compiled once, with Winograd under auto, the pixels of stc run to within a level', async () => {
@@ -41,7 +35,7 @@ describe('stc apply spec.style', () => {
     // Two batches of four at one size: one compile.
     expect(folder.stderr.match(/compiled for 256x256, batch 4 in [\d.]+ s; Winograd F\(4x4,3x3\) on 1 convs/g)?.length).toBe(1);
     expect((await readdir(p('out'))).sort()).toEqual(Array.from({ length: AUTO_MIN_IMAGES }, (_, k) => `${k}.png`).sort());
-    expect(maxDiff(await pixels(join(p('out'), '3.png')), await pixels(p('run.png')))).toBeLessThanOrEqual(1);
+    expect(maxPixelDiff(await pngPixels(join(p('out'), '3.png')), await pngPixels(p('run.png')))).toBeLessThanOrEqual(1);
   }, 120_000);
 
   it('one image: the graph stc run compiles (no Winograd under auto), pixel for pixel; --winograd off on a folder', async () => {
@@ -54,8 +48,8 @@ describe('stc apply spec.style', () => {
     for (const r of [one, run, off]) expect(r.code, r.stderr).toBe(0);
     expect(one.stderr).toMatch(/compiled for 256x256 in/);
     expect(one.stderr + off.stderr).not.toMatch(/Winograd/);
-    expect(maxDiff(await pixels(p('one.png')), await pixels(p('run5.png')))).toBe(0);
-    expect(maxDiff(await pixels(join(p('out-off'), '5.png')), await pixels(p('run5.png')))).toBe(0);
+    expect(maxPixelDiff(await pngPixels(p('one.png')), await pngPixels(p('run5.png')))).toBe(0);
+    expect(maxPixelDiff(await pngPixels(join(p('out-off'), '5.png')), await pngPixels(p('run5.png')))).toBe(0);
   }, 120_000);
 
   if (!ffmpegAvailable()) console.warn('test/cli/apply-spec.test.ts: the video case is skipped: ffmpeg is not on PATH');

@@ -4,29 +4,22 @@
  * `stc run` on one image does not use it unless asked, and gives the same image either way; an explicit `on` where
  * it cannot run is one error line.
  */
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AUTO_MIN_IMAGES } from '../../src/runtime/apply/winograd-choice.ts';
 import { isOneLineError, stc } from './run-cli.ts';
-import { maxPixelDiff, pngPixels, writeWideFolder } from '../fixtures/wide-spec.ts';
+import { wideWorkspace } from './wide-workspace.ts';
+import { maxPixelDiff, pngPixels } from '../fixtures/wide-spec.ts';
 
-// AUTO_MIN_IMAGES images of 256²: a folder that auto would count for a compiled spec.
 const LINE = /Winograd F\(4x4,3x3\) on 1 convs/;
 
 let dir = '';
 const p = (name: string) => join(dir, name);
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'stc-winograd-'));
-  await writeWideFolder(dir, AUTO_MIN_IMAGES);
-  const c = await stc(['compile', p('wide.style'), '-o', p('wide.onnx')]);
-  if (c.code !== 0) throw new Error(c.stderr);
+  dir = await wideWorkspace('stc-winograd-');
 }, 60_000);
 afterAll(() => rm(dir, { recursive: true, force: true }));
-
-const pixels = pngPixels;
-const maxDiff = maxPixelDiff;
 
 describe('stc apply --winograd', () => {
   it(`on: the folder's wide conv as Winograd, the same pixels as auto (direct convs for an exported model)`, async () => {
@@ -39,7 +32,7 @@ describe('stc apply --winograd', () => {
     expect(auto.stderr).not.toMatch(/Winograd/);
     expect((await readdir(p('out'))).length).toBe(AUTO_MIN_IMAGES);
     // float32 rounding of the two conv forms may move a pixel by one level
-    expect(maxDiff(await pixels(join(p('out'), '0.png')), await pixels(p('one.png')))).toBeLessThanOrEqual(1);
+    expect(maxPixelDiff(await pngPixels(join(p('out'), '0.png')), await pngPixels(p('one.png')))).toBeLessThanOrEqual(1);
   }, 120_000);
 
   it('auto keeps a folder of 256² images direct for an exported model; on with --device gpu or another backend, or a bad mode, is one error line', async () => {
@@ -70,6 +63,6 @@ describe('stc run --winograd', () => {
     expect(on.code, on.stderr).toBe(0);
     expect(auto.stderr).not.toMatch(/Winograd/);
     expect(on.stderr).toMatch(LINE);
-    expect(maxDiff(await pixels(p('run-auto.png')), await pixels(p('run-on.png')))).toBeLessThanOrEqual(1);
+    expect(maxPixelDiff(await pngPixels(p('run-auto.png')), await pngPixels(p('run-on.png')))).toBeLessThanOrEqual(1);
   }, 120_000);
 });
