@@ -13,8 +13,11 @@ import { attr, attribute, floatTensor } from '../proto.ts';
 import { newNode, type ProtoGraph } from './graph.ts';
 import type { NodeProto } from '../proto.ts';
 
-/** The matched stage: MatMul(outT [m², α²], r [(N,) α², C·h·w]) → Reshape [N, m²·C, h, w] → DepthToSpace DCR m. */
-interface OutputStage {
+/**
+ * A matched Winograd output stage: the nodes it replaces (before the DepthToSpace), the output transform's constant
+ * matrix and second operand, and the image's dimensions.
+ */
+export interface OutputStage {
   readonly movers: readonly NodeProto[];
   readonly outT: readonly number[];
   readonly r: string;
@@ -54,6 +57,7 @@ export function outputTransformOperands(g: ProtoGraph, matmul: NodeProto, m2: nu
   return { outT, r, rShape: shape };
 }
 
+/** MatMul(outT [m², α²], r [(N,) α², C·h·w]) → Reshape [N, m²·C, h, w] → DepthToSpace DCR m. */
 function match(g: ProtoGraph, d: NodeProto): OutputStage | undefined {
   const stage = dcrDepthToSpace(g, d);
   const movers = producerChain(g, d.input![0]!, ['Reshape', 'MatMul']);

@@ -12,7 +12,7 @@
  * whole step (docs/benchmarks.md, "Winograd's interleave as a Gather"). Exact: the same products, summed in the same order.
  */
 import { attr, attribute } from '../proto.ts';
-import { dcrDepthToSpace, outputTransformOperands, producerChain, transposedOutputTransform } from './winograd-gather.ts';
+import { type OutputStage, dcrDepthToSpace, outputTransformOperands, producerChain, transposedOutputTransform } from './winograd-gather.ts';
 import type { NodeProto } from '../proto.ts';
 import { newNode, type ProtoGraph } from './graph.ts';
 
@@ -20,15 +20,7 @@ import { newNode, type ProtoGraph } from './graph.ts';
  * The matched stage: MatMul(outT [m², α²], r [(N,) α², T·C]) → Reshape [(N,) m², T, C] → Transpose (…, 2, 1) →
  * Reshape [N, m²·C, h, w] → DepthToSpace DCR m.
  */
-interface GradientOutputStage {
-  readonly movers: readonly NodeProto[];
-  readonly outT: readonly number[];
-  readonly r: string;
-  readonly rShape: readonly number[];
-  readonly dims: { readonly n: number; readonly c: number; readonly h: number; readonly w: number; readonly m: number };
-}
-
-function match(g: ProtoGraph, d: NodeProto): GradientOutputStage | undefined {
+function match(g: ProtoGraph, d: NodeProto): OutputStage | undefined {
   const stage = dcrDepthToSpace(g, d);
   const movers = producerChain(g, d.input![0]!, ['Reshape', 'Transpose', 'Reshape', 'MatMul']);
   if (!stage || !movers) return undefined;
