@@ -39,8 +39,8 @@ export interface BackendOptions {
    * ONNX: with `optimize`, compute wide 3×3 convs on large maps as Winograd F(4×4, 3×3)
    * (passes/optimize/winograd.ts); default false here, on for the Gatys engine's CPU step (STEP_WINOGRAD).
    * Faster where it applies (the VGG-19 Gatys step), at a memory cost: its transformed kernels hold 4× the
-   * weights they replace (docs/benchmarks.md, "Winograd"). On Johnson-IN's 128-channel convs it saves 4-27% per
-   * image at inference but costs ~300 ms of compile, so it is off by default: `--winograd auto` turns it on for
+   * weights they replace (docs/benchmarks.md, "Winograd"). On Johnson-IN's 128-channel convs it saves time per image
+   * at inference but adds compile time, so it is off by default: `--winograd auto` turns it on for
    * `stc apply spec.style` on folders and videos, and `stc run --winograd on` opts in (runtime/apply/winograd-choice.ts);
    * no gain in training. An object turns it on with its own
    * thresholds (channels, output pixels). A gradient graph with Winograd convs compiles without NCHWc

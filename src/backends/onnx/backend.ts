@@ -190,11 +190,10 @@ export function optimizeOptions(opts: BackendOptions): OptimizeOptions {
 
 /**
  * Whether a graph runs Winograd convs inside a gradient graph; such graphs compile without NCHWc unless `nchwc` is
- * set. The reason first given, an image gradient skewed by ORT's NCHWc transform (1.35e-3 relative L2 from the direct
- * convs' in an earlier form of the pass), no longer holds: `npx tsx bench/winograd-nchwc.ts --weights DIR` with the
- * partial VGG-19 weights gives 1.50e-6 with NCHWc and 1.37e-6 without (2026-12-07). What remains is
- * memory: the backward pass reads activations in NCHW, so with NCHWc they live in both layouts (the VGG-19 Gatys step
- * at 512²: 1286 against 1077-1085 MB peak, for 6% less time; docs/benchmarks.md, "NCHWc in the Gatys step").
+ * set. The reason first given, an image gradient skewed by ORT's NCHWc transform in an earlier form of the pass, no
+ * longer holds (`npx tsx bench/winograd-nchwc.ts --weights DIR` checks it). What remains is memory: the backward pass
+ * reads activations in NCHW, so with NCHWc they live in both layouts, a higher peak for a few per cent less time
+ * (docs/benchmarks.md, "NCHWc in the Gatys step").
  */
 export function winogradGradient(g: Graph): boolean {
   return [...g.values.keys()].some((id) => id.includes(WINOGRAD_STEM)) && g.nodes.some((n) => !isForwardOp(n.op));

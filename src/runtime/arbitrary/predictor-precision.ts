@@ -1,8 +1,8 @@
 /**
  * The precision the style predictor runs in. Magenta's predictor is an int8 model: its .tflite file carries
  * each activation's scale, and quantising stc's QDQ model on exactly those scales gives vectors closer to
- * TFLite's than float32 does (cosine 0.99986-0.99997 against 0.99986-0.99993) and predicts 1.6-2.2x faster on
- * ONNX Runtime's CPU provider (docs/benchmarks.md, "TFLite's activation scales instead of calibration"). So
+ * TFLite's than float32 does, and predicts faster on ONNX Runtime's CPU provider (docs/benchmarks.md, "TFLite's
+ * activation scales instead of calibration", has the figures). So
  * 'auto' runs int8 where that holds, the CPU with a weights file that has activation scales, and float32
  * elsewhere: on the GPU (no int8 QDQ kernels to speak of), for a tfjs export (the tfjs backend has no int8
  * predictor, so a tfjs export bakes the vector a float32 predictor computes), and for a float weights file,

@@ -135,7 +135,7 @@ export function resizeConvToDepthToSpace(g: Graph, opts: ResizeConvOptions = {})
     // Depth-to-space: [N, Co·4, H, W] -> [N, Co, 2, 2, H, W] -> [N, Co, H, 2, W, 2] -> [N, Co, 2H, 2W], written so that
     // later rewrites (phase-tail.ts, the int8 channels-last shuffle) recognise it; the CPU peephole then runs it as one
     // DepthToSpace in CRD mode (peephole/depth-to-space.ts). (Phase-major kernels with a DCR DepthToSpace, c3d764f, held
-    // about 100 MB more at 1024²; the CRD form measured +17-25 MB.)
+    // more memory at 1024² than the CRD form: docs/benchmarks.md, "The phase interleave as DepthToSpace".)
     interleavePhases(rw, y, [nb, co, h, wd], stem, out, m.conv.layer);
   }
   return rw.build();

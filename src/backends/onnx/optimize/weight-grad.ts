@@ -137,7 +137,7 @@ function swapped(rw: Rewriter, n: Node, m: Match): void {
  * window at (⌊a/sh⌋, ⌊b/sw⌋) of phase (a mod sh, b mod sw). xp is zero-padded to whole phases, plus
  * `extraRows` phase rows below; dy is widened to the phases' Wq columns with zeros. The phases are
  * [N, sh·sw·C, Hq·Wq], phase-major (ONNX's SpaceToDepth order, which the CPU peephole
- * space-to-depth.ts substitutes for the reshape-transpose-reshape: ORT's 6-D Transpose is 5× slower).
+ * space-to-depth.ts substitutes for the reshape-transpose-reshape, which ORT's 6-D Transpose runs element by element).
  */
 interface PhaseGrid {
   /** Phase (p, q) as [N, C, Hq·Wq]: a fresh slice each call, so that a tap's window slice of it merges with it into one ONNX Slice. */

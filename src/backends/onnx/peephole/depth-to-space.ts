@@ -2,9 +2,9 @@
  * The phase interleave written as Reshape [N, b²·C, H, W] → [N, C, b, b, H, W], Transpose (0, 1, 4, 2, 5, 3) and
  * Reshape → [N, C, b·H, b·W] (optimize/resize-conv.ts' interleavePhases: channel c·b² + i·b + j holds pixel
  * (b·h + i, b·w + j) of channel c) as one DepthToSpace in CRD mode, which reads channels in exactly that order. ONNX
- * Runtime's 6-D Transpose moves the innermost axis element by element, and its DepthToSpace takes about half the time on
- * Johnson-IN's first upsampling in isolation (bench/prototypes/interleave.py); in the whole network 1-4% (docs/benchmarks.md,
- * "The phase interleave as DepthToSpace"). Exact: a copy. The int8 model is built without the CPU peephole, so its
+ * Runtime's 6-D Transpose moves the innermost axis element by element, and its DepthToSpace is faster, in isolation
+ * (bench/prototypes/interleave.py) and, by a little, in the whole network (docs/benchmarks.md, "The phase interleave as
+ * DepthToSpace"). Exact: a copy. The int8 model is built without the CPU peephole, so its
  * channels-last shuffle (channels-last-phases.ts) still finds the Reshape and Transpose it matches.
  */
 import { attr } from '../proto.ts';

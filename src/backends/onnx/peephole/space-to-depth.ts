@@ -3,8 +3,8 @@
  * only by Reshapes, as one SpaceToDepth (blocksize b): the transposed [N, b, b, C, H/b, W/b] holds the same elements
  * in the same order as SpaceToDepth's [N, b²·C, H/b, W/b] (DCR: channel (i·b + j)·C + c holds x[n, c, b·h + i, b·w + j]),
  * so the Reshapes read it unchanged. ONNX Runtime's Transpose moves the innermost axis element by element; its
- * SpaceToDepth was 5× faster on the strided weight gradients' phase split (optimize/weight-grad.ts; [2, 32, 130, 130]
- * at two threads: 0.69 against 3.45 ms, docs/benchmarks.md "Strided weight gradients as per-tap matmuls"). Exact: a copy.
+ * SpaceToDepth was several times faster on the strided weight gradients' phase split (optimize/weight-grad.ts;
+ * docs/benchmarks.md, "Strided weight gradients as per-tap matmuls"). Exact: a copy.
  */
 import { attr } from '../proto.ts';
 import { reshapedTranspose } from './reshaped-transpose.ts';
