@@ -8,7 +8,7 @@ import { extname, relative } from 'node:path';
 import { ShapeError } from '../compiler/ir/ops.ts';
 import { specialize } from '../compiler/passes/specialize.ts';
 import type { Device } from '../backends/types.ts';
-import { type CompileEvent, MAX_WHOLE_PIXELS, compiledImageModel } from '../runtime/apply/compiled-model.ts';
+import { type CompileEvent, MAX_WHOLE_PIXELS, compiledImageModel, sizeFreeSizes, sizeKey } from '../runtime/apply/compiled-model.ts';
 import type { InputKind } from '../runtime/apply/apply.ts';
 import { fitWithin, imageSize } from '../runtime/apply/io.ts';
 import type { ImageModel } from '../runtime/apply/model.ts';
@@ -32,8 +32,16 @@ export interface SpecModelOptions {
   readonly onCompile?: (e: CompileEvent) => void;
 }
 
-/** The sizes the job will run at, with the first image too large to run whole, if any. */
-async function jobSizes(input: string, kind: InputKind, maxSize: number | undefined): Promise<{ job: InferenceJob; tooLarge?: string }> {
+interface JobSizes {
+  readonly job: InferenceJob;
+  /** The first image too large to run whole, if any. */
+  readonly tooLarge?: string;
+  /** A folder's images per size (sizeKey). */
+  readonly counts?: Map<string, { height: number; width: number; images: number }>;
+}
+
+/** The sizes the job will run at. */
+async function jobSizes(input: string, kind: InputKind, maxSize: number | undefined): Promise<JobSizes> {
   if (kind === 'video') {
     requireFfmpeg();
     const frame = evenFit(probeVideo(input), maxSize);
@@ -42,6 +50,7 @@ async function jobSizes(input: string, kind: InputKind, maxSize: number | undefi
   const files = kind === 'folder' ? await listImages(input) : [input];
   let largeImages = 0;
   let tooLarge: string | undefined;
+  const counts = new Map<string, { height: number; width: number; images: number }>();
   for (const f of files) {
     // An unreadable image is skipped (and reported) by apply itself, as with an exported model.
     const s = await imageSize(f).catch(() => undefined);
@@ -49,8 +58,10 @@ async function jobSizes(input: string, kind: InputKind, maxSize: number | undefi
     const { width, height } = fitWithin(s.width, s.height, maxSize);
     if (isLargeImage(width, height)) largeImages++;
     if (width * height > MAX_WHOLE_PIXELS) tooLarge ??= `${kind === 'folder' ? relative(input, f) : f} (${width}x${height})`;
+    const c = counts.get(sizeKey(height, width)) ?? { height, width, images: 0 };
+    counts.set(sizeKey(height, width), { ...c, images: c.images + 1 });
   }
-  return { job: { largeImages }, ...(tooLarge && { tooLarge }) };
+  return { job: { largeImages }, ...(tooLarge && { tooLarge }), ...(kind === 'folder' && { counts }) };
 }
 
 export async function loadSpecModel(spec: string, input: string, kind: InputKind, o: SpecModelOptions): Promise<ImageModel> {
@@ -58,7 +69,7 @@ export async function loadSpecModel(spec: string, input: string, kind: InputKind
   if (net.graph.inputs.length !== 1) throw new UserError(`network ${net.name} has ${net.graph.inputs.length} inputs; stc apply needs exactly one image input`);
   const output = [...net.graph.outputs.keys()][0];
   if (output === undefined) throw new UserError(`network ${net.name} has no output`);
-  const { job, tooLarge } = await jobSizes(input, kind, o.maxSize);
+  const { job, tooLarge, counts } = await jobSizes(input, kind, o.maxSize);
   if (tooLarge)
     throw new UserError(
       `${tooLarge} is larger than ${MAX_WHOLE_PIXELS} pixels: a spec runs each image whole, so pass --max-size, or stc export the network and apply the .onnx file (which tiles large images)`,
@@ -73,7 +84,10 @@ export async function loadSpecModel(spec: string, input: string, kind: InputKind
       throw e;
     }
   };
+  // A folder's sizes with little work share one size-free session (compiled-model.ts); one image or a video compiles for its size.
+  const few = counts ? sizeFreeSizes(counts) : new Set<string>();
   return compiledImageModel(networkAt, {
+    ...(few.size > 0 && { sizeFree: { network: () => ({ graph, weights }), sizes: few } }),
     ...(o.threads !== undefined && { threads: o.threads }),
     ...(o.device && { device: o.device }),
     winograd: winogradFor(o.winograd, job),

@@ -1,10 +1,11 @@
 /**
  * `stc apply spec.style` through the real CLI: a folder that `--winograd auto` counts runs the compiled spec with
- * Winograd and gives `stc run`'s pixels to within a level; one image runs the same compiled graph as `stc run`, pixel
+ * Winograd and gives `stc run`'s pixels to within a level; a folder of mixed sizes compiles only the size with enough
+ * images and runs the others on one size-free session; one image runs the same compiled graph as `stc run`, pixel
  * for pixel; flags that need an exported model, and an image too large to run whole, are one error line each,
  * before anything is written.
  */
-import { readdir, rm } from 'node:fs/promises';
+import { copyFile, mkdir, readdir, rm } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
@@ -21,6 +22,11 @@ const p = (name: string) => join(dir, name);
 beforeAll(async () => {
   dir = await wideWorkspace('stc-apply-spec-');
   await noisePng(p('large.png'), 9, 1100, 1100);
+  // photos/ (AUTO_MIN_IMAGES at 256², enough work for a compile of their own) and two small images of two more sizes.
+  await mkdir(p('mixed'));
+  for (const f of await readdir(p('photos'))) await copyFile(join(p('photos'), f), join(p('mixed'), f));
+  await noisePng(join(p('mixed'), 'wide.png'), 11, 64, 48);
+  await noisePng(join(p('mixed'), 'tall.png'), 12, 48, 64);
 }, 60_000);
 afterAll(() => rm(dir, { recursive: true, force: true }));
 
@@ -36,6 +42,21 @@ describe('stc apply spec.style', () => {
     expect(folder.stderr.match(/compiled for 256x256, batch 4 in [\d.]+ s; Winograd F\(4x4,3x3\) on 1 convs/g)?.length).toBe(1);
     expect((await readdir(p('out'))).sort()).toEqual(Array.from({ length: AUTO_MIN_IMAGES }, (_, k) => `${k}.png`).sort());
     expect(maxPixelDiff(await pngPixels(join(p('out'), '3.png')), await pngPixels(p('run.png')))).toBeLessThanOrEqual(1);
+  }, 120_000);
+
+  it('a folder of mixed sizes: the 256² images compiled for, the two small sizes on one size-free session', async () => {
+    const [folder, run] = await Promise.all([
+      stc(['apply', p('wide.style'), p('mixed'), '-o', p('out-mixed'), '--batch', '4']),
+      stc(['run', p('wide.style'), '--input', join(p('mixed'), 'wide.png'), '-o', p('run-wide.png')]),
+    ]);
+    for (const r of [folder, run]) expect(r.code, r.stderr).toBe(0);
+    expect(folder.stderr.match(/compiled for 256x256, batch 4 in [\d.]+ s; Winograd/g)?.length).toBe(1);
+    expect(folder.stderr.match(/compiled for any size \(the sizes with few images\) in [\d.]+ s/g)?.length).toBe(1);
+    expect(folder.stderr).not.toMatch(/compiled for (64x48|48x64)/);
+    expect((await readdir(p('out-mixed'))).length).toBe(AUTO_MIN_IMAGES + 2);
+    const wide = await sharp(join(p('out-mixed'), 'wide.png')).metadata();
+    expect([wide.width, wide.height]).toEqual([64, 48]);
+    expect(maxPixelDiff(await pngPixels(join(p('out-mixed'), 'wide.png')), await pngPixels(p('run-wide.png')))).toBeLessThanOrEqual(1);
   }, 120_000);
 
   it('one image: the graph stc run compiles (no Winograd under auto), pixel for pixel; --winograd off on a folder', async () => {

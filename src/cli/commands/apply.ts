@@ -54,7 +54,9 @@ function checkSpecFlags(precision: string, calibrate: string | undefined, tile: 
 }
 
 const compileLine = (e: CompileEvent): string =>
-  `compiled for ${e.width}x${e.height}${e.batch > 1 ? `, batch ${e.batch}` : ''} in ${(e.ms / 1000).toFixed(1)} s${e.winogradConvs > 0 ? `; ${winogradLine(e.winogradConvs)}` : ''}`;
+  e.sizeFree
+    ? `compiled for any size (the sizes with few images) in ${(e.ms / 1000).toFixed(1)} s`
+    : `compiled for ${e.width}x${e.height}${e.batch > 1 ? `, batch ${e.batch}` : ''} in ${(e.ms / 1000).toFixed(1)} s${e.winogradConvs > 0 ? `; ${winogradLine(e.winogradConvs)}` : ''}`;
 
 interface ExportedOptions {
   readonly winogradChoice: WinogradChoice;

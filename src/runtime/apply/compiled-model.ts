@@ -5,6 +5,10 @@
  * Compiling costs a few hundred milliseconds, so the sessions of the last few sizes are kept: a folder of photos of
  * one size or a video compiles once (twice when the last batch is smaller).
  *
+ * A folder of photos of many sizes would compile for most of its images, and a compile costs more than the passes save
+ * on a few images: sizes with little work (specializeSizes) run instead on one size-free session, the network with
+ * symbolic N, H and W compiled once without the size-dependent passes, as an exported model is.
+ *
  * Images run whole: a compiled spec has no whole-image statistics variant for instance norm, so it cannot be tiled
  * without seams; the caller bounds the image size instead (MAX_WHOLE_PIXELS).
  */
@@ -27,8 +31,9 @@ export interface BatchSize {
 /** The network at one size: its graph (one image input, the image output first) and bound weights. */
 export type NetworkAt = (size: BatchSize) => { readonly graph: Graph; readonly weights: WeightMap };
 
-/** One compile, reported as it finishes. */
+/** One compile, reported as it finishes: of one size, or of the size-free session (sizes 0). */
 export interface CompileEvent extends BatchSize {
+  readonly sizeFree: boolean;
   readonly winogradConvs: number;
   readonly ms: number;
 }
@@ -41,6 +46,27 @@ export interface CompiledImageModelOptions {
   /** Sessions kept (default 2: a size's full batches and its last, smaller one). */
   readonly keep?: number;
   readonly onCompile?: (e: CompileEvent) => void;
+  /** Sizes (sizeKey) that run on the size-free network's one session instead of a compile of their own. */
+  readonly sizeFree?: { readonly network: SizeFreeNetwork; readonly sizes: ReadonlySet<string> };
+}
+
+/** The network with symbolic N, H and W (one image input, the image output first) and its bound weights. */
+export type SizeFreeNetwork = () => { readonly graph: Graph; readonly weights: WeightMap };
+
+/** An image size as CompiledImageModelOptions.sizeFree names it. */
+export const sizeKey = (height: number, width: number): string => `${height}x${width}`;
+
+/**
+ * Work (pixels of all its images) from which an image size gets a compile of its own; below it, the size runs on the
+ * size-free session. On Johnson-IN a compile paid for itself after 4-7 × 256² pixels of images of its size
+ * (bench/specialize-cost.ts; docs/benchmarks.md, "`stc apply` on a spec: folders of many sizes"); the first run of a
+ * new session costs more, hence the margin. Eight 256² images, as for `--winograd auto` (winograd-choice.ts).
+ */
+export const SPECIALIZE_MIN_PIXELS = 8 * 256 * 256;
+
+/** The sizes of a job's images (key sizeKey, value the number of images of that size) that get no compile of their own. */
+export function sizeFreeSizes(counts: ReadonlyMap<string, { readonly height: number; readonly width: number; readonly images: number }>): Set<string> {
+  return new Set([...counts].filter(([, c]) => c.images * c.height * c.width < SPECIALIZE_MIN_PIXELS).map(([k]) => k));
 }
 
 /** Largest image (pixels) a compiled spec runs: apply tiles larger ones (stylize.ts), which a compiled spec cannot do (see above). */
@@ -69,14 +95,14 @@ export function withWinograd(graph: Graph, weights: WeightMap, opts: BackendOpti
   return { graph: optimized, options: { ...opts, winograd: true, optimize: false }, convs: winogradConvCount(optimized) };
 }
 
-async function compileAt(networkAt: NetworkAt, size: BatchSize, opts: CompiledImageModelOptions): Promise<Entry & { winogradConvs: number }> {
-  const { graph, weights } = networkAt(size);
+async function compileAt(networkAt: NetworkAt, size: BatchSize | undefined, opts: CompiledImageModelOptions): Promise<Entry & { winogradConvs: number }> {
+  const { graph, weights } = size ? networkAt(size) : opts.sizeFree!.network();
   const input = graph.inputs[0];
   const output = [...graph.outputs.keys()][0];
   if (graph.inputs.length !== 1 || input === undefined || output === undefined) throw new Error('compiledImageModel: the network needs one image input and an output');
   const base = { ...(opts.threads !== undefined && { threads: opts.threads }), ...(opts.device && { device: opts.device }) };
   const backend = new OnnxBackend();
-  if (!opts.winograd || (opts.device ?? 'cpu') !== 'cpu') return { model: await backend.compile(graph, weights, base), input, output, winogradConvs: 0 };
+  if (!size || !opts.winograd || (opts.device ?? 'cpu') !== 'cpu') return { model: await backend.compile(graph, weights, base), input, output, winogradConvs: 0 };
   const w = withWinograd(graph, weights, base);
   return { model: await backend.compile(w.graph, weights, w.options), input, output, winogradConvs: w.convs };
 }
@@ -99,19 +125,27 @@ export function compiledImageModel(networkAt: NetworkAt, opts: CompiledImageMode
     const e = await slot.entry.catch(() => undefined);
     await e?.model.dispose();
   };
+  const compile = (size: BatchSize | undefined): Slot => {
+    const t0 = performance.now();
+    const entry = compileAt(networkAt, size, opts).then((e) => {
+      if (size) winogradConvs = e.winogradConvs;
+      opts.onCompile?.({ ...(size ?? { batch: 0, height: 0, width: 0 }), sizeFree: !size, winogradConvs: e.winogradConvs, ms: performance.now() - t0 });
+      return e;
+    });
+    return { entry, users: 0, evicted: false };
+  };
+  // The size-free session serves many sizes: kept until dispose, outside the per-size sessions' limit.
+  let sizeFree: Slot | undefined;
   const acquire = (size: BatchSize): Slot => {
+    if (opts.sizeFree?.sizes.has(sizeKey(size.height, size.width))) {
+      sizeFree ??= compile(undefined);
+      sizeFree.users++;
+      return sizeFree;
+    }
     const key = `${size.batch}x${size.height}x${size.width}`;
     let slot = slots.get(key);
     if (slot) slots.delete(key);
-    else {
-      const t0 = performance.now();
-      const entry = compileAt(networkAt, size, opts).then((e) => {
-        winogradConvs = e.winogradConvs;
-        opts.onCompile?.({ ...size, winogradConvs: e.winogradConvs, ms: performance.now() - t0 });
-        return e;
-      });
-      slot = { entry, users: 0, evicted: false };
-    }
+    else slot = compile(size);
     slots.set(key, slot);
     slot.users++;
     while (slots.size > keep) {
@@ -140,8 +174,9 @@ export function compiledImageModel(networkAt: NetworkAt, opts: CompiledImageMode
       }
     },
     async dispose() {
-      const all = [...slots.values()];
+      const all = [...slots.values(), ...(sizeFree ? [sizeFree] : [])];
       slots.clear();
+      sizeFree = undefined;
       for (const slot of all) {
         slot.evicted = true;
         await release(slot);
