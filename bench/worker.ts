@@ -11,7 +11,7 @@
  * --winograd-min-pixels N / --winograd-min-channels N / --winograd-f2-min-channels N (Infinity: no F(2×2))
  * overriding its thresholds;
  * --no-arena turns off ORT's CPU memory arena, --mem-pattern turns on its memory pattern, --nchwc on|off overrides
- * the NCHWc layout choice (BackendOptions), for memory numbers.
+ * the NCHWc layout choice, --relu-grad mul|where the ReLU gradient's lowering (BackendOptions), for memory numbers.
  */
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
@@ -57,6 +57,7 @@ async function main(): Promise<void> {
       'no-arena': { type: 'boolean', default: false },
       'mem-pattern': { type: 'boolean', default: false },
       nchwc: { type: 'string' },
+      'relu-grad': { type: 'string' },
     },
   });
   const baseline = rssMb();
@@ -75,6 +76,7 @@ async function main(): Promise<void> {
     ...(values['no-arena'] && { memArena: false }),
     ...(values['mem-pattern'] && { memPattern: true }),
     ...(values.nchwc !== undefined && { nchwc: values.nchwc !== 'off' }),
+    ...(values['relu-grad'] !== undefined && { reluGrad: values['relu-grad'] === 'mul' ? 'mul' : 'where' }),
   };
   const t0 = performance.now();
   const job = values.job === 'peak' ? await preparePeak(opts) : await prepareJob(jobById(values.job!), backend, opts);
