@@ -16,6 +16,7 @@ import { gramAsGemm, symmetricGramGradient } from './gram.ts';
 import { fuseReluPoolGradients } from './relu-pool.ts';
 import { maskPooledGradient, mergeIndexedPool } from './pool-mask.ts';
 import { mergeSliceChains } from './slice-chain.ts';
+import { scatterIntoSum } from './scatter-into.ts';
 import { transposeAsSpaceToDepth } from './space-to-depth.ts';
 import { interleaveAsDepthToSpace } from './depth-to-space.ts';
 import { winogradOutputAsGather } from './winograd-gather.ts';
@@ -34,7 +35,7 @@ export const PEEPHOLE_REWRITES: readonly Rewrite[] = [dropIdentities, commonSube
  * The rewrites the CPU pipeline runs on its emitted graph: those that save ONNX Runtime's CPU kernels work, not
  * only dispatches.
  */
-export const CPU_PEEPHOLE_REWRITES: readonly Rewrite[] = [maskPooledGradient, mergeIndexedPool, mergeSliceChains, transposeAsSpaceToDepth, interleaveAsDepthToSpace, winogradOutputAsGather, winogradGradientOutputAsGather];
+export const CPU_PEEPHOLE_REWRITES: readonly Rewrite[] = [maskPooledGradient, mergeIndexedPool, scatterIntoSum, mergeSliceChains, transposeAsSpaceToDepth, interleaveAsDepthToSpace, winogradOutputAsGather, winogradGradientOutputAsGather];
 
 /** `symmetricInputs`: the graph inputs fed symmetric matrices only (ProtoGraph). */
 export function peephole(model: ModelProto, shapeOf: ShapeOf, symmetricInputs: ReadonlySet<string> = new Set(), rewrites: readonly Rewrite[] = PEEPHOLE_REWRITES): ModelProto {

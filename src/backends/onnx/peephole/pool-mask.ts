@@ -60,6 +60,8 @@ function placementOf(g: ProtoGraph, idx: string): Placement | undefined {
   if (reader?.opType !== 'Reshape' || !g.singleUse(reader.output![0]!)) return undefined;
   const scatter = g.consumers(reader.output![0]!)[0];
   if (scatter?.opType !== 'ScatterElements' || scatter.input![1] !== reader.output![0] || !g.singleUse(scatter.output![0]!)) return undefined;
+  // Into zeros only: a scatter that adds into another gradient (scatter-into.ts) places more than dp.
+  if (!g.producer(scatter.input![0]!, 'ConstantOfShape')) return undefined;
   const flat = g.producer(scatter.input![2]!, 'Reshape');
   const last = g.consumers(scatter.output![0]!)[0];
   if (!flat || !g.singleUse(flat.output![0]!) || last?.opType !== 'Reshape' || last.input![0] !== scatter.output![0]) return undefined;
