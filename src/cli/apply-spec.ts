@@ -84,8 +84,9 @@ export async function loadSpecModel(spec: string, input: string, kind: InputKind
       throw e;
     }
   };
-  // A folder's sizes with little work share one size-free session (compiled-model.ts); one image or a video compiles for its size.
-  const few = counts ? sizeFreeSizes(counts) : new Set<string>();
+  // A folder's sizes with little work share one size-free session (compiled-model.ts); one image or a video compiles for
+  // its size, and so does every size under `--winograd on`, which needs a size to rewrite.
+  const few = counts && o.winograd !== 'on' ? sizeFreeSizes(counts) : new Set<string>();
   return compiledImageModel(networkAt, {
     ...(few.size > 0 && { sizeFree: { network: () => ({ graph, weights }), sizes: few } }),
     ...(o.threads !== undefined && { threads: o.threads }),

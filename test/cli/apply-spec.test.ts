@@ -44,12 +44,16 @@ describe('stc apply spec.style', () => {
     expect(maxPixelDiff(await pngPixels(join(p('out'), '3.png')), await pngPixels(p('run.png')))).toBeLessThanOrEqual(1);
   }, 120_000);
 
-  it('a folder of mixed sizes: the 256² images compiled for, the two small sizes on one size-free session', async () => {
-    const [folder, run] = await Promise.all([
+  it('a folder of mixed sizes: the 256² images compiled for, the two small sizes on one size-free session (each compiled under --winograd on)', async () => {
+    const [folder, run, on] = await Promise.all([
       stc(['apply', p('wide.style'), p('mixed'), '-o', p('out-mixed'), '--batch', '4']),
       stc(['run', p('wide.style'), '--input', join(p('mixed'), 'wide.png'), '-o', p('run-wide.png')]),
+      stc(['apply', p('wide.style'), p('mixed'), '-o', p('out-mixed-on'), '--winograd', 'on']),
     ]);
-    for (const r of [folder, run]) expect(r.code, r.stderr).toBe(0);
+    for (const r of [folder, run, on]) expect(r.code, r.stderr).toBe(0);
+    // --winograd on needs a size to rewrite: every size compiles.
+    expect(on.stderr).toMatch(/compiled for 64x48 in/);
+    expect(on.stderr).not.toMatch(/any size/);
     expect(folder.stderr.match(/compiled for 256x256, batch 4 in [\d.]+ s; Winograd/g)?.length).toBe(1);
     expect(folder.stderr.match(/compiled for any size \(the sizes with few images\) in [\d.]+ s/g)?.length).toBe(1);
     expect(folder.stderr).not.toMatch(/compiled for (64x48|48x64)/);
