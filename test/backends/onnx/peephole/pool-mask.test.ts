@@ -6,10 +6,10 @@
  * tie at 0) and tied positive maxima, and on sizes whose last row and column the pool drops.
  */
 import { describe, expect, it } from 'vitest';
-import { loadOnnxModel } from '../../../../src/backends/onnx/index.ts';
 import { buildModelProto } from '../../../../src/backends/onnx/emit.ts';
 import { CPU_PEEPHOLE_REWRITES, peephole } from '../../../../src/backends/onnx/peephole/index.ts';
-import { onnx, type ModelProto } from '../../../../src/backends/onnx/proto.ts';
+import type { ModelProto } from '../../../../src/backends/onnx/proto.ts';
+import { runProto } from './outputs-close.ts';
 import { GraphBuilder } from '../../../../src/compiler/ir/builder.ts';
 import type { Graph, HostTensor, PoolAttrs } from '../../../../src/compiler/ir/types.ts';
 import { differentiate } from '../../../../src/compiler/passes/autodiff/index.ts';
@@ -37,15 +37,6 @@ function noise(shape: number[], seed: number, zeros: boolean): HostTensor {
   return { shape, data };
 }
 
-async function run(m: ModelProto, feeds: Record<string, HostTensor>): Promise<Record<string, HostTensor>> {
-  const session = await loadOnnxModel(onnx.ModelProto.encode(onnx.ModelProto.create(m)).finish(), { threads: 1 });
-  try {
-    return await session.run(feeds);
-  } finally {
-    await session.dispose();
-  }
-}
-
 const opTypes = (m: ModelProto): string[] => (m.graph?.node ?? []).map((n) => n.opType ?? '');
 
 describe('CPU peephole: a ReLU gradient under a max pool, masked at the pooled size', () => {
@@ -66,7 +57,7 @@ describe('CPU peephole: a ReLU gradient under a max pool, masked at the pooled s
         expect(ops.indexOf(placement)).toBeGreaterThan(ops.lastIndexOf(reluGrad === 'where' ? 'Where' : 'Mul'));
         expect(ops.filter((t) => t === 'Shape' || t === 'Size')).toEqual([]);
         const feeds = { x: noise([1, 3, side, side], 5, true), weights: noise(pooledShape, 6, false) };
-        const [want, got] = [await run(plain, feeds), await run(rewritten, feeds)];
+        const [want, got] = [await runProto(plain, feeds), await runProto(rewritten, feeds)];
         const grad = Object.keys(want).find((k) => k.startsWith('grad'))!;
         expect(want[grad]!.data.some((v) => v !== 0)).toBe(true);
         // Equal values (+ 0: MaxPool with and without indices may differ in the sign of a zero maximum).
@@ -91,7 +82,7 @@ describe('CPU peephole: a ReLU gradient under a max pool, masked at the pooled s
       const relu = rewritten.graph!.node!.find((n) => n.opType === 'Relu')!.output![0];
       expect(rewritten.graph!.node!.find((n) => n.opType === 'Greater')!.input![0]).toBe(relu);
       const feeds = { x: noise([1, 2, 9, 9], 7, true) };
-      const [want, got] = [await run(plain, feeds), await run(rewritten, feeds)];
+      const [want, got] = [await runProto(plain, feeds), await runProto(rewritten, feeds)];
       for (const k of Object.keys(want)) expect(Array.from(got[k]!.data), k).toEqual(Array.from(want[k]!.data));
     });
 });

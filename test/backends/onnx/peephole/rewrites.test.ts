@@ -4,11 +4,11 @@
  * (another reader, a shape the broadcast would change, an operand not marked symmetric), the graph is left as it was.
  */
 import { describe, expect, it } from 'vitest';
-import { loadOnnxModel } from '../../../../src/backends/onnx/index.ts';
 import { CPU_PEEPHOLE_REWRITES, peephole } from '../../../../src/backends/onnx/peephole/index.ts';
 import { type ModelProto, type NodeProto, type TensorProto, floatTensor, int64Tensor, node, onnx, valueInfo, type AttrValue } from '../../../../src/backends/onnx/proto.ts';
 import type { HostTensor } from '../../../../src/compiler/ir/types.ts';
 import { Rng } from '../../../../src/runtime/data/rng.ts';
+import { runProto } from './outputs-close.ts';
 
 type Shapes = Record<string, number[]>;
 
@@ -51,12 +51,7 @@ async function run(m: ModelProto, inputs: Shapes, symmetric: string[] = []): Pro
     }
     feeds[name] = { shape, data };
   }
-  const session = await loadOnnxModel(onnx.ModelProto.encode(onnx.ModelProto.create(m)).finish(), { threads: 1 });
-  try {
-    return await session.run(feeds);
-  } finally {
-    await session.dispose();
-  }
+  return runProto(m, feeds);
 }
 
 /**
