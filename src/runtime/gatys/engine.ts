@@ -90,10 +90,11 @@ export async function createGatysEngine(graphs: ObjectiveGraphs, initialWeights:
     // No NCHWc layout (for the target graphs too): the step then keeps the forward activations its backward
     // pass reads in one layout (VGG-19 at 512²: peak RSS -19%, same speed; see BackendOptions.nchwc).
     // Winograd for the step on the CPU unless the caller says otherwise (STEP_WINOGRAD).
-    // ReLU masks as Where (boolean masks): the float masks of the faster lowering lift the step's peak memory
-    // above PyTorch's (BackendOptions.reluGrad).
+    // ReLU masks as dy · Cast(y > 0) on the CPU, Where on a GPU (BackendOptions.reluGrad): the float masks cost some
+    // peak memory (VGG-19 at 512²: +4%, still under PyTorch's) for a 2-5% faster step (docs/benchmarks.md, "SqueezeNet's
+    // overlapping pools, and other tries on the small Gatys step").
     compile = async (g) => {
-      const model = await b.compile(g, weightsOf(), { nchwc: false, reluGrad: 'where', winograd: opts.device === 'gpu' ? false : STEP_WINOGRAD, ...opts });
+      const model = await b.compile(g, weightsOf(), { nchwc: false, reluGrad: opts.device === 'gpu' ? 'where' : 'mul', winograd: opts.device === 'gpu' ? false : STEP_WINOGRAD, ...opts });
       held = undefined;
       collectGarbage();
       return model;

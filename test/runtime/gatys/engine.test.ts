@@ -110,7 +110,7 @@ describe('Gatys engine, weights', () => {
 });
 
 describe('Gatys engine, ONNX compile options', () => {
-  it('compiles its step with boolean ReLU masks (the lean lowering) and without NCHWc', async () => {
+  it("compiles its step with the CPU's faster ReLU-gradient lowering (float masks) and without NCHWc", async () => {
     const compile = vi.spyOn(OnnxBackend.prototype, 'compile');
     try {
       const graphs = buildObjectiveGraphs(spec, toyNet(), { size: { H: 6, W: 8 } });
@@ -122,7 +122,7 @@ describe('Gatys engine, ONNX compile options', () => {
         await engine.dispose();
       }
       const step = compile.mock.calls.find(([g]) => g.nodes.some((n) => n.op === 'reluGrad'));
-      expect(step?.[2]).toMatchObject({ reluGrad: 'where', nchwc: false });
+      expect(step?.[2]).toMatchObject({ reluGrad: 'mul', nchwc: false });
     } finally {
       compile.mockRestore();
     }
