@@ -29,6 +29,21 @@ export type GatysBackendName = 'onnx' | 'tfjs';
  */
 export const STEP_WINOGRAD = true;
 
+/**
+ * Working bytes (gatysStepBytes) under which the CPU step keeps ORT's NCHWc layout. It keeps the activations the
+ * backward pass reads in two layouts, which the liveness estimate does not count: on VGG-19 at 256² (166 MiB
+ * estimated) that was 10-19% more peak memory for a 6-9% faster step, over PyTorch's peak, so larger steps go without;
+ * on SqueezeNet at 256² and 512² (32 and 122 MiB) it was 2-7% faster for under 15 MB more (docs/benchmarks.md,
+ * "NCHWc in the Gatys step" and "SqueezeNet's overlapping pools, and other tries on the small Gatys step").
+ */
+export const NCHWC_MAX_STEP_BYTES = 128 * 2 ** 20;
+
+/**
+ * Whether a step of `bytes` working bytes (gatysStepBytes) may compile with NCHWc on this device (see above); the
+ * backend still compiles a step with Winograd convs without it (backends/onnx/backend.ts, winogradGradient).
+ */
+export const stepNchwc = (bytes: number, device: BackendOptions['device']): boolean => (device ?? 'cpu') === 'cpu' && bytes < NCHWC_MAX_STEP_BYTES;
+
 function termsOf(graphs: ObjectiveGraphs, out: Readonly<Record<string, HostTensor>>): Record<string, number> {
   const terms: Record<string, number> = {};
   for (const name of graphs.termOutputs) terms[name.replace(/^loss:/, '')] = out[name]!.data[0]!;
@@ -87,14 +102,16 @@ export async function createGatysEngine(graphs: ObjectiveGraphs, initialWeights:
   if (backend === 'onnx') {
     const { OnnxBackend } = await import('../../backends/onnx/index.ts');
     const b = new OnnxBackend();
-    // No NCHWc layout (for the target graphs too): the step then keeps the forward activations its backward
-    // pass reads in one layout (VGG-19 at 512²: peak RSS -19%, same speed; see BackendOptions.nchwc).
+    // No NCHWc layout for the target graphs, nor for a step that is not small (stepNchwc): the step then keeps the
+    // forward activations its backward pass reads in one layout (VGG-19 at 512²: peak RSS -19%; BackendOptions.nchwc).
     // Winograd for the step on the CPU unless the caller says otherwise (STEP_WINOGRAD).
     // ReLU masks as dy · Cast(y > 0) on the CPU, Where on a GPU (BackendOptions.reluGrad): the float masks cost some
     // peak memory (VGG-19 at 512²: +4%, still under PyTorch's) for a 2-5% faster step (docs/benchmarks.md, "SqueezeNet's
     // overlapping pools, and other tries on the small Gatys step").
     compile = async (g) => {
-      const model = await b.compile(g, weightsOf(), { nchwc: false, reluGrad: opts.device === 'gpu' ? 'where' : 'mul', winograd: opts.device === 'gpu' ? false : STEP_WINOGRAD, ...opts });
+      // A small step leaves NCHWc to the backend, which turns it off where the step has Winograd convs (winogradGradient).
+      const layout = stepNchwc(estimateGraphBytes(g), opts.device) ? {} : { nchwc: false };
+      const model = await b.compile(g, weightsOf(), { ...layout, reluGrad: opts.device === 'gpu' ? 'where' : 'mul', winograd: opts.device === 'gpu' ? false : STEP_WINOGRAD, ...opts });
       held = undefined;
       collectGarbage();
       return model;

@@ -7,7 +7,7 @@ import { GraphBuilder } from '../../../src/compiler/ir/builder.ts';
 import { dimVar } from '../../../src/compiler/ir/dim.ts';
 import type { Graph, HostTensor } from '../../../src/compiler/ir/types.ts';
 import { buildObjectiveGraphs, type ObjectiveSpec } from '../../../src/compiler/objective/index.ts';
-import { STEP_WINOGRAD, createGatysEngine } from '../../../src/runtime/gatys/engine.ts';
+import { NCHWC_MAX_STEP_BYTES, STEP_WINOGRAD, createGatysEngine, stepNchwc } from '../../../src/runtime/gatys/engine.ts';
 import { OnnxBackend } from '../../../src/backends/onnx/index.ts';
 import { collectGarbage } from '../../../src/backends/collect-garbage.ts';
 import type { WeightMap } from '../../../src/backends/types.ts';
@@ -110,7 +110,7 @@ describe('Gatys engine, weights', () => {
 });
 
 describe('Gatys engine, ONNX compile options', () => {
-  it("compiles its step with the CPU's faster ReLU-gradient lowering (float masks) and without NCHWc", async () => {
+  it("compiles a small step with the CPU's faster ReLU-gradient lowering (float masks) and NCHWc", async () => {
     const compile = vi.spyOn(OnnxBackend.prototype, 'compile');
     try {
       const graphs = buildObjectiveGraphs(spec, toyNet(), { size: { H: 6, W: 8 } });
@@ -122,10 +122,22 @@ describe('Gatys engine, ONNX compile options', () => {
         await engine.dispose();
       }
       const step = compile.mock.calls.find(([g]) => g.nodes.some((n) => n.op === 'reluGrad'));
-      expect(step?.[2]).toMatchObject({ reluGrad: 'mul', nchwc: false });
+      expect(step?.[2]).toMatchObject({ reluGrad: 'mul' });
+      expect(step?.[2]).not.toHaveProperty('nchwc'); // left to the backend: on, as the toy step has no Winograd convs
+      // The target graphs, each run once, go without NCHWc.
+      const once = compile.mock.calls.filter(([g]) => !g.nodes.some((n) => n.op === 'reluGrad'));
+      expect(once.length).toBeGreaterThan(0);
+      for (const c of once) expect(c[2]).toMatchObject({ nchwc: false });
     } finally {
       compile.mockRestore();
     }
+  });
+
+  it('keeps NCHWc to small steps on the CPU', () => {
+    expect(stepNchwc(NCHWC_MAX_STEP_BYTES - 1, undefined)).toBe(true);
+    expect(stepNchwc(NCHWC_MAX_STEP_BYTES - 1, 'cpu')).toBe(true);
+    expect(stepNchwc(NCHWC_MAX_STEP_BYTES, 'cpu')).toBe(false);
+    expect(stepNchwc(1, 'gpu')).toBe(false);
   });
 });
 
