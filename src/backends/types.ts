@@ -61,8 +61,8 @@ export interface BackendOptions {
    * (its Where with a broadcast scalar is slow). 'where': Where(y > 0, dy, 0), leaner: ORT computes each mask as
    * soon as y exists, so in a gradient graph every layer's mask lives from the forward pass to its backward, and
    * a float mask is 4 bytes per element against a boolean's 1 — on the VGG-19 Gatys step at 512², 1287-1312 MB
-   * peak RSS against 1139-1151 MB (docs/benchmarks.md, item 10; since the pooled masks of peephole/pool-mask.ts the gap
-   * is about 4%). The tiled Gatys step asks for 'where'; with `device: 'gpu'` it is the default (two nodes, not three:
+   * peak RSS against 1139-1151 MB (docs/benchmarks.md, item 10; the pooled masks of peephole/pool-mask.ts have since
+   * narrowed the gap). The tiled Gatys step asks for 'where'; with `device: 'gpu'` it is the default (two nodes, not three:
    * each node is a dispatch there).
    */
   readonly reluGrad?: 'mul' | 'where';

@@ -6,7 +6,7 @@
  * one size or a video compiles once (twice when the last batch is smaller).
  *
  * A folder of photos of many sizes would compile for most of its images, and a compile costs more than the passes save
- * on a few images: sizes with little work (specializeSizes) run instead on one size-free session, the network with
+ * on a few images: sizes with little work (sizeFreeSizes) run instead on one size-free session, the network with
  * symbolic N, H and W compiled once without the size-dependent passes, as an exported model is.
  *
  * Images run whole: a compiled spec has no whole-image statistics variant for instance norm, so it cannot be tiled
@@ -58,9 +58,9 @@ export const sizeKey = (height: number, width: number): string => `${height}x${w
 
 /**
  * Work (pixels of all its images) from which an image size gets a compile of its own; below it, the size runs on the
- * size-free session. On Johnson-IN a compile paid for itself after 4-7 × 256² pixels of images of its size
- * (bench/specialize-cost.ts; docs/benchmarks.md, "`stc apply` on a spec: folders of many sizes"); the first run of a
- * new session costs more, hence the margin. Eight 256² images, as for `--winograd auto` (winograd-choice.ts).
+ * size-free session. Set a little above the work after which a compile paid for itself on Johnson-IN, since the first
+ * run of a new session costs more (bench/specialize-cost.ts; docs/benchmarks.md, "`stc apply` on a spec", its paragraph
+ * "Folders of many sizes"). Eight 256² images, as for `--winograd auto` (winograd-choice.ts).
  */
 export const SPECIALIZE_MIN_PIXELS = 8 * 256 * 256;
 

@@ -30,11 +30,11 @@ export type GatysBackendName = 'onnx' | 'tfjs';
 export const STEP_WINOGRAD = true;
 
 /**
- * Working bytes (gatysStepBytes) under which the CPU step keeps ORT's NCHWc layout. It keeps the activations the
- * backward pass reads in two layouts, which the liveness estimate does not count: on VGG-19 at 256² (166 MiB
- * estimated) that was 10-19% more peak memory for a 6-9% faster step, over PyTorch's peak, so larger steps go without;
- * on SqueezeNet at 256² and 512² (32 and 122 MiB) it was 2-7% faster for under 15 MB more (docs/benchmarks.md,
- * "NCHWc in the Gatys step" and "SqueezeNet's overlapping pools, and other tries on the small Gatys step").
+ * Working bytes (gatysStepBytes) under which the CPU step keeps ORT's NCHWc layout. The layout keeps the activations
+ * the backward pass reads in two layouts, which the liveness estimate does not count: on the VGG-19 steps that lifted
+ * the peak to PyTorch's for a few per cent of speed, so larger steps go without; on the SqueezeNet steps, well under
+ * this bound, the step was faster for a few MB (docs/benchmarks.md, "NCHWc in the Gatys step" and "SqueezeNet's
+ * overlapping pools, and other tries on the small Gatys step").
  */
 export const NCHWC_MAX_STEP_BYTES = 128 * 2 ** 20;
 
@@ -103,11 +103,11 @@ export async function createGatysEngine(graphs: ObjectiveGraphs, initialWeights:
     const { OnnxBackend } = await import('../../backends/onnx/index.ts');
     const b = new OnnxBackend();
     // No NCHWc layout for the target graphs, nor for a step that is not small (stepNchwc): the step then keeps the
-    // forward activations its backward pass reads in one layout (VGG-19 at 512²: peak RSS -19%; BackendOptions.nchwc).
+    // forward activations its backward pass reads in one layout (the VGG-19 steps' peak memory; BackendOptions.nchwc).
     // Winograd for the step on the CPU unless the caller says otherwise (STEP_WINOGRAD).
-    // ReLU masks as dy · Cast(y > 0) on the CPU, Where on a GPU (BackendOptions.reluGrad): the float masks cost some
-    // peak memory (VGG-19 at 512²: +4%, still under PyTorch's) for a 2-5% faster step (docs/benchmarks.md, "SqueezeNet's
-    // overlapping pools, and other tries on the small Gatys step").
+    // ReLU masks as dy · Cast(y > 0) on the CPU, Where on a GPU (BackendOptions.reluGrad): the float masks cost a little
+    // peak memory, still under PyTorch's, for a faster step (docs/benchmarks.md, "SqueezeNet's overlapping pools, and
+    // other tries on the small Gatys step").
     compile = async (g) => {
       // A small step leaves NCHWc to the backend, which turns it off where the step has Winograd convs (winogradGradient).
       const layout = stepNchwc(estimateGraphBytes(g), opts.device) ? {} : { nchwc: false };
