@@ -3,7 +3,7 @@
  * order: a replacement takes the place of the node it replaces), who produces and who reads each tensor, the
  * constant initializers' values, and the shapes of the tensors that were IR values.
  */
-import { type AttributeProto, type ModelProto, type NodeProto, type TensorProto, floatTensor, onnx, tensorNumbers } from '../proto.ts';
+import { type AttributeProto, type ModelProto, type NodeProto, type TensorProto, attribute, floatTensor, onnx, tensorNumbers } from '../proto.ts';
 import { liveNodes } from '../dead-nodes.ts';
 
 /** A tensor's shape where it is known (the IR values the emitter kept the ids of), else undefined. */
@@ -181,4 +181,11 @@ export class ProtoGraph {
 /** A new node, named as the emitter names them: `<its first output>/<op type>` (profiles attribute time by name). */
 export function newNode(g: ProtoGraph, opType: string, input: readonly string[], output: readonly string[], attribute: AttributeProto[] = []): NodeProto {
   return { opType, input: [...input], output: [...output], name: g.fresh(`${output[0] ?? 'node'}/${opType}`), attribute };
+}
+
+/** The ConstantOfShape writing `name` when it fills with zeros (the buffer lower-grad.ts scatters a pool's gradient into), else undefined. */
+export function zeroFill(g: ProtoGraph, name: string): NodeProto | undefined {
+  const fill = g.producer(name, 'ConstantOfShape');
+  const value = fill && attribute(fill, 'value')?.t;
+  return value && tensorNumbers(value)?.every((v) => v === 0) ? fill : undefined;
 }

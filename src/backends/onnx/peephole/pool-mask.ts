@@ -24,7 +24,7 @@
  * Indices (peephole/relu-pool.ts fuses that form).
  */
 import { attributesKey, int64Tensor, type NodeProto } from '../proto.ts';
-import type { ProtoGraph } from './graph.ts';
+import { type ProtoGraph, zeroFill } from './graph.ts';
 
 /** The mask node reading `dr` and the Greater(r, 0) it masks with (through a Cast for 'mul'), if that is the pattern. */
 function maskOf(g: ProtoGraph, r: string, dr: string): { mask: NodeProto; gt: NodeProto } | undefined {
@@ -44,13 +44,15 @@ function maskOf(g: ProtoGraph, r: string, dr: string): { mask: NodeProto; gt: No
 
 /**
  * How a lowered maxPoolGrad places dp at the indices `idx`: `first` is the node reading dp (the MaxUnpool, or the
- * Reshape of dp that feeds the scatter), `nodes` the placement's nodes from `first` to `last`, whose output is dr.
+ * Reshape of dp that feeds the scatter), `nodes` the placement's nodes from `first` to `last`, whose output is dr;
+ * `zeros`, the scatter's zero fill.
  */
 interface Placement {
   readonly dp: string;
   readonly first: NodeProto;
   readonly nodes: readonly NodeProto[];
   readonly last: NodeProto;
+  readonly zeros?: NodeProto;
 }
 
 /** The MaxUnpool reading `idx`, or the ScatterElements chain of lower-grad.ts reading it; undefined for anything else. */
@@ -61,11 +63,11 @@ function placementOf(g: ProtoGraph, idx: string): Placement | undefined {
   const scatter = g.consumers(reader.output![0]!)[0];
   if (scatter?.opType !== 'ScatterElements' || scatter.input![1] !== reader.output![0] || !g.singleUse(scatter.output![0]!)) return undefined;
   // Into zeros only: a scatter that adds into another gradient (scatter-into.ts) places more than dp.
-  if (!g.producer(scatter.input![0]!, 'ConstantOfShape')) return undefined;
+  const zeros = zeroFill(g, scatter.input![0]!);
   const flat = g.producer(scatter.input![2]!, 'Reshape');
   const last = g.consumers(scatter.output![0]!)[0];
-  if (!flat || !g.singleUse(flat.output![0]!) || last?.opType !== 'Reshape' || last.input![0] !== scatter.output![0]) return undefined;
-  return { dp: flat.input![0]!, first: flat, nodes: [flat, scatter, last], last };
+  if (!zeros || !flat || !g.singleUse(flat.output![0]!) || last?.opType !== 'Reshape' || last.input![0] !== scatter.output![0]) return undefined;
+  return { dp: flat.input![0]!, first: flat, nodes: [flat, scatter, last], last, zeros };
 }
 
 /** The same pool of `r` run once more without indices (the forward pool), if the graph has one. */
@@ -87,25 +89,24 @@ function mergeForward(g: ProtoGraph, r: string, indexed: NodeProto, idx: string)
   return p;
 }
 
-/** The MaxPool writing `idx` as its Indices output, read once, and its input with a known shape. */
-function indexedPool(g: ProtoGraph, idx: string): { indexed: NodeProto; r: string; rShape: readonly number[] } | undefined {
-  const indexed = g.producer(idx, 'MaxPool');
-  const r = indexed?.input![0];
-  const rShape = r === undefined ? undefined : g.shape(r);
-  if (!indexed || !r || !rShape || indexed.output![1] !== idx || !g.singleUse(idx)) return undefined;
-  return { indexed, r, rShape };
+/** `pool` when it is a MaxPool whose Indices output is read once: the indices, and its input with a known shape. */
+function indexedPool(g: ProtoGraph, pool: NodeProto): { idx: string; r: string; rShape: readonly number[] } | undefined {
+  const idx = pool.opType === 'MaxPool' ? pool.output![1] : undefined;
+  const r = pool.input![0]!;
+  const rShape = g.shape(r);
+  if (!idx || !rShape || !g.singleUse(idx)) return undefined;
+  return { idx, r, rShape };
 }
 
 export function maskPooledGradient(g: ProtoGraph): boolean {
-  for (const pool of g.nodes) {
-    const idx = pool.opType === 'MaxPool' ? pool.output![1] : undefined;
-    const found = idx ? indexedPool(g, idx) : undefined;
-    const placement = found && placementOf(g, idx!);
+  for (const indexed of g.nodes) {
+    const found = indexedPool(g, indexed);
+    const placement = found && placementOf(g, found.idx);
     const masking = placement && maskOf(g, found.r, placement.last.output![0]!);
     if (!found || !placement || !masking) continue;
-    const { indexed, r, rShape } = found;
+    const { idx, r, rShape } = found;
     const { mask, gt } = masking;
-    gt.input = [mergeForward(g, r, indexed, idx!), gt.input![1]!];
+    gt.input = [mergeForward(g, r, indexed, idx), gt.input![1]!];
     const masked = g.fresh('pooled_grad');
     const dc = mask.output![0]!;
     mask.input = mask.input!.map((i) => (i === placement.last.output![0] ? placement.dp : i));
@@ -117,11 +118,10 @@ export function maskPooledGradient(g: ProtoGraph): boolean {
     g.addInitializer(int64Tensor(fixedShape, [rShape.length], [...rShape]));
     const shapeAt = placement.last.opType === 'MaxUnpool' ? 2 : 1;
     if (placement.last.input!.length > shapeAt) placement.last.input![shapeAt] = fixedShape;
-    const zeros = placement.nodes.length > 1 ? g.producer(placement.nodes[1]!.input![0]!, 'ConstantOfShape') : undefined;
-    if (zeros) {
+    if (placement.zeros) {
       const size = g.fresh('size');
       g.addInitializer(int64Tensor(size, [1], [rShape.reduce((a, b) => a * b, 1)]));
-      zeros.input = [size];
+      placement.zeros.input = [size];
     }
     // The placement now reads the mask's output: move its nodes after the mask (the list stays topological).
     for (const n of placement.nodes) g.nodes.splice(g.nodes.indexOf(n), 1);

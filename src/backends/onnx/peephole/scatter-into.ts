@@ -11,8 +11,8 @@
  * The sum at an input that is the maximum of two windows is taken in another order ((o + u₁) + u₂, not
  * (u₁ + u₂) + o): equal up to float32 rounding. CPU only, like the scatter it rewrites.
  */
-import { type NodeProto, attribute, tensorNumbers } from '../proto.ts';
-import { newNode, type ProtoGraph } from './graph.ts';
+import { type NodeProto, attribute } from '../proto.ts';
+import { newNode, type ProtoGraph, zeroFill } from './graph.ts';
 
 /** The Reshape(ScatterElements(zeros, …)) chain writing `s`, read only by the Add, or undefined. */
 function scatterIntoZeros(g: ProtoGraph, s: string): { reshape: NodeProto; scatter: NodeProto } | undefined {
@@ -20,10 +20,8 @@ function scatterIntoZeros(g: ProtoGraph, s: string): { reshape: NodeProto; scatt
   const scattered = reshape?.input![0];
   const scatter = scattered === undefined ? undefined : g.producer(scattered, 'ScatterElements');
   if (!reshape || !scatter || !g.singleUse(s) || !g.singleUse(scattered!)) return undefined;
-  const zeros = g.producer(scatter.input![0]!, 'ConstantOfShape');
-  const value = zeros && attribute(zeros, 'value')?.t;
   const reduction = attribute(scatter, 'reduction')?.s;
-  if (!value || !tensorNumbers(value)?.every((v) => v === 0) || !reduction || new TextDecoder().decode(reduction) !== 'add') return undefined;
+  if (!zeroFill(g, scatter.input![0]!) || !reduction || new TextDecoder().decode(reduction) !== 'add') return undefined;
   if (Number(attribute(scatter, 'axis')?.i ?? 0) !== 0) return undefined;
   return { reshape, scatter };
 }
@@ -43,8 +41,8 @@ export function scatterIntoSum(g: ProtoGraph): boolean {
       const into = newNode(g, 'Reshape', [other, g.addInts([-1])], [flat]);
       const scatterInto: NodeProto = { ...scatter, input: [flat, scatter.input![1]!, scatter.input![2]!], output: [summed] };
       const back: NodeProto = { ...reshape, input: [summed, reshape.input![1]!], output: [add.output![0]!] };
-      g.nodes.splice(g.nodes.indexOf(reshape), 1);
-      g.nodes.splice(g.nodes.indexOf(scatter), 1);
+      g.replaceNode(reshape);
+      g.replaceNode(scatter);
       g.replaceNode(add, into, scatterInto, back);
       return true;
     }
