@@ -8,7 +8,7 @@ import { extname, relative } from 'node:path';
 import { ShapeError } from '../compiler/ir/ops.ts';
 import { specialize } from '../compiler/passes/specialize.ts';
 import type { Device } from '../backends/types.ts';
-import { type CompileEvent, MAX_WHOLE_PIXELS, compiledImageModel, sizeFreeSizes, sizeKey } from '../runtime/apply/compiled-model.ts';
+import { type CompileEvent, MAX_WHOLE_PIXELS, type SizeCount, compiledImageModel, sizeFreeSizes, sizeKey } from '../runtime/apply/compiled-model.ts';
 import type { InputKind } from '../runtime/apply/apply.ts';
 import { fitWithin, imageSize } from '../runtime/apply/io.ts';
 import type { ImageModel } from '../runtime/apply/model.ts';
@@ -37,7 +37,7 @@ interface JobSizes {
   /** The first image too large to run whole, if any. */
   readonly tooLarge?: string;
   /** A folder's images per size (sizeKey). */
-  readonly counts?: Map<string, { height: number; width: number; images: number }>;
+  readonly counts?: ReadonlyMap<string, SizeCount>;
 }
 
 /** The sizes the job will run at. */
@@ -50,7 +50,7 @@ async function jobSizes(input: string, kind: InputKind, maxSize: number | undefi
   const files = kind === 'folder' ? await listImages(input) : [input];
   let largeImages = 0;
   let tooLarge: string | undefined;
-  const counts = new Map<string, { height: number; width: number; images: number }>();
+  const counts = new Map<string, SizeCount>();
   for (const f of files) {
     // An unreadable image is skipped (and reported) by apply itself, as with an exported model.
     const s = await imageSize(f).catch(() => undefined);
@@ -58,8 +58,8 @@ async function jobSizes(input: string, kind: InputKind, maxSize: number | undefi
     const { width, height } = fitWithin(s.width, s.height, maxSize);
     if (isLargeImage(width, height)) largeImages++;
     if (width * height > MAX_WHOLE_PIXELS) tooLarge ??= `${kind === 'folder' ? relative(input, f) : f} (${width}x${height})`;
-    const c = counts.get(sizeKey(height, width)) ?? { height, width, images: 0 };
-    counts.set(sizeKey(height, width), { ...c, images: c.images + 1 });
+    const key = sizeKey(height, width);
+    counts.set(key, { height, width, images: (counts.get(key)?.images ?? 0) + 1 });
   }
   return { job: { largeImages }, ...(tooLarge && { tooLarge }), ...(kind === 'folder' && { counts }) };
 }

@@ -64,8 +64,15 @@ export const sizeKey = (height: number, width: number): string => `${height}x${w
  */
 export const SPECIALIZE_MIN_PIXELS = 8 * 256 * 256;
 
-/** The sizes of a job's images (key sizeKey, value the number of images of that size) that get no compile of their own. */
-export function sizeFreeSizes(counts: ReadonlyMap<string, { readonly height: number; readonly width: number; readonly images: number }>): Set<string> {
+/** How many of a job's images have one size. */
+export interface SizeCount {
+  readonly height: number;
+  readonly width: number;
+  readonly images: number;
+}
+
+/** The sizes of a job's images (keyed by sizeKey) that get no compile of their own. */
+export function sizeFreeSizes(counts: ReadonlyMap<string, SizeCount>): Set<string> {
   return new Set([...counts].filter(([, c]) => c.images * c.height * c.width < SPECIALIZE_MIN_PIXELS).map(([k]) => k));
 }
 

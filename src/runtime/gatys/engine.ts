@@ -111,7 +111,8 @@ export async function createGatysEngine(graphs: ObjectiveGraphs, initialWeights:
     compile = async (g) => {
       // A small step leaves NCHWc to the backend, which turns it off where the step has Winograd convs (winogradGradient).
       const layout = stepNchwc(estimateGraphBytes(g), opts.device) ? {} : { nchwc: false };
-      const model = await b.compile(g, weightsOf(), { ...layout, reluGrad: opts.device === 'gpu' ? 'where' : 'mul', winograd: opts.device === 'gpu' ? false : STEP_WINOGRAD, ...opts });
+      const gpu = opts.device === 'gpu';
+      const model = await b.compile(g, weightsOf(), { ...layout, reluGrad: gpu ? 'where' : 'mul', winograd: !gpu && STEP_WINOGRAD, ...opts });
       held = undefined;
       collectGarbage();
       return model;
