@@ -8,6 +8,7 @@
  *
  *   npx tsx bench/apply-folder.ts [--images 16] [--size 512] [--repeats 3] [--threads 2]
  *   npx tsx bench/apply-folder.ts --folder ../shared/datasets/coco128 --max-size 256   # a folder of photos of many sizes
+ *   npx tsx bench/apply-folder.ts --size 512 --batches 1,4   # instead: the spec and the exported model at each --batch
  *
  * Prints each way's median and minimum, per image as well, and the median of the paired ratios to the exported model.
  */
@@ -31,6 +32,7 @@ const { values } = parseArgs({
     threads: { type: 'string', default: '2' },
     folder: { type: 'string' },
     'max-size': { type: 'string' },
+    batches: { type: 'string' },
   },
 });
 const [size, repeats, threads] = [Number(values.size), Number(values.repeats), values.threads!];
@@ -56,11 +58,17 @@ try {
   const model = path.join(tmp, 'johnson-in.onnx');
   const c = stc(['compile', 'specs/johnson-in.style', '-o', model]);
   if (c.status !== 0) throw new Error(`stc compile: ${c.stderr}`);
-  const ways: [string, string[]][] = [
-    ['apply exported model', [model]],
-    ['apply exported model --winograd on', [model, '--winograd', 'on']],
-    ['apply spec (auto)', ['specs/johnson-in.style']],
-  ];
+  const ways: [string, string[]][] =
+    values.batches === undefined
+      ? [
+          ['apply exported model', [model]],
+          ['apply exported model --winograd on', [model, '--winograd', 'on']],
+          ['apply spec (auto)', ['specs/johnson-in.style']],
+        ]
+      : values.batches.split(',').flatMap((b): [string, string[]][] => [
+          [`apply exported model --batch ${b}`, [model, '--batch', b]],
+          [`apply spec --batch ${b}`, ['specs/johnson-in.style', '--batch', b]],
+        ]);
   const times = new Map<string, number[]>(ways.map(([n]) => [n, []]));
   for (let i = 0; i <= repeats; i++)
     for (const [name, head] of ways) {
@@ -75,7 +83,7 @@ try {
   process.stdout.write(`${images} images ${values.folder === undefined ? `of ${size}²` : `in ${values.folder}${maxSize.length ? ` at --max-size ${values['max-size']}` : ''}`}, ${threads} threads, ${repeats} rounds\n`);
   for (const [name, t] of times) {
     const paired = median(t.map((v, k) => v / base[k]!));
-    process.stdout.write(`${name}: median ${(median(t) / 1000).toFixed(2)} s (${(median(t) / images).toFixed(0)} ms per image), min ${(Math.min(...t) / 1000).toFixed(2)} s; paired × exported ${paired.toFixed(3)}\n`);
+    process.stdout.write(`${name}: median ${(median(t) / 1000).toFixed(2)} s (${(median(t) / images).toFixed(0)} ms per image), min ${(Math.min(...t) / 1000).toFixed(2)} s; paired × ${ways[0]![0]} ${paired.toFixed(3)}\n`);
   }
 } finally {
   rmSync(tmp, { recursive: true, force: true });

@@ -11,6 +11,7 @@ import type { Command } from 'commander';
 import { type ApplyOptions, type InputKind, applyToFolder, applyToImage, applyToVideo, inputKind } from '../../runtime/apply/apply.ts';
 import { checkGeometry } from '../../runtime/apply/tiling.ts';
 import { ProgressBar } from '../../runtime/progress.ts';
+import { BATCH_HELP, batchOption } from '../batch-option.ts';
 import { DEVICE_FLAGS, DEVICE_HELP, parseDevice } from '../device-option.ts';
 import { UserError } from '../../util/errors.ts';
 import { intFlag } from '../flags.ts';
@@ -99,14 +100,14 @@ async function action(modelPath: string, input: string, o: Opts): Promise<void> 
       throw new UserError((e as Error).message);
     }
   }
+  const device = parseDevice(o.device);
   const opts = {
     ...(o.maxSize !== undefined && { maxSize: int(o.maxSize, 'max-size', 16)! }),
     ...(tile !== undefined && { tile }),
     ...(overlap !== undefined && { overlap }),
-    ...(o.batch !== undefined && { batch: int(o.batch, 'batch', 1)! }),
+    ...batchOption(o.batch, device),
   };
   const kind = await inputKind(input);
-  const device = parseDevice(o.device);
   const precision = parsePrecision(o.precision);
   checkFloat16Device(precision, device);
   const winogradChoice = parseWinograd(o.winograd);
@@ -182,7 +183,7 @@ export const register: Register = (program: Command) => {
     .option('--max-size <px>', 'shrink inputs so the longer side is at most this')
     .option('--tile <px>', 'split images larger than this into overlapping tiles (default: automatic above 1 Mpixel, 512)')
     .option('--overlap <px>', 'tile overlap (default min(64, tile/4))')
-    .option('--batch <n>', 'images of equal size per model run in folder mode (default 4)')
+    .option('--batch <n>', BATCH_HELP)
     .option('--threads <n>', 'ONNX Runtime intra-op threads (default: all cores)')
     .option(DEVICE_FLAGS, DEVICE_HELP)
     .option(PRECISION_FLAGS, `${PRECISION_HELP}; a float model is quantised (int8) or converted (fp16, --device gpu) on load`)

@@ -56,7 +56,7 @@ function registerSubmit(queue: Command): void {
     .option('--per-task <n>', 'images per task (default 16; a multiple of --batch keeps the batches of stc apply)', '16')
     .option('--frames-per-task <n>', 'video frames per task (default 250)', '250')
     .option('--max-size <px>', 'shrink inputs so the longer side is at most this')
-    .option('--batch <n>', 'images of equal size per model run (default 4)')
+    .option('--batch <n>', 'images of equal size per model run (default 1, as stc apply on the CPU)')
     .option('--tile <px>', 'tile images larger than this')
     .option('--overlap <px>', 'tile overlap')
     .action(async (model: string, input: string, o: Common & Record<string, string | undefined>) => {

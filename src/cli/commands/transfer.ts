@@ -28,6 +28,7 @@ import { exportOnnx, exportTfjs } from '../../runtime/train/export.ts';
 import { ProgressBar } from '../../runtime/progress.ts';
 import { UserError } from '../../util/errors.ts';
 import { readNpy } from '../../weights/index.ts';
+import { BATCH_HELP, batchOption } from '../batch-option.ts';
 import { DEVICE_FLAGS, DEVICE_HELP, parseDevice } from '../device-option.ts';
 import { loadSpec, pickNetwork } from '../load-spec.ts';
 import { PREDICTOR_INT8_HELP, PREDICTOR_PRECISION_FLAGS, PREDICTOR_PRECISION_HELP, parsePredictorPrecision } from '../predictor-precision-option.ts';
@@ -55,6 +56,7 @@ interface TransferOpts extends StyleOpts {
   output: string;
   size?: string;
   tile?: string;
+  batch?: string;
 }
 
 const collect = (v: string, prev: string[]): string[] => [...prev, v];
@@ -151,6 +153,7 @@ async function action(spec: string, o: TransferOpts): Promise<void> {
   const kind = await inputKind(o.content);
   const maxSize = int('size', o.size, 16);
   const tile = int('tile', o.tile, 16);
+  const batch = batchOption(o.batch, parseDevice(o.device));
   const baked = await bakedFromOptions(spec, o, kind === 'image' ? o.content : undefined);
   const dir = await mkdtemp(join(tmpdir(), 'stc-transfer-'));
   try {
@@ -159,7 +162,7 @@ async function action(spec: string, o: TransferOpts): Promise<void> {
     const device = parseDevice(o.device);
     const threads = int('threads', o.threads, 1);
     const model = await loadImageModel(file, { ...(device && { device }), ...(threads && { threads }) });
-    const opts = { ...(maxSize !== undefined && { maxSize }), ...(tile !== undefined && { tile }) };
+    const opts = { ...(maxSize !== undefined && { maxSize }), ...(tile !== undefined && { tile }), ...batch };
     const checked = new Set<string>();
     const run: TileRunner = (x) => {
       const [, , h, w] = x.shape as [number, number, number, number];
@@ -215,6 +218,7 @@ export const register: Register = (program: Command) => {
       .requiredOption('--content <input>', 'content image, folder of images or video')
       .requiredOption('-o, --output <path>', 'output image, folder or video')
       .option('--size <px>', 'shrink content so its longer side is at most this')
-      .option('--tile <px>', 'split images larger than this into overlapping tiles'),
+      .option('--tile <px>', 'split images larger than this into overlapping tiles')
+      .option('--batch <n>', BATCH_HELP),
   ).action(action);
 };

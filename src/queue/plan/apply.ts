@@ -11,7 +11,7 @@ export interface ApplyJobInput {
   readonly model: string;
   readonly input: string;
   readonly output: string;
-  /** Images per task. Keep it a multiple of `options.batch` (default 4) so tasks batch as one process would. */
+  /** Images per task. Keep it a multiple of `options.batch` (default 1 on the CPU) so tasks batch as one process would. */
   readonly perTask: number;
   readonly options: ApplyOptions;
 }

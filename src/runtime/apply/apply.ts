@@ -19,9 +19,18 @@ import { planBatches, stylizeBatch, stylizeImage, tilingFor, type StylizeOptions
 import type { TileRunner } from './tiling.ts';
 import { VIDEO_EXTENSIONS, stylizeVideo } from './video.ts';
 
+/**
+ * Images of one size per model run when ApplyOptions.batch is not given. On the CPU one image's convs already run on
+ * every thread, so a batch only spreads per-run costs, and it multiplies the activations held (and first touched) at
+ * once; four per run made folders slower at every size measured (docs/benchmarks.md, "Batch size in `stc apply`").
+ * A GPU keeps the former default, four (no GPU has measured another here).
+ */
+export const DEFAULT_BATCH = 1;
+export const GPU_DEFAULT_BATCH = 4;
+
 export interface ApplyOptions extends StylizeOptions {
   readonly maxSize?: number;
-  /** Images per model run in folder mode (default 4). */
+  /** Images per model run in folder mode (default DEFAULT_BATCH). */
   readonly batch?: number;
   readonly onItem?: (e: { readonly done: number; readonly total: number; readonly output: string }) => void;
   /** Folder mode: an input image that could not be read or decoded, and was skipped. */
@@ -66,7 +75,7 @@ export async function applyToFiles(run: TileRunner, files: readonly { readonly i
     }),
   );
   const items = sized.filter((i) => i !== undefined);
-  const batch = Math.max(1, opts.batch ?? 4);
+  const batch = Math.max(1, opts.batch ?? DEFAULT_BATCH);
   const alone = items.filter((i) => tilingFor(i.width, i.height, opts));
   const batched = planBatches(items.filter((i) => !alone.includes(i)), batch);
   let done = 0;

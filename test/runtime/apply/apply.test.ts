@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import sharp from 'sharp';
-import { applyToFolder, applyToImage, applyToVideo, inputKind } from '../../../src/runtime/apply/apply.ts';
+import { DEFAULT_BATCH, applyToFolder, applyToImage, applyToVideo, inputKind } from '../../../src/runtime/apply/apply.ts';
 import { loadImageModel, type ImageModel } from '../../../src/runtime/apply/model.ts';
 import { planBatches } from '../../../src/runtime/apply/stylize.ts';
 import { readRgb8 } from '../../../src/runtime/apply/io.ts';
@@ -65,6 +65,13 @@ describe('apply', () => {
     let maxDiff = 0;
     for (let i = 0; i < a.data.length; i++) maxDiff = Math.max(maxDiff, Math.abs(a.data[i]! - b.data[i]!));
     expect(maxDiff).toBeLessThanOrEqual(1);
+  });
+
+  it('runs one image per model run unless told to batch (DEFAULT_BATCH on the CPU)', async () => {
+    calls = [];
+    expect(await applyToFolder(run, join(dir, 'in'), join(dir, 'out-default'))).toBe(6);
+    expect(calls.map((c) => c[0])).toEqual(Array(6).fill(DEFAULT_BATCH));
+    expect(DEFAULT_BATCH).toBe(1);
   });
 
   it('limits the output size with maxSize, keeping the aspect ratio', async () => {
