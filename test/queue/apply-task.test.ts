@@ -30,7 +30,7 @@ async function batches(device: Device | undefined, options: ApplyTask['options']
     progress: () => {},
   };
   const items = [0, 1, 2, 3].map((i) => ({ input: { path: `in${i}.png`, sha256: '' }, output: `out-${device ?? 'cpu'}-${options.batch ?? 'default'}/${i}.png` }));
-  await runApplyTask({ kind: 'apply', format: 1, job: 'j', name: 'apply00000', root: `file://${dir}/`, model: { path: 'm.onnx', sha256: '' }, items, options }, ctx);
+  await runApplyTask({ kind: 'apply', format: 1, job: 'j', name: 'apply00000', root: `file://${dir}/`, units: items.length, model: { path: 'm.onnx', sha256: '' }, items, options }, ctx);
   return runs;
 }
 
