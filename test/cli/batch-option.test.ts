@@ -9,9 +9,9 @@ describe('--batch', () => {
     expect(batchOption('2', 'gpu')).toEqual({ batch: 2 });
   });
 
-  it("leaves the CPU to the runtime's default and gives the GPU its own", () => {
-    expect(batchOption(undefined, undefined)).toEqual({});
-    expect(batchOption(undefined, 'cpu')).toEqual({});
+  it("gives each device its default", () => {
+    expect(batchOption(undefined, undefined)).toEqual({ batch: DEFAULT_BATCH });
+    expect(batchOption(undefined, 'cpu')).toEqual({ batch: DEFAULT_BATCH });
     expect(batchOption(undefined, 'gpu')).toEqual({ batch: GPU_DEFAULT_BATCH });
     expect(GPU_DEFAULT_BATCH).toBeGreaterThan(DEFAULT_BATCH);
   });

@@ -1,5 +1,5 @@
 /** Runs an `apply` task: a few images through an exported model, batched as `stc apply` batches a folder on the worker's device. */
-import { GPU_DEFAULT_BATCH, applyToFiles } from '../../runtime/apply/apply.ts';
+import { applyToFiles, defaultBatch } from '../../runtime/apply/apply.ts';
 import { UserError } from '../../util/errors.ts';
 import type { ApplyTask } from '../types.ts';
 import type { TaskContext } from './context.ts';
@@ -14,7 +14,6 @@ export async function runApplyTask(task: ApplyTask, ctx: TaskContext): Promise<{
   const onSkip = (e: { path: string; reason: string }): never => {
     throw new UserError(`cannot read ${e.path}: ${e.reason}`);
   };
-  const batch = opts.batch ?? (ctx.device === 'gpu' ? GPU_DEFAULT_BATCH : undefined);
-  await applyToFiles(model.run, files, { ...opts, ...(batch !== undefined && { batch }), onItem: (e) => ctx.progress(e.done), onSkip });
+  await applyToFiles(model.run, files, { ...opts, batch: opts.batch ?? defaultBatch(ctx.device), onItem: (e) => ctx.progress(e.done), onSkip });
   return { outputs: task.items.map((i) => i.output) };
 }

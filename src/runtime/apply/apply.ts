@@ -12,6 +12,7 @@
  */
 import { mkdir, stat } from 'node:fs/promises';
 import { dirname, extname, join, relative } from 'node:path';
+import type { Device } from '../../backends/types.ts';
 import { UserError } from '../../util/errors.ts';
 import { listImages } from '../data/scan.ts';
 import { fitWithin, imageSize, outputFormat, readRgb8, writeRgb8 } from './io.ts';
@@ -27,6 +28,9 @@ import { VIDEO_EXTENSIONS, stylizeVideo } from './video.ts';
  */
 export const DEFAULT_BATCH = 1;
 export const GPU_DEFAULT_BATCH = 4;
+
+/** The batch `stc apply` uses on `device` when none is asked for. */
+export const defaultBatch = (device: Device | undefined): number => (device === 'gpu' ? GPU_DEFAULT_BATCH : DEFAULT_BATCH);
 
 export interface ApplyOptions extends StylizeOptions {
   readonly maxSize?: number;
