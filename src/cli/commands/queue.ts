@@ -8,7 +8,7 @@
  * Every subcommand takes --redis URL (default: $STC_REDIS). Without it no other command changes.
  */
 import { type Command } from 'commander';
-import { inputKind } from '../../runtime/apply/apply.ts';
+import { DEFAULT_BATCH, GPU_DEFAULT_BATCH, inputKind } from '../../runtime/apply/apply.ts';
 import { openStorage } from '../../queue/storage.ts';
 import { planApply } from '../../queue/plan/apply.ts';
 import { planVideo } from '../../queue/plan/video.ts';
@@ -56,7 +56,7 @@ function registerSubmit(queue: Command): void {
     .option('--per-task <n>', 'images per task (default 16; a multiple of --batch keeps the batches of stc apply)', '16')
     .option('--frames-per-task <n>', 'video frames per task (default 250)', '250')
     .option('--max-size <px>', 'shrink inputs so the longer side is at most this')
-    .option('--batch <n>', 'images of equal size per model run (default 1, as stc apply on the CPU)')
+    .option('--batch <n>', `images of equal size per model run (default ${DEFAULT_BATCH}; ${GPU_DEFAULT_BATCH} on a worker with --device gpu)`)
     .option('--tile <px>', 'tile images larger than this')
     .option('--overlap <px>', 'tile overlap')
     .action(async (model: string, input: string, o: Common & Record<string, string | undefined>) => {

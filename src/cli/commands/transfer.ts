@@ -153,13 +153,13 @@ async function action(spec: string, o: TransferOpts): Promise<void> {
   const kind = await inputKind(o.content);
   const maxSize = int('size', o.size, 16);
   const tile = int('tile', o.tile, 16);
-  const batch = batchOption(o.batch, parseDevice(o.device));
+  const device = parseDevice(o.device);
+  const batch = batchOption(o.batch, device);
   const baked = await bakedFromOptions(spec, o, kind === 'image' ? o.content : undefined);
   const dir = await mkdtemp(join(tmpdir(), 'stc-transfer-'));
   try {
     const file = join(dir, 'model.onnx');
     await exportOnnx(file, baked.graph, baked.weights);
-    const device = parseDevice(o.device);
     const threads = int('threads', o.threads, 1);
     const model = await loadImageModel(file, { ...(device && { device }), ...(threads && { threads }) });
     const opts = { ...(maxSize !== undefined && { maxSize }), ...(tile !== undefined && { tile }), ...batch };
