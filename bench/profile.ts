@@ -45,7 +45,7 @@ function nodeMinima(events: readonly ProfileEvent[], runs: number): ProfileEvent
   return [...best.values()].map((e) => ({ ...e, dur: e.dur * runs }));
 }
 
-/** Per-op-type milliseconds per run, the convolutions sorted by time, and each node of the `detail` op types. */
+/** Per-op-type milliseconds per step (`runs`: steps profiled), the convolutions sorted by time, and each node of the `detail` op types. */
 function summarise(events: readonly ProfileEvent[], runs: number, byProvider: boolean, detail: readonly string[] = []): string[] {
   const byOp = new Map<string, number>();
   const convs = new Map<string, { ms: number; flop: number; desc: string }>();
@@ -69,7 +69,7 @@ function summarise(events: readonly ProfileEvent[], runs: number, byProvider: bo
   }
   const total = [...byOp.values()].reduce((a, b) => a + b, 0);
   return [
-    `kernel time ${total.toFixed(0)} ms per run: ${[...byOp].sort((a, b) => b[1] - a[1]).map(([op, ms]) => `${op} ${ms.toFixed(0)}`).join(', ')}`,
+    `kernel time ${total.toFixed(0)} ms per step: ${[...byOp].sort((a, b) => b[1] - a[1]).map(([op, ms]) => `${op} ${ms.toFixed(0)}`).join(', ')}`,
     ...[...convs.values()].sort((a, b) => b.ms - a.ms).map((c) => `  ${c.ms.toFixed(1).padStart(7)} ms ${(c.flop / c.ms / 1e6).toFixed(0).padStart(4)} GFLOP/s  ${c.desc}`),
     ...[...others.values()].sort((a, b) => b.ms - a.ms).map((c) => `  ${c.ms.toFixed(1).padStart(7)} ms  ${c.desc}`),
   ];
@@ -100,7 +100,9 @@ async function profile(jobId: string, backend: StcBackend, opts: BackendOptions,
     if (!newest) throw new Error('bench/profile: ONNX Runtime wrote no profile');
     const events = JSON.parse(readFileSync(path.join(dir, newest), 'utf8')) as ProfileEvent[];
     const timed = timedRuns(events, warmup, runs);
-    return summarise(minima ? nodeMinima(timed, runs) : timed, runs, opts.device === 'gpu', detail);
+    // A training job runs several steps per session run (the loop body's nodes once per step): figures per step.
+    const steps = runs * (job.stepsPerCall ?? 1);
+    return summarise(minima ? nodeMinima(timed, steps) : timed, steps, opts.device === 'gpu', detail);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -30,7 +30,7 @@ import { createGatysEngine } from '../src/runtime/gatys/engine.ts';
 import { buildLossGraph, buildTrainGraph, lossNetWeights, styleTargetGraph, type JohnsonLossConfig } from '../src/runtime/train/train-graph.ts';
 import { TfjsTrainStep } from '../src/runtime/train/tfjs-step.ts';
 import { initParams } from '../src/runtime/train/init.ts';
-import { OnnxTrainStep, freshOptimState } from '../src/runtime/train/step.ts';
+import { OnnxTrainStep, freshOptimState, type TrainStep } from '../src/runtime/train/step.ts';
 
 import { GATYS, TRAIN, type GatysNet, type Job } from './jobs.ts';
 
@@ -42,6 +42,11 @@ type FloatBackend = Exclude<StcBackend, 'onnx-int8' | 'torch-onnx'>;
 export interface PreparedJob {
   /** One iteration; resolves when its results are on the host. */
   step(): Promise<void>;
+  /**
+   * Optimiser steps one iteration runs (default 1): the ONNX training job runs defaultStepsPerRun steps per session run,
+   * as `stc train` does, and the bench reports time per step.
+   */
+  readonly stepsPerCall?: number;
   /** Conv/ConvTranspose/MatMul FLOPs of one iteration, counted on the executed IR graph. */
   readonly flop: number;
   /** What the FLOP count and the step cover, for the notes. */
@@ -92,10 +97,15 @@ export async function randomWeights(g: Graph, specDir: string, seed = 1): Promis
   return bindWeights(g, { kind: 'random', seed }, { specDir });
 }
 
-export async function prepareJob(job: Job, backend: StcBackend, opts: BackendOptions): Promise<PreparedJob> {
+/** Options of the bench's own, beyond the backend's: the ONNX training step's steps per session run (default defaultStepsPerRun). */
+export interface JobOptions {
+  readonly stepsPerRun?: number;
+}
+
+export async function prepareJob(job: Job, backend: StcBackend, opts: BackendOptions, jobOpts: JobOptions = {}): Promise<PreparedJob> {
   if (job.kind === 'inference') return prepareInference(job, backend, opts);
   if (backend === 'onnx-int8' || backend === 'torch-onnx') throw new Error(`bench: backend ${backend} runs inference jobs only, not ${job.id}`);
-  return job.kind === 'gatys' ? prepareGatys(job, backend, opts) : prepareTrain(job, backend, opts);
+  return job.kind === 'gatys' ? prepareGatys(job, backend, opts) : prepareTrain(job, backend, opts, jobOpts);
 }
 
 /** The bench's Johnson-IN transformer specialised to size × size, with seeded random weights. */
@@ -260,7 +270,7 @@ export function trainLoss(): JohnsonLossConfig {
   };
 }
 
-async function prepareTrain(job: Job, backend: FloatBackend, opts: BackendOptions): Promise<PreparedJob> {
+async function prepareTrain(job: Job, backend: FloatBackend, opts: BackendOptions, jobOpts: JobOptions): Promise<PreparedJob> {
   const transformer = network('johnson_in');
   const lossNet = network(TRAIN.lossNet);
   const loss = trainLoss();
@@ -282,14 +292,17 @@ async function prepareTrain(job: Job, backend: FloatBackend, opts: BackendOption
   const flop = graphFlop(tg.graph);
   const hyper = { lr: TRAIN.lr, ...ADAM };
   const trainable = new Map(tg.params.map((p) => [p.id, init.get(p.id)!]));
-  const step =
+  const step: TrainStep =
     backend === 'onnx'
-      ? await OnnxTrainStep.create(tg, frozen, targets, hyper, opts)
+      ? await OnnxTrainStep.create(tg, frozen, targets, hyper, opts, jobOpts.stepsPerRun !== undefined ? { stepsPerRun: jobOpts.stepsPerRun } : {})
       : // tfjs: `stc train --backend tfjs`'s step — tf.valueAndGrads over the loss graph, Adam on the host.
         await TfjsTrainStep.create(buildLossGraph(graphOpts), frozen, targets, hyper);
   const state = freshOptimState(trainable);
+  const perCall = step.stepsPerRun ?? 1;
+  const batches = Array.from({ length: perCall }, () => batch);
   return {
-    step: async () => void (await step.run(state, batch)),
+    step: async () => void (step.runSteps ? await step.runSteps(state, batches) : await step.run(state, batch)),
+    stepsPerCall: perCall,
     probe: async () => {
       const fresh = freshOptimState(trainable);
       const terms = await step.run(fresh, batch);
@@ -300,7 +313,10 @@ async function prepareTrain(job: Job, backend: FloatBackend, opts: BackendOption
       return out;
     },
     flop,
-    detail: backend === 'onnx' ? 'forward, backward and Adam update' : 'forward, backward (tf.valueAndGrads), Adam on the host',
+    detail:
+      backend === 'onnx'
+        ? `forward, backward and Adam update (${perCall} steps per session run, as stc train; time per step)`
+        : 'forward, backward (tf.valueAndGrads), Adam on the host',
     dispose: () => step.dispose(),
   };
 }

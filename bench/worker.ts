@@ -11,7 +11,8 @@
  * --winograd-min-pixels N / --winograd-min-channels N / --winograd-f2-min-channels N (Infinity: no F(2×2))
  * overriding its thresholds;
  * --no-arena turns off ORT's CPU memory arena, --mem-pattern turns on its memory pattern, --nchwc on|off overrides
- * the NCHWc layout choice, --relu-grad mul|where the ReLU gradient's lowering (BackendOptions), for memory numbers.
+ * the NCHWc layout choice, --relu-grad mul|where the ReLU gradient's lowering (BackendOptions), for memory numbers;
+ * --steps-per-run N sets the ONNX training step's steps per session run (default defaultStepsPerRun in src/runtime/train/step.ts; times are per step).
  */
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
@@ -58,6 +59,7 @@ async function main(): Promise<void> {
       'mem-pattern': { type: 'boolean', default: false },
       nchwc: { type: 'string' },
       'relu-grad': { type: 'string' },
+      'steps-per-run': { type: 'string' },
     },
   });
   const baseline = rssMb();
@@ -79,17 +81,18 @@ async function main(): Promise<void> {
     ...(values['relu-grad'] !== undefined && { reluGrad: values['relu-grad'] === 'mul' ? 'mul' : 'where' }),
   };
   const t0 = performance.now();
-  const job = values.job === 'peak' ? await preparePeak(opts) : await prepareJob(jobById(values.job!), backend, opts);
+  const job = values.job === 'peak' ? await preparePeak(opts) : await prepareJob(jobById(values.job!), backend, opts, values['steps-per-run'] !== undefined ? { stepsPerRun: Number(values['steps-per-run']) } : {});
   const setup = performance.now() - t0;
   let engine = 'ort-cpu';
   if (backend === 'tfjs') engine = `tfjs-${(await (await import('../src/backends/tfjs/index.ts')).ensureTfjsBackend()).name}`;
   else if (device === 'gpu') engine = `ort-${await (await import('../src/backends/onnx/index.ts')).gpuProvider(opts)}`;
   for (let i = 0; i < Number(values.warmup); i++) await job.step();
   const times: number[] = [];
+  const perCall = job.stepsPerCall ?? 1;
   for (let i = 0; i < Number(values.repeats); i++) {
     const s = performance.now();
     await job.step();
-    times.push(performance.now() - s);
+    times.push((performance.now() - s) / perCall);
   }
   await job.dispose();
   const med = median(times);

@@ -12,6 +12,7 @@ import { useModelSource, writeModelSource, type ModelSource } from './model-file
 import { ALL_PASSES, WINOGRAD_STEM, isConcrete, optimizeGraph, type OptimizeOptions, type PassName } from './optimize/index.ts';
 import type { ModelProto } from './proto.ts';
 import { elideOutputIdentities } from './elide-identity.ts';
+import { loopModel, type StepLoop } from './step-loop.ts';
 import { slicesToSplit } from './slices-to-split.ts';
 import { CPU_PEEPHOLE_REWRITES, peephole } from './peephole/index.ts';
 import { isForwardOp } from '../../compiler/passes/autodiff/index.ts';
@@ -216,9 +217,14 @@ function constantBytes(g: Graph): number {
  * Optimise, emit and write the model; only the file (and a few facts about the graph) leave this
  * function, so the optimised graph's derived constants and the ModelProto are garbage once it returns.
  */
-async function emitSession(g: Graph, weights: WeightMap, opts: BackendOptions): Promise<{ readonly file: ModelSource; readonly constantBytes: number; readonly winograd: boolean }> {
+async function emitSession(
+  g: Graph,
+  weights: WeightMap,
+  opts: BackendOptions,
+  wrap: (m: ModelProto) => ModelProto,
+): Promise<{ readonly file: ModelSource; readonly constantBytes: number; readonly winograd: boolean }> {
   const { graph, proto } = lowerForDevice(g, weights, opts);
-  return { file: await writeModelSource(proto), constantBytes: constantBytes(graph), winograd: winogradGradient(graph) };
+  return { file: await writeModelSource(wrap(proto)), constantBytes: constantBytes(graph), winograd: winogradGradient(graph) };
 }
 
 /** The optimised graph and the ModelProto the backend would compile for these options (device-aware). */
@@ -274,8 +280,8 @@ export function emittedNodeCount(g: Graph, weights: WeightMap, opts: BackendOpti
  * it, so they are not resident while ORT builds its own copy of every initializer (the session's creation
  * is itself a memory peak: the VGG-19 Gatys step's, with Winograd on its 32² layers).
  */
-async function compileSession(g: Graph, weights: WeightMap, opts: BackendOptions): Promise<OnnxModel> {
-  const { file, constantBytes: bytes, winograd } = await emitSession(g, weights, opts);
+async function compileSession(g: Graph, weights: WeightMap, opts: BackendOptions, wrap: (m: ModelProto) => ModelProto = (m) => m): Promise<OnnxModel> {
+  const { file, constantBytes: bytes, winograd } = await emitSession(g, weights, opts, wrap);
   return useModelSource(file, async (source) => {
     if (bytes >= COLLECT_AFTER_BYTES) collectGarbage();
     const { session, provider } = await createSessionOn(source, opts.device ?? 'cpu', sessionOptions({ ...(winograd && { nchwc: false }), ...opts }), gpuOptions(opts));
@@ -293,5 +299,13 @@ export class OnnxBackend implements Backend {
    */
   async compile(g: Graph, weights: WeightMap, opts: BackendOptions = {}): Promise<OnnxModel> {
     return compileSession(g, weights, opts);
+  }
+
+  /**
+   * `g` compiled as one step of a loop: a run takes K stacked per-step inputs and runs K steps
+   * (step-loop.ts has the model's interface). Compiled as `compile` compiles `g`, then wrapped.
+   */
+  async compileStepLoop(g: Graph, weights: WeightMap, loop: StepLoop, opts: BackendOptions = {}): Promise<OnnxModel> {
+    return compileSession(g, weights, opts, (m) => loopModel(m, loop));
   }
 }

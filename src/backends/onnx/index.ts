@@ -8,3 +8,4 @@ export { nonFiniteInitializer } from './finite.ts';
 export { probeGpuQuietly, type GpuProbe, type QuietProbe } from './probe-quiet.ts';
 export { GpuUnavailableError, cudaProviderInstalled, providerCandidates, createSessionOn, type OrtProvider } from './providers.ts';
 export { DeviceCopier, isResident, newTransferCounter, type Feed, type ResidentTensor, type TransferCounter } from './resident.ts';
+export { finalName, initialName, loopModel, stackedName, type StepLoop } from './step-loop.ts';

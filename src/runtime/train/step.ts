@@ -1,7 +1,8 @@
 /**
- * Running the compiled training step in onnxruntime-node: one session.run per
- * step. Parameters and Adam moments live on the host between steps; each run
- * feeds them and takes the updated tensors from the outputs.
+ * Running the compiled training step in onnxruntime-node: one or several steps per
+ * session.run (defaultStepsPerRun), the step graph compiled as the body of an ONNX Loop (backends/onnx/step-loop.ts).
+ * Parameters and Adam moments live on the host between runs; each run feeds them and takes
+ * the tensors of its last step from the outputs.
  *
  * Buffer reuse: ORT writes the updated parameters and moments into buffers the
  * step owns (OnnxModel.runInto), ping-pong style: the run that reads set A writes
@@ -23,7 +24,7 @@ import {
   type AdamHyper,
 } from '../../compiler/passes/adam-update.ts';
 import type { BackendOptions, WeightMap } from '../../backends/types.ts';
-import { OnnxBackend, type OnnxModel } from '../../backends/onnx/index.ts';
+import { OnnxBackend, finalName, initialName, stackedName, type OnnxModel } from '../../backends/onnx/index.ts';
 import { CONTENT_INPUT, LOSS_OUTPUT, styleTargetFeeds, type TrainGraph } from './train-graph.ts';
 
 /**
@@ -66,6 +67,13 @@ export interface TrainStep {
    */
   run(state: OptimState, batch: HostTensor): Promise<LossTerms>;
   /**
+   * Steps that run several optimiser steps at once: `batches.length` steps (at most `stepsPerRun`), one per batch
+   * in order, exactly as that many `run`s would; returns each step's loss terms. A step without it runs one at a time.
+   */
+  runSteps?(state: OptimState, batches: readonly HostTensor[]): Promise<LossTerms[]>;
+  /** How many steps `runSteps` takes at most. */
+  readonly stepsPerRun?: number;
+  /**
    * A step that keeps the state on the device (resident-step.ts) leaves `state`'s tensors behind after `run`
    * (`state.step` still advances) and copies them back here; a step without it updates `state` on every run.
    */
@@ -73,12 +81,30 @@ export interface TrainStep {
   dispose(): Promise<void>;
 }
 
-export interface OnnxStepOptions {
-  /** Write the updated parameters and moments into reused buffers (default true); false: ORT allocates fresh outputs every step. */
-  readonly reuseBuffers?: boolean;
+/**
+ * Steps per session run on the CPU, for a step on `batch × height × width` pixels. A run converts the state's feeds
+ * and copies its outputs into fresh JS memory once however many steps it runs (backends/onnx/step-loop.ts): a cost
+ * fixed by the network's size, while a step's work grows with its pixels. So short steps run several to a run and
+ * long ones one: docs/benchmarks.md (item 12) measured batch 2 at 128² faster with 4 and 8 steps per run, and
+ * batch 4 at 256² no faster, with more peak memory (ORT's arena holds the carried state between iterations).
+ * More steps per run also means progress and the log arrive in bursts of that many.
+ */
+export function defaultStepsPerRun(batchPixels: number): number {
+  return batchPixels <= SHORT_STEP_PIXELS ? SHORT_STEPS_PER_RUN : 1;
 }
 
-/** One updated tensor of a run: the state map it goes to, its key there, and its output name. */
+/** Batch pixels (batch × height × width) up to which a step counts as short: batch 4 at 128², batch 1 at 256². */
+export const SHORT_STEP_PIXELS = 65536;
+export const SHORT_STEPS_PER_RUN = 8;
+
+export interface OnnxStepOptions {
+  /** Write the updated parameters and moments into reused buffers (default true); false: ORT allocates fresh outputs every run. */
+  readonly reuseBuffers?: boolean;
+  /** Steps a run takes at most (default: defaultStepsPerRun of the step's batch). */
+  readonly stepsPerRun?: number;
+}
+
+/** One updated tensor of a run: the state map it goes to, its key there, and its output name (the loop's final value). */
 interface Update {
   readonly map: Map<string, HostTensor>;
   readonly id: string;
@@ -104,6 +130,7 @@ export class OnnxTrainStep implements TrainStep {
     private readonly fixedFeeds: Record<string, HostTensor>,
     private readonly hyper: AdamHyper,
     private readonly reuseBuffers: boolean,
+    readonly stepsPerRun: number,
   ) {}
 
   /**
@@ -119,8 +146,14 @@ export class OnnxTrainStep implements TrainStep {
     stepOpts: OnnxStepOptions = {},
   ): Promise<OnnxTrainStep> {
     const fixed = styleTargetFeeds(tg.styleTargetShapes, styleTargets);
-    const model = await new OnnxBackend().compile(tg.graph, frozen, opts);
-    return new OnnxTrainStep(model, tg.params, tg.termOutputs, fixed, hyper, stepOpts.reuseBuffers ?? true);
+    const carried: [string, string][] = [];
+    for (const p of tg.params) carried.push([p.id, newParamName(p.id)], [mName(p.id), newMName(p.id)], [vName(p.id), newVName(p.id)]);
+    const loop = { carried, perStepInputs: [CONTENT_INPUT, ADAM_ALPHA, ADAM_R], perStepOutputs: [LOSS_OUTPUT, ...tg.termOutputs] };
+    const model = await new OnnxBackend().compileStepLoop(tg.graph, frozen, loop, opts);
+    const [n, , h, w] = tg.graph.values.get(CONTENT_INPUT)?.shape ?? [];
+    const k = stepOpts.stepsPerRun ?? defaultStepsPerRun(Number(n) * Number(h) * Number(w));
+    if (!Number.isInteger(k) || k < 1) throw new Error(`OnnxTrainStep: stepsPerRun must be a positive integer, got ${k}`);
+    return new OnnxTrainStep(model, tg.params, tg.termOutputs, fixed, hyper, stepOpts.reuseBuffers ?? true, k);
   }
 
   /**
@@ -128,22 +161,30 @@ export class OnnxTrainStep implements TrainStep {
    * The tensors it puts in `state` stay valid until the next run (on any state); copy to keep them.
    */
   async run(state: OptimState, batch: HostTensor): Promise<LossTerms> {
-    const t = state.step + 1;
-    const { alpha, r } = adamScalars(this.hyper, t);
+    return (await this.runSteps(state, [batch]))[0]!;
+  }
+
+  /** `batches.length` steps (1 to stepsPerRun) in one session run; each step's loss terms, before its update. */
+  async runSteps(state: OptimState, batches: readonly HostTensor[]): Promise<LossTerms[]> {
+    const k = batches.length;
+    if (k < 1 || k > this.stepsPerRun) throw new Error(`OnnxTrainStep: ${k} steps in one run, expected 1 to ${this.stepsPerRun}`);
+    const alphas = new Float32Array(k);
+    const rs = new Float32Array(k);
+    for (let i = 0; i < k; i++) ({ alpha: alphas[i], r: rs[i] } = adamScalars(this.hyper, state.step + 1 + i));
     const feeds: Record<string, HostTensor> = {
       ...this.fixedFeeds,
-      [CONTENT_INPUT]: batch,
-      [ADAM_ALPHA]: { shape: [1], data: Float32Array.of(alpha) },
-      [ADAM_R]: { shape: [1], data: Float32Array.of(r) },
+      [stackedName(CONTENT_INPUT)]: stack(batches),
+      [stackedName(ADAM_ALPHA)]: { shape: [k, 1], data: alphas },
+      [stackedName(ADAM_R)]: { shape: [k, 1], data: rs },
     };
     const updates: Update[] = [];
     for (const p of this.params) {
-      feeds[p.id] = state.params.get(p.id)!;
-      feeds[mName(p.id)] = state.m.get(p.id)!;
-      feeds[vName(p.id)] = state.v.get(p.id)!;
-      updates.push({ map: state.params, id: p.id, output: newParamName(p.id) });
-      updates.push({ map: state.m, id: p.id, output: newMName(p.id) });
-      updates.push({ map: state.v, id: p.id, output: newVName(p.id) });
+      feeds[initialName(p.id)] = state.params.get(p.id)!;
+      feeds[initialName(mName(p.id))] = state.m.get(p.id)!;
+      feeds[initialName(vName(p.id))] = state.v.get(p.id)!;
+      updates.push({ map: state.params, id: p.id, output: finalName(newParamName(p.id)) });
+      updates.push({ map: state.m, id: p.id, output: finalName(newMName(p.id)) });
+      updates.push({ map: state.v, id: p.id, output: finalName(newVName(p.id)) });
     }
     const out = this.reuseBuffers ? await this.model.runInto(feeds, this.targets(updates, feeds)) : await this.model.run(feeds);
     for (const u of updates) {
@@ -151,10 +192,12 @@ export class OnnxTrainStep implements TrainStep {
       if (this.reuseBuffers) this.retire(u.output, u.map.get(u.id)!, next);
       u.map.set(u.id, next);
     }
-    state.step = t;
-    const terms: Record<string, number> = { [LOSS_OUTPUT]: out[LOSS_OUTPUT]!.data[0]! };
-    for (const name of this.termOutputs) terms[name.replace('loss:', '')] = out[name]!.data[0]!;
-    return terms;
+    state.step += k;
+    return Array.from({ length: k }, (_, i) => {
+      const terms: Record<string, number> = { [LOSS_OUTPUT]: out[stackedName(LOSS_OUTPUT)]!.data[i]! };
+      for (const name of this.termOutputs) terms[name.replace('loss:', '')] = out[stackedName(name)]!.data[i]!;
+      return terms;
+    });
   }
 
   /**
@@ -189,6 +232,19 @@ export class OnnxTrainStep implements TrainStep {
     this.slots.clear();
     await this.model.dispose();
   }
+}
+
+/** Equal-shaped tensors stacked along a new first axis. */
+function stack(ts: readonly HostTensor[]): HostTensor {
+  const first = ts[0]!;
+  if (ts.length === 1) return { shape: [1, ...first.shape], data: first.data };
+  const n = first.data.length;
+  const data = new Float32Array(n * ts.length);
+  ts.forEach((t, i) => {
+    if (!sameShape(t.shape, first.shape)) throw new Error(`OnnxTrainStep: batch ${i} has shape [${t.shape}], batch 0 [${first.shape}]`);
+    data.set(t.data, i * n);
+  });
+  return { shape: [ts.length, ...first.shape], data };
 }
 
 function sameShape(a: readonly number[], b: readonly number[]): boolean {

@@ -91,7 +91,7 @@ export interface TrainInputs {
    * Style targets and validation renders use ONNX Runtime either way.
    */
   readonly stepBackend?: 'onnx' | 'tfjs';
-  /** Decodes in flight (default 2 batches). */
+  /** Decodes in flight (default: one batch more than the step takes per run). */
   readonly prefetch?: number;
   /** Changes a resume applied to the saved configuration (resume-config.ts), written to the log as notes. */
   readonly resumeNotes?: readonly string[];
@@ -207,7 +207,8 @@ async function trainLocked(cfg: TrainConfig, inp: TrainInputs, cb: TrainCallback
     files: inp.dataFiles,
     size: cfg.size,
     seed: cfg.seed,
-    prefetch: inp.prefetch ?? 2 * cfg.batch,
+    // A run takes up to stepsPerRun batches at once: keep them and one more decoding while it runs.
+    prefetch: inp.prefetch ?? ((step.stepsPerRun ?? 1) + 1) * cfg.batch,
     ...(loaderState && { state: loaderState }),
     ...(cb.onSkip && { onSkip: cb.onSkip }),
   });
@@ -233,8 +234,8 @@ async function trainLocked(cfg: TrainConfig, inp: TrainInputs, cb: TrainCallback
   let newest = latest ? `step ${latest.checkpoint.step} (${latest.path})` : 'none yet';
   const spikes = new LossSpikeDetector(inp.spikeRule);
   if (latest) spikes.seed((await readLog(logPath)).map((e) => e.loss!).filter((l) => Number.isFinite(l)));
-  const diverged = (what: string): UserError =>
-    new UserError(`training diverged at step ${state.step}: ${what}; the newest checkpoint is ${newest}; lower --lr (now ${cfg.lr}) or the loss weights`);
+  const diverged = (what: string, at = state.step): UserError =>
+    new UserError(`training diverged at step ${at}: ${what}; the newest checkpoint is ${newest}; lower --lr (now ${cfg.lr}) or the loss weights`);
   const throwIfNonFinite = (): void => {
     const bad = firstNonFinite({ parameter: state.params, 'Adam moment m of': state.m, 'Adam moment v of': state.v });
     if (bad !== undefined) throw diverged(`${bad} is no longer finite`);
@@ -244,22 +245,28 @@ async function trainLocked(cfg: TrainConfig, inp: TrainInputs, cb: TrainCallback
     const tStart = performance.now();
     while (state.step < cfg.steps) {
       const ts = performance.now();
-      const batch = await loader.nextBatch(cfg.batch);
-      const terms = await step.run(state, batch);
-      const stepMs = performance.now() - ts;
-      if (!Number.isFinite(terms.loss!)) throw diverged(`the loss became ${terms.loss}`);
-      // Checked every step, so no checkpoint ever holds a non-finite value (the loss shows it a step later); a
+      const first = state.step + 1;
+      const batches: HostTensor[] = [];
+      for (let i = stepsThisRun(state.step, cfg, step.stepsPerRun ?? 1); i > 0; i--) batches.push(await loader.nextBatch(cfg.batch));
+      const runTerms = step.runSteps ? await step.runSteps(state, batches) : [await step.run(state, batches[0]!)];
+      const stepMs = (performance.now() - ts) / runTerms.length;
+      for (const [i, terms] of runTerms.entries()) {
+        const at = first + i;
+        if (!Number.isFinite(terms.loss!)) throw diverged(`the loss became ${terms.loss}`, at);
+        await appendLog(logPath, { step: at, ...terms, ms: Math.round(stepMs * 10) / 10 });
+        const spike = spikes.observe(at, terms.loss!);
+        if (spike)
+          throw diverged(
+            `the median loss of the last steps, ${spike.median.toPrecision(3)}, is ${(spike.median / spike.reference).toFixed(1)}× its normal level ` +
+              `${spike.reference.toPrecision(3)} since step ${spike.since}`,
+            at,
+          );
+        const meanStepMs = (performance.now() - tStart) / (at - startStep);
+        cb.onStep?.({ step: at, steps: cfg.steps, terms, stepMs, meanStepMs, etaMs: meanStepMs * (cfg.steps - at) });
+      }
+      // Checked every run, so no checkpoint ever holds a non-finite value (the loss shows it a step later); a
       // device-resident step's state is checked when it comes back, before each checkpoint.
       if (!step.sync) throwIfNonFinite();
-      await appendLog(logPath, { step: state.step, ...terms, ms: Math.round(stepMs * 10) / 10 });
-      const spike = spikes.observe(state.step, terms.loss!);
-      if (spike)
-        throw diverged(
-          `the median loss of the last steps, ${spike.median.toPrecision(3)}, is ${(spike.median / spike.reference).toFixed(1)}× its normal level ` +
-            `${spike.reference.toPrecision(3)} since step ${spike.since}`,
-        );
-      const meanStepMs = (performance.now() - tStart) / (state.step - startStep);
-      cb.onStep?.({ step: state.step, steps: cfg.steps, terms, stepMs, meanStepMs, etaMs: meanStepMs * (cfg.steps - state.step) });
       const end = state.step === cfg.steps;
       if (state.step % cfg.checkpointEvery === 0 || end) newest = `step ${state.step} (${(last = await checkpoint())})`;
       if (cfg.validateEvery > 0 && (state.step % cfg.validateEvery === 0 || end)) await validate();
@@ -271,6 +278,17 @@ async function trainLocked(cfg: TrainConfig, inp: TrainInputs, cb: TrainCallback
     await validator?.dispose();
   }
   return { state, checkpoint: last, skipped: loader.skipped };
+}
+
+/**
+ * Steps the next run takes: up to `perRun`, stopping at the last step and at each checkpoint and validation
+ * step, so that those land on a run's end and see its state.
+ */
+export function stepsThisRun(done: number, cfg: Pick<TrainConfig, 'steps' | 'checkpointEvery' | 'validateEvery'>, perRun: number): number {
+  const toNext = (every: number): number => every - (done % every);
+  let k = Math.min(perRun, cfg.steps - done, toNext(cfg.checkpointEvery));
+  if (cfg.validateEvery > 0) k = Math.min(k, toNext(cfg.validateEvery));
+  return k;
 }
 
 function missing(id: string): never {

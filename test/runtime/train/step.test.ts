@@ -1,17 +1,19 @@
 /**
- * OnnxTrainStep's buffer reuse (ORT writes updated parameters and moments into reused buffers)
+ * OnnxTrainStep runs its steps in an ONNX Loop: bit for bit the step graph run once per step.
+ * Its buffer reuse (ORT writes updated parameters and moments into reused buffers)
  * against fresh ORT-allocated outputs: the same computation, so bit-identical, step by step, on
  * tiny networks (tiny-nets.ts), 16x16 images, batch 2. Also: reuse really happens (ping-pong),
  * and tensors the step did not write (initial values, swapped-in tensors) are never overwritten.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { HostTensor } from '../../../src/compiler/ir/types.ts';
-import { OnnxBackend } from '../../../src/backends/onnx/index.ts';
+import { OnnxBackend, type OnnxModel } from '../../../src/backends/onnx/index.ts';
 import { paramsOf } from '../../../src/compiler/ir/graph.ts';
 import { Rng } from '../../../src/runtime/data/rng.ts';
 import { initParams } from '../../../src/runtime/train/init.ts';
-import { OnnxTrainStep, cloneOptimState, freshOptimState, type LossTerms, type OptimState } from '../../../src/runtime/train/step.ts';
-import { buildTrainGraph, lossNetWeights, styleTargetGraph } from '../../../src/runtime/train/train-graph.ts';
+import { OnnxTrainStep, SHORT_STEPS_PER_RUN, cloneOptimState, defaultStepsPerRun, freshOptimState, type LossTerms, type OptimState } from '../../../src/runtime/train/step.ts';
+import { CONTENT_INPUT, LOSS_OUTPUT, buildTrainGraph, lossNetWeights, styleTargetFeeds, styleTargetGraph, type TrainGraph } from '../../../src/runtime/train/train-graph.ts';
+import { ADAM_ALPHA, ADAM_R, adamScalars, mName, newMName, newParamName, newVName, vName } from '../../../src/compiler/passes/adam-update.ts';
 import { TINY_LOSS, tinyLossNet, tinyTransformer } from './tiny-nets.ts';
 
 const HYPER = { lr: 1e-2, beta1: 0.9, beta2: 0.999, epsilon: 1e-8 };
@@ -39,10 +41,13 @@ describe('OnnxTrainStep buffer reuse', () => {
   let reusing: OnnxTrainStep;
   let fresh: OnnxTrainStep;
   let start: OptimState;
+  let plain: OnnxModel;
+  let tg: TrainGraph;
+  let fixed: Record<string, HostTensor>;
 
   beforeAll(async () => {
     const loss = tinyLossNet();
-    const tg = buildTrainGraph({ transformer: tinyTransformer(), lossNet: loss.graph, loss: TINY_LOSS, batch: B, size: S, adam: HYPER });
+    tg = buildTrainGraph({ transformer: tinyTransformer(), lossNet: loss.graph, loss: TINY_LOSS, batch: B, size: S, adam: HYPER });
     const sg = styleTargetGraph(loss.graph, TINY_LOSS, { H: 20, W: 20 });
     const sm = await new OnnxBackend().compile(sg, loss.weights, { threads: 1 });
     const so = await sm.run({ [sg.inputs[0]!]: image(1, 20, 20, 7) });
@@ -50,13 +55,51 @@ describe('OnnxTrainStep buffer reuse', () => {
     const targets = new Map(Object.entries(so));
     const frozen = lossNetWeights(loss.weights);
     reusing = await OnnxTrainStep.create(tg, frozen, targets, HYPER, { threads: 1 });
+    // The step graph itself, one run per step: what the Loop in OnnxTrainStep must reproduce.
+    plain = await new OnnxBackend().compile(tg.graph, frozen, { threads: 1 });
+    fixed = styleTargetFeeds(tg.styleTargetShapes, targets);
     fresh = await OnnxTrainStep.create(tg, frozen, targets, HYPER, { threads: 1 }, { reuseBuffers: false });
     start = freshOptimState(initParams(paramsOf(tinyTransformer()), 3));
   });
   afterAll(async () => {
     await reusing?.dispose();
     await fresh?.dispose();
+    await plain?.dispose();
   });
+
+  /** One step of the plain step graph: state in, state out (new maps), loss terms. */
+  async function plainStep(s: OptimState, batch: HostTensor): Promise<{ state: OptimState; loss: number }> {
+    const { alpha, r } = adamScalars(HYPER, s.step + 1);
+    const feeds: Record<string, HostTensor> = { ...fixed, [CONTENT_INPUT]: batch, [ADAM_ALPHA]: { shape: [1], data: Float32Array.of(alpha) }, [ADAM_R]: { shape: [1], data: Float32Array.of(r) } };
+    for (const p of tg.params) Object.assign(feeds, { [p.id]: s.params.get(p.id)!, [mName(p.id)]: s.m.get(p.id)!, [vName(p.id)]: s.v.get(p.id)! });
+    const out = await plain.run(feeds);
+    const next: OptimState = { step: s.step + 1, params: new Map(), m: new Map(), v: new Map() };
+    for (const p of tg.params) {
+      next.params.set(p.id, out[newParamName(p.id)]!);
+      next.m.set(p.id, out[newMName(p.id)]!);
+      next.v.set(p.id, out[newVName(p.id)]!);
+    }
+    return { state: next, loss: out[LOSS_OUTPUT]!.data[0]! };
+  }
+
+  it('runs 1 to stepsPerRun steps per run bit for bit as the step graph run once per step', async () => {
+    let ref = cloneOptimState(start);
+    const refLosses: number[] = [];
+    for (const batch of batches) {
+      const r = await plainStep(ref, batch);
+      ref = r.state;
+      refLosses.push(r.loss);
+    }
+    // batch 2 of 16²: a short step, several to a run
+    expect(reusing.stepsPerRun).toBe(SHORT_STEPS_PER_RUN);
+    // 5 steps as runs of 3 and 2
+    const a = cloneOptimState(start);
+    const terms = [...(await reusing.runSteps(a, batches.slice(0, 3))), ...(await reusing.runSteps(a, batches.slice(3)))];
+    expect(terms.map((t) => t[LOSS_OUTPUT])).toEqual(refLosses);
+    expectSameState(a, ref);
+    await expect(reusing.runSteps(a, [])).rejects.toThrow(/0 steps in one run, expected 1 to 8/);
+    await expect(reusing.runSteps(a, Array.from({ length: SHORT_STEPS_PER_RUN + 1 }, () => batches[0]!))).rejects.toThrow(/9 steps in one run/);
+  }, 60_000);
 
   it(`gives bit-identical states and losses to fresh outputs over ${STEPS} steps, ping-ponging two buffer sets`, async () => {
     const initial = cloneOptimState(start);
@@ -125,4 +168,14 @@ describe('OnnxTrainStep buffer reuse', () => {
     expectSameState(undone, redo);
     expectSameState(before, beforeRef);
   }, 60_000);
+});
+
+describe('defaultStepsPerRun', () => {
+  it('runs short steps several to a run and long ones one at a time', () => {
+    expect(defaultStepsPerRun(2 * 128 * 128)).toBe(SHORT_STEPS_PER_RUN);
+    expect(defaultStepsPerRun(4 * 128 * 128)).toBe(SHORT_STEPS_PER_RUN);
+    expect(defaultStepsPerRun(1 * 256 * 256)).toBe(SHORT_STEPS_PER_RUN);
+    expect(defaultStepsPerRun(2 * 256 * 256)).toBe(1);
+    expect(defaultStepsPerRun(4 * 256 * 256)).toBe(1);
+  });
 });

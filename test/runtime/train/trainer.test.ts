@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import type { HostTensor } from '../../../src/compiler/ir/types.ts';
 import { listImages } from '../../../src/runtime/data/scan.ts';
-import { DEFAULT_TRAIN, LOG_FILE, train, type TrainConfig, type TrainInputs } from '../../../src/runtime/train/trainer.ts';
+import { DEFAULT_TRAIN, LOG_FILE, stepsThisRun, train, type TrainConfig, type TrainInputs } from '../../../src/runtime/train/trainer.ts';
 import { readLog } from '../../../src/runtime/train/log.ts';
 import { buildTrainGraph, johnsonObjective } from '../../../src/runtime/train/train-graph.ts';
 import { loadCheckpoint } from '../../../src/runtime/checkpoint/checkpoint.ts';
@@ -120,5 +120,40 @@ describe('train', () => {
     const splitLog = strip(await readLog(join(split.outDir, LOG_FILE)));
     expect(splitLog).toHaveLength(8);
     expect(splitLog).toEqual(strip(await readLog(join(wholeInputs.outDir, LOG_FILE))));
+  });
+
+  it('takes several steps per run without changing a bit, stopping each run at checkpoints, validations and the end', async () => {
+    // checkpoints every 3 and validation every 5: runs of 3, 2, 1, 3, 1, 1 steps; every 12: runs of 4
+    const oddInputs = await inputs();
+    const checkpoints: number[] = [];
+    const validations: number[] = [];
+    const events: number[] = [];
+    const odd = await train({ ...CFG, steps: 11, checkpointEvery: 3, validateEvery: 5, keep: 10 }, oddInputs, {
+      onStep: (e) => events.push(e.step),
+      onCheckpoint: (e) => checkpoints.push(e.step),
+      onValidation: (e) => validations.push(e.step),
+    });
+    expect(events).toEqual(Array.from({ length: 11 }, (_, i) => i + 1));
+    expect(checkpoints).toEqual([3, 6, 9, 11]);
+    expect(validations).toEqual([5, 10, 11]);
+    const even = await train({ ...CFG, steps: 11, checkpointEvery: 12, validateEvery: 0 }, await inputs());
+    for (const key of ['params', 'm', 'v'] as const)
+      for (const [id, t] of even.state[key]) expect(bits(odd.state[key].get(id)!).equals(bits(t)), `${key} ${id}`).toBe(true);
+    // the checkpoint at step 9 holds step 9's state, not a later one
+    const at9 = await loadCheckpoint(join(oddInputs.outDir, 'checkpoints', 'step-00000009.safetensors'));
+    expect(at9.step).toBe(9);
+  });
+});
+
+describe('stepsThisRun', () => {
+  const cfg = { steps: 20, checkpointEvery: 6, validateEvery: 0 };
+  it('takes up to the per-run limit, stopping at the next checkpoint, validation and the last step', () => {
+    expect(stepsThisRun(0, cfg, 4)).toBe(4);
+    expect(stepsThisRun(4, cfg, 4)).toBe(2);
+    expect(stepsThisRun(6, cfg, 4)).toBe(4);
+    expect(stepsThisRun(18, cfg, 4)).toBe(2);
+    expect(stepsThisRun(19, { ...cfg, checkpointEvery: 100 }, 4)).toBe(1);
+    expect(stepsThisRun(0, { ...cfg, validateEvery: 3 }, 4)).toBe(3);
+    expect(stepsThisRun(0, cfg, 1)).toBe(1);
   });
 });
