@@ -16,13 +16,8 @@ import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { jobById } from './jobs.ts';
 import { type PreparedJob, prepareJob } from './setup.ts';
+import { kernelEvents, type ProfileEvent } from './ort-profile.ts';
 
-interface ProfileEvent {
-  readonly cat: string;
-  readonly name: string;
-  readonly dur: number;
-  readonly args?: { readonly op_name?: string; readonly input_type_shape?: Record<string, number[]>[]; readonly output_type_shape?: Record<string, number[]>[] };
-}
 
 async function prepared(job: string, env: string | undefined, dir: string): Promise<PreparedJob> {
   const [k, v] = env ? env.split('=') : [];
@@ -40,8 +35,7 @@ function nodeMinima(dir: string): ProfileEvent[] {
   const file = files.sort((a, b) => readFileSync(b).length - readFileSync(a).length)[0];
   if (!file) throw new Error('bench/node-ab: ONNX Runtime wrote no profile');
   const best = new Map<string, ProfileEvent>();
-  for (const e of JSON.parse(readFileSync(file, 'utf8')) as ProfileEvent[]) {
-    if (e.cat !== 'Node' || !e.name.endsWith('_kernel_time')) continue;
+  for (const e of kernelEvents(JSON.parse(readFileSync(file, 'utf8')) as ProfileEvent[])) {
     const b = best.get(e.name);
     if (!b || e.dur < b.dur) best.set(e.name, e);
   }

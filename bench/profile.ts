@@ -20,14 +20,8 @@ import { parseArgs } from 'node:util';
 import type { BackendOptions } from '../src/backends/types.ts';
 import { jobById } from './jobs.ts';
 import { type StcBackend, STC_BACKENDS, prepareJob } from './setup.ts';
+import { kernelEvents, type ProfileEvent } from './ort-profile.ts';
 
-interface ProfileEvent {
-  readonly cat: string;
-  readonly name: string;
-  readonly ts: number;
-  readonly dur: number;
-  readonly args?: { readonly op_name?: string; readonly provider?: string; readonly input_type_shape?: Record<string, number[]>[]; readonly output_type_shape?: Record<string, number[]>[] };
-}
 
 const shapeAt = (list: readonly Record<string, number[]>[] | undefined, i: number): number[] => Object.values(list?.[i] ?? {})[0] ?? [];
 
@@ -37,8 +31,7 @@ const shapeAt = (list: readonly Record<string, number[]>[] | undefined, i: numbe
  */
 function nodeMinima(events: readonly ProfileEvent[], runs: number): ProfileEvent[] {
   const best = new Map<string, ProfileEvent>();
-  for (const e of events) {
-    if (e.cat !== 'Node' || !e.name.endsWith('_kernel_time')) continue;
+  for (const e of kernelEvents(events)) {
     const b = best.get(e.name);
     if (!b || e.dur < b.dur) best.set(e.name, e);
   }
@@ -50,8 +43,7 @@ function summarise(events: readonly ProfileEvent[], runs: number, byProvider: bo
   const byOp = new Map<string, number>();
   const convs = new Map<string, { ms: number; flop: number; desc: string }>();
   const others = new Map<string, { ms: number; desc: string }>();
-  for (const e of events) {
-    if (e.cat !== 'Node' || !e.name.endsWith('_kernel_time')) continue;
+  for (const e of kernelEvents(events)) {
     const provider = (e.args?.provider ?? '?').replace('ExecutionProvider', '');
     const op = `${e.args?.op_name ?? '?'}${byProvider ? `[${provider}]` : ''}`;
     const ms = e.dur / 1000 / runs;

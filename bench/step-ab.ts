@@ -23,17 +23,12 @@ import type { BackendOptions } from '../src/backends/types.ts';
 import { jobById } from './jobs.ts';
 import { type PreparedJob, prepareJob } from './setup.ts';
 import { median } from './stats.ts';
+import { kernelEvents, type ProfileEvent } from './ort-profile.ts';
 
 interface Variant extends BackendOptions {
   readonly env?: Readonly<Record<string, string>>;
 }
 
-interface ProfileEvent {
-  readonly cat: string;
-  readonly name: string;
-  readonly dur: number;
-  readonly args?: { readonly op_name?: string };
-}
 
 async function prepare(jobId: string, v: Variant, profileDir: string | undefined): Promise<PreparedJob> {
   const { env = {}, ...opts } = v;
@@ -47,10 +42,11 @@ async function prepare(jobId: string, v: Variant, profileDir: string | undefined
   }
 }
 
+/** Milliseconds per optimiser step of one call. */
 async function timed(job: PreparedJob): Promise<number> {
   const t0 = performance.now();
   await job.step();
-  return performance.now() - t0;
+  return (performance.now() - t0) / (job.stepsPerCall ?? 1);
 }
 
 /** Kernel ms per step by op type, and ORT's run time of each step, from the step model's profile (the largest file). */
@@ -62,9 +58,8 @@ function profileOf(dir: string, steps: number, detail: readonly string[]): { rea
   const byOp = new Map<string, number>();
   const nodes = new Map<string, number>();
   const runs: number[] = [];
-  for (const e of events) {
-    if (e.cat === 'Session' && e.name === 'model_run') runs.push(e.dur / 1000);
-    if (e.cat !== 'Node' || !e.name.endsWith('_kernel_time')) continue;
+  for (const e of events) if (e.cat === 'Session' && e.name === 'model_run') runs.push(e.dur / 1000);
+  for (const e of kernelEvents(events)) {
     const op = e.args?.op_name ?? '?';
     byOp.set(op, (byOp.get(op) ?? 0) + e.dur / 1000 / steps);
     const name = `${op} ${e.name.replace(/_kernel_time$/, '')}`;
@@ -123,7 +118,9 @@ async function main(): Promise<void> {
     console.log(`B ${values.b}: median ${r(median(tb))} ms, min ${r(Math.min(...tb))} ms`);
     console.log(`B / A per pair: median ${median(ratios).toFixed(3)} (range ${Math.min(...ratios).toFixed(3)}-${Math.max(...ratios).toFixed(3)}); minima ${(Math.min(...tb) / Math.min(...ta)).toFixed(3)}`);
     const detail = values.detail!.split(',').filter(Boolean);
-    if (dirs[0] && dirs[1]) printProfiles(profileOf(dirs[0], warmup + pairs, detail), profileOf(dirs[1], warmup + pairs, detail), warmup);
+    // Per optimiser step: a training job's call runs several (bench/setup.ts, stepsPerCall).
+    const steps = (j: PreparedJob): number => (warmup + pairs) * (j.stepsPerCall ?? 1);
+    if (dirs[0] && dirs[1]) printProfiles(profileOf(dirs[0], steps(a), detail), profileOf(dirs[1], steps(b), detail), warmup);
   } finally {
     for (const d of dirs) if (d) rmSync(d, { recursive: true, force: true });
   }

@@ -16,13 +16,8 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { jobById } from './jobs.ts';
 import { prepareJob } from './setup.ts';
+import { kernelEvents, type ProfileEvent } from './ort-profile.ts';
 
-interface ProfileEvent {
-  readonly cat: string;
-  readonly name: string;
-  readonly ts: number;
-  readonly dur: number;
-}
 
 const median = (x: readonly number[]): number => [...x].sort((a, b) => a - b)[x.length >> 1]!;
 
@@ -44,7 +39,7 @@ async function main(): Promise<void> {
     const events = JSON.parse(readFileSync(path.join(dir, readdirSync(dir).sort().pop()!), 'utf8')) as ProfileEvent[];
     const spans = events.filter((e) => e.cat === 'Session' && e.name === 'model_run').sort((a, b) => a.ts - b.ts);
     if (spans.length !== warmup + runs) throw new Error(`bench/step-overhead: ${spans.length} model runs for ${warmup + runs} steps (one session run per step expected)`);
-    const kernels = events.filter((e) => e.cat === 'Node' && e.name.endsWith('_kernel_time'));
+    const kernels = kernelEvents(events);
     // Per optimiser step: a training job's session run takes several (bench/setup.ts, stepsPerCall).
     const k = job.stepsPerCall ?? 1;
     const rows = spans.slice(warmup).map((span, i) => {
