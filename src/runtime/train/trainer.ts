@@ -3,7 +3,8 @@
  *
  * Run folder layout (`outDir`):
  *   checkpoints/step-XXXXXXXX.safetensors   parameters + Adam state + step + data RNG state + config
- *   log.jsonl                               one line per step: step, loss, content, style, tv, ms
+ *   log.jsonl                               one line per step: step, loss, content, style, tv, ms (a run of
+ *                                           several steps, step.ts's defaultStepsPerRun, logs their mean time)
  *   validation/step-XXXXXXXX.png            the validation image rendered every `validateEvery` steps
  *
  * Resume (`resume: true`) loads the newest complete checkpoint and continues exactly: same
