@@ -262,7 +262,8 @@ async function trainLocked(cfg: TrainConfig, inp: TrainInputs, cb: TrainCallback
               `${spike.reference.toPrecision(3)} since step ${spike.since}`,
             at,
           );
-        const meanStepMs = (performance.now() - tStart) / (at - startStep);
+        // The run's steps share its time evenly, so the mean does not jump within a run of several.
+        const meanStepMs = (ts - tStart + (i + 1) * stepMs) / (at - startStep);
         cb.onStep?.({ step: at, steps: cfg.steps, terms, stepMs, meanStepMs, etaMs: meanStepMs * (cfg.steps - at) });
       }
       // Checked every run, so no checkpoint ever holds a non-finite value (the loss shows it a step later); a

@@ -128,12 +128,15 @@ describe('train', () => {
     const checkpoints: number[] = [];
     const validations: number[] = [];
     const events: number[] = [];
+    const means: number[] = [];
     const odd = await train({ ...CFG, steps: 11, checkpointEvery: 3, validateEvery: 5, keep: 10 }, oddInputs, {
-      onStep: (e) => events.push(e.step),
+      onStep: (e) => (events.push(e.step), means.push(e.meanStepMs)),
       onCheckpoint: (e) => checkpoints.push(e.step),
       onValidation: (e) => validations.push(e.step),
     });
     expect(events).toEqual(Array.from({ length: 11 }, (_, i) => i + 1));
+    // the first run's three steps share its time: the same mean step time for each, not the run's time over 1, 2, 3
+    for (const m of means.slice(1, 3)) expect(Math.abs(m - means[0]!)).toBeLessThan(0.01 * means[0]!);
     expect(checkpoints).toEqual([3, 6, 9, 11]);
     expect(validations).toEqual([5, 10, 11]);
     const even = await train({ ...CFG, steps: 11, checkpointEvery: 12, validateEvery: 0 }, await inputs());
