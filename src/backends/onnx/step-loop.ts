@@ -6,7 +6,8 @@
  * megabytes), so each run pays that conversion and the page faults of the fresh buffers, while inside the
  * Loop the carried tensors pass from one iteration to the next in ORT's own memory. The body is the step
  * graph itself, unchanged, so K steps in one run compute bit for bit what K runs of the step compute
- * (test/backends/onnx/step-loop.test.ts); docs/benchmarks.md ("Several training steps per run") has the time.
+ * (test/backends/onnx/step-loop.test.ts); docs/benchmarks.md (item 12, "Several training steps per session run") has
+ * the time. The CPU training step uses it; GPU graphs stay without control flow.
  *
  * The looped model's interface, for a step with carried pairs (x → x'), per-step inputs u and outputs y:
  *   inputs   stackedName(u) [K, ...u's shape], initialName(x) (x's shape), and the step's other inputs as they are

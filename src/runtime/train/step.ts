@@ -1,6 +1,9 @@
 /**
- * Running the compiled training step in onnxruntime-node: one or several steps per
- * session.run (defaultStepsPerRun), the step graph compiled as the body of an ONNX Loop (backends/onnx/step-loop.ts).
+ * Running the compiled training step in onnxruntime-node. On the CPU, one or several steps per
+ * session.run (defaultStepsPerRun), the step graph compiled as the body of an ONNX Loop (backends/onnx/step-loop.ts);
+ * on a GPU, the step graph itself, one step per run: the GPU graphs are lowered and tested for ORT's GPU providers
+ * without control flow, and a GPU training run keeps its state on the device (resident-step.ts), which saves the
+ * copies the Loop saves.
  * Parameters and Adam moments live on the host between runs; each run feeds them and takes
  * the tensors of its last step from the outputs.
  *
@@ -130,6 +133,8 @@ export class OnnxTrainStep implements TrainStep {
     private readonly fixedFeeds: Record<string, HostTensor>,
     private readonly hyper: AdamHyper,
     private readonly reuseBuffers: boolean,
+    /** Whether the model is the step graph in a Loop (stacked per-step tensors, initial and final state) or the step graph itself. */
+    private readonly looped: boolean,
     readonly stepsPerRun: number,
   ) {}
 
@@ -149,11 +154,13 @@ export class OnnxTrainStep implements TrainStep {
     const carried: [string, string][] = [];
     for (const p of tg.params) carried.push([p.id, newParamName(p.id)], [mName(p.id), newMName(p.id)], [vName(p.id), newVName(p.id)]);
     const loop = { carried, perStepInputs: [CONTENT_INPUT, ADAM_ALPHA, ADAM_R], perStepOutputs: [LOSS_OUTPUT, ...tg.termOutputs] };
-    const model = await new OnnxBackend().compileStepLoop(tg.graph, frozen, loop, opts);
+    const looped = opts.device !== 'gpu';
+    const model = looped ? await new OnnxBackend().compileStepLoop(tg.graph, frozen, loop, opts) : await new OnnxBackend().compile(tg.graph, frozen, opts);
     const [n, , h, w] = tg.graph.values.get(CONTENT_INPUT)?.shape ?? [];
-    const k = stepOpts.stepsPerRun ?? defaultStepsPerRun(Number(n) * Number(h) * Number(w));
+    const k = looped ? (stepOpts.stepsPerRun ?? defaultStepsPerRun(Number(n) * Number(h) * Number(w))) : 1;
     if (!Number.isInteger(k) || k < 1) throw new Error(`OnnxTrainStep: stepsPerRun must be a positive integer, got ${k}`);
-    return new OnnxTrainStep(model, tg.params, tg.termOutputs, fixed, hyper, stepOpts.reuseBuffers ?? true, k);
+    if (!looped && (stepOpts.stepsPerRun ?? 1) !== 1) throw new Error('OnnxTrainStep: several steps per run need the CPU (a GPU step runs one)');
+    return new OnnxTrainStep(model, tg.params, tg.termOutputs, fixed, hyper, stepOpts.reuseBuffers ?? true, looped, k);
   }
 
   /**
@@ -170,21 +177,27 @@ export class OnnxTrainStep implements TrainStep {
     if (k < 1 || k > this.stepsPerRun) throw new Error(`OnnxTrainStep: ${k} steps in one run, expected 1 to ${this.stepsPerRun}`);
     const alphas = new Float32Array(k);
     const rs = new Float32Array(k);
-    for (let i = 0; i < k; i++) ({ alpha: alphas[i], r: rs[i] } = adamScalars(this.hyper, state.step + 1 + i));
+    for (let i = 0; i < k; i++) {
+      const { alpha, r } = adamScalars(this.hyper, state.step + 1 + i);
+      alphas[i] = alpha;
+      rs[i] = r;
+    }
+    // The looped model's names (step-loop.ts), or the step graph's own.
+    const [stacked, initial, final] = this.looped ? [stackedName, initialName, finalName] : [same, same, same];
     const feeds: Record<string, HostTensor> = {
       ...this.fixedFeeds,
-      [stackedName(CONTENT_INPUT)]: stack(batches),
-      [stackedName(ADAM_ALPHA)]: { shape: [k, 1], data: alphas },
-      [stackedName(ADAM_R)]: { shape: [k, 1], data: rs },
+      [stacked(CONTENT_INPUT)]: this.looped ? stack(batches) : batches[0]!,
+      [stacked(ADAM_ALPHA)]: { shape: this.looped ? [k, 1] : [1], data: alphas },
+      [stacked(ADAM_R)]: { shape: this.looped ? [k, 1] : [1], data: rs },
     };
     const updates: Update[] = [];
     for (const p of this.params) {
-      feeds[initialName(p.id)] = state.params.get(p.id)!;
-      feeds[initialName(mName(p.id))] = state.m.get(p.id)!;
-      feeds[initialName(vName(p.id))] = state.v.get(p.id)!;
-      updates.push({ map: state.params, id: p.id, output: finalName(newParamName(p.id)) });
-      updates.push({ map: state.m, id: p.id, output: finalName(newMName(p.id)) });
-      updates.push({ map: state.v, id: p.id, output: finalName(newVName(p.id)) });
+      feeds[initial(p.id)] = state.params.get(p.id)!;
+      feeds[initial(mName(p.id))] = state.m.get(p.id)!;
+      feeds[initial(vName(p.id))] = state.v.get(p.id)!;
+      updates.push({ map: state.params, id: p.id, output: final(newParamName(p.id)) });
+      updates.push({ map: state.m, id: p.id, output: final(newMName(p.id)) });
+      updates.push({ map: state.v, id: p.id, output: final(newVName(p.id)) });
     }
     const out = this.reuseBuffers ? await this.model.runInto(feeds, this.targets(updates, feeds)) : await this.model.run(feeds);
     for (const u of updates) {
@@ -194,8 +207,8 @@ export class OnnxTrainStep implements TrainStep {
     }
     state.step += k;
     return Array.from({ length: k }, (_, i) => {
-      const terms: Record<string, number> = { [LOSS_OUTPUT]: out[stackedName(LOSS_OUTPUT)]!.data[i]! };
-      for (const name of this.termOutputs) terms[name.replace('loss:', '')] = out[stackedName(name)]!.data[i]!;
+      const terms: Record<string, number> = { [LOSS_OUTPUT]: out[stacked(LOSS_OUTPUT)]!.data[i]! };
+      for (const name of this.termOutputs) terms[name.replace('loss:', '')] = out[stacked(name)]!.data[i]!;
       return terms;
     });
   }
@@ -233,6 +246,8 @@ export class OnnxTrainStep implements TrainStep {
     await this.model.dispose();
   }
 }
+
+const same = (name: string): string => name;
 
 /** Equal-shaped tensors stacked along a new first axis. */
 function stack(ts: readonly HostTensor[]): HostTensor {

@@ -15,6 +15,7 @@ import { OnnxTrainStep, SHORT_STEPS_PER_RUN, cloneOptimState, defaultStepsPerRun
 import { CONTENT_INPUT, LOSS_OUTPUT, buildTrainGraph, lossNetWeights, styleTargetFeeds, styleTargetGraph, type TrainGraph } from '../../../src/runtime/train/train-graph.ts';
 import { ADAM_ALPHA, ADAM_R, adamScalars, mName, newMName, newParamName, newVName, vName } from '../../../src/compiler/passes/adam-update.ts';
 import { TINY_LOSS, tinyLossNet, tinyTransformer } from './tiny-nets.ts';
+import { SWIFTSHADER_ICD, useSwiftShader } from '../../backends/onnx/swiftshader.ts';
 
 const HYPER = { lr: 1e-2, beta1: 0.9, beta2: 0.999, epsilon: 1e-8 };
 const B = 2;
@@ -178,4 +179,37 @@ describe('defaultStepsPerRun', () => {
     expect(defaultStepsPerRun(2 * 256 * 256)).toBe(1);
     expect(defaultStepsPerRun(4 * 256 * 256)).toBe(1);
   });
+});
+
+const icd = SWIFTSHADER_ICD();
+if (!icd) console.warn('step.test: GPU step skipped: no SwiftShader Vulkan ICD (chromium-common); `apt-get install chromium` to run it');
+
+describe.skipIf(!icd)('OnnxTrainStep on the GPU (WebGPU over SwiftShader)', () => {
+  useSwiftShader(icd!);
+
+  it('runs the step graph itself, one step per run, and matches the CPU step', async () => {
+    const loss = tinyLossNet();
+    const tg = buildTrainGraph({ transformer: tinyTransformer(), lossNet: loss.graph, loss: TINY_LOSS, batch: B, size: S, adam: HYPER });
+    const sg = styleTargetGraph(loss.graph, TINY_LOSS, { H: 20, W: 20 });
+    const sm = await new OnnxBackend().compile(sg, loss.weights, { threads: 1 });
+    const targets = new Map(Object.entries(await sm.run({ [sg.inputs[0]!]: image(1, 20, 20, 7) })));
+    await sm.dispose();
+    const frozen = lossNetWeights(loss.weights);
+    const gpu = await OnnxTrainStep.create(tg, frozen, targets, HYPER, { threads: 1, device: 'gpu' });
+    const cpu = await OnnxTrainStep.create(tg, frozen, targets, HYPER, { threads: 1 });
+    try {
+      expect(gpu.stepsPerRun).toBe(1);
+      await expect(OnnxTrainStep.create(tg, frozen, targets, HYPER, { threads: 1, device: 'gpu' }, { stepsPerRun: 2 })).rejects.toThrow(/several steps per run need the CPU/);
+      const start = freshOptimState(initParams(paramsOf(tinyTransformer()), 3));
+      const [a, b] = [cloneOptimState(start), cloneOptimState(start)];
+      for (const batch of batches.slice(0, 2)) {
+        const [tg1, tc1] = [await gpu.run(a, batch), await cpu.run(b, batch)];
+        expect(Math.abs(tg1[LOSS_OUTPUT]! - tc1[LOSS_OUTPUT]!)).toBeLessThanOrEqual(1e-4 * Math.abs(tc1[LOSS_OUTPUT]!));
+      }
+      expect(a.step).toBe(2);
+    } finally {
+      await gpu.dispose();
+      await cpu.dispose();
+    }
+  }, 120_000);
 });
