@@ -76,7 +76,8 @@ export async function runTrainTask(task: TrainTask, ctx: TaskContext): Promise<{
     },
     {
       onStep: (e) => {
-        // handed back to the queue: stop after this step; the worker that runs it again starts over
+        // handed back to the queue: stop at the first step reported after the signal (the end of the session run that
+        // was going, which may take several steps: runtime/train/step.ts); the worker that runs it again starts over
         if (ctx.signal?.aborted) throw new Error(`task ${task.name} handed back to the queue at step ${e.step}`);
         ctx.progress(e.step);
       },
