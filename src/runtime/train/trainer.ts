@@ -16,7 +16,8 @@
  */
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Graph, HostTensor } from '../../compiler/ir/types.ts';
+import type { Graph, HostTensor, Value } from '../../compiler/ir/types.ts';
+import type { AdamHyper } from '../../compiler/passes/adam-update.ts';
 import type { BackendOptions, WeightMap } from '../../backends/types.ts';
 import { OnnxBackend } from '../../backends/onnx/index.ts';
 import type { ObjectiveSpec } from '../../compiler/objective/types.ts';
@@ -26,7 +27,7 @@ import type { RgbImage } from '../image-types.ts';
 import { DataLoader, type LoaderState, type SkipEvent } from '../data/loader.ts';
 import { loadLatestCheckpoint, saveCheckpoint, type JsonObject, type JsonValue } from '../checkpoint/checkpoint.ts';
 import { writeRgb8 } from '../apply/io.ts';
-import { buildLossGraph, buildTrainGraph, lossNetWeights, styleTargetGraph } from './train-graph.ts';
+import { buildLossGraph, buildTrainGraph, lossNetWeights, styleTargetGraph, type TrainGraph } from './train-graph.ts';
 import { initParams } from './init.ts';
 import { paramsOf } from '../../compiler/ir/graph.ts';
 import { OnnxTrainStep, freshOptimState, type LossTerms, type OptimState, type TrainStep } from './step.ts';
@@ -159,48 +160,12 @@ async function trainLocked(cfg: TrainConfig, inp: TrainInputs, cb: TrainCallback
     inp.stepBackend === 'tfjs' ? buildLossGraph(graphOpts) : buildTrainGraph({ ...graphOpts, adam: { beta1: cfg.beta1, beta2: cfg.beta2, epsilon: cfg.epsilon }, batchedAdam: inp.backend?.device === 'gpu' });
   const paramIds = tg.params.map((p) => p.id);
 
-  // Starting point: a checkpoint, given weights, or a seeded initialisation. Non-trainable
-  // transformer parameters (batch-norm statistics) always come from the initial values.
+  // Non-trainable transformer parameters (batch-norm statistics) always come from the initial values.
   const init = new Map(inp.initialParams ?? initParams(paramsOf(inp.transformer), cfg.seed));
-  let state: OptimState;
-  let loaderState: LoaderState | undefined;
-  const latest = inp.resume ? await loadLatestCheckpoint(ckptDir) : undefined;
-  if (inp.resume && !latest) throw new UserError(`--resume: no readable checkpoint in ${ckptDir}`);
-  if (latest) {
-    const c = latest.checkpoint;
-    for (const id of paramIds) if (!c.params.has(id) || !c.adamM.has(id) || !c.adamV.has(id)) throw new UserError(`${latest.path} lacks parameter ${id} of this network`);
-    state = { step: c.step, params: new Map(c.params), m: new Map(c.adamM), v: new Map(c.adamV) };
-    loaderState = c.meta.loader as unknown as LoaderState;
-    await truncateLog(logPath, c.step);
-    for (const note of inp.resumeNotes ?? []) await appendNote(logPath, c.step, `resume: ${note}`);
-    cb.onResume?.({ step: c.step, path: latest.path, unreadable: latest.unreadable.length });
-  } else {
-    for (const p of tg.params) {
-      const t = init.get(p.id);
-      if (!t) throw new UserError(`no initial value for parameter ${p.id}`);
-      if (t.data.length !== p.shape.reduce<number>((a, d) => a * (d as number), 1)) throw new UserError(`initial ${p.id} has shape [${t.shape}], expected [${p.shape}]`);
-    }
-    state = freshOptimState(new Map(paramIds.map((id) => [id, init.get(id)!])));
-    await truncateLog(logPath, 0);
-  }
-
-  // Style targets (Grams...): computed once.
-  const styleGraph = styleTargetGraph(inp.lossNet, cfg.objective, { H: inp.styleImage.height, W: inp.styleImage.width }, { H: cfg.size, W: cfg.size });
-  const styleModel = await new OnnxBackend().compile(styleGraph, inp.lossWeights, inp.backend);
-  const styleOut = await styleModel.run({ [styleGraph.inputs[0]!]: { shape: [1, 3, inp.styleImage.height, inp.styleImage.width], data: inp.styleImage.data } });
-  await styleModel.dispose();
-  const targets = new Map(Object.entries(styleOut));
-
+  const { state, loaderState, latest } = await startingState(inp, tg, init, ckptDir, logPath, cb);
   const frozen = new Map(lossNetWeights(inp.lossWeights));
   for (const p of tg.frozen) if (!frozen.has(p.id)) frozen.set(p.id, init.get(p.id) ?? missing(p.id));
-  const hyper = { lr: cfg.lr, beta1: cfg.beta1, beta2: cfg.beta2, epsilon: cfg.epsilon };
-  // On the GPU the parameters and Adam moments stay on the device between steps (resident-step.ts).
-  const step: TrainStep =
-    inp.stepBackend === 'tfjs'
-      ? await TfjsTrainStep.create(tg, frozen, targets, hyper)
-      : inp.backend?.device === 'gpu'
-        ? await ResidentTrainStep.create(tg, frozen, targets, hyper, inp.backend)
-        : await OnnxTrainStep.create(tg, frozen, targets, hyper, inp.backend);
+  const step = await createStep(inp, tg, frozen, await styleTargets(cfg, inp), { lr: cfg.lr, beta1: cfg.beta1, beta2: cfg.beta2, epsilon: cfg.epsilon });
   const validator = inp.validationImage && cfg.validateEvery > 0 ? await Validator.create(inp.transformer, paramIds, inp.validationImage, inp.backend) : undefined;
   cb.onCompiled?.({ ms: performance.now() - t0, params: tg.params.reduce((s, p) => s + (p.shape as number[]).reduce((a, b) => a * b, 1), 0), tensors: tg.params.length });
 
@@ -280,6 +245,57 @@ async function trainLocked(cfg: TrainConfig, inp: TrainInputs, cb: TrainCallback
     await validator?.dispose();
   }
   return { state, checkpoint: last, skipped: loader.skipped };
+}
+
+type Checkpointed = NonNullable<Awaited<ReturnType<typeof loadLatestCheckpoint>>>;
+
+/**
+ * The starting point: the newest checkpoint when resuming (the log cut back to its step, the resume's notes appended),
+ * else the initial parameters (given weights or a seeded initialisation) with fresh moments and an empty log.
+ */
+async function startingState(
+  inp: TrainInputs,
+  tg: { readonly params: readonly Value[] },
+  init: ReadonlyMap<string, HostTensor>,
+  ckptDir: string,
+  logPath: string,
+  cb: TrainCallbacks,
+): Promise<{ readonly state: OptimState; readonly loaderState?: LoaderState; readonly latest?: Checkpointed }> {
+  const latest = inp.resume ? await loadLatestCheckpoint(ckptDir) : undefined;
+  if (inp.resume && !latest) throw new UserError(`--resume: no readable checkpoint in ${ckptDir}`);
+  if (latest) {
+    const c = latest.checkpoint;
+    for (const p of tg.params) if (!c.params.has(p.id) || !c.adamM.has(p.id) || !c.adamV.has(p.id)) throw new UserError(`${latest.path} lacks parameter ${p.id} of this network`);
+    await truncateLog(logPath, c.step);
+    for (const note of inp.resumeNotes ?? []) await appendNote(logPath, c.step, `resume: ${note}`);
+    cb.onResume?.({ step: c.step, path: latest.path, unreadable: latest.unreadable.length });
+    const state = { step: c.step, params: new Map(c.params), m: new Map(c.adamM), v: new Map(c.adamV) };
+    return { state, loaderState: c.meta.loader as unknown as LoaderState, latest };
+  }
+  for (const p of tg.params) {
+    const t = init.get(p.id);
+    if (!t) throw new UserError(`no initial value for parameter ${p.id}`);
+    if (t.data.length !== p.shape.reduce<number>((a, d) => a * (d as number), 1)) throw new UserError(`initial ${p.id} has shape [${t.shape}], expected [${p.shape}]`);
+  }
+  await truncateLog(logPath, 0);
+  return { state: freshOptimState(new Map(tg.params.map((p) => [p.id, init.get(p.id)!]))) };
+}
+
+/** The style image's targets (Grams, means...) by key: computed once, on ONNX Runtime. */
+async function styleTargets(cfg: TrainConfig, inp: TrainInputs): Promise<Map<string, HostTensor>> {
+  const g = styleTargetGraph(inp.lossNet, cfg.objective, { H: inp.styleImage.height, W: inp.styleImage.width }, { H: cfg.size, W: cfg.size });
+  const model = await new OnnxBackend().compile(g, inp.lossWeights, inp.backend);
+  try {
+    return new Map(Object.entries(await model.run({ [g.inputs[0]!]: { shape: [1, 3, inp.styleImage.height, inp.styleImage.width], data: inp.styleImage.data } })));
+  } finally {
+    await model.dispose();
+  }
+}
+
+/** The step for the run's backend: tfjs, device-resident on the GPU (state stays there between steps), or ONNX on the CPU. */
+async function createStep(inp: TrainInputs, tg: TrainGraph, frozen: WeightMap, targets: ReadonlyMap<string, HostTensor>, hyper: AdamHyper): Promise<TrainStep> {
+  if (inp.stepBackend === 'tfjs') return TfjsTrainStep.create(tg, frozen, targets, hyper);
+  return inp.backend?.device === 'gpu' ? ResidentTrainStep.create(tg, frozen, targets, hyper, inp.backend) : OnnxTrainStep.create(tg, frozen, targets, hyper, inp.backend);
 }
 
 /**
