@@ -16,8 +16,7 @@ import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { jobById } from './jobs.ts';
 import { type PreparedJob, prepareJob } from './setup.ts';
-import { kernelEvents, type ProfileEvent } from './ort-profile.ts';
-
+import { fastestPerNode, type ProfileEvent } from './ort-profile.ts';
 
 async function prepared(job: string, env: string | undefined, dir: string): Promise<PreparedJob> {
   const [k, v] = env ? env.split('=') : [];
@@ -34,12 +33,7 @@ function nodeMinima(dir: string): ProfileEvent[] {
   const files = readdirSync(dir).map((f) => path.join(dir, f));
   const file = files.sort((a, b) => readFileSync(b).length - readFileSync(a).length)[0];
   if (!file) throw new Error('bench/node-ab: ONNX Runtime wrote no profile');
-  const best = new Map<string, ProfileEvent>();
-  for (const e of kernelEvents(JSON.parse(readFileSync(file, 'utf8')) as ProfileEvent[])) {
-    const b = best.get(e.name);
-    if (!b || e.dur < b.dur) best.set(e.name, e);
-  }
-  return [...best.values()];
+  return fastestPerNode(JSON.parse(readFileSync(file, 'utf8')) as ProfileEvent[]);
 }
 
 const shapes = (l: readonly Record<string, number[]>[] | undefined): string => (l ?? []).map((r) => `[${Object.values(r)[0]!.join(',')}]`).join(' ');

@@ -24,3 +24,13 @@ const CONTROL_FLOW = new Set(['Loop', 'If', 'Scan']);
 export function kernelEvents(events: readonly ProfileEvent[]): ProfileEvent[] {
   return events.filter((e) => e.cat === 'Node' && e.name.endsWith('_kernel_time') && !CONTROL_FLOW.has(e.args?.op_name ?? ''));
 }
+
+/** Each computing node's fastest kernel event (kernelEvents), one per node name. */
+export function fastestPerNode(events: readonly ProfileEvent[]): ProfileEvent[] {
+  const best = new Map<string, ProfileEvent>();
+  for (const e of kernelEvents(events)) {
+    const b = best.get(e.name);
+    if (!b || e.dur < b.dur) best.set(e.name, e);
+  }
+  return [...best.values()];
+}

@@ -20,8 +20,7 @@ import { parseArgs } from 'node:util';
 import type { BackendOptions } from '../src/backends/types.ts';
 import { jobById } from './jobs.ts';
 import { type StcBackend, STC_BACKENDS, prepareJob } from './setup.ts';
-import { kernelEvents, type ProfileEvent } from './ort-profile.ts';
-
+import { fastestPerNode, kernelEvents, type ProfileEvent } from './ort-profile.ts';
 
 const shapeAt = (list: readonly Record<string, number[]>[] | undefined, i: number): number[] => Object.values(list?.[i] ?? {})[0] ?? [];
 
@@ -30,12 +29,7 @@ const shapeAt = (list: readonly Record<string, number[]>[] | undefined, i: numbe
  * that minimum (`--minima`: on a shared machine the sum of per-node minima moves far less than the mean).
  */
 function nodeMinima(events: readonly ProfileEvent[], runs: number): ProfileEvent[] {
-  const best = new Map<string, ProfileEvent>();
-  for (const e of kernelEvents(events)) {
-    const b = best.get(e.name);
-    if (!b || e.dur < b.dur) best.set(e.name, e);
-  }
-  return [...best.values()].map((e) => ({ ...e, dur: e.dur * runs }));
+  return fastestPerNode(events).map((e) => ({ ...e, dur: e.dur * runs }));
 }
 
 /** Per-op-type milliseconds per step (`runs`: steps profiled), the convolutions sorted by time, and each node of the `detail` op types. */

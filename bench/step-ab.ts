@@ -29,7 +29,6 @@ interface Variant extends BackendOptions {
   readonly env?: Readonly<Record<string, string>>;
 }
 
-
 async function prepare(jobId: string, v: Variant, profileDir: string | undefined): Promise<PreparedJob> {
   const { env = {}, ...opts } = v;
   const saved = Object.fromEntries(Object.keys(env).map((k) => [k, process.env[k]]));

@@ -18,7 +18,6 @@ import { jobById } from './jobs.ts';
 import { prepareJob } from './setup.ts';
 import { kernelEvents, type ProfileEvent } from './ort-profile.ts';
 
-
 const median = (x: readonly number[]): number => [...x].sort((a, b) => a - b)[x.length >> 1]!;
 
 async function main(): Promise<void> {
