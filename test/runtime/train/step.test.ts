@@ -7,6 +7,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { HostTensor } from '../../../src/compiler/ir/types.ts';
+import type { WeightMap } from '../../../src/backends/types.ts';
 import { OnnxBackend, type OnnxModel } from '../../../src/backends/onnx/index.ts';
 import { paramsOf } from '../../../src/compiler/ir/graph.ts';
 import { Rng } from '../../../src/runtime/data/rng.ts';
@@ -38,6 +39,17 @@ function expectSameState(a: OptimState, b: OptimState): void {
   }
 }
 
+/** The tiny training graph (batch B, S²), the loss network's weights, and the style targets of a seeded 20² image. */
+async function tinyStep(): Promise<{ tg: TrainGraph; frozen: WeightMap; targets: Map<string, HostTensor> }> {
+  const loss = tinyLossNet();
+  const tg = buildTrainGraph({ transformer: tinyTransformer(), lossNet: loss.graph, loss: TINY_LOSS, batch: B, size: S, adam: HYPER });
+  const sg = styleTargetGraph(loss.graph, TINY_LOSS, { H: 20, W: 20 });
+  const sm = await new OnnxBackend().compile(sg, loss.weights, { threads: 1 });
+  const targets = new Map(Object.entries(await sm.run({ [sg.inputs[0]!]: image(1, 20, 20, 7) })));
+  await sm.dispose();
+  return { tg, frozen: lossNetWeights(loss.weights), targets };
+}
+
 describe('OnnxTrainStep buffer reuse', () => {
   let reusing: OnnxTrainStep;
   let fresh: OnnxTrainStep;
@@ -47,14 +59,9 @@ describe('OnnxTrainStep buffer reuse', () => {
   let fixed: Record<string, HostTensor>;
 
   beforeAll(async () => {
-    const loss = tinyLossNet();
-    tg = buildTrainGraph({ transformer: tinyTransformer(), lossNet: loss.graph, loss: TINY_LOSS, batch: B, size: S, adam: HYPER });
-    const sg = styleTargetGraph(loss.graph, TINY_LOSS, { H: 20, W: 20 });
-    const sm = await new OnnxBackend().compile(sg, loss.weights, { threads: 1 });
-    const so = await sm.run({ [sg.inputs[0]!]: image(1, 20, 20, 7) });
-    await sm.dispose();
-    const targets = new Map(Object.entries(so));
-    const frozen = lossNetWeights(loss.weights);
+    const setup = await tinyStep();
+    tg = setup.tg;
+    const { frozen, targets } = setup;
     reusing = await OnnxTrainStep.create(tg, frozen, targets, HYPER, { threads: 1 });
     // The step graph itself, one run per step: what the Loop in OnnxTrainStep must reproduce.
     plain = await new OnnxBackend().compile(tg.graph, frozen, { threads: 1 });
@@ -188,13 +195,7 @@ describe.skipIf(!icd)('OnnxTrainStep on the GPU (WebGPU over SwiftShader)', () =
   useSwiftShader(icd!);
 
   it('runs the step graph itself, one step per run, and matches the CPU step', async () => {
-    const loss = tinyLossNet();
-    const tg = buildTrainGraph({ transformer: tinyTransformer(), lossNet: loss.graph, loss: TINY_LOSS, batch: B, size: S, adam: HYPER });
-    const sg = styleTargetGraph(loss.graph, TINY_LOSS, { H: 20, W: 20 });
-    const sm = await new OnnxBackend().compile(sg, loss.weights, { threads: 1 });
-    const targets = new Map(Object.entries(await sm.run({ [sg.inputs[0]!]: image(1, 20, 20, 7) })));
-    await sm.dispose();
-    const frozen = lossNetWeights(loss.weights);
+    const { tg, frozen, targets } = await tinyStep();
     const gpu = await OnnxTrainStep.create(tg, frozen, targets, HYPER, { threads: 1, device: 'gpu' });
     const cpu = await OnnxTrainStep.create(tg, frozen, targets, HYPER, { threads: 1 });
     try {
