@@ -47,7 +47,7 @@ export interface PreparedJob {
    * as `stc train` does, and the bench reports time per step.
    */
   readonly stepsPerCall?: number;
-  /** Conv/ConvTranspose/MatMul FLOPs of one iteration, counted on the executed IR graph. */
+  /** Conv/ConvTranspose/MatMul FLOPs of one step (an iteration over stepsPerCall), counted on the executed IR graph. */
   readonly flop: number;
   /** What the FLOP count and the step cover, for the notes. */
   readonly detail: string;
