@@ -3,6 +3,7 @@
  * for docs/benchmarks.md. Pure functions; the driver (run.ts) does the I/O.
  */
 import type { Device } from '../src/backends/types.ts';
+import { pairedRatio, type PairedRatio, type RoundTimes } from './rounds.ts';
 import { median, percentOfPeak, ratio } from './stats.ts';
 
 /** One measurement of one job on one backend (a worker's or torch_bench.py's output). */
@@ -49,6 +50,8 @@ export interface JobResult {
    * run's peak (BenchDoc.peak).
    */
   readonly peak?: number;
+  /** Each round's median times (bench/rounds.ts); `results` then holds each backend's rounds combined. */
+  readonly rounds?: readonly RoundTimes[];
 }
 
 export interface BenchDoc {
@@ -99,8 +102,12 @@ function notMeasured(o: Exclude<Outcome, { status: 'ok' }>): string {
   return o.status === 'skipped' && o.reason.startsWith('n/a:') ? o.reason : `${o.status}: ${o.reason}`;
 }
 
-/** "median (ratio to the reference×)", the ratio left out when the reference (the fastest peer) has no measurement. */
-function timeVsTorch(m: Measurement, torch: Outcome): string {
+/**
+ * "median (ratio to the reference×)", the ratio left out when the reference (the fastest peer) has no measurement;
+ * with `paired` from two rounds or more, the ratio is its median over rounds and its range follows.
+ */
+function timeVsTorch(m: Measurement, torch: Outcome, paired?: PairedRatio): string {
+  if (paired && paired.rounds >= 2) return `${ms(m.median_ms)} (${fmt(paired.median, 2)}×, ${fmt(paired.min, 2)}-${fmt(paired.max, 2)})`;
   const r = torch.status === 'ok' ? ratio(m.median_ms, torch.m.median_ms) : undefined;
   return `${ms(m.median_ms)}${r !== undefined ? ` (${fmt(r, 2)}×)` : ''}`;
 }
@@ -118,10 +125,10 @@ export function fastestPeer(results: JobResult['results']): { readonly name: Bac
 const NO_PEER: Outcome = { status: 'skipped', reason: 'no peer measured' };
 
 /** One table cell per backend: "median (ratio to the fastest peer×) · GFLOP/s (% peak) · RSS". */
-export function cell(o: Outcome, torch: Outcome, peak: number | undefined): string {
+export function cell(o: Outcome, torch: Outcome, peak: number | undefined, paired?: PairedRatio): string {
   if (o.status !== 'ok') return notMeasured(o);
   const m = o.m;
-  const parts = [timeVsTorch(m, torch)];
+  const parts = [timeVsTorch(m, torch, paired)];
   parts.push(`${fmt(m.gflops)} GFLOP/s${peak ? ` (${fmt(percentOfPeak(m.gflops, peak), 0)}%)` : ''}`);
   parts.push(`${fmt(m.peak_rss_mb, 0)} MB`);
   return parts.join(' · ');
@@ -131,17 +138,71 @@ export function cell(o: Outcome, torch: Outcome, peak: number | undefined): stri
  * The int8 cell: "median (ratio to PyTorch×) · ratio to stc-onnx× fp32 · RSS". No GFLOP/s: int8
  * multiply-adds are not float32 FLOPs (the JSON keeps the worker's fp32-equivalent figure).
  */
-export function int8Cell(o: Outcome, torch: Outcome, fp32: Outcome): string {
+export function int8Cell(o: Outcome, torch: Outcome, fp32: Outcome, paired?: PairedRatio): string {
   if (o.status !== 'ok') return notMeasured(o);
   const m = o.m;
   const r = fp32.status === 'ok' ? ratio(m.median_ms, fp32.m.median_ms) : undefined;
-  return [timeVsTorch(m, torch), ...(r !== undefined ? [`${fmt(r, 2)}× fp32`] : []), `${fmt(m.peak_rss_mb, 0)} MB`].join(' · ');
+  return [timeVsTorch(m, torch, paired), ...(r !== undefined ? [`${fmt(r, 2)}× fp32`] : []), `${fmt(m.peak_rss_mb, 0)} MB`].join(' · ');
 }
 
 function jobCell(j: JobResult, b: BackendName, peak: number | undefined): string {
   const ref = fastestPeer(j.results)?.outcome ?? NO_PEER;
   const o = j.results[b] ?? { status: 'skipped', reason: 'not run' };
-  return b === 'stc-onnx-int8' ? int8Cell(o, ref, j.results['stc-onnx']) : cell(o, ref, peak);
+  const paired = j.rounds && pairedRatio(j.rounds, b, PEERS);
+  return b === 'stc-onnx-int8' ? int8Cell(o, ref, j.results['stc-onnx'], paired) : cell(o, ref, peak, paired);
+}
+
+/**
+ * A backend's time over the fastest peer's on a job: over the job's rounds where it has them (bench/rounds.ts),
+ * else the one measurement of each; undefined when either side was not measured.
+ */
+export function jobRatio(j: JobResult, b: BackendName): PairedRatio | undefined {
+  if (j.rounds) return pairedRatio(j.rounds, b, PEERS);
+  const o = j.results[b];
+  const peer = fastestPeer(j.results)?.outcome;
+  const r = o?.status === 'ok' && peer?.status === 'ok' ? ratio(o.m.median_ms, peer.m.median_ms) : undefined;
+  return r === undefined ? undefined : { median: r, min: r, max: r, rounds: 1 };
+}
+
+/** A speed goal: on the jobs it `applies` to, `backend`'s time is at most `max` times the fastest peer's. */
+export interface Goal {
+  readonly what: string;
+  readonly backend: BackendName;
+  readonly max: number;
+  readonly applies: (j: JobResult) => boolean;
+}
+
+const largeInference = (j: JobResult): boolean => j.kind === 'inference' && j.size >= 512;
+
+/** Issue 22's goals. The int8 goal's quality half (PSNR ≥ 40 dB against fp32) is bench/int8-quality.ts's to show. */
+export const GOALS: readonly Goal[] = [
+  { what: 'inference, fp32', backend: 'stc-onnx', max: 0.7, applies: largeInference },
+  { what: 'inference, int8', backend: 'stc-onnx-int8', max: 0.5, applies: largeInference },
+  { what: 'Gatys step', backend: 'stc-onnx', max: 0.6, applies: (j) => j.kind === 'gatys' },
+  { what: 'training step', backend: 'stc-onnx', max: 0.8, applies: (j) => j.kind === 'train' },
+];
+
+/** The goals table: per goal and job, the ratio (median over rounds, with its range), the goal, and met or missed. */
+export function goalLines(jobs: readonly JobResult[], goals: readonly Goal[] = GOALS): string[] {
+  const rows: string[] = [];
+  let met = 0;
+  for (const g of goals)
+    for (const j of jobs.filter(g.applies)) {
+      const r = jobRatio(j, g.backend);
+      const range = r && r.rounds >= 2 ? `${fmt(r.min, 2)}-${fmt(r.max, 2)} (${r.rounds} rounds)` : r ? '1 round' : '–';
+      const status = r === undefined ? 'not measured' : r.median <= g.max ? 'met' : `missed by ${fmt(r.median - g.max, 2)}`;
+      if (r !== undefined && r.median <= g.max) met++;
+      rows.push(`| ${g.what} | ${j.id} | ${r ? `${fmt(r.median, 2)}×` : '–'} | ${range} | ≤ ${fmt(g.max, 1)}× | ${status} |`);
+    }
+  if (rows.length === 0) return [];
+  return [
+    '',
+    `Goals (issue 22): stc's time over the fastest peer's, the median over rounds of the same round's ratio; ${met} of ${rows.length} met.`,
+    '',
+    '| goal | job | ratio | range | goal | status |',
+    '|---|---|---|---|---|---|',
+    ...rows,
+  ];
 }
 
 function fastestPeerCell(j: JobResult): string {
@@ -185,6 +246,12 @@ export function renderMarkdown(doc: BenchDoc): string {
   const peerText = peers.length > 1 ? `the fastest peer (${peers.join(', ')}) on that job` : 'PyTorch eager';
   lines.push(`Each cell: median time (ratio to ${peerText}) · achieved GFLOP/s (% of the peak) · peak RSS of the process.`);
   lines.push(`stc-onnx-int8 cells: median time (ratio to ${peerText}) · time over stc-onnx\'s float32 time (× fp32) · peak RSS; no GFLOP/s (int8 multiply-adds are not float32 FLOPs).`);
+  const rounds = Math.max(0, ...doc.jobs.map((j) => j.rounds?.length ?? 0));
+  if (rounds >= 2)
+    lines.push(
+      `Each job ran in ${rounds} rounds, every backend once per round in its own process (bench/rounds.ts): a time is the median of the rounds' medians, ` +
+        `and a ratio the median over rounds of the time over the fastest peer's in the same round, followed by its range.`,
+    );
   lines.push('');
   const perJob = jobPeaks.length > 0;
   const withFastest = peers.length > 1;
@@ -196,6 +263,7 @@ export function renderMarkdown(doc: BenchDoc): string {
     const fastCell = withFastest ? ` ${fastestPeerCell(j)} |` : '';
     lines.push(`| ${j.id} | ${j.size} | ${j.batch} |${peakCell}${fastCell} ${columns.map((b) => jobCell(j, b, p).replace(/\|/g, '\\|')).join(' | ')} |`);
   }
+  lines.push(...goalLines(doc.jobs));
   if (doc.arbitrary?.length) lines.push(...arbitraryLines(doc.arbitrary));
   if (doc.firstImage?.length) lines.push(...firstImageLines(doc.firstImage));
   if (doc.notes.length) {

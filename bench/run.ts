@@ -5,12 +5,13 @@
  * backends back to back per job (the load of a shared machine drifts over a run): per job the conv
  * micro-benchmark (the peak), stc-onnx, the peers, then stc-onnx-int8 and stc-tfjs. Then, unless turned off,
  * the arbitrary-style networks against TFLite (bench/arbitrary.ts, when ../shared has the models) and the
- * first-image latency (bench/first-image.ts). Ratios are against the fastest peer on each job.
+ * first-image latency (bench/first-image.ts). Ratios are against the fastest peer on each job. A full run measures
+ * each job in 3 rounds (--rounds; bench/rounds.ts says why), --quick in one.
  * Writes bench/results/latest.json and the generated section of docs/benchmarks.md.
  *
  *   npm run bench -- [--quick] [--device cpu|gpu] [--only SUBSTRING]... [--threads N]
  *                    [--no-torch] [--no-compile] [--no-torch-onnx] [--no-tfjs] [--no-int8]
- *                    [--no-arbitrary] [--no-first-image] [--no-docs] [--repeats N] [--warmup N]
+ *                    [--no-arbitrary] [--no-first-image] [--no-docs] [--repeats N] [--warmup N] [--rounds N]
  *
  * --quick: torch.compile only on the smallest inference job (inductor compiles each job for minutes on 2 cores).
  * --quick: fewer repeats, the quick job subset, tfjs only at the smallest size of each job.
@@ -24,7 +25,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { JOBS, int8Runs, tfjsRuns, type Job } from './jobs.ts';
-import { notApplicable, renderMarkdown, spliceSection, type ArbitraryRow, type BenchDoc, type FirstImageRow, type JobResult, type Measurement, type Outcome } from './report.ts';
+import { notApplicable, renderMarkdown, spliceSection, type ArbitraryRow, type BackendName, type BenchDoc, type FirstImageRow, type JobResult, type Measurement, type Outcome } from './report.ts';
+import { combineRounds, roundTimes, type RoundTimes } from './rounds.ts';
 import type { StcBackend } from './setup.ts';
 import type { Device } from '../src/backends/types.ts';
 import { gflops } from './stats.ts';
@@ -143,7 +145,71 @@ async function firstImageRows(repeats: number, o: Options, notes: string[]): Pro
   return (JSON.parse(lastLine(r.stdout)) as { rows: FirstImageRow[] }).rows;
 }
 
+/** The backends a round measures, in the order the table shows them. */
+const ROUND_BACKENDS: readonly BackendName[] = ['stc-onnx', 'stc-onnx-int8', 'stc-tfjs', 'pytorch', 'pytorch-compile', 'torch-onnx-ort'];
+
+/** The run-wide choices a round needs. */
+interface RoundContext {
+  readonly o: Options;
+  readonly flags: Readonly<Record<'no-torch' | 'no-compile' | 'no-torch-onnx' | 'no-int8' | 'no-tfjs', boolean | undefined>>;
+  /** --quick runs torch.compile on this job only. */
+  readonly smallestInference: string | undefined;
+  /** tfjs on wasm needs minutes per Gatys or training step (see docs/benchmarks.md): a budget keeps --quick short. */
+  readonly tfjsBudget: number;
+}
+
+interface RoundOutcomes {
+  readonly outcomes: Readonly<Partial<Record<BackendName, Outcome>>>;
+  readonly torchVersion?: string;
+}
+
+/**
+ * One round of one job: stc-onnx, then the peers right after it on the same job, so that all see the same machine load
+ * (it drifts over a run), then stc-onnx-int8; stc-tfjs in the first round only (minutes per step on wasm).
+ */
+async function measureRound(job: Job, ctx: RoundContext, round: number): Promise<RoundOutcomes> {
+  const { o, flags } = ctx;
+  const tag = ctx.o.rounds > 1 ? ` (round ${round} of ${ctx.o.rounds})` : '';
+  log(`bench: ${job.id} on stc-onnx${tag}`);
+  const onnx = await worker(job.id, 'onnx', o, 900_000);
+  let pytorch: Outcome = { status: 'skipped', reason: '--no-torch' };
+  let torchVersion: string | undefined;
+  if (!flags['no-torch']) {
+    log(`bench: ${job.id} on PyTorch eager (bench/torch_bench.py)`);
+    const t = await torchBench([job.id], o);
+    const m = t.jobs.get(job.id);
+    pytorch = m ? { status: 'ok', m } : { status: 'failed', reason: t.failures.get(job.id) ?? t.error ?? 'no result' };
+    torchVersion = t.version;
+  }
+  const compiled = await compiledPeer(job, o, flags['no-compile']! || flags['no-torch']!, o.quick && job.id !== ctx.smallestInference);
+  let torchOnnx: Outcome;
+  if (job.kind !== 'inference') torchOnnx = notApplicable('inference only (torch.onnx.export has no gradient)');
+  else if (flags['no-torch-onnx']) torchOnnx = { status: 'skipped', reason: '--no-torch-onnx' };
+  else {
+    log(`bench: ${job.id} on torch.onnx.export → onnxruntime-node`);
+    torchOnnx = await worker(job.id, 'torch-onnx', o, 900_000);
+  }
+  let int8: Outcome;
+  if (!int8Runs(job)) int8 = notApplicable('inference only');
+  else if (flags['no-int8']) int8 = { status: 'skipped', reason: '--no-int8' };
+  else {
+    log(`bench: ${job.id} on stc-onnx-int8`);
+    int8 = await worker(job.id, 'onnx-int8', o, 900_000);
+  }
+  let tfjs: Outcome;
+  if (flags['no-tfjs']) tfjs = { status: 'skipped', reason: '--no-tfjs' };
+  else if (!tfjsRuns(job, o.quick)) tfjs = { status: 'skipped', reason: 'quick mode (smallest size only)' };
+  else if (round > 1) tfjs = { status: 'skipped', reason: 'first round only' };
+  else {
+    log(`bench: ${job.id} on stc-tfjs`);
+    tfjs = await worker(job.id, 'tfjs', { ...o, repeats: o.quick ? 2 : 3, warmup: 1 }, ctx.tfjsBudget);
+  }
+  const outcomes = { 'stc-onnx': onnx, 'stc-onnx-int8': int8, 'stc-tfjs': tfjs, pytorch, 'pytorch-compile': compiled, 'torch-onnx-ort': torchOnnx };
+  return { outcomes, ...(torchVersion !== undefined && { torchVersion }) };
+}
+
 interface Options {
+  readonly rounds: number;
   readonly quick: boolean;
   readonly device: Device;
   readonly threads: number;
@@ -177,6 +243,7 @@ async function main(): Promise<void> {
       threads: { type: 'string' },
       repeats: { type: 'string' },
       warmup: { type: 'string' },
+      rounds: { type: 'string' },
       'no-torch': { type: 'boolean', default: false },
       'no-compile': { type: 'boolean', default: false },
       'no-torch-onnx': { type: 'boolean', default: false },
@@ -188,12 +255,14 @@ async function main(): Promise<void> {
     },
   });
   if (values.device !== 'cpu' && values.device !== 'gpu') throw new Error(`--device must be cpu or gpu, got ${values.device}`);
+  if (values.rounds !== undefined && !(Number.isInteger(Number(values.rounds)) && Number(values.rounds) >= 1)) throw new Error(`--rounds must be a positive integer, got ${values.rounds}`);
   const quick = values.quick!;
   const o: Options = {
     quick,
     device: values.device,
     threads: Number(values.threads ?? os.cpus().length),
     repeats: Number(values.repeats ?? (quick ? 3 : 5)),
+    rounds: Number(values.rounds ?? (quick ? 1 : 3)),
     warmup: Number(values.warmup ?? (quick ? 1 : 2)),
   };
   const only = values.only!;
@@ -218,77 +287,52 @@ async function main(): Promise<void> {
   if (runPeak !== undefined) log(`bench: peak ${runPeak.toFixed(1)} GFLOP/s`);
 
   // tfjs on wasm needs minutes per Gatys or training step (see docs/benchmarks.md): a budget keeps --quick short.
-  const tfjsBudget = quick ? 10_000 : 90_000;
-  const stc = new Map<string, { onnx: Outcome; int8: Outcome; tfjs: Outcome; compiled: Outcome; torchOnnx: Outcome; peak?: number }>();
-  const smallestInference = jobs.filter((j) => j.kind === 'inference').sort((a, b) => a.size - b.size)[0]?.id;
-  const torchJobs = new Map<string, Measurement>();
-  const torchFailures = new Map<string, string>();
+  const ctx: RoundContext = {
+    o,
+    flags: values,
+    smallestInference: jobs.filter((j) => j.kind === 'inference').sort((a, b) => a.size - b.size)[0]?.id,
+    tfjsBudget: quick ? 10_000 : 90_000,
+  };
+  const stc = new Map<string, { results: JobResult['results']; rounds?: RoundTimes[]; peak?: number }>();
   let torchVersion: string | undefined;
   for (const job of jobs) {
     // The peak again, right before the job: "% of peak" then compares against the machine as it is now.
     const jobPeak = quick ? undefined : await measurePeak(`before ${job.id}`);
-    log(`bench: ${job.id} on stc-onnx${jobPeak !== undefined ? ` (peak just before: ${jobPeak.toFixed(1)} GFLOP/s)` : ''}`);
-    const onnx = await worker(job.id, 'onnx', o, 900_000);
-    // PyTorch right after stc-onnx on the same job, so both see the same machine load (it drifts over a run).
-    if (!values['no-torch']) {
-      log(`bench: ${job.id} on PyTorch eager (bench/torch_bench.py)`);
-      const t = await torchBench([job.id], o);
-      for (const [id, m] of t.jobs) torchJobs.set(id, m);
-      for (const [id, f] of t.failures) torchFailures.set(id, f);
-      if (t.error) torchFailures.set(job.id, t.error);
-      torchVersion ??= t.version;
+    if (jobPeak !== undefined) log(`bench: ${job.id}: peak just before: ${jobPeak.toFixed(1)} GFLOP/s`);
+    const perRound: RoundOutcomes[] = [];
+    for (let round = 1; round <= o.rounds; round++) {
+      const r = await measureRound(job, ctx, round);
+      perRound.push(r);
+      torchVersion ??= r.torchVersion;
+      for (const [b, out] of Object.entries(r.outcomes) as [BackendName, Outcome][])
+        log(`bench:   ${b}: ${out.status === 'ok' ? `${out.m.median_ms.toFixed(1)} ms, ${out.m.gflops.toFixed(1)} GFLOP/s, ${out.m.peak_rss_mb.toFixed(0)} MB` : `${out.status} (${out.reason})`}`);
     }
-    const compiled = await compiledPeer(job, o, values['no-compile']! || values['no-torch']!, quick && job.id !== smallestInference);
-    let torchOnnx: Outcome;
-    if (job.kind !== 'inference') torchOnnx = notApplicable('inference only (torch.onnx.export has no gradient)');
-    else if (values['no-torch-onnx']) torchOnnx = { status: 'skipped', reason: '--no-torch-onnx' };
-    else {
-      log(`bench: ${job.id} on torch.onnx.export → onnxruntime-node`);
-      torchOnnx = await worker(job.id, 'torch-onnx', o, 900_000);
-    }
-    let int8: Outcome;
-    if (!int8Runs(job)) int8 = notApplicable('inference only');
-    else if (values['no-int8']) int8 = { status: 'skipped', reason: '--no-int8' };
-    else {
-      log(`bench: ${job.id} on stc-onnx-int8`);
-      int8 = await worker(job.id, 'onnx-int8', o, 900_000);
-    }
-    let tfjs: Outcome;
-    if (values['no-tfjs']) tfjs = { status: 'skipped', reason: '--no-tfjs' };
-    else if (!tfjsRuns(job, quick)) tfjs = { status: 'skipped', reason: 'quick mode (smallest size only)' };
-    else {
-      log(`bench: ${job.id} on stc-tfjs`);
-      tfjs = await worker(job.id, 'tfjs', { ...o, repeats: quick ? 2 : 3, warmup: 1 }, tfjsBudget);
-    }
+    const combined = (b: BackendName): Outcome => combineRounds(perRound.map((r) => r.outcomes[b] ?? { status: 'skipped', reason: 'not run' }));
+    for (const b of ROUND_BACKENDS)
+      perRound.forEach((r, i) => {
+        const out = r.outcomes[b];
+        if (o.rounds > 1 && out && out.status === 'failed') notes.push(`${job.id}, ${b}, round ${i + 1} of ${o.rounds}: failed (${out.reason}).`);
+      });
     // Each ONNX node is at least one dispatch on a GPU: the step's node count for this device (bench/node-counts.ts).
     const nodes = await jobNodeCount(job, o.device);
     log(`bench:   onnx nodes (--device ${o.device}): ${nodes.nodes} (${nodes.byOp.slice(0, 5).map(([op, n]) => `${op} ${n}`).join(', ')})`);
-    stc.set(job.id, { onnx, int8, tfjs, compiled, torchOnnx, ...(jobPeak !== undefined && { peak: jobPeak }) });
-    const pt: Outcome = torchJobs.has(job.id) ? { status: 'ok', m: torchJobs.get(job.id)! } : { status: 'failed', reason: torchFailures.get(job.id) ?? 'not run' };
-    for (const [b, r] of [['onnx', onnx], ['onnx-int8', int8], ['tfjs', tfjs], ['torch', pt], ['torch.compile', compiled], ['torch-onnx', torchOnnx]] as const)
-      log(`bench:   ${b}: ${r.status === 'ok' ? `${r.m.median_ms.toFixed(1)} ms, ${r.m.gflops.toFixed(1)} GFLOP/s, ${r.m.peak_rss_mb.toFixed(0)} MB` : `${r.status} (${r.reason})`}`);
+    const results: JobResult['results'] = {
+      'stc-onnx': combined('stc-onnx'),
+      'stc-onnx-int8': combined('stc-onnx-int8'),
+      'stc-tfjs': combined('stc-tfjs'),
+      pytorch: combined('pytorch'),
+      'pytorch-compile': combined('pytorch-compile'),
+      'torch-onnx-ort': combined('torch-onnx-ort'),
+    };
+    stc.set(job.id, { results, ...(o.rounds > 1 && { rounds: perRound.map((r) => roundTimes(r.outcomes)) }), ...(jobPeak !== undefined && { peak: jobPeak }) });
   }
 
   if (values['no-torch']) notes.push('PyTorch not run (--no-torch).');
-  const torch: TorchRun = { jobs: torchJobs, failures: torchFailures, ...(torchVersion !== undefined && { version: torchVersion }) };
-  const torchOutcome = (j: Job): Outcome => {
-    const m = torch.jobs.get(j.id);
-    if (m) return { status: 'ok', m };
-    if (values['no-torch']) return { status: 'skipped', reason: '--no-torch' };
-    return { status: 'failed', reason: torch.failures.get(j.id) ?? 'no result' };
-  };
   const results: JobResult[] = jobs.map((j) => {
     const s = stc.get(j.id)!;
-    return {
-      id: j.id,
-      kind: j.kind,
-      size: j.size,
-      batch: j.batch,
-      results: { 'stc-onnx': s.onnx, 'stc-onnx-int8': s.int8, 'stc-tfjs': s.tfjs, pytorch: torchOutcome(j), 'pytorch-compile': s.compiled, 'torch-onnx-ort': s.torchOnnx },
-      ...(s.peak !== undefined && { peak: s.peak }),
-    };
+    return { id: j.id, kind: j.kind, size: j.size, batch: j.batch, results: s.results, ...(s.rounds && { rounds: s.rounds }), ...(s.peak !== undefined && { peak: s.peak }) };
   });
-  const tfjsEngine = [...stc.values()].map((r) => (r.tfjs.status === 'ok' ? r.tfjs.m.engine : undefined)).find((e) => e);
+  const tfjsEngine = [...stc.values()].map(({ results: r }) => (r['stc-tfjs'].status === 'ok' ? r['stc-tfjs'].m.engine : undefined)).find((e) => e);
   if (tfjsEngine) notes.push(`stc-tfjs ran on ${tfjsEngine}.`);
   notes.push(
     'FLOPs: convolution, transposed-convolution and matmul FLOPs (2 per multiply-add) of the graph actually executed, counted on the IR ' +
@@ -333,7 +377,7 @@ async function main(): Promise<void> {
       node: process.versions.node,
       ort: packageVersion('onnxruntime-node') ?? '?',
       ...(packageVersion('@tensorflow/tfjs') && { tfjs: packageVersion('@tensorflow/tfjs')! }),
-      ...(torch.version && { torch: torch.version }),
+      ...(torchVersion && { torch: torchVersion }),
     },
     threads: o.threads,
     load: { before: loadBefore, after: os.loadavg() },

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { SECTION_BEGIN, SECTION_END, cell, fastestPeer, int8Cell, notApplicable, renderMarkdown, spliceSection, type BenchDoc, type Outcome } from '../../bench/report.ts';
+import { SECTION_BEGIN, SECTION_END, cell, fastestPeer, goalLines, int8Cell, notApplicable, renderMarkdown, spliceSection, type BenchDoc, type JobResult, type Outcome } from '../../bench/report.ts';
+import { roundTimes } from '../../bench/rounds.ts';
 
 const ok = (median_ms: number, gflops: number, rss: number): Outcome => ({ status: 'ok', m: { median_ms, min_ms: median_ms, gflop: (gflops * median_ms) / 1000, gflops, peak_rss_mb: rss } });
 
@@ -89,6 +90,51 @@ describe('bench report', () => {
     // 60 / 100 = 0.60; int8 30 / 100 = 0.30 and 30 / 60 = 0.50 of fp32; pytorch 200 / 100 = 2.00.
     expect(md).toContain('| a | 256 | 1 | torch-onnx-ort, 100 ms | 60.0 ms (0.60×) · 20.0 GFLOP/s (50%) · 300 MB | 30.0 ms (0.30×) · 0.50× fp32 · 310 MB | skipped: q | 200 ms (2.00×) ·');
     expect(md).toContain('ratio to the fastest peer (pytorch, pytorch-compile, torch-onnx-ort) on that job');
+  });
+
+  it('with rounds, a cell shows the median over rounds of the same round\'s ratio and its range', () => {
+    const round = (stc: number, eager: number, compiled: number) =>
+      roundTimes({ 'stc-onnx': ok(stc, 20, 300), pytorch: ok(eager, 10, 400), 'pytorch-compile': ok(compiled, 10, 400) });
+    const job: JobResult = {
+      id: 'g',
+      kind: 'gatys',
+      size: 256,
+      batch: 1,
+      // The combined medians (stc 260, peers 400 and 420) would read 0.65; the rounds read 0.60, 0.65 and 0.75.
+      results: { 'stc-onnx': ok(260, 20, 300), 'stc-onnx-int8': notApplicable('inference only'), 'stc-tfjs': { status: 'skipped', reason: 'q' }, pytorch: ok(400, 10, 400), 'pytorch-compile': ok(420, 10, 400) },
+      rounds: [round(240, 400, 420), round(260, 420, 400), round(300, 450, 400)],
+    };
+    const md = renderMarkdown(benchDoc([job]));
+    expect(md).toContain('| g | 256 | 1 | pytorch, 400 ms | 260 ms (0.65×, 0.60-0.75) ·');
+    expect(md).toContain('Each job ran in 3 rounds');
+    // The goals table: Gatys ≤ 0.6×, the median 0.65 misses by 0.05.
+    expect(md).toContain('| Gatys step | g | 0.65× | 0.60-0.75 (3 rounds) | ≤ 0.6× | missed by 0.05 |');
+    expect(md).toContain('0 of 1 met');
+  });
+
+  it('checks each goal on the jobs it names, from one measurement when the run has no rounds', () => {
+    const job = (id: string, kind: string, size: number, stc: number, int8: Outcome, peer: number): JobResult => ({
+      id,
+      kind,
+      size,
+      batch: 1,
+      results: { 'stc-onnx': ok(stc, 1, 1), 'stc-onnx-int8': int8, 'stc-tfjs': { status: 'skipped', reason: 'q' }, pytorch: ok(peer, 1, 1) },
+    });
+    const lines = goalLines([
+      job('inf-256', 'inference', 256, 90, ok(40, 1, 1), 100),
+      job('inf-512', 'inference', 512, 70, ok(45, 1, 1), 100),
+      job('inf-1024', 'inference', 1024, 71, { status: 'failed', reason: 'x' }, 100),
+      job('tr', 'train', 128, 80, notApplicable('inference only'), 100),
+    ]).join('\n');
+    // 256² inference has no goal; 0.70 and 0.80 are met at the line; a failed int8 run is not measured, not met.
+    expect(lines).not.toContain('inf-256');
+    expect(lines).toContain('| inference, fp32 | inf-512 | 0.70× | 1 round | ≤ 0.7× | met |');
+    expect(lines).toContain('| inference, fp32 | inf-1024 | 0.71× | 1 round | ≤ 0.7× | missed by 0.01 |');
+    expect(lines).toContain('| inference, int8 | inf-512 | 0.45× | 1 round | ≤ 0.5× | met |');
+    expect(lines).toContain('| inference, int8 | inf-1024 | – | – | ≤ 0.5× | not measured |');
+    expect(lines).toContain('| training step | tr | 0.80× | 1 round | ≤ 0.8× | met |');
+    expect(lines).toContain('3 of 5 met');
+    expect(goalLines([])).toEqual([]);
   });
 
   it('renders the arbitrary-style and first-image tables when the run has them', () => {
