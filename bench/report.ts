@@ -189,10 +189,11 @@ export function goalLines(jobs: readonly JobResult[], goals: readonly Goal[] = G
   for (const g of goals)
     for (const j of jobs.filter(g.applies)) {
       const r = jobRatio(j, g.backend);
-      const range = r && r.rounds >= 2 ? `${fmt(r.min, 2)}-${fmt(r.max, 2)} (${r.rounds} rounds)` : r ? '1 round' : '–';
-      const status = r === undefined ? 'not measured' : r.median <= g.max ? 'met' : `missed by ${fmt(r.median - g.max, 2)}`;
+      // Three decimals: a ratio of 0.605 against a goal of 0.6 must not read as "0.60, missed by 0.00".
+      const range = r && r.rounds >= 2 ? `${fmt(r.min, 3)}-${fmt(r.max, 3)} (${r.rounds} rounds)` : r ? '1 round' : '–';
+      const status = r === undefined ? 'not measured' : r.median <= g.max ? 'met' : `missed by ${fmt(r.median - g.max, 3)}`;
       if (r !== undefined && r.median <= g.max) met++;
-      rows.push(`| ${g.what} | ${j.id} | ${r ? `${fmt(r.median, 2)}×` : '–'} | ${range} | ≤ ${fmt(g.max, 1)}× | ${status} |`);
+      rows.push(`| ${g.what} | ${j.id} | ${r ? `${fmt(r.median, 3)}×` : '–'} | ${range} | ≤ ${fmt(g.max, 1)}× | ${status} |`);
     }
   if (rows.length === 0) return [];
   return [

@@ -108,7 +108,7 @@ describe('bench report', () => {
     expect(md).toContain('| g | 256 | 1 | pytorch, 400 ms | 260 ms (0.65×, 0.60-0.75) ·');
     expect(md).toContain('Each job ran in 3 rounds');
     // The goals table: Gatys ≤ 0.6×, the median 0.65 misses by 0.05.
-    expect(md).toContain('| Gatys step | g | 0.65× | 0.60-0.75 (3 rounds) | ≤ 0.6× | missed by 0.05 |');
+    expect(md).toContain('| Gatys step | g | 0.650× | 0.600-0.750 (3 rounds) | ≤ 0.6× | missed by 0.050 |');
     expect(md).toContain('0 of 1 met');
   });
 
@@ -128,11 +128,11 @@ describe('bench report', () => {
     ]).join('\n');
     // 256² inference has no goal; 0.70 and 0.80 are met at the line; a failed int8 run is not measured, not met.
     expect(lines).not.toContain('inf-256');
-    expect(lines).toContain('| inference, fp32 | inf-512 | 0.70× | 1 round | ≤ 0.7× | met |');
-    expect(lines).toContain('| inference, fp32 | inf-1024 | 0.71× | 1 round | ≤ 0.7× | missed by 0.01 |');
-    expect(lines).toContain('| inference, int8 | inf-512 | 0.45× | 1 round | ≤ 0.5× | met |');
+    expect(lines).toContain('| inference, fp32 | inf-512 | 0.700× | 1 round | ≤ 0.7× | met |');
+    expect(lines).toContain('| inference, fp32 | inf-1024 | 0.710× | 1 round | ≤ 0.7× | missed by 0.010 |');
+    expect(lines).toContain('| inference, int8 | inf-512 | 0.450× | 1 round | ≤ 0.5× | met |');
     expect(lines).toContain('| inference, int8 | inf-1024 | – | – | ≤ 0.5× | not measured |');
-    expect(lines).toContain('| training step | tr | 0.80× | 1 round | ≤ 0.8× | met |');
+    expect(lines).toContain('| training step | tr | 0.800× | 1 round | ≤ 0.8× | met |');
     expect(lines).toContain('3 of 5 met');
     expect(goalLines([])).toEqual([]);
   });
