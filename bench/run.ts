@@ -208,6 +208,38 @@ async function measureRound(job: Job, ctx: RoundContext, round: number): Promise
   return { outcomes, ...(torchVersion !== undefined && { torchVersion }) };
 }
 
+/**
+ * One job in `o.rounds` rounds, each backend's rounds combined (bench/rounds.ts), with each round's times where there
+ * are several; a round in which a backend failed is noted in `notes`.
+ */
+async function measureJob(job: Job, ctx: RoundContext, notes: string[]): Promise<{ results: JobResult['results']; rounds?: RoundTimes[]; torchVersion?: string }> {
+  const { rounds } = ctx.o;
+  const perRound: RoundOutcomes[] = [];
+  for (let round = 1; round <= rounds; round++) {
+    const r = await measureRound(job, ctx, round);
+    perRound.push(r);
+    for (const [b, out] of Object.entries(r.outcomes) as [BackendName, Outcome][])
+      log(`bench:   ${b}: ${out.status === 'ok' ? `${out.m.median_ms.toFixed(1)} ms, ${out.m.gflops.toFixed(1)} GFLOP/s, ${out.m.peak_rss_mb.toFixed(0)} MB` : `${out.status} (${out.reason})`}`);
+  }
+  if (rounds > 1)
+    for (const b of ROUND_BACKENDS)
+      perRound.forEach((r, i) => {
+        const out = r.outcomes[b];
+        if (out?.status === 'failed') notes.push(`${job.id}, ${b}, round ${i + 1} of ${rounds}: failed (${out.reason}).`);
+      });
+  const combined = (b: BackendName): Outcome => combineRounds(perRound.map((r) => r.outcomes[b] ?? { status: 'skipped', reason: 'not run' }));
+  const results: JobResult['results'] = {
+    'stc-onnx': combined('stc-onnx'),
+    'stc-onnx-int8': combined('stc-onnx-int8'),
+    'stc-tfjs': combined('stc-tfjs'),
+    pytorch: combined('pytorch'),
+    'pytorch-compile': combined('pytorch-compile'),
+    'torch-onnx-ort': combined('torch-onnx-ort'),
+  };
+  const torchVersion = perRound.find((r) => r.torchVersion !== undefined)?.torchVersion;
+  return { results, ...(rounds > 1 && { rounds: perRound.map((r) => roundTimes(r.outcomes)) }), ...(torchVersion !== undefined && { torchVersion }) };
+}
+
 interface Options {
   readonly rounds: number;
   readonly quick: boolean;
@@ -286,7 +318,6 @@ async function main(): Promise<void> {
   const runPeak = quick ? await measurePeak('at the start') : undefined;
   if (runPeak !== undefined) log(`bench: peak ${runPeak.toFixed(1)} GFLOP/s`);
 
-  // tfjs on wasm needs minutes per Gatys or training step (see docs/benchmarks.md): a budget keeps --quick short.
   const ctx: RoundContext = {
     o,
     flags: values,
@@ -299,32 +330,12 @@ async function main(): Promise<void> {
     // The peak again, right before the job: "% of peak" then compares against the machine as it is now.
     const jobPeak = quick ? undefined : await measurePeak(`before ${job.id}`);
     if (jobPeak !== undefined) log(`bench: ${job.id}: peak just before: ${jobPeak.toFixed(1)} GFLOP/s`);
-    const perRound: RoundOutcomes[] = [];
-    for (let round = 1; round <= o.rounds; round++) {
-      const r = await measureRound(job, ctx, round);
-      perRound.push(r);
-      torchVersion ??= r.torchVersion;
-      for (const [b, out] of Object.entries(r.outcomes) as [BackendName, Outcome][])
-        log(`bench:   ${b}: ${out.status === 'ok' ? `${out.m.median_ms.toFixed(1)} ms, ${out.m.gflops.toFixed(1)} GFLOP/s, ${out.m.peak_rss_mb.toFixed(0)} MB` : `${out.status} (${out.reason})`}`);
-    }
-    const combined = (b: BackendName): Outcome => combineRounds(perRound.map((r) => r.outcomes[b] ?? { status: 'skipped', reason: 'not run' }));
-    for (const b of ROUND_BACKENDS)
-      perRound.forEach((r, i) => {
-        const out = r.outcomes[b];
-        if (o.rounds > 1 && out && out.status === 'failed') notes.push(`${job.id}, ${b}, round ${i + 1} of ${o.rounds}: failed (${out.reason}).`);
-      });
+    const measured = await measureJob(job, ctx, notes);
+    torchVersion ??= measured.torchVersion;
     // Each ONNX node is at least one dispatch on a GPU: the step's node count for this device (bench/node-counts.ts).
     const nodes = await jobNodeCount(job, o.device);
     log(`bench:   onnx nodes (--device ${o.device}): ${nodes.nodes} (${nodes.byOp.slice(0, 5).map(([op, n]) => `${op} ${n}`).join(', ')})`);
-    const results: JobResult['results'] = {
-      'stc-onnx': combined('stc-onnx'),
-      'stc-onnx-int8': combined('stc-onnx-int8'),
-      'stc-tfjs': combined('stc-tfjs'),
-      pytorch: combined('pytorch'),
-      'pytorch-compile': combined('pytorch-compile'),
-      'torch-onnx-ort': combined('torch-onnx-ort'),
-    };
-    stc.set(job.id, { results, ...(o.rounds > 1 && { rounds: perRound.map((r) => roundTimes(r.outcomes)) }), ...(jobPeak !== undefined && { peak: jobPeak }) });
+    stc.set(job.id, { results: measured.results, ...(measured.rounds && { rounds: measured.rounds }), ...(jobPeak !== undefined && { peak: jobPeak }) });
   }
 
   if (values['no-torch']) notes.push('PyTorch not run (--no-torch).');
