@@ -10,6 +10,8 @@ import { median, percentOfPeak, ratio } from './stats.ts';
 export interface Measurement {
   readonly median_ms: number;
   readonly min_ms: number;
+  /** Every timed run; over several rounds (bench/rounds.ts), all rounds' runs in order. */
+  readonly times_ms?: readonly number[];
   readonly gflop: number;
   readonly gflops: number;
   readonly peak_rss_mb: number;
@@ -148,7 +150,7 @@ export function int8Cell(o: Outcome, torch: Outcome, fp32: Outcome, paired?: Pai
 function jobCell(j: JobResult, b: BackendName, peak: number | undefined): string {
   const ref = fastestPeer(j.results)?.outcome ?? NO_PEER;
   const o = j.results[b] ?? { status: 'skipped', reason: 'not run' };
-  const paired = j.rounds && pairedRatio(j.rounds, b, PEERS);
+  const paired = jobRatio(j, b);
   return b === 'stc-onnx-int8' ? int8Cell(o, ref, j.results['stc-onnx'], paired) : cell(o, ref, peak, paired);
 }
 

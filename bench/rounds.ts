@@ -20,7 +20,8 @@ export function roundTimes(outcomes: Readonly<Partial<Record<BackendName, Outcom
 
 /**
  * One backend's outcomes over the rounds as one: its time is the median of the rounds' medians, its best the best
- * run of any round, its peak RSS the highest. With no round measured, the first round's outcome (why it was not).
+ * run of any round, its runs all rounds' runs in order, its peak RSS the highest; other per-process figures (set-up
+ * time, baseline RSS) are the first measured round's. With no round measured, the first round's outcome (why it was not).
  */
 export function combineRounds(outcomes: readonly Outcome[]): Outcome {
   const ok = outcomes.flatMap((o) => (o.status === 'ok' ? [o.m] : []));
@@ -32,6 +33,7 @@ export function combineRounds(outcomes: readonly Outcome[]): Outcome {
     ...first,
     median_ms: medianMs,
     min_ms: Math.min(...ok.map((x) => x.min_ms)),
+    ...(ok.every((x) => x.times_ms) && { times_ms: ok.flatMap((x) => x.times_ms!) }),
     gflops: gflops(first.gflop * 1e9, medianMs),
     peak_rss_mb: Math.max(...ok.map((x) => x.peak_rss_mb)),
   };

@@ -169,7 +169,7 @@ interface RoundOutcomes {
  */
 async function measureRound(job: Job, ctx: RoundContext, round: number): Promise<RoundOutcomes> {
   const { o, flags } = ctx;
-  const tag = ctx.o.rounds > 1 ? ` (round ${round} of ${ctx.o.rounds})` : '';
+  const tag = o.rounds > 1 ? ` (round ${round} of ${o.rounds})` : '';
   log(`bench: ${job.id} on stc-onnx${tag}`);
   const onnx = await worker(job.id, 'onnx', o, 900_000);
   let pytorch: Outcome = { status: 'skipped', reason: '--no-torch' };

@@ -37,7 +37,7 @@ async function main(): Promise<void> {
     // ORT names each file <prefix>_<timestamp>.json: the newest is the step model's (disposed last).
     const events = JSON.parse(readFileSync(path.join(dir, readdirSync(dir).sort().pop()!), 'utf8')) as ProfileEvent[];
     const spans = events.filter((e) => e.cat === 'Session' && e.name === 'model_run').sort((a, b) => a.ts - b.ts);
-    if (spans.length !== warmup + runs) throw new Error(`bench/step-overhead: ${spans.length} model runs for ${warmup + runs} steps (one session run per step expected)`);
+    if (spans.length !== warmup + runs) throw new Error(`bench/step-overhead: ${spans.length} model runs for ${warmup + runs} steps (one session run per call expected)`);
     const kernels = kernelEvents(events);
     // Per optimiser step: a training job's session run takes several (bench/setup.ts, stepsPerCall).
     const k = job.stepsPerCall ?? 1;

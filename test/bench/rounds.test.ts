@@ -16,6 +16,12 @@ describe('bench rounds', () => {
     expect(c.m.gflops).toBeCloseTo(40, 10);
   });
 
+  it("keeps every round's runs, in order", () => {
+    const runs = (o: Outcome, times_ms: number[]): Outcome => (o.status === 'ok' ? { status: 'ok', m: { ...o.m, times_ms } } : o);
+    const c = combineRounds([runs(ok(300, 290, 1), [290, 300, 310]), { status: 'failed', reason: 'x' }, runs(ok(240, 230, 1), [230, 240])]);
+    expect(c.status === 'ok' && c.m.times_ms).toEqual([290, 300, 310, 230, 240]);
+  });
+
   it('leaves failed rounds out, and keeps the first outcome when no round measured', () => {
     const failed: Outcome = { status: 'failed', reason: 'boom' };
     const c = combineRounds([failed, ok(100, 90, 1), ok(120, 95, 2)]);
